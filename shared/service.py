@@ -15,7 +15,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import metrics
-from shared.a2a.models import AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill
+from shared.a2a.models import (
+    AgentCapabilities,
+    AgentCard,
+    AgentInterface,
+    AgentProvider,
+    AgentSkill,
+)
 from shared.a2a.server import A2AServer, Skill
 from shared.auth import bearer_security_scheme
 from shared.logs import configure_logging, get_logger, log_context
@@ -34,7 +40,9 @@ def package_version() -> str:
         return "0.0.0"
 
 
-def build_card(settings: ServiceSettings, name: str, description: str, skills: Sequence[Skill]) -> AgentCard:
+def build_card(
+    settings: ServiceSettings, name: str, description: str, skills: Sequence[Skill]
+) -> AgentCard:
     """The agent's public card, with its skills and the bearer scheme it requires."""
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
     schemes, requirements = bearer_security_scheme()
@@ -88,13 +96,17 @@ def create_service_app(
     app = FastAPI(title=name, description=description, version=package_version(), lifespan=run)
     app.state.settings = settings
     app.state.service_name = name
-    app.add_middleware(RequestLimitsMiddleware, max_body_bytes=settings.max_body_bytes, service=name)
+    app.add_middleware(
+        RequestLimitsMiddleware, max_body_bytes=settings.max_body_bytes, service=name
+    )
     app.include_router(_platform_router(name, readiness))
     for router in routers:
         app.include_router(router)
     if a2a:
         card = build_card(settings, name, description, skills)
-        server = A2AServer(card, skills, settings.agent_token.get_secret_value(), name, settings.task_retention)
+        server = A2AServer(
+            card, skills, settings.agent_token.get_secret_value(), name, settings.task_retention
+        )
         app.state.a2a = server
         app.include_router(server.router())
     return app
@@ -179,7 +191,10 @@ class RequestLimitsMiddleware:
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

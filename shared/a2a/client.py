@@ -79,7 +79,9 @@ class A2AClient:
     ) -> SkillResult:
         """Send a skill call and wait for its task to finish or ask for input."""
         meta = {**_context_metadata(), **(metadata or {})}
-        message = data_message({"skill": skill, "input": input}, text=f"Call {skill}", metadata=meta)
+        message = data_message(
+            {"skill": skill, "input": input}, text=f"Call {skill}", metadata=meta
+        )
         result = await self.request("SendMessage", {"message": message.wire()})
         if "task" not in result:
             raise A2ACallError(-32006, "expected a task in the SendMessage result")
@@ -91,9 +93,7 @@ class A2AClient:
 
     async def card(self) -> dict[str, Any]:
         """The peer's public agent card."""
-        response = await self._http.get(
-            self._url.rstrip("/") + CARD_PATH, timeout=self._timeout
-        )
+        response = await self._http.get(self._url.rstrip("/") + CARD_PATH, timeout=self._timeout)
         response.raise_for_status()
         card: dict[str, Any] = response.json()
         return card
@@ -135,7 +135,9 @@ class A2AClient:
             "A2A-Version": PROTOCOL_VERSION,
             "X-Request-ID": current_context().get("request_id", str(uuid.uuid4())),
         }
-        response = await self._http.post(self._url, json=body, headers=headers, timeout=self._timeout)
+        response = await self._http.post(
+            self._url, json=body, headers=headers, timeout=self._timeout
+        )
         if response.status_code in (401, 403):
             raise A2ACallError(response.status_code, f"{self._peer} refused the agent token")
         if response.status_code >= 500 or response.status_code == 429:

@@ -74,7 +74,11 @@ class InvalidAgentResponseError(A2AError):
 
 
 class ExtendedCardNotConfiguredError(A2AError):
-    code, message, reason = -32007, "Extended agent card not configured", "EXTENDED_CARD_NOT_CONFIGURED"
+    code, message, reason = (
+        -32007,
+        "Extended agent card not configured",
+        "EXTENDED_CARD_NOT_CONFIGURED",
+    )
 
 
 class VersionNotSupportedError(A2AError):

@@ -166,7 +166,9 @@ class AgentCard(WireModel):
     version: str
     supported_interfaces: list[AgentInterface]
     capabilities: AgentCapabilities = Field(default_factory=AgentCapabilities)
-    default_input_modes: list[str] = Field(default_factory=lambda: ["application/json", "text/plain"])
+    default_input_modes: list[str] = Field(
+        default_factory=lambda: ["application/json", "text/plain"]
+    )
     default_output_modes: list[str] = Field(default_factory=lambda: ["application/json"])
     skills: list[AgentSkill] = Field(default_factory=list)
     provider: AgentProvider | None = None
@@ -175,7 +177,9 @@ class AgentCard(WireModel):
     security_requirements: list[dict[str, Any]] | None = None
 
 
-def data_message(data: Any, *, text: str | None = None, role: Role = Role.USER, **fields: Any) -> Message:
+def data_message(
+    data: Any, *, text: str | None = None, role: Role = Role.USER, **fields: Any
+) -> Message:
     """A message carrying one data part (and an optional text part for humans)."""
     parts = [Part(text=text)] if text else []
     parts.append(Part(data=data))

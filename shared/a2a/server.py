@@ -237,7 +237,10 @@ class A2AServer:
                 f"A2A version {version[:20]!r} is not supported; send 'A2A-Version: 1.0'"
             )
         if method not in self._methods and method != "SendStreamingMessage":
-            if method in {"SubscribeToTask", "GetExtendedAgentCard"} or "PushNotification" in method:
+            if (
+                method in {"SubscribeToTask", "GetExtendedAgentCard"}
+                or "PushNotification" in method
+            ):
                 raise errors.UnsupportedOperationError(f"{method} is not supported by this agent")
             raise errors.MethodNotFoundError(f"Unknown method {method[:80]!r}")
         return method
@@ -271,7 +274,11 @@ class A2AServer:
             await asyncio.shield(run)
             done = self.tasks.get(task.id)
             for artifact in done.artifacts:
-                update = {"taskId": done.id, "contextId": done.context_id, "artifact": artifact.wire()}
+                update = {
+                    "taskId": done.id,
+                    "contextId": done.context_id,
+                    "artifact": artifact.wire(),
+                }
                 yield _sse(rpc_id, {"artifactUpdate": update})
             status = {"taskId": done.id, "contextId": done.context_id, "status": done.status.wire()}
             yield _sse(rpc_id, {"statusUpdate": status})
@@ -292,7 +299,9 @@ class A2AServer:
         run = self.tasks._runs.pop(task.id, None)
         if run is not None:
             run.cancel()
-        task.status = TaskStatus(state=TaskState.CANCELED, message=_agent_message("Canceled.", task))
+        task.status = TaskStatus(
+            state=TaskState.CANCELED, message=_agent_message("Canceled.", task)
+        )
         return task.wire()
 
     async def _list_tasks(self, params: dict[str, Any], request: Request) -> dict[str, Any]:
@@ -363,9 +372,7 @@ class A2AServer:
                 f"Invalid input for skill {skill.id}: {_summarize(error)}"
             ) from None
 
-    async def _run(
-        self, task: Task, call: tuple[Skill, Any] | str, context: SkillContext
-    ) -> None:
+    async def _run(self, task: Task, call: tuple[Skill, Any] | str, context: SkillContext) -> None:
         ids = {k: context.metadata.get(k) for k in ("request_id", "session_id")}
         with log_context(task_id=task.id, **ids):
             if isinstance(call, str):
