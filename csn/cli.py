@@ -1,0 +1,117 @@
+"""The `csn` command: serve one service, run the fleet, submit a case, run benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import subprocess
+import sys
+import time
+
+from csn.supervisor import SERVICES, Supervisor, parse_ports
+
+SAMPLE_CASE = "The blender I ordered arrived with a cracked jug. I'd like a full refund please."
+BENCHMARKS = {
+    "bench-policies": "context_agent.bench",
+    "bench-negotiation": "negotiation_agent.bench",
+    "bench-store": "coordinator_agent.bench",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `csn` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in BENCHMARKS:
+        return int(importlib.import_module(BENCHMARKS[argv[0]]).main(argv[1:]) or 0)
+    if argv and argv[0] == "bench":
+        return int(importlib.import_module("csn.bench").main(argv[1:]) or 0)
+    args = _parser().parse_args(argv)
+    return int(args.run(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="csn", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="command")
+
+    serve = commands.add_parser("serve", help="run one service (uvicorn)")
+    serve.add_argument("service", choices=sorted(SERVICES))
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(run=_serve)
+
+    up = commands.add_parser("up", help="start and supervise the whole fleet")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--base-port", type=int, default=None, help="shift all ports (default 9000)")
+    up.add_argument("--port", action="append", default=[], help="service=port override")
+    up.add_argument("--demo", action="store_true", help="walk a sample case through once up")
+    up.set_defaults(run=_up)
+
+    submit = commands.add_parser("submit", help="submit a case and follow it live")
+    submit.add_argument("issue")
+    submit.add_argument("--customer", required=True)
+    submit.add_argument("--order-id", default=None)
+    submit.add_argument("--auto-approve", action="store_true")
+    submit.add_argument("--coordinator", default="http://127.0.0.1:9000")
+    submit.set_defaults(run=_submit)
+
+    for name in ("bench", *BENCHMARKS):
+        commands.add_parser(name, help=f"benchmark (see `csn {name} --help`)")
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = importlib.import_module(f"{args.service}.config").Settings()
+    uvicorn.run(
+        f"{args.service}.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    try:
+        ports = parse_ports(args.base_port, args.port)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    supervisor = Supervisor(ports, host=args.host, log=lambda line: print(f"[csn up] {line}"))
+    supervisor.start_all()
+    started = time.monotonic()
+    if not supervisor.wait_healthy():
+        print("[csn up] the fleet did not become healthy within 60 s", file=sys.stderr)
+        supervisor.stop_all()
+        return 1
+    print(f"[csn up] fleet healthy in {time.monotonic() - started:.1f} s:")
+    for child in supervisor.children:
+        print(f"  {child.name:<18} {supervisor.url(child)}  (docs: {supervisor.url(child)}/docs)")
+    if args.demo:
+        coordinator = supervisor.url(
+            next(c for c in supervisor.children if c.port == ports["coordinator_agent"])
+        )
+        demo = [sys.executable, "-m", "csn", "submit", SAMPLE_CASE, "--customer", "C-1001"]
+        demo += ["--auto-approve", "--coordinator", coordinator]
+        print(f"[csn up] sample case: {SAMPLE_CASE!r}")
+        subprocess.Popen(demo)  # noqa: S603 (our own command)
+    print("[csn up] supervising; Ctrl-C stops the fleet")
+    supervisor.run_forever()
+    print("[csn up] stopped")
+    return 0
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from csn.submit import submit
+
+    return asyncio.run(
+        submit(args.issue, args.customer, args.auto_approve, args.coordinator, args.order_id)
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,169 @@
+"""`csn up`: start the fleet, wait until healthy, restart what dies, stop cleanly.
+
+Hand-written on purpose: supervisord and honcho run their own daemon or config file
+and know nothing of our health endpoints; we need "restart within 10 s", health-gated
+start-up and port overrides, which is a short poll loop over `subprocess`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import httpx
+
+SERVICES: dict[str, int] = {
+    "mock_cs_service": 9003,
+    "context_agent": 9001,
+    "negotiation_agent": 9002,
+    "coordinator_agent": 9000,
+}
+URL_SETTINGS = {
+    "mock_cs_service": "CSN_CS_URL",
+    "context_agent": "CSN_CONTEXT_URL",
+    "negotiation_agent": "CSN_NEGOTIATION_URL",
+    "coordinator_agent": "CSN_COORDINATOR_URL",
+}
+POLL_S = 0.25
+HUNG_AFTER_FAILURES = 8  # consecutive failed health checks of a started service
+
+
+@dataclass
+class Child:
+    """One supervised service process."""
+
+    name: str
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    restarts: int = 0
+    failures: int = 0
+    healthy_once: bool = False
+    backoff_s: float = 0.0
+    next_start_at: float = 0.0
+
+
+class Supervisor:
+    """Keeps every service of the fleet running on its port."""
+
+    def __init__(self, ports: dict[str, int], host: str = "127.0.0.1", log=print) -> None:
+        self.host = host
+        self.children = [Child(name, port) for name, port in ports.items()]
+        self.env = fleet_env(host, ports)
+        self._log = log
+        self._stopping = False
+
+    def url(self, child: Child) -> str:
+        return f"http://{self.host}:{child.port}"
+
+    def start_all(self) -> None:
+        for child in self.children:
+            self._spawn(child)
+
+    def _spawn(self, child: Child) -> None:
+        command = [sys.executable, "-m", "csn", "serve", child.name, "--port", str(child.port)]
+        command += ["--host", self.host]
+        child.process = subprocess.Popen(command, env=self.env)  # noqa: S603 (our own command)
+        child.started_at = time.monotonic()
+        child.failures = 0
+        child.healthy_once = False
+
+    def wait_healthy(self, timeout_s: float = 60.0) -> bool:
+        """Block until every service answers /healthz, restarting any that dies meanwhile."""
+        deadline = time.monotonic() + timeout_s
+        with httpx.Client(timeout=1.0) as http:
+            while time.monotonic() < deadline:
+                self.check(http)
+                if all(c.healthy_once for c in self.children):
+                    return True
+                time.sleep(POLL_S)
+        return False
+
+    def check(self, http: httpx.Client) -> None:
+        """One supervision pass: restart the dead and the hung, note who is healthy."""
+        for child in self.children:
+            if self._stopping:
+                return
+            process = child.process
+            if process is None or process.poll() is not None:
+                self._restart(child, "exited" if process else "not started")
+                continue
+            if self._healthy(http, child):
+                child.failures, child.healthy_once = 0, True
+            elif child.healthy_once:
+                child.failures += 1
+                if child.failures >= HUNG_AFTER_FAILURES:
+                    self._restart(child, "not answering")
+
+    def _healthy(self, http: httpx.Client, child: Child) -> bool:
+        try:
+            return http.get(self.url(child) + "/healthz").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def _restart(self, child: Child, why: str) -> None:
+        now = time.monotonic()
+        if now < child.next_start_at:
+            return
+        # A crash loop is spaced out (0.5 s doubling to 5 s), still inside the 10 s promise.
+        quick = now - child.started_at < 5
+        child.backoff_s = min(5.0, child.backoff_s * 2 or 0.5) if quick else 0.0
+        child.next_start_at = now + child.backoff_s
+        if child.process and child.process.poll() is None:
+            child.process.kill()
+            child.process.wait()
+        child.restarts += 1
+        self._log(f"{child.name} {why}; restarting (restart #{child.restarts})")
+        self._spawn(child)
+
+    def run_forever(self) -> None:
+        """Supervise until SIGINT/SIGTERM."""
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        with httpx.Client(timeout=1.0) as http:
+            while not self._stopping:
+                self.check(http)
+                time.sleep(POLL_S)
+        self.stop_all()
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self._stopping = True
+
+    def stop_all(self, grace_s: float = 10.0) -> None:
+        """SIGTERM every child, then SIGKILL whoever is still there after `grace_s`."""
+        self._stopping = True
+        alive = [c.process for c in self.children if c.process and c.process.poll() is None]
+        for process in alive:
+            process.terminate()
+        deadline = time.monotonic() + grace_s
+        for process in alive:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def fleet_env(host: str, ports: dict[str, int]) -> dict[str, str]:
+    """The children's environment: ours, plus where each peer listens."""
+    env = dict(os.environ)
+    for name, port in ports.items():
+        env[URL_SETTINGS[name]] = f"http://{host}:{port}"
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def parse_ports(base: int | None, overrides: list[str]) -> dict[str, int]:
+    """Default ports, shifted by `--base-port`, then `name=port` overrides."""
+    shift = 0 if base is None else base - 9000
+    ports = {name: port + shift for name, port in SERVICES.items()}
+    for item in overrides:
+        name, _, port = item.partition("=")
+        if name not in ports or not port.isdigit():
+            raise ValueError(f"--port takes service=port, e.g. context_agent=9101 (got {item!r})")
+        ports[name] = int(port)
+    return ports
