@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -116,9 +117,9 @@ def _platform_router(name: str, readiness: Readiness | None) -> APIRouter:
     router = APIRouter(tags=["platform"])
 
     @router.get("/healthz")
-    async def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, object]:
         """Alive: the process answers."""
-        return {"status": "ok", "service": name}
+        return {"status": "ok", "service": name, "pid": os.getpid()}
 
     @router.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
