@@ -146,11 +146,10 @@ def sanitize_cs_text(text: object, limit: int = CS_TEXT_LIMIT) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-_AMOUNT = re.compile(
-    r"(?:[$€£]\s*(\d{1,6}(?:[.,]\d{1,2})?))|(?:(\d{1,6}(?:\.\d{1,2})?)\s*(?:usd|dollars|eur|euros|gbp))"
-)
+_NUMBER = r"(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,7}(?:\.\d{1,2})?)"
+_AMOUNT = re.compile(rf"(?:[$€£]\s*{_NUMBER})|(?:{_NUMBER}\s*(?:usd|dollars|eur|euros|gbp)\b)")
 _NEGATION = re.compile(r"\b(?:not|no|cannot|can't|can ?not|unable|won't|never|unfortunately)\b")
-_CLAUSE_SPLIT = re.compile(r"[.;!?]|\bbut\b|\bhowever\b|\binstead\b")
+_CLAUSE_SPLIT = re.compile(r"[.;!?](?=\s|$)|\bbut\b|\bhowever\b|\binstead\b")
 _KINDS: tuple[tuple[re.Pattern[str], OfferType], ...] = (
     (
         re.compile(r"\bfull refund\b|\brefund (?:the|your) (?:full|entire|whole)\b"),
@@ -183,7 +182,7 @@ def _offer_in_clause(clause: str, whole: str, currency: str) -> Offer | None:
     if kind is None:
         return None
     match = _AMOUNT.search(clause)
-    amount = float((match.group(1) or match.group(2)).replace(",", ".")) if match else None
+    amount = float((match.group(1) or match.group(2)).replace(",", "")) if match else None
     if kind is OfferType.PARTIAL_REFUND and amount is None:
         return None  # "a refund" with no amount is too vague to score
     needs_return = bool(
@@ -194,13 +193,16 @@ def _offer_in_clause(clause: str, whole: str, currency: str) -> Offer | None:
         )
     )
     fee = re.search(r"restocking fee of\s*[$€£]?\s*(\d{1,6}(?:\.\d{1,2})?)", whole)
-    return Offer(
-        type=kind,
-        amount=amount,
-        currency=currency,
-        return_required=needs_return,
-        restocking_fee=float(fee.group(1)) if fee else None,
-    )
+    try:
+        return Offer(
+            type=kind,
+            amount=amount,
+            currency=currency,
+            return_required=needs_return,
+            restocking_fee=float(fee.group(1)) if fee else None,
+        )
+    except ValidationError:
+        return None  # an absurd amount is no offer
 
 
 def parse_reply(payload: object, currency: str = "USD") -> CSReply:

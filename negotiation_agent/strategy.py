@@ -334,8 +334,8 @@ def concession_ask(
         return goal
     ask = offer_from_outcome(terms, entitlement)
     amount = amount_for_value(ask, target_value, item_value)
-    if terms.max_amount is not None:
-        amount = min(amount, terms.max_amount)
+    if terms.max_amount is not None and amount > terms.max_amount + 0.005:
+        return goal  # policy caps this type below the target: keep asking for the goal
     return ask.model_copy(update={"amount": amount})
 
 
