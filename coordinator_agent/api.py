@@ -1,0 +1,323 @@
+"""The customer REST API (DESIGN.md section 3) and the ops queue of escalations."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from coordinator_agent.case import session_view
+from coordinator_agent.models import (
+    Accepted,
+    CreateSession,
+    Decision,
+    MessageIn,
+    Rating,
+    Resolution,
+    SessionCreated,
+    SessionDocument,
+)
+from coordinator_agent.store import (
+    ConcurrencyConflict,
+    Escalation,
+    EscalationNotFound,
+    Event,
+    NewEvent,
+    SessionIntegrityError,
+    SessionNotFound,
+    SessionStore,
+    StoredSession,
+    TokenExpired,
+    TokenForOtherSession,
+    TokenInvalid,
+)
+from coordinator_agent.workflow import InvalidState, Workflow
+from shared.auth import bearer_token_valid
+from shared.domain import TERMINAL_STATES, SessionState
+
+MAX_ID_CHARS = 64
+HEARTBEAT_S = 15.0
+customer_bearer = HTTPBearer(
+    auto_error=False, description="The session token from POST /v1/sessions"
+)
+ops_bearer = HTTPBearer(auto_error=False, description="The ops token (CSN_OPS_TOKEN)")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(customer_bearer)]
+OpsCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(ops_bearer)]
+
+_ERRORS: dict[str, Any] = {
+    401: {"description": "Missing, invalid or expired token"},
+    403: {"description": "The token belongs to another session"},
+    404: {"description": "No such session"},
+    409: {"description": "Not possible in the session's current state"},
+}
+
+
+def _store(request: Request) -> SessionStore:
+    store: SessionStore = request.app.state.store
+    return store
+
+
+def _workflow(request: Request) -> Workflow:
+    workflow: Workflow = request.app.state.workflow
+    return workflow
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def session_access(session_id: str, request: Request, credentials: Credentials) -> str:
+    """The session id, once the caller's bearer token proved it may see it."""
+    if credentials is None:
+        raise _unauthorized("a session token is required (Authorization: Bearer <token>)")
+    if len(session_id) > MAX_ID_CHARS or len(credentials.credentials) > 200:
+        raise HTTPException(404, "no such session")
+    try:
+        _store(request).authenticate(session_id, credentials.credentials)
+    except (TokenInvalid, TokenExpired) as error:
+        raise _unauthorized(str(error)) from None
+    except TokenForOtherSession as error:
+        raise HTTPException(403, str(error)) from None
+    except SessionNotFound:
+        raise HTTPException(404, "no such session") from None
+    return session_id
+
+
+def ops_access(request: Request, credentials: OpsCredentials) -> None:
+    """Let only holders of the ops token in."""
+    expected = request.app.state.settings.ops_token.get_secret_value()
+    header = f"Bearer {credentials.credentials}" if credentials else None
+    if not bearer_token_valid(header, expected):
+        raise _unauthorized("the ops token is required (Authorization: Bearer <CSN_OPS_TOKEN>)")
+
+
+SessionId = Annotated[str, Depends(session_access)]
+
+
+def load(request: Request, session_id: str) -> StoredSession:
+    """Read a session; one that fails its integrity check is escalated and refused."""
+    try:
+        return _store(request).get(session_id)
+    except SessionNotFound:
+        raise HTTPException(404, "no such session") from None
+    except SessionIntegrityError as error:
+        _workflow(request).quarantine(session_id, error)
+        raise HTTPException(
+            409, "this session failed its integrity check and was handed to a human"
+        ) from None
+
+
+def _iso(at: float | None) -> str | None:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds") if at else None
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    """One event as the API serves it."""
+    return {
+        "seq": event.seq,
+        "at": _iso(event.at),
+        "type": event.type,
+        "state": event.state,
+        "actor": event.actor,
+        "detail": event.detail,
+    }
+
+
+def escalation_json(escalation: Escalation) -> dict[str, Any]:
+    """One escalation with its full context, as the ops queue serves it."""
+    return {
+        "id": escalation.id,
+        "session_id": escalation.session_id,
+        "reason_code": escalation.reason_code,
+        "status": escalation.status,
+        "created_at": _iso(escalation.created_at),
+        "resolved_at": _iso(escalation.resolved_at),
+        "context": escalation.context,
+        "resolution": escalation.resolution,
+    }
+
+
+def _act(request: Request, session_id: str, action: Any) -> SessionState:
+    """Run a workflow action, mapping its refusals to 409s."""
+    load(request, session_id)  # integrity first: never act on a corrupted case
+    try:
+        state: SessionState = action()
+    except InvalidState as error:
+        raise HTTPException(409, str(error)) from None
+    except ConcurrencyConflict as error:
+        raise HTTPException(409, str(error)) from None
+    except SessionIntegrityError:
+        load(request, session_id)
+        raise
+    return state
+
+
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+
+
+@router.post("", status_code=202, response_model=SessionCreated)
+async def create_session(body: CreateSession, request: Request) -> SessionCreated:
+    """Open a case; it is persisted before the answer, then worked on in the background."""
+    session_id = uuid.uuid4().hex
+    doc = SessionDocument(
+        id=session_id,
+        customer_id=body.customer_id,
+        message=body.message,
+        order_id=body.order_id,
+        auto_approve=body.auto_approve,
+        created_at=time.time(),
+    )
+    created = NewEvent(
+        "session_created",
+        "customer",
+        {"auto_approve": body.auto_approve, "order_id": body.order_id},
+    )
+    _, token = _store(request).create(
+        session_id, body.customer_id, doc.state, doc.model_dump(mode="json"), events=[created]
+    )
+    _workflow(request).start(session_id)
+    return SessionCreated(session_id=session_id, token=token, state=SessionState.RECEIVED)
+
+
+@router.get("/{session_id}", responses=_ERRORS)
+async def get_session(session_id: SessionId, request: Request) -> dict[str, Any]:
+    """The whole case: state, analysis, policies, strategy, proposal, outcome, negotiation."""
+    stored = load(request, session_id)
+    doc = SessionDocument.model_validate(stored.document)
+    view = session_view(doc, _store(request).rating(session_id))
+    view["updated_at"] = _iso(stored.updated_at)
+    view["created_at"] = _iso(stored.created_at)
+    return view
+
+
+@router.get("/{session_id}/events", responses=_ERRORS)
+async def get_events(
+    session_id: SessionId,
+    request: Request,
+    after: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    accept: Annotated[str, Header()] = "application/json",
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> Any:
+    """The case's history; with `Accept: text/event-stream`, a live stream of it."""
+    load(request, session_id)
+    if "text/event-stream" in accept:
+        if last_event_id and last_event_id.isdigit():
+            after = max(after, int(last_event_id))
+        stream = _event_stream(request, session_id, after)
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+    events = _store(request).events(session_id, after=after)
+    return {"events": [event_json(e) for e in events]}
+
+
+async def _event_stream(request: Request, session_id: str, after: int) -> AsyncIterator[str]:
+    """New events as SSE until the case ends (or the client leaves); a heartbeat when idle."""
+    store = _store(request)
+    poll = request.app.state.settings.sse_poll_s
+    last, quiet = after, 0.0
+    while not await request.is_disconnected():
+        events = store.events(session_id, after=last)
+        for event in events:
+            last = event.seq
+            yield f"id: {event.seq}\nevent: {event.type}\ndata: {json.dumps(event_json(event))}\n\n"
+        try:
+            state = store.get(session_id).state
+        except (SessionNotFound, SessionIntegrityError):
+            yield "event: end\ndata: {}\n\n"
+            return
+        if state in TERMINAL_STATES and not events:
+            yield f"event: end\ndata: {json.dumps({'state': state})}\n\n"
+            return
+        quiet = 0.0 if events else quiet + poll
+        if quiet >= HEARTBEAT_S:
+            quiet = 0.0
+            yield ": keep-alive\n\n"
+        await asyncio.sleep(poll)
+
+
+@router.post("/{session_id}/decisions", responses=_ERRORS, response_model=Accepted)
+async def decide(session_id: SessionId, body: Decision, request: Request) -> Accepted:
+    """Approve or reject what awaits approval: the strategy, or the proposed outcome."""
+    state = _act(request, session_id, lambda: _workflow(request).decide(session_id, body))
+    return Accepted(session_id=session_id, state=state, detail=f"{body.decision} recorded")
+
+
+@router.post("/{session_id}/messages", status_code=202, responses=_ERRORS, response_model=Accepted)
+async def post_message(session_id: SessionId, body: MessageIn, request: Request) -> Accepted:
+    """A clarification (e.g. the order id) or a change of mind at an approval."""
+    state = _act(request, session_id, lambda: _workflow(request).add_message(session_id, body.text))
+    return Accepted(session_id=session_id, state=state, detail="message taken into account")
+
+
+@router.post("/{session_id}/cancel", responses=_ERRORS, response_model=Accepted)
+async def cancel(session_id: SessionId, request: Request) -> Accepted:
+    """Stop the case for good."""
+    state = _act(request, session_id, lambda: _workflow(request).cancel(session_id))
+    return Accepted(session_id=session_id, state=state, detail="the case is cancelled")
+
+
+@router.post("/{session_id}/rating", responses=_ERRORS, response_model=Accepted)
+async def rate(session_id: SessionId, body: Rating, request: Request) -> Accepted:
+    """The customer's satisfaction, once the case is over."""
+    stored = load(request, session_id)
+    if stored.state not in TERMINAL_STATES:
+        raise HTTPException(409, f"the case is still {stored.state}; rate it once it is over")
+    _store(request).rate(session_id, body.score, body.comment)
+    return Accepted(
+        session_id=session_id, state=SessionState(stored.state), detail="thank you for rating"
+    )
+
+
+ops_router = APIRouter(prefix="/v1/ops", tags=["ops"], dependencies=[Depends(ops_access)])
+
+
+@ops_router.get("/escalations", responses={401: _ERRORS[401]})
+async def list_escalations(
+    request: Request,
+    status: Literal["open", "resolved", "all"] = "open",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    """The human queue: each escalated case with its order, timeline, policies and CS quotes."""
+    found = _store(request).escalations(None if status == "all" else status, limit)
+    return {"escalations": [escalation_json(e) for e in found]}
+
+
+@ops_router.post("/escalations/{escalation_id}/resolve", responses=_ERRORS)
+async def resolve_escalation(
+    escalation_id: str, body: Resolution, request: Request
+) -> JSONResponse:
+    """Close an escalation; the case ends the way the human decided."""
+    store = _store(request)
+    try:
+        escalation = store.escalation(escalation_id[:MAX_ID_CHARS])
+    except EscalationNotFound:
+        raise HTTPException(404, "no such escalation") from None
+    if escalation.status != "open":
+        raise HTTPException(409, f"the escalation is already {escalation.status}")
+    _close_session(request, escalation.session_id, body)
+    try:
+        resolved = store.resolve_escalation(escalation.id, body.model_dump(mode="json"))
+    except ConcurrencyConflict as error:
+        raise HTTPException(409, str(error)) from None
+    return JSONResponse(escalation_json(resolved))
+
+
+def _close_session(request: Request, session_id: str, body: Resolution) -> None:
+    """End the escalated case as resolved or failed; a corrupted one stays quarantined."""
+    try:
+        stored = _store(request).get(session_id)
+    except (SessionNotFound, SessionIntegrityError):
+        return
+    if stored.state in (SessionState.ESCALATED, SessionState.CS_UNAVAILABLE):
+        try:
+            _workflow(request).resolve(session_id, body)
+        except ConcurrencyConflict as error:
+            raise HTTPException(409, str(error)) from None

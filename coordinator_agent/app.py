@@ -1,0 +1,130 @@
+"""The coordinator's app factory: the customer API, the session store and the workflow."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from coordinator_agent.api import ops_router, router
+from coordinator_agent.config import Settings
+from coordinator_agent.store import Cipher, SessionStore, make_engine
+from coordinator_agent.workflow import Limits, Workflow
+from shared.a2a.client import A2AClient
+from shared.domain import TERMINAL_STATES
+from shared.logs import get_logger
+from shared.service import create_service_app
+
+log = get_logger(__name__)
+
+DESCRIPTION = (
+    "Owns every case from the customer's first words to the archive: the customer REST API, "
+    "the session store, the workflow over A2A, and the human queue of escalations."
+)
+# A negotiate round may wait for CS through all its attempts; give it that long and a margin.
+NEGOTIATE_MARGIN_S = 15.0
+
+
+def build_store(settings: Settings) -> SessionStore:
+    """The session store for the configured database and key."""
+    store = SessionStore(
+        make_engine(settings.database_url),
+        Cipher(settings.encryption_key.get_secret_value()),
+        terminal_states=TERMINAL_STATES,
+    )
+    store.create_schema()
+    return store
+
+
+def build_workflow(settings: Settings, store: SessionStore, http: httpx.AsyncClient) -> Workflow:
+    """The workflow, with A2A clients for the context and negotiation agents."""
+    token = settings.agent_token.get_secret_value()
+    attempts = settings.a2a_max_attempts
+    context = A2AClient(
+        http, settings.context_url, token, peer="context_agent",
+        attempts=attempts, timeout_s=settings.a2a_timeout_s,
+    )  # fmt: skip
+    negotiate_timeout = max(
+        settings.a2a_timeout_s,
+        settings.cs_timeout_s * settings.cs_max_attempts + NEGOTIATE_MARGIN_S,
+    )
+    negotiation = A2AClient(
+        http, settings.negotiation_url, token, peer="negotiation_agent",
+        attempts=attempts, timeout_s=negotiate_timeout,
+    )  # fmt: skip
+    limits = Limits(
+        max_rounds=settings.max_rounds,
+        negotiation_deadline_s=settings.negotiation_deadline_s,
+        working_state_timeout_s=settings.working_state_timeout_s,
+    )
+    return Workflow(store, context, negotiation, limits=limits)
+
+
+async def maintain(workflow: Workflow, store: SessionStore, settings: Settings) -> None:
+    """The periodic jobs: watchdog and gauges often, the 90-day purge now and then."""
+    since_purge = settings.purge_interval_s  # purge once at start
+    while True:
+        try:
+            await workflow.watchdog_once()
+            workflow.refresh_gauges()
+            if since_purge >= settings.purge_interval_s:
+                purged = store.purge_archived(settings.retention_days * 86400)
+                if purged:
+                    log.info("purged %d archived sessions", purged)
+                since_purge = 0.0
+        except Exception:  # the jobs must outlive one bad pass
+            log.exception("maintenance pass failed")
+        await asyncio.sleep(settings.watchdog_interval_s)
+        since_purge += settings.watchdog_interval_s
+
+
+def create_app(
+    settings: Settings | None = None, *, agent_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """Build the coordinator; `agent_transport` lets tests fake the agents at the HTTP edge."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = build_store(settings)
+        async with httpx.AsyncClient(transport=agent_transport) as http:
+            workflow = build_workflow(settings, store, http)
+            app.state.store, app.state.workflow = store, workflow
+            workflow.resume_all()
+            jobs = asyncio.create_task(maintain(workflow, store, settings))
+            try:
+                yield
+            finally:
+                jobs.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await jobs
+                await workflow.stop()
+
+    return create_service_app(
+        settings,
+        name="coordinator_agent",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        readiness=readiness,
+        routers=[router, ops_router],
+    )
+
+
+async def readiness(app: FastAPI) -> dict[str, bool]:
+    """The store answers, and so do the two agents the workflow needs."""
+    checks = {"store": app.state.store.ping()}
+    settings: Settings = app.state.settings
+    async with httpx.AsyncClient(timeout=2.0) as http:
+        for name, url in (
+            ("context_agent", settings.context_url),
+            ("negotiation_agent", settings.negotiation_url),
+        ):
+            try:
+                checks[name] = (await http.get(url.rstrip("/") + "/healthz")).status_code == 200
+            except httpx.HTTPError:
+                checks[name] = False
+    return checks

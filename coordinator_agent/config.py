@@ -1,0 +1,20 @@
+"""The coordinator's settings (CSN_ environment variables)."""
+
+from __future__ import annotations
+
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Coordinator settings; the shared base holds the URLs, tokens, key and database URL."""
+
+    port: int = 9000
+    # The customer API takes small JSON bodies; messages are capped at 4000 characters.
+    max_body_bytes: int = 64_000
+    watchdog_interval_s: float = 30.0
+    purge_interval_s: float = 3600.0
+    retention_days: float = 90.0
+    working_state_timeout_s: float = 600.0
+    negotiation_deadline_s: float = 1800.0
+    max_rounds: int = 20
+    sse_poll_s: float = 0.5

@@ -1,0 +1,176 @@
+"""The coordinator's data: the stored session document and the customer API's request models."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.domain import (
+    ORDER_ID_PATTERN,
+    TERMINAL_STATES,
+    WAITING_STATES,
+    DesiredOutcome,
+    Offer,
+    SessionState,
+)
+
+MAX_MESSAGE_CHARS = 4000
+CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+# States in which the workflow, not a person, moves the case on.
+WORKING_STATES = frozenset(
+    {
+        SessionState.RECEIVED,
+        SessionState.ANALYZING,
+        SessionState.PLANNING,
+        SessionState.NEGOTIATING,
+    }
+)
+assert WORKING_STATES | WAITING_STATES | TERMINAL_STATES == set(SessionState)
+
+
+class NegotiationAction(StrEnum):
+    CONTINUE = "continue"
+    ACCEPT = "accept"
+    WALK_AWAY = "walk_away"
+
+
+class CustomerMessage(BaseModel):
+    """A message the customer sent after the first one."""
+
+    at: float
+    kind: Literal["clarification", "change_of_mind"]
+    text: str
+    handled: bool = False
+
+
+class Negotiation(BaseModel):
+    """The current attempt's dialogue with CS, checkpointed after every round."""
+
+    state: dict[str, Any] | None = None
+    rounds: list[dict[str, Any]] = Field(default_factory=list)
+    cs_exchanges: int = 0
+    started_at: float | None = None
+    action: NegotiationAction = NegotiationAction.CONTINUE
+
+
+class Attempt(BaseModel):
+    """An earlier attempt, kept when the customer rejected its outcome and asked for another."""
+
+    attempt: int
+    goal: str | None
+    strategy: dict[str, Any] | None
+    rounds: list[dict[str, Any]]
+    cs_exchanges: int
+    proposal: dict[str, Any] | None
+    ended_because: str
+
+
+class SessionDocument(BaseModel):
+    """Everything the coordinator knows about one case; stored encrypted."""
+
+    model_config = ConfigDict(use_enum_values=True)
+
+    id: str
+    customer_id: str
+    message: str
+    order_id: str | None = None
+    auto_approve: bool = False
+    state: SessionState = SessionState.RECEIVED
+    created_at: float
+    messages: list[CustomerMessage] = Field(default_factory=list)
+    analysis: dict[str, Any] | None = None
+    question: str | None = None
+    policies: dict[str, Any] | None = None
+    strategy: dict[str, Any] | None = None
+    proposal: dict[str, Any] | None = None
+    outcome: dict[str, Any] | None = None
+    escalation: dict[str, Any] | None = None
+    negotiation: Negotiation = Field(default_factory=Negotiation)
+    attempt: int = 1
+    attempts: list[Attempt] = Field(default_factory=list)
+    goal: DesiredOutcome | None = None
+    floor_amount: float | None = None
+    reason: str | None = None
+
+    def full_text(self) -> str:
+        """The customer's words so far: the first message and every clarification."""
+        extra = [m.text for m in self.messages if m.kind == "clarification"]
+        return "\n".join([self.message, *extra])[: MAX_MESSAGE_CHARS * 3]
+
+
+# -- requests of the customer API ---------------------------------------------------------
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CreateSession(StrictModel):
+    """A new case: the customer's issue in plain words."""
+
+    customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN, examples=["C-1001"])
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    order_id: str | None = Field(default=None, pattern=f"^{ORDER_ID_PATTERN}$")
+    auto_approve: bool = False
+
+    @field_validator("message")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("the message may not contain NUL characters")
+        return value
+
+
+class Decision(StrictModel):
+    """The customer's answer to what awaits approval (the strategy or the proposed outcome)."""
+
+    decision: Literal["approve", "reject"]
+    reason: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
+    new_goal: DesiredOutcome | None = None
+    floor_amount: float | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class MessageIn(StrictModel):
+    """A clarification (order id, details) or a change of mind."""
+
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+
+    @field_validator("text")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("the text may not contain NUL characters")
+        return value
+
+
+class Rating(StrictModel):
+    """The customer's satisfaction with the result."""
+
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
+
+
+class Resolution(StrictModel):
+    """What the human did about an escalated case."""
+
+    note: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    state: Literal["resolved", "failed"] = "resolved"
+    offer: Offer | None = None
+
+
+# -- responses ----------------------------------------------------------------------------
+
+
+class SessionCreated(BaseModel):
+    session_id: str
+    token: str
+    state: SessionState
+
+
+class Accepted(BaseModel):
+    session_id: str
+    state: SessionState
+    detail: str

@@ -1,0 +1,649 @@
+"""The coordinator's session store: encrypted session documents, an event log, escalations.
+
+Every session row holds its document as Fernet-encrypted JSON, a version for optimistic
+concurrency, and an HMAC checksum over (id, state, version, document): Fernet alone
+authenticates one ciphertext, the checksum also binds it to its row and plaintext state,
+so a swapped document or an edited state column is caught on the next read or write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+
+from shared import metrics
+from shared.logs import get_logger
+
+log = get_logger(__name__)
+
+TOKEN_IDLE_EXPIRY_S = 24 * 3600
+TOKEN_TOUCH_INTERVAL_S = 60.0
+RETENTION_S = 90 * 24 * 3600
+
+metadata = MetaData()
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_hash", String(64), nullable=False, index=True),
+    Column("state", String(32), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("document", LargeBinary, nullable=False),
+    Column("checksum", String(64), nullable=False),
+    Column("last_seq", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("completed_at", Float, nullable=True),
+    Column("archived_at", Float, nullable=True, index=True),
+    Column("quarantined", Integer, nullable=False, default=0),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("at", Float, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("actor", String(40), nullable=False),
+    Column("detail", LargeBinary, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("session_id", String(36), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=False),
+)
+
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("session_id", String(36), nullable=False, index=True),
+    Column("reason_code", String(40), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("resolved_at", Float, nullable=True),
+    Column("context", LargeBinary, nullable=False),
+    Column("resolution", LargeBinary, nullable=True),
+)
+
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("score", Integer, nullable=False),
+    Column("comment", LargeBinary, nullable=True),
+    Column("at", Float, nullable=False),
+)
+
+
+class StoreError(Exception):
+    """Base class of the store's errors."""
+
+    default = "session store error"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default)
+
+
+class SessionNotFound(StoreError):
+    default = "no such session"
+
+
+class ConcurrencyConflict(StoreError):
+    default = "the session changed since it was read"
+
+
+class SessionIntegrityError(StoreError):
+    default = "the stored session failed its integrity check"
+
+
+class TokenInvalid(StoreError):
+    default = "invalid session token"
+
+
+class TokenExpired(StoreError):
+    default = "the session token expired after 24 hours without use"
+
+
+class TokenForOtherSession(StoreError):
+    default = "this token does not grant access to this session"
+
+
+class EscalationNotFound(StoreError):
+    default = "no such escalation"
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    """One session as read from the store; pass it back to `save` to update it."""
+
+    id: str
+    state: str
+    version: int
+    document: dict[str, Any]
+    created_at: float
+    updated_at: float
+    checksum: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append with a write: what happened and which agent did it."""
+
+    type: str
+    actor: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of a session's append-only history."""
+
+    seq: int
+    at: float
+    type: str
+    state: str
+    actor: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NewEscalation:
+    """An escalation to open in the same transaction as a session write."""
+
+    id: str
+    reason_code: str
+    context: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """One case in the human queue, with the full context captured when it was opened."""
+
+    id: str
+    session_id: str
+    reason_code: str
+    status: str
+    created_at: float
+    resolved_at: float | None
+    context: dict[str, Any]
+    resolution: dict[str, Any] | None
+
+
+class Cipher:
+    """Fernet encryption of JSON values plus the keyed hashes the store needs."""
+
+    def __init__(self, keys: str) -> None:
+        parts = [k.strip() for k in keys.split(",") if k.strip()]
+        if not parts:
+            raise ValueError("an encryption key is required")
+        # MultiFernet: the first key encrypts, all decrypt, so keys can be rotated.
+        self._fernet = MultiFernet([Fernet(k.encode()) for k in parts])
+        self._mac_key = hashlib.sha256(b"csn-store-mac:" + parts[0].encode()).digest()
+
+    def seal(self, value: Any) -> bytes:
+        """Encrypt a JSON-serializable value."""
+        return self._fernet.encrypt(canonical_json(value).encode())
+
+    def open(self, token: bytes) -> Any:
+        """Decrypt a value sealed by `seal`; InvalidToken when tampered or the key is wrong."""
+        return json.loads(self._fernet.decrypt(token))
+
+    def mac(self, text: str) -> str:
+        """A keyed hash (HMAC-SHA256, hex) of `text`."""
+        return hmac.new(self._mac_key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def canonical_json(value: Any) -> str:
+    """One byte-stable JSON rendering of a value (sorted keys, no spaces)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL, a busy timeout and its parent folder."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commit.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+@contextmanager
+def _timed(operation: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        metrics.PERSISTENCE_SECONDS.labels(operation).observe(time.perf_counter() - started)
+
+
+class SessionStore:
+    """Sessions, their event log, tokens, escalations and ratings in one SQL database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        cipher: Cipher,
+        *,
+        clock: Callable[[], float] = time.time,
+        terminal_states: Iterable[str] = (),
+    ) -> None:
+        self._engine = engine
+        self._cipher = cipher
+        self._clock = clock
+        self._terminal = frozenset(terminal_states)
+
+    def create_schema(self) -> None:
+        """Create the tables that do not exist yet."""
+        metadata.create_all(self._engine)
+
+    def ping(self) -> bool:
+        """Whether the database answers."""
+        try:
+            with self._engine.connect() as conn:
+                conn.execute(select(1))
+        except Exception:
+            return False
+        return True
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def create(
+        self,
+        session_id: str,
+        customer_id: str,
+        state: str,
+        document: dict[str, Any],
+        *,
+        events: Sequence[NewEvent] = (),
+    ) -> tuple[StoredSession, str]:
+        """Persist a new session; returns it and its customer token (only its hash is kept)."""
+        now = self._clock()
+        token = secrets.token_urlsafe(32)
+        checksum = self._checksum(session_id, state, 1, document)
+        with _timed("create"), self._engine.begin() as conn:
+            conn.execute(
+                insert(sessions).values(
+                    id=session_id,
+                    customer_hash=self._cipher.mac("customer:" + customer_id),
+                    state=state,
+                    version=1,
+                    document=self._cipher.seal(document),
+                    checksum=checksum,
+                    last_seq=len(events),
+                    created_at=now,
+                    updated_at=now,
+                    quarantined=0,
+                )
+            )
+            conn.execute(
+                insert(tokens).values(
+                    token_hash=self._token_hash(token),
+                    session_id=session_id,
+                    created_at=now,
+                    last_used_at=now,
+                )
+            )
+            self._insert_events(conn, session_id, 0, state, now, events)
+        stored = StoredSession(session_id, state, 1, document, now, now, checksum)
+        return stored, token
+
+    def get(self, session_id: str) -> StoredSession:
+        """Read and verify one session; SessionIntegrityError if it does not check out."""
+        with _timed("read"), self._engine.connect() as conn:
+            row = conn.execute(select(sessions).where(sessions.c.id == session_id)).first()
+        if row is None:
+            raise SessionNotFound()
+        return self._verified(row)
+
+    def save(
+        self,
+        previous: StoredSession,
+        state: str,
+        document: dict[str, Any],
+        *,
+        actor: str,
+        events: Sequence[NewEvent] = (),
+        escalation: NewEscalation | None = None,
+    ) -> StoredSession:
+        """Write a new version of a session read earlier, with its events, in one transaction.
+
+        A state change appends a `state_changed` event. ConcurrencyConflict when another
+        writer got there first; SessionIntegrityError when the row was altered behind us.
+        """
+        now = self._clock()
+        version = previous.version + 1
+        all_events = list(events)
+        if state != previous.state:
+            change = {"from": previous.state, "to": state}
+            all_events.insert(0, NewEvent("state_changed", actor, change))
+        checksum = self._checksum(previous.id, state, version, document)
+        values: dict[str, Any] = {
+            "state": state,
+            "version": version,
+            "document": self._cipher.seal(document),
+            "checksum": checksum,
+            "updated_at": now,
+            "last_seq": sessions.c.last_seq + len(all_events),
+        }
+        if state in self._terminal and previous.state not in self._terminal:
+            values["completed_at"] = now
+            values["archived_at"] = now
+        elif state not in self._terminal:
+            values["completed_at"] = None
+            values["archived_at"] = None
+        with _timed("save"), self._engine.begin() as conn:
+            result = conn.execute(
+                update(sessions)
+                .where(
+                    and_(
+                        sessions.c.id == previous.id,
+                        sessions.c.version == previous.version,
+                        sessions.c.checksum == previous.checksum,
+                        sessions.c.quarantined == 0,
+                    )
+                )
+                .values(**values)
+                .returning(sessions.c.last_seq)
+            )
+            last_seq = result.scalar_one_or_none()
+            if last_seq is None:
+                self._explain_failed_write(conn, previous)
+            first_seq = last_seq - len(all_events)
+            self._insert_events(conn, previous.id, first_seq, state, now, all_events)
+            if escalation is not None:
+                self._insert_escalation(conn, previous.id, escalation, now)
+        if state != previous.state:
+            metrics.SESSION_TRANSITIONS.labels(previous.state, state).inc()
+        created = previous.created_at
+        return StoredSession(previous.id, state, version, document, created, now, checksum)
+
+    def quarantine(self, session_id: str, escalation: NewEscalation) -> None:
+        """Take a session that failed its integrity check out of service; queue it for a human."""
+        now = self._clock()
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(sessions)
+                .where(sessions.c.id == session_id)
+                .values(quarantined=1, archived_at=now, completed_at=now)
+            )
+            already = conn.execute(
+                select(escalations.c.id).where(
+                    and_(
+                        escalations.c.session_id == session_id,
+                        escalations.c.reason_code == escalation.reason_code,
+                    )
+                )
+            ).first()
+            if already is None:
+                self._insert_escalation(conn, session_id, escalation, now)
+
+    def ids_in_states(self, states: Iterable[str]) -> list[str]:
+        """Ids of the sessions (not quarantined) whose state is one of `states`."""
+        query = select(sessions.c.id).where(
+            and_(sessions.c.state.in_(list(states)), sessions.c.quarantined == 0)
+        )
+        with self._engine.connect() as conn:
+            return list(conn.execute(query.order_by(sessions.c.created_at)).scalars())
+
+    def count_by_state(self) -> dict[str, int]:
+        """How many sessions each state holds (quarantined ones excluded)."""
+        query = (
+            select(sessions.c.state, func.count())
+            .where(sessions.c.quarantined == 0)
+            .group_by(sessions.c.state)
+        )
+        with self._engine.connect() as conn:
+            return {row[0]: row[1] for row in conn.execute(query)}
+
+    def purge_archived(self, older_than_s: float = RETENTION_S) -> int:
+        """Delete sessions archived more than `older_than_s` ago, with all they own."""
+        cutoff = self._clock() - older_than_s
+        with _timed("purge"), self._engine.begin() as conn:
+            ids = list(
+                conn.execute(select(sessions.c.id).where(sessions.c.archived_at < cutoff)).scalars()
+            )
+            for table in (events, tokens, ratings, escalations):
+                conn.execute(delete(table).where(table.c.session_id.in_(ids)))
+            conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))
+        return len(ids)
+
+    # -- events ---------------------------------------------------------------------------
+
+    def events(self, session_id: str, after: int = 0, limit: int = 1000) -> list[Event]:
+        """The session's events with seq greater than `after`, oldest first."""
+        query = (
+            select(events)
+            .where(and_(events.c.session_id == session_id, events.c.seq > after))
+            .order_by(events.c.seq)
+            .limit(limit)
+        )
+        with _timed("events"), self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [self._event(row) for row in rows]
+
+    # -- tokens ---------------------------------------------------------------------------
+
+    def authenticate(self, session_id: str, token: str) -> None:
+        """Check a customer token for a session and note its use; raises a Token* error."""
+        now = self._clock()
+        token_hash = self._token_hash(token)
+        with self._engine.connect() as conn:
+            row = conn.execute(select(tokens).where(tokens.c.token_hash == token_hash)).first()
+        if row is None:
+            raise TokenInvalid()
+        if not hmac.compare_digest(row.session_id, session_id):
+            if not self.exists(session_id):
+                raise SessionNotFound()
+            raise TokenForOtherSession()
+        if now - row.last_used_at > TOKEN_IDLE_EXPIRY_S:
+            raise TokenExpired()
+        if now - row.last_used_at > TOKEN_TOUCH_INTERVAL_S:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    update(tokens).where(tokens.c.token_hash == token_hash).values(last_used_at=now)
+                )
+
+    def exists(self, session_id: str) -> bool:
+        """Whether a session row with this id exists (verified or not)."""
+        with self._engine.connect() as conn:
+            found = conn.execute(select(sessions.c.id).where(sessions.c.id == session_id)).first()
+        return found is not None
+
+    # -- ratings --------------------------------------------------------------------------
+
+    def rate(self, session_id: str, score: int, comment: str | None) -> None:
+        """Record (or replace) the customer's satisfaction rating."""
+        now = self._clock()
+        sealed = self._cipher.seal(comment) if comment else None
+        with self._engine.begin() as conn:
+            conn.execute(delete(ratings).where(ratings.c.session_id == session_id))
+            conn.execute(
+                insert(ratings).values(session_id=session_id, score=score, comment=sealed, at=now)
+            )
+
+    def rating(self, session_id: str) -> dict[str, Any] | None:
+        """The session's rating, if the customer gave one."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(ratings).where(ratings.c.session_id == session_id)).first()
+        if row is None:
+            return None
+        comment = self._cipher.open(row.comment) if row.comment else None
+        return {"score": row.score, "comment": comment, "at": row.at}
+
+    # -- escalations ----------------------------------------------------------------------
+
+    def escalations(self, status: str | None = "open", limit: int = 200) -> list[Escalation]:
+        """Escalations, newest first, optionally only those with `status`."""
+        query = select(escalations).order_by(escalations.c.created_at.desc()).limit(limit)
+        if status is not None:
+            query = query.where(escalations.c.status == status)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [self._escalation(row) for row in rows]
+
+    def escalation(self, escalation_id: str) -> Escalation:
+        """One escalation by id."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(escalations).where(escalations.c.id == escalation_id)).first()
+        if row is None:
+            raise EscalationNotFound()
+        return self._escalation(row)
+
+    def resolve_escalation(self, escalation_id: str, resolution: dict[str, Any]) -> Escalation:
+        """Mark an open escalation resolved with the human's resolution."""
+        now = self._clock()
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(escalations)
+                .where(and_(escalations.c.id == escalation_id, escalations.c.status == "open"))
+                .values(
+                    status="resolved", resolved_at=now, resolution=self._cipher.seal(resolution)
+                )
+            )
+        if result.rowcount == 0:
+            found = self.escalation(escalation_id)
+            raise ConcurrencyConflict(f"escalation already {found.status}")
+        return self.escalation(escalation_id)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _checksum(self, session_id: str, state: str, version: int, document: dict[str, Any]) -> str:
+        canonical = canonical_json(
+            {"id": session_id, "state": state, "version": version, "document": document}
+        )
+        return self._cipher.mac(canonical)
+
+    def _token_hash(self, token: str) -> str:
+        return self._cipher.mac("token:" + token)
+
+    def _verified(self, row: Any) -> StoredSession:
+        if row.quarantined:
+            raise SessionIntegrityError("the stored session failed its integrity check earlier")
+        try:
+            document = self._cipher.open(row.document)
+        except (InvalidToken, ValueError) as error:
+            raise SessionIntegrityError("the stored document cannot be decrypted") from error
+        expected = self._checksum(row.id, row.state, row.version, document)
+        if not hmac.compare_digest(expected, row.checksum):
+            raise SessionIntegrityError()
+        return StoredSession(
+            row.id, row.state, row.version, document, row.created_at, row.updated_at, row.checksum
+        )
+
+    def _explain_failed_write(self, conn: Connection, previous: StoredSession) -> None:
+        row = conn.execute(select(sessions).where(sessions.c.id == previous.id)).first()
+        if row is None:
+            raise SessionNotFound()
+        if row.version != previous.version:
+            raise ConcurrencyConflict()
+        raise SessionIntegrityError()
+
+    def _insert_events(
+        self,
+        conn: Connection,
+        session_id: str,
+        first_seq: int,
+        state: str,
+        now: float,
+        new_events: Sequence[NewEvent],
+    ) -> None:
+        if not new_events:
+            return
+        rows = [
+            {
+                "session_id": session_id,
+                "seq": first_seq + offset + 1,
+                "at": now,
+                "type": item.type,
+                "state": state,
+                "actor": item.actor,
+                "detail": self._cipher.seal(item.detail),
+            }
+            for offset, item in enumerate(new_events)
+        ]
+        conn.execute(insert(events), rows)
+
+    def _insert_escalation(
+        self, conn: Connection, session_id: str, escalation: NewEscalation, now: float
+    ) -> None:
+        conn.execute(
+            insert(escalations).values(
+                id=escalation.id,
+                session_id=session_id,
+                reason_code=escalation.reason_code,
+                status="open",
+                created_at=now,
+                context=self._cipher.seal(escalation.context),
+            )
+        )
+        metrics.ESCALATIONS.labels(escalation.reason_code).inc()
+
+    def _event(self, row: Any) -> Event:
+        try:
+            detail = self._cipher.open(row.detail)
+        except (InvalidToken, ValueError):
+            detail = {"error": "this event failed its integrity check"}
+        return Event(row.seq, row.at, row.type, row.state, row.actor, detail)
+
+    def _escalation(self, row: Any) -> Escalation:
+        resolution = self._cipher.open(row.resolution) if row.resolution else None
+        return Escalation(
+            row.id,
+            row.session_id,
+            row.reason_code,
+            row.status,
+            row.created_at,
+            row.resolved_at,
+            self._cipher.open(row.context),
+            resolution,
+        )

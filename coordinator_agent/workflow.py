@@ -1,0 +1,642 @@
+"""The journey of one case over A2A: analysis, policies, strategy, rounds with CS, outcome.
+
+Each case runs as an asyncio task under a per-session lock. Every step reads the case,
+calls one agent, and writes the result with optimistic concurrency, so a customer's
+decision or a cancel written meanwhile wins and the step simply re-reads. Negotiation
+rounds are checkpointed one by one; a restarted coordinator replays at most the round
+in flight, with the same idempotency key, so CS never receives a message twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from coordinator_agent.case import close_attempt, escalation_context, find_order_id
+from coordinator_agent.models import (
+    WORKING_STATES,
+    CustomerMessage,
+    Decision,
+    Negotiation,
+    NegotiationAction,
+    Resolution,
+    SessionDocument,
+)
+from coordinator_agent.store import (
+    ConcurrencyConflict,
+    NewEscalation,
+    NewEvent,
+    SessionIntegrityError,
+    SessionNotFound,
+    SessionStore,
+    StoredSession,
+)
+from shared import metrics
+from shared.a2a.client import A2ACallError, A2AUnavailable, SkillResult
+from shared.a2a.models import TaskState
+from shared.domain import TERMINAL_STATES, SessionState
+from shared.logs import get_logger, log_context
+
+log = get_logger(__name__)
+
+COORDINATOR = "coordinator"
+CONTEXT = "context_agent"
+NEGOTIATION = "negotiation_agent"
+MAX_ROUNDS = 20
+NEGOTIATION_DEADLINE_S = 30 * 60
+WORKING_STATE_TIMEOUT_S = 10 * 60
+MAX_WRITE_RETRIES = 5
+
+
+class SkillCaller(Protocol):
+    """What the workflow needs of an agent: call one skill (shared A2AClient fits)."""
+
+    async def call_skill(
+        self, skill: str, input: dict[str, Any], *, metadata: dict[str, Any] | None = None
+    ) -> SkillResult: ...
+
+
+class InvalidState(Exception):
+    """The customer asked for something the case's current state does not allow."""
+
+
+class Escalate(Exception):
+    """Raised inside a step: hand the case to a human with this reason."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The workflow's bounds."""
+
+    max_rounds: int = MAX_ROUNDS
+    negotiation_deadline_s: float = NEGOTIATION_DEADLINE_S
+    working_state_timeout_s: float = WORKING_STATE_TIMEOUT_S
+
+
+@dataclass
+class Step:
+    """One write the workflow wants: new state, events, maybe an escalation."""
+
+    state: SessionState
+    events: list[NewEvent]
+    actor: str = COORDINATOR
+    escalation: NewEscalation | None = None
+
+
+class Workflow:
+    """Drives cases through their journey; the API calls its customer and ops actions."""
+
+    def __init__(
+        self,
+        store: SessionStore,
+        context: SkillCaller,
+        negotiation: SkillCaller,
+        *,
+        limits: Limits | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._context = context
+        self._negotiation = negotiation
+        self._limits = limits or Limits()
+        self._clock = clock
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: defaultdict[str, set[asyncio.Task[None]]] = defaultdict(set)
+        self._steps: dict[str, Callable[[StoredSession, SessionDocument], Awaitable[None]]] = {
+            SessionState.RECEIVED: self._receive,
+            SessionState.ANALYZING: self._analyze,
+            SessionState.PLANNING: self._plan,
+            SessionState.NEGOTIATING: self._negotiate_round,
+        }
+
+    # -- running cases --------------------------------------------------------------------
+
+    def start(self, session_id: str) -> asyncio.Task[None]:
+        """Run the case in the background until it waits for someone or ends."""
+        task = asyncio.create_task(self.run(session_id), name=f"case-{session_id}")
+        tasks = self._tasks[session_id]
+        tasks.add(task)
+        task.add_done_callback(lambda done: self._forget(session_id, done))
+        return task
+
+    def running(self, session_id: str) -> bool:
+        """Whether a task is driving this case now."""
+        return any(not t.done() for t in self._tasks.get(session_id, ()))
+
+    async def run(self, session_id: str) -> None:
+        """Advance the case step by step; returns when it waits for a person or is over."""
+        with log_context(session_id=session_id):
+            async with self._locks[session_id]:
+                while await self._advance(session_id):
+                    pass
+
+    def resume_all(self) -> int:
+        """Start every case a previous process left in a working state."""
+        ids = self._store.ids_in_states(WORKING_STATES)
+        for session_id in ids:
+            self.start(session_id)
+        if ids:
+            log.info("resuming %d cases from their last checkpoint", len(ids))
+        return len(ids)
+
+    async def stop(self) -> None:
+        """Cancel every running case task (their checkpoints stay for the next start)."""
+        tasks = [t for group in self._tasks.values() for t in group]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def watchdog_once(self) -> list[str]:
+        """Escalate cases stuck in a working state; restart those nobody drives. Returns escalated."""
+        escalated = []
+        now = self._clock()
+        for session_id in self._store.ids_in_states(WORKING_STATES):
+            stored = self._load_or_quarantine(session_id)
+            if stored is None:
+                continue
+            idle = now - stored.updated_at
+            if idle > self._limits.working_state_timeout_s:
+                await self._cancel_tasks(session_id)
+                reason = f"no progress in state {stored.state} for {int(idle)} s"
+                self._write_escalation(session_id, "stuck", reason, actor="watchdog")
+                escalated.append(session_id)
+            elif not self.running(session_id):
+                self.start(session_id)
+        return escalated
+
+    def refresh_gauges(self) -> None:
+        """Set the sessions-by-state gauge from the store."""
+        counts = self._store.count_by_state()
+        for state in SessionState:
+            metrics.SESSIONS_BY_STATE.labels(state.value).set(counts.get(state.value, 0))
+
+    # -- customer and ops actions ---------------------------------------------------------
+
+    def decide(self, session_id: str, decision: Decision) -> SessionState:
+        """Approve or reject what awaits approval; returns the new state."""
+        return self._act(session_id, lambda doc: self._apply_decision(doc, decision))
+
+    def add_message(self, session_id: str, text: str) -> SessionState:
+        """A clarification while one is awaited, or a change of mind at an approval."""
+        return self._act(session_id, lambda doc: self._apply_message(doc, text))
+
+    def cancel(self, session_id: str) -> SessionState:
+        """Stop the case for good."""
+        state = self._act(session_id, self._apply_cancel, start=False)
+        for task in self._tasks.get(session_id, ()):
+            task.cancel()
+        return state
+
+    def resolve(self, session_id: str, resolution: Resolution) -> None:
+        """Close an escalated case the way the human decided."""
+        for _ in range(MAX_WRITE_RETRIES):
+            stored = self._store.get(session_id)
+            doc = SessionDocument.model_validate(stored.document)
+            doc.outcome = {
+                "status": "resolved_by_human" if resolution.state == "resolved" else "failed",
+                "offer": resolution.offer.model_dump() if resolution.offer else None,
+                "reason": resolution.note,
+            }
+            doc.reason = resolution.note
+            state = SessionState(resolution.state)
+            doc.state = state
+            event = NewEvent("escalation_resolved", "ops", {"note": resolution.note})
+            try:
+                self._store.save(stored, state, _dump(doc), actor="ops", events=[event])
+                return
+            except ConcurrencyConflict:
+                continue
+        raise ConcurrencyConflict()
+
+    def quarantine(self, session_id: str, error: SessionIntegrityError) -> None:
+        """Take a session that failed its integrity check out of service and escalate it."""
+        log.error("session failed its integrity check: %s", error)
+        timeline = self._store.events(session_id)
+        context = {
+            "session_id": session_id,
+            "reason_code": "integrity",
+            "reason": str(error),
+            "timeline": [
+                {"seq": e.seq, "at": e.at, "type": e.type, "state": e.state, "actor": e.actor}
+                for e in timeline
+            ],
+        }
+        escalation = NewEscalation(str(uuid.uuid4()), "integrity", context)
+        self._store.quarantine(session_id, escalation)
+
+    # -- the steps ------------------------------------------------------------------------
+
+    async def _advance(self, session_id: str) -> bool:
+        """Run the step the case's state calls for; False when there is nothing to do."""
+        stored = self._load_or_quarantine(session_id)
+        if stored is None:
+            return False
+        step = self._steps.get(stored.state)
+        if step is None:
+            return False
+        doc = SessionDocument.model_validate(stored.document)
+        try:
+            await step(stored, doc)
+        except ConcurrencyConflict:
+            return True  # the customer or ops wrote first: re-read and carry on from there
+        except Escalate as need:
+            self._escalate(stored, doc, need.code, need.reason)
+        except A2AUnavailable as error:
+            self._escalate(stored, doc, "agent_unavailable", str(error))
+        except A2ACallError as error:
+            self._escalate(stored, doc, "agent_error", f"an agent refused a call: {error}")
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a bug must escalate the case, never strand it
+            log.exception("workflow step failed in state %s", stored.state)
+            self._escalate(stored, doc, "internal_error", type(error).__name__)
+        return True
+
+    def _escalate(
+        self, stored: StoredSession, doc: SessionDocument, code: str, reason: str
+    ) -> None:
+        """Escalate with what this step learned; if someone wrote meanwhile, from a re-read."""
+        log.warning("escalating case: %s", code, extra={"fields": {"reason_code": code}})
+        doc.reason = reason
+        escalation = self._new_escalation(stored.id, doc, code, reason)
+        event = NewEvent("escalated", COORDINATOR, {"reason_code": code, "reason": reason})
+        try:
+            self._save(stored, doc, Step(SessionState.ESCALATED, [event], escalation=escalation))
+        except ConcurrencyConflict:
+            self._write_escalation(stored.id, code, reason)
+
+    async def _receive(self, stored: StoredSession, doc: SessionDocument) -> None:
+        self._save(stored, doc, Step(SessionState.ANALYZING, []))
+
+    async def _analyze(self, stored: StoredSession, doc: SessionDocument) -> None:
+        change = next(
+            (m for m in doc.messages if m.kind == "change_of_mind" and not m.handled), None
+        )
+        if change is not None:
+            await self._analyze_change(stored, doc, change)
+            return
+        order_id = doc.order_id
+        request: dict[str, Any] = {"customer_id": doc.customer_id, "message": doc.full_text()}
+        if order_id:
+            request["order_id"] = order_id
+        result, event = await self._call(self._context, CONTEXT, "analyze_issue", request, doc)
+        for message in doc.messages:
+            message.handled = True
+        if result.state in (TaskState.FAILED, TaskState.REJECTED):
+            doc.reason = f"the issue could not be analyzed: {_failure(result)}"
+            self._save(stored, doc, Step(SessionState.FAILED, [event]))
+            return
+        analysis = result.output
+        doc.analysis = analysis
+        if (
+            result.state == TaskState.INPUT_REQUIRED
+            or analysis.get("needs_clarification")
+            or not analysis.get("order_id")
+        ):
+            doc.question = str(
+                analysis.get("question") or result.message or "Which order is this about?"
+            )
+            self._save(stored, doc, Step(SessionState.AWAITING_CLARIFICATION, [event]))
+            return
+        doc.order_id = str(analysis["order_id"])
+        doc.question = None
+        self._save(stored, doc, Step(SessionState.PLANNING, [event]))
+
+    async def _analyze_change(
+        self, stored: StoredSession, doc: SessionDocument, change: CustomerMessage
+    ) -> None:
+        """Read a change of mind for a new goal, then re-plan with it."""
+        request: dict[str, Any] = {"customer_id": doc.customer_id, "message": change.text}
+        if doc.order_id:
+            request["order_id"] = doc.order_id
+        result, event = await self._call(self._context, CONTEXT, "analyze_issue", request, doc)
+        change.handled = True
+        wanted = result.output.get("desired_outcome")
+        if result.state != TaskState.FAILED and wanted and wanted != "unspecified":
+            doc.goal = wanted
+        self._save(stored, doc, Step(SessionState.PLANNING, [event]))
+
+    async def _plan(self, stored: StoredSession, doc: SessionDocument) -> None:
+        analysis = doc.analysis or {}
+        request = {
+            "order_id": doc.order_id,
+            "problem_type": analysis.get("problem_type", "other"),
+            "desired_outcome": doc.goal or analysis.get("desired_outcome", "unspecified"),
+            "customer_id": doc.customer_id,
+        }
+        lookup, lookup_event = await self._call(
+            self._context, CONTEXT, "lookup_policies", request, doc
+        )
+        if not lookup.ok:
+            raise Escalate("policy_lookup_failed", f"policy lookup failed: {_failure(lookup)}")
+        doc.policies = lookup.output
+        entitlement = lookup.output.get("entitlement") or {}
+        if entitlement.get("needs_human"):
+            raise Escalate("policy_conflict", f"conflicting policies: {entitlement.get('reason')}")
+        if not entitlement.get("entitled"):
+            doc.reason = f"no policy entitles this order to a remedy: {entitlement.get('reason')}"
+            self._save(stored, doc, Step(SessionState.FAILED, [lookup_event]))
+            return
+        plan_input: dict[str, Any] = {"analysis": analysis, "lookup": lookup.output}
+        if doc.goal:
+            plan_input["goal"] = doc.goal
+        if doc.floor_amount is not None:
+            plan_input["floor_amount"] = doc.floor_amount
+        plan, plan_event = await self._call(
+            self._negotiation, NEGOTIATION, "plan_strategy", plan_input, doc
+        )
+        if not plan.ok:
+            raise Escalate("strategy_failed", f"no strategy could be planned: {_failure(plan)}")
+        if plan.output.get("validated") is False:
+            raise Escalate("strategy_invalid", "the strategy did not pass policy validation")
+        doc.strategy = plan.output
+        events = [lookup_event, plan_event]
+        if doc.auto_approve:
+            self._start_negotiation(doc)
+            events.append(NewEvent("decision", COORDINATOR, {"stage": "strategy", "auto": True}))
+            self._save(stored, doc, Step(SessionState.NEGOTIATING, events))
+        else:
+            self._save(stored, doc, Step(SessionState.AWAITING_STRATEGY_APPROVAL, events))
+
+    async def _negotiate_round(self, stored: StoredSession, doc: SessionDocument) -> None:
+        negotiation = doc.negotiation
+        if negotiation.started_at is None:
+            negotiation.started_at = self._clock()
+        if negotiation.action == NegotiationAction.CONTINUE:
+            self._check_negotiation_limits(doc)
+        request = {
+            "session_id": doc.id,
+            "attempt": doc.attempt,
+            "customer_id": doc.customer_id,
+            "order_id": doc.order_id,
+            "problem_type": (doc.analysis or {}).get("problem_type", "other"),
+            "strategy": doc.strategy,
+            "state": negotiation.state,
+            "action": negotiation.action,
+        }
+        result, event = await self._call(self._negotiation, NEGOTIATION, "negotiate", request, doc)
+        if not result.ok:
+            raise Escalate("negotiation_failed", f"the negotiation failed: {_failure(result)}")
+        events = [event, *self._record_round(doc, result.output)]
+        if not result.output.get("done"):
+            self._save(stored, doc, Step(SessionState.NEGOTIATING, events, NEGOTIATION))
+            return
+        outcome = result.output.get("outcome") or {}
+        self._finish_negotiation(stored, doc, outcome, events)
+
+    def _check_negotiation_limits(self, doc: SessionDocument) -> None:
+        strategy = doc.strategy or {}
+        max_rounds = min(_as_int(strategy.get("max_rounds"), MAX_ROUNDS), self._limits.max_rounds)
+        if len(doc.negotiation.rounds) >= max_rounds:
+            raise Escalate("too_many_rounds", f"no agreement after {max_rounds} rounds")
+        started = doc.negotiation.started_at or self._clock()
+        if self._clock() - started > self._limits.negotiation_deadline_s:
+            raise Escalate("negotiation_timeout", "no agreement within the negotiation deadline")
+
+    def _record_round(self, doc: SessionDocument, output: dict[str, Any]) -> list[NewEvent]:
+        """Checkpoint the agent's state and the round it ran."""
+        state = output.get("state")
+        if not isinstance(state, dict):
+            raise Escalate("agent_error", "the negotiation agent returned no state")
+        doc.negotiation.state = state
+        exchanges = state.get("exchanges")
+        round_ = output.get("round")
+        if not isinstance(round_, dict):
+            return []
+        doc.negotiation.rounds.append({**round_, "attempt": doc.attempt})
+        if isinstance(exchanges, int) and exchanges >= 0:
+            doc.negotiation.cs_exchanges = exchanges
+        elif round_.get("cs_text"):
+            doc.negotiation.cs_exchanges += 1
+        detail = {k: round_.get(k) for k in ("round", "sent", "cs_text", "cs_offer", "decision")}
+        return [NewEvent("cs_exchange", NEGOTIATION, {**detail, "attempt": doc.attempt})]
+
+    def _finish_negotiation(
+        self,
+        stored: StoredSession,
+        doc: SessionDocument,
+        outcome: dict[str, Any],
+        events: list[NewEvent],
+    ) -> None:
+        status = outcome.get("status")
+        if status == "agreement" and doc.negotiation.action == NegotiationAction.CONTINUE:
+            doc.proposal = outcome
+            self._save(stored, doc, Step(SessionState.AWAITING_OUTCOME_APPROVAL, events))
+        elif status == "accepted":
+            doc.outcome = outcome
+            self._save(stored, doc, Step(SessionState.RESOLVED, events))
+        elif status == "cs_unavailable":
+            doc.outcome = outcome
+            reason = f"customer service unavailable: {outcome.get('reason')}"
+            escalation = self._new_escalation(stored.id, doc, "cs_unavailable", reason)
+            self._save(
+                stored, doc, Step(SessionState.CS_UNAVAILABLE, events, escalation=escalation)
+            )
+        else:
+            doc.outcome = outcome
+            reason = str(outcome.get("reason") or f"negotiation ended with {status!r}")
+            raise Escalate("no_agreement", reason)
+
+    # -- customer transitions (pure on the document) --------------------------------------
+
+    def _apply_decision(self, doc: SessionDocument, decision: Decision) -> Step:
+        state = SessionState(doc.state)
+        detail = {"decision": decision.decision, "reason": decision.reason}
+        if decision.new_goal:
+            detail["new_goal"] = decision.new_goal
+        if state == SessionState.AWAITING_STRATEGY_APPROVAL:
+            event = NewEvent("decision", "customer", {**detail, "stage": "strategy"})
+            return self._decide_strategy(doc, decision, event)
+        if state == SessionState.AWAITING_OUTCOME_APPROVAL:
+            event = NewEvent("decision", "customer", {**detail, "stage": "outcome"})
+            return self._decide_outcome(doc, decision, event)
+        raise InvalidState(f"nothing awaits approval: the session is {state.value}")
+
+    def _decide_strategy(self, doc: SessionDocument, decision: Decision, event: NewEvent) -> Step:
+        if decision.decision == "approve":
+            self._start_negotiation(doc)
+            return Step(SessionState.NEGOTIATING, [event], "customer")
+        if decision.new_goal is None and decision.floor_amount is None:
+            doc.reason = "the customer rejected the strategy"
+            return Step(SessionState.CANCELLED, [event], "customer")
+        doc.goal = decision.new_goal or doc.goal
+        doc.floor_amount = decision.floor_amount
+        doc.strategy = None
+        return Step(SessionState.PLANNING, [event], "customer")
+
+    def _decide_outcome(self, doc: SessionDocument, decision: Decision, event: NewEvent) -> Step:
+        if decision.decision == "approve":
+            doc.negotiation.action = NegotiationAction.ACCEPT
+            return Step(SessionState.NEGOTIATING, [event], "customer")
+        if decision.new_goal is None and decision.floor_amount is None:
+            reason = "the customer rejected the best outcome CS offered"
+            context = escalation_context(
+                doc, self._store.events(doc.id), "customer_rejected", reason
+            )
+            doc.escalation = _escalation_summary("customer_rejected", reason)
+            doc.reason = reason
+            escalation = NewEscalation(doc.escalation["id"], "customer_rejected", context)
+            return Step(SessionState.ESCALATED, [event], "customer", escalation)
+        close_attempt(doc, f"customer rejected the outcome: {decision.reason or 'new goal'}")
+        doc.goal = decision.new_goal or doc.goal
+        doc.floor_amount = decision.floor_amount
+        return Step(SessionState.PLANNING, [event], "customer")
+
+    def _apply_message(self, doc: SessionDocument, text: str) -> Step:
+        state = SessionState(doc.state)
+        now = self._clock()
+        if state == SessionState.AWAITING_CLARIFICATION:
+            doc.messages.append(CustomerMessage(at=now, kind="clarification", text=text))
+            doc.order_id = find_order_id(text) or doc.order_id
+            event = NewEvent("message", "customer", {"kind": "clarification", "text": text})
+            return Step(SessionState.ANALYZING, [event], "customer")
+        if state in (
+            SessionState.AWAITING_STRATEGY_APPROVAL,
+            SessionState.AWAITING_OUTCOME_APPROVAL,
+        ):
+            if state == SessionState.AWAITING_OUTCOME_APPROVAL:
+                close_attempt(doc, "the customer changed their mind")
+            doc.messages.append(CustomerMessage(at=now, kind="change_of_mind", text=text))
+            event = NewEvent("message", "customer", {"kind": "change_of_mind", "text": text})
+            return Step(SessionState.ANALYZING, [event], "customer")
+        raise InvalidState(
+            f"the session is {state.value}: messages are taken while it awaits a clarification "
+            "or an approval"
+        )
+
+    def _apply_cancel(self, doc: SessionDocument) -> Step:
+        state = SessionState(doc.state)
+        if state in TERMINAL_STATES:
+            raise InvalidState(f"the session is already {state.value}")
+        doc.reason = "cancelled by the customer"
+        return Step(SessionState.CANCELLED, [NewEvent("cancelled", "customer")], "customer")
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _act(
+        self, session_id: str, transition: Callable[[SessionDocument], Step], start: bool = True
+    ) -> SessionState:
+        """Apply a customer transition with optimistic concurrency, then let the case run."""
+        for _ in range(MAX_WRITE_RETRIES):
+            stored = self._store.get(session_id)
+            doc = SessionDocument.model_validate(stored.document)
+            step = transition(doc)
+            try:
+                self._save(stored, doc, step)
+            except ConcurrencyConflict:
+                continue
+            if start and step.state in WORKING_STATES:
+                self.start(session_id)
+            return step.state
+        raise ConcurrencyConflict("the session is busy; try again")
+
+    def _start_negotiation(self, doc: SessionDocument) -> None:
+        doc.negotiation = Negotiation(started_at=self._clock())
+
+    def _save(self, stored: StoredSession, doc: SessionDocument, step: Step) -> StoredSession:
+        doc.state = step.state
+        return self._store.save(
+            stored,
+            step.state.value,
+            _dump(doc),
+            actor=step.actor,
+            events=step.events,
+            escalation=step.escalation,
+        )
+
+    async def _call(
+        self,
+        agent: SkillCaller,
+        peer: str,
+        skill: str,
+        request: dict[str, Any],
+        doc: SessionDocument,
+    ) -> tuple[SkillResult, NewEvent]:
+        """Call a skill; returns its result and the event that records the call."""
+        started = time.perf_counter()
+        result = await agent.call_skill(skill, request, metadata={"session_id": doc.id})
+        detail = {
+            "skill": skill,
+            "task_state": str(result.state),
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+        return result, NewEvent("agent_call", peer, detail)
+
+    def _new_escalation(
+        self, session_id: str, doc: SessionDocument, code: str, reason: str
+    ) -> NewEscalation:
+        context = escalation_context(doc, self._store.events(session_id), code, reason)
+        doc.escalation = _escalation_summary(code, reason)
+        return NewEscalation(doc.escalation["id"], code, context)
+
+    def _write_escalation(
+        self, session_id: str, code: str, reason: str, actor: str = COORDINATOR
+    ) -> None:
+        """Escalate the case as it now stands (re-read, so a concurrent write is not lost)."""
+        log.warning("escalating case: %s", code, extra={"fields": {"reason_code": code}})
+        for _ in range(MAX_WRITE_RETRIES):
+            stored = self._load_or_quarantine(session_id)
+            if stored is None or stored.state in TERMINAL_STATES:
+                return
+            doc = SessionDocument.model_validate(stored.document)
+            doc.reason = reason
+            escalation = self._new_escalation(session_id, doc, code, reason)
+            event = NewEvent("escalated", actor, {"reason_code": code, "reason": reason})
+            try:
+                self._save(stored, doc, Step(SessionState.ESCALATED, [event], actor, escalation))
+                return
+            except ConcurrencyConflict:
+                continue
+
+    def _load_or_quarantine(self, session_id: str) -> StoredSession | None:
+        try:
+            return self._store.get(session_id)
+        except SessionNotFound:
+            return None
+        except SessionIntegrityError as error:
+            self.quarantine(session_id, error)
+            return None
+
+    async def _cancel_tasks(self, session_id: str) -> None:
+        current = asyncio.current_task()
+        tasks = [t for t in self._tasks.get(session_id, ()) if t is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _forget(self, session_id: str, task: asyncio.Task[None]) -> None:
+        tasks = self._tasks.get(session_id)
+        if tasks is None:
+            return
+        tasks.discard(task)
+        if not tasks:
+            self._tasks.pop(session_id, None)
+            lock = self._locks.get(session_id)
+            if lock is not None and not lock.locked():
+                self._locks.pop(session_id, None)
+
+
+def _dump(doc: SessionDocument) -> dict[str, Any]:
+    return doc.model_dump(mode="json")
+
+
+def _failure(result: SkillResult) -> str:
+    return str(result.output.get("error") or result.message or result.state)[:500]
+
+
+def _as_int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and value > 0 else default
+
+
+def _escalation_summary(code: str, reason: str) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "reason_code": code, "reason": reason, "status": "open"}

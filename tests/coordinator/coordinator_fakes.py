@@ -1,0 +1,286 @@
+"""Helpers and fixtures: the coordinator app with its agents faked at the HTTP edge (A2A JSON-RPC)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from coordinator_agent.app import create_app
+from coordinator_agent.config import Settings
+
+ORDER_ID = "112-4839201-5839201"
+OTHER_ORDER = "112-1111111-2222222"
+CONTEXT_URL = "http://context.test"
+NEGOTIATION_URL = "http://negotiation.test"
+Script = Callable[[dict[str, Any]], tuple[str, dict[str, Any], str]]
+
+
+def completed(output: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+    return "TASK_STATE_COMPLETED", output, "done"
+
+
+def analyze_issue(inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+    """Finds the order in the id or the text; asks when there is none."""
+    if inp["customer_id"] == "C-404":
+        return "TASK_STATE_FAILED", {"error": "unknown customer"}, "unknown customer"
+    order_id = inp.get("order_id") or (ORDER_ID if ORDER_ID in inp["message"] else None)
+    wanted = "replacement" if "replacement" in inp["message"] else "full_refund"
+    out = {
+        "customer_id": inp["customer_id"],
+        "order_id": order_id,
+        "problem_type": "damaged_item",
+        "desired_outcome": wanted,
+        "confidence": 0.9 if order_id else 0.4,
+        "needs_clarification": order_id is None,
+        "candidates": [] if order_id else [ORDER_ID, OTHER_ORDER],
+        "amounts": [],
+        "order": {"order_id": order_id, "total": 129.99} if order_id else None,
+    }
+    if order_id is None:
+        out["question"] = "Which order: the blender or the kettle?"
+        return "TASK_STATE_INPUT_REQUIRED", out, out["question"]
+    return completed(out)
+
+
+def lookup_policies(inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+    return completed(
+        {
+            "policies": [
+                {
+                    "policy_id": "RET-DAMAGED-01",
+                    "title": "Damaged on arrival",
+                    "score": 0.9,
+                    "applicable": True,
+                    "reason": "delivered damaged within 30 days",
+                    "citation": "Items damaged on arrival are refunded in full.",
+                    "outcomes": ["full_refund", "replacement"],
+                }
+            ],
+            "conflicts": [],
+            "entitlement": {
+                "entitled": True,
+                "currency": "USD",
+                "order_total": 129.99,
+                "item_value": 129.99,
+                "outcomes": [],
+                "best": {"type": inp["desired_outcome"], "amount": 129.99, "currency": "USD"},
+                "needs_human": False,
+                "reason": "damaged item policy",
+            },
+        }
+    )
+
+
+def plan_strategy(inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+    goal = inp.get("goal") or inp["analysis"]["desired_outcome"]
+    ask = {"type": goal, "amount": 129.99, "currency": "USD"}
+    return completed(
+        {
+            "goal": ask,
+            "opening_ask": ask,
+            "floor": {"amount": 100.0, "acceptable_types": [goal]},
+            "concession_plan": {"tactic": "boulware", "beta": 0.2, "rounds": []},
+            "arguments": [{"policy_id": "RET-DAMAGED-01", "citation": "refunded in full"}],
+            "max_rounds": 6,
+            "deadline_s": 1800,
+            "entitlement_value": 129.99,
+            "validated": True,
+            "summary": f"ask for {goal}",
+        }
+    )
+
+
+class FakeDesk:
+    """The CS side of the fake negotiation agent: records every idempotency key it sees."""
+
+    def __init__(self, rounds_to_agree: int = 2) -> None:
+        self.rounds_to_agree = rounds_to_agree
+        self.keys: list[str] = []
+        self.first_answers: dict[str, dict[str, Any]] = {}
+
+    def negotiate(self, inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+        state = inp["state"] or {"contact_id": "CT-1", "round": 0, "exchanges": 0, "history": []}
+        number = state["round"] + 1
+        key = f"{inp['session_id']}:{inp['attempt']}:{number}"
+        self.keys.append(key)
+        if key in self.first_answers:  # the mock CS's idempotency cache
+            return completed(self.first_answers[key])
+        answer = self._answer(inp, state, number)
+        self.first_answers[key] = answer
+        return completed(answer)
+
+    def _answer(self, inp: dict[str, Any], state: dict[str, Any], number: int) -> dict[str, Any]:
+        goal = inp["strategy"]["goal"]
+        new_state = {**state, "round": number, "exchanges": state["exchanges"] + 1}
+        if inp["action"] == "accept":
+            outcome = {
+                "status": "accepted",
+                "offer": goal,
+                "reason": "confirmed",
+                "policy_basis": [],
+            }
+            text = "Confirmed, your refund is on its way."
+            return _round(new_state, number, text, goal, "accept", outcome)
+        if number < self.rounds_to_agree:
+            offer = {"type": "store_credit", "amount": 40.0, "currency": "USD"}
+            return _round(new_state, number, "We can offer $40 credit.", offer, "counter", None)
+        outcome = {
+            "status": "agreement",
+            "offer": goal,
+            "reason": "CS met our goal",
+            "policy_basis": ["RET-DAMAGED-01"],
+        }
+        return _round(new_state, number, "OK, full refund.", goal, "agreement", outcome)
+
+
+def _round(state, number, text, offer, decision, outcome) -> dict[str, Any]:
+    return {
+        "state": state,
+        "round": {
+            "round": number,
+            "sent": f"message {number}",
+            "cs_text": text,
+            "cs_offer": offer,
+            "decision": decision,
+            "reason": "",
+        },
+        "done": outcome is not None,
+        "outcome": outcome,
+    }
+
+
+class FakeAgent:
+    """An agent at the HTTP edge: A2A SendMessage in, a task with the scripted output out."""
+
+    def __init__(self, skills: dict[str, Script], delay_s: float = 0.0) -> None:
+        self.skills = skills
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.down = False
+        self.delay_s = delay_s
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        body = json.loads(request.content)
+        message = body["params"]["message"]
+        call = next(p["data"] for p in message["parts"] if "data" in p)
+        self.calls.append((call["skill"], call["input"]))
+        state, output, text = self.skills[call["skill"]](call["input"])
+        task = {
+            "id": str(uuid.uuid4()),
+            "contextId": str(uuid.uuid4()),
+            "status": {
+                "state": state,
+                "message": {"messageId": "m", "role": "ROLE_AGENT", "parts": [{"text": text}]},
+            },
+            "artifacts": [{"artifactId": "a", "parts": [{"data": output}]}],
+        }
+        return httpx.Response(
+            200, json={"jsonrpc": "2.0", "id": body["id"], "result": {"task": task}}
+        )
+
+    def skills_called(self) -> list[str]:
+        return [skill for skill, _ in self.calls]
+
+
+class Fleet:
+    """The two faked agents behind one transport."""
+
+    def __init__(self) -> None:
+        self.desk = FakeDesk()
+        self.context = FakeAgent(
+            {"analyze_issue": analyze_issue, "lookup_policies": lookup_policies}
+        )
+        self.negotiation = FakeAgent(
+            {"plan_strategy": plan_strategy, "negotiate": self.desk.negotiate}
+        )
+
+    def transport(self) -> httpx.MockTransport:
+        async def route(request: httpx.Request) -> httpx.Response:
+            agent = self.context if request.url.host == "context.test" else self.negotiation
+            return await agent.handle(request)
+
+        return httpx.MockTransport(route)
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "var_dir": tmp_path,
+        "database_url": f"sqlite:///{tmp_path / 'coordinator.db'}",
+        "encryption_key": Fernet.generate_key().decode(),
+        "ops_token": "ops-secret-token",
+        "agent_token": "agent-secret-token",
+        "context_url": CONTEXT_URL,
+        "negotiation_url": NEGOTIATION_URL,
+        "log_level": "WARNING",
+        "sse_poll_s": 0.05,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def fleet() -> Fleet:
+    return Fleet()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@asynccontextmanager
+async def running(settings: Settings, fleet: Fleet) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    app = create_app(settings, agent_transport=fleet.transport())
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://coordinator") as client:
+            yield app, client
+
+
+@pytest.fixture
+async def coordinator(
+    settings: Settings, fleet: Fleet
+) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    async with running(settings, fleet) as pair:
+        yield pair
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def submit(client: httpx.AsyncClient, **body: Any) -> tuple[str, str]:
+    payload = {"customer_id": "C-1001", "message": f"My blender {ORDER_ID} arrived broken"}
+    payload.update(body)
+    response = await client.post("/v1/sessions", json=payload)
+    assert response.status_code == 202, response.text
+    data = response.json()
+    return data["session_id"], data["token"]
+
+
+async def wait_for(
+    client: httpx.AsyncClient, session_id: str, token: str, states: set[str], timeout: float = 10
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await client.get(f"/v1/sessions/{session_id}", headers=auth(token))
+        assert response.status_code == 200, response.text
+        doc = response.json()
+        if doc["state"] in states:
+            return doc
+        if time.monotonic() > deadline:
+            raise AssertionError(f"state {doc['state']} never became one of {states}")
+        await asyncio.sleep(0.02)

@@ -1,0 +1,211 @@
+"""The journey of a case with the context and negotiation agents faked at the HTTP edge."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from coordinator_fakes import (
+    ORDER_ID,
+    Fleet,
+    auth,
+    make_settings,
+    running,
+    submit,
+    wait_for,
+)
+
+
+async def test_happy_path_with_approvals(coordinator, fleet: Fleet) -> None:
+    _, client = coordinator
+    sid, token = await submit(client)
+    doc = await wait_for(client, sid, token, {"awaiting_strategy_approval"})
+    assert doc["strategy"]["summary"] == "ask for full_refund"
+    assert doc["awaiting"] == "strategy"
+    assert (
+        "negotiate" not in fleet.negotiation.skills_called()
+    )  # nothing reaches CS before approval
+
+    response = await client.post(
+        f"/v1/sessions/{sid}/decisions", json={"decision": "approve"}, headers=auth(token)
+    )
+    assert response.status_code == 200, response.text
+    doc = await wait_for(client, sid, token, {"awaiting_outcome_approval"})
+    assert doc["proposal"]["status"] == "agreement"
+    assert doc["negotiation"]["cs_exchanges"] == 2
+    assert [r["round"] for r in doc["negotiation"]["rounds"]] == [1, 2]
+
+    await client.post(
+        f"/v1/sessions/{sid}/decisions", json={"decision": "approve"}, headers=auth(token)
+    )
+    doc = await wait_for(client, sid, token, {"resolved"})
+    assert doc["outcome"]["status"] == "accepted"
+    assert len(fleet.desk.keys) == len(set(fleet.desk.keys)) == 3
+
+    events = (await client.get(f"/v1/sessions/{sid}/events", headers=auth(token))).json()["events"]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    changes = [e["detail"]["to"] for e in events if e["type"] == "state_changed"]
+    assert changes == [
+        "analyzing",
+        "planning",
+        "awaiting_strategy_approval",
+        "negotiating",
+        "awaiting_outcome_approval",
+        "negotiating",
+        "resolved",
+    ]
+    assert sum(e["type"] == "cs_exchange" for e in events) == 3
+    assert {e["actor"] for e in events} >= {"customer", "context_agent", "negotiation_agent"}
+
+
+async def test_auto_approve_runs_to_the_proposal(coordinator, fleet: Fleet) -> None:
+    _, client = coordinator
+    sid, token = await submit(client, auto_approve=True)
+    doc = await wait_for(client, sid, token, {"awaiting_outcome_approval"})
+    assert doc["proposal"]["offer"]["type"] == "full_refund"
+
+
+async def test_clarification_reanalyzes_with_the_order_id(coordinator, fleet: Fleet) -> None:
+    _, client = coordinator
+    sid, token = await submit(client, message="My blender arrived broken")
+    doc = await wait_for(client, sid, token, {"awaiting_clarification"})
+    assert doc["question"] == "Which order: the blender or the kettle?"
+    response = await client.post(
+        f"/v1/sessions/{sid}/messages",
+        json={"text": f"It is order {ORDER_ID}"},
+        headers=auth(token),
+    )
+    assert response.status_code == 202, response.text
+    doc = await wait_for(client, sid, token, {"awaiting_strategy_approval"})
+    assert doc["order_id"] == ORDER_ID
+    analyze_inputs = [inp for skill, inp in fleet.context.calls if skill == "analyze_issue"]
+    assert analyze_inputs[-1]["order_id"] == ORDER_ID
+
+
+async def test_rejected_outcome_with_new_goal_replans_and_keeps_the_attempt(
+    coordinator, fleet
+) -> None:
+    _, client = coordinator
+    sid, token = await submit(client)
+    await wait_for(client, sid, token, {"awaiting_strategy_approval"})
+    await client.post(
+        f"/v1/sessions/{sid}/decisions", json={"decision": "approve"}, headers=auth(token)
+    )
+    await wait_for(client, sid, token, {"awaiting_outcome_approval"})
+    response = await client.post(
+        f"/v1/sessions/{sid}/decisions",
+        json={
+            "decision": "reject",
+            "reason": "I'd rather have a new one",
+            "new_goal": "replacement",
+        },
+        headers=auth(token),
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["state"] == "planning"
+    doc = await wait_for(client, sid, token, {"awaiting_strategy_approval"})
+    assert doc["strategy"]["goal"]["type"] == "replacement"
+    assert len(doc["attempts"]) == 1 and doc["attempts"][0]["proposal"]["status"] == "agreement"
+    await client.post(
+        f"/v1/sessions/{sid}/decisions", json={"decision": "approve"}, headers=auth(token)
+    )
+    doc = await wait_for(client, sid, token, {"awaiting_outcome_approval"})
+    assert doc["negotiation"]["attempt"] == 2
+    assert {r["attempt"] for r in doc["negotiation"]["rounds"]} == {1, 2}
+    assert any(key.endswith(":2:1") for key in fleet.desk.keys)
+
+
+async def test_change_of_mind_at_strategy_approval_replans(coordinator, fleet) -> None:
+    _, client = coordinator
+    sid, token = await submit(client)
+    await wait_for(client, sid, token, {"awaiting_strategy_approval"})
+    response = await client.post(
+        f"/v1/sessions/{sid}/messages",
+        json={"text": "Actually I want a replacement"},
+        headers=auth(token),
+    )
+    assert response.status_code == 202
+    doc = await wait_for(client, sid, token, {"awaiting_strategy_approval"}, timeout=5)
+    deadline = asyncio.get_running_loop().time() + 5
+    while doc["strategy"] is None or doc["strategy"]["goal"]["type"] != "replacement":
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.02)
+        doc = await wait_for(client, sid, token, {"awaiting_strategy_approval"})
+    assert doc["strategy"]["goal"]["type"] == "replacement"
+
+
+async def test_agent_down_escalates_with_context(coordinator, fleet: Fleet) -> None:
+    _, client = coordinator
+    fleet.negotiation.down = True
+    sid, token = await submit(client)
+    doc = await wait_for(client, sid, token, {"escalated"})
+    assert doc["escalation"]["reason_code"] == "agent_unavailable"
+    queue = await client.get("/v1/ops/escalations", headers=auth("ops-secret-token"))
+    assert queue.status_code == 200
+    [item] = queue.json()["escalations"]
+    assert item["session_id"] == sid
+    assert item["context"]["order"]["order_id"] == ORDER_ID
+    assert item["context"]["cited_policies"][0]["policy_id"] == "RET-DAMAGED-01"
+    assert any(step["type"] == "state_changed" for step in item["context"]["timeline"])
+
+
+async def test_unknown_customer_fails_with_reason(coordinator) -> None:
+    _, client = coordinator
+    sid, token = await submit(client, customer_id="C-404")
+    doc = await wait_for(client, sid, token, {"failed"})
+    assert "unknown customer" in doc["reason"]
+
+
+async def test_cancel_stops_the_case(coordinator) -> None:
+    _, client = coordinator
+    sid, token = await submit(client)
+    await wait_for(client, sid, token, {"awaiting_strategy_approval"})
+    response = await client.post(f"/v1/sessions/{sid}/cancel", headers=auth(token))
+    assert response.json()["state"] == "cancelled"
+    again = await client.post(f"/v1/sessions/{sid}/cancel", headers=auth(token))
+    assert again.status_code == 409
+
+
+async def test_concurrent_cases_stay_isolated(settings, fleet: Fleet) -> None:
+    fleet.context.delay_s = 0.01
+    async with running(settings, fleet) as (_, client):
+        sessions = await asyncio.gather(
+            *[submit(client, auto_approve=True, customer_id=f"C-{1000 + i}") for i in range(20)]
+        )
+        docs = await asyncio.gather(
+            *[
+                wait_for(client, sid, tok, {"awaiting_outcome_approval"}, 20)
+                for sid, tok in sessions
+            ]
+        )
+    for (sid, _), doc in zip(sessions, docs, strict=True):
+        assert doc["session_id"] == sid
+        assert doc["analysis"]["customer_id"] == doc["analysis"]["customer_id"]
+        rounds = doc["negotiation"]["rounds"]
+        assert len(rounds) == 2
+    keys = fleet.desk.keys
+    assert len(keys) == len(set(keys)) == 40
+    customers = {
+        inp["session_id"]: inp["customer_id"]
+        for skill, inp in fleet.negotiation.calls
+        if skill == "negotiate"
+    }
+    assert len(customers) == 20 and len(set(customers.values())) == 20
+
+
+async def test_resume_after_restart_replays_no_round(tmp_path: Path, fleet: Fleet) -> None:
+    """A coordinator stopped mid-negotiation resumes from its checkpoint on the next start."""
+    settings = make_settings(tmp_path)
+    fleet.desk.rounds_to_agree = 4
+    fleet.negotiation.delay_s = 0.05
+    async with running(settings, fleet) as (_, client):
+        sid, token = await submit(client, auto_approve=True)
+        doc = await wait_for(client, sid, token, {"negotiating"})
+        while len(doc["negotiation"]["rounds"]) < 1:
+            doc = await wait_for(client, sid, token, {"negotiating"})
+    # The lifespan ended mid-round: the task was cancelled, the checkpoint stays.
+    async with running(settings, fleet) as (_, client):
+        doc = await wait_for(client, sid, token, {"awaiting_outcome_approval"})
+    assert [r["round"] for r in doc["negotiation"]["rounds"]] == [1, 2, 3, 4]
+    # A replayed round reuses its key and is answered from the desk's cache, never re-sent.
+    assert set(fleet.desk.first_answers) == {f"{sid}:1:{n}" for n in range(1, 5)}
