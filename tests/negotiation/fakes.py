@@ -43,6 +43,8 @@ class FakeDesk:
     last_offer: dict[str, Any] | None = None
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path == "/healthz":
+            return httpx.Response(200, json={"status": "ok"})
         if self.fail_first > 0:
             self.fail_first -= 1
             return httpx.Response(503, json={"detail": "busy"})
