@@ -31,7 +31,9 @@ def promtool() -> str:
     pytest.skip(f"{message}; skipping the Prometheus checks outside CI")
 
 
-def run_promtool(promtool: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_promtool(
+    promtool: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run promtool from the repo root and return the finished process."""
     return subprocess.run(  # noqa: S603 (a fixed binary with our own arguments)
         [promtool, *args], cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=60

@@ -40,8 +40,12 @@ def test_each_service_listens_on_all_interfaces_and_finds_its_peers(compose, nam
     assert env["CSN_PORT"] == str(port)
     assert env["CSN_PUBLIC_URL"] == f"http://{name}:{port}"
     for peer, peer_port in SERVICES.items():
-        key = {"coordinator_agent": "CSN_COORDINATOR_URL", "context_agent": "CSN_CONTEXT_URL",
-               "negotiation_agent": "CSN_NEGOTIATION_URL", "mock_cs_service": "CSN_CS_URL"}[peer]
+        key = {
+            "coordinator_agent": "CSN_COORDINATOR_URL",
+            "context_agent": "CSN_CONTEXT_URL",
+            "negotiation_agent": "CSN_NEGOTIATION_URL",
+            "mock_cs_service": "CSN_CS_URL",
+        }[peer]
         assert env[key] == f"http://{peer}:{peer_port}"
 
 
