@@ -99,3 +99,12 @@ PERSISTENCE_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
 )
 ESCALATIONS = Counter("csn_escalations_total", "Cases escalated to humans, by reason.", ["reason"])
+
+MOCK_CS_REQUESTS = Counter(
+    "csn_mock_cs_requests_total",
+    "Requests the mock CS desk answered, by operation and result (ok or the HTTP status).",
+    ["operation", "result"],
+)
+MOCK_CS_FAULTS = Counter(
+    "csn_mock_cs_faults_total", "Faults the mock CS desk injected, by kind.", ["kind"]
+)

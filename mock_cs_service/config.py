@@ -1,0 +1,24 @@
+"""Settings of the mock CS service (`CSN_` environment variables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from mock_cs_service.orders import DEFAULT_DATA
+from mock_cs_service.personas import Persona
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Port 9003; the order data file; the simulation's starting configuration."""
+
+    port: int = 9003
+    mock_data: Path | None = DEFAULT_DATA
+    mock_persona: Persona = Persona.COOPERATIVE
+    mock_seed: int = Field(default=0, ge=0)
+    mock_latency_ms: int = Field(default=0, ge=0, le=60_000)
+    mock_error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    mock_timeout_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    mock_timeout_s: float = Field(default=35.0, ge=0.0, le=600.0)

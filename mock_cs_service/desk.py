@@ -1,0 +1,450 @@
+"""The CS desk: contacts, messages, idempotency keys, fault draws. Pure state, no I/O.
+
+The web layer does the sleeping and the HTTP; everything that decides lives here, under
+one lock, so concurrent requests with the same idempotency key are answered once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mock_cs_service.orders import OrderBook
+from mock_cs_service.personas import (
+    PERSONA_TURNS,
+    ContactState,
+    CustomerTurn,
+    Intent,
+    Persona,
+    Turn,
+    accept,
+    farewell,
+    greeting,
+    guess_problem,
+    new_contact_state,
+)
+from mock_cs_service.policy_book import PolicyBook
+from mock_cs_service.remedies import CaseTerms, OrderFacts, case_terms
+from shared.domain import Offer, Order, ProblemType
+
+MAX_MESSAGES = 30
+MAX_IDEMPOTENCY_KEYS = 100_000
+UNRESPONSIVE_ERROR_SHARE = 0.4
+
+
+class DeskConfig(BaseModel):
+    """The simulation's settings: who answers, and how the line misbehaves."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    persona: Persona = Persona.COOPERATIVE
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    latency_ms: int = Field(default=0, ge=0, le=60_000)
+    error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    timeout_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    timeout_s: float = Field(default=35.0, ge=0.0, le=600.0)
+
+    @model_validator(mode="after")
+    def _rates_fit(self) -> DeskConfig:
+        if self.error_rate + self.timeout_rate > 1.0:
+            raise ValueError("error_rate + timeout_rate must not exceed 1")
+        return self
+
+
+class ConfigUpdate(BaseModel):
+    """A partial change of the simulation settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    persona: Persona | None = None
+    seed: int | None = None
+    latency_ms: int | None = None
+    error_rate: float | None = None
+    timeout_rate: float | None = None
+    timeout_s: float | None = None
+
+
+class OpenContact(BaseModel):
+    """`POST /v1/contacts` body."""
+
+    customer_id: str = Field(min_length=1, max_length=64)
+    order_id: str = Field(min_length=1, max_length=64)
+    problem_type: ProblemType | None = None
+
+
+class CustomerMessage(BaseModel):
+    """`POST /v1/contacts/{id}/messages` body."""
+
+    text: str = Field(default="", max_length=8_000)
+    ask: Offer | None = None
+    citations: list[str] = Field(default_factory=list, max_length=20)
+    intent: Intent = Intent.ASK
+
+    @model_validator(mode="after")
+    def _short_citations(self) -> CustomerMessage:
+        if any(len(c) > 64 for c in self.citations):
+            raise ValueError("a citation is a policy id of at most 64 characters")
+        return self
+
+
+class Fault(StrEnum):
+    NONE = "none"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+
+
+class DeskError(Exception):
+    """A request the desk refuses; `status` is its HTTP status."""
+
+    status = 400
+    default = "bad request"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.default)
+        self.detail = detail or self.default
+
+
+class NotFound(DeskError):
+    status = 404
+    default = "not found"
+
+
+class Conflict(DeskError):
+    status = 409
+    default = "conflict"
+
+
+@dataclass(frozen=True)
+class DeskReply:
+    """A stored answer: status and body, replayed as-is for a repeated idempotency key."""
+
+    status: int
+    body: dict[str, Any]
+
+
+class IdempotencyCache:
+    """Answers by key; a key reused with another request is a conflict. Oldest keys expire."""
+
+    def __init__(self, capacity: int = MAX_IDEMPOTENCY_KEYS) -> None:
+        self._entries: OrderedDict[str, tuple[str, DeskReply]] = OrderedDict()
+        self._capacity = capacity
+
+    def get(self, key: str, fingerprint: str) -> DeskReply | None:
+        """The stored answer for this key, or None; 409 if the key came with another request."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] != fingerprint:
+            raise Conflict("this Idempotency-Key was already used with a different request")
+        return entry[1]
+
+    def put(self, key: str, fingerprint: str, reply: DeskReply) -> None:
+        """Remember an answer."""
+        self._entries[key] = (fingerprint, reply)
+        while len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def fingerprint(operation: str, target: str, body: BaseModel) -> str:
+    """A stable digest of one request: what it does, to what, with which body."""
+    canonical = json.dumps(
+        [operation, target, body.model_dump(mode="json")], sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class Contact:
+    """One CS conversation and its transcript."""
+
+    contact_id: str
+    customer_id: str
+    order: Order
+    opened_at: datetime
+    state: ContactState
+    faults: random.Random
+    terms: CaseTerms | None = None
+    closed: bool = False
+    agreed: bool = False
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def transcript(self) -> dict[str, Any]:
+        """The conversation as `GET /v1/contacts/{id}` shows it."""
+        offer = self.state.offer
+        return {
+            "contact_id": self.contact_id,
+            "customer_id": self.customer_id,
+            "order_id": self.order.order_id,
+            "problem_type": self.state.problem_type,
+            "persona": self.state.persona,
+            "status": "closed" if self.closed else "open",
+            "opened_at": self.opened_at.isoformat(),
+            "offer": offer.model_dump(mode="json") if offer else None,
+            "agreed": self.agreed,
+            "messages": list(self.messages),
+        }
+
+
+class Desk:
+    """The retailer's CS desk: opens contacts, answers messages, draws faults, all seeded."""
+
+    def __init__(
+        self,
+        orders: OrderBook,
+        policies: PolicyBook,
+        config: DeskConfig | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.orders = orders
+        self.policies = policies
+        self._config = config or DeskConfig()
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._contacts: dict[str, Contact] = {}
+        self._opened: dict[tuple[str, str], int] = {}
+        self._open_faults: dict[tuple[str, str], random.Random] = {}
+        self._idempotency = IdempotencyCache()
+
+    # ---- configuration ---------------------------------------------------------------------
+
+    @property
+    def config(self) -> DeskConfig:
+        return self._config
+
+    def configure(self, update: ConfigUpdate) -> DeskConfig:
+        """Apply a partial update; raises pydantic's ValidationError on bad values."""
+        changes = update.model_dump(exclude_none=True)
+        with self._lock:
+            merged = DeskConfig.model_validate({**self._config.model_dump(), **changes})
+            if merged.seed != self._config.seed:
+                self._open_faults.clear()
+            self._config = merged
+            return merged
+
+    def reset(self) -> None:
+        """Forget every contact and idempotency key (the configuration stays)."""
+        with self._lock:
+            self._contacts.clear()
+            self._opened.clear()
+            self._open_faults.clear()
+            self._idempotency.clear()
+
+    # ---- faults ------------------------------------------------------------------------------
+
+    def fault_for_open(self, body: OpenContact) -> Fault:
+        """Draw the fault (if any) for a contact-opening request, from a generator per order."""
+        with self._lock:
+            key = (body.customer_id, body.order_id)
+            if self.orders.order(body.order_id) is None:
+                key = ("", "")  # one shared stream for unknown orders: no unbounded growth
+            rng = self._open_faults.get(key)
+            if rng is None:
+                rng = self._open_faults[key] = random.Random(f"{self._config.seed}|open|{key}")
+            return self._draw(rng)
+
+    def fault_for_message(self, contact_id: str) -> Fault:
+        """Draw the fault (if any) for a message, from the contact's own generator."""
+        with self._lock:
+            contact = self._contact(contact_id)
+            fault = self._draw(contact.faults)
+            if fault == Fault.NONE and contact.state.persona == Persona.UNRESPONSIVE:
+                if contact.faults.random() < UNRESPONSIVE_ERROR_SHARE:
+                    return Fault.ERROR
+            return fault
+
+    def _draw(self, rng: random.Random) -> Fault:
+        roll = rng.random()
+        if roll < self._config.error_rate:
+            return Fault.ERROR
+        if roll < self._config.error_rate + self._config.timeout_rate:
+            return Fault.TIMEOUT
+        return Fault.NONE
+
+    # ---- contacts ----------------------------------------------------------------------------
+
+    def open_contact(self, key: str, body: OpenContact) -> DeskReply:
+        """Open a conversation about one of the customer's orders (201), idempotently."""
+        digest = fingerprint("open", "", body)
+        with self._lock:
+            stored = self._idempotency.get(key, digest)
+            if stored is not None:
+                return stored
+            order = self.orders.order(body.order_id)
+            if order is None or order.customer_id != body.customer_id:
+                raise NotFound("no such order for this customer")
+            contact = self._new_contact(body, order)
+            turn = greeting(contact.state, _item_label(order))
+            self._record(contact, "agent", turn.text, asks=turn.asks)
+            reply = DeskReply(
+                201,
+                {
+                    "contact_id": contact.contact_id,
+                    "order_id": order.order_id,
+                    "status": "open",
+                    "text": turn.text,
+                    "asks": turn.asks,
+                },
+            )
+            self._idempotency.put(key, digest, reply)
+            return reply
+
+    def _new_contact(self, body: OpenContact, order: Order) -> Contact:
+        seed = self._config.seed
+        ordinal = self._opened.get((body.customer_id, order.order_id), 0)
+        self._opened[(body.customer_id, order.order_id)] = ordinal + 1
+        raw = f"{seed}|{body.customer_id}|{order.order_id}|{ordinal}"
+        contact_id = "CT-" + hashlib.sha256(raw.encode()).hexdigest()[:12].upper()
+        state = new_contact_state(
+            self._config.persona,
+            random.Random(f"{seed}|{contact_id}|agent"),
+            order.order_id,
+            body.problem_type,
+        )
+        contact = Contact(
+            contact_id=contact_id,
+            customer_id=body.customer_id,
+            order=order,
+            opened_at=self._clock(),
+            state=state,
+            faults=random.Random(f"{seed}|{contact_id}|faults"),
+        )
+        self._contacts[contact_id] = contact
+        return contact
+
+    def transcript(self, contact_id: str) -> dict[str, Any]:
+        """The whole conversation so far."""
+        with self._lock:
+            return self._contact(contact_id).transcript()
+
+    def _contact(self, contact_id: str) -> Contact:
+        contact = self._contacts.get(contact_id)
+        if contact is None:
+            raise NotFound("no such contact")
+        return contact
+
+    # ---- messages ----------------------------------------------------------------------------
+
+    def post_message(self, contact_id: str, key: str, body: CustomerMessage) -> DeskReply:
+        """Answer one customer message, once per idempotency key."""
+        digest = fingerprint("message", contact_id, body)
+        with self._lock:
+            contact = self._contact(contact_id)
+            stored = self._idempotency.get(key, digest)
+            if stored is not None:
+                return stored
+            if contact.closed:
+                raise Conflict("this contact is closed")
+            self._record(contact, "customer", body.text, ask=body.ask, intent=body.intent)
+            turn = self._answer(contact, body)
+            contact.closed = turn.closed
+            contact.agreed = turn.agreed
+            if turn.offer is not None:
+                contact.state.offer = turn.offer
+            message_id = self._record(contact, "agent", turn.text, offer=turn.offer, asks=turn.asks)
+            reply = DeskReply(
+                200,
+                {
+                    "message_id": message_id,
+                    "text": turn.text,
+                    "offer": turn.offer.model_dump(mode="json") if turn.offer else None,
+                    "asks": turn.asks,
+                    "closed": contact.closed,
+                    "agreed": turn.agreed,
+                },
+            )
+            self._idempotency.put(key, digest, reply)
+            return reply
+
+    def _answer(self, contact: Contact, body: CustomerMessage) -> Turn:
+        state = contact.state
+        if body.intent == Intent.CLOSE:
+            return farewell()
+        if body.intent == Intent.ACCEPT:
+            return accept(state)
+        if state.problem_type is None:
+            state.problem_type = guess_problem(body.text)
+        if state.problem_type is None and state.persona != Persona.UNRESPONSIVE:
+            return Turn(
+                "Sorry, I didn't quite catch that. Could you tell me what went wrong with the "
+                "order?",
+                asks=["problem"],
+            )
+        terms = self._terms(contact)
+        turn = PERSONA_TURNS[state.persona](state, self._customer_turn(contact, body), terms)
+        if len(contact.messages) + 1 >= MAX_MESSAGES and not turn.closed:
+            turn.text += " We've covered a lot here, so I'm going to close this chat now."
+            turn.closed = True
+        return turn
+
+    def _terms(self, contact: Contact) -> CaseTerms:
+        if contact.terms is None:
+            problem = contact.state.problem_type or ProblemType.OTHER
+            facts = self._facts(contact)
+            published = self.policies.remedies_for(problem, facts)
+            contact.terms = case_terms(facts, problem, published)
+        return contact.terms
+
+    def _facts(self, contact: Contact) -> OrderFacts:
+        today: date = contact.opened_at.date()
+        return OrderFacts(contact.order, today, self.orders.is_prime(contact.customer_id))
+
+    def _customer_turn(self, contact: Contact, body: CustomerMessage) -> CustomerTurn:
+        cited = list(dict.fromkeys([*body.citations, *self.policies.cited_in(body.text)]))
+        problem = contact.state.problem_type or ProblemType.OTHER
+        facts = self._facts(contact)
+        good = tuple(c for c in cited if self.policies.applies(c, problem, facts))
+        return CustomerTurn(
+            text=body.text,
+            intent=body.intent,
+            ask=body.ask,
+            good_citations=tuple(self.policies.get(c).policy_id for c in good),  # type: ignore[union-attr]
+            bad_citations=tuple(c for c in cited if c not in good),
+        )
+
+    def _record(
+        self,
+        contact: Contact,
+        role: str,
+        text: str,
+        *,
+        offer: Offer | None = None,
+        ask: Offer | None = None,
+        asks: list[str] | None = None,
+        intent: Intent | None = None,
+    ) -> str:
+        message_id = f"{contact.contact_id}-M{len(contact.messages) + 1:03d}"
+        entry: dict[str, Any] = {
+            "message_id": message_id,
+            "at": self._clock().isoformat(),
+            "role": role,
+            "text": text,
+        }
+        if role == "agent":
+            entry["offer"] = offer.model_dump(mode="json") if offer else None
+        if ask is not None:
+            entry["ask"] = ask.model_dump(mode="json")
+        if intent is not None:
+            entry["intent"] = intent
+        if asks:
+            entry["asks"] = list(asks)
+        contact.messages.append(entry)
+        return message_id
+
+
+def _item_label(order: Order) -> str:
+    first = order.items[0].title if order.items else "your items"
+    more = len(order.items) - 1
+    return first if more <= 0 else f"{first} and {more} more item{'s' if more > 1 else ''}"
