@@ -161,6 +161,7 @@ class StoredSession:
     created_at: float
     updated_at: float
     checksum: str = field(repr=False)
+    sealed: bytes = field(repr=False, default=b"")
 
 
 @dataclass(frozen=True)
@@ -310,6 +311,7 @@ class SessionStore:
         now = self._clock()
         token = secrets.token_urlsafe(32)
         checksum = self._checksum(session_id, state, 1, document)
+        sealed = self._cipher.seal(document)
         with _timed("create"), self._engine.begin() as conn:
             conn.execute(
                 insert(sessions).values(
@@ -317,7 +319,7 @@ class SessionStore:
                     customer_hash=self._cipher.mac("customer:" + customer_id),
                     state=state,
                     version=1,
-                    document=self._cipher.seal(document),
+                    document=sealed,
                     checksum=checksum,
                     last_seq=len(events),
                     created_at=now,
@@ -334,7 +336,7 @@ class SessionStore:
                 )
             )
             self._insert_events(conn, session_id, 0, state, now, events)
-        stored = StoredSession(session_id, state, 1, document, now, now, checksum)
+        stored = StoredSession(session_id, state, 1, document, now, now, checksum, sealed)
         return stored, token
 
     def get(self, session_id: str) -> StoredSession:
@@ -367,10 +369,11 @@ class SessionStore:
             change = {"from": previous.state, "to": state}
             all_events.insert(0, NewEvent("state_changed", actor, change))
         checksum = self._checksum(previous.id, state, version, document)
+        sealed = self._cipher.seal(document)
         values: dict[str, Any] = {
             "state": state,
             "version": version,
-            "document": self._cipher.seal(document),
+            "document": sealed,
             "checksum": checksum,
             "updated_at": now,
             "last_seq": sessions.c.last_seq + len(all_events),
@@ -388,7 +391,10 @@ class SessionStore:
                     and_(
                         sessions.c.id == previous.id,
                         sessions.c.version == previous.version,
+                        # The row must still be exactly what was read and verified.
+                        sessions.c.state == previous.state,
                         sessions.c.checksum == previous.checksum,
+                        sessions.c.document == previous.sealed,
                         sessions.c.quarantined == 0,
                     )
                 )
@@ -405,7 +411,7 @@ class SessionStore:
         if state != previous.state:
             metrics.SESSION_TRANSITIONS.labels(previous.state, state).inc()
         created = previous.created_at
-        return StoredSession(previous.id, state, version, document, created, now, checksum)
+        return StoredSession(previous.id, state, version, document, created, now, checksum, sealed)
 
     def quarantine(self, session_id: str, escalation: NewEscalation) -> None:
         """Take a session that failed its integrity check out of service; queue it for a human."""
@@ -577,7 +583,14 @@ class SessionStore:
         if not hmac.compare_digest(expected, row.checksum):
             raise SessionIntegrityError()
         return StoredSession(
-            row.id, row.state, row.version, document, row.created_at, row.updated_at, row.checksum
+            row.id,
+            row.state,
+            row.version,
+            document,
+            row.created_at,
+            row.updated_at,
+            row.checksum,
+            row.document,
         )
 
     def _explain_failed_write(self, conn: Connection, previous: StoredSession) -> None:

@@ -1,0 +1,207 @@
+"""The session store: encryption at rest, integrity checks, concurrency, tokens, purge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+from coordinator_agent.store import (
+    Cipher,
+    ConcurrencyConflict,
+    NewEscalation,
+    NewEvent,
+    SessionIntegrityError,
+    SessionNotFound,
+    SessionStore,
+    TokenExpired,
+    TokenForOtherSession,
+    TokenInvalid,
+    make_engine,
+)
+from shared.domain import TERMINAL_STATES
+
+SECRET_TEXT = "Jane Doe, jane.doe@example.com, 42 Baker Street: my blender broke"
+DAY = 86400.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.db"
+
+
+@pytest.fixture
+def store(db_path: Path, clock: Clock) -> SessionStore:
+    engine = make_engine(f"sqlite:///{db_path}")
+    store = SessionStore(
+        engine, Cipher(Fernet.generate_key().decode()), clock=clock, terminal_states=TERMINAL_STATES
+    )
+    store.create_schema()
+    return store
+
+
+def new_session(store: SessionStore, session_id: str = "s1", customer: str = "C-1001"):
+    document = {"customer_id": customer, "message": SECRET_TEXT, "step": 0}
+    return store.create(
+        session_id, customer, "received", document, events=[NewEvent("session_created", "customer")]
+    )
+
+
+def raw(engine_path: Path, sql: str, **params) -> None:
+    engine = make_engine(f"sqlite:///{engine_path}")
+    with engine.begin() as conn:
+        conn.execute(text(sql), params)
+    engine.dispose()
+
+
+def test_customer_data_is_encrypted_at_rest(store: SessionStore, db_path: Path) -> None:
+    stored, token = new_session(store)
+    stored = store.save(
+        stored,
+        "analyzing",
+        {**stored.document, "step": 1},
+        actor="customer",
+        events=[NewEvent("message", "customer", {"text": SECRET_TEXT})],
+        escalation=NewEscalation("e1", "test", {"issue": SECRET_TEXT}),
+    )
+    store.rate("s1", 4, SECRET_TEXT)
+    store._engine.dispose()
+    on_disk = b"".join(p.read_bytes() for p in db_path.parent.glob("store.db*"))
+    for needle in ("jane.doe@example.com", "Baker Street", "Jane Doe", "blender", "C-1001", token):
+        assert needle.encode() not in on_disk
+    assert store.get("s1").document["message"] == SECRET_TEXT
+    assert store.events("s1")[-1].detail == {"text": SECRET_TEXT}
+    assert store.rating("s1")["comment"] == SECRET_TEXT
+
+
+def test_a_tampered_state_column_is_detected(store: SessionStore, db_path: Path) -> None:
+    stored, _ = new_session(store)
+    raw(db_path, "UPDATE sessions SET state = 'resolved' WHERE id = 's1'")
+    with pytest.raises(SessionIntegrityError):
+        store.get("s1")
+    with pytest.raises(SessionIntegrityError):
+        store.save(stored, "analyzing", stored.document, actor="coordinator")
+
+
+def test_a_document_moved_from_another_row_is_detected(store: SessionStore, db_path: Path) -> None:
+    new_session(store, "s1")
+    new_session(store, "s2", customer="C-2002")
+    raw(
+        db_path,
+        "UPDATE sessions SET document = (SELECT document FROM sessions WHERE id = 's2'),"
+        " checksum = (SELECT checksum FROM sessions WHERE id = 's2') WHERE id = 's1'",
+    )
+    with pytest.raises(SessionIntegrityError):
+        store.get("s1")
+    assert store.get("s2").document["customer_id"] == "C-2002"
+
+
+def test_a_garbled_document_is_detected(store: SessionStore, db_path: Path) -> None:
+    new_session(store)
+    raw(db_path, "UPDATE sessions SET document = :junk WHERE id = 's1'", junk=b"gAAAAA-not-fernet")
+    with pytest.raises(SessionIntegrityError):
+        store.get("s1")
+
+
+def test_quarantine_takes_a_session_out_of_service(store: SessionStore, db_path: Path) -> None:
+    new_session(store)
+    raw(db_path, "UPDATE sessions SET state = 'planning' WHERE id = 's1'")
+    store.quarantine("s1", NewEscalation("e1", "integrity", {"session_id": "s1"}))
+    store.quarantine("s1", NewEscalation("e2", "integrity", {"session_id": "s1"}))
+    assert store.ids_in_states(["planning", "received"]) == []
+    [escalation] = store.escalations("open")
+    assert escalation.reason_code == "integrity"
+    with pytest.raises(SessionIntegrityError):
+        store.get("s1")
+
+
+def test_optimistic_concurrency_refuses_a_stale_write(store: SessionStore) -> None:
+    stored, _ = new_session(store)
+    first = store.get("s1")
+    second = store.get("s1")
+    store.save(first, "analyzing", {**first.document, "step": 1}, actor="coordinator")
+    with pytest.raises(ConcurrencyConflict):
+        store.save(second, "cancelled", second.document, actor="customer")
+    current = store.get("s1")
+    assert (current.state, current.version, current.document["step"]) == ("analyzing", 2, 1)
+
+
+def test_events_are_numbered_per_session_and_record_transitions(store: SessionStore) -> None:
+    stored, _ = new_session(store)
+    new_session(store, "s2")
+    stored = store.save(stored, "analyzing", stored.document, actor="coordinator")
+    stored = store.save(
+        stored,
+        "analyzing",
+        stored.document,
+        actor="context_agent",
+        events=[NewEvent("agent_call", "context_agent")],
+    )
+    history = store.events("s1")
+    assert [(e.seq, e.type, e.actor) for e in history] == [
+        (1, "session_created", "customer"),
+        (2, "state_changed", "coordinator"),
+        (3, "agent_call", "context_agent"),
+    ]
+    assert history[1].detail == {"from": "received", "to": "analyzing"}
+    assert [e.seq for e in store.events("s1", after=2)] == [3]
+    assert [e.seq for e in store.events("s2")] == [1]
+
+
+def test_tokens_are_checked_and_expire_after_a_day_idle(store: SessionStore, clock: Clock) -> None:
+    _, token = new_session(store, "s1")
+    _, other = new_session(store, "s2")
+    store.authenticate("s1", token)
+    with pytest.raises(TokenInvalid):
+        store.authenticate("s1", token + "x")
+    with pytest.raises(TokenForOtherSession):
+        store.authenticate("s1", other)
+    with pytest.raises(SessionNotFound):
+        store.authenticate("no-such-session", other)
+    clock.now += 23 * 3600
+    store.authenticate("s1", token)  # use keeps it alive
+    clock.now += 23 * 3600
+    store.authenticate("s1", token)
+    clock.now += 25 * 3600
+    with pytest.raises(TokenExpired):
+        store.authenticate("s1", token)
+
+
+def test_archived_sessions_are_purged_after_90_days(store: SessionStore, clock: Clock) -> None:
+    done, _ = new_session(store, "done")
+    active, _ = new_session(store, "active")
+    store.save(done, "resolved", done.document, actor="negotiation_agent")
+    store.rate("done", 5, None)
+    clock.now += 89 * DAY
+    assert store.purge_archived() == 0
+    clock.now += 2 * DAY
+    assert store.purge_archived() == 1
+    with pytest.raises(SessionNotFound):
+        store.get("done")
+    assert store.events("done") == []
+    assert store.rating("done") is None
+    assert store.get("active").state == "received"
+    assert store.count_by_state() == {"received": 1}
+
+
+def test_a_reopened_session_is_no_longer_archived(store: SessionStore, clock: Clock) -> None:
+    stored, _ = new_session(store)
+    stored = store.save(stored, "escalated", stored.document, actor="coordinator")
+    store.save(stored, "planning", stored.document, actor="ops")
+    clock.now += 100 * DAY
+    assert store.purge_archived() == 0
