@@ -404,6 +404,13 @@ def next_message(
 # ---------------------------------------------------------------- the CS desk at the edge
 
 
+class OpenedContact(BaseModel):
+    """A new CS conversation: its id and the details the greeting asks for."""
+
+    contact_id: str
+    asks: list[str] = Field(default_factory=list)
+
+
 class CSDeskError(Exception):
     """Base class of the CS desk client's errors."""
 
@@ -448,14 +455,15 @@ class CSDesk:
 
     async def open_contact(
         self, key: str, customer_id: str, order_id: str, problem_type: str
-    ) -> str:
-        """Open a conversation; returns its contact id."""
+    ) -> OpenedContact:
+        """Open a conversation; returns its id and what the greeting asks for."""
         body = {"customer_id": customer_id, "order_id": order_id, "problem_type": problem_type}
         payload = await self._post("open_contact", "/v1/contacts", key, body)
-        contact_id = payload.get("contact_id") if isinstance(payload, dict) else None
+        data = payload if isinstance(payload, dict) else {}
+        contact_id = data.get("contact_id")
         if not isinstance(contact_id, str) or not 0 < len(contact_id) <= 200:
             raise CSUnavailable("CS answered the contact request without a contact id")
-        return contact_id
+        return OpenedContact(contact_id=contact_id, asks=parse_reply(data).asks)
 
     async def send(self, contact_id: str, key: str, message: PendingMessage) -> object:
         """Send one message; returns CS's raw JSON reply."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -46,6 +47,7 @@ from shared.domain import ORDER_ID_PATTERN, DesiredOutcome, Offer, ProblemType
 from shared.logs import get_logger
 
 log = get_logger(__name__)
+Decider = Callable[..., Decision]
 
 CS_UNAVAILABLE_ALTERNATIVES = [
     "Try again later: the negotiation resumes from its last completed round.",
@@ -241,12 +243,18 @@ class Negotiation:
     """Runs one round of one negotiation against the CS desk."""
 
     def __init__(
-        self, inp: NegotiateInput, desk: CSDesk, validator: PolicyValidator, now: float
+        self,
+        inp: NegotiateInput,
+        desk: CSDesk,
+        validator: PolicyValidator,
+        now: float,
+        decider: Decider = decide,
     ) -> None:
         self.inp = inp
         self.desk = desk
         self.validator = validator
         self.now = now
+        self.decider = decider
         self.strategy: Strategy = inp.strategy
         self.facts = CaseFacts(order_id=inp.order_id, problem_type=str(inp.problem_type))
         raw = inp.state.model_dump() if inp.state is not None else {"started_at": now}
@@ -278,27 +286,36 @@ class Negotiation:
                 "no_agreement", "the round or time budget is spent", self.state.last_offer
             )
         round_no = self.state.round + 1
-        message = self.state.pending or compose_ask(
-            self.strategy, self.facts, self.strategy.opening_ask, 1
-        )
         try:
+            greeting_asks = await self.ensure_contact()
+            message = self.state.pending or compose_ask(
+                self.strategy, self.facts, self.strategy.opening_ask, 1, cs_asks=greeting_asks
+            )
             raw = await self.exchange(message, round_no)
         except CSUnavailable as error:
             return self.unavailable(str(error))
         except CSRejected as error:
             return self.rejected(error)
         reply = parse_reply(raw, self.strategy.goal.currency)
-        decision = decide(self.strategy, self.state, reply, round_no=round_no, elapsed_s=elapsed)
+        decision = self.decider(
+            self.strategy, self.state, reply, round_no=round_no, elapsed_s=elapsed
+        )
         decision, basis = await self.confirm_with_policy(decision, reply, round_no)
         return await self.record(round_no, message, reply, decision, basis)
 
+    async def ensure_contact(self) -> list[str]:
+        """Open the CS contact unless open; returns what its greeting asks for."""
+        if self.state.contact_id is not None:
+            return []
+        opened = await self.desk.open_contact(
+            self.key(0), self.inp.customer_id, self.inp.order_id, str(self.inp.problem_type)
+        )
+        self.state = self.state.model_copy(update={"contact_id": opened.contact_id})
+        return opened.asks
+
     async def exchange(self, message: PendingMessage, round_no: int) -> object:
-        """Open the contact when needed, then send one message."""
-        if self.state.contact_id is None:
-            contact_id = await self.desk.open_contact(
-                self.key(0), self.inp.customer_id, self.inp.order_id, str(self.inp.problem_type)
-            )
-            self.state = self.state.model_copy(update={"contact_id": contact_id})
+        """Send one message on the open contact."""
+        await self.ensure_contact()
         assert self.state.contact_id is not None
         return await self.desk.send(self.state.contact_id, self.key(round_no), message)
 

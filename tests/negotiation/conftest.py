@@ -31,7 +31,12 @@ def lookup_payload(item_value: float = 129.99) -> dict[str, Any]:
                 "applicable": True,
                 "citation": "Returns are accepted within 30 days of delivery.",
             },
-            {"policy_id": "POL-DIGITAL-009", "title": "Digital goods", "score": 0.3, "applicable": False},
+            {
+                "policy_id": "POL-DIGITAL-009",
+                "title": "Digital goods",
+                "score": 0.3,
+                "applicable": False,
+            },
         ],
         "conflicts": [],
         "entitlement": {
@@ -40,12 +45,23 @@ def lookup_payload(item_value: float = 129.99) -> dict[str, Any]:
             "order_total": item_value,
             "item_value": item_value,
             "outcomes": [
-                {"type": "full_refund", "max_amount": item_value, "return_required": True,
-                 "policy_ids": ["POL-DAMAGED-001"]},
+                {
+                    "type": "full_refund",
+                    "max_amount": item_value,
+                    "return_required": True,
+                    "policy_ids": ["POL-DAMAGED-001"],
+                },
                 {"type": "replacement", "return_required": True, "policy_ids": ["POL-DAMAGED-001"]},
-                {"type": "partial_refund", "max_amount": round(item_value * 0.9, 2),
-                 "policy_ids": ["POL-DAMAGED-001"]},
-                {"type": "store_credit", "max_amount": item_value, "policy_ids": ["POL-RETURNS-002"]},
+                {
+                    "type": "partial_refund",
+                    "max_amount": round(item_value * 0.9, 2),
+                    "policy_ids": ["POL-DAMAGED-001"],
+                },
+                {
+                    "type": "store_credit",
+                    "max_amount": item_value,
+                    "policy_ids": ["POL-RETURNS-002"],
+                },
             ],
             "best": {"type": "full_refund", "amount": item_value, "return_required": True},
             "needs_human": False,
@@ -54,8 +70,14 @@ def lookup_payload(item_value: float = 129.99) -> dict[str, Any]:
     }
 
 
-def make_strategy(desired: str = "full_refund", *, max_rounds: int = 8, floor_amount: float | None = None,
-                  item_value: float = 129.99, beta: float = 0.3) -> Strategy:
+def make_strategy(
+    desired: str = "full_refund",
+    *,
+    max_rounds: int = 8,
+    floor_amount: float | None = None,
+    item_value: float = 129.99,
+    beta: float = 0.3,
+) -> Strategy:
     """A strategy built by the pure planner (no validation)."""
     return build_strategy(
         Lookup.model_validate(lookup_payload(item_value)),

@@ -53,7 +53,11 @@ class FakeDesk:
         body = request.content.decode()
         if key in self.cache:
             first_body, response = self.cache[key]
-            return response if first_body == body else httpx.Response(409, json={"detail": "key reuse"})
+            return (
+                response
+                if first_body == body
+                else httpx.Response(409, json={"detail": "key reuse"})
+            )
         response = self.handle(request.url.path, json.loads(body))
         self.cache[key] = (body, response)
         return response
@@ -68,30 +72,50 @@ class FakeDesk:
         if intent == "accept":
             self.closed = True
             agreed = self.last_offer is not None
-            return httpx.Response(200, json={"text": "Done.", "offer": self.last_offer, "closed": True, "agreed": agreed})
+            return httpx.Response(
+                200,
+                json={"text": "Done.", "offer": self.last_offer, "closed": True, "agreed": agreed},
+            )
         if intent == "close":
             self.closed = True
-            return httpx.Response(200, json={"text": "Goodbye.", "offer": None, "closed": True, "agreed": False})
+            return httpx.Response(
+                200, json={"text": "Goodbye.", "offer": None, "closed": True, "agreed": False}
+            )
         asks = sum(1 for b in self.processed if b.get("intent") in ("ask", "supervisor"))
         reply = self.script(body, asks - 1)
         self.last_offer = reply.get("offer") or self.last_offer
-        return httpx.Response(200, json={"message_id": f"M{len(self.processed)}", "agreed": False, **reply})
+        return httpx.Response(
+            200, json={"message_id": f"M{len(self.processed)}", "agreed": False, **reply}
+        )
 
 
 class FakeValidator:
     """validate_solution as the context agent answers it: within the entitled limits."""
 
-    def __init__(self, limit: float = 129.99, allowed: tuple[str, ...] = ("full_refund", "partial_refund",
-                 "replacement", "store_credit", "reship")) -> None:
+    def __init__(
+        self,
+        limit: float = 129.99,
+        allowed: tuple[str, ...] = (
+            "full_refund",
+            "partial_refund",
+            "replacement",
+            "store_credit",
+            "reship",
+        ),
+    ) -> None:
         self.limit = limit
         self.allowed = allowed
         self.calls: list[Offer] = []
 
-    async def validate(self, order_id: str, problem_type: str, offer: Offer, customer_id: str | None) -> Validation:
+    async def validate(
+        self, order_id: str, problem_type: str, offer: Offer, customer_id: str | None
+    ) -> Validation:
         self.calls.append(offer)
         violations = []
         if offer.type not in self.allowed:
             violations.append(f"{offer.type} is not allowed")
         if (offer.amount or 0) > self.limit + 0.005:
             violations.append("amount above the policy limit")
-        return Validation(valid=not violations, violations=violations, policy_basis=["POL-DAMAGED-001"])
+        return Validation(
+            valid=not violations, violations=violations, policy_basis=["POL-DAMAGED-001"]
+        )

@@ -53,11 +53,23 @@ class Fleet:
 
         skill = Skill("validate_solution", "Validate", "Checks an offer.", validate, ValidateInput)
         context_settings = ServiceSettings(port=9001, var_dir=tmp_path, agent_token=TOKEN)
-        context_app = create_service_app(context_settings, name="context_agent", description="x", skills=[skill])
-        self.routes = Routes({"context.test": httpx.ASGITransport(app=context_app),
-                              "cs.test": httpx.MockTransport(desk)})
-        settings = Settings(var_dir=tmp_path, agent_token=TOKEN, context_url="http://context.test",
-                            cs_url="http://cs.test", cs_retry_initial_s=0, a2a_max_attempts=1)
+        context_app = create_service_app(
+            context_settings, name="context_agent", description="x", skills=[skill]
+        )
+        self.routes = Routes(
+            {
+                "context.test": httpx.ASGITransport(app=context_app),
+                "cs.test": httpx.MockTransport(desk),
+            }
+        )
+        settings = Settings(
+            var_dir=tmp_path,
+            agent_token=TOKEN,
+            context_url="http://context.test",
+            cs_url="http://cs.test",
+            cs_retry_initial_s=0,
+            a2a_max_attempts=1,
+        )
         self.app = create_app(settings, transport=self.routes)
 
 
@@ -81,12 +93,20 @@ async def fleet(tmp_path, validator, desk) -> AsyncIterator[Fleet]:
 @pytest.fixture
 async def agent(fleet) -> AsyncIterator[A2AClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fleet.app)) as http:
-        yield A2AClient(http, "http://negotiation.test", TOKEN, peer="negotiation_agent", attempts=1)
+        yield A2AClient(
+            http, "http://negotiation.test", TOKEN, peer="negotiation_agent", attempts=1
+        )
 
 
 def plan_input(**extra: Any) -> dict[str, Any]:
-    analysis = {"customer_id": "C-1001", "order_id": ORDER_ID, "problem_type": "damaged_item",
-                "desired_outcome": "full_refund", "confidence": 0.9, "needs_clarification": False}
+    analysis = {
+        "customer_id": "C-1001",
+        "order_id": ORDER_ID,
+        "problem_type": "damaged_item",
+        "desired_outcome": "full_refund",
+        "confidence": 0.9,
+        "needs_clarification": False,
+    }
     return {"analysis": analysis, "lookup": lookup_payload(), **extra}
 
 
@@ -95,7 +115,9 @@ async def test_plan_strategy_validates_every_ask_over_a2a(agent, validator) -> N
     assert result.ok, result.message
     plan = result.output
     assert plan["validated"] is True and plan["opening_ask"]["type"] == "full_refund"
-    asked = {Offer.model_validate(r["ask"]).model_dump_json() for r in plan["concession_plan"]["rounds"]}
+    asked = {
+        Offer.model_validate(r["ask"]).model_dump_json() for r in plan["concession_plan"]["rounds"]
+    }
     checked = {o.model_dump_json() for o in validator.calls}
     assert asked <= checked
     assert plan["max_rounds"] == 8 and plan["deadline_s"] == 1800
@@ -141,8 +163,16 @@ async def test_bad_input_is_invalid_params(agent) -> None:
 
 async def test_negotiate_end_to_end_over_a2a(agent, desk) -> None:
     strategy = (await agent.call_skill("plan_strategy", plan_input())).output
-    base = {"session_id": "sess-9", "attempt": 1, "customer_id": "C-1001", "order_id": ORDER_ID,
-            "problem_type": "damaged_item", "strategy": strategy, "state": None, "action": "continue"}
+    base = {
+        "session_id": "sess-9",
+        "attempt": 1,
+        "customer_id": "C-1001",
+        "order_id": ORDER_ID,
+        "problem_type": "damaged_item",
+        "strategy": strategy,
+        "state": None,
+        "action": "continue",
+    }
     first = await agent.call_skill("negotiate", base)
     assert first.ok, first.message
     out = first.output
@@ -160,7 +190,9 @@ async def test_context_agent_down_fails_the_plan_clearly(fleet, agent) -> None:
 
 
 async def test_card_and_readiness(fleet) -> None:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fleet.app), base_url="http://n") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=fleet.app), base_url="http://n"
+    ) as http:
         card = (await http.get("/.well-known/agent-card.json")).json()
         assert {s["id"] for s in card["skills"]} == {"plan_strategy", "negotiate"}
         ready = await http.get("/readyz")

@@ -12,7 +12,14 @@ from shared import metrics
 
 CS = "http://cs.test"
 MESSAGE = PendingMessage(intent="ask", text="Please refund order 112-4839201-5839201.")
-REPLY = {"message_id": "m1", "text": "ok", "offer": None, "asks": [], "closed": False, "agreed": False}
+REPLY = {
+    "message_id": "m1",
+    "text": "ok",
+    "offer": None,
+    "asks": [],
+    "closed": False,
+    "agreed": False,
+}
 
 
 @pytest.fixture
@@ -27,7 +34,9 @@ def _retries(operation: str = "message") -> float:
 
 @respx.mock
 async def test_message_carries_the_idempotency_key_and_body(desk) -> None:
-    route = respx.post(f"{CS}/v1/contacts/C1/messages").mock(return_value=httpx.Response(200, json=REPLY))
+    route = respx.post(f"{CS}/v1/contacts/C1/messages").mock(
+        return_value=httpx.Response(200, json=REPLY)
+    )
     assert await desk.send("C1", "s1:1:3", MESSAGE) == REPLY
     request = route.calls.last.request
     assert request.headers["Idempotency-Key"] == "s1:1:3"
@@ -36,10 +45,10 @@ async def test_message_carries_the_idempotency_key_and_body(desk) -> None:
 
 @respx.mock
 async def test_open_contact_returns_the_contact_id(desk) -> None:
-    route = respx.post(f"{CS}/v1/contacts").mock(
-        return_value=httpx.Response(201, json={"contact_id": "C9", "status": "open", "text": "Hi"})
-    )
-    assert await desk.open_contact("s1:1:0", "C-1001", "112-4839201-5839201", "damaged_item") == "C9"
+    greeting = {"contact_id": "C9", "status": "open", "text": "Hi", "asks": ["photos"]}
+    route = respx.post(f"{CS}/v1/contacts").mock(return_value=httpx.Response(201, json=greeting))
+    opened = await desk.open_contact("s1:1:0", "C-1001", "112-4839201-5839201", "damaged_item")
+    assert (opened.contact_id, opened.asks) == ("C9", ["photos"])
     assert route.calls.last.request.headers["Idempotency-Key"] == "s1:1:0"
 
 
@@ -48,7 +57,11 @@ async def test_open_contact_returns_the_contact_id(desk) -> None:
 async def test_transient_statuses_are_retried_then_succeed(desk, status: int) -> None:
     before = _retries()
     route = respx.post(f"{CS}/v1/contacts/C1/messages").mock(
-        side_effect=[httpx.Response(status), httpx.Response(status), httpx.Response(200, json=REPLY)]
+        side_effect=[
+            httpx.Response(status),
+            httpx.Response(status),
+            httpx.Response(200, json=REPLY),
+        ]
     )
     assert await desk.send("C1", "k", MESSAGE) == REPLY
     assert route.call_count == 3
@@ -97,7 +110,9 @@ async def test_client_errors_are_not_retried(desk, status: int) -> None:
 
 @respx.mock
 async def test_malformed_reply_is_returned_as_none(desk) -> None:
-    respx.post(f"{CS}/v1/contacts/C1/messages").mock(return_value=httpx.Response(200, text="<html>oops"))
+    respx.post(f"{CS}/v1/contacts/C1/messages").mock(
+        return_value=httpx.Response(200, text="<html>oops")
+    )
     assert await desk.send("C1", "k", MESSAGE) is None
 
 

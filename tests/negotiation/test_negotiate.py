@@ -19,22 +19,35 @@ FULL = offer("full_refund", 129.99, return_required=True)
 
 
 def make_input(strategy=None, state=None, action="continue", attempt=1) -> NegotiateInput:
-    return NegotiateInput.model_validate({
-        "session_id": "sess-1", "attempt": attempt, "customer_id": "C-1001", "order_id": ORDER_ID,
-        "problem_type": "damaged_item", "strategy": (strategy or make_strategy()).model_dump(mode="json"),
-        "state": state, "action": action,
-    })
+    return NegotiateInput.model_validate(
+        {
+            "session_id": "sess-1",
+            "attempt": attempt,
+            "customer_id": "C-1001",
+            "order_id": ORDER_ID,
+            "problem_type": "damaged_item",
+            "strategy": (strategy or make_strategy()).model_dump(mode="json"),
+            "state": state,
+            "action": action,
+        }
+    )
 
 
 class Harness:
     """Drives negotiate calls the way the coordinator does: checkpointing the state each round."""
 
-    def __init__(self, desk: FakeDesk, validator: FakeValidator | None = None, strategy=None) -> None:
+    def __init__(
+        self, desk: FakeDesk, validator: FakeValidator | None = None, strategy=None
+    ) -> None:
         self.fake = desk
         self.validator = validator or FakeValidator()
         self.strategy = strategy or make_strategy()
-        self.http = httpx.AsyncClient(transport=httpx.MockTransport(desk), base_url="http://cs.test")
-        self.desk = CSDesk(self.http, "http://cs.test", timeout_s=1, max_attempts=3, wait=wait_none())
+        self.http = httpx.AsyncClient(
+            transport=httpx.MockTransport(desk), base_url="http://cs.test"
+        )
+        self.desk = CSDesk(
+            self.http, "http://cs.test", timeout_s=1, max_attempts=3, wait=wait_none()
+        )
         self.state: dict[str, Any] | None = None
         self.now = 1_000_000.0
 
@@ -58,7 +71,9 @@ async def test_cooperative_desk_agrees_in_one_exchange_and_accepts() -> None:
     harness = Harness(FakeDesk(scripted(FULL)))
     first = await harness.call()
     assert first.done and first.outcome.status == "agreement"
-    assert first.outcome.offer.type == "full_refund" and first.outcome.policy_basis == ["POL-DAMAGED-001"]
+    assert first.outcome.offer.type == "full_refund" and first.outcome.policy_basis == [
+        "POL-DAMAGED-001"
+    ]
     assert first.state.exchanges == 1 and first.round.decision == "accept"
     assert harness.validator.calls[-1].amount == 129.99
     assert harness.fake.seen_keys == ["sess-1:1:0", "sess-1:1:1"]
@@ -72,7 +87,9 @@ async def test_cooperative_desk_agrees_in_one_exchange_and_accepts() -> None:
 
 
 async def test_adversarial_desk_is_countered_with_citations_until_it_meets_the_ask() -> None:
-    harness = Harness(FakeDesk(scripted(offer("partial_refund", 40), offer("store_credit", 80), FULL)))
+    harness = Harness(
+        FakeDesk(scripted(offer("partial_refund", 40), offer("store_credit", 80), FULL))
+    )
     results = await harness.until_done()
     assert [r.round.decision for r in results] == ["counter", "counter", "accept"]
     assert results[-1].outcome.status == "agreement" and results[-1].state.exchanges == 3
@@ -122,7 +139,9 @@ async def test_an_offer_failing_policy_is_countered_not_proposed() -> None:
 
 
 async def test_budget_spent_is_no_agreement_with_the_last_offer() -> None:
-    harness = Harness(FakeDesk(scripted(offer("partial_refund", 10))), strategy=make_strategy(max_rounds=3))
+    harness = Harness(
+        FakeDesk(scripted(offer("partial_refund", 10))), strategy=make_strategy(max_rounds=3)
+    )
     results = await harness.until_done()
     last = results[-1]
     assert last.done and last.outcome.status == "no_agreement"
@@ -167,8 +186,14 @@ async def test_walk_away_closes_the_contact() -> None:
 
 
 async def test_malformed_and_duplicate_replies_are_survived() -> None:
-    replies = iter([{"text": 12, "offer": "garbage"}, {"text": "refund of $40", "offer": {"type": "x"}},
-                    {"text": "refund of $40", "offer": {"type": "x"}}, {"text": "ok", "offer": FULL}])
+    replies = iter(
+        [
+            {"text": 12, "offer": "garbage"},
+            {"text": "refund of $40", "offer": {"type": "x"}},
+            {"text": "refund of $40", "offer": {"type": "x"}},
+            {"text": "ok", "offer": FULL},
+        ]
+    )
 
     def messy(body: dict[str, Any], n: int) -> dict[str, Any]:
         return next(replies)

@@ -82,13 +82,27 @@ def test_not_entitled_and_conflicts_refuse_to_plan() -> None:
     payload = lookup_payload()
     payload["entitlement"].update(entitled=False, reason="outside the return window")
     with pytest.raises(PlanError, match="outside the return window"):
-        build_strategy(Lookup.model_validate(payload), desired="full_refund", floor_amount=None,
-                       beta=0.3, max_rounds=8, deadline_s=1800, floor_share=0.8)
+        build_strategy(
+            Lookup.model_validate(payload),
+            desired="full_refund",
+            floor_amount=None,
+            beta=0.3,
+            max_rounds=8,
+            deadline_s=1800,
+            floor_share=0.8,
+        )
     payload = lookup_payload()
     payload["entitlement"]["needs_human"] = True
     with pytest.raises(PlanError, match="human"):
-        build_strategy(Lookup.model_validate(payload), desired="full_refund", floor_amount=None,
-                       beta=0.3, max_rounds=8, deadline_s=1800, floor_share=0.8)
+        build_strategy(
+            Lookup.model_validate(payload),
+            desired="full_refund",
+            floor_amount=None,
+            beta=0.3,
+            max_rounds=8,
+            deadline_s=1800,
+            floor_share=0.8,
+        )
 
 
 def test_arguments_cite_the_goals_policy_first_and_skip_inapplicable(strategy) -> None:
