@@ -1,0 +1,75 @@
+"""`csn submit` against the coordinator (agents faked at the HTTP edge)."""
+
+from __future__ import annotations
+
+import httpx
+from coordinator_fakes import ORDER_ID, Fleet, running
+
+from csn.submit import clean, describe_offer, parse_answer, render_event, submit
+
+
+def scripted(*answers: str | None):
+    remaining = list(answers)
+    prompts: list[str] = []
+
+    async def ask(prompt: str) -> str | None:
+        prompts.append(prompt)
+        return remaining.pop(0) if remaining else None
+
+    ask.prompts = prompts  # type: ignore[attr-defined]
+    return ask
+
+
+async def run_submit(settings, fleet, ask, *, auto_approve: bool, message: str | None = None):
+    async with running(settings, fleet) as (app, _):
+        transport = httpx.ASGITransport(app=app)
+        issue = message or f"My blender {ORDER_ID} arrived broken"
+        return await submit(
+            issue, "C-1001", auto_approve, "http://coordinator", None, ask=ask, transport=transport
+        )
+
+
+async def test_auto_approve_and_eof_at_the_outcome_resolves(settings, fleet: Fleet, capsys) -> None:
+    code = await run_submit(settings, fleet, scripted(), auto_approve=True)
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Result: resolved" in out
+    assert "policy basis: RET-DAMAGED-01" in out
+    assert "CS said: OK, full refund." in out
+
+
+async def test_eof_without_auto_approve_exits_non_zero(settings, fleet: Fleet, capsys) -> None:
+    code = await run_submit(settings, fleet, scripted(), auto_approve=False)
+    assert code == 2
+    assert "--auto-approve" in capsys.readouterr().out
+    assert "negotiate" not in fleet.negotiation.skills_called()
+
+
+async def test_interactive_clarify_approve_and_reject(settings, fleet: Fleet, capsys) -> None:
+    ask = scripted(f"it's {ORDER_ID}", "maybe", "y", "n", "")
+    code = await run_submit(settings, fleet, ask, auto_approve=False, message="my blender broke")
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "Result: escalated" in out
+    assert "please answer y" in out
+    assert len(ask.prompts) == 5
+
+
+def test_untrusted_text_is_cleaned_and_not_markup() -> None:
+    event = {
+        "type": "cs_exchange",
+        "detail": {
+            "round": 1,
+            "sent": "hi",
+            "cs_text": "[bold red]pay\x1b[2J now[/]",
+            "cs_offer": None,
+        },
+    }
+    line = render_event(event)
+    assert "\x1b" not in line.plain and "[bold red]pay" in line.plain
+    assert clean("a\u202eb\x00c") == "abc"
+    assert describe_offer({"type": "partial_refund", "amount": 40, "currency": "USD"}) == (
+        "40.00 USD partial refund"
+    )
+    assert parse_answer(" Yes ") == "approve" and parse_answer("no") == "reject"
+    assert parse_answer("perhaps") is None
