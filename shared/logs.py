@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,30 +11,22 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.redaction import redact, redact_value, register_customer, register_sensitive
+
+__all__ = [
+    "configure_logging",
+    "current_context",
+    "get_logger",
+    "log_context",
+    "redact",
+    "register_customer",
+    "register_sensitive",
+]
+
 _CONTEXT: ContextVar[dict[str, str]] = ContextVar("csn_log_context", default={})  # noqa: B039
 _SERVICE = {"name": "csn"}
 
-# Order matters: card numbers before phones, so a long digit run is called a card.
-_REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
-    (re.compile(r"\b(?:\d[ -]?){13,19}\b"), "[card]"),
-    (re.compile(r"(?<![\w-])\+?\(?\d{1,3}\)?[ .-]?\(?\d{3}\)?[ .-]?\d{3}[ .-]?\d{4}\b"), "[phone]"),
-    (
-        re.compile(
-            r"\b\d{1,5}\s+(?:[A-Z][a-z]+\s){1,3}"
-            r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Ln|Lane|Dr|Drive|Ct|Court|Way|Pl|Place)\b\.?",
-        ),
-        "[address]",
-    ),
-)
 _CONTEXT_KEYS = ("request_id", "session_id", "task_id")
-
-
-def redact(text: str) -> str:
-    """Replace emails, card numbers, phone numbers and street addresses in `text`."""
-    for pattern, mask in _REDACTIONS:
-        text = pattern.sub(mask, text)
-    return text
 
 
 class RedactingFilter(logging.Filter):
@@ -44,9 +35,9 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact(record.getMessage())
         record.args = None
-        for key, value in list(record.__dict__.get("fields", {}).items()):
-            if isinstance(value, str):
-                record.fields[key] = redact(value)  # type: ignore[attr-defined]
+        fields = record.__dict__.get("fields")
+        if isinstance(fields, dict):
+            record.__dict__["fields"] = redact_value(fields)
         return True
 
 
@@ -62,7 +53,8 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         line.update(_CONTEXT.get())
-        line.update(getattr(record, "fields", {}))
+        for key, value in getattr(record, "fields", {}).items():
+            line.setdefault(key, value)  # a field never overwrites the line's own keys
         if record.exc_info:
             line["error"] = redact(self.formatException(record.exc_info))
         return json.dumps(line, default=str)
