@@ -117,6 +117,7 @@ def load_rules(path: Path | str = RULES_FILE) -> ExtractionRules:
 def normalize_text(message: str, rules: ExtractionRules) -> str:
     """Lower-case, straighten quotes, fix known typos and near-miss keywords."""
     text = message[:MAX_MESSAGE_CHARS].lower().replace("\u2019", "'").replace("\u2018", "'")
+    text = re.sub(r"[ \t]+", " ", text)
     return _WORD.sub(lambda m: _correct_word(m.group(0), rules), text)
 
 
@@ -128,7 +129,9 @@ def _correct_word(word: str, rules: ExtractionRules) -> str:
         return word
     match = process.extractOne(word, rules.vocabulary, scorer=fuzz.ratio,
                                score_cutoff=rules.fuzzy_cutoff)
-    return match[0] if match else word
+    if match is None or match[0].startswith(word) or word.startswith(match[0]):
+        return word  # an inflection of a keyword ("charge") is not a typo of it ("charged")
+    return match[0]
 
 
 # ---------------------------------------------------------------- order ids
@@ -199,6 +202,7 @@ def find_amounts(text: str) -> list[float]:
 def find_dates(text: str, today: date) -> list[date]:
     """Dates written as ISO, US numeric, month names, or "N days ago"; never after today."""
     found: list[tuple[int, date]] = []
+    text = text.lower()
     for m in _DATE_ISO.finditer(text):
         _add_date(found, m.start(), int(m.group(1)), int(m.group(2)), int(m.group(3)), today)
     for m in _DATE_US.finditer(text):
@@ -246,7 +250,7 @@ def _add_date(found: list[tuple[int, date]], at: int, year: int | None, month: i
 def _negated(text: str, start: int, rules: ExtractionRules) -> bool:
     """Whether the words right before `start` negate what follows."""
     before = text[max(0, start - 40):start]
-    before = re.split(r"[.!?;]|\bbut\b", before)[-1]
+    before = re.split(r"[.!?;,]|\bbut\b", before)[-1]
     return bool(rules.negation_re.search(before))
 
 

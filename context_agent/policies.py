@@ -629,7 +629,8 @@ class RankedPolicy(BaseModel):
     reason: str
     citation: str
     effective_date: date
-    outcomes: list[dict[str, object]]
+    outcomes: list[str]
+    outcome_terms: list[dict[str, object]]
 
 
 class LookupResult(BaseModel):
@@ -741,7 +742,8 @@ class PolicyIndex:
             policy_id=policy.policy_id, title=policy.title, topic=policy.topic,
             score=round(score, 4), applicable=policy.policy_id in applicable_ids, reason=reason,
             citation=policy.citation, effective_date=policy.effective_date,
-            outcomes=[o.model_dump(mode="json", exclude_defaults=False) for o in policy.outcomes],
+            outcomes=list(dict.fromkeys(str(o.type) for o in policy.outcomes)),
+            outcome_terms=[o.model_dump(mode="json") for o in policy.outcomes],
         )
 
     def validate(self, facts: CaseFacts, offer: Offer) -> ValidationResult:
@@ -752,10 +754,19 @@ class PolicyIndex:
         return check_offer(offer, outcomes, unresolved)
 
 
+# An offer of one type may stand on a policy granting an equivalent one.
+EQUIVALENT_TYPES: Mapping[OfferType, tuple[OfferType, ...]] = {
+    OfferType.RESHIP: (OfferType.REPLACEMENT,),
+    OfferType.REPLACEMENT: (OfferType.RESHIP,),
+}
+
+
 def check_offer(offer: Offer, outcomes: Iterable[EntitledOutcome],
                 unresolved: Sequence[Conflict] = ()) -> ValidationResult:
     """Check one offer against the entitled outcomes of its type."""
-    same_type = [o for o in outcomes if o.type == offer.type]
+    outcomes = list(outcomes)
+    same_type = [o for o in outcomes if o.type == offer.type] or [
+        o for o in outcomes if o.type in EQUIVALENT_TYPES.get(OfferType(offer.type), ())]
     if not same_type:
         allowed = sorted({o.type for o in outcomes if o.type != OfferType.NONE})
         return ValidationResult(valid=False, policy_basis=[], violations=[

@@ -1,0 +1,65 @@
+"""The order system as the context agent sees it: two GET calls to the mock CS service."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from shared.retry import transient_retry
+
+
+class OrderSystemUnavailable(Exception):
+    """The order system did not answer (after retries) or answered nonsense."""
+
+
+class OrderSystem:
+    """Reads orders and a customer's order list over HTTP; 404 means unknown."""
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str, *, timeout_s: float = 5.0,
+                 attempts: int = 3, retry_initial_s: float = 0.1) -> None:
+        self._http = http
+        self._base = base_url.rstrip("/")
+        self._timeout = timeout_s
+        self._attempts = attempts
+        self._initial = retry_initial_s
+
+    async def order(self, order_id: str) -> dict[str, Any] | None:
+        """One order as the order system returns it, or None when it does not exist."""
+        body = await self._get(f"/v1/orders/{quote(order_id, safe='')}")
+        if body is not None and not isinstance(body, dict):
+            raise OrderSystemUnavailable("the order system returned an order that is not an object")
+        return body
+
+    async def customer_orders(self, customer_id: str) -> list[dict[str, Any]] | None:
+        """A customer's orders, or None when the customer is unknown."""
+        body = await self._get(f"/v1/customers/{quote(customer_id, safe='')}/orders")
+        if body is None:
+            return None
+        orders = body.get("orders") if isinstance(body, dict) else body
+        if not isinstance(orders, list) or not all(isinstance(o, dict) for o in orders):
+            raise OrderSystemUnavailable("the order system returned a malformed order list")
+        return orders
+
+    async def ping(self) -> bool:
+        """Whether the order system answers at all."""
+        try:
+            response = await self._http.get(self._base + "/healthz", timeout=self._timeout)
+        except httpx.HTTPError:
+            return False
+        return response.status_code < 500
+
+    async def _get(self, path: str) -> Any:
+        """GET with retry of transient failures; None on 404."""
+        try:
+            async for attempt in transient_retry(self._attempts, initial=self._initial or 0.001):
+                with attempt:
+                    response = await self._http.get(self._base + path, timeout=self._timeout)
+                    if response.status_code == 404:
+                        return None
+                    response.raise_for_status()
+                    return response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise OrderSystemUnavailable(f"the order system is unavailable ({type(exc).__name__})") from exc
+        raise OrderSystemUnavailable("the order system is unavailable")  # pragma: no cover

@@ -1,0 +1,219 @@
+"""The context agent's A2A skills: analyze_issue, lookup_policies, validate_solution."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from context_agent.extraction import ExtractionRules, analyze_message, normalize_order_id
+from context_agent.orders import OrderSystem, OrderSystemUnavailable
+from context_agent.policies import CaseFacts, PolicyIndex, case_facts
+from shared import metrics
+from shared.a2a.server import InputRequired, Skill, SkillContext, SkillError
+from shared.domain import DesiredOutcome, Offer, Order, ProblemType
+from shared.logs import get_logger
+
+log = get_logger(__name__)
+CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _order_id(value: str | None) -> str | None:
+    """Accept an order id typed loosely (spaces, `#`, O for 0); reject anything else."""
+    if value is None:
+        return None
+    normalized = normalize_order_id(value)
+    if normalized is None:
+        raise ValueError("order_id must look like 123-1234567-1234567")
+    return normalized
+
+
+class AnalyzeInput(_Input):
+    """analyze_issue's input."""
+
+    customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN)
+    message: str = Field(min_length=1, max_length=8000)
+    order_id: str | None = Field(default=None, max_length=60)
+
+    @field_validator("order_id")
+    @classmethod
+    def _loose_order_id(cls, value: str | None) -> str | None:
+        # An id the customer typed may be malformed; analysis fuzzy-matches it instead.
+        return value or None
+
+
+class LookupInput(_Input):
+    """lookup_policies' input."""
+
+    order_id: str = Field(max_length=60)
+    problem_type: ProblemType
+    desired_outcome: DesiredOutcome = DesiredOutcome.UNSPECIFIED
+    customer_id: str | None = Field(default=None, pattern=CUSTOMER_ID_PATTERN)
+    item: str | None = Field(default=None, max_length=200)
+    query: str = Field(default="", max_length=500)
+
+    @field_validator("order_id")
+    @classmethod
+    def _normalize(cls, value: str) -> str | None:
+        return _order_id(value)
+
+
+class ValidateInput(_Input):
+    """validate_solution's input."""
+
+    order_id: str = Field(max_length=60)
+    problem_type: ProblemType
+    offer: Offer
+    customer_id: str | None = Field(default=None, pattern=CUSTOMER_ID_PATTERN)
+    item: str | None = Field(default=None, max_length=200)
+
+    @field_validator("order_id")
+    @classmethod
+    def _normalize(cls, value: str) -> str | None:
+        return _order_id(value)
+
+
+# ---------------------------------------------------------------- collaborators
+
+
+def _orders(ctx: SkillContext) -> OrderSystem:
+    return ctx.app.state.orders  # type: ignore[no-any-return]
+
+
+def _index(ctx: SkillContext) -> PolicyIndex:
+    return ctx.app.state.policy_index  # type: ignore[no-any-return]
+
+
+def _today(ctx: SkillContext) -> date:
+    clock: Callable[[], date] = ctx.app.state.clock
+    return clock()
+
+
+def _parse_orders(raw: list[dict[str, Any]]) -> list[tuple[Order, dict[str, Any]]]:
+    """Orders the order system returned; a malformed one is skipped with a log line."""
+    parsed = []
+    for record in raw:
+        try:
+            parsed.append((Order.model_validate(record), record))
+        except ValidationError:
+            log.warning("order system returned a malformed order; ignored")
+    return parsed
+
+
+async def _fetch_order(ctx: SkillContext, order_id: str, customer_id: str | None) -> tuple[Order, dict[str, Any]]:
+    """The order's facts from the order system; unknown or foreign orders are skill errors."""
+    try:
+        record = await _orders(ctx).order(order_id)
+    except OrderSystemUnavailable as exc:
+        raise SkillError(str(exc)) from exc
+    if record is None:
+        raise SkillError(f"unknown order {order_id}")
+    try:
+        order = Order.model_validate(record)
+    except ValidationError as exc:
+        raise SkillError(f"the order system returned a malformed order {order_id}") from exc
+    if customer_id and order.customer_id != customer_id:
+        raise SkillError(f"order {order_id} does not belong to customer {customer_id}")
+    return order, record
+
+
+def _prime(record: dict[str, Any]) -> bool | None:
+    """Membership as the order endpoints report it (`prime`), if they do."""
+    value = record.get("prime")
+    return value if isinstance(value, bool) else None
+
+
+# ---------------------------------------------------------------- handlers
+
+
+async def analyze_issue(inp: AnalyzeInput, ctx: SkillContext) -> dict[str, Any]:
+    """Order id, problem type, desired outcome, amounts and the order's facts from free text."""
+    try:
+        raw = await _orders(ctx).customer_orders(inp.customer_id)
+    except OrderSystemUnavailable as exc:
+        raise SkillError(str(exc)) from exc
+    if raw is None:
+        raise SkillError(f"unknown customer {inp.customer_id}")
+    parsed = _parse_orders(raw)
+    rules: ExtractionRules = ctx.app.state.rules
+    analysis = analyze_message(inp.message, [o for o, _ in parsed], rules, _today(ctx),
+                               order_id=inp.order_id)
+    output: dict[str, Any] = {"customer_id": inp.customer_id,
+                              **analysis.model_dump(mode="json", exclude={"question"})}
+    if analysis.order_id is None:
+        question = analysis.question or "Which order is this about?"
+        output["question"] = question
+        raise InputRequired(output, question)
+    output["order"] = next(r for o, r in parsed if o.order_id == analysis.order_id)
+    return output
+
+
+async def _facts(ctx: SkillContext, order_id: str, customer_id: str | None,
+                 problem: ProblemType, desired: DesiredOutcome, item: str | None) -> CaseFacts:
+    """The case's facts from the order system and the clock."""
+    order, record = await _fetch_order(ctx, order_id, customer_id)
+    return case_facts(order, problem, desired, _today(ctx), prime=_prime(record), item=item)
+
+
+async def lookup_policies(inp: LookupInput, ctx: SkillContext) -> dict[str, Any]:
+    """Applicable policies ranked, conflicts resolved, and the entitlement."""
+    facts = await _facts(ctx, inp.order_id, inp.customer_id, inp.problem_type,
+                         inp.desired_outcome, inp.item)
+    started = time.perf_counter()
+    result = _index(ctx).lookup(facts, limit=ctx.app.state.settings.policy_limit, query=inp.query)
+    metrics.POLICY_LOOKUP_SECONDS.observe(time.perf_counter() - started)
+    return {"order_id": inp.order_id, "problem_type": inp.problem_type,
+            "desired_outcome": inp.desired_outcome, **result.model_dump(mode="json")}
+
+
+async def validate_solution(inp: ValidateInput, ctx: SkillContext) -> dict[str, Any]:
+    """Does the offer comply with the applicable policies? Violations and the policy basis."""
+    facts = await _facts(ctx, inp.order_id, inp.customer_id, inp.problem_type,
+                         DesiredOutcome.UNSPECIFIED, inp.item)
+    result = _index(ctx).validate(facts, inp.offer)
+    return result.model_dump(mode="json")
+
+
+SKILLS = (
+    Skill(
+        id="analyze_issue",
+        name="Analyze a customer's issue",
+        description=("Reads a customer's message: order id (fuzzy-matched against the customer's "
+                     "orders when missing or wrong), problem type, desired outcome, amounts, dates, "
+                     "item; asks for clarification when the order stays ambiguous."),
+        handler=analyze_issue,
+        input_model=AnalyzeInput,
+        tags=["analysis", "extraction", "orders"],
+        examples=['{"customer_id": "C-1001", "message": "My blender arrived broken, order '
+                  '112-4839201-5839201, I want a refund"}'],
+    ),
+    Skill(
+        id="lookup_policies",
+        name="Look up the applicable policies",
+        description=("Ranks the retailer's policies for an order and problem by text relevance "
+                     "and applicability, resolves conflicts, and states the entitlement."),
+        handler=lookup_policies,
+        input_model=LookupInput,
+        tags=["policies", "entitlement", "retrieval"],
+        examples=['{"order_id": "112-4839201-5839201", "problem_type": "damaged_item", '
+                  '"desired_outcome": "full_refund"}'],
+    ),
+    Skill(
+        id="validate_solution",
+        name="Validate an offer against policy",
+        description=("Checks an offer (type, amount, return and restocking terms) against the "
+                     "applicable policies; lists violations and the policy basis."),
+        handler=validate_solution,
+        input_model=ValidateInput,
+        tags=["policies", "validation"],
+        examples=['{"order_id": "112-4839201-5839201", "problem_type": "damaged_item", '
+                  '"offer": {"type": "partial_refund", "amount": 30, "currency": "USD"}}'],
+    ),
+)
