@@ -294,10 +294,12 @@ def ladder(target: Offer, state: ContactState, terms: CaseTerms) -> list[Offer]:
     steps = [(first, first_share), (middle, (state.opening_share + 1) / 2)]
     rungs: list[Offer] = []
     for kind, share in steps[: state.concessions_needed]:
-        ask = Offer(type=kind, amount=round(value * share, 2), currency=terms.currency)
-        found = judge(ask, terms).offer
+        remedy = _remedy_for(kind, terms) or _remedy_for(OfferType.STORE_CREDIT, terms)
+        if remedy is None or remedy.max_amount is None:
+            continue
+        found = remedy.offer(terms.currency, min(value * share, remedy.max_amount))
         floor = _value(rungs[-1], terms) if rungs else 0.0
-        if found is not None and floor < _value(found, terms) < value:
+        if floor < _value(found, terms) < value:
             rungs.append(found)
     return [*rungs, target]
 
