@@ -69,7 +69,7 @@ class SensitiveValues:
         with self._lock:
             for value in values:
                 key = " ".join((value or "").split()).casefold()
-                if len(key) < self._min_length:
+                if not self._min_length <= len(key) <= 300:
                     continue
                 self._stale |= key not in self._values
                 self._values[key] = None
@@ -95,12 +95,32 @@ class SensitiveValues:
     def _compile(values: list[str]) -> re.Pattern[str] | None:
         if not values:
             return None
-        # Longest first, so a full name wins over its parts; whitespace may vary.
-        alternatives = (
-            r"\s+".join(re.escape(word) for word in value.split())
-            for value in sorted(values, key=len, reverse=True)
-        )
-        return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+        # A trie of the values as one regex: thousands of names cost one pass, not one each.
+        return re.compile(r"(?<!\w)" + _trie_regex([_units(v) for v in values]) + r"(?!\w)", re.I)
+
+
+def _units(value: str) -> list[str]:
+    """A value as regex units: each character escaped, any whitespace run as `\\s+`."""
+    units: list[str] = []
+    for index, word in enumerate(value.split()):
+        units += ([r"\s+"] if index else []) + [re.escape(c) for c in word]
+    return units
+
+
+def _trie_regex(sequences: list[list[str]]) -> str:
+    """One regex matching any of the unit sequences, longest alternative first."""
+    branches: dict[str, list[list[str]]] = {}
+    ends = False
+    for sequence in sequences:
+        if sequence:
+            branches.setdefault(sequence[0], []).append(sequence[1:])
+        else:
+            ends = True
+    if not branches:
+        return ""
+    alternatives = [head + _trie_regex(tails) for head, tails in branches.items()]
+    group = "(?:" + "|".join(alternatives) + ")"
+    return group + "?" if ends else group
 
 
 SENSITIVE = SensitiveValues()
