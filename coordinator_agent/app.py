@@ -71,6 +71,7 @@ async def maintain(workflow: Workflow, store: SessionStore, settings: Settings) 
         try:
             await workflow.watchdog_once()
             workflow.refresh_gauges()
+            store.checkpoint()
             if since_purge >= settings.purge_interval_s:
                 purged = store.purge_archived(settings.retention_days * 86400)
                 if purged:

@@ -255,6 +255,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commit.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # Checkpoint off the write path: the maintenance job runs `checkpoint()` periodically;
+    # this larger automatic threshold is only the safety net.
+    cursor.execute("PRAGMA wal_autocheckpoint=20000")
     cursor.close()
 
 
@@ -295,6 +298,13 @@ class SessionStore:
         except Exception:
             return False
         return True
+
+    def checkpoint(self) -> None:
+        """Fold SQLite's write-ahead log into the database (no-op on other databases)."""
+        if self._engine.dialect.name != "sqlite":
+            return
+        with _timed("checkpoint"), self._engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     # -- sessions -------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,13 @@ def test_a_reopened_session_is_no_longer_archived(store: SessionStore, clock: Cl
     store.save(stored, "planning", stored.document, actor="ops")
     clock.now += 100 * DAY
     assert store.purge_archived() == 0
+
+
+def test_the_store_benchmark_reports_percentiles(tmp_path: Path, capsys) -> None:
+    from coordinator_agent.bench import main
+
+    out = tmp_path / "bench.json"
+    main(["--sessions", "50", "--changes", "40", "--json", str(out)])
+    report = json.loads(out.read_text())
+    assert report["sessions"] == 50
+    assert report["write"]["p50_ms"] <= report["write"]["p99_ms"] <= report["write"]["max_ms"]
