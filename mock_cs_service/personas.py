@@ -334,6 +334,8 @@ def cooperative(state: ContactState, msg: CustomerTurn, terms: CaseTerms) -> Tur
             offer=offer,
         )
     offer = judged.offer or best_offer(terms)
+    if offer == state.offer and msg.intent != Intent.SUPERVISOR:
+        return Turn(f"{_stands(offer, offer)} Would you like me to go ahead?", offer=offer)
     opener = _pick(
         state,
         "I'm really sorry about that.",

@@ -245,6 +245,8 @@ def test_no_offer_ever_exceeds_policy(orders, book, persona, seed, script) -> No
     for ask, citations, intent in script:
         reply = chat.say(DETAILS, ask=ask, citations=citations, intent=intent)
         offer = reply["offer"]
+        if reply["closed"]:
+            break  # an unresponsive agent (drawn by `random`) hangs up
         if offer is None or offer["type"] == "none":
             continue
         remedy = terms.remedy(offer["type"]) or terms.remedy("full_refund")
