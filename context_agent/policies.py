@@ -36,6 +36,7 @@ POLICY_ID_PATTERN = r"^[A-Z]{2,5}(-[A-Z0-9]{2,5})?-\d{3}$"
 MONTH_DAY_PATTERN = r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 POLICY_SUFFIXES = (".md", ".yaml", ".yml")
 AMOUNT_TOLERANCE = 0.005
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when built
 
 
 class PolicyFileError(ValueError):
@@ -132,7 +133,7 @@ class Policy(_Strict):
     title: str = Field(min_length=3, max_length=120)
     effective_date: date
     topic: str = Field(pattern=r"^[a-z][a-z0-9_]{2,40}$")
-    effect: Literal["grant", "limit", "info"] = "grant"
+    effect: Literal["grant", "bonus", "limit", "info"] = "grant"
     scope: Scope
     conditions: Conditions = Conditions()
     outcomes: list[OutcomeRule] = []
@@ -189,7 +190,7 @@ def parse_policy_text(text: str, path: Path | str) -> Policy:
     else:
         header = text
     try:
-        data = yaml.safe_load(header)
+        data = yaml.load(header, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise PolicyFileError(path, f"invalid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -527,7 +528,7 @@ def _apply_limit(outcome: EntitledOutcome, rule: OutcomeRule, facts: CaseFacts,
 
 
 def entitled_outcomes(applicable: Sequence[Policy], facts: CaseFacts) -> list[EntitledOutcome]:
-    """Merge grants per offer type (best for the customer), then apply limits."""
+    """Merge grants per offer type (best for the customer), add bonuses, then apply limits."""
     best: dict[OfferType, EntitledOutcome] = {}
     for policy in (p for p in applicable if p.effect == "grant"):
         for rule in policy.outcomes:
@@ -535,6 +536,14 @@ def entitled_outcomes(applicable: Sequence[Policy], facts: CaseFacts) -> list[En
             current = best.get(rule.type)
             if current is None or _customer_value(candidate) > _customer_value(current):
                 best[rule.type] = candidate
+    if any(t != OfferType.NONE for t in best):
+        # A bonus (goodwill) comes on top of a remedy, never instead of one.
+        for policy in (p for p in applicable if p.effect == "bonus"):
+            for rule in policy.outcomes:
+                candidate = _outcome_from_rule(rule, facts, policy.policy_id)
+                current = best.get(rule.type)
+                if current is None or _customer_value(candidate) > _customer_value(current):
+                    best[rule.type] = candidate
     for policy in (p for p in applicable if p.effect == "limit"):
         for rule in policy.outcomes:
             if rule.type in best:
