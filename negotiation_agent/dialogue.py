@@ -131,6 +131,7 @@ class CSReply(BaseModel):
     closed: bool = False
     agreed: bool = False
     offer_source: Literal["structured", "text", "none"] = "none"
+    refused: bool = False  # CS said in its structured offer that it offers nothing
 
 
 # ---------------------------------------------------------------- untrusted CS text
@@ -209,8 +210,10 @@ def parse_reply(payload: object, currency: str = "USD") -> CSReply:
     """A CS reply from whatever JSON came back; a malformed offer falls back to the text."""
     data = payload if isinstance(payload, dict) else {}
     text = sanitize_cs_text(data.get("text"))
-    offer, source = _structured_offer(data.get("offer")), "structured"
-    if offer is None:
+    raw_offer = data.get("offer")
+    refused = isinstance(raw_offer, dict) and raw_offer.get("type") == OfferType.NONE.value
+    offer, source = _structured_offer(raw_offer), "structured"
+    if offer is None and not refused:
         offer, source = extract_offer(text, currency), "text"
     asks = [sanitize_cs_text(a, 120) for a in data.get("asks") or [] if isinstance(a, str)][:5]
     return CSReply(
@@ -220,6 +223,7 @@ def parse_reply(payload: object, currency: str = "USD") -> CSReply:
         closed=data.get("closed") is True,
         agreed=data.get("agreed") is True,
         offer_source=source if offer is not None else "none",
+        refused=refused,
     )
 
 
@@ -274,6 +278,10 @@ def decide(
     if out_of_budget(strategy, round_no, elapsed_s):
         return Decision(kind="walk_away", reason=_budget_reason(strategy, round_no, score))
     next_ask = strategy.round_plan(round_no + 1).ask
+    if reply.refused and offer is None:
+        if state.supervisor_asked:
+            return Decision(kind="walk_away", reason="CS refuses any remedy, even on review")
+        return Decision(kind="supervisor", reason="CS refuses any remedy", ask=next_ask)
     if _stalled(state, score) and not state.supervisor_asked and round_no >= 2:
         return Decision(kind="supervisor", reason="CS has not improved its offer", ask=next_ask)
     reason = "no offer yet" if score is None else f"the offer ({score.value:.2f}) is below our ask"

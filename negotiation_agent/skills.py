@@ -328,6 +328,8 @@ class Negotiation:
         check = await self.validator.validate(
             self.inp.order_id, str(self.inp.problem_type), reply.offer, self.inp.customer_id
         )
+        if not check.valid:
+            check = await self.waived_return(reply.offer, check)
         if check.valid:
             return decision, check.policy_basis
         if out_of_budget(self.strategy, round_no, self.now - self.state.started_at):
@@ -336,6 +338,16 @@ class Negotiation:
         return Decision(
             kind="counter", reason=reason, ask=self.strategy.round_plan(round_no + 1).ask
         ), []
+
+    async def waived_return(self, offer: Offer, check: Validation) -> Validation:
+        """An offer that only waives a return policy requires is more generous, not beyond policy."""
+        if offer.return_required:
+            return check
+        strict = offer.model_copy(update={"return_required": True})
+        strict_check = await self.validator.validate(
+            self.inp.order_id, str(self.inp.problem_type), strict, self.inp.customer_id
+        )
+        return strict_check if strict_check.valid else check
 
     async def record(
         self,

@@ -15,6 +15,7 @@ STORE_CREDIT_DISCOUNT = 0.9  # credit binds the customer to the retailer: worth 
 RETURN_BURDEN_SHARE = 0.02  # packing and a trip to the carrier, as a share of the item value
 RETURN_BURDEN_CAP = 5.0
 MAX_ARGUMENTS = 4
+MIN_ASK_STEP_SHARE = 0.02  # the ask moves off the goal only once the concession is worth 2%
 
 _REMEDIES = (
     OfferType.FULL_REFUND,
@@ -326,8 +327,9 @@ def concession_ask(
     goal: Offer, target_value: float, entitlement: Entitlement, item_value: float
 ) -> Offer:
     """The ask that is worth `target_value`, in a type policy allows; the goal when none fits."""
-    if target_value >= offer_value(goal, item_value) - 0.005:
-        return goal
+    goal_value = offer_value(goal, item_value)
+    if target_value >= goal_value * (1 - MIN_ASK_STEP_SHARE) - 0.005:
+        return goal  # a concession of cents only signals weakness: hold the goal
     kind = _CONCESSION_TYPE.get(OfferType(goal.type))
     terms = next((o for o in remedies(entitlement) if OfferType(o.type) == kind), None)
     if kind is None or terms is None:

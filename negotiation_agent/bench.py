@@ -1,0 +1,454 @@
+"""Negotiation benchmark: our Boulware negotiator against baselines on seeded mock-CS scenarios.
+
+Runs the mock CS service in-process (httpx.ASGITransport) and the context agent's policy
+index in-process for entitlements and validation. Every (scenario, negotiator) pair meets
+the same CS agent: the desk is reset and re-seeded before each run.
+
+    csn bench-negotiation --count 40 --seed 7 --personas cooperative,adversarial
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+from tenacity import wait_none
+
+from negotiation_agent.dialogue import (
+    CSDesk,
+    CSReply,
+    Decision,
+    NegotiationState,
+    PendingMessage,
+    decide,
+)
+from negotiation_agent.skills import (
+    Analysis,
+    NegotiateInput,
+    Negotiation,
+    PlanInput,
+    RoundResult,
+    Validation,
+    plan,
+)
+from negotiation_agent.strategy import (
+    HARD_MAX_ROUNDS,
+    Lookup,
+    Strategy,
+    is_as_asked,
+    offer_value,
+)
+from shared.domain import Offer, OfferType, Order
+
+NEGOTIATORS = ("boulware", "linear", "accept_first")
+CS_BASE = "http://cs.bench"
+MAX_CALLS = HARD_MAX_ROUNDS + 5
+
+
+@dataclass
+class RunResult:
+    """One negotiator against one scenario."""
+
+    negotiator: str
+    persona: str
+    scenario: int
+    status: str
+    as_asked: bool
+    exchanges: int
+    share: float
+    floor_violation: bool
+    entitlement_violation: bool
+    disputed: bool = False  # the retailer grants nothing although the policies do
+
+
+class LocalValidator:
+    """validate_solution answered by the context agent's policy index, in-process (bench only)."""
+
+    def __init__(self, index: Any, facts: Any) -> None:
+        self._index = index
+        self._facts = facts
+
+    async def validate(
+        self, order_id: str, problem_type: str, offer: Offer, customer_id: str | None
+    ) -> Validation:
+        """The same check the context agent's skill runs."""
+        return Validation.model_validate(self._index.validate(self._facts, offer).model_dump())
+
+
+class RecordingDesk(CSDesk):
+    """The CS desk client, keeping every message it sent (to audit the asks)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent: list[PendingMessage] = []
+
+    async def send(self, contact_id: str, key: str, message: PendingMessage) -> object:
+        """Record, then send."""
+        self.sent.append(message)
+        return await super().send(contact_id, key, message)
+
+
+def accept_first(
+    strategy: Strategy, state: NegotiationState, reply: CSReply, *, round_no: int, elapsed_s: float
+) -> Decision:
+    """Baseline: take the first real offer CS makes."""
+    if reply.offer is not None and OfferType(reply.offer.type) not in (
+        OfferType.NONE,
+        OfferType.RETURN_LABEL,
+    ):
+        return Decision(kind="accept", reason="baseline: first offer")
+    return decide(strategy, state, reply, round_no=round_no, elapsed_s=elapsed_s)
+
+
+@dataclass
+class Bench:
+    """The in-process fleet the runs share."""
+
+    http: httpx.AsyncClient
+    index: Any
+    beta: float
+    max_rounds: int
+    error_rate: float
+
+    async def retailer_grants(self, case: dict[str, Any], seed: int) -> bool:
+        """Whether the retailer offers anything at all: ask a cooperative agent, then forget it."""
+        await self.configure("cooperative", seed)
+        order = case["order"]
+        body = {"customer_id": order["customer_id"], "order_id": order["order_id"]}
+        opened = await self.http.post(
+            "/v1/contacts",
+            json={**body, "problem_type": case["problem"]},
+            headers={"Idempotency-Key": "probe:0"},
+        )
+        opened.raise_for_status()
+        reply = await self.http.post(
+            f"/v1/contacts/{opened.json()['contact_id']}/messages",
+            json={"text": "What can you offer for this problem?", "intent": "ask"},
+            headers={"Idempotency-Key": "probe:1"},
+        )
+        reply.raise_for_status()
+        offer = reply.json().get("offer") or {}
+        return offer.get("type") not in (None, OfferType.NONE.value)
+
+    async def configure(self, persona: str, seed: int) -> None:
+        """Reset the desk and seed it for one run."""
+        config = {"persona": persona, "seed": seed, "error_rate": self.error_rate, "latency_ms": 0}
+        (await self.http.put("/v1/admin/config", json=config)).raise_for_status()
+        (await self.http.post("/v1/admin/reset")).raise_for_status()
+
+    def settings(self, negotiator: str) -> SimpleNamespace:
+        """The planner's knobs for one negotiator (linear is Boulware with beta 1)."""
+        beta = 1.0 if negotiator == "linear" else self.beta
+        return SimpleNamespace(
+            negotiation_beta=beta,
+            negotiation_max_rounds=self.max_rounds,
+            negotiation_deadline_s=1800,
+            negotiation_floor_share=0.8,
+        )
+
+
+async def run_one(
+    bench: Bench, case: dict[str, Any], negotiator: str, persona: str, seed: int
+) -> RunResult | None:
+    """One negotiation from plan to accepted (or not); None when the case is not entitled."""
+    from context_agent.policies import case_facts
+
+    order = Order.model_validate(case["order"])
+    facts = case_facts(
+        order, case["problem"], case["desired"], date.today(), prime=case["order"].get("prime")
+    )
+    lookup = bench.index.lookup(facts)
+    if not lookup.entitlement.entitled or lookup.entitlement.needs_human:
+        return None
+    validator = LocalValidator(bench.index, facts)
+    analysis = Analysis(
+        customer_id=order.customer_id,
+        order_id=order.order_id,
+        problem_type=case["problem"],
+        desired_outcome=case["desired"],
+    )
+    lookup_in = Lookup.model_validate(lookup.model_dump(mode="json"))
+    reference = await plan(
+        PlanInput(analysis=analysis, lookup=lookup_in), bench.settings("boulware"), validator
+    )
+    strategy = await plan(
+        PlanInput(analysis=analysis, lookup=lookup_in), bench.settings(negotiator), validator
+    )
+    await bench.configure(persona, seed)
+    desk = RecordingDesk(bench.http, CS_BASE, timeout_s=5, max_attempts=3, wait=wait_none())
+    decider = accept_first if negotiator == "accept_first" else decide
+    result, exchanges = await negotiate_case(desk, validator, strategy, order, case, decider)
+    return score_run(negotiator, persona, case, reference, desk, result, exchanges)
+
+
+async def negotiate_case(
+    desk: CSDesk,
+    validator: LocalValidator,
+    strategy: Strategy,
+    order: Order,
+    case: dict[str, Any],
+    decider: Any,
+) -> tuple[RoundResult, int]:
+    """Call negotiate round by round like the coordinator, then accept an agreement."""
+    base = {
+        "session_id": f"bench-{case['index']}",
+        "attempt": 1,
+        "customer_id": order.customer_id,
+        "order_id": order.order_id,
+        "problem_type": case["problem"],
+        "strategy": strategy.model_dump(mode="json"),
+    }
+    state: dict[str, Any] | None = None
+    result: RoundResult | None = None
+    for _ in range(MAX_CALLS):
+        inp = NegotiateInput.model_validate({**base, "state": state, "action": "continue"})
+        result = await Negotiation(inp, desk, validator, time.time(), decider).run()  # type: ignore[arg-type]
+        state = result.state.model_dump(mode="json")
+        if result.done:
+            break
+    assert result is not None
+    exchanges = result.state.exchanges
+    if result.outcome is not None and result.outcome.status == "agreement":
+        inp = NegotiateInput.model_validate({**base, "state": state, "action": "accept"})
+        result = await Negotiation(inp, desk, validator, time.time(), decider).run()  # type: ignore[arg-type]
+    return result, exchanges
+
+
+def score_run(
+    negotiator: str,
+    persona: str,
+    case: dict[str, Any],
+    reference: Strategy,
+    desk: RecordingDesk,
+    result: RoundResult,
+    exchanges: int,
+) -> RunResult:
+    """Measure one run against the reference (Boulware) strategy's goal, floor and entitlement."""
+    outcome = result.outcome
+    accepted = outcome is not None and outcome.status == "accepted" and outcome.offer is not None
+    offer = outcome.offer if accepted and outcome is not None else None
+    value = offer_value(offer, reference.item_value) if offer is not None else 0.0
+    asks = [m.ask for m in desk.sent if m.ask is not None]
+    over_asked = any(
+        offer_value(a, reference.item_value) > reference.entitlement_value + 0.01 for a in asks
+    )
+    return RunResult(
+        negotiator=negotiator,
+        persona=persona,
+        scenario=case["index"],
+        status=outcome.status if outcome is not None else "none",
+        as_asked=offer is not None and is_as_asked(offer, reference),
+        exchanges=exchanges,
+        share=round(value / reference.entitlement_value, 4) if reference.entitlement_value else 0.0,
+        floor_violation=offer is not None and value < reference.floor.amount - 0.01,
+        entitlement_violation=over_asked,
+    )
+
+
+def summarize(results: list[RunResult]) -> list[dict[str, Any]]:
+    """One row per (persona, negotiator, entitled or disputed)."""
+    rows = []
+    for disputed in (False, True):
+        rows += _rows([r for r in results if r.disputed == disputed], disputed)
+    return rows
+
+
+def _rows(results: list[RunResult], disputed: bool) -> list[dict[str, Any]]:
+    rows = []
+    keys = sorted(
+        {(r.persona, r.negotiator) for r in results}, key=lambda k: (k[0], NEGOTIATORS.index(k[1]))
+    )
+    for persona, negotiator in keys:
+        runs = [r for r in results if r.persona == persona and r.negotiator == negotiator]
+        rows.append(
+            {
+                "persona": persona + (" (disputed)" if disputed else ""),
+                "negotiator": negotiator,
+                "cases": len(runs),
+                "resolved_as_asked": round(sum(r.as_asked for r in runs) / len(runs), 3),
+                "agreed": round(sum(r.status == "accepted" for r in runs) / len(runs), 3),
+                "mean_exchanges": round(statistics.fmean(r.exchanges for r in runs), 2),
+                "value_share": round(statistics.fmean(r.share for r in runs), 3),
+                "floor_violations": sum(r.floor_violation for r in runs),
+                "entitlement_violations": sum(r.entitlement_violation for r in runs),
+            }
+        )
+    return rows
+
+
+def render(rows: list[dict[str, Any]]) -> str:
+    """A plain text table."""
+    header = f"{'persona':<24}{'negotiator':<14}{'cases':>6}{'as asked':>10}{'agreed':>8}"
+    header += f"{'exchanges':>11}{'value':>8}{'floor viol.':>13}{'entitl. viol.':>15}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r['persona']:<24}{r['negotiator']:<14}{r['cases']:>6}{r['resolved_as_asked']:>10.0%}"
+            f"{r['agreed']:>8.0%}{r['mean_exchanges']:>11.2f}{r['value_share']:>8.0%}"
+            f"{r['floor_violations']:>13}{r['entitlement_violations']:>15}"
+        )
+    return "\n".join(lines)
+
+
+def quality_bar(rows: list[dict[str, Any]]) -> list[str]:
+    """Where our negotiator misses the issue's quality bar."""
+    misses = []
+    for r in (r for r in rows if r["negotiator"] == "boulware"):
+        if r["floor_violations"] or r["entitlement_violations"]:
+            misses.append(f"{r['persona']}: floor/entitlement violations")
+        if r["persona"] == "cooperative" and (
+            r["resolved_as_asked"] < 1 or r["mean_exchanges"] > 2
+        ):
+            misses.append("cooperative: not every case resolved as asked in 1-2 exchanges")
+        if r["persona"] == "adversarial" and (
+            r["resolved_as_asked"] < 0.9 or r["mean_exchanges"] >= 4
+        ):
+            misses.append("adversarial: below 90% as asked or 4+ exchanges")
+    return misses
+
+
+def _policy_dir(arg: str | None) -> Path:
+    if arg:
+        return Path(arg)
+    env = os.environ.get("CSN_POLICY_DIR")
+    if env:
+        return Path(env)
+    local = Path("policies")
+    return local if local.is_dir() else Path(__file__).resolve().parents[1] / "policies"
+
+
+async def load_cases(
+    http: httpx.AsyncClient, data_file: Path, count: int, seed: int
+) -> list[dict[str, Any]]:
+    """Seeded scenarios over the order system's orders (dates resolved by the mock)."""
+    from csn.scenarios import generate
+
+    data = json.loads(await asyncio.to_thread(data_file.read_text))
+    orders: list[dict[str, Any]] = []
+    for customer in sorted({c["customer_id"] for c in data["customers"]}):
+        response = await http.get(f"/v1/customers/{customer}/orders")
+        if response.status_code == 200:
+            orders.extend(response.json()["orders"])
+    by_id = {o["order_id"]: o for o in orders}
+    scenarios = generate(orders, count, seed, persona="cooperative")
+    return [
+        {
+            "index": s.index,
+            "order": by_id[s.order_id],
+            "problem": s.problem_type,
+            "desired": s.desired_outcome,
+        }
+        for s in scenarios
+    ]
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """The whole benchmark."""
+    from context_agent.policies import PolicyIndex, load_policies
+    from mock_cs_service.app import create_app as create_mock
+    from mock_cs_service.config import Settings as MockSettings
+    from mock_cs_service.orders import DEFAULT_DATA
+
+    policy_dir = _policy_dir(args.policy_dir)
+    data_file = Path(args.data or os.environ.get("CSN_MOCK_DATA") or DEFAULT_DATA)
+    with tempfile.TemporaryDirectory() as var_dir:
+        mock = create_mock(
+            MockSettings(
+                var_dir=Path(var_dir), mock_data=data_file, policy_dir=policy_dir, log_level="ERROR"
+            )
+        )
+        transport = httpx.ASGITransport(app=mock)
+        async with httpx.AsyncClient(transport=transport, base_url=CS_BASE) as http:
+            bench = Bench(
+                http,
+                PolicyIndex(load_policies(policy_dir)),
+                args.beta,
+                args.max_rounds,
+                args.error_rate,
+            )
+            cases = await load_cases(http, data_file, args.count, args.seed)
+            results, skipped = await run_all(bench, cases, args)
+    rows = summarize(results)
+    return {
+        "seed": args.seed,
+        "scenarios": len(cases),
+        "not_entitled_skipped": skipped,
+        "rows": rows,
+        "quality_bar_misses": quality_bar(rows),
+        "runs": [asdict(r) for r in results] if args.runs else None,
+    }
+
+
+async def run_all(
+    bench: Bench, cases: list[dict[str, Any]], args: argparse.Namespace
+) -> tuple[list[RunResult], int]:
+    """Every persona x case x negotiator."""
+    results: list[RunResult] = []
+    skipped: set[int] = set()
+    for persona in args.personas.split(","):
+        for case in cases:
+            seed = args.seed * 1000 + case["index"]
+            disputed = not await bench.retailer_grants(case, seed)
+            for negotiator in NEGOTIATORS:
+                outcome = await run_one(bench, case, negotiator, persona.strip(), seed)
+                if outcome is None:
+                    skipped.add(case["index"])
+                    break
+                outcome.disputed = disputed
+                results.append(outcome)
+    return results, len(skipped)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="csn bench-negotiation", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--count", type=int, default=40, help="scenarios per persona")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--personas", default="cooperative,adversarial")
+    parser.add_argument("--beta", type=float, default=0.3, help="our Boulware beta")
+    parser.add_argument("--max-rounds", type=int, default=8)
+    parser.add_argument("--error-rate", type=float, default=0.0, help="CS 503 rate (retried)")
+    parser.add_argument("--policy-dir", default=None)
+    parser.add_argument("--data", default=None, help="mock order data (JSON)")
+    parser.add_argument("--json", action="store_true", help="print the JSON report")
+    parser.add_argument("--runs", action="store_true", help="include every run in the JSON report")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when the quality bar is missed"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point (`csn bench-negotiation`)."""
+    args = _parser().parse_args(argv)
+    started = time.perf_counter()
+    report = asyncio.run(run(args))
+    report["seconds"] = round(time.perf_counter() - started, 2)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(render(report["rows"]))
+        print(
+            f"\n{report['scenarios']} scenarios (seed {args.seed}), "
+            f"{report['not_entitled_skipped']} not entitled and skipped; {report['seconds']} s."
+        )
+        for miss in report["quality_bar_misses"]:
+            print(f"quality bar missed: {miss}", file=sys.stderr)
+    return 1 if args.check and report["quality_bar_misses"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
