@@ -245,12 +245,16 @@ def test_no_offer_ever_exceeds_policy(orders, book, persona, seed, script) -> No
     for ask, citations, intent in script:
         reply = chat.say(DETAILS, ask=ask, citations=citations, intent=intent)
         offer = reply["offer"]
+        if offer is not None and offer["type"] != "none":
+            assert_within(offer, terms)
         if reply["closed"]:
             break  # an unresponsive agent (drawn by `random`) hangs up
-        if offer is None or offer["type"] == "none":
-            continue
-        remedy = terms.remedy(offer["type"]) or terms.remedy("full_refund")
-        assert remedy is not None
-        if offer["amount"] is not None:
-            assert offer["amount"] <= (remedy.max_amount or FULL) + 0.005
-        assert Offer.model_validate(offer)
+
+
+def assert_within(offer: dict[str, Any], terms: Any) -> None:
+    """The offer's type is one the retailer allows, and its amount is within the ceiling."""
+    remedy = terms.remedy(offer["type"]) or terms.remedy("full_refund")
+    assert remedy is not None
+    if offer["amount"] is not None:
+        assert offer["amount"] <= (remedy.max_amount or FULL) + 0.005
+    assert Offer.model_validate(offer)
