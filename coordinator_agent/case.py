@@ -55,6 +55,7 @@ def session_view(doc: SessionDocument, rating: dict[str, Any] | None = None) -> 
         "reason": doc.reason,
         "negotiation": {
             "attempt": doc.attempt,
+            "contact_id": (doc.negotiation.state or {}).get("contact_id"),
             "rounds": all_rounds(doc),
             "cs_exchanges": total_exchanges(doc),
         },
