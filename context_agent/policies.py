@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from rank_bm25 import BM25Okapi
@@ -675,11 +676,19 @@ class PolicyIndex:
             raise ValueError("a policy index needs at least one policy")
         self._policies = list(policies)
         self._by_id = {p.policy_id: p for p in self._policies}
+        self._position = {p.policy_id: i for i, p in enumerate(self._policies)}
         self._bm25 = BM25Okapi([tokenize(p.text()) for p in self._policies])
+        self._doc_norm = self._bm25.k1 * (
+            1 - self._bm25.b + self._bm25.b * np.asarray(self._bm25.doc_len) / self._bm25.avgdl)
+        self._term_weights: dict[str, np.ndarray] = {}
         self._by_problem: dict[str, list[Policy]] = {}
         for policy in self._policies:
             for problem in policy.scope.problem_types:
                 self._by_problem.setdefault(problem, []).append(policy)
+        self._on_problem = {
+            problem: np.array([problem in p.scope.problem_types for p in self._policies], dtype=float)
+            for problem in ProblemType
+        }
 
     def __len__(self) -> int:
         return len(self._policies)
@@ -715,31 +724,47 @@ class PolicyIndex:
         """Relevance by text, then applicability by the case's facts; conflicts; entitlement."""
         assessment = self.assess(facts)
         applicable_ids = {p.policy_id for p in assessment.applicable}
-        text_scores = self._text_scores(facts, query)
-        ranked = []
-        for index, policy in enumerate(self._policies):
-            on_problem = facts.problem_type in policy.scope.problem_types
-            score = 0.4 * text_scores[index] + 0.35 * on_problem + 0.25 * (
-                policy.policy_id in applicable_ids)
-            if score <= 0:
-                continue
-            ranked.append((score, policy))
-        ranked.sort(key=lambda pair: (pair[0], pair[1].policy_id), reverse=True)
-        policies = [self._ranked(policy, score, assessment, applicable_ids, facts)
-                    for score, policy in ranked[:limit]]
+        scores = 0.4 * self.text_scores(facts, query) + 0.35 * self._on_problem[facts.problem_type]
+        for policy_id in applicable_ids:
+            scores[self._position[policy_id]] += 0.25
+        top = np.flatnonzero(scores > 0)
+        if len(top) > limit:
+            top = top[np.argpartition(-scores[top], limit - 1)[:limit]]
+        chosen = sorted(top, key=lambda i: (-scores[i], self._policies[i].policy_id))
+        policies = [self._ranked(self._policies[i], float(scores[i]), assessment, applicable_ids,
+                                 facts) for i in chosen]
         unresolved = [c for c in assessment.conflicts if c.rule == "unresolved"]
         entitlement = build_entitlement(assessment.applicable, facts, unresolved)
         return LookupResult(policies=policies, conflicts=assessment.conflicts,
                             entitlement=entitlement)
 
-    def _text_scores(self, facts: CaseFacts, query: str) -> list[float]:
-        """BM25 scores of the case's query, scaled to 0..1."""
+    def text_scores(self, facts: CaseFacts, query: str = "") -> np.ndarray:
+        """BM25 scores of the case's query over every policy, scaled to 0..1."""
         words = " ".join([facts.problem_type, QUERY_TERMS.get(facts.problem_type, ""),
                           QUERY_TERMS.get(facts.desired_outcome, ""), facts.category,
                           facts.seller.replace("_", " "), query])
-        raw = self._bm25.get_scores(tokenize(words))
-        top = float(max(raw)) if len(raw) else 0.0
-        return [float(s) / top if top > 0 else 0.0 for s in raw]
+        raw = self.bm25_scores(tokenize(words))
+        top = float(raw.max()) if len(raw) else 0.0
+        return raw / top if top > 0 else np.zeros(len(self._policies))
+
+    def bm25_scores(self, tokens: Sequence[str]) -> np.ndarray:
+        """Okapi BM25 of the tokens, as rank-bm25 computes it, from cached per-term weights."""
+        total = np.zeros(len(self._policies))
+        for token in tokens:
+            total += self._term_weight(token)
+        return total
+
+    def _term_weight(self, term: str) -> np.ndarray:
+        """One term's BM25 contribution to every policy (computed once per term)."""
+        cached = self._term_weights.get(term)
+        if cached is None:
+            if len(self._term_weights) > 50_000:  # bound the cache against odd queries
+                self._term_weights.clear()
+            freq = np.array([doc.get(term, 0) for doc in self._bm25.doc_freqs], dtype=float)
+            idf = self._bm25.idf.get(term, 0.0)
+            cached = idf * freq * (self._bm25.k1 + 1) / (freq + self._doc_norm)
+            self._term_weights[term] = cached
+        return cached
 
     def _ranked(self, policy: Policy, score: float, assessment: _Assessment,
                 applicable_ids: set[str], facts: CaseFacts) -> RankedPolicy:
