@@ -55,6 +55,7 @@ from shared.domain import Offer, OfferType, Order
 NEGOTIATORS = ("boulware", "linear", "accept_first")
 CS_BASE = "http://cs.bench"
 MAX_CALLS = HARD_MAX_ROUNDS + 5
+RESUMES = 2  # how often a run resumes from its checkpoint after CS stayed down
 
 
 @dataclass
@@ -122,29 +123,34 @@ class Bench:
     max_rounds: int
     error_rate: float
 
-    async def retailer_grants(self, case: dict[str, Any], seed: int) -> bool:
-        """Whether the retailer offers anything at all: ask a cooperative agent, then forget it."""
-        await self.configure("cooperative", seed)
-        order = case["order"]
-        body = {"customer_id": order["customer_id"], "order_id": order["order_id"]}
+    async def retailer_grants(self, case: Case, seed: int) -> bool:
+        """Whether the retailer grants at least our floor: ask a cooperative agent, then forget it."""
+        await self.configure("cooperative", seed, error_rate=0.0)
+        order = case.order
+        body = {"customer_id": order.customer_id, "order_id": order.order_id}
         opened = await self.http.post(
             "/v1/contacts",
-            json={**body, "problem_type": case["problem"]},
+            json={**body, "problem_type": case.data["problem"]},
             headers={"Idempotency-Key": "probe:0"},
         )
         opened.raise_for_status()
+        ask = case.reference.goal.model_dump(mode="json", exclude_none=True)
         reply = await self.http.post(
             f"/v1/contacts/{opened.json()['contact_id']}/messages",
-            json={"text": "What can you offer for this problem?", "intent": "ask"},
+            json={"text": "What can you offer for this problem?", "intent": "ask", "ask": ask},
             headers={"Idempotency-Key": "probe:1"},
         )
         reply.raise_for_status()
-        offer = reply.json().get("offer") or {}
-        return offer.get("type") not in (None, OfferType.NONE.value)
+        raw = reply.json().get("offer") or {}
+        if raw.get("type") in (None, OfferType.NONE.value):
+            return False
+        granted = offer_value(Offer.model_validate(raw), case.reference.item_value)
+        return granted >= case.reference.floor.amount - 0.01
 
-    async def configure(self, persona: str, seed: int) -> None:
+    async def configure(self, persona: str, seed: int, error_rate: float | None = None) -> None:
         """Reset the desk and seed it for one run."""
-        config = {"persona": persona, "seed": seed, "error_rate": self.error_rate, "latency_ms": 0}
+        rate = self.error_rate if error_rate is None else error_rate
+        config = {"persona": persona, "seed": seed, "error_rate": rate, "latency_ms": 0}
         (await self.http.put("/v1/admin/config", json=config)).raise_for_status()
         (await self.http.post("/v1/admin/reset")).raise_for_status()
 
@@ -159,15 +165,24 @@ class Bench:
         )
 
 
-async def run_one(
-    bench: Bench, case: dict[str, Any], negotiator: str, persona: str, seed: int
-) -> RunResult | None:
-    """One negotiation from plan to accepted (or not); None when the case is not entitled."""
+@dataclass
+class Case:
+    """One scenario, planned: the order, the policy check and the reference strategy."""
+
+    data: dict[str, Any]
+    order: Order
+    validator: LocalValidator
+    plan_input: PlanInput
+    reference: Strategy
+
+
+async def prepare(bench: Bench, data: dict[str, Any]) -> Case | None:
+    """Entitlement and reference (Boulware) plan from the policies; None when not entitled."""
     from context_agent.policies import case_facts
 
-    order = Order.model_validate(case["order"])
+    order = Order.model_validate(data["order"])
     facts = case_facts(
-        order, case["problem"], case["desired"], date.today(), prime=case["order"].get("prime")
+        order, data["problem"], data["desired"], date.today(), prime=data["order"].get("prime")
     )
     lookup = bench.index.lookup(facts)
     if not lookup.entitlement.entitled or lookup.entitlement.needs_human:
@@ -176,21 +191,26 @@ async def run_one(
     analysis = Analysis(
         customer_id=order.customer_id,
         order_id=order.order_id,
-        problem_type=case["problem"],
-        desired_outcome=case["desired"],
+        problem_type=data["problem"],
+        desired_outcome=data["desired"],
     )
-    lookup_in = Lookup.model_validate(lookup.model_dump(mode="json"))
-    reference = await plan(
-        PlanInput(analysis=analysis, lookup=lookup_in), bench.settings("boulware"), validator
+    plan_input = PlanInput(
+        analysis=analysis, lookup=Lookup.model_validate(lookup.model_dump(mode="json"))
     )
-    strategy = await plan(
-        PlanInput(analysis=analysis, lookup=lookup_in), bench.settings(negotiator), validator
-    )
+    reference = await plan(plan_input, bench.settings("boulware"), validator)
+    return Case(data, order, validator, plan_input, reference)
+
+
+async def run_one(bench: Bench, case: Case, negotiator: str, persona: str, seed: int) -> RunResult:
+    """One negotiation from plan to accepted (or not)."""
+    strategy = await plan(case.plan_input, bench.settings(negotiator), case.validator)
     await bench.configure(persona, seed)
     desk = RecordingDesk(bench.http, CS_BASE, timeout_s=5, max_attempts=3, wait=wait_none())
     decider = accept_first if negotiator == "accept_first" else decide
-    result, exchanges = await negotiate_case(desk, validator, strategy, order, case, decider)
-    return score_run(negotiator, persona, case, reference, desk, result, exchanges)
+    result, exchanges = await negotiate_case(
+        desk, case.validator, strategy, case.order, case.data, decider
+    )
+    return score_run(negotiator, persona, case.data, case.reference, desk, result, exchanges)
 
 
 async def negotiate_case(
@@ -212,18 +232,28 @@ async def negotiate_case(
     }
     state: dict[str, Any] | None = None
     result: RoundResult | None = None
+    resumes = RESUMES
     for _ in range(MAX_CALLS):
-        inp = NegotiateInput.model_validate({**base, "state": state, "action": "continue"})
+        action = "accept" if result is not None and _status(result) == "agreement" else "continue"
+        inp = NegotiateInput.model_validate({**base, "state": state, "action": action})
         result = await Negotiation(inp, desk, validator, time.time(), decider).run()  # type: ignore[arg-type]
+        if _status(result) == "cs_unavailable" and resumes:
+            resumes -= 1  # "try again later": resume from the checkpoint, same idempotency keys
+            continue
         state = result.state.model_dump(mode="json")
+        if action == "continue" and _status(result) == "agreement":
+            exchanges = result.state.exchanges  # the customer approves; the next call accepts
+            continue
         if result.done:
             break
     assert result is not None
-    exchanges = result.state.exchanges
-    if result.outcome is not None and result.outcome.status == "agreement":
-        inp = NegotiateInput.model_validate({**base, "state": state, "action": "accept"})
-        result = await Negotiation(inp, desk, validator, time.time(), decider).run()  # type: ignore[arg-type]
+    if _status(result) not in ("accepted", "agreement"):
+        exchanges = result.state.exchanges
     return result, exchanges
+
+
+def _status(result: RoundResult) -> str | None:
+    return result.outcome.status if result.outcome is not None else None
 
 
 def score_run(
@@ -396,19 +426,18 @@ async def run_all(
 ) -> tuple[list[RunResult], int]:
     """Every persona x case x negotiator."""
     results: list[RunResult] = []
-    skipped: set[int] = set()
+    prepared = [await prepare(bench, data) for data in cases]
+    entitled = [case for case in prepared if case is not None]
     for persona in args.personas.split(","):
-        for case in cases:
-            seed = args.seed * 1000 + case["index"]
+        for case in entitled:
+            seed = args.seed * 1000 + case.data["index"]
             disputed = not await bench.retailer_grants(case, seed)
             for negotiator in NEGOTIATORS:
                 outcome = await run_one(bench, case, negotiator, persona.strip(), seed)
-                if outcome is None:
-                    skipped.add(case["index"])
-                    break
                 outcome.disputed = disputed
                 results.append(outcome)
-    return results, len(skipped)
+    skipped = len(prepared) - len(entitled)
+    return results, skipped
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -32,6 +32,7 @@ CITATION_LIMIT = 240
 HISTORY_LIMIT = 2 * HARD_MAX_ROUNDS + 4
 NEAR_DEADLINE_SHARE = 0.8
 STALL_ROUNDS = 2
+STUCK_AFTER_SUPERVISOR = 2  # rounds without movement after a supervisor review before leaving
 
 Intent = Literal["ask", "accept", "supervisor", "close"]
 DecisionKind = Literal["accept", "counter", "supervisor", "walk_away"]
@@ -282,6 +283,8 @@ def decide(
         if state.supervisor_asked:
             return Decision(kind="walk_away", reason="CS refuses any remedy, even on review")
         return Decision(kind="supervisor", reason="CS refuses any remedy", ask=next_ask)
+    if _stuck_below_floor(state, score):
+        return Decision(kind="walk_away", reason="CS will not move above an offer below the floor")
     if _stalled(state, score) and not state.supervisor_asked and round_no >= 2:
         return Decision(kind="supervisor", reason="CS has not improved its offer", ask=next_ask)
     reason = "no offer yet" if score is None else f"the offer ({score.value:.2f}) is below our ask"
@@ -293,6 +296,13 @@ def _budget_reason(strategy: Strategy, round_no: int, score: Any) -> str:
     if score is None:
         return f"the {spent} budget is spent and CS made no offer"
     return f"the {spent} budget is spent; the last offer ({score.value:.2f}) is below the floor"
+
+
+def _stuck_below_floor(state: NegotiationState, score: Any) -> bool:
+    """A supervisor was asked, and CS still has not improved a below-floor offer for long."""
+    if score is None or score.meets_floor or not state.supervisor_asked:
+        return False
+    return _stalled(state, score) and state.stalled + 1 >= STALL_ROUNDS + STUCK_AFTER_SUPERVISOR
 
 
 def _stalled(state: NegotiationState, score: Any) -> bool:

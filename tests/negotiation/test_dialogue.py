@@ -164,3 +164,20 @@ def test_compose_states_order_problem_ask_and_citations(strategy) -> None:
         and "supervisor" in counter.text
         and "photo of the damage" in counter.text
     )
+
+
+def test_a_flat_refusal_gets_one_supervisor_review_then_we_leave(strategy) -> None:
+    refusal = parse_reply({"text": "Sorry, nothing we can do.", "offer": {"type": "none"}})
+    assert refusal.refused and refusal.offer is None
+    first = decide(strategy, NegotiationState(), refusal, round_no=1, elapsed_s=0)
+    assert first.kind == "supervisor"
+    reviewed = NegotiationState(round=1, supervisor_asked=True)
+    assert decide(strategy, reviewed, refusal, round_no=2, elapsed_s=0).kind == "walk_away"
+
+
+def test_leaves_when_cs_is_stuck_below_the_floor_after_a_supervisor(strategy) -> None:
+    low = Offer(type="partial_refund", amount=15)
+    stuck = NegotiationState(round=4, best_value=15.0, stalled=3, supervisor_asked=True)
+    assert _decide(strategy, low, round_no=5, state=stuck).kind == "walk_away"
+    moving = stuck.model_copy(update={"stalled": 1})
+    assert _decide(strategy, low, round_no=5, state=moving).kind == "counter"

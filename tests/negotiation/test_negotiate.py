@@ -226,3 +226,26 @@ def test_bad_session_ids_are_refused() -> None:
     data = make_input().model_dump(mode="json")
     with pytest.raises(ValidationError):
         NegotiateInput.model_validate({**data, "session_id": "a:b"})
+
+
+async def test_an_offer_only_waiving_the_return_is_accepted_with_its_basis() -> None:
+    class ReturnStrict(FakeValidator):
+        async def validate(self, order_id, problem_type, offer, customer_id):
+            result = await super().validate(order_id, problem_type, offer, customer_id)
+            if not offer.return_required:
+                return result.model_copy(update={"valid": False, "violations": ["return required"]})
+            return result
+
+    validator = ReturnStrict()
+    harness = Harness(
+        FakeDesk(scripted(offer("full_refund", 129.99, return_required=False))), validator
+    )
+    result = await harness.call()
+    assert result.outcome.status == "agreement" and result.outcome.policy_basis
+    assert [o.return_required for o in validator.calls[-2:]] == [False, True]
+
+
+async def test_an_offer_beyond_policy_in_amount_is_never_proposed() -> None:
+    harness = Harness(FakeDesk(scripted(offer("full_refund", 500.0))), FakeValidator(limit=129.99))
+    result = await harness.call()
+    assert result.round.decision == "counter" and result.outcome is None
