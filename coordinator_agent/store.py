@@ -377,7 +377,8 @@ class SessionStore:
         all_events = list(events)
         if state != previous.state:
             change = {"from": previous.state, "to": state}
-            all_events.insert(0, NewEvent("state_changed", actor, change))
+            # Last: the events that led to the change come before it in the history.
+            all_events.append(NewEvent("state_changed", actor, change))
         checksum = self._checksum(previous.id, state, version, document)
         sealed = self._cipher.seal(document)
         values: dict[str, Any] = {

@@ -82,6 +82,8 @@ async def ask_stdin(prompt: str) -> str | None:
     """Read one line from stdin without blocking the event loop; None at EOF."""
     print(prompt, end="", flush=True)
     line = await asyncio.to_thread(sys.stdin.readline)
+    if not sys.stdin.isatty():
+        print(line.rstrip("\n") if line else "")  # piped answers are not echoed: show them
     return line.rstrip("\n") if line else None
 
 
