@@ -400,7 +400,9 @@ def analyze_message(message: str, orders: Sequence[Order], rules: ExtractionRule
     text = normalize_text(_blank_spans(raw, mentions.spans), rules)
     amounts, dates = find_amounts(text), find_dates(text, today)
     problem, problem_conf = classify_problem(text, rules)
-    ids = [hint, *mentions.ids] if hint else mentions.ids
+    if hint and hint not in mentions.ids:
+        mentions.ids.insert(0, hint)  # a given id that is not the customer's is fuzzy-matched too
+    ids = mentions.ids
     resolution = resolve_order(hint, ids, mentions, text, amounts, dates, problem, orders, rules)
     chosen = resolution.order
     outcome, outcome_conf = classify_outcome(text, rules, amounts, chosen.total if chosen else None)

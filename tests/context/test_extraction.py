@@ -291,3 +291,10 @@ def test_a_broken_rules_file_is_a_clear_error(tmp_path) -> None:
     path.write_text("problem_types: {melted_cheese: []}\n")
     with pytest.raises(RulesError, match="rules.yaml"):
         load_rules(path)
+
+
+def test_a_given_order_id_with_a_typo_is_fuzzy_matched(orders, rules) -> None:
+    analysis = analyze_message("it arrived broken", orders, rules, TODAY, order_id="112-4839201-5839202")
+    assert analysis.order_id == B
+    loose = analyze_message("it arrived broken", orders, rules, TODAY, order_id="112-483920-5839201")
+    assert loose.order_id == B
