@@ -91,6 +91,7 @@ class Step:
     events: list[NewEvent]
     actor: str = COORDINATOR
     escalation: NewEscalation | None = None
+    walk_away: dict[str, Any] | None = None  # a negotiate call that closes an open CS contact
 
 
 class Workflow:
@@ -112,6 +113,7 @@ class Workflow:
         self._clock = clock
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: defaultdict[str, set[asyncio.Task[None]]] = defaultdict(set)
+        self._farewells: set[asyncio.Task[None]] = set()
         self._steps: dict[str, Callable[[StoredSession, SessionDocument], Awaitable[None]]] = {
             SessionState.RECEIVED: self._receive,
             SessionState.ANALYZING: self._analyze,
@@ -151,7 +153,7 @@ class Workflow:
 
     async def stop(self) -> None:
         """Cancel every running case task (their checkpoints stay for the next start)."""
-        tasks = [t for group in self._tasks.values() for t in group]
+        tasks = [t for group in self._tasks.values() for t in group] + list(self._farewells)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -191,11 +193,10 @@ class Workflow:
         return self._act(session_id, lambda doc: self._apply_message(doc, text))
 
     def cancel(self, session_id: str) -> SessionState:
-        """Stop the case for good."""
-        state = self._act(session_id, self._apply_cancel, start=False)
+        """Stop the case for good (and tell CS, if a conversation is open)."""
         for task in self._tasks.get(session_id, ()):
             task.cancel()
-        return state
+        return self._act(session_id, self._apply_cancel, start=False)
 
     def resolve(self, session_id: str, resolution: Resolution) -> None:
         """Close an escalated case the way the human decided."""
@@ -478,6 +479,7 @@ class Workflow:
         if decision.decision == "approve":
             doc.negotiation.action = NegotiationAction.ACCEPT
             return Step(SessionState.NEGOTIATING, [event], "customer")
+        farewell = self._walk_away_request(doc)
         if decision.new_goal is None and decision.floor_amount is None:
             reason = "the customer rejected the best outcome CS offered"
             context = escalation_context(
@@ -486,11 +488,11 @@ class Workflow:
             doc.escalation = _escalation_summary("customer_rejected", reason)
             doc.reason = reason
             escalation = NewEscalation(doc.escalation["id"], "customer_rejected", context)
-            return Step(SessionState.ESCALATED, [event], "customer", escalation)
+            return Step(SessionState.ESCALATED, [event], "customer", escalation, farewell)
         close_attempt(doc, f"customer rejected the outcome: {decision.reason or 'new goal'}")
         doc.goal = decision.new_goal or doc.goal
         doc.floor_amount = decision.floor_amount
-        return Step(SessionState.PLANNING, [event], "customer")
+        return Step(SessionState.PLANNING, [event], "customer", walk_away=farewell)
 
     def _apply_message(self, doc: SessionDocument, text: str) -> Step:
         state = SessionState(doc.state)
@@ -504,11 +506,13 @@ class Workflow:
             SessionState.AWAITING_STRATEGY_APPROVAL,
             SessionState.AWAITING_OUTCOME_APPROVAL,
         ):
+            farewell = None
             if state == SessionState.AWAITING_OUTCOME_APPROVAL:
+                farewell = self._walk_away_request(doc)
                 close_attempt(doc, "the customer changed their mind")
             doc.messages.append(CustomerMessage(at=now, kind="change_of_mind", text=text))
             event = NewEvent("message", "customer", {"kind": "change_of_mind", "text": text})
-            return Step(SessionState.ANALYZING, [event], "customer")
+            return Step(SessionState.ANALYZING, [event], "customer", walk_away=farewell)
         raise InvalidState(
             f"the session is {state.value}: messages are taken while it awaits a clarification "
             "or an approval"
@@ -519,7 +523,8 @@ class Workflow:
         if state in TERMINAL_STATES:
             raise InvalidState(f"the session is already {state.value}")
         doc.reason = "cancelled by the customer"
-        return Step(SessionState.CANCELLED, [NewEvent("cancelled", "customer")], "customer")
+        event = NewEvent("cancelled", "customer")
+        return Step(SessionState.CANCELLED, [event], "customer", None, self._walk_away_request(doc))
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -535,10 +540,43 @@ class Workflow:
                 self._save(stored, doc, step)
             except ConcurrencyConflict:
                 continue
+            if step.walk_away is not None:
+                self._say_goodbye(step.walk_away)
             if start and step.state in WORKING_STATES:
                 self.start(session_id)
             return step.state
         raise ConcurrencyConflict("the session is busy; try again")
+
+    def _walk_away_request(self, doc: SessionDocument) -> dict[str, Any] | None:
+        """The negotiate call that closes the current CS contact, if one is open."""
+        state = doc.negotiation.state or {}
+        if not state.get("contact_id") or state.get("status") in {"closed", "accepted"}:
+            return None
+        return {
+            "session_id": doc.id,
+            "attempt": doc.attempt,
+            "customer_id": doc.customer_id,
+            "order_id": doc.order_id,
+            "problem_type": (doc.analysis or {}).get("problem_type", "other"),
+            "strategy": doc.strategy,
+            "state": state,
+            "action": NegotiationAction.WALK_AWAY.value,
+        }
+
+    def _say_goodbye(self, request: dict[str, Any]) -> None:
+        """Close an abandoned CS contact in the background; best effort, never blocks the case."""
+
+        async def walk_away() -> None:
+            try:
+                await self._negotiation.call_skill(
+                    "negotiate", request, metadata={"session_id": request["session_id"]}
+                )
+            except Exception as error:  # the case has moved on; a stale contact is harmless
+                log.info("could not close the CS contact: %s", type(error).__name__)
+
+        task = asyncio.create_task(walk_away())
+        self._farewells.add(task)
+        task.add_done_callback(self._farewells.discard)
 
     def _start_negotiation(self, doc: SessionDocument) -> None:
         doc.negotiation = Negotiation(started_at=self._clock())

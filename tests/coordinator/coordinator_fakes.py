@@ -107,6 +107,7 @@ class FakeDesk:
         self.rounds_to_agree = rounds_to_agree
         self.keys: list[str] = []
         self.first_answers: dict[str, dict[str, Any]] = {}
+        self.walked_away: list[str] = []
 
     def negotiate(self, inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
         state = inp["state"] or {"contact_id": "CT-1", "round": 0, "exchanges": 0, "history": []}
@@ -122,6 +123,10 @@ class FakeDesk:
     def _answer(self, inp: dict[str, Any], state: dict[str, Any], number: int) -> dict[str, Any]:
         goal = inp["strategy"]["goal"]
         new_state = {**state, "round": number, "exchanges": state["exchanges"] + 1}
+        if inp["action"] == "walk_away":
+            self.walked_away.append(f"{inp['session_id']}:{inp['attempt']}:{number}")
+            outcome = {"status": "no_agreement", "reason": "walked away", "policy_basis": []}
+            return _round(new_state, number, "Sorry to see you go.", None, "walk_away", outcome)
         if inp["action"] == "accept":
             outcome = {
                 "status": "accepted",

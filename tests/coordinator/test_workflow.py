@@ -113,6 +113,7 @@ async def test_rejected_outcome_with_new_goal_replans_and_keeps_the_attempt(
     assert doc["negotiation"]["attempt"] == 2
     assert {r["attempt"] for r in doc["negotiation"]["rounds"]} == {1, 2}
     assert any(key.endswith(":2:1") for key in fleet.desk.keys)
+    assert fleet.desk.walked_away == [f"{sid}:1:3"]  # the first attempt's contact was closed
 
 
 async def test_change_of_mind_at_strategy_approval_replans(coordinator, fleet) -> None:
@@ -156,7 +157,7 @@ async def test_unknown_customer_fails_with_reason(coordinator) -> None:
     assert "unknown customer" in doc["reason"]
 
 
-async def test_cancel_stops_the_case(coordinator) -> None:
+async def test_cancel_stops_the_case(coordinator, fleet: Fleet) -> None:
     _, client = coordinator
     sid, token = await submit(client)
     await wait_for(client, sid, token, {"awaiting_strategy_approval"})
@@ -164,6 +165,26 @@ async def test_cancel_stops_the_case(coordinator) -> None:
     assert response.json()["state"] == "cancelled"
     again = await client.post(f"/v1/sessions/{sid}/cancel", headers=auth(token))
     assert again.status_code == 409
+    assert fleet.desk.walked_away == []  # nothing was said to CS, so nothing to close
+
+
+async def test_cancel_mid_negotiation_closes_the_cs_contact(coordinator, fleet: Fleet) -> None:
+    _, client = coordinator
+    fleet.desk.rounds_to_agree = 100
+    fleet.negotiation.delay_s = 0.05
+    sid, token = await submit(client, auto_approve=True)
+    doc = await wait_for(client, sid, token, {"negotiating"})
+    while len(doc["negotiation"]["rounds"]) < 2:
+        doc = await wait_for(client, sid, token, {"negotiating"})
+    response = await client.post(f"/v1/sessions/{sid}/cancel", headers=auth(token))
+    assert response.json()["state"] == "cancelled"
+    for _ in range(100):
+        if fleet.desk.walked_away:
+            break
+        await asyncio.sleep(0.02)
+    assert len(fleet.desk.walked_away) == 1
+    doc = await wait_for(client, sid, token, {"cancelled"})
+    assert doc["reason"] == "cancelled by the customer"
 
 
 async def test_concurrent_cases_stay_isolated(settings, fleet: Fleet) -> None:
