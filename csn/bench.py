@@ -179,6 +179,8 @@ class Bench:
         result.entitled = bool(entitlement.get("entitled"))
         result.entitled_value = offer_value(entitlement.get("best"), item_value)
         result.cs_exchanges = int((doc.get("negotiation") or {}).get("cs_exchanges") or 0)
+        if doc.get("reason"):
+            result.notes.append(str(doc["reason"])[:200])
         outcome = doc.get("outcome") or {}
         if result.state == "resolved" and outcome.get("offer"):
             result.outcome_offer = outcome["offer"]
@@ -316,12 +318,18 @@ def summarize(
         {
             "index": r.scenario.index,
             "persona": r.scenario.persona,
+            "problem": r.scenario.problem_type,
+            "wanted": r.scenario.desired_outcome,
+            "order_id": r.scenario.order_id,
+            "session_id": r.session_id,
             "state": r.state,
+            "compliant": r.compliant,
+            "offer": r.outcome_offer,
             "notes": r.notes,
         }
         for r in results
-        if r.lost or r.compliant is False
-    ][:20]
+        if r.lost or r.compliant is False or (r.entitled and r.state != "resolved")
+    ][: args.max_failures]
     return report
 
 
@@ -437,6 +445,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--case-timeout-s", type=float, default=300.0)
     p.add_argument("--poll-s", type=float, default=0.25)
     p.add_argument("--json", default=None, help="write the figures to this file")
+    p.add_argument("--max-failures", type=int, default=50, help="failed cases listed in the JSON")
     return p
 
 

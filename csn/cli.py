@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
 import subprocess
 import sys
 import time
@@ -63,12 +64,18 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    # The app factory reads its settings from the environment: pass the CLI's choices on,
+    # so the agent card advertises the address the service really listens on.
+    if args.host:
+        os.environ["CSN_HOST"] = args.host
+    if args.port:
+        os.environ["CSN_PORT"] = str(args.port)
     settings = importlib.import_module(f"{args.service}.config").Settings()
     uvicorn.run(
         f"{args.service}.app:create_app",
         factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        host=settings.host,
+        port=settings.port,
         log_config=None,
         timeout_graceful_shutdown=5,
     )

@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 import pytest
-from a2a.client import ClientConfig, create_client
+from a2a.client import A2ACardResolver, ClientConfig, create_client
 from a2a.types import a2a_pb2 as pb
 from google.protobuf import json_format, struct_pb2
 
@@ -29,8 +29,10 @@ def data_part(value: dict) -> pb.Part:
 
 
 async def sdk_client(url: str, streaming: bool):
+    """The SDK resolves the public card, then talks JSON-RPC with our bearer token."""
     http = httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
-    return await create_client(url, ClientConfig(httpx_client=http, streaming=streaming)), http
+    card = await A2ACardResolver(http, url).get_agent_card()
+    return await create_client(card, ClientConfig(httpx_client=http, streaming=streaming)), card
 
 
 async def send(client, parts: list[pb.Part]) -> list[pb.StreamResponse]:
@@ -41,9 +43,8 @@ async def send(client, parts: list[pb.Part]) -> list[pb.StreamResponse]:
 @pytest.mark.parametrize("agent", AGENTS)
 @pytest.mark.parametrize("streaming", [False, True])
 async def test_sdk_reads_card_sends_message_and_gets_task(fleet, agent, streaming):
-    client, http = await sdk_client(fleet.url(agent), streaming)
-    async with http:
-        card = await client.get_card()
+    client, card = await sdk_client(fleet.url(agent), streaming)
+    try:
         assert card.name == agent
         assert card.supported_interfaces[0].protocol_version == "1.0"
         events = await send(client, [pb.Part(text="Hello, which skills do you have?")])
@@ -53,11 +54,13 @@ async def test_sdk_reads_card_sends_message_and_gets_task(fleet, agent, streamin
         assert fetched.id == task.id
         assert fetched.status.state == pb.TASK_STATE_REJECTED
         assert "skill" in fetched.status.message.parts[0].text
+    finally:
+        await client.close()
 
 
 async def test_sdk_calls_a_real_skill(fleet):
-    client, http = await sdk_client(fleet.url("context_agent"), streaming=False)
-    async with http:
+    client, _ = await sdk_client(fleet.url("context_agent"), streaming=False)
+    try:
         call = {
             "skill": "analyze_issue",
             "input": {
@@ -70,6 +73,8 @@ async def test_sdk_calls_a_real_skill(fleet):
         assert task.status.state in (pb.TASK_STATE_COMPLETED, pb.TASK_STATE_INPUT_REQUIRED)
         output = json_format.MessageToDict(task.artifacts[0].parts[0].data)
         assert output["problem_type"] == "damaged_item"
+    finally:
+        await client.close()
 
 
 @pytest.mark.parametrize("agent", AGENTS)
