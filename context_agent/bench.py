@@ -39,9 +39,24 @@ from shared.domain import DesiredOutcome, Order, ProblemType
 TARGET_IN_PROCESS_P95_MS = 5.0
 TARGET_A2A_P95_MS = 50.0
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
-_CATEGORIES = ("electronics", "computers", "kitchen", "home", "apparel", "shoes", "books", "toys",
-               "grocery", "beauty", "digital", "gift_cards", "hazmat", "jewelry", "furniture",
-               "sports")
+_CATEGORIES = (
+    "electronics",
+    "computers",
+    "kitchen",
+    "home",
+    "apparel",
+    "shoes",
+    "books",
+    "toys",
+    "grocery",
+    "beauty",
+    "digital",
+    "gift_cards",
+    "hazmat",
+    "jewelry",
+    "furniture",
+    "sports",
+)
 _STATUSES = ("delivered",) * 6 + ("in_transit", "shipped", "lost", "returned", "cancelled")
 
 
@@ -55,9 +70,14 @@ def summarize(samples_s: Sequence[float], wall_s: float) -> dict[str, float]:
     def pct(p: float) -> float:
         return round(1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))], 3)
 
-    return {"n": len(ordered), "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
-            "mean_ms": round(1000 * statistics.fmean(ordered), 3),
-            "lookups_per_s": round(len(ordered) / wall_s, 1) if wall_s > 0 else 0.0}
+    return {
+        "n": len(ordered),
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "mean_ms": round(1000 * statistics.fmean(ordered), 3),
+        "lookups_per_s": round(len(ordered) / wall_s, 1) if wall_s > 0 else 0.0,
+    }
 
 
 # ---------------------------------------------------------------- synthetic cases
@@ -69,19 +89,35 @@ def synthetic_order(rng: random.Random, today: date, index: int) -> dict[str, An
     status = rng.choice(_STATUSES)
     ordered = today - timedelta(days=rng.randint(1, 120))
     promised = ordered + timedelta(days=rng.randint(1, 5))
-    delivered = promised + timedelta(days=rng.randint(-1, 4)) if status in (
-        "delivered", "returned") else None
+    delivered = (
+        promised + timedelta(days=rng.randint(-1, 4))
+        if status in ("delivered", "returned")
+        else None
+    )
     if delivered and delivered > today:
         delivered = today
     price = round(rng.choice((8.99, 14.5, 29.99, 59.0, 129.99, 249.0, 899.0)), 2)
-    return {"order_id": f"{100 + index % 900:03d}-{rng.randrange(10**7):07d}-{index:07d}",
-            "customer_id": f"C-B{index % 50:03d}", "order_date": ordered.isoformat(),
-            "promised_delivery_date": promised.isoformat(),
-            "delivered_date": delivered.isoformat() if delivered else None, "status": status,
-            "seller": rng.choice(("retailer", "retailer", "third_party")),
-            "payment_method": "card", "total": price, "prime": rng.random() < 0.5,
-            "items": [{"sku": f"SKU-{index}", "title": f"{category} item {index}",
-                       "category": category, "price": price, "quantity": 1}]}
+    return {
+        "order_id": f"{100 + index % 900:03d}-{rng.randrange(10**7):07d}-{index:07d}",
+        "customer_id": f"C-B{index % 50:03d}",
+        "order_date": ordered.isoformat(),
+        "promised_delivery_date": promised.isoformat(),
+        "delivered_date": delivered.isoformat() if delivered else None,
+        "status": status,
+        "seller": rng.choice(("retailer", "retailer", "third_party")),
+        "payment_method": "card",
+        "total": price,
+        "prime": rng.random() < 0.5,
+        "items": [
+            {
+                "sku": f"SKU-{index}",
+                "title": f"{category} item {index}",
+                "category": category,
+                "price": price,
+                "quantity": 1,
+            }
+        ],
+    }
 
 
 def synthetic_cases(count: int, seed: int, today: date) -> list[CaseFacts]:
@@ -90,8 +126,15 @@ def synthetic_cases(count: int, seed: int, today: date) -> list[CaseFacts]:
     cases = []
     for i in range(count):
         record = synthetic_order(rng, today, i)
-        cases.append(case_facts(Order.model_validate(record), rng.choice(list(ProblemType)),
-                                rng.choice(list(DesiredOutcome)), today, prime=record["prime"]))
+        cases.append(
+            case_facts(
+                Order.model_validate(record),
+                rng.choice(list(ProblemType)),
+                rng.choice(list(DesiredOutcome)),
+                today,
+                prime=record["prime"],
+            )
+        )
     return cases
 
 
@@ -110,17 +153,24 @@ def write_scaled_corpus(source: Path, target: Path, factor: int) -> int:
         for k in range(factor):
             new_id = f"{head[:4]}{chr(65 + k)}-{rest}" if k else pid.group(1)
             variant = text.replace(f"policy_id: {pid.group(1)}", f"policy_id: {new_id}", 1)
-            variant = re.sub(r"^effective_date: (\d{4})-(\d\d)-(\d\d)",
-                             lambda m, k=k: f"effective_date: {int(m.group(1)) - k // 4}-"
-                                            f"{m.group(2)}-{m.group(3)}", variant, count=1,
-                             flags=re.MULTILINE)
+            variant = re.sub(
+                r"^effective_date: (\d{4})-(\d\d)-(\d\d)",
+                lambda m, k=k: (
+                    f"effective_date: {int(m.group(1)) - k // 4}-{m.group(2)}-{m.group(3)}"
+                ),
+                variant,
+                count=1,
+                flags=re.MULTILINE,
+            )
             variant += f"\nRegional variant {k} of this policy, issued for market {k}.\n"
             (target / f"{new_id.lower()}.md").write_text(variant, encoding="utf-8")
             count += 1
     return count
 
 
-def bench_in_process(index: PolicyIndex, cases: Sequence[CaseFacts], rounds: int) -> dict[str, float]:
+def bench_in_process(
+    index: PolicyIndex, cases: Sequence[CaseFacts], rounds: int
+) -> dict[str, float]:
     """Time `PolicyIndex.lookup` over the cases, `rounds` times each."""
     for case in cases[:50]:
         index.lookup(case)  # warm up
@@ -147,8 +197,11 @@ def free_port() -> int:
 @contextmanager
 def serve_in_thread(app: FastAPI, port: int) -> Iterator[str]:
     """Run an ASGI app with uvicorn in a background thread; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -179,8 +232,10 @@ def order_fixture_app(orders: Sequence[dict[str, Any]]) -> FastAPI:
 
     @app.get("/v1/customers/{customer_id}/orders")
     async def customer_orders(customer_id: str) -> Any:
-        return {"customer_id": customer_id,
-                "orders": [o for o in orders if o["customer_id"] == customer_id]}
+        return {
+            "customer_id": customer_id,
+            "orders": [o for o in orders if o["customer_id"] == customer_id],
+        }
 
     return app
 
@@ -189,12 +244,31 @@ def order_fixture_app(orders: Sequence[dict[str, Any]]) -> FastAPI:
 def mock_cs_subprocess(var_dir: Path) -> Iterator[str | None]:
     """The real mock CS service in a subprocess; yields its URL, or None if it cannot start."""
     port = free_port()
-    env = {**os.environ, "CSN_VAR_DIR": str(var_dir), "CSN_PORT": str(port),
-           "CSN_LOG_LEVEL": "WARNING"}
-    command = [sys.executable, "-m", "uvicorn", "mock_cs_service.app:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,  # noqa: S603
-                               stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "CSN_VAR_DIR": str(var_dir),
+        "CSN_PORT": str(port),
+        "CSN_LOG_LEVEL": "WARNING",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "mock_cs_service.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,  # noqa: S603
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         yield url if _wait_healthy(url, process) else None
@@ -230,8 +304,9 @@ async def _order_ids(http: httpx.AsyncClient, cs_url: str) -> list[str]:
     return found
 
 
-async def _a2a_lookups(url: str, token: str, cs_url: str, fallback_ids: Sequence[str],
-                       count: int, seed: int) -> dict[str, float]:
+async def _a2a_lookups(
+    url: str, token: str, cs_url: str, fallback_ids: Sequence[str], count: int, seed: int
+) -> dict[str, float]:
     """Time lookup_policies calls over real sockets."""
     from shared.a2a.client import A2AClient
 
@@ -239,8 +314,14 @@ async def _a2a_lookups(url: str, token: str, cs_url: str, fallback_ids: Sequence
     async with httpx.AsyncClient() as http:
         ids = await _order_ids(http, cs_url) or list(fallback_ids)
         client = A2AClient(http, url, token, peer="context_agent", attempts=1)
-        calls = [{"order_id": rng.choice(ids), "problem_type": rng.choice(list(ProblemType)).value,
-                  "desired_outcome": rng.choice(list(DesiredOutcome)).value} for _ in range(count)]
+        calls = [
+            {
+                "order_id": rng.choice(ids),
+                "problem_type": rng.choice(list(ProblemType)).value,
+                "desired_outcome": rng.choice(list(DesiredOutcome)).value,
+            }
+            for _ in range(count)
+        ]
         for call in calls[:20]:
             await client.call_skill("lookup_policies", call)  # warm up
         samples = []
@@ -261,20 +342,30 @@ def bench_a2a(policy_dir: Path, count: int, seed: int, use_mock_cs: bool) -> dic
 
     rng = random.Random(seed)
     fixture = [synthetic_order(rng, date.today(), i) for i in range(200)]
-    with tempfile.TemporaryDirectory() as tmp, _order_system(Path(tmp), fixture,
-                                                             use_mock_cs) as (cs_url, kind):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        _order_system(Path(tmp), fixture, use_mock_cs) as (cs_url, kind),
+    ):
         token = secrets.token_urlsafe(24)
-        settings = Settings(port=free_port(), var_dir=Path(tmp), agent_token=token, cs_url=cs_url,
-                            policy_dir=policy_dir, log_level="WARNING")
+        settings = Settings(
+            port=free_port(),
+            var_dir=Path(tmp),
+            agent_token=token,
+            cs_url=cs_url,
+            policy_dir=policy_dir,
+            log_level="WARNING",
+        )
         with serve_in_thread(create_app(settings), settings.port) as url:
-            stats = asyncio.run(_a2a_lookups(url, token, cs_url,
-                                             [o["order_id"] for o in fixture], count, seed))
+            stats = asyncio.run(
+                _a2a_lookups(url, token, cs_url, [o["order_id"] for o in fixture], count, seed)
+            )
     return {"order_system": kind, **stats}
 
 
 @contextmanager
-def _order_system(var_dir: Path, fixture: Sequence[dict[str, Any]],
-                  use_mock_cs: bool) -> Iterator[tuple[str, str]]:
+def _order_system(
+    var_dir: Path, fixture: Sequence[dict[str, Any]], use_mock_cs: bool
+) -> Iterator[tuple[str, str]]:
     """The real mock CS service when it starts, else the built-in fixture."""
     if use_mock_cs:
         with mock_cs_subprocess(var_dir) as url:
@@ -292,23 +383,30 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
     """Run every part of the benchmark and return the report."""
     today = date.today()
     cases = synthetic_cases(args.cases, args.seed, today)
-    report: dict[str, Any] = {"targets_ms": {"in_process_p95": TARGET_IN_PROCESS_P95_MS,
-                                             "a2a_p95": TARGET_A2A_P95_MS}}
+    report: dict[str, Any] = {
+        "targets_ms": {"in_process_p95": TARGET_IN_PROCESS_P95_MS, "a2a_p95": TARGET_A2A_P95_MS}
+    }
     shipped = load_policies(args.policy_dir)
-    report["in_process_shipped"] = {"policies": len(shipped),
-                                    **bench_in_process(PolicyIndex(shipped), cases, args.rounds)}
+    report["in_process_shipped"] = {
+        "policies": len(shipped),
+        **bench_in_process(PolicyIndex(shipped), cases, args.rounds),
+    }
     out(_line("in-process, shipped corpus", report["in_process_shipped"]))
     with tempfile.TemporaryDirectory() as tmp:
         written = write_scaled_corpus(Path(args.policy_dir), Path(tmp), args.scale)
         started = time.perf_counter()
         scaled = load_policies(tmp)
         load_s = time.perf_counter() - started
-        report["in_process_scaled"] = {"policies": written, "load_s": round(load_s, 3),
-                                       **bench_in_process(PolicyIndex(scaled), cases, args.rounds)}
+        report["in_process_scaled"] = {
+            "policies": written,
+            "load_s": round(load_s, 3),
+            **bench_in_process(PolicyIndex(scaled), cases, args.rounds),
+        }
     out(_line(f"in-process, {args.scale}x corpus", report["in_process_scaled"]))
     if not args.no_a2a:
-        report["a2a"] = bench_a2a(Path(args.policy_dir), args.a2a_calls, args.seed,
-                                  not args.fixture_only)
+        report["a2a"] = bench_a2a(
+            Path(args.policy_dir), args.a2a_calls, args.seed, not args.fixture_only
+        )
         out(_line(f"A2A round trip ({report['a2a']['order_system']})", report["a2a"]))
     report["targets_met"] = _targets_met(report)
     return report
@@ -316,14 +414,18 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
 
 def _line(label: str, stats: dict[str, Any]) -> str:
     size = f" [{stats['policies']} policies]" if "policies" in stats else ""
-    return (f"{label}{size}: n={stats['n']} p50={stats['p50_ms']:.3f} ms "
-            f"p95={stats['p95_ms']:.3f} ms p99={stats['p99_ms']:.3f} ms "
-            f"{stats['lookups_per_s']:.0f} lookups/s")
+    return (
+        f"{label}{size}: n={stats['n']} p50={stats['p50_ms']:.3f} ms "
+        f"p95={stats['p95_ms']:.3f} ms p99={stats['p99_ms']:.3f} ms "
+        f"{stats['lookups_per_s']:.0f} lookups/s"
+    )
 
 
 def _targets_met(report: dict[str, Any]) -> bool:
-    in_process = all(report[k]["p95_ms"] < TARGET_IN_PROCESS_P95_MS
-                     for k in ("in_process_shipped", "in_process_scaled"))
+    in_process = all(
+        report[k]["p95_ms"] < TARGET_IN_PROCESS_P95_MS
+        for k in ("in_process_shipped", "in_process_scaled")
+    )
     a2a = "a2a" not in report or report["a2a"]["p95_ms"] < TARGET_A2A_P95_MS
     return in_process and a2a
 
@@ -337,8 +439,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--a2a-calls", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-a2a", action="store_true", help="skip the A2A round trip")
-    parser.add_argument("--fixture-only", action="store_true",
-                        help="serve orders from the built-in fixture, not the mock CS service")
+    parser.add_argument(
+        "--fixture-only",
+        action="store_true",
+        help="serve orders from the built-in fixture, not the mock CS service",
+    )
     parser.add_argument("--json", type=Path, help="also write the report to this file")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     return parser.parse_args(argv)

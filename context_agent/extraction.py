@@ -22,24 +22,43 @@ from shared.domain import DesiredOutcome, Order, ProblemType
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 ORDER_ID_LENGTH = 17
 MAX_MESSAGE_CHARS = 8000
-_ID_SPAN = re.compile(r"(?<![A-Za-z0-9])#?\s*([0-9OoIl](?:[0-9OoIl]|[ \t\-\u2013.])*[0-9OoIl])"
-                      r"(?![A-Za-z0-9])")
+_ID_SPAN = re.compile(
+    r"(?<![A-Za-z0-9])#?\s*([0-9OoIl](?:[0-9OoIl]|[ \t\-\u2013.])*[0-9OoIl])"
+    r"(?![A-Za-z0-9])"
+)
 _ID_SEPARATORS = re.compile(r"[ \t\-\u2013.]+")
 _SUFFIX = re.compile(r"\b(?:ending|ends|finishing)\s+(?:in|with)\s+#?\s*(\d{3,7})\b")
 _DIGIT_MAP = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
-_AMOUNT_SYMBOL = re.compile(r"(?:\$|usd\s?|us\$|€|£)\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\b",
-                            re.IGNORECASE)
-_AMOUNT_WORD = re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s?(?:dollars?|bucks|usd|eur|euros?)\b",
-                          re.IGNORECASE)
+_AMOUNT_SYMBOL = re.compile(
+    r"(?:\$|usd\s?|us\$|€|£)\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\b", re.IGNORECASE
+)
+_AMOUNT_WORD = re.compile(
+    r"\b(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s?(?:dollars?|bucks|usd|eur|euros?)\b",
+    re.IGNORECASE,
+)
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE_ISO = re.compile(r"\b(20\d{2})-(\d{1,2})-(\d{1,2})\b")
 _DATE_US = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b")
 _DATE_MONTH_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(20\d{{2}}))?")
-_DATE_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+(20\d{{2}}))?")
-_DATE_AGO = re.compile(r"\b(\d{1,2}|a|an|one|two|three|four|five|six|seven|ten)\s+(day|week)s?\s+ago\b")
-_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-                 "six": 6, "seven": 7, "ten": 10}
+_DATE_DAY_MONTH = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+(20\d{{2}}))?"
+)
+_DATE_AGO = re.compile(
+    r"\b(\d{1,2}|a|an|one|two|three|four|five|six|seven|ten)\s+(day|week)s?\s+ago\b"
+)
+_NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "ten": 10,
+}
 _WORD = re.compile(r"[a-z0-9']+")
 
 
@@ -80,14 +99,18 @@ class ExtractionRules(BaseModel):
     @cached_property
     def compiled_problems(self) -> list[tuple[ProblemType, list[tuple[re.Pattern[str], float]]]]:
         """Problem-type patterns, compiled, in file order."""
-        return [(k, [(re.compile(r.pattern), r.weight) for r in v])
-                for k, v in self.problem_types.items()]
+        return [
+            (k, [(re.compile(r.pattern), r.weight) for r in v])
+            for k, v in self.problem_types.items()
+        ]
 
     @cached_property
     def compiled_outcomes(self) -> list[tuple[DesiredOutcome, list[tuple[re.Pattern[str], float]]]]:
         """Desired-outcome patterns, compiled, in file order."""
-        return [(k, [(re.compile(r.pattern), r.weight) for r in v])
-                for k, v in self.desired_outcomes.items()]
+        return [
+            (k, [(re.compile(r.pattern), r.weight) for r in v])
+            for k, v in self.desired_outcomes.items()
+        ]
 
     @cached_property
     def negation_re(self) -> re.Pattern[str]:
@@ -97,8 +120,11 @@ class ExtractionRules(BaseModel):
     @cached_property
     def known_words(self) -> frozenset[str]:
         """Words fuzzy correction leaves alone."""
-        return frozenset(self.vocabulary) | frozenset(self.protected_words) | frozenset(
-            self.typos.values())
+        return (
+            frozenset(self.vocabulary)
+            | frozenset(self.protected_words)
+            | frozenset(self.typos.values())
+        )
 
 
 def load_rules(path: Path | str = RULES_FILE) -> ExtractionRules:
@@ -114,6 +140,7 @@ def load_rules(path: Path | str = RULES_FILE) -> ExtractionRules:
 
 # ---------------------------------------------------------------- text normalisation
 
+
 def normalize_text(message: str, rules: ExtractionRules) -> str:
     """Lower-case, straighten quotes, fix known typos and near-miss keywords."""
     text = message[:MAX_MESSAGE_CHARS].lower().replace("\u2019", "'").replace("\u2018", "'")
@@ -127,14 +154,16 @@ def _correct_word(word: str, rules: ExtractionRules) -> str:
         return rules.typos[word]
     if len(word) < rules.fuzzy_min_length or word in rules.known_words or not word.isalpha():
         return word
-    match = process.extractOne(word, rules.vocabulary, scorer=fuzz.ratio,
-                               score_cutoff=rules.fuzzy_cutoff)
+    match = process.extractOne(
+        word, rules.vocabulary, scorer=fuzz.ratio, score_cutoff=rules.fuzzy_cutoff
+    )
     if match is None or match[0].startswith(word) or word.startswith(match[0]):
         return word  # an inflection of a keyword ("charge") is not a typo of it ("charged")
     return match[0]
 
 
 # ---------------------------------------------------------------- order ids
+
 
 @dataclass(frozen=True)
 class IdMentions:
@@ -172,7 +201,7 @@ def find_order_ids(message: str) -> IdMentions:
         found.spans.append(match.span())
         if len(digits) % ORDER_ID_LENGTH == 0:
             for i in range(0, len(digits), ORDER_ID_LENGTH):
-                _add_unique(found.ids, format_order_id(digits[i:i + ORDER_ID_LENGTH]))
+                _add_unique(found.ids, format_order_id(digits[i : i + ORDER_ID_LENGTH]))
         elif 14 <= len(digits) <= 20:
             _add_unique(found.fragments, digits)
     for match in _SUFFIX.finditer(message.lower()):
@@ -187,6 +216,7 @@ def _add_unique(items: list[str], value: str) -> None:
 
 
 # ---------------------------------------------------------------- amounts and dates
+
 
 def find_amounts(text: str) -> list[float]:
     """Money amounts ($12, 12.50 dollars, USD 1,299.00), in order of mention."""
@@ -215,7 +245,9 @@ def find_dates(text: str, today: date) -> list[date]:
         _add_date(found, m.start(), _year(m.group(3)), _month(m.group(2)), int(m.group(1)), today)
     for m in _DATE_AGO.finditer(text):
         count = _NUMBER_WORDS.get(m.group(1)) or int(m.group(1))
-        found.append((m.start(), today - timedelta(days=count * (7 if m.group(2) == "week" else 1))))
+        found.append(
+            (m.start(), today - timedelta(days=count * (7 if m.group(2) == "week" else 1)))
+        )
     if re.search(r"\byesterday\b", text):
         found.append((text.index("yesterday"), today - timedelta(days=1)))
     unique: list[date] = []
@@ -232,8 +264,9 @@ def _month(raw: str) -> int:
     return _MONTHS.index(raw[:3]) + 1
 
 
-def _add_date(found: list[tuple[int, date]], at: int, year: int | None, month: int, day: int,
-              today: date) -> None:
+def _add_date(
+    found: list[tuple[int, date]], at: int, year: int | None, month: int, day: int, today: date
+) -> None:
     """Record a date if it exists; a missing year means the latest such day not after today."""
     try:
         value = date(year or today.year, month, day)
@@ -247,14 +280,17 @@ def _add_date(found: list[tuple[int, date]], at: int, year: int | None, month: i
 
 # ---------------------------------------------------------------- classification
 
+
 def _negated(text: str, start: int, rules: ExtractionRules) -> bool:
     """Whether the words right before `start` negate what follows."""
-    before = text[max(0, start - 40):start]
+    before = text[max(0, start - 40) : start]
     before = re.split(r"[.!?;,]|\bbut\b", before)[-1]
     return bool(rules.negation_re.search(before))
 
 
-def _score(text: str, patterns: list[tuple[re.Pattern[str], float]], rules: ExtractionRules) -> float:
+def _score(
+    text: str, patterns: list[tuple[re.Pattern[str], float]], rules: ExtractionRules
+) -> float:
     """Total weight of the patterns that match without a negation before them."""
     total = 0.0
     for regex, weight in patterns:
@@ -263,8 +299,11 @@ def _score(text: str, patterns: list[tuple[re.Pattern[str], float]], rules: Extr
     return total
 
 
-def classify(text: str, table: Sequence[tuple[str, list[tuple[re.Pattern[str], float]]]],
-             rules: ExtractionRules) -> tuple[str | None, float]:
+def classify(
+    text: str,
+    table: Sequence[tuple[str, list[tuple[re.Pattern[str], float]]]],
+    rules: ExtractionRules,
+) -> tuple[str | None, float]:
     """The best label of a rule table and a 0..1 confidence (None when nothing matched)."""
     scores = [(label, _score(text, patterns, rules)) for label, patterns in table]
     ranked = sorted(scores, key=lambda pair: pair[1], reverse=True)  # stable: file order on ties
@@ -282,20 +321,27 @@ def classify_problem(text: str, rules: ExtractionRules) -> tuple[ProblemType, fl
     return (ProblemType(label), confidence) if label else (ProblemType.OTHER, 0.2)
 
 
-def classify_outcome(text: str, rules: ExtractionRules, amounts: Sequence[float],
-                     order_total: float | None) -> tuple[DesiredOutcome, float]:
+def classify_outcome(
+    text: str, rules: ExtractionRules, amounts: Sequence[float], order_total: float | None
+) -> tuple[DesiredOutcome, float]:
     """The outcome the customer asks for; a partial amount near the whole total is a full refund."""
     label, confidence = classify(text, rules.compiled_outcomes, rules)
     if label is None:
         return DesiredOutcome.UNSPECIFIED, 0.5
     outcome = DesiredOutcome(label)
-    if (outcome == DesiredOutcome.PARTIAL_REFUND and order_total and amounts
-            and max(amounts) >= 0.95 * order_total and "keep" not in text):
+    if (
+        outcome == DesiredOutcome.PARTIAL_REFUND
+        and order_total
+        and amounts
+        and max(amounts) >= 0.95 * order_total
+        and "keep" not in text
+    ):
         outcome = DesiredOutcome.FULL_REFUND
     return outcome, confidence
 
 
 # ---------------------------------------------------------------- matching orders
+
 
 @dataclass(frozen=True)
 class OrderMatch:
@@ -310,8 +356,9 @@ class OrderMatch:
 def _title_words(title: str, rules: ExtractionRules) -> list[str]:
     """The telling words of an item title."""
     stop = set(rules.item_stopwords)
-    return [w for w in _WORD.findall(title.lower()) if len(w) >= 3 and w not in stop
-            and not w.isdigit()]
+    return [
+        w for w in _WORD.findall(title.lower()) if len(w) >= 3 and w not in stop and not w.isdigit()
+    ]
 
 
 def item_match(text: str, order: Order, rules: ExtractionRules) -> tuple[str | None, float]:
@@ -322,21 +369,33 @@ def item_match(text: str, order: Order, rules: ExtractionRules) -> tuple[str | N
         title_words = _title_words(item.title, rules)
         if not title_words:
             continue
-        hits = sum(1 for w in title_words
-                   if w in words or process.extractOne(w, words, scorer=fuzz.ratio, score_cutoff=85))
+        hits = sum(
+            1
+            for w in title_words
+            if w in words or process.extractOne(w, words, scorer=fuzz.ratio, score_cutoff=85)
+        )
         strength = min(1.0, hits / min(2, len(title_words)))
         if strength > best[1]:
             best = (item.title, strength)
     return best
 
 
-def score_order(order: Order, text: str, mentions: IdMentions, amounts: Sequence[float],
-                dates: Sequence[date], problem: ProblemType, rules: ExtractionRules) -> OrderMatch:
+def score_order(
+    order: Order,
+    text: str,
+    mentions: IdMentions,
+    amounts: Sequence[float],
+    dates: Sequence[date],
+    problem: ProblemType,
+    rules: ExtractionRules,
+) -> OrderMatch:
     """Evidence that the message is about this order: id likeness, item, amount, date, status."""
     digits = order.order_id.replace("-", "")
     score, evidence = 0.0, []
-    likeness = max((fuzz.ratio(f.replace("-", ""), digits) for f in [*mentions.ids,
-                    *mentions.fragments]), default=0.0)
+    likeness = max(
+        (fuzz.ratio(f.replace("-", ""), digits) for f in [*mentions.ids, *mentions.fragments]),
+        default=0.0,
+    )
     if likeness >= 80:
         score += 4.0 * likeness / 100
         evidence.append("order number close to the one given")
@@ -347,7 +406,11 @@ def score_order(order: Order, text: str, mentions: IdMentions, amounts: Sequence
     if strength > 0:
         score += 2.5 * strength
         evidence.append("item named")
-    prices = [order.total, *(i.price * i.quantity for i in order.items), *(i.price for i in order.items)]
+    prices = [
+        order.total,
+        *(i.price * i.quantity for i in order.items),
+        *(i.price for i in order.items),
+    ]
     if any(abs(a - p) < 0.015 for a in amounts for p in prices):
         score += 2.0
         evidence.append("amount matches")
@@ -357,11 +420,16 @@ def score_order(order: Order, text: str, mentions: IdMentions, amounts: Sequence
         evidence.append("date matches")
     if order.status in rules.status_hints.fits.get(problem, []):
         score += rules.status_hints.weight
-    return OrderMatch(order=order, score=round(score, 3), item=item if strength > 0 else None,
-                      evidence=tuple(evidence))
+    return OrderMatch(
+        order=order,
+        score=round(score, 3),
+        item=item if strength > 0 else None,
+        evidence=tuple(evidence),
+    )
 
 
 # ---------------------------------------------------------------- the analysis
+
 
 class Analysis(BaseModel):
     """What the message says, and which order it is about."""
@@ -389,8 +457,13 @@ class _Resolution:
     item: str | None = None
 
 
-def analyze_message(message: str, orders: Sequence[Order], rules: ExtractionRules, today: date,
-                    order_id: str | None = None) -> Analysis:
+def analyze_message(
+    message: str,
+    orders: Sequence[Order],
+    rules: ExtractionRules,
+    today: date,
+    order_id: str | None = None,
+) -> Analysis:
     """Analyse a customer's message against their orders (pure)."""
     raw = message[:MAX_MESSAGE_CHARS]
     mentions = find_order_ids(raw)
@@ -409,11 +482,18 @@ def analyze_message(message: str, orders: Sequence[Order], rules: ExtractionRule
     confidence = round(0.5 * resolution.confidence + 0.3 * problem_conf + 0.2 * outcome_conf, 2)
     item = resolution.item or (item_match(text, chosen, rules)[0] if chosen else None)
     return Analysis(
-        order_id=chosen.order_id if chosen else None, problem_type=problem,
-        desired_outcome=outcome, confidence=confidence, needs_clarification=chosen is None,
+        order_id=chosen.order_id if chosen else None,
+        problem_type=problem,
+        desired_outcome=outcome,
+        confidence=confidence,
+        needs_clarification=chosen is None,
         question=None if chosen else clarification_question(resolution.candidates, orders),
-        candidates=[o.order_id for o in resolution.candidates], amounts=amounts, dates=dates,
-        item=item, mentioned_order_ids=list(dict.fromkeys(ids)), evidence=list(resolution.evidence),
+        candidates=[o.order_id for o in resolution.candidates],
+        amounts=amounts,
+        dates=dates,
+        item=item,
+        mentioned_order_ids=list(dict.fromkeys(ids)),
+        evidence=list(resolution.evidence),
     )
 
 
@@ -425,9 +505,17 @@ def _blank_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def resolve_order(hint: str | None, ids: Sequence[str], mentions: IdMentions, text: str,
-                  amounts: Sequence[float], dates: Sequence[date], problem: ProblemType,
-                  orders: Sequence[Order], rules: ExtractionRules) -> _Resolution:
+def resolve_order(
+    hint: str | None,
+    ids: Sequence[str],
+    mentions: IdMentions,
+    text: str,
+    amounts: Sequence[float],
+    dates: Sequence[date],
+    problem: ProblemType,
+    orders: Sequence[Order],
+    rules: ExtractionRules,
+) -> _Resolution:
     """Pick the order: the given id, a single named id, else the clear best fuzzy match, else ask."""
     by_id = {o.order_id: o for o in orders}
     if hint in by_id:
@@ -438,8 +526,11 @@ def resolve_order(hint: str | None, ids: Sequence[str], mentions: IdMentions, te
     pool = known or list(orders)
     if not pool:
         return _Resolution(None, 0.0, [])
-    matches = sorted((score_order(o, text, mentions, amounts, dates, problem, rules) for o in pool),
-                     key=lambda m: m.score, reverse=True)
+    matches = sorted(
+        (score_order(o, text, mentions, amounts, dates, problem, rules) for o in pool),
+        key=lambda m: m.score,
+        reverse=True,
+    )
     return _decide(matches, several_named=len(known) > 1)
 
 
@@ -449,8 +540,9 @@ def _decide(matches: Sequence[OrderMatch], several_named: bool) -> _Resolution:
     second = matches[1].score if len(matches) > 1 else 0.0
     strong = [m for m in matches if m.score > 0] or list(matches)
     if len(matches) == 1 and not several_named:
-        return _Resolution(top.order, 0.6 if top.score < 2 else 0.85, [top.order], top.evidence,
-                           top.item)
+        return _Resolution(
+            top.order, 0.6 if top.score < 2 else 0.85, [top.order], top.evidence, top.item
+        )
     if top.score >= 1.25 and top.score - second >= 1.0 and top.evidence:
         confidence = min(0.9, 0.5 + 0.08 * top.score)
         return _Resolution(top.order, confidence, [top.order], top.evidence, top.item)
@@ -461,12 +553,15 @@ def _decide(matches: Sequence[OrderMatch], several_named: bool) -> _Resolution:
 def clarification_question(candidates: Sequence[Order], orders: Sequence[Order]) -> str:
     """A question naming the candidate orders by number, item and date."""
     if not orders:
-        return ("We could not find any order on your account. Which order number "
-                "(format 123-1234567-1234567) is this about?")
+        return (
+            "We could not find any order on your account. Which order number "
+            "(format 123-1234567-1234567) is this about?"
+        )
     if not candidates:
         candidates = list(orders)[:4]
-    named = [f"{o.order_id} ({_order_label(o)}, ordered {o.order_date.isoformat()})"
-             for o in candidates]
+    named = [
+        f"{o.order_id} ({_order_label(o)}, ordered {o.order_date.isoformat()})" for o in candidates
+    ]
     listing = "; ".join(named)
     return f"Which order is this about: {listing}? Please reply with the order number."
 

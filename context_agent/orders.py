@@ -17,8 +17,15 @@ class OrderSystemUnavailable(Exception):
 class OrderSystem:
     """Reads orders and a customer's order list over HTTP; 404 means unknown."""
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, *, timeout_s: float = 5.0,
-                 attempts: int = 3, retry_initial_s: float = 0.1) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        *,
+        timeout_s: float = 5.0,
+        attempts: int = 3,
+        retry_initial_s: float = 0.1,
+    ) -> None:
         self._http = http
         self._base = base_url.rstrip("/")
         self._timeout = timeout_s
@@ -61,5 +68,7 @@ class OrderSystem:
                     response.raise_for_status()
                     return response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise OrderSystemUnavailable(f"the order system is unavailable ({type(exc).__name__})") from exc
+            raise OrderSystemUnavailable(
+                f"the order system is unavailable ({type(exc).__name__})"
+            ) from exc
         raise OrderSystemUnavailable("the order system is unavailable")  # pragma: no cover

@@ -25,12 +25,40 @@ from rank_bm25 import BM25Okapi
 from shared.domain import DesiredOutcome, Offer, OfferType, Order, OrderStatus, ProblemType
 
 CATEGORIES: tuple[str, ...] = (
-    "electronics", "computers", "kitchen", "home", "apparel", "shoes", "books", "toys",
-    "grocery", "beauty", "digital", "gift_cards", "hazmat", "jewelry", "furniture", "sports",
+    "electronics",
+    "computers",
+    "kitchen",
+    "home",
+    "apparel",
+    "shoes",
+    "books",
+    "toys",
+    "grocery",
+    "beauty",
+    "digital",
+    "gift_cards",
+    "hazmat",
+    "jewelry",
+    "furniture",
+    "sports",
 )
 Category = Literal[
-    "electronics", "computers", "kitchen", "home", "apparel", "shoes", "books", "toys",
-    "grocery", "beauty", "digital", "gift_cards", "hazmat", "jewelry", "furniture", "sports",
+    "electronics",
+    "computers",
+    "kitchen",
+    "home",
+    "apparel",
+    "shoes",
+    "books",
+    "toys",
+    "grocery",
+    "beauty",
+    "digital",
+    "gift_cards",
+    "hazmat",
+    "jewelry",
+    "furniture",
+    "sports",
 ]
 Seller = Literal["retailer", "third_party"]
 POLICY_ID_PATTERN = r"^[A-Z]{2,5}(-[A-Z0-9]{2,5})?-\d{3}$"
@@ -93,6 +121,9 @@ class Conditions(_Strict):
     order_status_in: list[OrderStatus] = []
     payment_methods: list[str] = []
     return_by: str | None = Field(default=None, pattern=MONTH_DAY_PATTERN)
+    # Evidence in the order system's records (charges, refunds), not the customer's word.
+    overcharge_recorded: bool | None = None
+    refund_outstanding: bool | None = None
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> Conditions:
@@ -172,13 +203,21 @@ class Policy(_Strict):
     def text(self) -> str:
         """Everything a text search should see."""
         s = self.scope
-        parts = [self.title, self.topic.replace("_", " "), self.citation, self.body,
-                 " ".join(self.keywords), " ".join(s.categories), " ".join(s.sellers),
-                 " ".join(p.replace("_", " ") for p in s.problem_types)]
+        parts = [
+            self.title,
+            self.topic.replace("_", " "),
+            self.citation,
+            self.body,
+            " ".join(self.keywords),
+            " ".join(s.categories),
+            " ".join(s.sellers),
+            " ".join(p.replace("_", " ") for p in s.problem_types),
+        ]
         return " ".join(parts)
 
 
 # ---------------------------------------------------------------- loading
+
 
 def parse_policy_text(text: str, path: Path | str) -> Policy:
     """Parse one policy file's text (YAML front matter + markdown body, or pure YAML)."""
@@ -227,14 +266,17 @@ def load_policies(directory: Path | str) -> list[Policy]:
     for path in files:
         policy = parse_policy_text(path.read_text(encoding="utf-8"), path)
         if policy.policy_id in seen:
-            raise PolicyFileError(path, f"duplicate policy_id {policy.policy_id} "
-                                        f"(also in {seen[policy.policy_id].name})")
+            raise PolicyFileError(
+                path,
+                f"duplicate policy_id {policy.policy_id} (also in {seen[policy.policy_id].name})",
+            )
         seen[policy.policy_id] = path
         policies.append(policy)
     return policies
 
 
 # ---------------------------------------------------------------- case facts
+
 
 @dataclass(frozen=True)
 class CaseFacts:
@@ -255,6 +297,15 @@ class CaseFacts:
     prime: bool | None = None
     payment_method: str = "card"
     item_title: str = ""
+    overcharge: float | None = None  # charged beyond the total, when the order has charge records
+    refund_issued: bool | None = None
+
+    @property
+    def amount_basis(self) -> float:
+        """The money in dispute: the overcharge for a billing error, else the item's value."""
+        if self.problem_type == ProblemType.BILLING_ERROR and self.overcharge:
+            return self.overcharge
+        return self.item_value
 
     @property
     def days_since_delivery(self) -> int | None:
@@ -290,7 +341,10 @@ def case_facts(
     if item and lines:
         wanted = item.casefold()
         for line in lines:
-            if wanted in (line.sku.casefold(), line.title.casefold()) or wanted in line.title.casefold():
+            if (
+                wanted in (line.sku.casefold(), line.title.casefold())
+                or wanted in line.title.casefold()
+            ):
                 chosen = line
                 break
     item_value = round(chosen.price * chosen.quantity, 2) if chosen else order.total
@@ -311,10 +365,26 @@ def case_facts(
         prime=prime,
         payment_method=order.payment_method,
         item_title=chosen.title if chosen else "",
+        overcharge=recorded_overcharge(order.total, extra.get("charges")),
+        refund_issued=extra.get("refund_issued")
+        if isinstance(extra.get("refund_issued"), bool)
+        else None,
     )
 
 
+def recorded_overcharge(total: float, charges: object) -> float | None:
+    """Money charged beyond the order total, or None when the order carries no charge records."""
+    if not isinstance(charges, list):
+        return None
+    try:
+        charged = sum(float(c) for c in charges)
+    except (TypeError, ValueError):
+        return None
+    return round(max(0.0, charged - total), 2)
+
+
 # ---------------------------------------------------------------- scope and conditions
+
 
 def out_of_scope_reason(policy: Policy, facts: CaseFacts) -> str | None:
     """Why the policy does not speak about this case, or None when it does."""
@@ -328,10 +398,14 @@ def out_of_scope_reason(policy: Policy, facts: CaseFacts) -> str | None:
     if s.order_status and facts.status not in s.order_status:
         return f"covers orders {'/'.join(s.order_status)}, this one is {facts.status}"
     if s.prime_only and facts.prime is not True:
-        return "covers Prime members only" + ("" if facts.prime is False else " (membership unknown)")
+        return "covers Prime members only" + (
+            "" if facts.prime is False else " (membership unknown)"
+        )
     if s.purchase_season and not s.purchase_season.contains(facts.order_date):
         season = s.purchase_season
-        return f"covers purchases {season.start}..{season.end}, ordered {facts.order_date.isoformat()}"
+        return (
+            f"covers purchases {season.start}..{season.end}, ordered {facts.order_date.isoformat()}"
+        )
     return None
 
 
@@ -368,10 +442,18 @@ def condition_failures(policy: Policy, facts: CaseFacts) -> list[str]:
     """Every condition of the policy that fails for this case (empty: all hold)."""
     c = policy.conditions
     failures = [
-        _window("days since delivery", facts.days_since_delivery,
-                c.days_since_delivery_min, c.days_since_delivery_max),
-        _window("days since order", facts.days_since_order,
-                c.days_since_order_min, c.days_since_order_max),
+        _window(
+            "days since delivery",
+            facts.days_since_delivery,
+            c.days_since_delivery_min,
+            c.days_since_delivery_max,
+        ),
+        _window(
+            "days since order",
+            facts.days_since_order,
+            c.days_since_order_min,
+            c.days_since_order_max,
+        ),
         _window("days late", facts.days_late, c.days_late_min, None),
         _limit("order value", facts.order_total, c.order_value_min, c.order_value_max),
         _limit("item value", facts.item_value, c.item_value_min, c.item_value_max),
@@ -384,6 +466,10 @@ def condition_failures(policy: Policy, facts: CaseFacts) -> list[str]:
         deadline = return_deadline(facts.order_date, c.return_by)
         if facts.today > deadline:
             failures.append(f"return deadline {deadline.isoformat()} has passed")
+    if c.overcharge_recorded and not facts.overcharge:
+        failures.append("the order's records show no charge above the order total")
+    if c.refund_outstanding and facts.refund_issued:
+        failures.append("the order's records show the refund was already issued")
     return [f for f in failures if f]
 
 
@@ -392,8 +478,9 @@ def conditions_summary(policy: Policy, facts: CaseFacts) -> str:
     c = policy.conditions
     bits = []
     if c.days_since_delivery_max is not None and facts.days_since_delivery is not None:
-        bits.append(f"delivered {facts.days_since_delivery} days ago "
-                    f"(window {c.days_since_delivery_max})")
+        bits.append(
+            f"delivered {facts.days_since_delivery} days ago (window {c.days_since_delivery_max})"
+        )
     if c.days_since_order_max is not None:
         bits.append(f"ordered {facts.days_since_order} days ago (limit {c.days_since_order_max})")
     if c.days_late_min is not None:
@@ -406,6 +493,7 @@ def conditions_summary(policy: Policy, facts: CaseFacts) -> str:
 
 
 # ---------------------------------------------------------------- conflicts
+
 
 class Conflict(BaseModel):
     """Policies of one topic that all speak about the case."""
@@ -442,10 +530,16 @@ def _resolve_topic(topic: str, group: list[Policy]) -> tuple[Conflict, dict[str,
     elif top.effective_date > runner_up.effective_date:
         rule = "recency"
     else:
-        tied = [p.policy_id for p in ranked if (p.rank_specificity, p.effective_date)
-                == (top.rank_specificity, top.effective_date)]
-        losers = {p.policy_id: f"superseded by {', '.join(tied)} (less specific or older)"
-                  for p in ranked if p.policy_id not in tied}
+        tied = [
+            p.policy_id
+            for p in ranked
+            if (p.rank_specificity, p.effective_date) == (top.rank_specificity, top.effective_date)
+        ]
+        losers = {
+            p.policy_id: f"superseded by {', '.join(tied)} (less specific or older)"
+            for p in ranked
+            if p.policy_id not in tied
+        }
         return Conflict(topic=topic, policy_ids=ids, winner=None, rule="unresolved"), losers
     losers = {p.policy_id: f"superseded by {top.policy_id} ({rule})" for p in ranked[1:]}
     return Conflict(topic=topic, policy_ids=ids, winner=top.policy_id, rule=rule), losers
@@ -455,16 +549,36 @@ def _resolve_topic(topic: str, group: list[Policy]) -> tuple[Conflict, dict[str,
 
 # For each desired outcome, the offer types that serve it, best first.
 OUTCOME_PREFERENCE: Mapping[str, tuple[OfferType, ...]] = {
-    DesiredOutcome.FULL_REFUND: (OfferType.FULL_REFUND, OfferType.PARTIAL_REFUND,
-                                 OfferType.STORE_CREDIT, OfferType.REPLACEMENT, OfferType.RESHIP),
-    DesiredOutcome.PARTIAL_REFUND: (OfferType.PARTIAL_REFUND, OfferType.FULL_REFUND,
-                                    OfferType.STORE_CREDIT),
-    DesiredOutcome.REPLACEMENT: (OfferType.REPLACEMENT, OfferType.RESHIP, OfferType.FULL_REFUND,
-                                 OfferType.STORE_CREDIT),
-    DesiredOutcome.STORE_CREDIT: (OfferType.STORE_CREDIT, OfferType.FULL_REFUND,
-                                  OfferType.PARTIAL_REFUND),
-    DesiredOutcome.UNSPECIFIED: (OfferType.FULL_REFUND, OfferType.REPLACEMENT, OfferType.RESHIP,
-                                 OfferType.PARTIAL_REFUND, OfferType.STORE_CREDIT),
+    DesiredOutcome.FULL_REFUND: (
+        OfferType.FULL_REFUND,
+        OfferType.PARTIAL_REFUND,
+        OfferType.STORE_CREDIT,
+        OfferType.REPLACEMENT,
+        OfferType.RESHIP,
+    ),
+    DesiredOutcome.PARTIAL_REFUND: (
+        OfferType.PARTIAL_REFUND,
+        OfferType.FULL_REFUND,
+        OfferType.STORE_CREDIT,
+    ),
+    DesiredOutcome.REPLACEMENT: (
+        OfferType.REPLACEMENT,
+        OfferType.RESHIP,
+        OfferType.FULL_REFUND,
+        OfferType.STORE_CREDIT,
+    ),
+    DesiredOutcome.STORE_CREDIT: (
+        OfferType.STORE_CREDIT,
+        OfferType.FULL_REFUND,
+        OfferType.PARTIAL_REFUND,
+    ),
+    DesiredOutcome.UNSPECIFIED: (
+        OfferType.FULL_REFUND,
+        OfferType.REPLACEMENT,
+        OfferType.RESHIP,
+        OfferType.PARTIAL_REFUND,
+        OfferType.STORE_CREDIT,
+    ),
 }
 
 
@@ -481,9 +595,15 @@ class EntitledOutcome(BaseModel):
 
     def as_offer(self, currency: str) -> Offer:
         """This outcome as an offer at its limit."""
-        return Offer(type=self.type, amount=self.max_amount, currency=currency,
-                     return_required=self.return_required, restocking_fee=self.restocking_fee,
-                     refund_method=self.refund_method, days_to_complete=self.days_to_complete)
+        return Offer(
+            type=self.type,
+            amount=self.max_amount,
+            currency=currency,
+            return_required=self.return_required,
+            restocking_fee=self.restocking_fee,
+            refund_method=self.refund_method,
+            days_to_complete=self.days_to_complete,
+        )
 
 
 class Entitlement(BaseModel):
@@ -502,10 +622,16 @@ class Entitlement(BaseModel):
 def _outcome_from_rule(rule: OutcomeRule, facts: CaseFacts, policy_id: str) -> EntitledOutcome:
     """The concrete terms of one rule for this case."""
     fee = round(rule.restocking_fee_share * facts.item_value, 2) or None
-    amount = None if rule.type == OfferType.NONE else rule.amount_limit(facts.item_value)
-    return EntitledOutcome(type=rule.type, max_amount=amount, return_required=rule.return_required,
-                           restocking_fee=fee, refund_method=rule.refund_method,
-                           days_to_complete=rule.days_to_complete, policy_ids=[policy_id])
+    amount = None if rule.type == OfferType.NONE else rule.amount_limit(facts.amount_basis)
+    return EntitledOutcome(
+        type=rule.type,
+        max_amount=amount,
+        return_required=rule.return_required,
+        restocking_fee=fee,
+        refund_method=rule.refund_method,
+        days_to_complete=rule.days_to_complete,
+        policy_ids=[policy_id],
+    )
 
 
 def _customer_value(o: EntitledOutcome) -> tuple[float, int, float]:
@@ -513,19 +639,23 @@ def _customer_value(o: EntitledOutcome) -> tuple[float, int, float]:
     return (o.max_amount or 0.0, not o.return_required, -(o.restocking_fee or 0.0))
 
 
-def _apply_limit(outcome: EntitledOutcome, rule: OutcomeRule, facts: CaseFacts,
-                 policy_id: str) -> EntitledOutcome:
+def _apply_limit(
+    outcome: EntitledOutcome, rule: OutcomeRule, facts: CaseFacts, policy_id: str
+) -> EntitledOutcome:
     """Tighten an outcome with a limiting policy's terms."""
-    cap = rule.amount_limit(facts.item_value)
+    cap = rule.amount_limit(facts.amount_basis)
     fee = round(rule.restocking_fee_share * facts.item_value, 2)
-    return outcome.model_copy(update={
-        "max_amount": None if outcome.max_amount is None else min(outcome.max_amount, cap),
-        "return_required": outcome.return_required or rule.return_required,
-        "restocking_fee": max(outcome.restocking_fee or 0.0, fee) or None,
-        "refund_method": outcome.refund_method or rule.refund_method,
-        "days_to_complete": max(outcome.days_to_complete or 0, rule.days_to_complete or 0) or None,
-        "policy_ids": [*outcome.policy_ids, policy_id],
-    })
+    return outcome.model_copy(
+        update={
+            "max_amount": None if outcome.max_amount is None else min(outcome.max_amount, cap),
+            "return_required": outcome.return_required or rule.return_required,
+            "restocking_fee": max(outcome.restocking_fee or 0.0, fee) or None,
+            "refund_method": outcome.refund_method or rule.refund_method,
+            "days_to_complete": max(outcome.days_to_complete or 0, rule.days_to_complete or 0)
+            or None,
+            "policy_ids": [*outcome.policy_ids, policy_id],
+        }
+    )
 
 
 def entitled_outcomes(applicable: Sequence[Policy], facts: CaseFacts) -> list[EntitledOutcome]:
@@ -554,8 +684,9 @@ def entitled_outcomes(applicable: Sequence[Policy], facts: CaseFacts) -> list[En
     return list(best.values())
 
 
-def build_entitlement(applicable: Sequence[Policy], facts: CaseFacts,
-                      unresolved: Sequence[Conflict]) -> Entitlement:
+def build_entitlement(
+    applicable: Sequence[Policy], facts: CaseFacts, unresolved: Sequence[Conflict]
+) -> Entitlement:
     """The entitlement: outcomes best first for the desired outcome, and the best offer."""
     outcomes = entitled_outcomes(applicable, facts)
     preference = OUTCOME_PREFERENCE[facts.desired_outcome]
@@ -565,14 +696,23 @@ def build_entitlement(applicable: Sequence[Policy], facts: CaseFacts,
     best = remedies[0].as_offer(facts.currency) if remedies else None
     needs_human = bool(unresolved)
     return Entitlement(
-        entitled=bool(remedies), currency=facts.currency, order_total=facts.order_total,
-        item_value=facts.item_value, outcomes=outcomes, best=best, needs_human=needs_human,
+        entitled=bool(remedies),
+        currency=facts.currency,
+        order_total=facts.order_total,
+        item_value=facts.item_value,
+        outcomes=outcomes,
+        best=best,
+        needs_human=needs_human,
         reason=_entitlement_reason(remedies, best, unresolved, applicable),
     )
 
 
-def _entitlement_reason(remedies: Sequence[EntitledOutcome], best: Offer | None,
-                        unresolved: Sequence[Conflict], applicable: Sequence[Policy]) -> str:
+def _entitlement_reason(
+    remedies: Sequence[EntitledOutcome],
+    best: Offer | None,
+    unresolved: Sequence[Conflict],
+    applicable: Sequence[Policy],
+) -> str:
     """One sentence on why the entitlement is what it is."""
     if unresolved:
         ids = "; ".join(", ".join(c.policy_ids) for c in unresolved)
@@ -679,14 +819,17 @@ class PolicyIndex:
         self._position = {p.policy_id: i for i, p in enumerate(self._policies)}
         self._bm25 = BM25Okapi([tokenize(p.text()) for p in self._policies])
         self._doc_norm = self._bm25.k1 * (
-            1 - self._bm25.b + self._bm25.b * np.asarray(self._bm25.doc_len) / self._bm25.avgdl)
+            1 - self._bm25.b + self._bm25.b * np.asarray(self._bm25.doc_len) / self._bm25.avgdl
+        )
         self._term_weights: dict[str, np.ndarray] = {}
         self._by_problem: dict[str, list[Policy]] = {}
         for policy in self._policies:
             for problem in policy.scope.problem_types:
                 self._by_problem.setdefault(problem, []).append(policy)
         self._on_problem = {
-            problem: np.array([problem in p.scope.problem_types for p in self._policies], dtype=float)
+            problem: np.array(
+                [problem in p.scope.problem_types for p in self._policies], dtype=float
+            )
             for problem in ProblemType
         }
 
@@ -731,18 +874,28 @@ class PolicyIndex:
         if len(top) > limit:
             top = top[np.argpartition(-scores[top], limit - 1)[:limit]]
         chosen = sorted(top, key=lambda i: (-scores[i], self._policies[i].policy_id))
-        policies = [self._ranked(self._policies[i], float(scores[i]), assessment, applicable_ids,
-                                 facts) for i in chosen]
+        policies = [
+            self._ranked(self._policies[i], float(scores[i]), assessment, applicable_ids, facts)
+            for i in chosen
+        ]
         unresolved = [c for c in assessment.conflicts if c.rule == "unresolved"]
         entitlement = build_entitlement(assessment.applicable, facts, unresolved)
-        return LookupResult(policies=policies, conflicts=assessment.conflicts,
-                            entitlement=entitlement)
+        return LookupResult(
+            policies=policies, conflicts=assessment.conflicts, entitlement=entitlement
+        )
 
     def text_scores(self, facts: CaseFacts, query: str = "") -> np.ndarray:
         """BM25 scores of the case's query over every policy, scaled to 0..1."""
-        words = " ".join([facts.problem_type, QUERY_TERMS.get(facts.problem_type, ""),
-                          QUERY_TERMS.get(facts.desired_outcome, ""), facts.category,
-                          facts.seller.replace("_", " "), query])
+        words = " ".join(
+            [
+                facts.problem_type,
+                QUERY_TERMS.get(facts.problem_type, ""),
+                QUERY_TERMS.get(facts.desired_outcome, ""),
+                facts.category,
+                facts.seller.replace("_", " "),
+                query,
+            ]
+        )
         raw = self.bm25_scores(tokenize(words))
         top = float(raw.max()) if len(raw) else 0.0
         return raw / top if top > 0 else np.zeros(len(self._policies))
@@ -766,27 +919,44 @@ class PolicyIndex:
             self._term_weights[term] = cached
         return cached
 
-    def _ranked(self, policy: Policy, score: float, assessment: _Assessment,
-                applicable_ids: set[str], facts: CaseFacts) -> RankedPolicy:
+    def _ranked(
+        self,
+        policy: Policy,
+        score: float,
+        assessment: _Assessment,
+        applicable_ids: set[str],
+        facts: CaseFacts,
+    ) -> RankedPolicy:
         """The output row of one ranked policy."""
         reason = assessment.reasons.get(policy.policy_id) or (
             f"not applicable: covers {', '.join(policy.scope.problem_types)}, "
-            f"not {facts.problem_type}")
+            f"not {facts.problem_type}"
+        )
         return RankedPolicy(
-            policy_id=policy.policy_id, title=policy.title, topic=policy.topic,
-            score=round(score, 4), applicable=policy.policy_id in applicable_ids, reason=reason,
-            citation=policy.citation, effective_date=policy.effective_date,
+            policy_id=policy.policy_id,
+            title=policy.title,
+            topic=policy.topic,
+            score=round(score, 4),
+            applicable=policy.policy_id in applicable_ids,
+            reason=reason,
+            citation=policy.citation,
+            effective_date=policy.effective_date,
             outcomes=list(dict.fromkeys(str(o.type) for o in policy.outcomes)),
             outcome_terms=[o.model_dump(mode="json") for o in policy.outcomes],
         )
 
-    def validate(self, facts: CaseFacts, offer: Offer) -> ValidationResult:
+    def validate(
+        self, facts: CaseFacts, offer: Offer, source: OfferSource = "ask"
+    ) -> ValidationResult:
         """Does the offer comply with some applicable policy? Violations and the basis."""
         assessment = self.assess(facts)
         unresolved = [c for c in assessment.conflicts if c.rule == "unresolved"]
         outcomes = entitled_outcomes(assessment.applicable, facts)
-        return check_offer(offer, outcomes, unresolved)
+        return check_offer(offer, outcomes, unresolved, source)
 
+
+# Who proposes the offer being checked: our ask, or CS's offer we consider accepting.
+OfferSource = Literal["ask", "offer"]
 
 # An offer of one type may stand on a policy granting an equivalent one.
 EQUIVALENT_TYPES: Mapping[OfferType, tuple[OfferType, ...]] = {
@@ -795,38 +965,63 @@ EQUIVALENT_TYPES: Mapping[OfferType, tuple[OfferType, ...]] = {
 }
 
 
-def check_offer(offer: Offer, outcomes: Iterable[EntitledOutcome],
-                unresolved: Sequence[Conflict] = ()) -> ValidationResult:
+def check_offer(
+    offer: Offer,
+    outcomes: Iterable[EntitledOutcome],
+    unresolved: Sequence[Conflict] = (),
+    source: OfferSource = "ask",
+) -> ValidationResult:
     """Check one offer against the entitled outcomes of its type."""
     outcomes = list(outcomes)
     same_type = [o for o in outcomes if o.type == offer.type] or [
-        o for o in outcomes if o.type in EQUIVALENT_TYPES.get(OfferType(offer.type), ())]
+        o for o in outcomes if o.type in EQUIVALENT_TYPES.get(OfferType(offer.type), ())
+    ]
     if not same_type:
         allowed = sorted({o.type for o in outcomes if o.type != OfferType.NONE})
-        return ValidationResult(valid=False, policy_basis=[], violations=[
-            f"no applicable policy allows a {offer.type}"
-            + (f" (allowed: {', '.join(allowed)})" if allowed else " (no remedy is allowed)")])
-    attempts = [(_violations(offer, o), o) for o in same_type]
+        return ValidationResult(
+            valid=False,
+            policy_basis=[],
+            violations=[
+                f"no applicable policy allows a {offer.type}"
+                + (f" (allowed: {', '.join(allowed)})" if allowed else " (no remedy is allowed)")
+            ],
+        )
+    attempts = [(_violations(offer, o, source), o) for o in same_type]
     attempts.sort(key=lambda pair: len(pair[0]))
     violations, basis = attempts[0]
     if unresolved:
-        violations = [*violations, "policies conflict on "
-                      + ", ".join(c.topic for c in unresolved) + ": a human must confirm"]
-    return ValidationResult(valid=not violations, violations=violations,
-                            policy_basis=list(basis.policy_ids))
+        violations = [
+            *violations,
+            "policies conflict on "
+            + ", ".join(c.topic for c in unresolved)
+            + ": a human must confirm",
+        ]
+    return ValidationResult(
+        valid=not violations, violations=violations, policy_basis=list(basis.policy_ids)
+    )
 
 
-def _violations(offer: Offer, allowed: EntitledOutcome) -> list[str]:
-    """Where an offer goes beyond one entitled outcome's terms."""
+def _violations(offer: Offer, allowed: EntitledOutcome, source: OfferSource) -> list[str]:
+    """Where an offer goes beyond one entitled outcome's terms.
+
+    Waiving a required return is the retailer's prerogative: CS may offer it, we may
+    not ask for it. Amount and fee limits hold whoever proposes the offer.
+    """
     basis = ", ".join(allowed.policy_ids)
     found = []
-    if (offer.amount is not None and allowed.max_amount is not None
-            and offer.amount > allowed.max_amount + AMOUNT_TOLERANCE):
-        found.append(f"amount {offer.amount:.2f} exceeds the {allowed.max_amount:.2f} "
-                     f"allowed by {basis}")
-    if allowed.return_required and not offer.return_required:
+    if (
+        offer.amount is not None
+        and allowed.max_amount is not None
+        and offer.amount > allowed.max_amount + AMOUNT_TOLERANCE
+    ):
+        found.append(
+            f"amount {offer.amount:.2f} exceeds the {allowed.max_amount:.2f} allowed by {basis}"
+        )
+    if allowed.return_required and not offer.return_required and source == "ask":
         found.append(f"{basis} requires the item to be returned")
     if (offer.restocking_fee or 0.0) > (allowed.restocking_fee or 0.0) + AMOUNT_TOLERANCE:
-        found.append(f"restocking fee {offer.restocking_fee:.2f} exceeds the "
-                     f"{allowed.restocking_fee or 0.0:.2f} allowed by {basis}")
+        found.append(
+            f"restocking fee {offer.restocking_fee:.2f} exceeds the "
+            f"{allowed.restocking_fee or 0.0:.2f} allowed by {basis}"
+        )
     return found

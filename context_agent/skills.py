@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -71,6 +71,7 @@ class ValidateInput(_Input):
     order_id: str = Field(max_length=60)
     problem_type: ProblemType
     offer: Offer
+    source: Literal["ask", "offer"] = "ask"
     customer_id: str | None = Field(default=None, pattern=CUSTOMER_ID_PATTERN)
     item: str | None = Field(default=None, max_length=200)
 
@@ -107,7 +108,9 @@ def _parse_orders(raw: list[dict[str, Any]]) -> list[tuple[Order, dict[str, Any]
     return parsed
 
 
-async def _fetch_order(ctx: SkillContext, order_id: str, customer_id: str | None) -> tuple[Order, dict[str, Any]]:
+async def _fetch_order(
+    ctx: SkillContext, order_id: str, customer_id: str | None
+) -> tuple[Order, dict[str, Any]]:
     """The order's facts from the order system; unknown or foreign orders are skill errors."""
     try:
         record = await _orders(ctx).order(order_id)
@@ -143,10 +146,13 @@ async def analyze_issue(inp: AnalyzeInput, ctx: SkillContext) -> dict[str, Any]:
         raise SkillError(f"unknown customer {inp.customer_id}")
     parsed = _parse_orders(raw)
     rules: ExtractionRules = ctx.app.state.rules
-    analysis = analyze_message(inp.message, [o for o, _ in parsed], rules, _today(ctx),
-                               order_id=inp.order_id)
-    output: dict[str, Any] = {"customer_id": inp.customer_id,
-                              **analysis.model_dump(mode="json", exclude={"question"})}
+    analysis = analyze_message(
+        inp.message, [o for o, _ in parsed], rules, _today(ctx), order_id=inp.order_id
+    )
+    output: dict[str, Any] = {
+        "customer_id": inp.customer_id,
+        **analysis.model_dump(mode="json", exclude={"question"}),
+    }
     if analysis.order_id is None:
         question = analysis.question or "Which order is this about?"
         output["question"] = question
@@ -155,8 +161,14 @@ async def analyze_issue(inp: AnalyzeInput, ctx: SkillContext) -> dict[str, Any]:
     return output
 
 
-async def _facts(ctx: SkillContext, order_id: str, customer_id: str | None,
-                 problem: ProblemType, desired: DesiredOutcome, item: str | None) -> CaseFacts:
+async def _facts(
+    ctx: SkillContext,
+    order_id: str,
+    customer_id: str | None,
+    problem: ProblemType,
+    desired: DesiredOutcome,
+    item: str | None,
+) -> CaseFacts:
     """The case's facts from the order system and the clock."""
     order, record = await _fetch_order(ctx, order_id, customer_id)
     return case_facts(order, problem, desired, _today(ctx), prime=_prime(record), item=item)
@@ -164,20 +176,26 @@ async def _facts(ctx: SkillContext, order_id: str, customer_id: str | None,
 
 async def lookup_policies(inp: LookupInput, ctx: SkillContext) -> dict[str, Any]:
     """Applicable policies ranked, conflicts resolved, and the entitlement."""
-    facts = await _facts(ctx, inp.order_id, inp.customer_id, inp.problem_type,
-                         inp.desired_outcome, inp.item)
+    facts = await _facts(
+        ctx, inp.order_id, inp.customer_id, inp.problem_type, inp.desired_outcome, inp.item
+    )
     started = time.perf_counter()
     result = _index(ctx).lookup(facts, limit=ctx.app.state.settings.policy_limit, query=inp.query)
     metrics.POLICY_LOOKUP_SECONDS.observe(time.perf_counter() - started)
-    return {"order_id": inp.order_id, "problem_type": inp.problem_type,
-            "desired_outcome": inp.desired_outcome, **result.model_dump(mode="json")}
+    return {
+        "order_id": inp.order_id,
+        "problem_type": inp.problem_type,
+        "desired_outcome": inp.desired_outcome,
+        **result.model_dump(mode="json"),
+    }
 
 
 async def validate_solution(inp: ValidateInput, ctx: SkillContext) -> dict[str, Any]:
     """Does the offer comply with the applicable policies? Violations and the policy basis."""
-    facts = await _facts(ctx, inp.order_id, inp.customer_id, inp.problem_type,
-                         DesiredOutcome.UNSPECIFIED, inp.item)
-    result = _index(ctx).validate(facts, inp.offer)
+    facts = await _facts(
+        ctx, inp.order_id, inp.customer_id, inp.problem_type, DesiredOutcome.UNSPECIFIED, inp.item
+    )
+    result = _index(ctx).validate(facts, inp.offer, inp.source)
     return result.model_dump(mode="json")
 
 
@@ -185,35 +203,47 @@ SKILLS = (
     Skill(
         id="analyze_issue",
         name="Analyze a customer's issue",
-        description=("Reads a customer's message: order id (fuzzy-matched against the customer's "
-                     "orders when missing or wrong), problem type, desired outcome, amounts, dates, "
-                     "item; asks for clarification when the order stays ambiguous."),
+        description=(
+            "Reads a customer's message: order id (fuzzy-matched against the customer's "
+            "orders when missing or wrong), problem type, desired outcome, amounts, dates, "
+            "item; asks for clarification when the order stays ambiguous."
+        ),
         handler=analyze_issue,
         input_model=AnalyzeInput,
         tags=["analysis", "extraction", "orders"],
-        examples=['{"customer_id": "C-1001", "message": "My blender arrived broken, order '
-                  '112-4839201-5839201, I want a refund"}'],
+        examples=[
+            '{"customer_id": "C-1001", "message": "My blender arrived broken, order '
+            '112-4839201-5839201, I want a refund"}'
+        ],
     ),
     Skill(
         id="lookup_policies",
         name="Look up the applicable policies",
-        description=("Ranks the retailer's policies for an order and problem by text relevance "
-                     "and applicability, resolves conflicts, and states the entitlement."),
+        description=(
+            "Ranks the retailer's policies for an order and problem by text relevance "
+            "and applicability, resolves conflicts, and states the entitlement."
+        ),
         handler=lookup_policies,
         input_model=LookupInput,
         tags=["policies", "entitlement", "retrieval"],
-        examples=['{"order_id": "112-4839201-5839201", "problem_type": "damaged_item", '
-                  '"desired_outcome": "full_refund"}'],
+        examples=[
+            '{"order_id": "112-4839201-5839201", "problem_type": "damaged_item", '
+            '"desired_outcome": "full_refund"}'
+        ],
     ),
     Skill(
         id="validate_solution",
         name="Validate an offer against policy",
-        description=("Checks an offer (type, amount, return and restocking terms) against the "
-                     "applicable policies; lists violations and the policy basis."),
+        description=(
+            "Checks an offer (type, amount, return and restocking terms) against the "
+            "applicable policies; lists violations and the policy basis."
+        ),
         handler=validate_solution,
         input_model=ValidateInput,
         tags=["policies", "validation"],
-        examples=['{"order_id": "112-4839201-5839201", "problem_type": "damaged_item", '
-                  '"offer": {"type": "partial_refund", "amount": 30, "currency": "USD"}}'],
+        examples=[
+            '{"order_id": "112-4839201-5839201", "problem_type": "damaged_item", '
+            '"offer": {"type": "partial_refund", "amount": 30, "currency": "USD"}}'
+        ],
     ),
 )

@@ -82,10 +82,16 @@ class LocalValidator:
         self._facts = facts
 
     async def validate(
-        self, order_id: str, problem_type: str, offer: Offer, customer_id: str | None
+        self,
+        order_id: str,
+        problem_type: str,
+        offer: Offer,
+        customer_id: str | None,
+        source: str = "ask",
     ) -> Validation:
         """The same check the context agent's skill runs."""
-        return Validation.model_validate(self._index.validate(self._facts, offer).model_dump())
+        result = self._index.validate(self._facts, offer, source)
+        return Validation.model_validate(result.model_dump())
 
 
 class RecordingDesk(CSDesk):

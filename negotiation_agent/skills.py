@@ -147,13 +147,19 @@ class PolicyValidator:
         self._client = client
 
     async def validate(
-        self, order_id: str, problem_type: str, offer: Offer, customer_id: str | None
+        self,
+        order_id: str,
+        problem_type: str,
+        offer: Offer,
+        customer_id: str | None,
+        source: str = "ask",
     ) -> Validation:
-        """validate_solution for one offer; a SkillError when the context agent cannot answer."""
+        """validate_solution for one offer (our ask, or CS's offer); SkillError if unanswered."""
         payload: dict[str, Any] = {
             "order_id": order_id,
             "problem_type": problem_type,
             "offer": offer.model_dump(mode="json", exclude_none=True),
+            "source": source,
         }
         if customer_id:
             payload["customer_id"] = customer_id
@@ -326,10 +332,12 @@ class Negotiation:
         if decision.kind != "accept" or reply.offer is None:
             return decision, []
         check = await self.validator.validate(
-            self.inp.order_id, str(self.inp.problem_type), reply.offer, self.inp.customer_id
+            self.inp.order_id,
+            str(self.inp.problem_type),
+            reply.offer,
+            self.inp.customer_id,
+            source="offer",
         )
-        if not check.valid:
-            check = await self.waived_return(reply.offer, check)
         if check.valid:
             return decision, check.policy_basis
         if out_of_budget(self.strategy, round_no, self.now - self.state.started_at):
@@ -338,16 +346,6 @@ class Negotiation:
         return Decision(
             kind="counter", reason=reason, ask=self.strategy.round_plan(round_no + 1).ask
         ), []
-
-    async def waived_return(self, offer: Offer, check: Validation) -> Validation:
-        """An offer that only waives a return policy requires is more generous, not beyond policy."""
-        if offer.return_required:
-            return check
-        strict = offer.model_copy(update={"return_required": True})
-        strict_check = await self.validator.validate(
-            self.inp.order_id, str(self.inp.problem_type), strict, self.inp.customer_id
-        )
-        return strict_check if strict_check.valid else check
 
     async def record(
         self,

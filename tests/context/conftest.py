@@ -33,19 +33,37 @@ def make_order(
     **fields: Any,
 ) -> dict[str, Any]:
     """An order record as the order system returns it."""
-    delivered = today - timedelta(days=delivered_days_ago) if delivered_days_ago is not None else None
+    delivered = (
+        today - timedelta(days=delivered_days_ago) if delivered_days_ago is not None else None
+    )
     anchor = delivered or today
-    ordered = today - timedelta(days=ordered_days_ago) if ordered_days_ago is not None else (
-        anchor - timedelta(days=4))
+    ordered = (
+        today - timedelta(days=ordered_days_ago)
+        if ordered_days_ago is not None
+        else (anchor - timedelta(days=4))
+    )
     promised = (delivered - timedelta(days=late_days)) if delivered else ordered + timedelta(days=3)
-    items = [{"sku": "SKU-" + category.upper()[:6], "title": title, "category": category,
-              "price": price, "quantity": 1}, *(extra_items or [])]
+    items = [
+        {
+            "sku": "SKU-" + category.upper()[:6],
+            "title": title,
+            "category": category,
+            "price": price,
+            "quantity": 1,
+        },
+        *(extra_items or []),
+    ]
     return {
-        "order_id": order_id, "customer_id": customer_id, "order_date": ordered.isoformat(),
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "order_date": ordered.isoformat(),
         "promised_delivery_date": promised.isoformat(),
-        "delivered_date": delivered.isoformat() if delivered else None, "status": status,
-        "seller": seller, "payment_method": "card",
-        "total": round(sum(i["price"] * i["quantity"] for i in items), 2), "items": items,
+        "delivered_date": delivered.isoformat() if delivered else None,
+        "status": status,
+        "seller": seller,
+        "payment_method": "card",
+        "total": round(sum(i["price"] * i["quantity"] for i in items), 2),
+        "items": items,
         **fields,
     }
 
@@ -65,16 +83,44 @@ def index() -> PolicyIndex:
 
 
 CUSTOMER_ORDERS = [
-    make_order("112-4839201-5839201", category="kitchen", title="Ninja Professional Blender 1000W",
-               price=129.99, delivered_days_ago=10),
-    make_order("113-1111111-2222222", category="electronics", title="Sony Wireless Headphones WH-CH520",
-               price=59.50, delivered_days_ago=20),
-    make_order("114-3333333-4444444", category="toys", title="LEGO Classic Bricks Box",
-               price=25.00, delivered_days_ago=None, ordered_days_ago=9, status="in_transit"),
-    make_order("115-5555555-6666666", category="apparel", title="Merino Wool Sweater",
-               price=89.00, delivered_days_ago=3),
-    make_order("116-7777777-8888888", category="books", title="The Pragmatic Programmer",
-               price=42.00, delivered_days_ago=40, status="returned"),
+    make_order(
+        "112-4839201-5839201",
+        category="kitchen",
+        title="Ninja Professional Blender 1000W",
+        price=129.99,
+        delivered_days_ago=10,
+    ),
+    make_order(
+        "113-1111111-2222222",
+        category="electronics",
+        title="Sony Wireless Headphones WH-CH520",
+        price=59.50,
+        delivered_days_ago=20,
+    ),
+    make_order(
+        "114-3333333-4444444",
+        category="toys",
+        title="LEGO Classic Bricks Box",
+        price=25.00,
+        delivered_days_ago=None,
+        ordered_days_ago=9,
+        status="in_transit",
+    ),
+    make_order(
+        "115-5555555-6666666",
+        category="apparel",
+        title="Merino Wool Sweater",
+        price=89.00,
+        delivered_days_ago=3,
+    ),
+    make_order(
+        "116-7777777-8888888",
+        category="books",
+        title="The Pragmatic Programmer",
+        price=42.00,
+        delivered_days_ago=40,
+        status="returned",
+    ),
 ]
 
 

@@ -37,7 +37,20 @@ def test_in_process_run_writes_a_report(tmp_path) -> None:
 @pytest.mark.integration
 def test_a2a_run_over_real_sockets(tmp_path) -> None:
     out = tmp_path / "report.json"
-    main(["--cases", "5", "--rounds", "1", "--scale", "1", "--a2a-calls", "10", "--fixture-only",
-          "--json", str(out)])
+    main(
+        [
+            "--cases",
+            "5",
+            "--rounds",
+            "1",
+            "--scale",
+            "1",
+            "--a2a-calls",
+            "10",
+            "--fixture-only",
+            "--json",
+            str(out),
+        ]
+    )
     report = json.loads(out.read_text())
     assert report["a2a"]["order_system"] == "bench fixture" and report["a2a"]["n"] == 10

@@ -27,89 +27,309 @@ ASK = None  # the analysis must ask which order
 # (message, problem_type, desired_outcome, order_id or ASK)
 PHRASINGS = [
     # damaged_item
-    (f"My blender arrived broken, order #{B}. I want a full refund", "damaged_item", "full_refund", B),
+    (
+        f"My blender arrived broken, order #{B}. I want a full refund",
+        "damaged_item",
+        "full_refund",
+        B,
+    ),
     (f"order {B} - the jar is CRACKED!!! send me a new one", "damaged_item", "replacement", B),
     ("the blender came smashed, box was crushed. refund pls", "damaged_item", "full_refund", B),
     (f"{B} glass shattered in transit, i'd like a replacment", "damaged_item", "replacement", B),
-    ("Hi, my headphones are damagd, one ear cup is snapped off. Can I get store credit?", "damaged_item", "store_credit", H),
-    (f"#{B} arrived dented but works, I'd keep it for a partial refund", "damaged_item", "partial_refund", B),
-    (f"Item {B} was damaged on arrival. I don't want a replacement, I want my money back", "damaged_item", "full_refund", B),
-    (f"the sweater is torn at the seam, order {S}, exchange please", "damaged_item", "replacement", S),
+    (
+        "Hi, my headphones are damagd, one ear cup is snapped off. Can I get store credit?",
+        "damaged_item",
+        "store_credit",
+        H,
+    ),
+    (
+        f"#{B} arrived dented but works, I'd keep it for a partial refund",
+        "damaged_item",
+        "partial_refund",
+        B,
+    ),
+    (
+        f"Item {B} was damaged on arrival. I don't want a replacement, I want my money back",
+        "damaged_item",
+        "full_refund",
+        B,
+    ),
+    (
+        f"the sweater is torn at the seam, order {S}, exchange please",
+        "damaged_item",
+        "replacement",
+        S,
+    ),
     (f"blender broke in the box ({B}), would accept $30 back", "damaged_item", "partial_refund", B),
     # defective_item
-    (f"Order {H}: the headphones stopped working after two days. Refund please.", "defective_item", "full_refund", H),
+    (
+        f"Order {H}: the headphones stopped working after two days. Refund please.",
+        "defective_item",
+        "full_refund",
+        H,
+    ),
     (f"headphnes won't turn on at all, {H}, replace them", "defective_item", "replacement", H),
-    (f"my blender ({B}) is defective, motor makes a burning smell", "defective_item", "unspecified", B),
-    ("the headphones keep disconnecting and now no sound. want a working one", "defective_item", "replacement", H),
-    (f"{B} doesnt work. it just doesn't power on. I want a refund.", "defective_item", "full_refund", B),
-    (f"Faulty unit!! {H} - dead on arrival. store credit is fine", "defective_item", "store_credit", H),
-    (f"blender {B} overheats after a minute, can you give me a discount?", "defective_item", "partial_refund", B),
+    (
+        f"my blender ({B}) is defective, motor makes a burning smell",
+        "defective_item",
+        "unspecified",
+        B,
+    ),
+    (
+        "the headphones keep disconnecting and now no sound. want a working one",
+        "defective_item",
+        "replacement",
+        H,
+    ),
+    (
+        f"{B} doesnt work. it just doesn't power on. I want a refund.",
+        "defective_item",
+        "full_refund",
+        B,
+    ),
+    (
+        f"Faulty unit!! {H} - dead on arrival. store credit is fine",
+        "defective_item",
+        "store_credit",
+        H,
+    ),
+    (
+        f"blender {B} overheats after a minute, can you give me a discount?",
+        "defective_item",
+        "partial_refund",
+        B,
+    ),
     (f"headphones {H} are not working, they won't charge", "defective_item", "unspecified", H),
     # wrong_item
     (f"I recieved the wrong item for {S}, it's not what i ordered", "wrong_item", "unspecified", S),
-    (f"You sent me the wrong size sweater ({S}). Please exchange it for a medium.", "wrong_item", "replacement", S),
-    (f"order {B}: got a toaster instead of the blender I ordered, refund", "wrong_item", "full_refund", B),
-    (f"wrong colour!! {S} I ordered grey, got pink. send the right one", "wrong_item", "replacement", S),
+    (
+        f"You sent me the wrong size sweater ({S}). Please exchange it for a medium.",
+        "wrong_item",
+        "replacement",
+        S,
+    ),
+    (
+        f"order {B}: got a toaster instead of the blender I ordered, refund",
+        "wrong_item",
+        "full_refund",
+        B,
+    ),
+    (
+        f"wrong colour!! {S} I ordered grey, got pink. send the right one",
+        "wrong_item",
+        "replacement",
+        S,
+    ),
     (f"{H} they shipped the wrong model, I want my money back", "wrong_item", "full_refund", H),
     (f"This isn't what I ordered ({B}). Wrong item entirely", "wrong_item", "unspecified", B),
-    (f"received someone else's order in my box, {S}; please resend mine", "wrong_item", "replacement", S),
+    (
+        f"received someone else's order in my box, {S}; please resend mine",
+        "wrong_item",
+        "replacement",
+        S,
+    ),
     (f"wrnog item in order {H}, can i get a store credit", "wrong_item", "store_credit", H),
     # missing_parts
     (f"the blender {B} is missing the lid", "missing_parts", "unspecified", B),
-    (f"{B} arrived without the blade assembly, parts are missing. send the missing parts", "missing_parts", "replacement", B),
-    (f"headphones came with no charger in the box, {H}, refund $10?", "missing_parts", "partial_refund", H),
-    (f"order {B} incomplete - missing screws and manual. I want a replacement", "missing_parts", "replacement", B),
-    (f"#{B} missing accessories, the tamper is missing. partial refund please", "missing_parts", "partial_refund", B),
+    (
+        f"{B} arrived without the blade assembly, parts are missing. send the missing parts",
+        "missing_parts",
+        "replacement",
+        B,
+    ),
+    (
+        f"headphones came with no charger in the box, {H}, refund $10?",
+        "missing_parts",
+        "partial_refund",
+        H,
+    ),
+    (
+        f"order {B} incomplete - missing screws and manual. I want a replacement",
+        "missing_parts",
+        "replacement",
+        B,
+    ),
+    (
+        f"#{B} missing accessories, the tamper is missing. partial refund please",
+        "missing_parts",
+        "partial_refund",
+        B,
+    ),
     (f"the {H} box is missing the cable, otherwise ok", "missing_parts", "unspecified", H),
     (f"missing parts on {B}!! need a full refund", "missing_parts", "full_refund", B),
-    (f"order {B} only half the pieces were included, incomplete set", "missing_parts", "unspecified", B),
+    (
+        f"order {B} only half the pieces were included, incomplete set",
+        "missing_parts",
+        "unspecified",
+        B,
+    ),
     # not_delivered
     (f"My order {L} never arrived", "not_delivered", "unspecified", L),
     ("where is my lego order?? it's been ages. refund me", "not_delivered", "full_refund", L),
     (f"Tracking says delivered but I never got it. {S}", "not_delivered", "unspecified", S),
     (f"package {L} lost, please resend", "not_delivered", "replacement", L),
     (f"{L} still hasnt arrived, I want my money back", "not_delivered", "full_refund", L),
-    (f"order {S} marked as delivered yesterday, nothing on my porch. Package stolen? send another", "not_delivered", "replacement", S),
-    (f"the lego bricks {L} have not been delivered, store credit would be ok", "not_delivered", "store_credit", L),
+    (
+        f"order {S} marked as delivered yesterday, nothing on my porch. Package stolen? send another",
+        "not_delivered",
+        "replacement",
+        S,
+    ),
+    (
+        f"the lego bricks {L} have not been delivered, store credit would be ok",
+        "not_delivered",
+        "store_credit",
+        L,
+    ),
     (f"I haven't received my order {L} at all", "not_delivered", "unspecified", L),
     # late_delivery
-    (f"order {S} arrived 5 days late, I want some compensation", "late_delivery", "partial_refund", S),
-    (f"{L} is delayed again and missed the guaranteed delivery date", "late_delivery", "unspecified", L),
-    (f"the sweater {S} came a week late, it was a gift. store credit?", "late_delivery", "store_credit", S),
-    (f"Delivery of {B} was late by three days. A discount would be fair.", "late_delivery", "partial_refund", B),
-    (f"{S} showed up two days after the promised date. credit to my account please", "late_delivery", "store_credit", S),
-    (f"late delivery on {H}, refund the shipping cost $5.99 back", "late_delivery", "partial_refund", H),
+    (
+        f"order {S} arrived 5 days late, I want some compensation",
+        "late_delivery",
+        "partial_refund",
+        S,
+    ),
+    (
+        f"{L} is delayed again and missed the guaranteed delivery date",
+        "late_delivery",
+        "unspecified",
+        L,
+    ),
+    (
+        f"the sweater {S} came a week late, it was a gift. store credit?",
+        "late_delivery",
+        "store_credit",
+        S,
+    ),
+    (
+        f"Delivery of {B} was late by three days. A discount would be fair.",
+        "late_delivery",
+        "partial_refund",
+        B,
+    ),
+    (
+        f"{S} showed up two days after the promised date. credit to my account please",
+        "late_delivery",
+        "store_credit",
+        S,
+    ),
+    (
+        f"late delivery on {H}, refund the shipping cost $5.99 back",
+        "late_delivery",
+        "partial_refund",
+        H,
+    ),
     (f"my order {L} is overdue, it was promised for last week", "late_delivery", "unspecified", L),
     (f"{B} was delivered 4 days late and I need a refund", "late_delivery", "full_refund", B),
     # not_as_described
-    (f"sweater {S} is not as described, it's acrylic not merino. full refund", "not_as_described", "full_refund", S),
-    (f"{H} doesn't match the description - the listing said noise cancelling", "not_as_described", "unspecified", H),
-    (f"these headphones {H} look fake/counterfeit. money back please", "not_as_described", "full_refund", H),
-    (f"The blender {B} is much smaller than pictured, not as advertised. I'd keep it for $40 off", "not_as_described", "partial_refund", B),
+    (
+        f"sweater {S} is not as described, it's acrylic not merino. full refund",
+        "not_as_described",
+        "full_refund",
+        S,
+    ),
+    (
+        f"{H} doesn't match the description - the listing said noise cancelling",
+        "not_as_described",
+        "unspecified",
+        H,
+    ),
+    (
+        f"these headphones {H} look fake/counterfeit. money back please",
+        "not_as_described",
+        "full_refund",
+        H,
+    ),
+    (
+        f"The blender {B} is much smaller than pictured, not as advertised. I'd keep it for $40 off",
+        "not_as_described",
+        "partial_refund",
+        B,
+    ),
     (f"{S} looks used, not as described. send a new one", "not_as_described", "replacement", S),
-    (f"the listing said 1000W but {B} is 600W. misleading. store credit ok", "not_as_described", "store_credit", B),
-    (f"item {H} is refurbished but was sold as new - not as advertised", "not_as_described", "unspecified", H),
+    (
+        f"the listing said 1000W but {B} is 600W. misleading. store credit ok",
+        "not_as_described",
+        "store_credit",
+        B,
+    ),
+    (
+        f"item {H} is refurbished but was sold as new - not as advertised",
+        "not_as_described",
+        "unspecified",
+        H,
+    ),
     (f"{S} doesn't match the photos at all, refund", "not_as_described", "full_refund", S),
     # billing_error
     (f"I was charged twice for order {H}, $59.50 each time", "billing_error", "unspecified", H),
     (f"double charge on {B}, refund the duplicate please", "billing_error", "partial_refund", B),
-    (f"you overcharged me for {S}: the price shown was $79 but I paid $89", "billing_error", "unspecified", S),
-    (f"duplicate charge for {B} of $129.99 on my card!! want my money back", "billing_error", "full_refund", B),
+    (
+        f"you overcharged me for {S}: the price shown was $79 but I paid $89",
+        "billing_error",
+        "unspecified",
+        S,
+    ),
+    (
+        f"duplicate charge for {B} of $129.99 on my card!! want my money back",
+        "billing_error",
+        "full_refund",
+        B,
+    ),
     (f"{H} billed me twice, refund of $59.50 please", "billing_error", "full_refund", H),
     (f"there's an unauthorized charge related to order {S}", "billing_error", "unspecified", S),
     (f"I was chargd twise for {B}. pls fix", "billing_error", "unspecified", B),
-    (f"wrong charge on {S}, the amount was higher than listed. partial refund of $10", "billing_error", "partial_refund", S),
+    (
+        f"wrong charge on {S}, the amount was higher than listed. partial refund of $10",
+        "billing_error",
+        "partial_refund",
+        S,
+    ),
     # refund_not_received
-    (f"I returned the book {P} three weeks ago and still havent got my refund", "refund_not_received", "full_refund", P),
+    (
+        f"I returned the book {P} three weeks ago and still havent got my refund",
+        "refund_not_received",
+        "full_refund",
+        P,
+    ),
     (f"where is my refund for {P}??", "refund_not_received", "full_refund", P),
-    (f"refund for {P} hasn't arrived yet, it's been 20 days since I shipped it back", "refund_not_received", "full_refund", P),
-    (f"I sent back {P} but no refund so far. I want my money", "refund_not_received", "full_refund", P),
-    ("never received a refund for the programmer book I returned", "refund_not_received", "unspecified", P),
-    (f"{P}: still waiting on my refund, dropped off on Oct 2", "refund_not_received", "full_refund", P),
-    (f"The refund for {P} is still not showing on my statement. Store credit is ok too", "refund_not_received", "store_credit", P),
+    (
+        f"refund for {P} hasn't arrived yet, it's been 20 days since I shipped it back",
+        "refund_not_received",
+        "full_refund",
+        P,
+    ),
+    (
+        f"I sent back {P} but no refund so far. I want my money",
+        "refund_not_received",
+        "full_refund",
+        P,
+    ),
+    (
+        "never received a refund for the programmer book I returned",
+        "refund_not_received",
+        "unspecified",
+        P,
+    ),
+    (
+        f"{P}: still waiting on my refund, dropped off on Oct 2",
+        "refund_not_received",
+        "full_refund",
+        P,
+    ),
+    (
+        f"The refund for {P} is still not showing on my statement. Store credit is ok too",
+        "refund_not_received",
+        "store_credit",
+        P,
+    ),
     (f"hi, the refund is missing for order {P}", "refund_not_received", "full_refund", P),
     # unwanted_item
-    (f"I changed my mind about the sweater {S}, can I return it?", "unwanted_item", "unspecified", S),
+    (
+        f"I changed my mind about the sweater {S}, can I return it?",
+        "unwanted_item",
+        "unspecified",
+        S,
+    ),
     (f"{S} is too small, want to return it for a refund", "unwanted_item", "full_refund", S),
     (f"ordered {B} by mistake, no longer need it. refund", "unwanted_item", "full_refund", B),
     (f"the sweater {S} doesn't fit, exchange for a bigger size", "unwanted_item", "replacement", S),
@@ -133,8 +353,11 @@ def test_the_table_covers_every_problem_type_and_outcome() -> None:
     assert {o for _, _, o, _ in PHRASINGS} == {o.value for o in DesiredOutcome}
 
 
-@pytest.mark.parametrize(("message", "problem", "outcome", "order_id"), PHRASINGS,
-                         ids=[f"{i:02d}-{p[1]}" for i, p in enumerate(PHRASINGS)])
+@pytest.mark.parametrize(
+    ("message", "problem", "outcome", "order_id"),
+    PHRASINGS,
+    ids=[f"{i:02d}-{p[1]}" for i, p in enumerate(PHRASINGS)],
+)
 def test_phrasing(message, problem, outcome, order_id, orders, rules) -> None:
     analysis = analyze_message(message, orders, rules, TODAY)
     assert analysis.problem_type == problem
@@ -229,8 +452,15 @@ def test_amount_and_date_pick_the_order(orders, rules) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(B, B), (f"#{B}", B), ("112 4839201 5839201", B), ("112-48392O1-5839201", B),
-     ("12-4839201-5839201", None), ("hello", None), (f"{B} {H}", None)],
+    [
+        (B, B),
+        (f"#{B}", B),
+        ("112 4839201 5839201", B),
+        ("112-48392O1-5839201", B),
+        ("12-4839201-5839201", None),
+        ("hello", None),
+        (f"{B} {H}", None),
+    ],
 )
 def test_normalize_order_id(raw, expected) -> None:
     assert normalize_order_id(raw) == expected
@@ -284,8 +514,10 @@ def test_order_id_digits_are_not_read_as_amounts(orders, rules) -> None:
 
 def test_a_broken_rules_file_is_a_clear_error(tmp_path) -> None:
     path = tmp_path / "rules.yaml"
-    path.write_text("negation: '('\nproblem_types: {}\ndesired_outcomes: {}\n"
-                    "status_hints: {weight: 1, fits: {}}\n")
+    path.write_text(
+        "negation: '('\nproblem_types: {}\ndesired_outcomes: {}\n"
+        "status_hints: {weight: 1, fits: {}}\n"
+    )
     with pytest.raises(RulesError, match="rules.yaml"):
         load_rules(path)
     path.write_text("problem_types: {melted_cheese: []}\n")
@@ -294,7 +526,11 @@ def test_a_broken_rules_file_is_a_clear_error(tmp_path) -> None:
 
 
 def test_a_given_order_id_with_a_typo_is_fuzzy_matched(orders, rules) -> None:
-    analysis = analyze_message("it arrived broken", orders, rules, TODAY, order_id="112-4839201-5839202")
+    analysis = analyze_message(
+        "it arrived broken", orders, rules, TODAY, order_id="112-4839201-5839202"
+    )
     assert analysis.order_id == B
-    loose = analyze_message("it arrived broken", orders, rules, TODAY, order_id="112-483920-5839201")
+    loose = analyze_message(
+        "it arrived broken", orders, rules, TODAY, order_id="112-483920-5839201"
+    )
     assert loose.order_id == B

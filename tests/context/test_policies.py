@@ -20,7 +20,9 @@ from tests.context.conftest import POLICY_DIR, TODAY, as_order, make_order
 
 
 def facts(problem="unwanted_item", desired="full_refund", *, today=TODAY, prime=None, **order):
-    return case_facts(as_order(make_order(today=today, **order)), problem, desired, today, prime=prime)
+    return case_facts(
+        as_order(make_order(today=today, **order)), problem, desired, today, prime=prime
+    )
 
 
 def applicable_ids(index, f):
@@ -41,7 +43,9 @@ def test_the_corpus_loads_and_is_large_enough() -> None:
 def test_every_problem_type_has_a_granting_policy(index) -> None:
     from shared.domain import ProblemType
 
-    grants = {t for p in load_policies(POLICY_DIR) if p.effect == "grant" for t in p.scope.problem_types}
+    grants = {
+        t for p in load_policies(POLICY_DIR) if p.effect == "grant" for t in p.scope.problem_types
+    }
     assert grants == set(ProblemType)
 
 
@@ -81,8 +85,14 @@ def test_a_good_file_parses_with_its_body() -> None:
         (GOOD.replace("---\nBody", "Body"), "never closed"),
         (GOOD.replace("title: Test policy", "title: [unclosed"), "invalid YAML"),
         ("- just\n- a list\n", "mapping"),
-        (GOOD.replace("outcomes:", "conditions:\n  days_since_delivery_min: 40\n"
-                      "  days_since_delivery_max: 30\noutcomes:"), "greater than"),
+        (
+            GOOD.replace(
+                "outcomes:",
+                "conditions:\n  days_since_delivery_min: 40\n"
+                "  days_since_delivery_max: 30\noutcomes:",
+            ),
+            "greater than",
+        ),
     ],
 )
 def test_a_broken_file_is_a_clear_error_naming_it(tmp_path, broken, message) -> None:
@@ -165,8 +175,9 @@ def test_the_holiday_extension_wins_by_recency_and_runs_to_january_31(index) -> 
     assert "RET-HOL-001" in ids
     conflict = next(c for c in index.assess(f).conflicts if c.topic == "return_window")
     assert conflict.winner == "RET-HOL-001" and conflict.rule == "recency"
-    late = facts(category="electronics", today=date(2027, 2, 1), delivered_days_ago=46,
-                 ordered_days_ago=51)
+    late = facts(
+        category="electronics", today=date(2027, 2, 1), delivered_days_ago=46, ordered_days_ago=51
+    )
     assert "RET-HOL-001" not in applicable_ids(index, late)
 
 
@@ -237,8 +248,9 @@ def test_a_more_specific_policy_wins_over_the_general_one(index) -> None:
 def test_the_top_policies_speak_about_the_problem(index) -> None:
     result = index.lookup(facts("damaged_item"), limit=5)
     assert result.policies[0].policy_id == "DMG-GEN-001"
-    assert all("damaged_item" in index.get(p.policy_id).scope.problem_types
-               for p in result.policies)
+    assert all(
+        "damaged_item" in index.get(p.policy_id).scope.problem_types for p in result.policies
+    )
     scores = [p.score for p in result.policies]
     assert scores == sorted(scores, reverse=True)
     assert result.policies[0].outcomes[:2] == ["full_refund", "replacement"]
@@ -253,9 +265,13 @@ def test_applicable_policies_rank_above_inapplicable_ones_of_the_same_text(index
 
 @pytest.mark.parametrize(
     ("desired", "best_type"),
-    [("full_refund", "full_refund"), ("replacement", "replacement"),
-     ("partial_refund", "partial_refund"), ("store_credit", "store_credit"),
-     ("unspecified", "full_refund")],
+    [
+        ("full_refund", "full_refund"),
+        ("replacement", "replacement"),
+        ("partial_refund", "partial_refund"),
+        ("store_credit", "store_credit"),
+        ("unspecified", "full_refund"),
+    ],
 )
 def test_the_best_outcome_follows_the_customers_goal(index, desired, best_type) -> None:
     result = index.lookup(facts("damaged_item", desired))
@@ -287,8 +303,11 @@ def test_restocking_fee_limits_unwanted_electronics(index) -> None:
         (Offer(type="partial_refund", amount=39.01), False, "exceeds"),
         (Offer(type="full_refund", amount=129.99, return_required=True), True, None),
         (Offer(type="full_refund", amount=129.99, return_required=False), False, "returned"),
-        (Offer(type="full_refund", amount=129.99, return_required=True, restocking_fee=10), False,
-         "restocking fee"),
+        (
+            Offer(type="full_refund", amount=129.99, return_required=True, restocking_fee=10),
+            False,
+            "restocking fee",
+        ),
         (Offer(type="replacement", return_required=True), True, None),
         (Offer(type="reship", return_required=True), True, None),
         (Offer(type="store_credit", amount=6.5), True, None),
@@ -307,10 +326,13 @@ def test_offers_are_checked_against_policy(index, offer, valid, violation) -> No
 
 def test_a_restocking_fee_within_policy_is_valid(index) -> None:
     f = facts(category="electronics", price=400.0, delivered_days_ago=3)
-    ok = index.validate(f, Offer(type="full_refund", amount=400, return_required=True, restocking_fee=60))
+    ok = index.validate(
+        f, Offer(type="full_refund", amount=400, return_required=True, restocking_fee=60)
+    )
     assert ok.valid and {"RET-ELC-001", "RSF-001"} <= set(ok.policy_basis)
-    too_much = index.validate(f, Offer(type="full_refund", amount=400, return_required=True,
-                                       restocking_fee=80))
+    too_much = index.validate(
+        f, Offer(type="full_refund", amount=400, return_required=True, restocking_fee=80)
+    )
     assert not too_much.valid
 
 
@@ -322,3 +344,42 @@ def test_nothing_is_valid_outside_every_window(index) -> None:
 def test_an_index_needs_policies() -> None:
     with pytest.raises(ValueError):
         PolicyIndex([])
+
+
+# ---------------------------------------------------------------- evidence in the order's records
+
+
+def test_a_billing_error_needs_an_overcharge_on_record(index) -> None:
+    unproven = index.lookup(facts("billing_error", charges=[129.99]))
+    assert not unproven.entitlement.entitled
+    row = next(p for p in unproven.policies if p.policy_id == "BIL-DUP-001")
+    assert not row.applicable and "no charge above" in row.reason
+    assert not index.lookup(facts("billing_error")).entitlement.entitled  # no records at all
+
+
+def test_a_duplicate_charge_is_refunded_up_to_the_overcharge(index) -> None:
+    result = index.lookup(facts("billing_error", charges=[129.99, 129.99]))
+    assert result.entitlement.entitled
+    best = result.entitlement.best
+    assert best is not None and best.amount == pytest.approx(129.99)
+    too_much = Offer(type="partial_refund", amount=200.0)
+    assert not index.validate(facts("billing_error", charges=[129.99, 129.99]), too_much).valid
+
+
+def test_a_refund_already_issued_is_not_owed_again(index) -> None:
+    owed = facts(
+        "refund_not_received", status="returned", delivered_days_ago=30, refund_issued=False
+    )
+    paid = facts(
+        "refund_not_received", status="returned", delivered_days_ago=30, refund_issued=True
+    )
+    assert index.lookup(owed).entitlement.entitled
+    assert not index.lookup(paid).entitlement.entitled
+
+
+def test_cs_may_waive_a_required_return_but_we_may_not_ask_for_it(index) -> None:
+    f = facts("defective_item", delivered_days_ago=40)
+    waived = Offer(type="replacement", return_required=False)
+    assert not index.validate(f, waived, "ask").valid
+    assert index.validate(f, waived, "offer").valid
+    assert index.validate(f, waived.model_copy(update={"return_required": True}), "ask").valid

@@ -65,10 +65,16 @@ def order_system() -> OrderSystemFake:
 
 @pytest.fixture
 async def agent(tmp_path, order_system) -> AsyncIterator[A2AClient]:
-    settings = Settings(var_dir=tmp_path, agent_token=TOKEN, cs_url="http://cs.test",
-                        policy_dir=POLICY_DIR, order_retry_initial_s=0)
-    app = create_app(settings, transport=httpx.MockTransport(order_system.handle),
-                     clock=lambda: TODAY)
+    settings = Settings(
+        var_dir=tmp_path,
+        agent_token=TOKEN,
+        cs_url="http://cs.test",
+        policy_dir=POLICY_DIR,
+        order_retry_initial_s=0,
+    )
+    app = create_app(
+        settings, transport=httpx.MockTransport(order_system.handle), clock=lambda: TODAY
+    )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://context.test") as http:
@@ -80,8 +86,13 @@ async def agent(tmp_path, order_system) -> AsyncIterator[A2AClient]:
 
 
 async def test_analyze_issue_finds_the_order_and_its_facts(agent) -> None:
-    result = await agent.call_skill("analyze_issue", {
-        "customer_id": "C-1001", "message": f"My blender #{B} arrived cracked, full refund please"})
+    result = await agent.call_skill(
+        "analyze_issue",
+        {
+            "customer_id": "C-1001",
+            "message": f"My blender #{B} arrived cracked, full refund please",
+        },
+    )
     assert result.state == TaskState.COMPLETED
     out = result.output
     assert out["order_id"] == B and out["problem_type"] == "damaged_item"
@@ -91,8 +102,10 @@ async def test_analyze_issue_finds_the_order_and_its_facts(agent) -> None:
 
 
 async def test_analyze_issue_asks_when_the_order_is_ambiguous(agent) -> None:
-    result = await agent.call_skill("analyze_issue", {
-        "customer_id": "C-1001", "message": f"orders {B} and {H} both arrived broken"})
+    result = await agent.call_skill(
+        "analyze_issue",
+        {"customer_id": "C-1001", "message": f"orders {B} and {H} both arrived broken"},
+    )
     assert result.state == TaskState.INPUT_REQUIRED
     assert result.output["needs_clarification"] is True
     assert set(result.output["candidates"]) == {B, H}
@@ -100,14 +113,16 @@ async def test_analyze_issue_asks_when_the_order_is_ambiguous(agent) -> None:
 
 
 async def test_analyze_issue_never_picks_another_customers_order(agent) -> None:
-    result = await agent.call_skill("analyze_issue", {
-        "customer_id": "C-1001", "message": f"order {FOREIGN} is broken"})
+    result = await agent.call_skill(
+        "analyze_issue", {"customer_id": "C-1001", "message": f"order {FOREIGN} is broken"}
+    )
     assert result.output["order_id"] != FOREIGN
 
 
 async def test_analyze_issue_uses_the_given_order_id(agent) -> None:
-    result = await agent.call_skill("analyze_issue", {
-        "customer_id": "C-1001", "message": "it stopped working", "order_id": H})
+    result = await agent.call_skill(
+        "analyze_issue", {"customer_id": "C-1001", "message": "it stopped working", "order_id": H}
+    )
     assert result.output["order_id"] == H and result.output["problem_type"] == "defective_item"
 
 
@@ -137,14 +152,21 @@ async def test_bad_analyze_input_is_invalid_params(agent, bad) -> None:
 
 
 async def test_lookup_policies_ranks_and_states_the_entitlement(agent) -> None:
-    result = await agent.call_skill("lookup_policies", {
-        "order_id": B, "problem_type": "damaged_item", "desired_outcome": "full_refund",
-        "customer_id": "C-1001"})
+    result = await agent.call_skill(
+        "lookup_policies",
+        {
+            "order_id": B,
+            "problem_type": "damaged_item",
+            "desired_outcome": "full_refund",
+            "customer_id": "C-1001",
+        },
+    )
     assert result.state == TaskState.COMPLETED
     out = result.output
     assert out["policies"][0]["policy_id"] == "DMG-GEN-001"
     assert {"policy_id", "title", "score", "applicable", "reason", "citation", "outcomes"} <= set(
-        out["policies"][0])
+        out["policies"][0]
+    )
     ent = out["entitlement"]
     assert ent["entitled"] and ent["best"]["type"] == "full_refund"
     assert ent["best"]["amount"] == 129.99 and ent["needs_human"] is False
@@ -152,15 +174,18 @@ async def test_lookup_policies_ranks_and_states_the_entitlement(agent) -> None:
 
 
 async def test_lookup_accepts_a_loosely_typed_order_id(agent) -> None:
-    result = await agent.call_skill("lookup_policies", {
-        "order_id": "#112 4839201 5839201", "problem_type": "damaged_item"})
+    result = await agent.call_skill(
+        "lookup_policies", {"order_id": "#112 4839201 5839201", "problem_type": "damaged_item"}
+    )
     assert result.state == TaskState.COMPLETED and result.output["order_id"] == B
 
 
 async def test_membership_comes_from_the_order_system(agent, order_system) -> None:
     order_system.orders[B] = {**make_order(B, delivered_days_ago=2, late_days=3), "prime": True}
-    result = await agent.call_skill("lookup_policies", {
-        "order_id": B, "problem_type": "late_delivery", "desired_outcome": "store_credit"})
+    result = await agent.call_skill(
+        "lookup_policies",
+        {"order_id": B, "problem_type": "late_delivery", "desired_outcome": "store_credit"},
+    )
     applicable = {p["policy_id"] for p in result.output["policies"] if p["applicable"]}
     assert "LATE-PRM-001" in applicable
 
@@ -182,14 +207,17 @@ def _histogram_count() -> float:
 
 
 async def test_an_unknown_order_is_a_skill_error(agent) -> None:
-    result = await agent.call_skill("lookup_policies", {
-        "order_id": "999-9999999-9999999", "problem_type": "damaged_item"})
+    result = await agent.call_skill(
+        "lookup_policies", {"order_id": "999-9999999-9999999", "problem_type": "damaged_item"}
+    )
     assert result.state == TaskState.FAILED and "unknown order" in result.message
 
 
 async def test_another_customers_order_is_refused(agent) -> None:
-    result = await agent.call_skill("lookup_policies", {
-        "order_id": FOREIGN, "problem_type": "damaged_item", "customer_id": "C-1001"})
+    result = await agent.call_skill(
+        "lookup_policies",
+        {"order_id": FOREIGN, "problem_type": "damaged_item", "customer_id": "C-1001"},
+    )
     assert result.state == TaskState.FAILED and "does not belong" in result.message
 
 
@@ -213,30 +241,48 @@ async def test_bad_lookup_input_is_invalid_params(agent, bad) -> None:
 
 
 async def test_validate_solution_accepts_an_offer_within_policy(agent) -> None:
-    result = await agent.call_skill("validate_solution", {
-        "order_id": B, "problem_type": "damaged_item",
-        "offer": {"type": "partial_refund", "amount": 30, "currency": "USD"}})
-    assert result.output == {"valid": True, "violations": [],
-                             "policy_basis": ["DMG-GEN-001", "REF-MTH-001"]}
+    result = await agent.call_skill(
+        "validate_solution",
+        {
+            "order_id": B,
+            "problem_type": "damaged_item",
+            "offer": {"type": "partial_refund", "amount": 30, "currency": "USD"},
+        },
+    )
+    assert result.output == {
+        "valid": True,
+        "violations": [],
+        "policy_basis": ["DMG-GEN-001", "REF-MTH-001"],
+    }
 
 
 async def test_validate_solution_lists_violations(agent) -> None:
-    result = await agent.call_skill("validate_solution", {
-        "order_id": B, "problem_type": "damaged_item",
-        "offer": {"type": "partial_refund", "amount": 100}})
+    result = await agent.call_skill(
+        "validate_solution",
+        {
+            "order_id": B,
+            "problem_type": "damaged_item",
+            "offer": {"type": "partial_refund", "amount": 100},
+        },
+    )
     assert result.output["valid"] is False
     assert "exceeds the 39.00 allowed by DMG-GEN-001" in result.output["violations"][0]
 
 
 @pytest.mark.parametrize(
     "offer",
-    [{"type": "free_pony"}, {"type": "partial_refund", "amount": -5}, {"amount": 5},
-     {"type": "partial_refund", "days_to_complete": 9999}],
+    [
+        {"type": "free_pony"},
+        {"type": "partial_refund", "amount": -5},
+        {"amount": 5},
+        {"type": "partial_refund", "days_to_complete": 9999},
+    ],
 )
 async def test_a_malformed_offer_is_invalid_params(agent, offer) -> None:
     with pytest.raises(A2ACallError) as error:
-        await agent.call_skill("validate_solution", {
-            "order_id": B, "problem_type": "damaged_item", "offer": offer})
+        await agent.call_skill(
+            "validate_solution", {"order_id": B, "problem_type": "damaged_item", "offer": offer}
+        )
     assert error.value.code == -32602
 
 
@@ -245,13 +291,17 @@ async def test_a_malformed_offer_is_invalid_params(agent, offer) -> None:
 
 async def test_a_transient_order_system_failure_is_retried(agent, order_system) -> None:
     order_system.failures_left = 2
-    result = await agent.call_skill("lookup_policies", {"order_id": B, "problem_type": "damaged_item"})
+    result = await agent.call_skill(
+        "lookup_policies", {"order_id": B, "problem_type": "damaged_item"}
+    )
     assert result.state == TaskState.COMPLETED
 
 
 async def test_an_order_system_that_stays_down_is_a_clear_failure(agent, order_system) -> None:
     order_system.down = True
-    result = await agent.call_skill("lookup_policies", {"order_id": B, "problem_type": "damaged_item"})
+    result = await agent.call_skill(
+        "lookup_policies", {"order_id": B, "problem_type": "damaged_item"}
+    )
     assert result.state == TaskState.FAILED and "order system is unavailable" in result.message
 
 
@@ -266,8 +316,11 @@ async def test_readiness_follows_the_order_system(agent, order_system) -> None:
 
 async def test_the_card_lists_the_three_skills(agent) -> None:
     card = (await agent._http.get("/.well-known/agent-card.json")).json()  # noqa: SLF001
-    assert [s["id"] for s in card["skills"]] == ["analyze_issue", "lookup_policies",
-                                                 "validate_solution"]
+    assert [s["id"] for s in card["skills"]] == [
+        "analyze_issue",
+        "lookup_policies",
+        "validate_solution",
+    ]
 
 
 def test_a_broken_policy_file_stops_the_agent_from_starting(tmp_path) -> None:

@@ -106,11 +106,18 @@ class FakeValidator:
         self.limit = limit
         self.allowed = allowed
         self.calls: list[Offer] = []
+        self.sources: list[str] = []
 
     async def validate(
-        self, order_id: str, problem_type: str, offer: Offer, customer_id: str | None
+        self,
+        order_id: str,
+        problem_type: str,
+        offer: Offer,
+        customer_id: str | None,
+        source: str = "ask",
     ) -> Validation:
         self.calls.append(offer)
+        self.sources.append(source)
         violations = []
         if offer.type not in self.allowed:
             violations.append(f"{offer.type} is not allowed")

@@ -27,6 +27,7 @@ class ValidateInput(BaseModel):
     order_id: str
     problem_type: str
     offer: Offer
+    source: str = "ask"
 
 
 class Routes(httpx.AsyncBaseTransport):
@@ -48,7 +49,9 @@ class Fleet:
         self.desk = desk
 
         async def validate(inp: ValidateInput, ctx: SkillContext) -> dict[str, Any]:
-            result = await validator.validate(inp.order_id, inp.problem_type, inp.offer, None)
+            result = await validator.validate(
+                inp.order_id, inp.problem_type, inp.offer, None, inp.source
+            )
             return result.model_dump()
 
         skill = Skill("validate_solution", "Validate", "Checks an offer.", validate, ValidateInput)

@@ -228,21 +228,24 @@ def test_bad_session_ids_are_refused() -> None:
         NegotiateInput.model_validate({**data, "session_id": "a:b"})
 
 
-async def test_an_offer_only_waiving_the_return_is_accepted_with_its_basis() -> None:
-    class ReturnStrict(FakeValidator):
-        async def validate(self, order_id, problem_type, offer, customer_id):
-            result = await super().validate(order_id, problem_type, offer, customer_id)
-            if not offer.return_required:
+async def test_cs_offers_are_validated_as_offers_so_a_waived_return_is_accepted() -> None:
+    class ReturnStrictForAsks(FakeValidator):
+        """Like the context agent: we may not ask for a waived return; CS may offer one."""
+
+        async def validate(self, order_id, problem_type, offer, customer_id, source="ask"):
+            result = await super().validate(order_id, problem_type, offer, customer_id, source)
+            if not offer.return_required and source == "ask":
                 return result.model_copy(update={"valid": False, "violations": ["return required"]})
             return result
 
-    validator = ReturnStrict()
+    validator = ReturnStrictForAsks()
     harness = Harness(
         FakeDesk(scripted(offer("full_refund", 129.99, return_required=False))), validator
     )
     result = await harness.call()
     assert result.outcome.status == "agreement" and result.outcome.policy_basis
-    assert [o.return_required for o in validator.calls[-2:]] == [False, True]
+    assert validator.sources[-1] == "offer"
+    assert validator.calls[-1].return_required is False
 
 
 async def test_an_offer_beyond_policy_in_amount_is_never_proposed() -> None:
