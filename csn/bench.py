@@ -194,6 +194,7 @@ class Bench:
             "order_id": doc.get("order_id") or analysis.get("order_id"),
             "problem_type": analysis.get("problem_type"),
             "offer": offer,
+            "source": "offer",  # the outcome is CS's offer, accepted
         }
         try:
             answer = await self.validator.call_skill("validate_solution", request)

@@ -276,6 +276,8 @@ def _late(facts: OrderFacts) -> tuple[tuple[Remedy, ...], str]:
 
 
 def _billing(facts: OrderFacts) -> tuple[tuple[Remedy, ...], str]:
+    if facts.order.status == OrderStatus.CANCELLED and facts.refund_pending:
+        return (_refund(facts.order.total),), ""  # charged for an order that was cancelled
     extra = facts.overcharge
     if extra <= 0:
         return (), f"I can only see the one charge of ${facts.order.total:,.2f} on this order"

@@ -69,6 +69,14 @@ def test_billing_error_is_capped_at_the_recorded_overcharge() -> None:
     assert not terms("billing_error").entitled
 
 
+def test_a_charge_for_a_cancelled_order_is_refunded_unless_already_refunded() -> None:
+    charged = terms("billing_error", status="cancelled", delivered_date=None, refund_issued=False)
+    assert kinds(charged) == ["full_refund"]
+    assert not terms(
+        "billing_error", status="cancelled", delivered_date=None, refund_issued=True
+    ).entitled
+
+
 def test_refund_not_received_depends_on_the_ledger() -> None:
     assert terms("refund_not_received", status="returned").entitled
     paid = terms("refund_not_received", status="returned", refund_issued=True)
