@@ -276,7 +276,7 @@ def _late(facts: OrderFacts) -> tuple[tuple[Remedy, ...], str]:
 
 
 def _billing(facts: OrderFacts) -> tuple[tuple[Remedy, ...], str]:
-    if facts.order.status == OrderStatus.CANCELLED and facts.refund_pending:
+    if not order_is_charged_normally(facts):
         return (_refund(facts.order.total),), ""  # charged for an order that was cancelled
     extra = facts.overcharge
     if extra <= 0:
@@ -357,6 +357,11 @@ def _capped(remedy: Remedy, cap: float) -> Remedy:
     return replace(remedy, max_amount=round(cap, 2))
 
 
+def order_is_charged_normally(facts: OrderFacts) -> bool:
+    """Not a cancelled order still awaiting its refund (where the whole charge is in dispute)."""
+    return not (facts.order.status == OrderStatus.CANCELLED and facts.refund_pending)
+
+
 def case_terms(
     facts: OrderFacts, problem_type: ProblemType, published: Sequence[Remedy] = ()
 ) -> CaseTerms:
@@ -365,7 +370,9 @@ def case_terms(
     remedies = merge_remedies(own, published)
     if problem_type in LEDGER_GATED:
         # The retailer's own books settle these: no extra charge, no refund owed.
-        cap = facts.overcharge if problem_type == ProblemType.BILLING_ERROR else facts.order.total
+        cap = facts.order.total
+        if problem_type == ProblemType.BILLING_ERROR and order_is_charged_normally(facts):
+            cap = facts.overcharge
         remedies = tuple(_capped(r, cap) for r in remedies) if own else ()
     order = facts.order
     return CaseTerms(

@@ -171,3 +171,8 @@ def test_the_shipped_corpus_loads(tmp_path: Path) -> None:
         pytest.skip("no policy corpus in this checkout")
     book = PolicyBook.load(corpus)
     assert len(book) >= 10
+
+
+def test_a_cancelled_order_still_charged_is_refunded_in_full_not_capped_at_zero() -> None:
+    charged = terms("billing_error", status="cancelled", delivered_date=None, refund_issued=False)
+    assert charged.remedies[0].max_amount == charged.order_value
