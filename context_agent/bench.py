@@ -263,7 +263,7 @@ def mock_cs_subprocess(var_dir: Path) -> Iterator[str | None]:
         "--log-level",
         "warning",
     ]
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 (our own command)
         command,
         env=env,
         stdout=subprocess.DEVNULL,  # noqa: S603

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,13 +41,17 @@ def orders() -> OrderBook:
     return OrderBook.load(DEFAULT_DATA, datetime.now(UTC).date())
 
 
+_CHAT_KEYS = itertools.count()
+
+
 class Chat:
     """A customer's side of one conversation with the pure desk."""
 
     def __init__(self, desk: Desk, order_id: str = BLENDER, problem: str = "damaged_item") -> None:
         self.desk = desk
         body = OpenContact(customer_id=CUSTOMER, order_id=order_id, problem_type=problem)
-        opened = desk.open_contact(f"open-{id(self)}", body)
+        # A fresh key per chat (id(self) can be reused once a chat is collected).
+        opened = desk.open_contact(f"open-{next(_CHAT_KEYS)}", body)
         self.contact_id = opened.body["contact_id"]
         self.greeting = opened.body
         self.sent = 0
