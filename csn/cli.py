@@ -17,6 +17,7 @@ BENCHMARKS = {
     "bench-policies": "context_agent.bench",
     "bench-negotiation": "negotiation_agent.bench",
     "bench-store": "coordinator_agent.bench",
+    "bench-a2a": "csn.bench_a2a",
 }
 
 
