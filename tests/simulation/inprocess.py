@@ -42,7 +42,7 @@ class Sent:
     host: str
     method: str
     path: str
-    at: float
+    status: int
 
 
 @dataclass
@@ -56,18 +56,24 @@ class Routes(httpx.AsyncBaseTransport):
         transport = self.apps.get(request.url.host)
         if transport is None:
             raise httpx.ConnectError(f"no route to {request.url.host}", request=request)
-        self.sent.append(Sent(request.url.host, request.method, request.url.path, time.monotonic()))
-        return await transport.handle_async_request(request)
+        response = await transport.handle_async_request(request)
+        self.sent.append(
+            Sent(request.url.host, request.method, request.url.path, response.status_code)
+        )
+        return response
 
-    def to(self, service: str, method: str | None = None, prefix: str = "") -> list[Sent]:
-        """The requests sent so far to one service, optionally by method and path prefix."""
-        host = HOSTS[service]
+    def to(
+        self, service: str, method: str | None = None, prefix: str = "", status: int | None = None
+    ) -> list[Sent]:
+        """The requests answered so far by one service, by method, path prefix and status."""
         return [
             s
             for s in self.sent
-            if s.host == host and (method is None or s.method == method)
+            if s.host == HOSTS[service]
+            and (method is None or s.method == method)
             and s.path.startswith(prefix)
-        ]  # fmt: skip
+            and (status is None or s.status == status)
+        ]
 
 
 def url(service: str) -> str:
