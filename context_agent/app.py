@@ -14,6 +14,7 @@ from context_agent.extraction import RULES_FILE, load_rules
 from context_agent.orders import OrderSystem
 from context_agent.policies import PolicyIndex, load_policies
 from context_agent.skills import SKILLS
+from shared.a2a.client import peer_http_client
 from shared.logs import get_logger
 from shared.service import create_service_app
 
@@ -38,7 +39,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(transport=transport) as http:
+        async with peer_http_client(transport) as http:
             app.state.orders = OrderSystem(
                 http,
                 settings.cs_url,

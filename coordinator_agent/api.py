@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -15,6 +14,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from coordinator_agent.case import session_view
+from coordinator_agent.feed import wait_for_change
 from coordinator_agent.models import (
     Accepted,
     CreateSession,
@@ -219,28 +219,39 @@ async def get_events(
 
 
 async def _event_stream(request: Request, session_id: str, after: int) -> AsyncIterator[str]:
-    """New events as SSE until the case ends (or the client leaves); a heartbeat when idle."""
+    """New events as SSE until the case ends (or the client leaves); a heartbeat when idle.
+
+    Changes made in this process wake the stream at once; the poll interval only bounds
+    how late a change made by another coordinator instance is seen.
+    """
     store = _store(request)
     poll = request.app.state.settings.sse_poll_s
     last, quiet = after, 0.0
-    while not await request.is_disconnected():
-        events = store.events(session_id, after=last)
-        for event in events:
-            last = event.seq
-            yield f"id: {event.seq}\nevent: {event.type}\ndata: {json.dumps(event_json(event))}\n\n"
-        try:
-            state = store.get(session_id).state
-        except (SessionNotFound, SessionIntegrityError):
-            yield "event: end\ndata: {}\n\n"
-            return
-        if state in TERMINAL_STATES and not events:
-            yield f"event: end\ndata: {json.dumps({'state': state})}\n\n"
-            return
-        quiet = 0.0 if events else quiet + poll
-        if quiet >= HEARTBEAT_S:
-            quiet = 0.0
-            yield ": keep-alive\n\n"
-        await asyncio.sleep(poll)
+    with request.app.state.feed.subscribe(session_id) as changed:
+        while not await request.is_disconnected():
+            changed.clear()
+            events = store.events(session_id, after=last)
+            for event in events:
+                last = event.seq
+                yield f"id: {event.seq}\nevent: {event.type}\ndata: {json.dumps(event_json(event))}\n\n"
+            if events:
+                quiet = 0.0
+                if events[-1].state in TERMINAL_STATES:
+                    continue  # maybe over: confirm on an immediate re-read
+            else:
+                try:
+                    state = store.get(session_id).state
+                except (SessionNotFound, SessionIntegrityError):
+                    yield "event: end\ndata: {}\n\n"
+                    return
+                if state in TERMINAL_STATES:
+                    yield f"event: end\ndata: {json.dumps({'state': state})}\n\n"
+                    return
+                quiet += poll
+                if quiet >= HEARTBEAT_S:
+                    quiet = 0.0
+                    yield ": keep-alive\n\n"
+            await wait_for_change(changed, poll)
 
 
 @router.post("/{session_id}/decisions", responses=_ERRORS, response_model=Accepted)

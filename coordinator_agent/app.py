@@ -12,9 +12,10 @@ from fastapi import FastAPI
 
 from coordinator_agent.api import ops_router, router
 from coordinator_agent.config import Settings
+from coordinator_agent.feed import ChangeFeed
 from coordinator_agent.store import Cipher, SessionStore, make_engine
 from coordinator_agent.workflow import Limits, Workflow
-from shared.a2a.client import A2AClient
+from shared.a2a.client import A2AClient, peer_http_client
 from shared.domain import TERMINAL_STATES
 from shared.logs import get_logger
 from shared.service import create_service_app
@@ -29,12 +30,13 @@ DESCRIPTION = (
 NEGOTIATE_MARGIN_S = 15.0
 
 
-def build_store(settings: Settings) -> SessionStore:
+def build_store(settings: Settings, feed: ChangeFeed | None = None) -> SessionStore:
     """The session store for the configured database and key."""
     store = SessionStore(
         make_engine(settings.database_url),
         Cipher(settings.encryption_key.get_secret_value()),
         terminal_states=TERMINAL_STATES,
+        on_change=feed.changed if feed else None,
     )
     store.create_schema()
     return store
@@ -91,10 +93,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = build_store(settings)
-        async with httpx.AsyncClient(transport=agent_transport) as http:
+        feed = ChangeFeed()
+        store = build_store(settings, feed)
+        # Every case in flight may hold one agent connection: size the pool for that.
+        async with peer_http_client(agent_transport, settings.agent_max_connections) as http:
             workflow = build_workflow(settings, store, http)
-            app.state.store, app.state.workflow = store, workflow
+            app.state.store, app.state.workflow, app.state.feed = store, workflow, feed
             workflow.resume_all()
             jobs = asyncio.create_task(maintain(workflow, store, settings))
             try:

@@ -18,3 +18,4 @@ class Settings(ServiceSettings):
     negotiation_deadline_s: float = 1800.0
     max_rounds: int = 20
     sse_poll_s: float = 0.5
+    agent_max_connections: int = 1024

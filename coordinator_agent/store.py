@@ -280,11 +280,13 @@ class SessionStore:
         *,
         clock: Callable[[], float] = time.time,
         terminal_states: Iterable[str] = (),
+        on_change: Callable[[str], None] | None = None,
     ) -> None:
         self._engine = engine
         self._cipher = cipher
         self._clock = clock
         self._terminal = frozenset(terminal_states)
+        self._on_change = on_change or (lambda session_id: None)
 
     def create_schema(self) -> None:
         """Create the tables that do not exist yet."""
@@ -422,6 +424,7 @@ class SessionStore:
         if state != previous.state:
             metrics.SESSION_TRANSITIONS.labels(previous.state, state).inc()
         created = previous.created_at
+        self._on_change(previous.id)
         return StoredSession(previous.id, state, version, document, created, now, checksum, sealed)
 
     def quarantine(self, session_id: str, escalation: NewEscalation) -> None:

@@ -128,10 +128,19 @@ class Bench:
         return result
 
     async def _follow(self, result: Result, headers: dict[str, str], started: float) -> dict | None:
+        """Follow the case's live event stream, answering what it waits for, until it ends."""
         path = f"/v1/sessions/{result.session_id}"
-        clarified = approved = 0
-        doc: dict[str, Any] | None = None
+        last_seq, answered = 0, 0
         while time.perf_counter() - started < self.args.case_timeout_s:
+            try:
+                async for event in self._events(path, headers, last_seq):
+                    last_seq = max(last_seq, int(event.get("seq") or 0))
+                    result.state = event.get("state") or result.state
+                    if event.get("type") == "state_changed" and answered < 8:
+                        answered += await self._answer(result, path, headers)
+            except httpx.TransportError:
+                await asyncio.sleep(0.5)  # the coordinator is restarting (chaos): reconnect
+                continue
             response = await self._request("GET", path, headers=headers)
             if response is not None and response.status_code == 404:
                 result.lost = True
@@ -142,23 +151,36 @@ class Bench:
                 result.state = doc["state"]
                 if result.state in TERMINAL:
                     return doc
-                if result.state == "awaiting_clarification" and clarified < 2:
-                    clarified += 1
-                    text = f"It's order {result.scenario.order_id}."
-                    await self._request(
-                        "POST", path + "/messages", headers=headers, json={"text": text}
-                    )
-                elif result.state in ("awaiting_strategy_approval", "awaiting_outcome_approval"):
-                    if approved < 6:
-                        approved += 1
-                        decision = {"decision": "approve"}
-                        await self._request(
-                            "POST", path + "/decisions", headers=headers, json=decision
-                        )
-            await asyncio.sleep(self.args.poll_s)
         result.lost = True
         result.notes.append(f"stuck in {result.state}")
-        return doc
+        return None
+
+    async def _events(self, path: str, headers: dict[str, str], after: int) -> Any:
+        """The session's events from `after` on, as the coordinator streams them (SSE)."""
+        stream_headers = {**headers, "Accept": "text/event-stream", "Last-Event-ID": str(after)}
+        url = self.urls["coordinator_agent"] + path + "/events"
+        timeout = httpx.Timeout(10.0, read=self.args.case_timeout_s)
+        async with self.http.stream(
+            "GET", url, headers=stream_headers, timeout=timeout
+        ) as response:
+            if response.status_code != 200:
+                await asyncio.sleep(0.5)
+                return
+            async for line in response.aiter_lines():
+                if line.startswith("data:") and '"seq"' in line:
+                    yield json.loads(line[5:])
+
+    async def _answer(self, result: Result, path: str, headers: dict[str, str]) -> int:
+        """What a customer does when the case waits: clarify once more, or approve."""
+        if result.state == "awaiting_clarification":
+            text = f"It's order {result.scenario.order_id}."
+            await self._request("POST", path + "/messages", headers=headers, json={"text": text})
+            return 1
+        if result.state in ("awaiting_strategy_approval", "awaiting_outcome_approval"):
+            decision = {"decision": "approve"}
+            await self._request("POST", path + "/decisions", headers=headers, json=decision)
+            return 1
+        return 0
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response | None:
         """A coordinator call that rides out restarts (chaos) for up to 30 s."""
@@ -444,7 +466,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--chaos", action="store_true", help="kill random agents during the run")
     p.add_argument("--chaos-interval-s", type=float, default=4.0)
     p.add_argument("--case-timeout-s", type=float, default=300.0)
-    p.add_argument("--poll-s", type=float, default=0.25)
     p.add_argument("--json", default=None, help="write the figures to this file")
     p.add_argument("--max-failures", type=int, default=50, help="failed cases listed in the JSON")
     return p

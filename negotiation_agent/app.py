@@ -13,7 +13,7 @@ from tenacity.wait import wait_base
 from negotiation_agent.config import Settings
 from negotiation_agent.dialogue import CSDesk
 from negotiation_agent.skills import SKILLS, PolicyValidator
-from shared.a2a.client import A2AClient
+from shared.a2a.client import A2AClient, peer_http_client
 from shared.service import create_service_app
 
 DESCRIPTION = (
@@ -38,7 +38,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(transport=transport) as http:
+        async with peer_http_client(transport) as http:
             app.state.http = http
             app.state.desk = CSDesk(
                 http,

@@ -186,3 +186,17 @@ def _skill_result(task: Task) -> SkillResult:
 def _context_metadata() -> dict[str, Any]:
     context = current_context()
     return {k: context[k] for k in ("request_id", "session_id") if k in context}
+
+
+def peer_http_client(
+    transport: httpx.AsyncBaseTransport | None = None, max_connections: int = 512
+) -> httpx.AsyncClient:
+    """The HTTP client a service uses for its peers: a pool sized for many cases in flight.
+
+    httpx keeps only 20 idle connections by default; under load every other call then
+    pays a new TCP connection. Keep as many idle as may be busy at once.
+    """
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    return httpx.AsyncClient(transport=transport, limits=limits)
