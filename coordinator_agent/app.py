@@ -42,12 +42,17 @@ def build_store(settings: Settings, feed: ChangeFeed | None = None) -> SessionSt
     return store
 
 
-def build_workflow(settings: Settings, store: SessionStore, http: httpx.AsyncClient) -> Workflow:
+def build_workflow(
+    settings: Settings,
+    store: SessionStore,
+    context_http: httpx.AsyncClient,
+    negotiation_http: httpx.AsyncClient,
+) -> Workflow:
     """The workflow, with A2A clients for the context and negotiation agents."""
     token = settings.agent_token.get_secret_value()
     attempts = settings.a2a_max_attempts
     context = A2AClient(
-        http, settings.context_url, token, peer="context_agent",
+        context_http, settings.context_url, token, peer="context_agent",
         attempts=attempts, timeout_s=settings.a2a_timeout_s,
     )  # fmt: skip
     negotiate_timeout = max(
@@ -55,7 +60,7 @@ def build_workflow(settings: Settings, store: SessionStore, http: httpx.AsyncCli
         settings.cs_timeout_s * settings.cs_max_attempts + NEGOTIATE_MARGIN_S,
     )
     negotiation = A2AClient(
-        http, settings.negotiation_url, token, peer="negotiation_agent",
+        negotiation_http, settings.negotiation_url, token, peer="negotiation_agent",
         attempts=attempts, timeout_s=negotiate_timeout,
     )  # fmt: skip
     limits = Limits(
@@ -95,9 +100,14 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         feed = ChangeFeed()
         store = build_store(settings, feed)
-        # Every case in flight may hold one agent connection: size the pool for that.
-        async with peer_http_client(agent_transport, settings.agent_max_connections) as http:
-            workflow = build_workflow(settings, store, http)
+        # One pool per peer: httpcore's pool bookkeeping grows with the square of its
+        # connections, and every case in flight may hold one.
+        pool = settings.agent_max_connections
+        async with (
+            peer_http_client(agent_transport, pool) as context_http,
+            peer_http_client(agent_transport, pool) as negotiation_http,
+        ):
+            workflow = build_workflow(settings, store, context_http, negotiation_http)
             app.state.store, app.state.workflow, app.state.feed = store, workflow, feed
             workflow.resume_all()
             jobs = asyncio.create_task(maintain(workflow, store, settings))

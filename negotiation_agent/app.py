@@ -38,10 +38,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with peer_http_client(transport) as http:
-            app.state.http = http
+        # One pool per peer: httpcore's pool bookkeeping grows with the square of its size.
+        async with peer_http_client(transport) as cs_http, peer_http_client(transport) as http:
             app.state.desk = CSDesk(
-                http,
+                cs_http,
                 settings.cs_url,
                 timeout_s=settings.cs_timeout_s,
                 max_attempts=settings.cs_max_attempts,
