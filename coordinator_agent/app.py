@@ -67,6 +67,7 @@ def build_workflow(
         max_rounds=settings.max_rounds,
         negotiation_deadline_s=settings.negotiation_deadline_s,
         working_state_timeout_s=settings.working_state_timeout_s,
+        agent_outage_grace_s=settings.agent_outage_grace_s,
     )
     return Workflow(store, context, negotiation, limits=limits)
 

@@ -19,3 +19,4 @@ class Settings(ServiceSettings):
     max_rounds: int = 20
     sse_poll_s: float = 0.5
     agent_max_connections: int = 1024
+    agent_outage_grace_s: float = 30.0

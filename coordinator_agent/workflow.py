@@ -81,6 +81,10 @@ class Limits:
     max_rounds: int = MAX_ROUNDS
     negotiation_deadline_s: float = NEGOTIATION_DEADLINE_S
     working_state_timeout_s: float = WORKING_STATE_TIMEOUT_S
+    # An agent that crashed is back within 10 s under `csn up`: keep retrying the step from
+    # its checkpoint this long before calling the agent down for good.
+    agent_outage_grace_s: float = 30.0
+    agent_retry_interval_s: float = 2.0
 
 
 @dataclass
@@ -253,6 +257,10 @@ class Workflow:
         except Escalate as need:
             self._escalate(stored, doc, need.code, need.reason)
         except A2AUnavailable as error:
+            if self._clock() - stored.updated_at < self._limits.agent_outage_grace_s:
+                log.warning("agent unavailable, retrying the step from its checkpoint: %s", error)
+                await asyncio.sleep(self._limits.agent_retry_interval_s)
+                return True
             self._escalate(stored, doc, "agent_unavailable", str(error))
         except A2ACallError as error:
             self._escalate(stored, doc, "agent_error", f"an agent refused a call: {error}")

@@ -171,10 +171,12 @@ class FakeAgent:
         self.skills = skills
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.down = False
+        self.refused = 0
         self.delay_s = delay_s
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         if self.down:
+            self.refused += 1
             raise httpx.ConnectError("connection refused", request=request)
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
@@ -231,6 +233,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "negotiation_url": NEGOTIATION_URL,
         "log_level": "WARNING",
         "sse_poll_s": 0.05,
+        "agent_outage_grace_s": 0.0,  # tests of an outage that lasts say so themselves
     }
     values.update(overrides)
     return Settings(**values)

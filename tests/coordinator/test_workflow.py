@@ -150,6 +150,19 @@ async def test_agent_down_escalates_with_context(coordinator, fleet: Fleet) -> N
     assert any(step["type"] == "state_changed" for step in item["context"]["timeline"])
 
 
+async def test_a_brief_agent_outage_is_ridden_out_from_the_checkpoint(tmp_path, fleet) -> None:
+    settings = make_settings(tmp_path, agent_outage_grace_s=10.0)
+    settings.a2a_max_attempts = 1
+    async with running(settings, fleet) as (_, client):
+        fleet.negotiation.down = True
+        sid, token = await submit(client, auto_approve=True)
+        await asyncio.sleep(0.5)  # the planning step fails at least once meanwhile
+        fleet.negotiation.down = False  # the supervisor brought it back
+        doc = await wait_for(client, sid, token, {"awaiting_outcome_approval"}, 20)
+    assert fleet.negotiation.refused >= 1
+    assert doc["escalation"] is None
+
+
 async def test_unknown_customer_fails_with_reason(coordinator) -> None:
     _, client = coordinator
     sid, token = await submit(client, customer_id="C-404")
