@@ -46,6 +46,7 @@ def create_app(
                 timeout_s=settings.order_timeout_s,
                 attempts=settings.order_max_attempts,
                 retry_initial_s=settings.order_retry_initial_s,
+                cache_ttl_s=settings.order_cache_ttl_s,
             )
             log.info("context agent serving %d policies", len(index))
             yield

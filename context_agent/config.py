@@ -18,4 +18,5 @@ class Settings(ServiceSettings):
     order_timeout_s: float = Field(default=5.0, gt=0, le=60)
     order_max_attempts: int = Field(default=3, ge=1, le=10)
     order_retry_initial_s: float = Field(default=0.1, ge=0, le=10)
+    order_cache_ttl_s: float = Field(default=5.0, ge=0, le=300)
     policy_limit: int = Field(default=10, ge=1, le=100)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -25,12 +29,15 @@ class OrderSystem:
         timeout_s: float = 5.0,
         attempts: int = 3,
         retry_initial_s: float = 0.1,
+        cache_ttl_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = http
         self._base = base_url.rstrip("/")
         self._timeout = timeout_s
         self._attempts = attempts
         self._initial = retry_initial_s
+        self._cache = AnswerCache(cache_ttl_s, clock)
 
     async def order(self, order_id: str) -> dict[str, Any] | None:
         """One order as the order system returns it, or None when it does not exist."""
@@ -58,7 +65,15 @@ class OrderSystem:
         return response.status_code < 500
 
     async def _get(self, path: str) -> Any:
-        """GET with retry of transient failures; None on 404."""
+        """GET with retry of transient failures; None on 404; recent answers from the cache."""
+        hit, body = self._cache.get(path)
+        if hit:
+            return body
+        body = await self._fetch(path)
+        self._cache.put(path, body)
+        return body
+
+    async def _fetch(self, path: str) -> Any:
         try:
             async for attempt in transient_retry(self._attempts, initial=self._initial or 0.001):
                 with attempt:
@@ -72,3 +87,34 @@ class OrderSystem:
                 f"the order system is unavailable ({type(exc).__name__})"
             ) from exc
         raise OrderSystemUnavailable("the order system is unavailable")  # pragma: no cover
+
+
+class AnswerCache:
+    """The order system's recent answers, for a few seconds.
+
+    One case asks about the same order a dozen times within seconds (analysis, lookup,
+    one validation per ask); a short time-to-live keeps that from becoming a dozen
+    calls, while a change in the order system is seen within `ttl_s`.
+    """
+
+    def __init__(self, ttl_s: float, clock: Callable[[], float], size: int = 4096) -> None:
+        self._ttl = ttl_s
+        self._clock = clock
+        self._size = size
+        self._answers: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: str) -> tuple[bool, Any]:
+        """(True, answer) while a fresh answer is kept, else (False, None)."""
+        kept = self._answers.get(key)
+        if kept is None or kept[0] < self._clock():
+            return False, None
+        return True, copy.deepcopy(kept[1])  # callers may change what they get
+
+    def put(self, key: str, answer: Any) -> None:
+        """Keep an answer for `ttl_s` (nothing when the TTL is 0); the oldest go first."""
+        if self._ttl <= 0:
+            return
+        self._answers[key] = (self._clock() + self._ttl, copy.deepcopy(answer))
+        self._answers.move_to_end(key)
+        while len(self._answers) > self._size:
+            self._answers.popitem(last=False)

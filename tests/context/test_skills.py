@@ -330,3 +330,24 @@ def test_a_broken_policy_file_stops_the_agent_from_starting(tmp_path) -> None:
     settings = Settings(var_dir=tmp_path, agent_token=TOKEN, policy_dir=policies)
     with pytest.raises(ValueError, match="bad.md"):
         create_app(settings)
+
+
+async def test_order_answers_are_cached_briefly_and_copied() -> None:
+    from context_agent.orders import OrderSystem
+
+    now = [0.0]
+    calls = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return httpx.Response(200, json={"order_id": "112-4839201-5839201", "items": []})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        orders = OrderSystem(http, "http://cs.test", cache_ttl_s=5.0, clock=lambda: now[0])
+        first = await orders.order("112-4839201-5839201")
+        first["items"].append("changed by a caller")
+        second = await orders.order("112-4839201-5839201")
+        assert second["items"] == [] and len(calls) == 1
+        now[0] = 6.0
+        await orders.order("112-4839201-5839201")
+        assert len(calls) == 2
