@@ -221,15 +221,27 @@ class Cipher:
 
     def seal(self, value: Any) -> bytes:
         """Encrypt a JSON-serializable value."""
-        return self._fernet.encrypt(canonical_json(value).encode())
+        return self.seal_bytes(canonical_json(value).encode())
 
     def open(self, token: bytes) -> Any:
         """Decrypt a value sealed by `seal`; InvalidToken when tampered or the key is wrong."""
-        return orjson.loads(self._fernet.decrypt(token))
+        return orjson.loads(self.open_bytes(token))
+
+    def seal_bytes(self, plain: bytes) -> bytes:
+        """Encrypt bytes."""
+        return self._fernet.encrypt(plain)
+
+    def open_bytes(self, token: bytes) -> bytes:
+        """Decrypt bytes sealed by `seal_bytes`; InvalidToken when tampered or the key is wrong."""
+        return self._fernet.decrypt(token)
 
     def mac(self, text: str) -> str:
         """A keyed hash (HMAC-SHA256, hex) of `text`."""
-        return hmac.new(self._mac_key, text.encode(), hashlib.sha256).hexdigest()
+        return self.mac_bytes(text.encode())
+
+    def mac_bytes(self, data: bytes) -> str:
+        """A keyed hash (HMAC-SHA256, hex) of `data`."""
+        return hmac.new(self._mac_key, data, hashlib.sha256).hexdigest()
 
 
 def canonical_json(value: Any) -> str:
@@ -324,8 +336,7 @@ class SessionStore:
         """Persist a new session; returns it and its customer token (only its hash is kept)."""
         now = self._clock()
         token = secrets.token_urlsafe(32)
-        checksum = self._checksum(session_id, state, 1, document)
-        sealed = self._cipher.seal(document)
+        checksum, sealed = self._seal_document(session_id, state, 1, document)
         with _timed("create"), self._engine.begin() as conn:
             conn.execute(
                 insert(sessions).values(
@@ -383,8 +394,7 @@ class SessionStore:
             change = {"from": previous.state, "to": state}
             # Last: the events that led to the change come before it in the history.
             all_events.append(NewEvent("state_changed", actor, change))
-        checksum = self._checksum(previous.id, state, version, document)
-        sealed = self._cipher.seal(document)
+        checksum, sealed = self._seal_document(previous.id, state, version, document)
         values: dict[str, Any] = {
             "state": state,
             "version": version,
@@ -579,11 +589,19 @@ class SessionStore:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _checksum(self, session_id: str, state: str, version: int, document: dict[str, Any]) -> str:
-        canonical = canonical_json(
-            {"id": session_id, "state": state, "version": version, "document": document}
+    def _seal_document(
+        self, session_id: str, state: str, version: int, document: dict[str, Any]
+    ) -> tuple[str, bytes]:
+        """The checksum and the ciphertext of a document, from one canonical rendering."""
+        canonical = canonical_json(document).encode()
+        return self._checksum(session_id, state, version, canonical), self._cipher.seal_bytes(
+            canonical
         )
-        return self._cipher.mac(canonical)
+
+    def _checksum(self, session_id: str, state: str, version: int, canonical: bytes) -> str:
+        """HMAC over the row's identity, state and version and the canonical document."""
+        header = canonical_json({"id": session_id, "state": state, "version": version})
+        return self._cipher.mac_bytes(header.encode() + b"\n" + canonical)
 
     def _token_hash(self, token: str) -> str:
         return self._cipher.mac("token:" + token)
@@ -592,12 +610,13 @@ class SessionStore:
         if row.quarantined:
             raise SessionIntegrityError("the stored session failed its integrity check earlier")
         try:
-            document = self._cipher.open(row.document)
+            canonical = self._cipher.open_bytes(row.document)
         except (InvalidToken, ValueError) as error:
             raise SessionIntegrityError("the stored document cannot be decrypted") from error
-        expected = self._checksum(row.id, row.state, row.version, document)
+        expected = self._checksum(row.id, row.state, row.version, canonical)
         if not hmac.compare_digest(expected, row.checksum):
             raise SessionIntegrityError()
+        document = orjson.loads(canonical)
         return StoredSession(
             row.id,
             row.state,

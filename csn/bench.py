@@ -8,6 +8,7 @@ import json
 import os
 import random
 import signal
+import ssl
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -105,8 +106,8 @@ class Bench:
         )
         response.raise_for_status()
 
-    async def run_case(self, scenario: Scenario) -> Result:
-        """Submit one case and walk it, as a customer would, to its end."""
+    async def run_case(self, scenario: Scenario, customer: httpx.AsyncClient) -> Result:
+        """Submit one case and walk it, as a customer would (with its own client), to its end."""
         result = Result(scenario)
         started = time.perf_counter()
         body = {
@@ -114,34 +115,36 @@ class Bench:
             "message": scenario.message,
             "auto_approve": True,
         }
-        created = await self._request("POST", "/v1/sessions", json=body)
+        created = await self._request(customer, "POST", "/v1/sessions", json=body)
         if created is None or created.status_code != 202:
             result.notes.append(f"create failed: {created.status_code if created else 'no answer'}")
             return result
         session = created.json()
         result.session_id = session["session_id"]
         headers = {"Authorization": f"Bearer {session['token']}"}
-        doc = await self._follow(result, headers, started)
+        doc = await self._follow(customer, result, headers, started)
         result.seconds = time.perf_counter() - started
         if doc is not None:
             await self._score(result, doc)
         return result
 
-    async def _follow(self, result: Result, headers: dict[str, str], started: float) -> dict | None:
+    async def _follow(
+        self, customer: httpx.AsyncClient, result: Result, headers: dict[str, str], started: float
+    ) -> dict | None:
         """Follow the case's live event stream, answering what it waits for, until it ends."""
         path = f"/v1/sessions/{result.session_id}"
         last_seq, answered = 0, 0
         while time.perf_counter() - started < self.args.case_timeout_s:
             try:
-                async for event in self._events(path, headers, last_seq):
+                async for event in self._events(customer, path, headers, last_seq):
                     last_seq = max(last_seq, int(event.get("seq") or 0))
                     result.state = event.get("state") or result.state
                     if event.get("type") == "state_changed" and answered < 8:
-                        answered += await self._answer(result, path, headers)
+                        answered += await self._answer(customer, result, path, headers)
             except httpx.TransportError:
                 await asyncio.sleep(0.5)  # the coordinator is restarting (chaos): reconnect
                 continue
-            response = await self._request("GET", path, headers=headers)
+            response = await self._request(customer, "GET", path, headers=headers)
             if response is not None and response.status_code == 404:
                 result.lost = True
                 result.notes.append("session vanished")
@@ -155,14 +158,14 @@ class Bench:
         result.notes.append(f"stuck in {result.state}")
         return None
 
-    async def _events(self, path: str, headers: dict[str, str], after: int) -> Any:
+    async def _events(
+        self, customer: httpx.AsyncClient, path: str, headers: dict[str, str], after: int
+    ) -> Any:
         """The session's events from `after` on, as the coordinator streams them (SSE)."""
         stream_headers = {**headers, "Accept": "text/event-stream", "Last-Event-ID": str(after)}
         url = self.urls["coordinator_agent"] + path + "/events"
         timeout = httpx.Timeout(10.0, read=self.args.case_timeout_s)
-        async with self.http.stream(
-            "GET", url, headers=stream_headers, timeout=timeout
-        ) as response:
+        async with customer.stream("GET", url, headers=stream_headers, timeout=timeout) as response:
             if response.status_code != 200:
                 await asyncio.sleep(0.5)
                 return
@@ -170,24 +173,32 @@ class Bench:
                 if line.startswith("data:") and '"seq"' in line:
                     yield json.loads(line[5:])
 
-    async def _answer(self, result: Result, path: str, headers: dict[str, str]) -> int:
+    async def _answer(
+        self, customer: httpx.AsyncClient, result: Result, path: str, headers: dict[str, str]
+    ) -> int:
         """What a customer does when the case waits: clarify once more, or approve."""
         if result.state == "awaiting_clarification":
             text = f"It's order {result.scenario.order_id}."
-            await self._request("POST", path + "/messages", headers=headers, json={"text": text})
+            await self._request(
+                customer, "POST", path + "/messages", headers=headers, json={"text": text}
+            )
             return 1
         if result.state in ("awaiting_strategy_approval", "awaiting_outcome_approval"):
             decision = {"decision": "approve"}
-            await self._request("POST", path + "/decisions", headers=headers, json=decision)
+            await self._request(
+                customer, "POST", path + "/decisions", headers=headers, json=decision
+            )
             return 1
         return 0
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response | None:
+    async def _request(
+        self, customer: httpx.AsyncClient, method: str, path: str, **kwargs: Any
+    ) -> httpx.Response | None:
         """A coordinator call that rides out restarts (chaos) for up to 30 s."""
         deadline = time.monotonic() + 30
         while True:
             try:
-                return await self.http.request(
+                return await customer.request(
                     method, self.urls["coordinator_agent"] + path, **kwargs
                 )
             except httpx.TransportError:
@@ -275,8 +286,7 @@ class Bench:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run every scenario (persona by persona) and summarize."""
-    limits = httpx.Limits(max_connections=args.concurrency * 2 + 10)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(timeout=60) as http:
         bench = Bench(args, http)
         scenarios = generate(await bench.orders(), args.sessions, args.seed, args.persona)
         before = await bench.a2a_counts()
@@ -302,15 +312,27 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 async def _run_group(
     bench: Bench, group: list[Scenario], concurrency: int, progress: Progress, bar: Any
 ) -> list[Result]:
-    gate = asyncio.Semaphore(concurrency)
+    # One client per simulated customer: like real customers, and it keeps each connection
+    # pool tiny (httpcore's pool bookkeeping grows with the square of its size).
+    customers: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+    tls = ssl.create_default_context()  # built once: building one per client is slow
+    for _ in range(concurrency):
+        customers.put_nowait(httpx.AsyncClient(timeout=60, verify=tls))
 
     async def one(scenario: Scenario) -> Result:
-        async with gate:
-            result = await bench.run_case(scenario)
+        customer = await customers.get()
+        try:
+            result = await bench.run_case(scenario, customer)
+        finally:
+            customers.put_nowait(customer)
         progress.advance(bar)
         return result
 
-    return list(await asyncio.gather(*(one(s) for s in group)))
+    try:
+        return list(await asyncio.gather(*(one(s) for s in group)))
+    finally:
+        while not customers.empty():
+            await customers.get_nowait().aclose()
 
 
 def summarize(

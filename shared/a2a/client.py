@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import ssl
 import time
 import uuid
 from dataclasses import dataclass
@@ -189,14 +191,36 @@ def _context_metadata() -> dict[str, Any]:
 
 
 def peer_http_client(
-    transport: httpx.AsyncBaseTransport | None = None, max_connections: int = 512
+    transport: httpx.AsyncBaseTransport | None = None, max_connections: int = 512, shards: int = 8
 ) -> httpx.AsyncClient:
-    """The HTTP client a service uses for its peers: a pool sized for many cases in flight.
+    """The HTTP client a service uses for its peers: pools sized for many cases in flight.
 
     httpx keeps only 20 idle connections by default; under load every other call then
-    pays a new TCP connection. Keep as many idle as may be busy at once.
+    pays a new TCP connection, so keep as many idle as may be busy at once.
     """
-    limits = httpx.Limits(
-        max_connections=max_connections, max_keepalive_connections=max_connections
-    )
-    return httpx.AsyncClient(transport=transport, limits=limits)
+    if transport is None:
+        per_shard = max(1, max_connections // shards)
+        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
+        transport = ShardedTransport(shards, limits)
+    return httpx.AsyncClient(transport=transport)
+
+
+class ShardedTransport(httpx.AsyncBaseTransport):
+    """Spreads requests round-robin over several small connection pools.
+
+    httpcore's pool walks all its connections (more than once) for every request it
+    places; with hundreds of connections in one pool that walk costs more than the
+    request itself. Several small pools keep it short.
+    """
+
+    def __init__(self, shards: int, limits: httpx.Limits) -> None:
+        tls = ssl.create_default_context()  # one context for all: building one is slow
+        self._pools = [httpx.AsyncHTTPTransport(limits=limits, verify=tls) for _ in range(shards)]
+        self._next = itertools.cycle(self._pools)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await next(self._next).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for pool in self._pools:
+            await pool.aclose()

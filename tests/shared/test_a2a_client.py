@@ -81,3 +81,23 @@ async def test_garbage_answer_is_invalid_agent_response(client):
     with pytest.raises(A2ACallError) as raised:
         await client.call_skill("s", {})
     assert raised.value.code == -32006
+
+
+async def test_sharded_transport_spreads_requests_over_its_pools():
+    import itertools
+
+    from shared.a2a.client import ShardedTransport
+
+    transport = ShardedTransport(3, httpx.Limits(max_connections=2))
+    seen = []
+    for pool in transport._pools:
+        async def handle(request, pool=pool):
+            seen.append(pool)
+            return httpx.Response(200)
+
+        pool.handle_async_request = handle
+    transport._next = itertools.cycle(transport._pools)
+    async with httpx.AsyncClient(transport=transport) as http:
+        for _ in range(6):
+            assert (await http.get("http://peer.test/")).status_code == 200
+    assert [transport._pools.index(p) for p in seen] == [0, 1, 2, 0, 1, 2]
