@@ -115,7 +115,7 @@ async def _fetch_order(
     try:
         record = await _orders(ctx).order(order_id)
     except OrderSystemUnavailable as exc:
-        raise SkillError(str(exc)) from exc
+        raise SkillError(str(exc), retryable=True) from exc
     if record is None:
         raise SkillError(f"unknown order {order_id}")
     try:
@@ -141,7 +141,7 @@ async def analyze_issue(inp: AnalyzeInput, ctx: SkillContext) -> dict[str, Any]:
     try:
         raw = await _orders(ctx).customer_orders(inp.customer_id)
     except OrderSystemUnavailable as exc:
-        raise SkillError(str(exc)) from exc
+        raise SkillError(str(exc), retryable=True) from exc
     if raw is None:
         raise SkillError(f"unknown customer {inp.customer_id}")
     parsed = _parse_orders(raw)

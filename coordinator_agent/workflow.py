@@ -611,6 +611,8 @@ class Workflow:
         """Call a skill; returns its result and the event that records the call."""
         started = time.perf_counter()
         result = await agent.call_skill(skill, request, metadata={"session_id": doc.id})
+        if result.retryable:  # the agent is up, but something it needs is not (yet)
+            raise A2AUnavailable(f"{peer} cannot answer {skill} yet: {result.message[:200]}")
         detail = {
             "skill": skill,
             "task_state": str(result.state),

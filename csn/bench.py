@@ -21,7 +21,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from csn.scenarios import PERSONAS, Scenario, generate
-from shared.a2a.client import A2AClient, A2AClientError
+from shared.a2a.client import A2AClient, A2AUnavailable
 from shared.domain import TERMINAL_STATES
 from shared.settings import ServiceSettings
 
@@ -220,8 +220,11 @@ class Bench:
             result.obtained_value = offer_value(outcome["offer"], item_value)
             result.compliant = await self._validate(doc, outcome["offer"])
 
-    async def _validate(self, doc: dict[str, Any], offer: dict[str, Any]) -> bool:
-        """Independent check of the outcome against policy, by the context agent."""
+    async def _validate(self, doc: dict[str, Any], offer: dict[str, Any]) -> bool | None:
+        """Independent check of the outcome against policy, by the context agent.
+
+        None (not judged) when the context agent cannot answer for 30 s (chaos kills it).
+        """
         analysis = doc.get("analysis") or {}
         request = {
             "order_id": doc.get("order_id") or analysis.get("order_id"),
@@ -229,11 +232,17 @@ class Bench:
             "offer": offer,
             "source": "offer",  # the outcome is CS's offer, accepted
         }
-        try:
-            answer = await self.validator.call_skill("validate_solution", request)
-        except A2AClientError:
-            return False
-        return bool(answer.output.get("valid"))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                answer = await self.validator.call_skill("validate_solution", request)
+            except A2AUnavailable:
+                await asyncio.sleep(1)
+                continue
+            if not answer.retryable:
+                return bool(answer.output.get("valid"))
+            await asyncio.sleep(1)
+        return None
 
     async def a2a_counts(self) -> dict[str, dict[str, float]]:
         """A2A client calls by result, per calling service, from their /metrics."""

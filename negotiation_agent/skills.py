@@ -165,10 +165,14 @@ class PolicyValidator:
             payload["customer_id"] = customer_id
         try:
             result = await self._client.call_skill("validate_solution", payload)
-        except (A2AUnavailable, A2ACallError) as error:
+        except A2AUnavailable as error:
+            reason = f"the context agent could not validate the offer: {error}"
+            raise SkillError(reason, retryable=True) from error
+        except A2ACallError as error:
             raise SkillError(f"the context agent could not validate the offer: {error}") from error
         if not result.ok:
-            raise SkillError(f"validate_solution did not complete: {result.message[:200]}")
+            reason = f"validate_solution did not complete: {result.message[:200]}"
+            raise SkillError(reason, retryable=result.retryable)
         return Validation.model_validate(result.output)
 
 

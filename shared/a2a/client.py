@@ -53,6 +53,11 @@ class SkillResult:
     def ok(self) -> bool:
         return self.state == TaskState.COMPLETED
 
+    @property
+    def retryable(self) -> bool:
+        """Failed for a passing cause (the agent's own dependency is down): try again later."""
+        return self.state == TaskState.FAILED and self.output.get("retryable") is True
+
 
 class A2AClient:
     """Calls one peer agent over JSON-RPC with a bearer token; retries transient failures."""

@@ -76,7 +76,15 @@ class InputRequired(Exception):
 
 
 class SkillError(Exception):
-    """The skill cannot do this: the task ends FAILED with this reason."""
+    """The skill cannot do this: the task ends FAILED with this reason.
+
+    `retryable` says the cause is passing (a dependency of the agent is down), so the
+    caller may try the same call again later; the task's output carries it.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 @dataclass
@@ -395,7 +403,8 @@ class A2AServer:
         except InputRequired as need:
             return SkillOutcome(TaskState.INPUT_REQUIRED, need.output, need.question)
         except SkillError as error:
-            return SkillOutcome(TaskState.FAILED, {"error": str(error)}, str(error))
+            output = {"error": str(error), "retryable": error.retryable}
+            return SkillOutcome(TaskState.FAILED, output, str(error))
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -163,6 +163,28 @@ async def test_a_brief_agent_outage_is_ridden_out_from_the_checkpoint(tmp_path, 
     assert doc["escalation"] is None
 
 
+async def test_a_retryable_skill_failure_is_retried_not_escalated(tmp_path, fleet) -> None:
+    """The negotiation agent is up but its context agent is not: try again, don't escalate."""
+    from coordinator_fakes import plan_strategy
+
+    failures = []
+
+    def plan_while_context_is_down(inp):
+        if not failures:
+            failures.append(inp)
+            error = "the context agent could not validate the offer: unavailable"
+            return "TASK_STATE_FAILED", {"error": error, "retryable": True}, error
+        return plan_strategy(inp)
+
+    fleet.negotiation.skills["plan_strategy"] = plan_while_context_is_down
+    settings = make_settings(tmp_path, agent_outage_grace_s=10.0)
+    async with running(settings, fleet) as (_, client):
+        sid, token = await submit(client, auto_approve=True)
+        doc = await wait_for(client, sid, token, {"awaiting_outcome_approval"}, 20)
+    assert len(failures) == 1
+    assert doc["escalation"] is None
+
+
 async def test_unknown_customer_fails_with_reason(coordinator) -> None:
     _, client = coordinator
     sid, token = await submit(client, customer_id="C-404")

@@ -91,6 +91,7 @@ async def test_sharded_transport_spreads_requests_over_its_pools():
     transport = ShardedTransport(3, httpx.Limits(max_connections=2))
     seen = []
     for pool in transport._pools:
+
         async def handle(request, pool=pool):
             seen.append(pool)
             return httpx.Response(200)

@@ -234,3 +234,17 @@ async def test_platform_endpoints(http):
     metrics = (await http.get("/metrics")).text
     assert "csn_a2a_server_requests_total" in metrics
     assert (await http.get("/healthz")).headers["x-request-id"]
+
+
+async def test_a_retryable_skill_error_says_so_in_the_task(http, echo_app):
+    from shared.a2a.client import A2AClient
+    from shared.a2a.server import Skill, SkillError
+
+    async def dependency_down(inp, ctx):
+        raise SkillError("the order system is down", retryable=True)
+
+    echo_app.state.a2a.skills["flaky"] = Skill("flaky", "Flaky", "Fails.", dependency_down)
+    client = A2AClient(http, "http://agent", "test-token-123", peer="echo")
+    result = await client.call_skill("flaky", {})
+    assert result.state == "TASK_STATE_FAILED" and result.retryable
+    assert not (await client.call_skill("echo", {"text": "fail"})).retryable
