@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: install  ## start the fleet and walk a sample case through it (Ctrl-C stops)
-	$(BIN)/csn up --demo
+	$(BIN)/csn up --demo --log-dir var/logs
 
 test: install  ## the whole suite
 	$(BIN)/pytest -q -p no:cacheprovider

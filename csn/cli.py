@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from csn.supervisor import SERVICES, Supervisor, parse_ports
 
@@ -47,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--base-port", type=int, default=None, help="shift all ports (default 9000)")
     up.add_argument("--port", action="append", default=[], help="service=port override")
     up.add_argument("--demo", action="store_true", help="walk a sample case through once up")
+    up.add_argument(
+        "--log-dir",
+        default=None,
+        help="write each service's JSON log lines to DIR/<service>.log (default: the terminal)",
+    )
     up.set_defaults(run=_up)
 
     submit = commands.add_parser("submit", help="submit a case and follow it live")
@@ -89,7 +95,10 @@ def _up(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
-    supervisor = Supervisor(ports, host=args.host, log=lambda line: print(f"[csn up] {line}"))
+    log_dir = Path(args.log_dir) if args.log_dir else None
+    supervisor = Supervisor(
+        ports, host=args.host, log=lambda line: print(f"[csn up] {line}"), log_dir=log_dir
+    )
     supervisor.start_all()
     started = time.monotonic()
     if not supervisor.wait_healthy():
@@ -107,6 +116,8 @@ def _up(args: argparse.Namespace) -> int:
         demo += ["--auto-approve", "--coordinator", coordinator]
         print(f"[csn up] sample case: {SAMPLE_CASE!r}")
         subprocess.Popen(demo)  # noqa: S603 (our own command)
+    if log_dir is not None:
+        print(f"[csn up] service logs: {log_dir}/<service>.log")
     print("[csn up] supervising; Ctrl-C stops the fleet")
     supervisor.run_forever()
     print("[csn up] stopped")

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -50,10 +51,17 @@ class Child:
 class Supervisor:
     """Keeps every service of the fleet running on its port."""
 
-    def __init__(self, ports: dict[str, int], host: str = "127.0.0.1", log=print) -> None:
+    def __init__(
+        self,
+        ports: dict[str, int],
+        host: str = "127.0.0.1",
+        log=print,
+        log_dir: Path | None = None,
+    ) -> None:
         self.host = host
         self.children = [Child(name, port) for name, port in ports.items()]
         self.env = fleet_env(host, ports)
+        self.log_dir = log_dir
         self._log = log
         self._stopping = False
 
@@ -67,7 +75,15 @@ class Supervisor:
     def _spawn(self, child: Child) -> None:
         command = [sys.executable, "-m", "csn", "serve", child.name, "--port", str(child.port)]
         command += ["--host", self.host]
-        child.process = subprocess.Popen(command, env=self.env)  # noqa: S603 (our own command)
+        output = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(self.log_dir / f"{child.name}.log", "ab")  # noqa: SIM115 (the child owns it)
+        child.process = subprocess.Popen(  # noqa: S603 (our own command)
+            command, env=self.env, stdout=output, stderr=output
+        )
+        if output is not None:
+            output.close()  # the child has its own copy of the descriptor
         child.started_at = time.monotonic()
         child.failures = 0
         child.healthy_once = False
