@@ -33,30 +33,12 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from context_agent.policies import CaseFacts, PolicyIndex, case_facts, load_policies
+from context_agent.policies import CATEGORIES, CaseFacts, PolicyIndex, case_facts, load_policies
 from shared.domain import DesiredOutcome, Order, ProblemType
 
 TARGET_IN_PROCESS_P95_MS = 5.0
 TARGET_A2A_P95_MS = 50.0
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
-_CATEGORIES = (
-    "electronics",
-    "computers",
-    "kitchen",
-    "home",
-    "apparel",
-    "shoes",
-    "books",
-    "toys",
-    "grocery",
-    "beauty",
-    "digital",
-    "gift_cards",
-    "hazmat",
-    "jewelry",
-    "furniture",
-    "sports",
-)
 _STATUSES = ("delivered",) * 6 + ("in_transit", "shipped", "lost", "returned", "cancelled")
 
 
@@ -85,7 +67,7 @@ def summarize(samples_s: Sequence[float], wall_s: float) -> dict[str, float]:
 
 def synthetic_order(rng: random.Random, today: date, index: int) -> dict[str, Any]:
     """One plausible order record, dates relative to today."""
-    category = rng.choice(_CATEGORIES)
+    category = rng.choice(CATEGORIES)
     status = rng.choice(_STATUSES)
     ordered = today - timedelta(days=rng.randint(1, 120))
     promised = ordered + timedelta(days=rng.randint(1, 5))

@@ -15,51 +15,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from rank_bm25 import BM25Okapi
 
-from shared.domain import DesiredOutcome, Offer, OfferType, Order, OrderStatus, ProblemType
-
-CATEGORIES: tuple[str, ...] = (
-    "electronics",
-    "computers",
-    "kitchen",
-    "home",
-    "apparel",
-    "shoes",
-    "books",
-    "toys",
-    "grocery",
-    "beauty",
-    "digital",
-    "gift_cards",
-    "hazmat",
-    "jewelry",
-    "furniture",
-    "sports",
+from shared.domain import (
+    Category,
+    DesiredOutcome,
+    Offer,
+    OfferType,
+    Order,
+    OrderStatus,
+    ProblemType,
 )
-Category = Literal[
-    "electronics",
-    "computers",
-    "kitchen",
-    "home",
-    "apparel",
-    "shoes",
-    "books",
-    "toys",
-    "grocery",
-    "beauty",
-    "digital",
-    "gift_cards",
-    "hazmat",
-    "jewelry",
-    "furniture",
-    "sports",
-]
+
+# The item categories of DESIGN.md's order data (shared with the mock CS service's data).
+CATEGORIES = get_args(Category)
 Seller = Literal["retailer", "third_party"]
 POLICY_ID_PATTERN = r"^[A-Z]{2,5}(-[A-Z0-9]{2,5})?-\d{3}$"
 MONTH_DAY_PATTERN = r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"

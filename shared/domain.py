@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,6 +63,26 @@ class OrderStatus(StrEnum):
     LOST = "lost"
     CANCELLED = "cancelled"
     RETURNED = "returned"
+
+
+Category = Literal[
+    "electronics",
+    "computers",
+    "kitchen",
+    "home",
+    "apparel",
+    "shoes",
+    "books",
+    "toys",
+    "grocery",
+    "beauty",
+    "digital",
+    "gift_cards",
+    "hazmat",
+    "jewelry",
+    "furniture",
+    "sports",
+]
 
 
 class OrderItem(BaseModel):

@@ -1,3 +1,3 @@
 """The coordinator tests' fixtures (defined in coordinator_fakes)."""
 
-from coordinator_fakes import coordinator, fleet, settings  # noqa: F401
+from tests.coordinator.coordinator_fakes import coordinator, fleet, settings  # noqa: F401

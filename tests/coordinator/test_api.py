@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from coordinator_fakes import ORDER_ID, Fleet, auth, submit, wait_for
 from sqlalchemy import text
+
+from tests.coordinator.coordinator_fakes import ORDER_ID, Fleet, auth, submit, wait_for
 
 OPS = auth("ops-secret-token")
 

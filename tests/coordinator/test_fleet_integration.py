@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,92 +11,22 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
+
+from tests.fleet import REPO, Fleet, running_fleet
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 ORDER_ID = "112-4839201-5839201"
 ISSUE = (
     f"The blender I ordered (order {ORDER_ID}) arrived with a cracked jug. "
     "I'd like a full refund please."
 )
-SERVICES = ("mock_cs_service", "context_agent", "negotiation_agent", "coordinator_agent")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Fleet:
-    """The four services as child processes, each restartable."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.ports = {name: free_port() for name in SERVICES}
-        self.env = {
-            **os.environ,
-            "CSN_VAR_DIR": str(tmp),
-            "CSN_DATABASE_URL": f"sqlite:///{tmp / 'coordinator.db'}",
-            "CSN_AGENT_TOKEN": "integration-agent-token",
-            "CSN_OPS_TOKEN": "integration-ops-token",
-            "CSN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "CSN_LOG_LEVEL": "WARNING",
-            "CSN_CS_URL": self.url("mock_cs_service"),
-            "CSN_CONTEXT_URL": self.url("context_agent"),
-            "CSN_NEGOTIATION_URL": self.url("negotiation_agent"),
-            "CSN_COORDINATOR_URL": self.url("coordinator_agent"),
-        }
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self.logs = tmp
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
-
-    def start(self, name: str) -> None:
-        log = (self.logs / f"{name}.log").open("ab")
-        command = [sys.executable, "-m", "csn", "serve", name, "--port", str(self.ports[name])]
-        self.processes[name] = subprocess.Popen(
-            command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url(name) + "/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert self.processes[name].poll() is None, (self.logs / f"{name}.log").read_text()[
-                -3000:
-            ]
-            time.sleep(0.1)
-        raise AssertionError(f"{name} did not become healthy")
-
-    def kill(self, name: str) -> None:
-        process = self.processes.pop(name)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for process in self.processes.values():
-            process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 @pytest.fixture
 def fleet(tmp_path: Path) -> Iterator[Fleet]:
-    fleet = Fleet(tmp_path)
-    try:
-        for name in SERVICES:
-            fleet.start(name)
-        yield fleet
-    finally:
-        fleet.stop_all()
+    with running_fleet(tmp_path, extra_env={"CSN_LOG_LEVEL": "WARNING"}) as running:
+        yield running
 
 
 class Customer:

@@ -12,10 +12,10 @@ import httpx
 import pytest
 import schemathesis
 import uvicorn
-from coordinator_fakes import ORDER_ID, Fleet, make_settings
 from hypothesis import HealthCheck, given, settings
 
 from coordinator_agent.app import create_app
+from tests.coordinator.coordinator_fakes import ORDER_ID, Fleet, make_settings
 
 
 @dataclass

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import httpx
-from coordinator_fakes import ORDER_ID, Fleet, running
 
 from csn.submit import clean, describe_offer, parse_answer, render_event, submit
+from tests.coordinator.coordinator_fakes import ORDER_ID, Fleet, running
 
 
 def scripted(*answers: str | None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from coordinator_fakes import (
+from tests.coordinator.coordinator_fakes import (
     ORDER_ID,
     Fleet,
     auth,
@@ -165,7 +165,7 @@ async def test_a_brief_agent_outage_is_ridden_out_from_the_checkpoint(tmp_path, 
 
 async def test_a_retryable_skill_failure_is_retried_not_escalated(tmp_path, fleet) -> None:
     """The negotiation agent is up but its context agent is not: try again, don't escalate."""
-    from coordinator_fakes import plan_strategy
+    from tests.coordinator.coordinator_fakes import plan_strategy
 
     failures = []
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coordinator_fakes import (
+from tests.coordinator.coordinator_fakes import (
     Fleet,
     completed,
     lookup_policies,
