@@ -25,6 +25,7 @@ test-fast: install  ## the suite without the real-process integration tests
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict shared
 
 bench: install  ## the simulation benchmark against a running fleet (`make run` first)
 	$(BIN)/csn bench --sessions 100 --concurrency 20 --seed 7

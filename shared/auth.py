@@ -17,7 +17,7 @@ def bearer_token_valid(header: str | None, expected: str) -> bool:
 
 def bearer_security_scheme() -> tuple[dict[str, object], list[dict[str, object]]]:
     """The card's `securitySchemes` and `securityRequirements` for our agent token."""
-    schemes = {
+    schemes: dict[str, object] = {
         "agentToken": {
             "httpAuthSecurityScheme": {
                 "scheme": "Bearer",
@@ -26,4 +26,5 @@ def bearer_security_scheme() -> tuple[dict[str, object], list[dict[str, object]]
             }
         }
     }
-    return schemes, [{"schemes": {"agentToken": {"list": []}}}]
+    requirements: list[dict[str, object]] = [{"schemes": {"agentToken": {"list": []}}}]
+    return schemes, requirements
