@@ -170,6 +170,10 @@ class A2AServer:
             "CancelTask": self._cancel_task,
             "ListTasks": self._list_tasks,
         }
+        self._streams: dict[str, Callable[[dict[str, Any], Request, Any], Awaitable[Response]]] = {
+            "SendStreamingMessage": self._stream_message,
+            "SubscribeToTask": self._subscribe,
+        }
 
     def router(self) -> APIRouter:
         """Card at the well-known path; JSON-RPC at `/` (and the interface URL)."""
@@ -194,11 +198,12 @@ class A2AServer:
         method = "unknown"
         started = time.perf_counter()
         try:
+            _check_content_type(request.headers.get("content-type"))
             payload = self._parse(await request.body())
             rpc_id = payload.get("id")
             method = self._check_envelope(payload, request)
-            if method == "SendStreamingMessage":
-                stream = await self._stream_message(payload.get("params") or {}, request, rpc_id)
+            if method in self._streams:
+                stream = await self._streams[method](payload.get("params") or {}, request, rpc_id)
                 self._count(method, "ok", started)
                 return stream
             result = await self._methods[method](payload.get("params") or {}, request)
@@ -209,7 +214,7 @@ class A2AServer:
             return JSONResponse({"jsonrpc": "2.0", "id": rpc_id, "error": error.to_json()})
 
     def _count(self, method: str, result: str, started: float) -> None:
-        known = method if method in self._methods or method == "SendStreamingMessage" else "unknown"
+        known = method if method in self._methods or method in self._streams else "unknown"
         metrics.A2A_SERVER_REQUESTS.labels(self._service, known, result).inc()
         metrics.A2A_SERVER_SECONDS.labels(self._service, known).observe(
             time.perf_counter() - started
@@ -244,14 +249,13 @@ class A2AServer:
             raise errors.VersionNotSupportedError(
                 f"A2A version {version[:20]!r} is not supported; send 'A2A-Version: 1.0'"
             )
-        if method not in self._methods and method != "SendStreamingMessage":
-            if (
-                method in {"SubscribeToTask", "GetExtendedAgentCard"}
-                or "PushNotification" in method
-            ):
-                raise errors.UnsupportedOperationError(f"{method} is not supported by this agent")
-            raise errors.MethodNotFoundError(f"Unknown method {method[:80]!r}")
-        return method
+        if method in self._methods or method in self._streams:
+            return method
+        if "PushNotification" in method:
+            raise errors.PushNotificationNotSupportedError()
+        if method == "GetExtendedAgentCard":
+            raise errors.ExtendedCardNotConfiguredError()
+        raise errors.MethodNotFoundError(f"Unknown method {method[:80]!r}")
 
     @staticmethod
     def _validate(model: type[BaseModel], params: dict[str, Any]) -> Any:
@@ -276,22 +280,32 @@ class A2AServer:
     ) -> StreamingResponse:
         send = self._validate(SendMessageParams, params)
         task, run = self._start(send, request)
+        return _event_stream(self._task_events(rpc_id, task, run))
 
-        async def events() -> AsyncIterator[str]:
-            yield _sse(rpc_id, {"task": task.wire()})
-            await asyncio.shield(run)
-            done = self.tasks.get(task.id)
-            for artifact in done.artifacts:
-                update = {
-                    "taskId": done.id,
-                    "contextId": done.context_id,
-                    "artifact": artifact.wire(),
-                }
-                yield _sse(rpc_id, {"artifactUpdate": update})
-            status = {"taskId": done.id, "contextId": done.context_id, "status": done.status.wire()}
-            yield _sse(rpc_id, {"statusUpdate": status})
+    async def _subscribe(
+        self, params: dict[str, Any], request: Request, rpc_id: Any
+    ) -> StreamingResponse:
+        query = self._validate(GetTaskParams, params)
+        task = self.tasks.get(query.id)
+        if task.status.state in TERMINAL_TASK_STATES:
+            raise errors.UnsupportedOperationError(
+                f"Task is already {task.status.state.value}: there is nothing to subscribe to"
+            )
+        return _event_stream(self._task_events(rpc_id, task, self.tasks._runs.get(task.id)))
 
-        return StreamingResponse(events(), media_type="text/event-stream")
+    async def _task_events(
+        self, rpc_id: Any, task: Task, run: asyncio.Task[None] | None
+    ) -> AsyncIterator[str]:
+        """The task now, then (once its skill is done) its artifacts and final status."""
+        yield _sse(rpc_id, {"task": task.wire()})
+        if run is None:
+            return  # interrupted (waiting for input): nothing more will happen by itself
+        await asyncio.shield(run)
+        done = self.tasks.get(task.id)
+        ids = {"taskId": done.id, "contextId": done.context_id}
+        for artifact in done.artifacts:
+            yield _sse(rpc_id, {"artifactUpdate": {**ids, "artifact": artifact.wire()}})
+        yield _sse(rpc_id, {"statusUpdate": {**ids, "status": done.status.wire()}})
 
     async def _get_task(self, params: dict[str, Any], request: Request) -> dict[str, Any]:
         query = self._validate(GetTaskParams, params)
@@ -411,6 +425,21 @@ class A2AServer:
             log.exception("skill %s failed unexpectedly", skill.id)
             return SkillOutcome(TaskState.FAILED, {"error": "internal error"}, "Internal error")
         return SkillOutcome(TaskState.COMPLETED, output, f"{skill.id} completed")
+
+
+def _check_content_type(content_type: str | None) -> None:
+    """JSON-RPC bodies are JSON; a request that says otherwise is refused (-32005)."""
+    if content_type is None:
+        return
+    media = content_type.split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise errors.ContentTypeNotSupportedError(
+            f"Content-Type {media[:60]!r} is not supported; send application/json"
+        )
+
+
+def _event_stream(events: AsyncIterator[str]) -> StreamingResponse:
+    return StreamingResponse(events, media_type="text/event-stream")
 
 
 def _sse(rpc_id: Any, result: dict[str, Any]) -> str:

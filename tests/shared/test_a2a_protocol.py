@@ -119,9 +119,47 @@ async def test_unknown_method(http):
     assert (await call(http, rpc("Frobnicate", {})))["error"]["code"] == -32601
 
 
-async def test_unsupported_operation(http):
-    answer = await call(http, rpc("SubscribeToTask", {"id": "x"}))
+@pytest.mark.parametrize(
+    ("method", "code"),
+    [
+        ("CreateTaskPushNotificationConfig", -32003),
+        ("GetTaskPushNotificationConfig", -32003),
+        ("GetExtendedAgentCard", -32007),
+    ],
+)
+async def test_capabilities_we_do_not_offer_get_their_own_error(http, method, code):
+    assert (await call(http, rpc(method, {"id": "x"})))["error"]["code"] == code
+
+
+async def test_subscribe_to_unknown_or_finished_task(http):
+    assert (await call(http, rpc("SubscribeToTask", {"id": "nope"})))["error"]["code"] == -32001
+    done = await call(http, rpc("SendMessage", skill_message("echo", {"text": "hi"})))
+    answer = await call(http, rpc("SubscribeToTask", {"id": done["result"]["task"]["id"]}))
     assert answer["error"]["code"] == -32004
+
+
+async def test_subscribe_to_a_running_task_streams_it_to_the_end(http):
+    params = {
+        **skill_message("echo", {"text": "slow", "delay_s": 0.2}),
+        "configuration": {"returnImmediately": True},
+    }
+    task_id = (await call(http, rpc("SendMessage", params)))["result"]["task"]["id"]
+    body = rpc("SubscribeToTask", {"id": task_id})
+    async with http.stream("POST", "/", json=body, headers=AUTH) as response:
+        events = [
+            json.loads(line[5:])
+            async for line in response.aiter_lines()
+            if line.startswith("data:")
+        ]
+    assert [next(iter(e["result"])) for e in events] == ["task", "artifactUpdate", "statusUpdate"]
+    assert events[-1]["result"]["statusUpdate"]["status"]["state"] == "TASK_STATE_COMPLETED"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+async def test_a_body_that_is_not_json_by_its_content_type_is_refused(http, content_type):
+    headers = {**AUTH, "Content-Type": content_type}
+    answer = await call(http, rpc("GetTask", {"id": "x"}), headers=headers)
+    assert answer["error"]["code"] == -32005
 
 
 @pytest.mark.parametrize(
