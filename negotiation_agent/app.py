@@ -12,6 +12,7 @@ from tenacity.wait import wait_base
 
 from negotiation_agent.config import Settings
 from negotiation_agent.dialogue import CSDesk
+from negotiation_agent.drafting import make_drafter
 from negotiation_agent.skills import SKILLS, PolicyValidator
 from shared.a2a.client import A2AClient, peer_http_client
 from shared.service import create_service_app
@@ -57,6 +58,10 @@ def create_app(
             )
             app.state.context_client = context
             app.state.validator = PolicyValidator(context)
+            key = settings.anthropic_api_key
+            app.state.drafter = make_drafter(
+                key.get_secret_value() if key else None, settings.claude_model
+            )
             yield
 
     async def readiness(app: FastAPI) -> dict[str, bool]:

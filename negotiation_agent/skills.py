@@ -28,6 +28,7 @@ from negotiation_agent.dialogue import (
     out_of_budget,
     parse_reply,
 )
+from negotiation_agent.drafting import Drafter, PlainWording
 from negotiation_agent.strategy import (
     Lookup,
     PlanError,
@@ -259,12 +260,14 @@ class Negotiation:
         validator: PolicyValidator,
         now: float,
         decider: Decider = decide,
+        drafter: Drafter | None = None,
     ) -> None:
         self.inp = inp
         self.desk = desk
         self.validator = validator
         self.now = now
         self.decider = decider
+        self.drafter = drafter or PlainWording()
         self.strategy: Strategy = inp.strategy
         self.facts = CaseFacts(order_id=inp.order_id, problem_type=str(inp.problem_type))
         raw = inp.state.model_dump() if inp.state is not None else {"started_at": now}
@@ -363,6 +366,8 @@ class Negotiation:
         self.count_concessions(reply, round_no)
         best, stalled = advance(self.state, reply, self.strategy)
         pending = next_message(self.strategy, self.facts, decision, reply, round_no)
+        if pending is not None:
+            pending = await self.drafter.redraft(pending, self.inp.order_id)
         entry = HistoryEntry(
             round=round_no,
             intent=message.intent,
@@ -536,7 +541,9 @@ class Negotiation:
 async def negotiate(inp: NegotiateInput, ctx: SkillContext) -> dict[str, Any]:
     """Skill: run one round of the CS dialogue and return the state to checkpoint."""
     app_state = ctx.app.state
-    negotiation = Negotiation(inp, app_state.desk, app_state.validator, time.time())
+    negotiation = Negotiation(
+        inp, app_state.desk, app_state.validator, time.time(), drafter=app_state.drafter
+    )
     result = await negotiation.run()
     return result.model_dump(mode="json")
 

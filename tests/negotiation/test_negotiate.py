@@ -50,11 +50,13 @@ class Harness:
         )
         self.state: dict[str, Any] | None = None
         self.now = 1_000_000.0
+        self.drafter: Any = None
 
     async def call(self, action: str = "continue", state: Any = "checkpoint") -> RoundResult:
         state = self.state if state == "checkpoint" else state
         inp = make_input(self.strategy, state, action)
-        result = await Negotiation(inp, self.desk, self.validator, self.now).run()
+        negotiation = Negotiation(inp, self.desk, self.validator, self.now, drafter=self.drafter)
+        result = await negotiation.run()
         self.state = result.state.model_dump(mode="json")
         return result
 
@@ -96,6 +98,29 @@ async def test_adversarial_desk_is_countered_with_citations_until_it_meets_the_a
     counters = harness.fake.processed[1:]
     assert all("POL-DAMAGED-001" in m["citations"] for m in counters)
     assert "40.00" in counters[0]["text"]
+
+
+async def test_a_drafted_message_is_drafted_once_and_a_replay_sends_it_as_stored() -> None:
+    class Courteous:
+        """A drafter (Claude's stand-in) that rewords without dropping facts."""
+
+        calls = 0
+
+        async def redraft(self, message, order_id):
+            Courteous.calls += 1
+            return message.model_copy(update={"text": "Kindly: " + message.text})
+
+    harness = Harness(FakeDesk(scripted(offer("store_credit", 20.0), FULL)))
+    harness.drafter = Courteous()
+    first = await harness.call()
+    checkpoint = harness.state
+    assert first.state.pending is not None and first.state.pending.text.startswith("Kindly: ")
+    second = await harness.call()
+    replay = await harness.call(state=checkpoint)
+    assert replay.model_dump() == second.model_dump()
+    assert harness.fake.processed[1]["text"].startswith("Kindly: ")
+    assert harness.fake.processed[1]["ask"]["amount"] == 129.99  # the ask itself is ours
+    assert len(harness.fake.processed) == 2
 
 
 async def test_replaying_a_round_after_a_crash_never_sends_twice() -> None:
