@@ -99,11 +99,23 @@ def _up(args: argparse.Namespace) -> int:
     supervisor = Supervisor(
         ports, host=args.host, log=lambda line: print(f"[csn up] {line}"), log_dir=log_dir
     )
+    supervisor.handle_signals()
+    try:
+        return _supervise(supervisor, args, ports, log_dir)
+    finally:
+        supervisor.stop_all()  # also on a signal or an error during start-up
+        print("[csn up] stopped")
+
+
+def _supervise(
+    supervisor: Supervisor, args: argparse.Namespace, ports: dict[str, int], log_dir: Path | None
+) -> int:
     supervisor.start_all()
     started = time.monotonic()
     if not supervisor.wait_healthy():
+        if supervisor.stopping:
+            return 0
         print("[csn up] the fleet did not become healthy within 60 s", file=sys.stderr)
-        supervisor.stop_all()
         return 1
     print(f"[csn up] fleet healthy in {time.monotonic() - started:.1f} s:")
     for child in supervisor.children:
@@ -118,9 +130,8 @@ def _up(args: argparse.Namespace) -> int:
         subprocess.Popen(demo)  # noqa: S603 (our own command)
     if log_dir is not None:
         print(f"[csn up] service logs: {log_dir}/<service>.log")
-    print("[csn up] supervising; Ctrl-C stops the fleet")
+    print("[csn up] supervising; Ctrl-C stops the fleet", flush=True)
     supervisor.run_forever()
-    print("[csn up] stopped")
     return 0
 
 

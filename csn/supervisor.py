@@ -88,11 +88,20 @@ class Supervisor:
         child.failures = 0
         child.healthy_once = False
 
+    def handle_signals(self) -> None:
+        """From now on SIGINT/SIGTERM stop the fleet cleanly, whatever stage we are at."""
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     def wait_healthy(self, timeout_s: float = 60.0) -> bool:
         """Block until every service answers /healthz, restarting any that dies meanwhile."""
         deadline = time.monotonic() + timeout_s
         with httpx.Client(timeout=1.0) as http:
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not self._stopping:
                 self.check(http)
                 if all(c.healthy_once for c in self.children):
                     return True
@@ -137,14 +146,11 @@ class Supervisor:
         self._spawn(child)
 
     def run_forever(self) -> None:
-        """Supervise until SIGINT/SIGTERM."""
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
+        """Supervise until SIGINT/SIGTERM (see `handle_signals`)."""
         with httpx.Client(timeout=1.0) as http:
             while not self._stopping:
                 self.check(http)
                 time.sleep(POLL_S)
-        self.stop_all()
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self._stopping = True

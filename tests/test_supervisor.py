@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -38,11 +39,13 @@ def test_csn_up_starts_all_and_restarts_a_killed_service(tmp_path):
     ports = {name: free_port() for name in SERVICES}
     env = fleet_environment(tmp_path, ports, None)
     overrides = [f"--port={name}={port}" for name, port in ports.items()]
+    # Files, not pipes: nobody reads a pipe until the end, and a full one blocks its writers.
+    out = (tmp_path / "up.out").open("w")
     up = subprocess.Popen(
-        [sys.executable, "-m", "csn", "up", *overrides],
+        [sys.executable, "-m", "csn", "up", *overrides, "--log-dir", str(tmp_path / "logs")],
         env=env,
         cwd=REPO,
-        stdout=subprocess.PIPE,
+        stdout=out,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -56,7 +59,40 @@ def test_csn_up_starts_all_and_restarts_a_killed_service(tmp_path):
             print(f"{name} healed in {healed:.2f} s")
     finally:
         up.send_signal(signal.SIGTERM)
-        output = up.communicate(timeout=30)[0]
+        up.wait(timeout=30)
+        out.close()
+    output = (tmp_path / "up.out").read_text()
     assert up.returncode == 0, output
     assert "restarting" in output
     assert not any(health(u) for u in urls.values()), "services outlived csn up"
+
+
+def processes_listening_on(ports) -> list[str]:
+    """Command lines of live processes started with one of these ports."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in words and any(str(p).encode() in words for p in ports):
+            found.append(b" ".join(words).decode(errors="replace"))
+    return found
+
+
+def test_a_signal_during_start_up_stops_everything_it_started(tmp_path):
+    ports = {name: free_port() for name in SERVICES}
+    env = fleet_environment(tmp_path, ports, None)
+    overrides = [f"--port={name}={port}" for name, port in ports.items()]
+    with (tmp_path / "up.out").open("w") as out:
+        up = subprocess.Popen(
+            [sys.executable, "-m", "csn", "up", *overrides, "--log-dir", str(tmp_path / "logs")],
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(lambda: len(processes_listening_on(ports.values())) == len(ports), 20)
+        up.send_signal(signal.SIGTERM)  # the services are starting, none is healthy yet
+        assert up.wait(timeout=30) == 0
+    assert processes_listening_on(ports.values()) == []
