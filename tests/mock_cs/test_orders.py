@@ -157,3 +157,20 @@ async def test_mock_data_setting_replaces_the_default(tmp_path: Path, policy_dir
         assert (await http.get("/v1/orders/200-0000001-0000001")).status_code == 200
         assert (await http.get(f"/v1/orders/{BLENDER}")).status_code == 404
         assert (await http.get("/readyz")).status_code == 200
+
+
+def test_loaded_customers_are_masked_in_this_process_logs() -> None:
+    from mock_cs_service.orders import OrderBook
+    from shared.domain import Customer
+    from shared.redaction import redact
+
+    customer = Customer(
+        customer_id="C-9",
+        name="Zebulon Quartermaine",
+        email="zq@example.test",
+        phone="+1 555 010 9999",
+        address="1 Nowhere Lane, Springfield",
+    )
+    OrderBook([customer], [])
+    line = redact("escalating for Zebulon Quartermaine (Quartermaine) at Springfield")
+    assert "Zebulon" not in line and "Quartermaine" not in line
