@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 from tenacity import (
     AsyncRetrying,
-    RetryCallState,
     retry_if_exception,
     stop_after_attempt,
     wait_exponential_jitter,
@@ -37,8 +36,3 @@ def transient_retry(
         reraise=True,
         before_sleep=on_retry if callable(on_retry) else None,
     )
-
-
-def attempt_number(state: RetryCallState) -> int:
-    """The attempt tenacity is on (for logging)."""
-    return state.attempt_number

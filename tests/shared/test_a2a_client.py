@@ -102,3 +102,12 @@ async def test_sharded_transport_spreads_requests_over_its_pools():
         for _ in range(6):
             assert (await http.get("http://peer.test/")).status_code == 200
     assert [transport._pools.index(p) for p in seen] == [0, 1, 2, 0, 1, 2]
+
+
+@respx.mock
+async def test_get_task_reads_a_task(client):
+    respx.post(URL).mock(
+        return_value=httpx.Response(200, json={"jsonrpc": "2.0", "id": "1", "result": TASK})
+    )
+    task = await client.get_task("t1")
+    assert task.id == "t1" and task.status.state == TaskState.COMPLETED
