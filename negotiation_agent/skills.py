@@ -16,6 +16,7 @@ from negotiation_agent.dialogue import (
     CSUnavailable,
     Decision,
     HistoryEntry,
+    Intent,
     NegotiationState,
     Outcome,
     PendingMessage,
@@ -117,6 +118,26 @@ class RoundReport(BaseModel):
     cs_offer: Offer | None
     decision: str
     reason: str
+
+
+def round_report(
+    round_no: int, message: PendingMessage, reply: CSReply, decision: str, reason: str = ""
+) -> RoundReport:
+    """One exchange: what we sent, what CS answered, what we made of it."""
+    return RoundReport(
+        round=round_no,
+        sent=message.text,
+        cs_text=reply.text,
+        cs_offer=reply.offer,
+        decision=decision,
+        reason=reason,
+    )
+
+
+def history_entry(report: RoundReport, intent: Intent) -> HistoryEntry:
+    """The round as the state's history keeps it (the reason capped)."""
+    fields = report.model_dump(exclude={"reason"})
+    return HistoryEntry(intent=intent, reason=report.reason[:500], **fields)
 
 
 class RoundResult(BaseModel):
@@ -368,15 +389,7 @@ class Negotiation:
         pending = next_message(self.strategy, self.facts, decision, reply, round_no)
         if pending is not None:
             pending = await self.drafter.redraft(pending, self.inp.order_id)
-        entry = HistoryEntry(
-            round=round_no,
-            intent=message.intent,
-            sent=message.text,
-            cs_text=reply.text,
-            cs_offer=reply.offer,
-            decision=decision.kind,
-            reason=decision.reason[:500],
-        )
+        report = round_report(round_no, message, reply, decision.kind, decision.reason)
         self.state = self.state.model_copy(
             update={
                 "round": round_no,
@@ -386,16 +399,8 @@ class Negotiation:
                 "stalled": stalled,
                 "supervisor_asked": self.state.supervisor_asked or decision.kind == "supervisor",
                 "pending": pending,
-                "history": [*self.state.history, entry][-40:],
+                "history": [*self.state.history, history_entry(report, message.intent)][-40:],
             }
-        )
-        report = RoundReport(
-            round=round_no,
-            sent=message.text,
-            cs_text=reply.text,
-            cs_offer=reply.offer,
-            decision=decision.kind,
-            reason=decision.reason,
         )
         if decision.kind == "accept" and reply.offer is not None:
             return self.propose(reply.offer, decision.reason, basis, report)
@@ -444,15 +449,9 @@ class Negotiation:
         reply = parse_reply(raw, self.strategy.goal.currency)
         confirmed = reply.agreed
         decision = "accepted" if confirmed else "not_confirmed"
-        self.append_history(round_no, message, reply, decision)
-        report = RoundReport(
-            round=round_no,
-            sent=message.text,
-            cs_text=reply.text,
-            cs_offer=reply.offer,
-            decision=decision,
-            reason="confirmed with CS" if confirmed else "CS did not confirm",
-        )
+        reason = "confirmed with CS" if confirmed else "CS did not confirm"
+        report = round_report(round_no, message, reply, decision, reason)
+        self.append_history(report, message.intent)
         if not confirmed:
             return self.finish(
                 "no_agreement", "CS did not confirm the agreement", agreed.offer, report
@@ -469,28 +468,19 @@ class Negotiation:
             message = compose_close()
             try:
                 raw = await self.desk.send(self.state.contact_id, self.key(round_no), message)
-                self.append_history(round_no, message, parse_reply(raw), "walk_away")
+                closing = round_report(round_no, message, parse_reply(raw), "walk_away")
+                self.append_history(closing, message.intent)
             except (CSUnavailable, CSRejected) as error:
                 log.info("closing the CS contact failed: %s", type(error).__name__)
         return self.finish("no_agreement", reason, self.state.last_offer, report)
 
-    def append_history(
-        self, round_no: int, message: PendingMessage, reply: CSReply, decision: str
-    ) -> None:
+    def append_history(self, report: RoundReport, intent: Intent) -> None:
         """Count one more exchange and keep it in the history."""
-        entry = HistoryEntry(
-            round=round_no,
-            intent=message.intent,
-            sent=message.text,
-            cs_text=reply.text,
-            cs_offer=reply.offer,
-            decision=decision,
-        )
         self.state = self.state.model_copy(
             update={
-                "round": round_no,
+                "round": report.round,
                 "exchanges": self.state.exchanges + 1,
-                "history": [*self.state.history, entry][-40:],
+                "history": [*self.state.history, history_entry(report, intent)][-40:],
                 "pending": None,
             }
         )
