@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from mock_cs_service.remedies import CaseTerms, Remedy, offer_value
+from mock_cs_service.remedies import CONDITION_PROBLEMS, CaseTerms, Remedy, offer_value
 from shared.domain import Offer, OfferType, ProblemType
 
 
@@ -42,15 +42,8 @@ AGENT_NAMES = ("Dana", "Luis", "Priya", "Marcus", "Aisha", "Tom", "Keiko", "Sofi
 MAX_ASK_ROUNDS = 2
 UNRESPONSIVE_REPLIES = 3
 DESCRIPTION_WORDS = 12
-CONDITION_PROBLEMS = frozenset(
-    {
-        ProblemType.DAMAGED_ITEM,
-        ProblemType.DEFECTIVE_ITEM,
-        ProblemType.WRONG_ITEM,
-        ProblemType.MISSING_PARTS,
-        ProblemType.NOT_AS_DESCRIBED,
-    }
-)
+# A by-the-book agent wants photos of what arrived, unless the customer just changed their mind.
+PHOTO_PROBLEMS = CONDITION_PROBLEMS - {ProblemType.UNWANTED_ITEM}
 _PHOTO = re.compile(r"\b(photos?|pictures?|pics?|images?|attached|attachment|screenshots?)\b", re.I)
 _PROBLEM_WORDS: tuple[tuple[ProblemType, re.Pattern[str]], ...] = tuple(
     (problem, re.compile(pattern, re.I))
@@ -144,7 +137,7 @@ def new_contact_state(
 def required_details(problem_type: ProblemType | None) -> list[str]:
     """What a by-the-book agent wants before looking at a claim."""
     asks = ["order_id", "description"]
-    if problem_type is None or problem_type in CONDITION_PROBLEMS:
+    if problem_type is None or problem_type in PHOTO_PROBLEMS:
         asks.append("photos")
     return asks
 
