@@ -24,6 +24,7 @@ from csn.scenarios import PERSONAS, Scenario, generate
 from shared.a2a.client import A2AClient, A2AUnavailable
 from shared.domain import TERMINAL_STATES
 from shared.settings import ServiceSettings
+from shared.valuation import offer_value
 
 TERMINAL = {s.value for s in TERMINAL_STATES}
 CHAOS_TARGETS = ("coordinator_agent", "context_agent", "negotiation_agent")
@@ -46,18 +47,6 @@ class Result:
     compliant: bool | None = None
     lost: bool = False
     notes: list[str] = field(default_factory=list)
-
-
-def offer_value(offer: dict[str, Any] | None, item_value: float) -> float:
-    """What an offer is worth to the customer, in money."""
-    if not offer:
-        return 0.0
-    kind = offer.get("type")
-    if kind in ("replacement", "reship"):
-        return item_value
-    if kind in ("full_refund", "partial_refund", "store_credit"):
-        return float(offer.get("amount") or (item_value if kind == "full_refund" else 0.0))
-    return 0.0
 
 
 class Bench:
