@@ -166,6 +166,32 @@ def fingerprint(operation: str, target: str, body: BaseModel) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Agreement:
+    """One remedy the desk granted: the counterparty's own record of what was agreed."""
+
+    contact_id: str
+    customer_id: str
+    order_id: str
+    message_id: str
+    offer: Offer
+
+    def entry(self) -> dict[str, Any]:
+        """The ledger line `GET /v1/admin/ledger` shows."""
+        return {
+            "contact_id": self.contact_id,
+            "customer_id": self.customer_id,
+            "order_id": self.order_id,
+            "message_id": self.message_id,
+            "type": self.offer.type,
+            "amount": self.offer.amount,
+            "currency": self.offer.currency,
+            "return_required": self.offer.return_required,
+            "restocking_fee": self.offer.restocking_fee,
+            "refund_method": self.offer.refund_method,
+        }
+
+
 @dataclass
 class Contact:
     """One CS conversation and its transcript."""
@@ -217,6 +243,7 @@ class Desk:
         self._opened: dict[tuple[str, str], int] = {}
         self._open_faults: dict[tuple[str, str], random.Random] = {}
         self._idempotency = IdempotencyCache()
+        self._ledger: list[Agreement] = []
 
     # ---- configuration ---------------------------------------------------------------------
 
@@ -235,8 +262,9 @@ class Desk:
             return merged
 
     def reset(self) -> None:
-        """Forget every contact and idempotency key (the configuration stays)."""
+        """Forget every contact, idempotency key and agreement (the configuration stays)."""
         with self._lock:
+            self._ledger.clear()
             self._contacts.clear()
             self._opened.clear()
             self._open_faults.clear()
@@ -324,6 +352,11 @@ class Desk:
         self._contacts[contact_id] = contact
         return contact
 
+    def agreements(self) -> list[dict[str, Any]]:
+        """Every remedy granted since the last reset, in the order it was agreed."""
+        with self._lock:
+            return [agreement.entry() for agreement in self._ledger]
+
     def transcript(self, contact_id: str) -> dict[str, Any]:
         """The whole conversation so far."""
         with self._lock:
@@ -354,6 +387,8 @@ class Desk:
             if turn.offer is not None:
                 contact.state.offer = turn.offer
             message_id = self._record(contact, "agent", turn.text, offer=turn.offer, asks=turn.asks)
+            if turn.agreed and turn.offer is not None:
+                self._book(contact, message_id, turn.offer)
             reply = DeskReply(
                 200,
                 {
@@ -367,6 +402,12 @@ class Desk:
             )
             self._idempotency.put(key, digest, reply)
             return reply
+
+    def _book(self, contact: Contact, message_id: str, offer: Offer) -> None:
+        agreement = Agreement(
+            contact.contact_id, contact.customer_id, contact.order.order_id, message_id, offer
+        )
+        self._ledger.append(agreement)
 
     def _answer(self, contact: Contact, body: CustomerMessage) -> Turn:
         state = contact.state
