@@ -19,6 +19,7 @@ BENCHMARKS = {
     "bench-negotiation": "negotiation_agent.bench",
     "bench-store": "coordinator_agent.bench",
     "bench-a2a": "csn.bench_a2a",
+    "eval-reader": "csn.eval_reader",
 }
 
 
