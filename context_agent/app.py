@@ -15,6 +15,7 @@ from context_agent.orders import OrderSystem
 from context_agent.policies import PolicyIndex, load_policies
 from context_agent.skills import SKILLS
 from shared.a2a.client import peer_http_client
+from shared.language.reader import load_reader
 from shared.logs import get_logger
 from shared.service import create_service_app
 
@@ -36,6 +37,7 @@ def create_app(
     policies = load_policies(settings.policy_dir)
     index = PolicyIndex(policies)
     rules = load_rules(settings.rules_file or RULES_FILE)
+    reader = load_reader()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,5 +69,6 @@ def create_app(
     )
     app.state.policy_index = index
     app.state.rules = rules
+    app.state.reader = reader
     app.state.clock = clock
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.domain import (
     ORDER_ID_PATTERN,
@@ -17,6 +17,7 @@ from shared.domain import (
 )
 
 MAX_MESSAGE_CHARS = 4000
+MAX_TEXT_CHARS = 8000  # what analysis reads of the customer's words (analyze_issue's limit)
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 # States in which the workflow, not a person, moves the case on.
@@ -41,9 +42,10 @@ class CustomerMessage(BaseModel):
     """A message the customer sent after the first one."""
 
     at: float
-    kind: Literal["clarification", "change_of_mind"]
+    kind: Literal["clarification", "change_of_mind", "customer_input"]
     text: str
     handled: bool = False
+    choice: str | None = None
 
 
 class Negotiation(BaseModel):
@@ -83,6 +85,8 @@ class SessionDocument(BaseModel):
     messages: list[CustomerMessage] = Field(default_factory=list)
     analysis: dict[str, Any] | None = None
     question: str | None = None
+    choices: list[dict[str, str]] = Field(default_factory=list)
+    hints: dict[str, Any] = Field(default_factory=dict)  # readings the customer settled by a choice
     policies: dict[str, Any] | None = None
     strategy: dict[str, Any] | None = None
     proposal: dict[str, Any] | None = None
@@ -96,9 +100,14 @@ class SessionDocument(BaseModel):
     reason: str | None = None
 
     def full_text(self) -> str:
-        """The customer's words so far: the first message and every clarification."""
-        extra = [m.text for m in self.messages if m.kind == "clarification"]
-        return "\n".join([self.message, *extra])[: MAX_MESSAGE_CHARS * 3]
+        """The customer's words so far: the first message and every clarification in words."""
+        extra = [m.text for m in self.messages if m.kind == "clarification" and not m.choice]
+        return "\n".join([self.message, *extra])[:MAX_TEXT_CHARS]
+
+    def customer_input(self) -> str | None:
+        """The customer's latest answer to something CS asked for, not yet sent to CS."""
+        given = [m for m in self.messages if m.kind == "customer_input" and not m.handled]
+        return given[-1].text[:2000] if given else None
 
 
 # -- requests of the customer API ---------------------------------------------------------
@@ -134,9 +143,16 @@ class Decision(StrictModel):
 
 
 class MessageIn(StrictModel):
-    """A clarification (order id, details) or a change of mind."""
+    """A clarification (order id, details, or one of the offered choices) or a change of mind."""
 
-    text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    text: str = Field(default="", max_length=MAX_MESSAGE_CHARS)
+    choice: str | None = Field(default=None, max_length=100, description="the id of a choice")
+
+    @model_validator(mode="after")
+    def _something(self) -> MessageIn:
+        if not self.text and not self.choice:
+            raise ValueError("give the message's text, or a choice")
+        return self
 
     @field_validator("text")
     @classmethod

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from coordinator_agent.case import close_attempt, escalation_context, find_order_id
+from coordinator_agent.case import close_attempt, describe_for_cs, escalation_context, find_order_id
 from coordinator_agent.models import (
     WORKING_STATES,
     CustomerMessage,
@@ -63,6 +63,10 @@ class SkillCaller(Protocol):
 
 class InvalidState(Exception):
     """The customer asked for something the case's current state does not allow."""
+
+
+class InvalidInput(ValueError):
+    """The customer's input does not fit what the case asked (e.g. an unknown choice)."""
 
 
 class Escalate(Exception):
@@ -192,9 +196,10 @@ class Workflow:
         """Approve or reject what awaits approval; returns the new state."""
         return self._act(session_id, lambda doc: self._apply_decision(doc, decision))
 
-    def add_message(self, session_id: str, text: str) -> SessionState:
-        """A clarification while one is awaited, or a change of mind at an approval."""
-        return self._act(session_id, lambda doc: self._apply_message(doc, text))
+    def add_message(self, session_id: str, text: str, choice: str | None = None) -> SessionState:
+        """A clarification while one is awaited (words or a choice), information CS asked the
+        customer for, or a change of mind at an approval."""
+        return self._act(session_id, lambda doc: self._apply_message(doc, text, choice))
 
     def cancel(self, session_id: str) -> SessionState:
         """Stop the case for good (and tell CS, if a conversation is open)."""
@@ -295,7 +300,15 @@ class Workflow:
             await self._analyze_change(stored, doc, change)
             return
         order_id = doc.order_id
-        request: dict[str, Any] = {"customer_id": doc.customer_id, "message": doc.full_text()}
+        request: dict[str, Any] = {
+            "customer_id": doc.customer_id,
+            "message": doc.full_text(),
+            **{
+                k: v
+                for k, v in doc.hints.items()
+                if k in ("problem_type", "desired_outcome", "asked")
+            },
+        }
         if order_id:
             request["order_id"] = order_id
         result, event = await self._call(self._context, CONTEXT, "analyze_issue", request, doc)
@@ -315,10 +328,14 @@ class Workflow:
             doc.question = str(
                 analysis.get("question") or result.message or "Which order is this about?"
             )
+            doc.choices = _choices(analysis.get("choices"))
+            if analysis.get("order_id"):
+                doc.order_id = str(analysis["order_id"])
             self._save(stored, doc, Step(SessionState.AWAITING_CLARIFICATION, [event]))
             return
         doc.order_id = str(analysis["order_id"])
         doc.question = None
+        doc.choices = []
         self._save(stored, doc, Step(SessionState.PLANNING, [event]))
 
     async def _analyze_change(
@@ -392,11 +409,18 @@ class Workflow:
             "strategy": doc.strategy,
             "state": negotiation.state,
             "action": negotiation.action,
+            "case": describe_for_cs(doc),
         }
+        customer_input = doc.customer_input()
+        if customer_input:
+            request["customer_input"] = customer_input
         result, event = await self._call(self._negotiation, NEGOTIATION, "negotiate", request, doc)
         if not result.ok:
             raise Escalate("negotiation_failed", f"the negotiation failed: {_failure(result)}")
         events = [event, *self._record_round(doc, result.output)]
+        if customer_input and result.output.get("round"):
+            for message in doc.messages:
+                message.handled = message.handled or message.kind == "customer_input"
         if not result.output.get("done"):
             self._save(stored, doc, Step(SessionState.NEGOTIATING, events, NEGOTIATION))
             return
@@ -444,6 +468,9 @@ class Workflow:
         elif status == "accepted":
             doc.outcome = outcome
             self._save(stored, doc, Step(SessionState.RESOLVED, events))
+        elif status == "needs_input":
+            doc.question = str(outcome.get("question") or outcome.get("reason") or "")[:1000]
+            self._save(stored, doc, Step(SessionState.AWAITING_CUSTOMER_INPUT, events))
         elif status == "cs_unavailable":
             doc.outcome = outcome
             reason = f"customer service unavailable: {outcome.get('reason')}"
@@ -502,14 +529,18 @@ class Workflow:
         doc.floor_amount = decision.floor_amount
         return Step(SessionState.PLANNING, [event], "customer", walk_away=farewell)
 
-    def _apply_message(self, doc: SessionDocument, text: str) -> Step:
+    def _apply_message(self, doc: SessionDocument, text: str, choice: str | None = None) -> Step:
         state = SessionState(doc.state)
         now = self._clock()
         if state == SessionState.AWAITING_CLARIFICATION:
-            doc.messages.append(CustomerMessage(at=now, kind="clarification", text=text))
-            doc.order_id = find_order_id(text) or doc.order_id
-            event = NewEvent("message", "customer", {"kind": "clarification", "text": text})
-            return Step(SessionState.ANALYZING, [event], "customer")
+            return self._clarify(doc, text, choice, now)
+        if choice:
+            raise InvalidState(f"the session is {state.value}: there is no choice to make")
+        if state == SessionState.AWAITING_CUSTOMER_INPUT:
+            doc.messages.append(CustomerMessage(at=now, kind="customer_input", text=text))
+            doc.question = None
+            event = NewEvent("message", "customer", {"kind": "customer_input", "text": text})
+            return Step(SessionState.NEGOTIATING, [event], "customer")
         if state in (
             SessionState.AWAITING_STRATEGY_APPROVAL,
             SessionState.AWAITING_OUTCOME_APPROVAL,
@@ -522,9 +553,38 @@ class Workflow:
             event = NewEvent("message", "customer", {"kind": "change_of_mind", "text": text})
             return Step(SessionState.ANALYZING, [event], "customer", walk_away=farewell)
         raise InvalidState(
-            f"the session is {state.value}: messages are taken while it awaits a clarification "
-            "or an approval"
+            f"the session is {state.value}: messages are taken while it awaits a clarification, "
+            "information CS asked for, or an approval"
         )
+
+    def _clarify(self, doc: SessionDocument, text: str, choice: str | None, now: float) -> Step:
+        """The customer's answer to a clarification: one of the choices, or words."""
+        picked = _pick_choice(doc.choices, choice, text)
+        if choice and picked is None:
+            raise InvalidInput(f"unknown choice {choice!r}: pick one of the offered choices")
+        reading_question = any(
+            c.get("problem_type") or c.get("desired_outcome") for c in doc.choices
+        )
+        if reading_question:
+            doc.hints["asked"] = True
+        detail: dict[str, Any] = {"kind": "clarification", "text": text}
+        if picked is not None:
+            doc.order_id = picked.get("order_id") or doc.order_id
+            for key in ("problem_type", "desired_outcome"):
+                if picked.get(key):
+                    doc.hints[key] = picked[key]
+            detail["choice"] = picked["id"]
+        else:
+            doc.order_id = find_order_id(text) or doc.order_id
+        doc.messages.append(
+            CustomerMessage(
+                at=now,
+                kind="clarification",
+                text=text or picked["label"],
+                choice=detail.get("choice"),
+            )
+        )
+        return Step(SessionState.ANALYZING, [NewEvent("message", "customer", detail)], "customer")
 
     def _apply_cancel(self, doc: SessionDocument) -> Step:
         state = SessionState(doc.state)
@@ -672,6 +732,29 @@ class Workflow:
             lock = self._locks.get(session_id)
             if lock is not None and not lock.locked():
                 self._locks.pop(session_id, None)
+
+
+def _choices(raw: Any) -> list[dict[str, str]]:
+    """The analysis' choices, kept to their known string fields."""
+    keys = ("id", "label", "problem_type", "desired_outcome", "order_id")
+    if not isinstance(raw, list):
+        return []
+    return [
+        {k: str(c[k])[:200] for k in keys if isinstance(c.get(k), str)}
+        for c in raw[:6]
+        if isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("label"), str)
+    ]
+
+
+def _pick_choice(
+    choices: list[dict[str, str]], choice: str | None, text: str
+) -> dict[str, str] | None:
+    """The choice named by its id, or by words that are exactly its id, label or number."""
+    wanted = (choice or text or "").strip().casefold().rstrip(".")
+    for number, option in enumerate(choices, 1):
+        if wanted in (option["id"].casefold(), option["label"].casefold(), str(number)):
+            return option
+    return None
 
 
 def _dump(doc: SessionDocument) -> dict[str, Any]:

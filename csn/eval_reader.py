@@ -46,7 +46,9 @@ def score_customer(reader: Reader, records: Sequence[dict[str, Any]]) -> dict[st
         right_o += reading.desired_outcome in outcomes
         asked += bool(reading.choices())
         truth_p.append(reading.problem_type if reading.problem_type in problems else problems[0])
-        truth_o.append(reading.desired_outcome if reading.desired_outcome in outcomes else outcomes[0])
+        truth_o.append(
+            reading.desired_outcome if reading.desired_outcome in outcomes else outcomes[0]
+        )
         pred_p.append(reading.problem_type)
         pred_o.append(reading.desired_outcome)
     n = len(records)
@@ -122,7 +124,14 @@ def score_cs(reader: Reader, records: Sequence[dict[str, Any]]) -> dict[str, Any
         elif reading.offer is not None:
             false_offers += 1
         if not terms_match(reading, label) or truth != pred:
-            wrong.append({"text": record["text"], "acts": sorted(truth), "read": reading.as_dict(), "label": label})
+            wrong.append(
+                {
+                    "text": record["text"],
+                    "acts": sorted(truth),
+                    "read": reading.as_dict(),
+                    "label": label,
+                }
+            )
     n = len(records)
     return {
         "messages": n,
@@ -146,7 +155,9 @@ def score_cs(reader: Reader, records: Sequence[dict[str, Any]]) -> dict[str, Any
 # ---------------------------------------------------------------- runs
 
 
-def by_writer(folder: Path, score: Callable[[Reader, list[dict[str, Any]]], dict[str, Any]], customer: bool) -> dict[str, Any]:
+def by_writer(
+    folder: Path, score: Callable[[Reader, list[dict[str, Any]]], dict[str, Any]], customer: bool
+) -> dict[str, Any]:
     """Each writer held out: fitted on the others' train split, scored on all of theirs."""
     records = corpus.load(folder)
     customer_all, cs_all = training_records("train")
@@ -175,7 +186,9 @@ def dev_set(reader: Reader, folder: Path) -> dict[str, Any]:
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def _share(part: float, whole: float) -> float | None:
@@ -185,14 +198,18 @@ def _share(part: float, whole: float) -> float | None:
 def _print_classes(title: str, block: dict[str, Any]) -> None:
     print(f"\n  {title}: per class (precision / recall / support)")
     for label, figures in block["per_class"].items():
-        print(f"    {label:22s} {figures['precision']:.3f}  {figures['recall']:.3f}  {figures['support']}")
+        print(
+            f"    {label:22s} {figures['precision']:.3f}  {figures['recall']:.3f}  {figures['support']}"
+        )
     labels = block["labels"]
     print("  confusion (rows: truth, columns: predicted, in the order above)")
     for label, row in zip(labels, block["confusion"], strict=True):
         print(f"    {label[:14]:14s} " + " ".join(f"{v:3d}" for v in row))
 
 
-def print_report(name: str, customer: dict[str, Any] | None, cs: dict[str, Any] | None, detail: bool) -> None:
+def print_report(
+    name: str, customer: dict[str, Any] | None, cs: dict[str, Any] | None, detail: bool
+) -> None:
     """The readable summary."""
     print(f"== {name}")
     if customer:
@@ -211,23 +228,39 @@ def print_report(name: str, customer: dict[str, Any] | None, cs: dict[str, Any] 
         )
         if detail:
             for act, figures in cs["acts"].items():
-                print(f"    {act:14s} P {figures['precision']}  R {figures['recall']}  n {figures['support']}")
+                print(
+                    f"    {act:14s} P {figures['precision']}  R {figures['recall']}  n {figures['support']}"
+                )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `csn eval-reader`."""
     p = argparse.ArgumentParser(prog="csn eval-reader", description=__doc__)
-    p.add_argument("--dev-set", type=Path, default=None, help="a folder of outside labelled sets (report only)")
-    p.add_argument("--by-writer", action="store_true", help="also hold out each corpus writer in turn")
-    p.add_argument("--errors", type=int, default=0, help="print this many misread CS replies of the test split")
+    p.add_argument(
+        "--dev-set", type=Path, default=None, help="a folder of outside labelled sets (report only)"
+    )
+    p.add_argument(
+        "--by-writer", action="store_true", help="also hold out each corpus writer in turn"
+    )
+    p.add_argument(
+        "--errors", type=int, default=0, help="print this many misread CS replies of the test split"
+    )
     p.add_argument("--json", type=Path, default=None, help="write every figure to this file")
     args = p.parse_args(argv)
     reader = load_reader()
     customer_test, cs_test = training_records("test")
     report: dict[str, Any] = {
-        "test_split": {"customer_messages": score_customer(reader, customer_test), "cs_replies": score_cs(reader, cs_test)}
+        "test_split": {
+            "customer_messages": score_customer(reader, customer_test),
+            "cs_replies": score_cs(reader, cs_test),
+        }
     }
-    print_report("test split", report["test_split"]["customer_messages"], report["test_split"]["cs_replies"], True)
+    print_report(
+        "test split",
+        report["test_split"]["customer_messages"],
+        report["test_split"]["cs_replies"],
+        True,
+    )
     for error in report["test_split"]["cs_replies"]["errors"][: args.errors]:
         print("   ", json.dumps(error))
     if args.by_writer:
@@ -237,11 +270,19 @@ def main(argv: list[str] | None = None) -> int:
         }
         for kind, figures in report["by_writer"].items():
             for writer, values in figures.items():
-                print(f"== held out {writer} ({kind}): " + ", ".join(f"{k} {v}" for k, v in values.items()))
+                print(
+                    f"== held out {writer} ({kind}): "
+                    + ", ".join(f"{k} {v}" for k, v in values.items())
+                )
     if args.dev_set:
         report["dev_set"] = dev_set(reader, args.dev_set)
         dev = report["dev_set"]
-        print_report(f"dev set {args.dev_set.name}", dev.get("customer_messages"), dev.get("cs_replies"), True)
+        print_report(
+            f"dev set {args.dev_set.name}",
+            dev.get("customer_messages"),
+            dev.get("cs_replies"),
+            True,
+        )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0

@@ -123,6 +123,7 @@ class SessionState(StrEnum):
     RECEIVED = "received"
     ANALYZING = "analyzing"
     AWAITING_CLARIFICATION = "awaiting_clarification"
+    AWAITING_CUSTOMER_INPUT = "awaiting_customer_input"  # CS asked for what only the customer has
     PLANNING = "planning"
     AWAITING_STRATEGY_APPROVAL = "awaiting_strategy_approval"
     NEGOTIATING = "negotiating"
@@ -146,6 +147,7 @@ TERMINAL_STATES = frozenset(
 WAITING_STATES = frozenset(
     {
         SessionState.AWAITING_CLARIFICATION,
+        SessionState.AWAITING_CUSTOMER_INPUT,
         SessionState.AWAITING_STRATEGY_APPROVAL,
         SessionState.AWAITING_OUTCOME_APPROVAL,
     }

@@ -87,7 +87,14 @@ class CustomerReading:
                 Choice(f"outcome:{o}", OUTCOME_WORDS[o], desired_outcome=o)
                 for o in ranked[:MAX_CHOICES]
             ]
-            return [*picks, Choice("outcome:unspecified", OUTCOME_WORDS["unspecified"], desired_outcome="unspecified")]
+            return [
+                *picks,
+                Choice(
+                    "outcome:unspecified",
+                    OUTCOME_WORDS["unspecified"],
+                    desired_outcome="unspecified",
+                ),
+            ]
         return []
 
     def question(self) -> str:

@@ -46,6 +46,9 @@ _AMOUNT_AFTER = re.compile(
     rf"(?<![\w.,]){_NUMBER}\s?(?:dollars?|bucks|usd|eur|euros?|gbp|pounds)\b", re.IGNORECASE
 )
 _PERCENT = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d+)?)\s?(?:%|per ?cent\b|pct\b)", re.IGNORECASE)
+_PERCENT_WORDS = re.compile(
+    rf"\b((?:(?:{'|'.join([*_UNITS, *_TENS, 'hundred', 'a', 'and'])})[\s-]+)+)per ?cent\b", re.IGNORECASE
+)
 _SHARE_WORDS = {
     "half": 50.0,
     "a quarter": 25.0,
@@ -59,7 +62,9 @@ _SHARE_WORDS = {
     "two thirds": 66.67,
 }
 _SHARE = re.compile(
-    r"\b(" + "|".join(sorted(_SHARE_WORDS, key=len, reverse=True)) + r")\b(?!\s+(?:an?\s+)?(?:hour|day|week))",
+    r"\b("
+    + "|".join(sorted(_SHARE_WORDS, key=len, reverse=True))
+    + r")\b(?!\s+(?:an?\s+)?(?:hour|day|week))",
     re.IGNORECASE,
 )
 
@@ -210,6 +215,10 @@ def find_percent(text: str) -> float | None:
             hits.append((m.start(), value))
     for m in _SHARE.finditer(text):
         hits.append((m.start(), _SHARE_WORDS[m.group(1).lower()]))
+    for m in _PERCENT_WORDS.finditer(text):
+        value = words_to_number(m.group(1))
+        if value is not None and 0 < value <= 100:
+            hits.append((m.start(), value))
     return min(hits)[1] if hits else None
 
 

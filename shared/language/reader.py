@@ -12,9 +12,9 @@ from typing import Any
 import sklearn
 
 from shared.language import corpus
-from shared.language.model import MultiLabelClassifier, TextClassifier
+from shared.language.model import Features, MultiLabelClassifier, TextClassifier
 
-MODEL_VERSION = "reader-1"  # bump when features or models change: the cache key includes it
+MODEL_VERSION = "reader-2"  # bump when features or models change: the cache key includes it
 _lock = threading.Lock()
 _loaded: dict[str, Reader] = {}
 
@@ -39,11 +39,12 @@ class Reader:
         """Fit every model on these records (their train split is the caller's choice)."""
         texts = [r["text"] for r in customer]
         cs_texts = [r["text"] for r in cs]
+        words, cs_words = Features(texts), Features(cs_texts)
         return cls(
-            problem=TextClassifier.train(texts, [r["problem_type"] for r in customer]),
-            outcome=TextClassifier.train(texts, [r["desired_outcome"] for r in customer]),
-            acts=MultiLabelClassifier.train(cs_texts, [r["acts"] for r in cs]),
-            offer_type=TextClassifier.train(cs_texts, [_offer_label(r) for r in cs]),
+            problem=TextClassifier.train(words, texts, [r["problem_type"] for r in customer]),
+            outcome=TextClassifier.train(words, texts, [r["desired_outcome"] for r in customer]),
+            acts=MultiLabelClassifier.train(cs_words, cs_texts, [r["acts"] for r in cs]),
+            offer_type=TextClassifier.train(cs_words, cs_texts, [_offer_label(r) for r in cs]),
             fingerprint=fingerprint,
         )
 
@@ -71,8 +72,9 @@ def corpus_fingerprint() -> str:
 
 
 def default_cache_dir() -> Path:
-    """Where built models are kept: `$CSN_VAR_DIR/models` (default `var/models`)."""
-    return Path(os.environ.get("CSN_VAR_DIR", "var")) / "models"
+    """Where built models are kept: `$CSN_MODEL_DIR`, else `var/models` of the checkout."""
+    configured = os.environ.get("CSN_MODEL_DIR")
+    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "var" / "models"
 
 
 def load_reader(cache_dir: Path | None = None) -> Reader:
