@@ -47,7 +47,8 @@ _AMOUNT_AFTER = re.compile(
 )
 _PERCENT = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d+)?)\s?(?:%|per ?cent\b|pct\b)", re.IGNORECASE)
 _PERCENT_WORDS = re.compile(
-    rf"\b((?:(?:{'|'.join([*_UNITS, *_TENS, 'hundred', 'a', 'and'])})[\s-]+)+)per ?cent\b", re.IGNORECASE
+    rf"\b((?:(?:{'|'.join([*_UNITS, *_TENS, 'hundred', 'a', 'and'])})[\s-]+)+)per ?cent\b",
+    re.IGNORECASE,
 )
 _SHARE_WORDS = {
     "half": 50.0,
