@@ -235,14 +235,12 @@ class Bench:
             return 0
         doc = response.json()
         if doc.get("state") == "awaiting_clarification":
-            text = clarify(result.scenario, doc)
+            answer = clarify(result.scenario, doc)
         elif doc.get("state") == "awaiting_customer_input":
-            text = describe(result.scenario)
+            answer = {"text": describe(result.scenario)}
         else:
             return 0  # it moved on meanwhile
-        await self._request(
-            customer, "POST", path + "/messages", headers=headers, json={"text": text}
-        )
+        await self._request(customer, "POST", path + "/messages", headers=headers, json=answer)
         return 1
 
     async def _request(
@@ -285,9 +283,7 @@ class Bench:
                 return await self._validate(result.scenario, grant)
 
         for result in results:
-            result.compliant = list(
-                await asyncio.gather(*(one(result, g) for g in result.grants))
-            )
+            result.compliant = list(await asyncio.gather(*(one(result, g) for g in result.grants)))
 
     async def _validate(self, scenario: Scenario, grant: dict[str, Any]) -> bool | None:
         """Independent check of a grant against policy, by the context agent.
@@ -417,9 +413,7 @@ def judge(results: list[Result], agreements: list[dict[str, Any]]) -> list[dict[
         own = grants_of(ledger, result.contact_id, result.scenario.order_id)
         result.as_asked = is_as_asked(own, result.scenario.desired_outcome)
         result.obtained_value = granted_value(own, result.item_value)
-        result.misread = misread(
-            result.reported_offer, result.state == "resolved", result.grants
-        )
+        result.misread = misread(result.reported_offer, result.state == "resolved", result.grants)
     return [dict(g) for g in agreements if str(g.get("contact_id")) not in claimed]
 
 

@@ -101,7 +101,7 @@ CHOICE_WORDS: dict[str, tuple[str, ...]] = {
     "replacement": ("replacement", "replace"),
     "store_credit": ("store credit",),
 }
-_CHOICE_KEYS = ("value", "id", "order_id", "label", "text", "title")
+_CHOICE_KEYS = ("label", "value", "order_id", "text", "title")
 
 
 @dataclass(frozen=True)
@@ -260,28 +260,51 @@ def describe(scenario: Scenario) -> str:
     return text
 
 
-def clarify(scenario: Scenario, doc: dict[str, Any]) -> str:
-    """The customer's answer to a clarification: the choice that fits the case, else words."""
+def clarify(scenario: Scenario, doc: dict[str, Any]) -> dict[str, str]:
+    """The customer's answer to a clarification (a message body): the fitting choice, else words."""
     picked = pick_choice(scenario, doc.get("choices") or [])
+    if isinstance(picked, dict) and picked.get("id"):
+        return {"choice": str(picked["id"])}
     if picked is not None:
-        return picked
+        return {"text": _choice_label(picked)}
     problem = PROBLEM_PHRASES[scenario.problem_type][0].format(item=scenario.item or "item")
     wish = OUTCOME_PHRASES[scenario.desired_outcome][0]
-    return f"It's order {scenario.order_id}, {problem}. {wish}".strip()
+    return {"text": f"It's order {scenario.order_id}, {problem}. {wish}".strip()}
 
 
-def pick_choice(scenario: Scenario, choices: list[Any]) -> str | None:
-    """The offered choice naming the case's order, problem, wish or item (None if none fits)."""
-    options = [(_choice_reply(c), _choice_text(c)) for c in choices if c]
+def pick_choice(scenario: Scenario, choices: list[Any]) -> Any | None:
+    """The offered choice that fits the case (None if none does).
+
+    First by the readings a choice states (`order_id`, `problem_type`, `desired_outcome`:
+    all it states must be the case's), then by words naming the order, problem, wish or item.
+    """
+    truth = {
+        "order_id": scenario.order_id,
+        "problem_type": scenario.problem_type,
+        "desired_outcome": scenario.desired_outcome,
+    }
+    best, best_score = None, 0
+    for choice in (c for c in choices if isinstance(c, dict)):
+        stated = {k: choice[k] for k in truth if choice.get(k)}
+        if stated and all(truth[k] == v for k, v in stated.items()) and len(stated) > best_score:
+            best, best_score = choice, len(stated)
+    if best is not None:
+        return best
+    if any(isinstance(c, dict) and any(c.get(k) for k in truth) for c in choices):
+        return None  # the choices state their readings and none is this case's
+    return _choice_by_words(scenario, choices)
+
+
+def _choice_by_words(scenario: Scenario, choices: list[Any]) -> Any | None:
     targets = [[scenario.order_id.lower()]]
     for key in (scenario.problem_type, scenario.desired_outcome):
-        targets.append([key, key.replace("_", " "), *CHOICE_WORDS.get(key, ())])
+        targets.append([key.replace("_", " "), *CHOICE_WORDS.get(key, ())])
     if scenario.item:
         targets.append([scenario.item.lower()])
     for needles in targets:
-        for reply, text in options:
-            if any(_mentions(text, needle) for needle in needles):
-                return reply
+        for choice in (c for c in choices if c):
+            if any(_mentions(_choice_text(choice), needle) for needle in needles):
+                return choice
     return None
 
 
@@ -289,8 +312,8 @@ def _mentions(text: str, words: str) -> bool:
     return re.search(rf"\b{re.escape(words)}\b", text) is not None
 
 
-def _choice_reply(choice: Any) -> str:
-    """What the customer types back to take a choice: its value, else its label."""
+def _choice_label(choice: Any) -> str:
+    """What the customer types back to take a choice given without an id."""
     if isinstance(choice, dict):
         for key in _CHOICE_KEYS:
             if choice.get(key):

@@ -184,9 +184,7 @@ def test_cases_are_judged_from_the_ledger_not_from_our_records():
         # the desk booked credit we never reported
         result(scenario(3, "adversarial"), "escalated", "CT-D", None),
         # a reship for a replacement, booked on another order than the customer's
-        result(
-            scenario(4, desired_outcome="replacement"), "resolved", "CT-E", {"type": "reship"}
-        ),
+        result(scenario(4, desired_outcome="replacement"), "resolved", "CT-E", {"type": "reship"}),
     ]
     ledger = [
         booked("CT-A", "full_refund", 100),
@@ -262,14 +260,14 @@ async def test_the_bench_reads_customers_from_the_order_system_whatever_the_data
     }
     app = mock_cs_app(tmp_path, [customer], [order])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
-        run = bench.Bench(args("--persona", "adversarial"), http)
+        run = bench.Bench(args("--persona", "adversarial", "--channel", "text"), http)
         orders = await run.orders()
         assert [o["order_id"] for o in orders] == ["901-0000001-0000001"]
         assert await run.ledger() == []
         await run.reset_cs()
         await run.configure_cs("adversarial")
         config = (await http.get(f"{CS}/v1/admin/config")).json()
-        assert config["persona"] == "adversarial"
+        assert config["persona"] == "adversarial" and config["channel"] == "text"
     scenarios = generate(orders, 30, seed=1)  # one order is enough
     assert len(scenarios) == 30 and {s.order_id for s in scenarios} == {order["order_id"]}
 
@@ -313,30 +311,47 @@ class FakeCoordinator:
     [
         (
             {"state": "awaiting_customer_input", "question": "Could you describe the damage?"},
-            ["112-4839201-5839201", "cracked", "photos"],
+            {"text": ["112-4839201-5839201", "cracked", "photos"]},
         ),
         (
             {
                 "state": "awaiting_clarification",
                 "question": "Which order?",
                 "choices": [
-                    {"order_id": "111-0000000-0000000", "label": "Lamp"},
-                    {"order_id": ORDER_ID, "label": "Countertop Blender"},
+                    {"id": "c1", "label": "Lamp", "order_id": "111-0000000-0000000"},
+                    {"id": "c2", "label": "Countertop Blender", "order_id": ORDER_ID},
                 ],
             },
-            [ORDER_ID],
+            {"choice": ["c2"]},
         ),
         (
             {
                 "state": "awaiting_clarification",
-                "question": "What went wrong?",
-                "choices": ["It never arrived", "It arrived damaged", "Wrong item"],
+                "question": "Did I get that right?",
+                "choices": [
+                    {"id": "a", "label": "It never arrived", "problem_type": "not_delivered"},
+                    {
+                        "id": "b",
+                        "label": "Damaged, refund",
+                        "problem_type": "damaged_item",
+                        "desired_outcome": "full_refund",
+                    },
+                    {"id": "c", "label": "It arrived damaged", "problem_type": "damaged_item"},
+                ],
             },
-            ["It arrived damaged"],
+            {"choice": ["b"]},  # the choice that states most of the case, all of it right
+        ),
+        (
+            {
+                "state": "awaiting_clarification",
+                "question": "Which order?",
+                "choices": [{"id": "c1", "label": "Lamp", "order_id": "111-0000000-0000000"}],
+            },
+            {"text": [ORDER_ID, "broken"]},  # not among the choices: said in words
         ),
         (
             {"state": "awaiting_clarification", "question": "Which order?", "choices": []},
-            [ORDER_ID, "broken"],
+            {"text": [ORDER_ID, "broken"]},
         ),
     ],
 )
@@ -349,8 +364,10 @@ async def test_the_simulated_customer_answers_what_the_case_asks(doc, expected):
     assert answered == 1
     [(path, body)] = coordinator.sent
     assert path == "/v1/sessions/S-1/messages"
-    for words in expected:
-        assert words in body["text"]
+    [(field, words)] = expected.items()
+    assert set(body) == {field}
+    for word in words:
+        assert word in body[field]
 
 
 async def test_the_simulated_customer_approves_and_leaves_other_states_alone():

@@ -50,19 +50,39 @@ def test_a_detailed_answer_names_the_order_and_the_damage_with_photos() -> None:
     assert "photos" not in describe(case(problem_type="not_delivered"))
 
 
-def test_the_customer_picks_the_choice_that_fits() -> None:
-    orders = [{"order_id": "111-1111111-1111111"}, {"order_id": "112-4839201-5839201"}]
-    assert pick_choice(case(), orders) == "112-4839201-5839201"
-    wishes = [{"value": "full_refund", "label": "A refund"}, {"value": "replacement"}]
-    assert pick_choice(case(), wishes) == "replacement"
-    problems = ["Arrived late", "Damaged in transit"]
-    assert pick_choice(case(), problems) == "Damaged in transit"
+def test_the_customer_picks_the_choice_that_states_the_case() -> None:
+    orders = [
+        {"id": "1", "label": "Lamp", "order_id": "111-1111111-1111111"},
+        {"id": "2", "label": "Blender", "order_id": "112-4839201-5839201"},
+    ]
+    assert pick_choice(case(), orders)["id"] == "2"
+    wishes = [
+        {"id": "r", "label": "A refund", "desired_outcome": "full_refund"},
+        {"id": "n", "label": "A new one", "desired_outcome": "replacement"},
+    ]
+    assert pick_choice(case(), wishes)["id"] == "n"
+    wrong = [
+        {
+            "id": "x",
+            "label": "Damaged, refund",
+            "problem_type": "damaged_item",
+            "desired_outcome": "full_refund",
+        }
+    ]
+    assert pick_choice(case(), wrong) is None  # half right is wrong
+
+
+def test_choices_without_readings_are_recognized_by_their_words() -> None:
+    assert pick_choice(case(), ["Arrived late", "Damaged in transit"]) == "Damaged in transit"
+    assert pick_choice(case(), [{"label": "Replace it"}]) == {"label": "Replace it"}
     # "late" is a word, not a part of "related"
     assert pick_choice(case(problem_type="late_delivery"), ["A related issue"]) is None
     assert pick_choice(case(), ["Something else"]) is None
 
 
-def test_without_a_fitting_choice_the_customer_answers_in_words() -> None:
-    text = clarify(case(), {"choices": ["Something else"]})
+def test_the_customer_answers_with_the_choice_id_or_in_words() -> None:
+    choices = [{"id": "c9", "label": "Blender", "order_id": "112-4839201-5839201"}]
+    assert clarify(case(), {"choices": choices}) == {"choice": "c9"}
+    assert clarify(case(), {"choices": ["Damaged"]}) == {"text": "Damaged"}
+    text = clarify(case(), {"choices": ["Something else"]})["text"]
     assert "112-4839201-5839201" in text and "Countertop Blender" in text
-    assert clarify(case(), {"choices": ["Damaged"]}) == "Damaged"
