@@ -80,7 +80,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bstore credit|\baccount credit|\bsite credit|\bshop credit|\bstore balance"
             r"|\bcredit (?:on|to|into|onto) your (?:store |shopping |customer )?account"
             r"|\bcredit(?:ed)? your (?:store |shopping |customer )?account\b"
-            r"|\b(?:e-?)?gift ?card\b(?! balance)|\bgift certificate|\bvoucher|\bpromo(?:tional)? (?:credit|code)"
+            r"|\b(?:e-?)?gift ?card\b(?! balance)|\bgift certificate|\bvoucher|\b(?:promo(?:tional)?|discount) (?:credit|code)"
             r"|\bcoupon|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credit\b"
             r"|\bgoodwill credit|\bcredit note|\b(?:a|the) credit (?:of|for) "
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credit\b|\bdollars (?:in |of )?(?:\w+ )?credit\b"
@@ -166,11 +166,11 @@ _BENIGN_NEGATION = _rx(
     r"|\bwithout (?:you )?(?:returning|sending|having to|needing|any)\b|\bat no (?:extra |additional )?(?:cost|charge)\b"
     r"|\bno longer need\b|\bnot (?:required|needed|necessary)\b|\bno (?:questions asked)\b"
     r"|\bif (?:it|that|this|they) (?:doesn't|does not|isn't|is not)\b|\bnot (?:to )?worry\b"
-    r"|\bdon't (?:worry|hesitate)\b|\bnot only\b|\bno later than\b|\bwhy don't (?:you|we|i)\b"
+    r"|\bdon't (?:worry|hesitate)\b|\bnot only\b|\bno later than\b|\b(?:rather|prefer) not\b|\bwhy don't (?:you|we|i)\b"
 )
 _NEGATED_AFTER = _rx(
     r"^[^,;]{0,40}?\b(?:isn't|is not|aren't|are not|can't be|cannot be|can not be|won't be|couldn't be"
-    r"|is no longer|isn't something|not (?:possible|available|due|an option))\b"
+    r"|is no longer|isn't something|not (?:possible|available|due|an option)|(?:is|are) off the table)\b"
 )
 _INSTEAD = _rx(
     r"\b(?:instead of|rather than|in place of|in lieu of|as opposed to|other than)\b"
@@ -215,9 +215,11 @@ _REQUESTED_BEFORE = _rx(
     r"\b(?:i(?:'ll| will)? need|i(?:'d| would) need|please (?:send|provide|share|attach)|(?:could|can|would) you (?:please )?(?:send|provide|share|attach))"
     r"(?! (?:\w+ ){0,3}(?:so|then|and) (?:i|we)\b)[^,;]*$"
 )
-_WH_QUESTION = _rx(
-    r"^\W*(?:what(?! about| if)|what's|which|when|where|why(?! don't)|who|how (?:many|much|long))\b[^?]*\?\s*$"
+_WH_WORD = (
+    r"(?:what(?! about| if)|what's|which|when|where|why(?! don't)|who|how (?:many|much|long|often))"
 )
+_WH_QUESTION = _rx(rf"^\W*{_WH_WORD}\b[^?]*\?\s*$")
+_WH_CLAUSE_BEFORE = _rx(rf"(?:^|[,:;]\s*){_WH_WORD}\b[^?.!,]*$")
 _HYPOTHETICAL = _rx(r"\b(?:if|unless|whether|in case)\b")
 _IRREALIS = _rx(r"\b(?:would|could|if)\b")
 _PROPOSED_IF = _rx(
@@ -230,7 +232,7 @@ _ASKED_ABOUT = _rx(
 )
 _CHOICE_OR = _rx(r"\bor\b")
 _PREFERENCE_Q = _rx(
-    r"\bwhich (?:\w+ )?(?:would|do|one|option)\b|\bwould you (?:like|prefer|rather)\b|\bdo you (?:want|prefer)\b"
+    r"\bwhich (?:\w+ )?(?:would|do|one|option)\b|\bwould (?:you|u) (?:like|prefer|rather)\b|\bdo you (?:want|prefer)\b"
     r"|\byou'd (?:like|prefer|rather)\b|\bprefer\b|\brather\b|\beither\b|\bwhat would you like\b|\bhow would you like\b"
 )
 
@@ -251,38 +253,55 @@ _DONE_FRAME = _rx(
     r"\b(?:i|we)(?:'ve| have) (?:now |just |already )?(?:gone ahead|processed|issued|set up|arranged|approved|put through"
     r"|submitted|booked|credited|applied|placed|sent|added|raised|ordered|initiated|refunded|authori[sz]ed|created|emailed"
     r"|reshipped|dispatched|loaded|put|organi[sz]ed|requested|logged|started|been able)\b"
-    r"|\b(?:has|have|'s) (?:now |just )?been (?:\w+ )?(?:processed|issued|set up|arranged|approved|credited|applied|placed|booked"
+    r"|\b(?:has|have|'s) (?:now |just |already )?been (?:\w+ )?(?:processed|issued|set up|arranged|approved|credited|applied|placed|booked"
     r"|submitted|raised|initiated|refunded|authori[sz]ed|sent|added|dispatched|emailed|shipped|done|loaded|organi[sz]ed)"
     r"|\bis (?:now )?being (?:refunded|processed|sent|shipped|credited|dispatched)|\b(?:is|are|'s) (?:now )?on (?:its|their|the) way"
-    r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|\bto confirm\b"
+    r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
     r"|\bconfirmed\b|\bjust confirming\b|\bconfirming (?:that|your|the)\b|\bthat(?:'s| is) (?:right|correct|exactly right)\b"
-    r"|^\W*(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely)\b"
+    r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely)\b"
+    r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:set|put) (?:that|it|this|everything) (?:up|through)\b"
     r"|\ball (?:set|sorted|done|arranged)\b|\bthat(?:'s| has| is) (?:been )?(?:done|arranged|sorted|set up|all set)"
     r"|\bthank(?:s| you) for accepting\b|\bis booked\b|\bis attached\b|\bas agreed\b|\bon the same page\b"
 )
 _PROPOSAL_Q = _rx(
     r"\b(?:would|will|does|do|could|can|is|shall|should|how)\b[^?]*\b(?:work|suit|sound|okay|ok|acceptable|fair|help|do"
-    r"|be (?:all right|alright|enough)|like me to|want me to|go ahead|set (?:that|it|this) up|accept|agree|happy with)\b[^?]*\?"
-    r"|\bsound good\?|\bhow (?:about|does)\b[^?]*\?|\bwhat about\b[^?]*\?|\bshall i\b[^?]*\?|\bok(?:ay)?\?|\bdeal\?"
+    r"|be (?:all right|alright|enough)|alright|all right|good|fine|like me to|want me to|go ahead|set (?:that|it|this) up|accept|agree|happy with)\b[^?]*\?"
+    r"|^\W*(?:works?|sounds?|ok|okay|good|alright|fair)(?: for you| good| fair| okay)?\W*\?|\bsound good\?|\bhow (?:about|does)\b[^?]*\?|\bwhat about\b[^?]*\?|\bshall i\b[^?]*\?|\bok(?:ay)?\?|\bdeal\?"
     r"|\b(?:could|can|shall) (?:we|i)\b[^?]*\?|\bwould you like me to\b[^?]*\?|\bwould (?:a|an|the)\b[^?]*\?|\bwould (?:you )?(?:accept|take)\b[^?]*\?"
 )
 _CLOSING = _rx(
     r"\banything else (?:i|we) can\b|\bhave a (?:great|good|nice|lovely|wonderful|brilliant|fantastic) (?:\w+ )?(?:day|evening|weekend|afternoon|morning|night|one|week)"
     r"|\btake care\b|\bgoodbye\b|\bbye\b|\bcheers\b|\ball the best\b|\benjoy (?:the rest of )?your\b"
     r"|\bclos(?:e|ing) (?:this|the) (?:chat|conversation|case|ticket)|\b(?:chat|case|ticket|conversation) will (?:now )?be closed"
-    r"|\bconcludes? (?:our|this)\b|\bthanks? (?:you )?(?:again )?for (?:contacting|reaching out|chatting|shopping|getting in touch|your understanding)"
-    r"|\bglad (?:i|we) could help|\bpleasure (?:assisting|helping|chatting)|\byou(?:'re| are) (?:very |most )?welcome"
-    r"|\bthat's everything\b|\bstart a new (?:chat|one)\b|\bthanks for your patience[^.?!]*[.!]\s*$"
+    r"|\bconcludes? (?:our|this)\b|\bthanks? (?:you )?(?:again )?for (?:chatting|shopping|your understanding)"
+    r"|\bthanks? (?:you )?(?:again )?for (?:contacting|reaching out|getting in touch|your patience)[^.?!]*[.!]?\s*$"
+    r"|\bglad (?:i|we) could help|\bpleasure (?:assisting|helping|chatting)|\byou(?:'re| are) (?:very |most )?welcome\b(?! to)"
+    r"|\bmark (?:the|this|your) (?:ticket|case|chat) as (?:closed|resolved)|\b(?:chat|conversation) will (?:now )?end"
+    r"|\bend (?:our|this|the) (?:chat|conversation)|^\W*thanks again\W*$"
+    r"|\bthat's everything\b|\bstart a new (?:chat|one)\b"
 )
 _REFUSAL = _rx(
     r"\b(?:can't|cannot|can not|unable to|not able to|won't be able to|won't|don't|do not|doesn't|does not|isn't able to"
     r"|no longer|couldn't|aren't able to|are not able to|not in a position to)"
     r"(?: \w+){0,3}? (?:refund|offer|accept|approve|do|override|price[- ]?match|take|cover|send|replace|exchange|give"
-    r"|process|go|honou?r|allow|help|authori[sz]e|reimburse|issue|arrange|reship|credit|extend|make an exception|waive|promise)\b"
+    r"|process|go (?:to|higher|above|any|beyond)|increase|cancel|honou?r|allow|help|authori[sz]e|treat|reimburse|issue|arrange|reship|credit|extend|make an exception|waive|promise)\b"
     r"|\bnot (?:possible|available|eligible|due|an option|something (?:i|we))|\bisn't (?:possible|available|due|something)"
     r"|\bno way\b|\bdeclined\b|\bineligible\b|\bfinal sale\b|\bonly allows\b|\bnothing (?:more|further|else)\b|\banything further\b"
-    r"|\bthere isn't (?:a lot|much|anything)|\bthe best (?:i|we) can\b|\bnot offering\b|\bno refund\b|\bnot (?:be )?refundable\b"
-    r"|\bdoesn't cover\b|\bnot covered\b|\bwindow has closed\b|\b(?:isn't|is not) (?:something|a remedy)\b|\bno,? (?:i'm|we're) sorry\b"
+    r"|\bthere isn't (?:a lot|much|anything)|\bnot offering\b|\bhands are tied\b|\bno can do\b|\bnot (?:permitted|allowed|authori[sz]ed)\b|\boff the table\b|\bwish there (?:was|were) more\b|\bis (?:still )?no\b|\bno refund\b|\bnot (?:be )?refundable\b"
+    r"|\bdoesn't cover\b|\bnot covered\b|\bwindow has closed\b|\b(?:isn't|is not) (?:something|a remedy)\b|^\W*no,? (?:i'm|we're|sorry)\b"
+)
+_REFUSAL_OF_RETURN = _rx(
+    r"\b(?:can't|cannot|can not|unable to|not able to|won't be able to|won't|don't|do not)(?: \w+){0,2}? (?:take|accept)"
+    r" (?:(?:it|them|the \w+) )?(?:back|(?:the |a )?returns?)\b|\bno way\b|\bnot possible\b|\bisn't possible\b|\bdeclined\b"
+)
+_ELLIPTIC_NOT = _rx(r",\s*(?:and )?not (?:a |an |as |the |to )?\s*$")
+_STANDING_RULE = _rx(
+    r"\b(?:we|they) (?:don't|do not|only|never) (?:sell|refund|offer|cover|ship|accept|price)"
+    r"|\b(?:expired|was bought|is final sale|are final sale|only allows|can only)\b"
+)
+_PREFERRED = _rx(
+    r"\bwould (?:you|u) (?:like|prefer|rather)|\bdo you (?:want|prefer)|\bwhich (?:would you|do you|one|option)"
+    r"|\bhow would you like|\bwhat would you like|\bprefer(?:ence)?\b|\b(?:what|fair) (?:outcome|resolution|remedy)"
 )
 _AGREEMENT_NO = _rx(
     r"^\s*(?:no|not quite|sorry,? (?:no|that's not))\b|\bthat(?:'s| is) not (?:right|correct|quite right|what)\b"
@@ -349,6 +368,8 @@ _REQUEST = _rx(
     r"\b(?:could|can|would|will) you (?:please |also |just )?(?:send|share|provide|confirm|tell|describe|attach|upload|let me know|give|check|reply|take)"
     r"|\bplease (?:send|share|provide|confirm|tell|describe|attach|upload|reply|let me know|give|check|include|take)"
     r"|\bi(?:'ll| will)? need (?:you to|a |an |the |some |your |to see|to know|photos?|pictures?)|\bi(?:'d| would) need\b|\bmay i (?:ask|have|get)\b"
+    r"|(?:^|[.!?,]\s*|\bjust |\bplease )confirm (?:your|the)\b"
+    r"|\bkindly (?:send|provide|share|confirm|tell|attach|upload|reply)|\b(?:can|could|may) i (?:take|grab|have|get|ask)\b"
     r"|\b(?:just |simply )?(?:send|give|tell) (?:me|us)\b|\blet me know (?:which|what|when|the|your|if you)\b|\breply with\b|\bpls\b"
     r"|\bwe(?:'ll| will) need\b|\bi just need\b"
 )
@@ -360,7 +381,7 @@ _ASK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "order_id",
         _rx(
-            r"\border (?:number|no\b|#|id|reference)|\bwhich order\b|\breference number|\border ref"
+            r"\border (?:number|no\b|#|id|reference)|\bwhich order\b|\breference number|\border ref\b"
         ),
     ),
     (
@@ -384,13 +405,14 @@ _ASK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "dates",
         _rx(
-            r"\bwhen (?:did|was|were|exactly|it)|\bwhat (?:date|day|time)|\bwhich (?:date|day)s?\b|\bthe date\b|\bhow long ago"
+            r"\bwhen (?:did|was|were|exactly|it (?:arrived|came|was delivered|happened|started|stopped|broke))|\bwhat (?:date|day|time)|\bwhich (?:date|day)s?\b|\bthe date\b|\bhow long ago"
         ),
     ),
     (
         "preferred_remedy",
         _rx(
-            r"\bwould you (?:like|prefer|rather)|\bdo you (?:want|prefer)|\bwhich (?:would you|do you|one|option)|\bhow would you like|\bwhat would you like|\bprefer(?:ence)?\b|\bwhat (?:outcome|resolution|remedy)|\bor (?:a |an )?(?:full refund|refund|replacement|store credit|credit|exchange)\b"
+            _PREFERRED.pattern
+            + r"|\bor (?:a |an )?(?:full refund|refund|replacement|store credit|credit|exchange)\b"
         ),
     ),
     (
@@ -492,7 +514,11 @@ def _is_choice(text: str, sentence: tuple[int, int]) -> bool:
     if len(named) < 2 or not _CHOICE_OR.search(body[named[0][1] :]):
         return False
     rest = text[sentence[0] :]
-    return "?" in body or bool(_PREFERENCE_Q.search(rest) and "?" in rest)
+    return (
+        "?" in body
+        or bool(_PREFERENCE_Q.search(body))
+        or bool(_PREFERENCE_Q.search(rest) and "?" in rest)
+    )
 
 
 def _is_hypothetical(clause_text: str, offset: int) -> bool:
@@ -516,6 +542,11 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("reported", bool(_REPORTED_BEFORE.search(text[clause[0] : start]))),
         ("requested", bool(_REQUESTED_BEFORE.search(text[clause[0] : start]))),
         ("asked", bool(_WH_QUESTION.search(sentence_text))),
+        (
+            "asked",
+            bool(_WH_CLAUSE_BEFORE.search(text[sentence[0] : start]))
+            and "?" in text[start : sentence[1]],
+        ),
         ("pending", bool(_PENDING.search(sentence_text))),
         ("hypothetical", _is_hypothetical(clause_text, start - clause[0])),
         ("past", bool(_PAST_FACT.search(clause_text))),
@@ -773,78 +804,110 @@ def _decide_offer(
 
 def _is_confirmation(text: str) -> bool:
     """The remedy is reported set up or agreed, not put forward for the customer to accept."""
-    return bool(_DONE_FRAME.search(text)) and not _PROPOSAL_Q.search(text)
+    body = " ".join(x for x in _sentence_texts(text) if not _CLOSING.search(x))
+    return bool(_DONE_FRAME.search(body)) and not _PROPOSAL_Q.search(body)
 
 
-def _questions(text: str) -> list[str]:
-    """The message's questions and requests, not counting a proposal ("would $30 work?")."""
+def _sentence_texts(text: str) -> list[str]:
+    return [text[s:e] for s, e in _sentences(text)]
+
+
+def _is_proposal(sentence: str, offer_made: bool) -> bool:
+    """A question that only asks the customer to take the offer ("would $30 work?")."""
+    if not offer_made or _CLOSING.search(sentence):
+        return False
+    asks_for = any(p.search(sentence) for name, p in _ASK_PATTERNS if name != "preferred_remedy")
+    return not asks_for and bool(_PROPOSAL_Q.search(sentence) or _remedy_spans(sentence))
+
+
+def _questions(text: str, offer_made: bool) -> list[str]:
+    """The message's questions and requests, not counting a proposal of its offer."""
     found = []
-    for s, e in _sentences(text):
-        sentence = text[s:e]
-        plain = _PROPOSAL_Q.sub(" ", sentence)
-        if (
-            "?" in plain
-            and not _CLOSING.search(plain)
-            or _REQUEST.search(sentence)
-            or _CONDITION_ASK.search(sentence)
-        ):
+    for sentence in _sentence_texts(text):
+        asked = "?" in sentence and not _is_proposal(sentence, offer_made)
+        closing_only = _CLOSING.search(sentence) and not _REQUEST.search(sentence)
+        requested = bool(_REQUEST.search(sentence) or _CONDITION_ASK.search(sentence))
+        if requested and not asked and _only_the_item_back(sentence):
+            continue
+        if (asked and not closing_only) or requested:
             found.append(sentence)
     return found
 
 
+def _only_the_item_back(sentence: str) -> bool:
+    """ "Please send it back with the label": an instruction about the return, not a question."""
+    asks_for = any(p.search(sentence) for name, p in _ASK_PATTERNS if name != "preferred_remedy")
+    return not asks_for and bool(_RETURN_YES.search(sentence))
+
+
 def _asks_in(sentences: list[str], choice: bool) -> list[str]:
     joined = " ".join(sentences)
-    asks = [
-        name
-        for name, pattern in _ASK_PATTERNS
-        if pattern.search(joined) and name != "preferred_remedy"
-    ]
-    if choice or (_ASK_PATTERNS[5][1].search(joined) and not asks):
+    asks = [name for name, p in _ASK_PATTERNS if name != "preferred_remedy" and p.search(joined)]
+    if choice or (_PREFERRED.search(joined) and not asks):
         asks.append("preferred_remedy")
     return asks
 
 
-def read_asks(text: str) -> list[str]:
-    """What CS asks the customer for, when the message asks anything."""
-    text = normalize(text)
-    questions = _questions(text)
-    if not questions:
-        return []
+def _read_asks(text: str, offer_made: bool) -> list[str]:
     choice = any(m.status == "choice" for m in _mentions(text))
+    questions = _questions(text, offer_made)
+    if not questions and not choice:
+        return []
     asks = _asks_in(questions, choice)
-    if not asks and any(
+    conditions_only = all(
         _CONDITION_ASK.search(q) and not _REQUEST.search(q) and "?" not in q for q in questions
-    ):
+    )
+    if not asks and conditions_only:
         return []  # "once you've sent it back": a condition on the item, not a request
     return asks or ["other"]
 
 
-def _is_refusal(text: str) -> bool:
-    """It says no to a remedy, or that nothing (more) can be done."""
-    mentions = _mentions(text)
-    if any(m.status == "negated" for m in mentions):
+def read_asks(text: str) -> list[str]:
+    """What CS asks the customer for, when the message asks anything."""
+    return _read_asks(normalize(text), offer_made=False)
+
+
+def _is_refusal(text: str, offer_made: bool, model_says: bool) -> bool:
+    """It says no to a remedy, or that something asked for cannot be done."""
+    for mention in _mentions(text):
+        if mention.status == "counterfactual" or (
+            mention.status == "negated" and not _ELLIPTIC_NOT.search(text[: mention.start])
+        ):
+            return True
+    said = _BENIGN_NEGATION.sub(" ", text)
+    if _REFUSAL_OF_RETURN.search(said):
         return True
-    return bool(_REFUSAL.search(_BENIGN_NEGATION.sub(" ", text)))
+    return bool(_REFUSAL.search(said)) and (model_says or not offer_made)
+
+
+def _is_fact(text: str, offer: OfferTerms | None) -> bool:
+    """It states a past event or a standing policy beside whatever else it does."""
+    statuses = {m.status for m in _mentions(text)}
+    if offer is not None:
+        return "past" in statuses
+    if statuses & {"past", "policy"}:
+        return True
+    plain = [x for x in _sentence_texts(text) if not _remedy_spans(x) and not _CLOSING.search(x)]
+    return any(
+        _PAST_FACT.search(x) or _HABITUAL.search(x) or _STANDING_RULE.search(x) for x in plain
+    )
 
 
 def _acts(
     text: str, probabilities: dict[str, float], offer: OfferTerms | None, asks: list[str]
 ) -> list[str]:
     """The dialogue acts: the words decide where they are clear, the model where they are not."""
-
-    def model(act: str) -> bool:
-        return probabilities.get(act, 0.0) >= ACT_THRESHOLD
-
     acts: list[str] = []
     if offer is not None:
         acts.append("confirmation" if _is_confirmation(text) else "offer")
-    if _is_refusal(text) or (model("refusal") and offer is None):
+    if _is_refusal(text, offer is not None, probabilities.get("refusal", 0.0) >= ACT_THRESHOLD):
         acts.append("refusal")
     if asks:
         acts.append("question")
     if _CLOSING.search(text):
         acts.append("closing")
-    if model("fact") or not acts:
+    model_fact = probabilities.get("fact", 0.0) >= ACT_THRESHOLD and offer is None
+    if _is_fact(text, offer) or model_fact or not acts:
         acts.append("fact")
     return [a for a in ACTS if a in acts]
 
@@ -861,7 +924,7 @@ def read_cs_reply(text: str, reader: Reader, order_total: float | None = None) -
     offer, unsure, notes = _decide_offer(
         clean, probabilities, model_type, ranked.get("none", 0.0), order_total
     )
-    asks = read_asks(clean)
+    asks = _read_asks(clean, offer is not None)
     return CSReading(
         acts=_acts(clean, probabilities, offer, asks),
         offer=offer,
