@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.svm import LinearSVC
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import MultiLabelBinarizer
+from sklearn.svm import LinearSVC
 
 from shared.language.entities import find_order_ids
 from shared.language.normalize import normalize
@@ -48,33 +50,52 @@ class Features:
 
     def __init__(self, texts: Sequence[str]) -> None:
         words = TfidfVectorizer(
-            preprocessor=features_text,
+            lowercase=False,
             ngram_range=(1, 2),
             sublinear_tf=True,
             token_pattern=r"(?u)\b\w[\w']*\b",  # noqa: S106 - a regex, not a secret
         )
         chars = TfidfVectorizer(
-            preprocessor=features_text,
+            lowercase=False,
             analyzer="char_wb",
             ngram_range=(2, 5),
             sublinear_tf=True,
             min_df=2,
         )
         self._union = FeatureUnion([("words", words), ("chars", chars)])
-        self._union.fit(list(texts))
+        self._union.fit([features_text(t) for t in texts])
         self._last: tuple[str | None, Any] = (None, None)
+
+    @property
+    def sizes(self) -> list[int]:
+        """The number of features of each part (words, then characters)."""
+        return [len(v.vocabulary_) for _, v in self._union.transformer_list]
 
     def matrix(self, texts: Sequence[str]) -> Any:
         """The feature matrix of many texts."""
-        return self._union.transform(list(texts))
+        return self._union.transform([features_text(t) for t in texts])
 
     def of(self, text: str) -> Any:
-        """One text's features (the classifiers of a text ask for them in turn)."""
+        """One text's features (the classifiers of a text ask for them in turn).
+
+        The union's parts are called directly: the union's own transform goes through joblib
+        and input validation, which cost more than the n-grams of one short text.
+        """
         last_text, last = self._last
         if text != last_text:
-            last = self._union.transform([text])
+            seen = features_text(text)
+            last = [vectorizer.transform([seen]) for _, vectorizer in self._union.transformer_list]
             self._last = (text, last)
         return last
+
+    def scores(self, text: str, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        """A linear model's scores for one text (its weights split by feature part)."""
+        total = intercept.copy()
+        start = 0
+        for part, size in zip(self.of(text), self.sizes, strict=True):
+            total += np.asarray(part @ coef[start : start + size]).ravel()
+            start += size
+        return total
 
     def __getstate__(self) -> dict[str, Any]:
         return {"_union": self._union, "_last": (None, None)}
@@ -105,6 +126,13 @@ class TextClassifier:
     def __init__(self, features: Features, model: CalibratedClassifierCV) -> None:
         self._features = features
         self._model = model
+        calibrated = model.calibrated_classifiers_[0]
+        svm = calibrated.estimator
+        self._coef = np.asarray(svm.coef_, dtype=np.float64).T  # features x classes
+        self._intercept = np.asarray(svm.intercept_, dtype=np.float64)
+        self._a = np.array([c.a_ for c in calibrated.calibrators], dtype=np.float64)
+        self._b = np.array([c.b_ for c in calibrated.calibrators], dtype=np.float64)
+        assert self._coef.shape[1] == len(self._a) > 2, "multi-class models only"
 
     @classmethod
     def train(
@@ -120,9 +148,17 @@ class TextClassifier:
     def classes(self) -> list[str]:
         return [str(c) for c in self._model.classes_]
 
+    def probabilities(self, text: str) -> np.ndarray:
+        """Calibrated probabilities per class: the SVM's scores through each class's sigmoid,
+        normalised (what scikit-learn's predict_proba computes, without its per-call checks)."""
+        scores = self._features.scores(text, self._coef, self._intercept)
+        calibrated = expit(-(self._a * scores + self._b))
+        total = calibrated.sum()
+        return calibrated / total if total > 0 else np.full_like(calibrated, 1 / len(calibrated))
+
     def rank(self, text: str) -> Ranked:
         """Every label with its probability, likeliest first."""
-        probabilities = self._model.predict_proba(self._features.of(text))[0]
+        probabilities = self.probabilities(text)
         pairs = sorted(zip(self.classes, probabilities, strict=True), key=lambda p: -p[1])
         return Ranked([(label, round(float(p), 4)) for label, p in pairs])
 
@@ -136,6 +172,9 @@ class MultiLabelClassifier:
         self._features = features
         self._model = model
         self._binarizer = binarizer
+        estimators = model.estimators_
+        self._coef = np.vstack([np.asarray(e.coef_, dtype=np.float64) for e in estimators]).T
+        self._intercept = np.array([float(e.intercept_[0]) for e in estimators])
 
     @classmethod
     def train(
@@ -154,7 +193,7 @@ class MultiLabelClassifier:
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Each label's probability."""
-        row = self._model.predict_proba(self._features.of(text))[0]
+        row = expit(self._features.scores(text, self._coef, self._intercept))
         return {
             str(label): round(float(p), 4)
             for label, p in zip(self._binarizer.classes_, row, strict=True)

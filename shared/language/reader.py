@@ -14,7 +14,7 @@ import sklearn
 from shared.language import corpus
 from shared.language.model import Features, MultiLabelClassifier, TextClassifier
 
-MODEL_VERSION = "reader-2"  # bump when features or models change: the cache key includes it
+MODEL_VERSION = "reader-4"  # bump when features or models change: the cache key includes it
 _lock = threading.Lock()
 _loaded: dict[str, Reader] = {}
 
@@ -74,7 +74,9 @@ def corpus_fingerprint() -> str:
 def default_cache_dir() -> Path:
     """Where built models are kept: `$CSN_MODEL_DIR`, else `var/models` of the checkout."""
     configured = os.environ.get("CSN_MODEL_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "var" / "models"
+    return (
+        Path(configured) if configured else Path(__file__).resolve().parents[2] / "var" / "models"
+    )
 
 
 def load_reader(cache_dir: Path | None = None) -> Reader:
