@@ -225,7 +225,10 @@ _IRREALIS = _rx(r"\b(?:would|could|if)\b")
 _PROPOSED_IF = _rx(
     r"\b(?:would|will|does|is) (?:it|that|this) (?:\w+ )?(?:help|work|suit|be (?:ok|okay|alright|all right|acceptable|fine))\b\W*(?:for you )?if\s*$"
 )
-_COUNTERFACTUAL = _rx(r"\bif (?:\w+ ){0,4}(?:were|had)\b|\bwould have\b|\bcould have\b")
+_COUNTERFACTUAL = _rx(
+    r"\bif (?:\w+ ){0,4}(?:were|had)\b|\bif (?:you|we|i|they|it)'d \w+ed\b"
+    r"|\b(?:would|could|should|might)(?:'ve| have (?:\w+ed|been|got|gotten|sent|given|done|made|had)\b)"
+)
 _MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| could|'d| would| shall)\b|\bthen\b")
 _ASKED_ABOUT = _rx(
     r"^\W*(?:did|have you|has|had|was|were|when did|when was|is (?:it|the|your|this)|are (?:you|they|the))\b"
@@ -255,6 +258,7 @@ _DONE_FRAME = _rx(
     r"|reshipped|dispatched|loaded|put|organi[sz]ed|requested|logged|started|been able)\b"
     r"|\b(?:has|have|'s) (?:now |just |already )?been (?:\w+ )?(?:processed|issued|set up|arranged|approved|credited|applied|placed|booked"
     r"|submitted|raised|initiated|refunded|authori[sz]ed|sent|added|dispatched|emailed|shipped|done|loaded|organi[sz]ed)"
+    r"|\b(?:has|have) (?:now |just |already )?(?:approved|processed|issued|authori[sz]ed|arranged|credited|refunded)\b"
     r"|\bis (?:now )?being (?:refunded|processed|sent|shipped|credited|dispatched)|\b(?:is|are|'s) (?:now )?on (?:its|their|the) way"
     r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
     r"|\bconfirmed\b|\bjust confirming\b|\bconfirming (?:that|your|the)\b|\bthat(?:'s| is) (?:right|correct|exactly right)\b"

@@ -44,6 +44,9 @@ def test_instead_of_offers_the_alternative(reader: Reader) -> None:
         "Refunds usually take 5-7 business days to post.",
         "Before I can proceed, I'll need photos of the product and the shipping label.",
         "Did the replacement arrive yet?",
+        "I could've offered a replacement if you'd contacted us sooner.",
+        "We aren't in a position to refund this, sorry.",
+        "Should we go with the refund or the exchange?",
     ],
 )
 def test_no_offer_where_none_is_made(reader: Reader, text: str) -> None:
