@@ -376,6 +376,8 @@ _REQUEST = _rx(
     r"|\bkindly (?:send|provide|share|confirm|tell|attach|upload|reply)|\b(?:can|could|may) i (?:take|grab|have|get|ask)\b"
     r"|\b(?:just |simply )?(?:send|give|tell) (?:me|us)\b|\blet me know (?:which|what|when|the|your|if you)\b|\breply with\b|\bpls\b"
     r"|\bwe(?:'ll| will) need\b|\bi just need\b"
+    r"|\b(?:i|we)(?: do| would| will|'d|'ll)?(?: still| also| first| just)? (?:need|require)s?\b(?! to (?:check|look|ask|confirm with|speak|escalate|review))"
+    r"|\bbefore i can (?:go|proceed|process|open|log|look|do)\b|\bto (?:complete|open|log|process) (?:the|your|this) (?:claim|request|case|return)\b"
 )
 _CONDITION_ASK = _rx(
     r"\b(?:if|once|as soon as|when|after) you(?:'ve| have| can| could| are able to|'re able to)? (?:\w+ )?(?:send|sent|provide|provided|confirm|confirmed"
