@@ -181,7 +181,7 @@ def generate(
                 outcome,
                 style,
                 message,
-                _short_title(order["items"][0].get("title") or "item"),
+                item_name(order),
             )
         )
     return scenarios
@@ -197,7 +197,7 @@ def compose(
     rng: random.Random, order: dict[str, Any], problem: str, outcome: str, style: str
 ) -> str:
     """A customer's message, with the messiness real customers write with."""
-    item = _short_title(order["items"][0].get("title") or "item")
+    item = item_name(order)
     text = rng.choice(PROBLEM_PHRASES[problem]).format(item=item)
     wish = rng.choice(OUTCOME_PHRASES[outcome])
     reference = _reference(rng, order["order_id"], style)
@@ -253,11 +253,22 @@ def _typo(rng: random.Random, text: str) -> str:
 
 def describe(scenario: Scenario) -> str:
     """The customer's answer when CS wants details: the order, what is wrong, the photos."""
-    detail = DETAILS.get(scenario.problem_type, "there is a problem with the {item}")
-    text = f"It's order {scenario.order_id}: {detail.format(item=scenario.item or 'item')}."
-    if scenario.problem_type in PHOTO_PROBLEMS:
+    return details(scenario.order_id, scenario.problem_type, scenario.item)
+
+
+def details(order_id: str, problem_type: str, item: str) -> str:
+    """A customer's account of a problem with an order, photos mentioned where they help."""
+    detail = DETAILS.get(problem_type, "there is a problem with the {item}")
+    text = f"It's order {order_id}: {detail.format(item=item or 'item')}."
+    if problem_type in PHOTO_PROBLEMS:
         text += " I've attached photos that show it."
     return text
+
+
+def item_name(order: dict[str, Any]) -> str:
+    """How a customer names the order's (first) item."""
+    items = order.get("items") or [{}]
+    return _short_title(items[0].get("title") or "item")
 
 
 def clarify(scenario: Scenario, doc: dict[str, Any]) -> dict[str, str]:

@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,7 @@ import httpx
 from tenacity import wait_none
 
 from csn.ledger import Misread, by_contact, granted_value, grants_of, is_as_asked, misread
+from csn.scenarios import details, generate, item_name
 from negotiation_agent.dialogue import (
     CSDesk,
     CSReply,
@@ -36,6 +38,7 @@ from negotiation_agent.dialogue import (
     NegotiationState,
     PendingMessage,
     decide,
+    same_terms,
 )
 from negotiation_agent.skills import (
     Analysis,
@@ -54,6 +57,7 @@ NEGOTIATORS = ("boulware", "linear", "accept_first")
 CS_BASE = "http://cs.bench"
 MAX_CALLS = HARD_MAX_ROUNDS + 5
 RESUMES = 2  # how often a run resumes from its checkpoint after CS stayed down
+ANSWERS = 3  # how often the customer answers CS's requests for details in one run
 
 
 @dataclass
@@ -172,6 +176,17 @@ class Bench:
         response.raise_for_status()
         (await self.http.post("/v1/admin/reset")).raise_for_status()
 
+    async def offered(self, contact_id: str | None) -> list[Offer]:
+        """The offers the desk's transcript records it made on a contact."""
+        if contact_id is None:
+            return []
+        response = await self.http.get(f"/v1/contacts/{contact_id}")
+        response.raise_for_status()
+        made = [
+            m.get("offer") for m in response.json().get("messages", []) if m.get("role") == "agent"
+        ]
+        return [Offer.model_validate(o) for o in made if isinstance(o, dict)]
+
     async def ledger(self) -> list[dict[str, Any]]:
         """What the desk granted since the last reset."""
         response = await self.http.get("/v1/admin/ledger")
@@ -235,8 +250,9 @@ async def run_one(bench: Bench, case: Case, negotiator: str, persona: str, seed:
         desk, case.validator, strategy, case.order, case.data, decider
     )
     grants = grants_of(by_contact(await bench.ledger()), result.state.contact_id)
+    offered = await bench.offered(result.state.contact_id)
     return score_run(
-        negotiator, persona, case.data, case.reference, desk, result, exchanges, grants
+        negotiator, persona, case.data, case.reference, desk, result, exchanges, grants, offered
     )
 
 
@@ -256,20 +272,34 @@ async def negotiate_case(
         "order_id": order.order_id,
         "problem_type": case["problem"],
         "strategy": strategy.model_dump(mode="json"),
+        "case": {  # what the coordinator tells the agent about the case
+            "description": case.get("message", "")[:600],
+            "order_date": case["order"].get("order_date"),
+            "delivered_date": case["order"].get("delivered_date"),
+            "item": item_name(case["order"]),
+        },
     }
     state: dict[str, Any] | None = None
     result: RoundResult | None = None
-    resumes = RESUMES
+    resumes, answers = RESUMES, ANSWERS
+    customer_input: str | None = None
     for _ in range(MAX_CALLS):
         action = "accept" if result is not None and _status(result) == "agreement" else "continue"
-        inp = NegotiateInput.model_validate({**base, "state": state, "action": action})
+        call = {**base, "state": state, "action": action, "customer_input": customer_input}
+        inp = NegotiateInput.model_validate(call)
         result = await Negotiation(inp, desk, validator, time.time(), decider).run()  # type: ignore[arg-type]
         if _status(result) == "cs_unavailable" and resumes:
             resumes -= 1  # "try again later": resume from the checkpoint, same idempotency keys
             continue
         state = result.state.model_dump(mode="json")
+        if result.round is not None:
+            customer_input = None  # passed on to CS
         if action == "continue" and _status(result) == "agreement":
             exchanges = result.state.exchanges  # the customer approves; the next call accepts
+            continue
+        if _status(result) == "needs_input" and answers:
+            answers -= 1  # CS wants what only the customer has: the customer answers
+            customer_input = details(order.order_id, case["problem"], item_name(case["order"]))
             continue
         if result.done:
             break
@@ -292,15 +322,23 @@ def score_run(
     result: RoundResult,
     exchanges: int,
     grants: list[Any],
+    offered: Sequence[Offer] = (),
 ) -> RunResult:
-    """Judge one run from the desk's `grants` on its contact, against the reference strategy."""
+    """Judge one run from the desk's `grants` on its contact, against the reference strategy.
+
+    A message restating terms the desk itself `offered` (its transcript) asks for nothing new.
+    """
     outcome = result.outcome
     accepted = outcome is not None and outcome.status == "accepted" and outcome.offer is not None
     ours = outcome.offer.model_dump(mode="json") if accepted and outcome and outcome.offer else None
     own = [g for g in grants if g.get("order_id") == case["order"]["order_id"]]
     value = granted_value(own, reference.item_value)
     as_asked = is_as_asked(own, case["desired"])
-    asks = [m.ask for m in desk.sent if m.ask is not None]
+    asks = [
+        m.ask
+        for m in desk.sent
+        if m.ask is not None and not any(same_terms(m.ask, o) for o in offered)
+    ]
     over_asked = any(
         offer_value(a, reference.item_value) > reference.entitlement_value + 0.01 for a in asks
     )
@@ -397,8 +435,6 @@ async def load_cases(
     http: httpx.AsyncClient, data_file: Path, count: int, seed: int
 ) -> list[dict[str, Any]]:
     """Seeded scenarios over the order system's orders (dates resolved by the mock)."""
-    from csn.scenarios import generate
-
     data = json.loads(await asyncio.to_thread(data_file.read_text))
     orders: list[dict[str, Any]] = []
     for customer in sorted({c["customer_id"] for c in data["customers"]}):
@@ -413,6 +449,7 @@ async def load_cases(
             "order": by_id[s.order_id],
             "problem": s.problem_type,
             "desired": s.desired_outcome,
+            "message": s.message,
         }
         for s in scenarios
     ]

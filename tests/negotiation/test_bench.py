@@ -19,7 +19,7 @@ def test_bench_meets_the_quality_bar_and_beats_the_baselines(capsys) -> None:
             "--seed",
             "7",
             "--personas",
-            "cooperative,adversarial",
+            "cooperative,adversarial,bureaucratic",
             "--json",
             "--check",
         ]
@@ -34,6 +34,9 @@ def test_bench_meets_the_quality_bar_and_beats_the_baselines(capsys) -> None:
     assert ours["in_full"] > first["in_full"]
     assert ours["value_share"] > first["value_share"]
     assert rows[("cooperative", "boulware")]["mean_exchanges"] <= 2
+    # the bureaucrat's questions are answered (by the agent, or by the customer when only
+    # the customer knows) and every case is granted in full
+    assert rows[("bureaucratic", "boulware")]["in_full"] == 1
     # structured offers leave nothing to misread: every deal is the desk's booking
     assert report["misread_runs"] == [] and all(r["misreads"] == 0 for r in report["rows"])
 
