@@ -214,7 +214,8 @@ SKILLS = (
         description=(
             "Reads a customer's message: order id (fuzzy-matched against the customer's "
             "orders when missing or wrong), problem type, desired outcome, amounts, dates, "
-            "item; asks for clarification when the order stays ambiguous."
+            "item; asks for clarification, with choices, when the order stays ambiguous or "
+            "the reading of the problem or the wish is unsure."
         ),
         handler=analyze_issue,
         input_model=AnalyzeInput,

@@ -1,4 +1,4 @@
-"""Fixtures of the context agent's tests: a fixed day, the rule tables, the corpus, orders."""
+"""Fixtures of the context agent's tests: a fixed day, the rule tables, the reader, orders."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from context_agent.extraction import ExtractionRules, load_rules
 from context_agent.policies import PolicyIndex, load_policies
 from shared.domain import Order
+from shared.language.reader import Reader, load_reader
 
 TODAY = date(2026, 6, 15)  # outside the holiday season unless a test says otherwise
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
@@ -75,6 +76,12 @@ def as_order(record: dict[str, Any]) -> Order:
 @pytest.fixture(scope="session")
 def rules() -> ExtractionRules:
     return load_rules()
+
+
+@pytest.fixture(scope="session")
+def reader() -> Reader:
+    """The fleet's reader, trained on the corpora's train split (built once, cached on disk)."""
+    return load_reader()
 
 
 @pytest.fixture(scope="session")

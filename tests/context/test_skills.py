@@ -126,6 +126,78 @@ async def test_analyze_issue_uses_the_given_order_id(agent) -> None:
     assert result.output["order_id"] == H and result.output["problem_type"] == "defective_item"
 
 
+VAGUE = "I have a problem with my order"  # says nothing about what is wrong: must be asked
+
+
+async def test_an_unsure_reading_is_input_required_with_choices(agent) -> None:
+    result = await agent.call_skill(
+        "analyze_issue", {"customer_id": "C-1001", "message": VAGUE, "order_id": B}
+    )
+    assert result.state == TaskState.INPUT_REQUIRED
+    out = result.output
+    assert out["needs_clarification"] is True and out["order_id"] == B
+    assert out["order"]["order_id"] == B  # the order is settled; only the reading is asked
+    ids = [c["id"] for c in out["choices"]]
+    assert 3 <= len(ids) <= 4 and ids[-1] == "problem:other"
+    assert all(i.startswith("problem:") for i in ids)
+    assert out["question"] and result.message == out["question"]
+
+
+async def test_a_picked_choice_settles_the_reading(agent) -> None:
+    asked = await agent.call_skill(
+        "analyze_issue", {"customer_id": "C-1001", "message": VAGUE, "order_id": B}
+    )
+    picked = asked.output["choices"][0]
+    result = await agent.call_skill(
+        "analyze_issue",
+        {
+            "customer_id": "C-1001",
+            "message": VAGUE,
+            "order_id": B,
+            "problem_type": picked["problem_type"],
+            "asked": True,
+        },
+    )
+    assert result.state == TaskState.COMPLETED
+    assert result.output["problem_type"] == picked["problem_type"]
+    assert result.output["choices"] == [] and "question" not in result.output
+
+
+async def test_asked_once_the_best_reading_is_taken(agent) -> None:
+    result = await agent.call_skill(
+        "analyze_issue",
+        {"customer_id": "C-1001", "message": VAGUE, "order_id": B, "asked": True},
+    )
+    assert result.state == TaskState.COMPLETED
+    assert result.output["needs_clarification"] is False and result.output["choices"] == []
+
+
+async def test_an_unknown_order_offers_the_candidate_orders(agent) -> None:
+    result = await agent.call_skill(
+        "analyze_issue",
+        {"customer_id": "C-1001", "message": "order 999-0000000-0000000 arrived broken"},
+    )
+    assert result.state == TaskState.INPUT_REQUIRED
+    out = result.output
+    assert out["order_id"] is None and "order" not in out and out["candidates"]
+    assert [c["id"] for c in out["choices"]] == [f"order:{o}" for o in out["candidates"]]
+    assert FOREIGN not in out["candidates"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"problem_type": "alien_abduction"},
+        {"desired_outcome": "a pony"},
+        {"asked": "perhaps"},
+    ],
+)
+async def test_a_bad_hint_is_invalid_params(agent, bad) -> None:
+    with pytest.raises(A2ACallError) as error:
+        await agent.call_skill("analyze_issue", {"customer_id": "C-1001", "message": VAGUE, **bad})
+    assert error.value.code == -32602
+
+
 async def test_an_unknown_customer_is_a_skill_error(agent) -> None:
     result = await agent.call_skill("analyze_issue", {"customer_id": "C-9999", "message": "hi"})
     assert result.state == TaskState.FAILED
