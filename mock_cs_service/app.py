@@ -37,6 +37,7 @@ def build_desk(settings: Settings) -> Desk:
     orders = OrderBook.load(settings.mock_data or DEFAULT_DATA, date.today())
     config = DeskConfig(
         persona=settings.mock_persona,
+        channel=settings.mock_channel,
         seed=settings.mock_seed,
         latency_ms=settings.mock_latency_ms,
         error_rate=settings.mock_error_rate,
@@ -190,7 +191,7 @@ def admin_router() -> APIRouter:
 
     @router.put("/config")
     async def put_config(update: ConfigUpdate, request: Request) -> Any:
-        """Change persona, seed, latency and fault rates; fields left out keep their value."""
+        """Change persona, channel, seed, latency and fault rates; fields left out stay."""
         try:
             config = _desk(request).configure(update)
         except ValidationError as exc:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from mock_cs_service.desk import MAX_MESSAGE_BYTES
+from mock_cs_service.desk import MAX_MESSAGE_BYTES, Channel
 from mock_cs_service.orders import DEFAULT_DATA
 from mock_cs_service.personas import Persona
 from shared.settings import ServiceSettings
@@ -19,6 +19,7 @@ class Settings(ServiceSettings):
     max_body_bytes: int = MAX_MESSAGE_BYTES  # a message may carry five photos
     mock_data: Path | None = DEFAULT_DATA
     mock_persona: Persona = Persona.COOPERATIVE
+    mock_channel: Channel = Channel.STRUCTURED
     mock_seed: int = Field(default=0, ge=0)
     mock_latency_ms: int = Field(default=0, ge=0, le=60_000)
     mock_error_rate: float = Field(default=0.0, ge=0.0, le=1.0)

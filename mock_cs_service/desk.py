@@ -14,7 +14,7 @@ import random
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -26,17 +26,22 @@ from mock_cs_service.personas import (
     PERSONA_TURNS,
     ContactState,
     CustomerTurn,
-    Intent,
     Persona,
     Turn,
     accept,
+    ask_problem,
+    confirm,
     farewell,
     greeting,
     guess_problem,
     new_contact_state,
+    not_what_i_offered,
+    standing_offer,
 )
 from mock_cs_service.policy_book import PolicyBook
+from mock_cs_service.reading import Intent, StatedTerms, read_message
 from mock_cs_service.remedies import CaseTerms, OrderFacts, case_terms
+from mock_cs_service.wording import Phrasebook, Scene, default_phrasebook
 from shared.domain import Offer, Order, ProblemType
 
 MAX_MESSAGES = 30
@@ -50,12 +55,20 @@ MAX_BASE64_CHARS = MAX_ATTACHMENT_BYTES * 4 // 3 + 64_000
 MAX_MESSAGE_BYTES = MAX_ATTACHMENTS * MAX_BASE64_CHARS + 100_000
 
 
+class Channel(StrEnum):
+    """How the desk talks: words plus structured fields, or words only, like a person."""
+
+    STRUCTURED = "structured"
+    TEXT = "text"
+
+
 class DeskConfig(BaseModel):
-    """The simulation's settings: who answers, and how the line misbehaves."""
+    """The simulation's settings: who answers, how, and how the line misbehaves."""
 
     model_config = ConfigDict(extra="forbid")
 
     persona: Persona = Persona.COOPERATIVE
+    channel: Channel = Channel.STRUCTURED
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     latency_ms: int = Field(default=0, ge=0, le=60_000)
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
@@ -75,6 +88,7 @@ class ConfigUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     persona: Persona | None = None
+    channel: Channel | None = None
     seed: int | None = None
     latency_ms: int | None = None
     error_rate: float | None = None
@@ -234,6 +248,25 @@ class Agreement:
         }
 
 
+@dataclass(frozen=True)
+class Heard:
+    """One customer message as the desk takes it, whichever channel it came by."""
+
+    text: str
+    intent: Intent
+    ask: Offer | None = None
+    citations: tuple[str, ...] = ()
+    attachments: int = 0
+    terms: StatedTerms | None = None  # what an accept or a confirmation question restates
+
+    def understood(self) -> dict[str, Any]:
+        """What the transcript records the desk made of a text message."""
+        return {
+            "intent": self.intent,
+            "ask": self.ask.model_dump(mode="json") if self.ask else None,
+        }
+
+
 @dataclass
 class Contact:
     """One CS conversation and its transcript."""
@@ -244,6 +277,8 @@ class Contact:
     opened_at: datetime
     state: ContactState
     faults: random.Random
+    channel: Channel = Channel.STRUCTURED
+    words: random.Random = field(default_factory=random.Random)
     terms: CaseTerms | None = None
     closed: bool = False
     agreed: bool = False
@@ -258,6 +293,7 @@ class Contact:
             "order_id": self.order.order_id,
             "problem_type": self.state.problem_type,
             "persona": self.state.persona,
+            "channel": self.channel,
             "status": "closed" if self.closed else "open",
             "opened_at": self.opened_at.isoformat(),
             "offer": offer.model_dump(mode="json") if offer else None,
@@ -275,9 +311,11 @@ class Desk:
         policies: PolicyBook,
         config: DeskConfig | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        phrasebook: Phrasebook | None = None,
     ) -> None:
         self.orders = orders
         self.policies = policies
+        self.phrasebook = phrasebook or default_phrasebook()
         self._config = config or DeskConfig()
         self._clock = clock
         self._lock = threading.RLock()
@@ -357,17 +395,17 @@ class Desk:
                 raise NotFound("no such order for this customer")
             contact = self._new_contact(body, order)
             turn = greeting(contact.state, _item_label(order))
-            self._record(contact, "agent", turn.text, asks=turn.asks)
-            reply = DeskReply(
-                201,
-                {
-                    "contact_id": contact.contact_id,
-                    "order_id": order.order_id,
-                    "status": "open",
-                    "text": turn.text,
-                    "asks": turn.asks,
-                },
-            )
+            words = self._words(contact, turn)
+            self._record(contact, "agent", words, asks=turn.asks)
+            opened: dict[str, Any] = {
+                "contact_id": contact.contact_id,
+                "order_id": order.order_id,
+                "status": "open",
+                "text": words,
+            }
+            if contact.channel == Channel.STRUCTURED:
+                opened["asks"] = turn.asks
+            reply = DeskReply(201, opened)
             self._idempotency.put(key, digest, reply)
             return reply
 
@@ -390,6 +428,8 @@ class Desk:
             opened_at=self._clock(),
             state=state,
             faults=random.Random(f"{seed}|{contact_id}|faults"),
+            channel=self._config.channel,
+            words=random.Random(f"{seed}|{contact_id}|words"),
         )
         self._contacts[contact_id] = contact
         return contact
@@ -422,35 +462,65 @@ class Desk:
                 return stored
             if contact.closed:
                 raise Conflict("this contact is closed")
-            self._record(
-                contact,
-                "customer",
-                body.text,
-                ask=body.ask,
-                intent=body.intent,
-                attachments=[a.record() for a in body.attachments],
-            )
-            turn = self._answer(contact, body)
+            heard = self._hear(contact, body)
+            self._record_customer(contact, body, heard)
+            turn = self._answer(contact, heard)
             contact.closed = turn.closed
             contact.agreed = turn.agreed
             if turn.offer is not None:
                 contact.state.offer = turn.offer
-            message_id = self._record(contact, "agent", turn.text, offer=turn.offer, asks=turn.asks)
+            words = self._words(contact, turn)
+            message_id = self._record(contact, "agent", words, offer=turn.offer, asks=turn.asks)
             if turn.agreed and turn.offer is not None:
                 self._book(contact, message_id, turn.offer)
-            reply = DeskReply(
-                200,
-                {
-                    "message_id": message_id,
-                    "text": turn.text,
-                    "offer": turn.offer.model_dump(mode="json") if turn.offer else None,
-                    "asks": turn.asks,
-                    "closed": contact.closed,
-                    "agreed": turn.agreed,
-                },
-            )
+            answer: dict[str, Any] = {"message_id": message_id, "text": words}
+            if contact.channel == Channel.STRUCTURED:
+                answer["offer"] = turn.offer.model_dump(mode="json") if turn.offer else None
+                answer["asks"] = turn.asks
+            answer["closed"] = contact.closed
+            if contact.channel == Channel.STRUCTURED:
+                answer["agreed"] = turn.agreed
+            reply = DeskReply(200, answer)
             self._idempotency.put(key, digest, reply)
             return reply
+
+    def _hear(self, contact: Contact, body: CustomerMessage) -> Heard:
+        """Take a message the way the contact's channel reads it."""
+        attachments = len(body.attachments)
+        if contact.channel == Channel.TEXT:  # words only: intent, ask and citations are unseen
+            reading = read_message(body.text, contact.order.total, _currency(contact.order))
+            return Heard(body.text, reading.intent, reading.ask, (), attachments, reading.terms)
+        intent, terms = body.intent, StatedTerms.of(body.ask) if body.ask else None
+        if intent == Intent.ASK and read_message(body.text).intent == Intent.CONFIRM:
+            intent = Intent.CONFIRM  # "to confirm: ... is that right?" is a question, not an ask
+        if intent == Intent.CONFIRM and terms is None:
+            terms = read_message(body.text, contact.order.total).terms
+        confirming = terms if intent == Intent.CONFIRM else None
+        return Heard(body.text, intent, body.ask, tuple(body.citations), attachments, confirming)
+
+    def _record_customer(self, contact: Contact, body: CustomerMessage, heard: Heard) -> None:
+        files = [a.record() for a in body.attachments]
+        if contact.channel == Channel.TEXT:
+            self._record(contact, "customer", body.text, attachments=files)
+            contact.messages[-1]["understood"] = heard.understood()
+        else:
+            self._record(
+                contact, "customer", body.text, ask=body.ask, intent=heard.intent, attachments=files
+            )
+
+    def _words(self, contact: Contact, turn: Turn) -> str:
+        """What the agent says: the persona's own words, or on the text channel the phrasebook's."""
+        if contact.channel == Channel.STRUCTURED:
+            return turn.text
+        state = contact.state
+        scene = Scene(
+            agent_name=state.agent_name,
+            order_id=state.order_id,
+            item=_item_label(contact.order),
+            currency=_currency(contact.order),
+            payment_method=str(getattr(contact.order, "payment_method", None) or "card"),
+        )
+        return self.phrasebook.say(turn.speech, scene, contact.words)
 
     def _book(self, contact: Contact, message_id: str, offer: Offer) -> None:
         agreement = Agreement(
@@ -458,25 +528,27 @@ class Desk:
         )
         self._ledger.append(agreement)
 
-    def _answer(self, contact: Contact, body: CustomerMessage) -> Turn:
+    def _answer(self, contact: Contact, heard: Heard) -> Turn:
         state = contact.state
-        if body.intent == Intent.CLOSE:
+        standing = standing_offer(state)
+        if heard.intent == Intent.CLOSE:
             return farewell()
-        if body.intent == Intent.ACCEPT:
+        if heard.intent == Intent.ACCEPT:
+            if standing and heard.terms and not heard.terms.matches(standing):
+                return not_what_i_offered(state)  # accepting terms nobody offered books nothing
             return accept(state)
+        if heard.intent == Intent.CONFIRM and standing is not None:
+            return confirm(state, heard.terms or StatedTerms())
         if state.problem_type is None:
-            state.problem_type = guess_problem(body.text)
+            state.problem_type = guess_problem(heard.text)
         if state.problem_type is None and state.persona != Persona.UNRESPONSIVE:
-            return Turn(
-                "Sorry, I didn't quite catch that. Could you tell me what went wrong with the "
-                "order?",
-                asks=["problem"],
-            )
+            return ask_problem()
         terms = self._terms(contact)
-        turn = PERSONA_TURNS[state.persona](state, self._customer_turn(contact, body), terms)
+        turn = PERSONA_TURNS[state.persona](state, self._customer_turn(contact, heard), terms)
         if len(contact.messages) + 1 >= MAX_MESSAGES and not turn.closed:
             turn.text += " We've covered a lot here, so I'm going to close this chat now."
             turn.closed = True
+            turn.speech = replace(turn.speech, wrap_up=True)
         return turn
 
     def _terms(self, contact: Contact) -> CaseTerms:
@@ -491,16 +563,17 @@ class Desk:
         today: date = contact.opened_at.date()
         return OrderFacts(contact.order, today, self.orders.is_prime(contact.customer_id))
 
-    def _customer_turn(self, contact: Contact, body: CustomerMessage) -> CustomerTurn:
-        cited = list(dict.fromkeys([*body.citations, *self.policies.cited_in(body.text)]))
+    def _customer_turn(self, contact: Contact, heard: Heard) -> CustomerTurn:
+        cited = list(dict.fromkeys([*heard.citations, *self.policies.cited_in(heard.text)]))
         problem = contact.state.problem_type or ProblemType.OTHER
         facts = self._facts(contact)
         good = tuple(c for c in cited if self.policies.applies(c, problem, facts))
         return CustomerTurn(
-            text=body.text,
-            intent=body.intent,
-            ask=body.ask,
-            attachments=len(body.attachments),
+            text=heard.text,
+            # A confirmation question with nothing on the table yet is a plain question.
+            intent=Intent.ASK if heard.intent == Intent.CONFIRM else heard.intent,
+            ask=heard.ask,
+            attachments=heard.attachments,
             good_citations=tuple(self.policies.get(c).policy_id for c in good),  # type: ignore[union-attr]
             bad_citations=tuple(c for c in cited if c not in good),
         )
@@ -536,6 +609,10 @@ class Desk:
             entry["attachments"] = attachments
         contact.messages.append(entry)
         return message_id
+
+
+def _currency(order: Order) -> str:
+    return str(getattr(order, "currency", None) or "USD")
 
 
 def _item_label(order: Order) -> str:

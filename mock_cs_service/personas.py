@@ -13,8 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from mock_cs_service.reading import Intent, StatedTerms
 from mock_cs_service.remedies import CONDITION_PROBLEMS, CaseTerms, Remedy, offer_value
 from shared.domain import Offer, OfferType, ProblemType
+
+__all__ = ["Intent"]  # re-exported: the personas' callers speak of intents too
 
 
 class Persona(StrEnum):
@@ -25,11 +28,56 @@ class Persona(StrEnum):
     UNRESPONSIVE = "unresponsive"
 
 
-class Intent(StrEnum):
-    ASK = "ask"
-    ACCEPT = "accept"
+class Act(StrEnum):
+    """What an agent's reply does, whatever its words."""
+
+    GREET = "greet"
+    GREET_BUSY = "greet_busy"
+    GREET_PAPERWORK = "greet_paperwork"
+    ASK_PROBLEM = "ask_problem"
+    NEED_DETAILS = "need_details"
+    DECLINE = "decline"
+    OFFER = "offer"
+    REPEAT = "repeat"
+    STALL = "stall"
+    HANG_UP = "hang_up"
+    NOTHING_TO_ACCEPT = "nothing_to_accept"
+    AGREED = "agreed"
+    FAREWELL = "farewell"
+    CONFIRM_YES = "confirm_yes"
+    CONFIRM_NO = "confirm_no"
+    CONFIRM_RECAP = "confirm_recap"
+    NOT_WHAT_I_OFFERED = "not_what_i_offered"
+
+
+class Lead(StrEnum):
+    """Why an offer is made or repeated: the sentence a person would open with."""
+
+    APOLOGY = "apology"
+    AGAIN = "again"
+    OPENING = "opening"
+    GRANTED = "granted"
     SUPERVISOR = "supervisor"
-    CLOSE = "close"
+    SUPERVISOR_AGREES = "supervisor_agrees"
+    CITATION = "citation"
+    BAD_CITATION = "bad_citation"
+    REFUSED_AMOUNT = "refused_amount"
+    REFUSED_TYPE = "refused_type"
+    FIRM = "firm"
+
+
+@dataclass(frozen=True)
+class Speech:
+    """The meaning of a reply, for wordings other than the structured channel's own text."""
+
+    act: Act
+    offer: Offer | None = None
+    lead: Lead | None = None
+    wanted: Offer | None = None  # what the customer asked for, when the reply turns it down
+    policy: str = ""
+    asks: tuple[str, ...] = ()
+    reason: str = ""
+    wrap_up: bool = False  # the chat is long: the agent closes it after this reply
 
 
 RANDOM_MIX = (
@@ -99,6 +147,7 @@ class Turn:
     asks: list[str] = field(default_factory=list)
     closed: bool = False
     agreed: bool = False
+    speech: Speech = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -118,8 +167,8 @@ def new_contact_state(
 ) -> ContactState:
     """Draw the traits of the agent who picks up a new contact."""
     if persona == Persona.RANDOM:
-        people, weights = zip(*RANDOM_MIX, strict=True)
-        persona = rng.choices(people, weights=weights)[0]
+        people = [who for who, _ in RANDOM_MIX]
+        persona = rng.choices(people, weights=[share for _, share in RANDOM_MIX])[0]
     state = ContactState(
         persona=persona,
         rng=rng,
@@ -198,15 +247,17 @@ def greeting(state: ContactState, item: str) -> Turn:
     if state.persona == Persona.UNRESPONSIVE:
         return Turn(
             "Thanks for reaching out. All of our agents are busy helping other customers; "
-            "someone will be with you as soon as possible."
+            "someone will be with you as soon as possible.",
+            speech=Speech(Act.GREET_BUSY),
         )
     if state.persona == Persona.BUREAUCRATIC:
         return Turn(
             f"{hello} Before I can open a claim I'll need a few things from you: "
             f"{_ask_list(state.pending_asks)}.",
             asks=list(state.pending_asks),
+            speech=Speech(Act.GREET_PAPERWORK, asks=tuple(state.pending_asks)),
         )
-    return Turn(f"{hello} {seen} How can I help you today?")
+    return Turn(f"{hello} {seen} How can I help you today?", speech=Speech(Act.GREET))
 
 
 _ASK_WORDS = {
@@ -231,6 +282,7 @@ class Judgement:
 
     offer: Offer | None = None
     refusal: str = ""
+    refused: Lead | None = None  # REFUSED_TYPE or REFUSED_AMOUNT, with `refusal` in words
 
 
 def _remedy_for(kind: OfferType, terms: CaseTerms) -> Remedy | None:
@@ -260,10 +312,15 @@ def judge(ask: Offer | None, terms: CaseTerms) -> Judgement:
     remedy = _remedy_for(kind, terms)
     if remedy is None:
         label = kind.value.replace("_", " ")
-        return Judgement(refusal=f"a {label} isn't something we can offer for this")
+        return Judgement(
+            refusal=f"a {label} isn't something we can offer for this", refused=Lead.REFUSED_TYPE
+        )
     if ask.amount is not None and remedy.max_amount is not None:
         if ask.amount > remedy.max_amount + 0.005:
-            return Judgement(refusal=f"{money(ask.amount)} is more than we can offer for this")
+            return Judgement(
+                refusal=f"{money(ask.amount)} is more than we can offer for this",
+                refused=Lead.REFUSED_AMOUNT,
+            )
     amount = ask.amount if remedy.max_amount is not None else None
     return Judgement(offer=remedy.offer(terms.currency, amount))
 
@@ -312,6 +369,7 @@ def decline(state: ContactState, terms: CaseTerms) -> Turn:
         )
         + f"{terms.reason}. Is there anything else I can help with?",
         offer=none,
+        speech=Speech(Act.DECLINE, offer=none, reason=terms.reason),
     )
 
 
@@ -326,19 +384,29 @@ def cooperative(state: ContactState, msg: CustomerTurn, terms: CaseTerms) -> Tur
             f"I'm sorry, {judged.refusal}. What I can do is {describe(offer)}. "
             "Would you like me to go ahead with that?",
             offer=offer,
+            speech=Speech(Act.OFFER, offer, judged.refused, wanted=msg.ask),
         )
     offer = judged.offer or best_offer(terms)
     if offer == state.offer and msg.intent != Intent.SUPERVISOR:
-        return Turn(f"{_stands(offer, offer)} Would you like me to go ahead?", offer=offer)
+        return Turn(
+            f"{_stands(offer, offer)} Would you like me to go ahead?",
+            offer=offer,
+            speech=Speech(Act.REPEAT, offer, Lead.AGAIN),
+        )
     opener = _pick(
         state,
         "I'm really sorry about that.",
         "Thanks for explaining, and sorry for the trouble.",
         "I'm sorry to hear that; let's get it sorted.",
     )
+    lead = Lead.APOLOGY
     if msg.intent == Intent.SUPERVISOR:
-        opener = "I've checked with my supervisor and they agree."
-    return Turn(f"{opener} I can offer you {describe(offer)}. Shall I go ahead?", offer=offer)
+        opener, lead = "I've checked with my supervisor and they agree.", Lead.SUPERVISOR_AGREES
+    return Turn(
+        f"{opener} I can offer you {describe(offer)}. Shall I go ahead?",
+        offer=offer,
+        speech=Speech(Act.OFFER, offer, lead),
+    )
 
 
 def adversarial(state: ContactState, msg: CustomerTurn, terms: CaseTerms) -> Turn:
@@ -349,7 +417,12 @@ def adversarial(state: ContactState, msg: CustomerTurn, terms: CaseTerms) -> Tur
     judged = judge(msg.ask, terms)
     if judged.refusal:
         offer = standing or ladder(best_offer(terms), state, terms)[0]
-        return Turn(f"I'm afraid {judged.refusal}. {_stands(offer, standing)}", offer=offer)
+        act = Act.OFFER if standing is None else Act.REPEAT
+        return Turn(
+            f"I'm afraid {judged.refusal}. {_stands(offer, standing)}",
+            offer=offer,
+            speech=Speech(act, offer, judged.refused, wanted=msg.ask),
+        )
     target = judged.offer or best_offer(terms)
     rungs = ladder(target, state, terms)
     conceded = msg.intent == Intent.SUPERVISOR or (
@@ -362,7 +435,8 @@ def adversarial(state: ContactState, msg: CustomerTurn, terms: CaseTerms) -> Tur
         offer = target
     elif standing is not None and _value(offer, terms) < _value(standing, terms):
         offer = standing
-    return Turn(_adversarial_words(state, msg, offer, standing, target), offer=offer)
+    text, speech = _adversarial_words(state, msg, offer, standing, target)
+    return Turn(text, offer=offer, speech=speech)
 
 
 def _stands(offer: Offer, standing: Offer | None) -> str:
@@ -373,33 +447,38 @@ def _stands(offer: Offer, standing: Offer | None) -> str:
 
 def _adversarial_words(
     state: ContactState, msg: CustomerTurn, offer: Offer, standing: Offer | None, target: Offer
-) -> str:
+) -> tuple[str, Speech]:
     moved = standing is None or offer != standing
     if standing is None and offer != target:
-        return (
+        text = (
             _pick(state, "I understand your frustration.", "Thanks for your patience.")
             + f" Looking at this order, the best I can offer is {describe(offer)}."
         )
+        return text, Speech(Act.OFFER, offer, Lead.OPENING, wanted=msg.ask)
     if msg.intent == Intent.SUPERVISOR and moved:
-        return f"I've spoken with my supervisor, and they've approved {describe(offer)}."
+        text = f"I've spoken with my supervisor, and they've approved {describe(offer)}."
+        return text, Speech(Act.OFFER, offer, Lead.SUPERVISOR)
     if msg.good_citations and moved:
         cited = msg.good_citations[0]
-        return (
+        text = (
             f"You're right, policy {cited} does cover this. I've gone back to my team and "
             f"I can now offer {describe(offer)}."
         )
+        return text, Speech(Act.OFFER, offer, Lead.CITATION, policy=cited)
     if offer == target and moved:
-        return f"OK, I can do that: {describe(offer)}."
+        return f"OK, I can do that: {describe(offer)}.", Speech(Act.OFFER, offer, Lead.GRANTED)
     if msg.bad_citations:
-        return (
-            f"I've looked up {msg.bad_citations[0]}, and it doesn't apply to this order. "
-            + _stands(offer, standing)
+        cited = msg.bad_citations[0]
+        text = f"I've looked up {cited}, and it doesn't apply to this order. " + _stands(
+            offer, standing
         )
-    return _pick(
+        return text, Speech(Act.REPEAT, offer, Lead.BAD_CITATION, policy=cited)
+    text = _pick(
         state,
         "I'm sorry, but this is the best I can do at the moment. ",
         "I've checked again and my hands are tied. ",
     ) + _stands(offer, standing)
+    return text, Speech(Act.REPEAT, offer, Lead.FIRM, wanted=msg.ask)
 
 
 def bureaucratic(state: ContactState, msg: CustomerTurn, terms: CaseTerms) -> Turn:
@@ -413,6 +492,7 @@ def bureaucratic(state: ContactState, msg: CustomerTurn, terms: CaseTerms) -> Tu
             f"Thank you. Before I can go any further I still need you to "
             f"{_ask_list(state.pending_asks)}.",
             asks=list(state.pending_asks),
+            speech=Speech(Act.NEED_DETAILS, asks=tuple(state.pending_asks)),
         )
     state.pending_asks = []
     return cooperative(state, msg, terms)
@@ -437,6 +517,7 @@ def unresponsive(state: ContactState, msg: CustomerTurn, terms: CaseTerms) -> Tu
             "We're experiencing very high volumes right now, so I'm closing this chat. "
             "You'll receive an update by email.",
             closed=True,
+            speech=Speech(Act.HANG_UP),
         )
     return Turn(
         _pick(
@@ -444,7 +525,8 @@ def unresponsive(state: ContactState, msg: CustomerTurn, terms: CaseTerms) -> Tu
             "Thanks for your patience. I've passed your case to the relevant team.",
             "I'm still looking into this for you; please bear with me.",
             "Our systems are running slowly today. I'll get back to you shortly.",
-        )
+        ),
+        speech=Speech(Act.STALL),
     )
 
 
@@ -462,7 +544,8 @@ def accept(state: ContactState) -> Turn:
     if offer is None or offer.type == OfferType.NONE:
         return Turn(
             "There isn't an offer on the table yet. Tell me what you're looking for and "
-            "I'll see what I can do."
+            "I'll see what I can do.",
+            speech=Speech(Act.NOTHING_TO_ACCEPT),
         )
     return Turn(
         f"Done! I've set up {describe(offer)}. You'll get a confirmation email shortly. "
@@ -470,9 +553,65 @@ def accept(state: ContactState) -> Turn:
         offer=offer,
         closed=True,
         agreed=True,
+        speech=Speech(Act.AGREED, offer),
+    )
+
+
+def standing_offer(state: ContactState) -> Offer | None:
+    """The offer on the table: the last one made, unless the agent has said no."""
+    offer = state.offer
+    return None if offer is None or offer.type == OfferType.NONE else offer
+
+
+def confirm(state: ContactState, stated: StatedTerms) -> Turn:
+    """The customer asks the agent to confirm terms: yes if they are the offer, else the real terms.
+
+    Nothing is agreed: the customer still has to accept. Call it only with an offer standing.
+    """
+    offer = standing_offer(state)
+    assert offer is not None, "confirm() needs an offer on the table"
+    if stated.empty:
+        return Turn(
+            f"Of course. What I've offered is {describe(offer)}.",
+            offer=offer,
+            speech=Speech(Act.CONFIRM_RECAP, offer),
+        )
+    if stated.matches(offer):
+        return Turn(
+            f"Yes, that's right: {describe(offer)}. Just let me know if you'd like me to go ahead.",
+            offer=offer,
+            speech=Speech(Act.CONFIRM_YES, offer),
+        )
+    return Turn(
+        f"No, that's not quite right. What I offered is {describe(offer)}.",
+        offer=offer,
+        speech=Speech(Act.CONFIRM_NO, offer),
+    )
+
+
+def not_what_i_offered(state: ContactState) -> Turn:
+    """The customer accepts terms other than the offer on the table: nothing is booked."""
+    offer = standing_offer(state)
+    assert offer is not None, "not_what_i_offered() needs an offer on the table"
+    return Turn(
+        f"Before I process anything: what I offered is {describe(offer)}. "
+        "Would you like me to go ahead with that?",
+        offer=offer,
+        speech=Speech(Act.NOT_WHAT_I_OFFERED, offer),
+    )
+
+
+def ask_problem() -> Turn:
+    """The customer has not said what went wrong yet."""
+    return Turn(
+        "Sorry, I didn't quite catch that. Could you tell me what went wrong with the order?",
+        asks=["problem"],
+        speech=Speech(Act.ASK_PROBLEM, asks=("problem",)),
     )
 
 
 def farewell() -> Turn:
     """The customer ends the chat."""
-    return Turn("Thanks for contacting us. Have a great day!", closed=True)
+    return Turn(
+        "Thanks for contacting us. Have a great day!", closed=True, speech=Speech(Act.FAREWELL)
+    )

@@ -20,7 +20,12 @@ LABELLED = [
     ("The customer will take it.", "accept", None, None),
     ("If that's the best you can do, we accept.", "accept", None, None),
     ("Deal.", "accept", None, None),
-    ("Thank you, the customer accepts the full refund of $129.99.", "accept", "full_refund", 129.99),
+    (
+        "Thank you, the customer accepts the full refund of $129.99.",
+        "accept",
+        "full_refund",
+        129.99,
+    ),
     ("We're happy to accept your offer of $58.50 in store credit.", "accept", "store_credit", 58.5),
     # not accepting, whatever the words
     ("We don't accept store credit. We want a refund.", "ask", "full_refund", None),
@@ -60,7 +65,12 @@ LABELLED = [
     ("That's all we're asking for: a full refund.", "ask", "full_refund", None),
     ("We will pursue this elsewhere unless you can offer a refund.", "ask", "full_refund", None),
     # asking for a remedy
-    ("My blender arrived cracked. I'd like a full refund of $129.99.", "ask", "full_refund", 129.99),
+    (
+        "My blender arrived cracked. I'd like a full refund of $129.99.",
+        "ask",
+        "full_refund",
+        129.99,
+    ),
     ("Could you do a partial refund of $40?", "ask", "partial_refund", 40.0),
     ("I'd settle for $25 in store credit.", "ask", "store_credit", 25.0),
     ("A refund of $40 to my card would be fine.", "ask", "partial_refund", 40.0),
