@@ -15,6 +15,7 @@ from context_agent.orders import OrderSystem
 from context_agent.policies import PolicyIndex, load_policies
 from context_agent.skills import SKILLS
 from shared.a2a.client import peer_http_client
+from shared.language.claude import make_claude_reader
 from shared.language.reader import load_reader
 from shared.logs import get_logger
 from shared.service import create_service_app
@@ -70,5 +71,9 @@ def create_app(
     app.state.policy_index = index
     app.state.rules = rules
     app.state.reader = reader
+    key = settings.anthropic_api_key
+    app.state.claude = make_claude_reader(
+        key.get_secret_value() if key else None, settings.claude_model
+    )
     app.state.clock = clock
     return app

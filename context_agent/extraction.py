@@ -207,8 +207,9 @@ def analyze_message(
     today: date,
     order_id: str | None = None,
     hints: Hints | None = None,
+    reading: CustomerReading | None = None,
 ) -> Analysis:
-    """Analyse a customer's message against their orders (pure)."""
+    """Analyse a customer's message against their orders (pure); `reading` if already read."""
     hints = hints or Hints()
     raw = message[:MAX_MESSAGE_CHARS]
     mentions = find_order_ids(raw)
@@ -218,7 +219,7 @@ def analyze_message(
     plain = blank_spans(raw, mentions.spans)
     text = normalize_text(plain)
     amounts, dates = find_amounts(text), find_dates(text, today)
-    reading = read_customer_message(plain, reader)
+    reading = reading if reading is not None else read_customer_message(plain, reader)
     problem = hints.problem_type or ProblemType(reading.problem_type)
     if hint and hint not in mentions.ids:
         mentions.ids.insert(0, hint)  # a given id that is not the customer's is fuzzy-matched too
@@ -253,6 +254,12 @@ def analyze_message(
         mentioned_order_ids=list(dict.fromkeys(ids)),
         evidence=list(resolution.evidence),
     )
+
+
+def read_message(message: str, reader: Reader) -> CustomerReading:
+    """The problem and wish of a message as `analyze_message` reads them (order ids set aside)."""
+    raw = message[:MAX_MESSAGE_CHARS]
+    return read_customer_message(blank_spans(raw, find_order_ids(raw).spans), reader)
 
 
 def _reading_choices(reading: CustomerReading, hints: Hints) -> list[Choice]:

@@ -9,7 +9,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from context_agent.extraction import ExtractionRules, Hints, analyze_message, normalize_order_id
+from context_agent.extraction import (
+    ExtractionRules,
+    Hints,
+    analyze_message,
+    normalize_order_id,
+    read_message,
+)
 from context_agent.orders import OrderSystem, OrderSystemUnavailable
 from context_agent.policies import CaseFacts, PolicyIndex, case_facts
 from shared import metrics
@@ -153,8 +159,18 @@ async def analyze_issue(inp: AnalyzeInput, ctx: SkillContext) -> dict[str, Any]:
     rules: ExtractionRules = ctx.app.state.rules
     reader: Reader = ctx.app.state.reader
     hints = Hints(inp.problem_type, inp.desired_outcome, inp.asked)
+    reading, claude = None, ctx.app.state.claude
+    if claude is not None and not inp.asked:  # Claude checks the reading: a dispute asks
+        reading = await claude.read_customer(inp.message, read_message(inp.message, reader))
     analysis = analyze_message(
-        inp.message, [o for o, _ in parsed], rules, reader, _today(ctx), inp.order_id, hints
+        inp.message,
+        [o for o, _ in parsed],
+        rules,
+        reader,
+        _today(ctx),
+        inp.order_id,
+        hints,
+        reading,
     )
     output: dict[str, Any] = {
         "customer_id": inp.customer_id,

@@ -15,6 +15,7 @@ from negotiation_agent.dialogue import CSDesk
 from negotiation_agent.drafting import make_drafter
 from negotiation_agent.skills import SKILLS, PolicyValidator
 from shared.a2a.client import A2AClient, peer_http_client
+from shared.language.claude import make_claude_reader
 from shared.language.reader import load_reader
 from shared.service import create_service_app
 
@@ -64,6 +65,9 @@ def create_app(
             app.state.reader = reader
             key = settings.anthropic_api_key
             app.state.drafter = make_drafter(
+                key.get_secret_value() if key else None, settings.claude_model
+            )
+            app.state.claude = make_claude_reader(
                 key.get_secret_value() if key else None, settings.claude_model
             )
             yield

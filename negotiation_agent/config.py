@@ -18,5 +18,3 @@ class Settings(ServiceSettings):
     negotiation_floor_share: float = Field(default=0.8, ge=0.0, le=1.0)
     # First backoff of a retried CS call, in seconds; 0 retries at once (tests).
     cs_retry_initial_s: float = Field(default=0.5, ge=0.0, le=30.0)
-    # Used only with ANTHROPIC_API_KEY: Claude rewords our messages (facts checked, else ours).
-    claude_model: str = "claude-sonnet-4-5"

@@ -198,16 +198,24 @@ def same_terms(a: Offer, b: Offer) -> bool:
     return a.return_required == b.return_required
 
 
+def reply_text(payload: object) -> str:
+    """The text of a CS reply, made safe to store and read."""
+    return sanitize_cs_text(payload.get("text") if isinstance(payload, dict) else None)
+
+
 def parse_reply(
     payload: object,
     reader: Reader,
     currency: str = "USD",
     order_total: float | None = None,
+    reading: CSReading | None = None,
 ) -> CSReply:
-    """A CS reply read from its words; a structured offer counts only where the words agree."""
+    """A CS reply read from its words (or from `reading` of them, if already read); a
+    structured offer counts only where the words agree."""
     data = payload if isinstance(payload, dict) else {}
-    text = sanitize_cs_text(data.get("text"))
-    reading = read_cs_reply(text, reader, order_total)
+    text = reply_text(payload)
+    if reading is None:
+        reading = read_cs_reply(text, reader, order_total)
     said = _said_offer(reading, currency, order_total)
     structured = _structured_offer(data.get("offer"))
     offer, source, unsure = said, "text" if said else "none", reading.unsure

@@ -33,6 +33,7 @@ from negotiation_agent.dialogue import (
     not_a_repeat,
     out_of_budget,
     parse_reply,
+    reply_text,
     same_terms,
 )
 from negotiation_agent.drafting import Drafter, PlainWording
@@ -52,6 +53,8 @@ from shared import metrics
 from shared.a2a.client import A2ACallError, A2AClient, A2AUnavailable
 from shared.a2a.server import Skill, SkillContext, SkillError
 from shared.domain import ORDER_ID_PATTERN, DesiredOutcome, Offer, ProblemType
+from shared.language.claude import ClaudeReader
+from shared.language.cs_reply import read_cs_reply
 from shared.language.reader import Reader, load_reader
 from shared.logs import get_logger
 
@@ -311,6 +314,7 @@ class Negotiation:
         decider: Decider = decide,
         drafter: Drafter | None = None,
         reader: Reader | None = None,
+        claude: ClaudeReader | None = None,
     ) -> None:
         self.inp = inp
         self.desk = desk
@@ -319,6 +323,7 @@ class Negotiation:
         self.decider = decider
         self.drafter = drafter or PlainWording()
         self.reader = reader or load_reader()
+        self.claude = claude  # optional: a second reading of CS's words can only withhold an offer
         self.strategy: Strategy = inp.strategy
         self.facts = CaseFacts(
             order_id=inp.order_id, problem_type=str(inp.problem_type), **inp.case.model_dump()
@@ -330,9 +335,15 @@ class Negotiation:
         """The idempotency key of a round: replaying it is answered from CS's cache."""
         return f"{self.inp.session_id}:{self.inp.attempt}:{round_no}"
 
-    def read(self, raw: object) -> CSReply:
-        """CS's reply, read from its words."""
-        return parse_reply(raw, self.reader, self.strategy.goal.currency, self.strategy.item_value)
+    async def read(self, raw: object) -> CSReply:
+        """CS's reply, read from its words (and checked by Claude when configured)."""
+        total, reading = self.strategy.item_value, None
+        if self.claude is not None:
+            text = reply_text(raw)
+            reading = await self.claude.read_cs(
+                text, read_cs_reply(text, self.reader, total), total
+            )
+        return parse_reply(raw, self.reader, self.strategy.goal.currency, total, reading)
 
     async def run(self) -> RoundResult:
         """Dispatch on the action and the state's status."""
@@ -364,7 +375,7 @@ class Negotiation:
             return self.unavailable(str(error))
         except CSRejected as error:
             return self.rejected(error)
-        reply = self.read(raw)
+        reply = await self.read(raw)
         if self.state.confirming is not None and not reply.closed:
             confirmed = await self.after_confirmation(round_no, message, reply)
             if confirmed is not None:
@@ -620,7 +631,7 @@ class Negotiation:
             return self.unavailable(str(error))
         except CSRejected as error:
             return self.rejected(error)
-        reply = self.read(raw)
+        reply = await self.read(raw)
         said_yes = (reply.confirms or reply.agreed) and not reply.contradicts and not reply.unsure
         same = reply.offer is None or same_terms(reply.offer, agreed.offer)
         if not (said_yes and same):
@@ -647,7 +658,7 @@ class Negotiation:
             message = compose_close()
             try:
                 raw = await self.desk.send(self.state.contact_id, self.key(round_no), message)
-                self.fold(round_no, message, self.read(raw), "walk_away", reason)
+                self.fold(round_no, message, await self.read(raw), "walk_away", reason)
             except (CSUnavailable, CSRejected) as error:
                 log.info("closing the CS contact failed: %s", type(error).__name__)
         return self.finish("no_agreement", reason, self.state.last_offer, report)
@@ -717,6 +728,7 @@ async def negotiate(inp: NegotiateInput, ctx: SkillContext) -> dict[str, Any]:
         time.time(),
         drafter=app_state.drafter,
         reader=app_state.reader,
+        claude=app_state.claude,
     )
     result = await negotiation.run()
     return result.model_dump(mode="json")

@@ -72,7 +72,9 @@ class ServiceSettings(BaseSettings):
     cs_max_attempts: int = 3
     task_retention: int = 10_000
 
+    # Optional: with ANTHROPIC_API_KEY, Claude checks the reader and rewords our messages.
     anthropic_api_key: SecretStr | None = None
+    claude_model: str = "claude-sonnet-4-5"
 
     @model_validator(mode="before")
     @classmethod

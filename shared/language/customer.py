@@ -61,28 +61,39 @@ class CustomerReading:
     outcome_confidence: float
     problem_ranked: list[tuple[str, float]] = field(default_factory=list)
     outcome_ranked: list[tuple[str, float]] = field(default_factory=list)
+    # The label a second reader (Claude) gave where it read otherwise: the customer is asked.
+    problem_disputed_by: str | None = None
+    outcome_disputed_by: str | None = None
 
     @property
     def unsure_problem(self) -> bool:
-        """`other` is never chosen silently; a low confidence asks."""
-        return self.problem_type == "other" or self.problem_confidence < ASK_BELOW_PROBLEM
+        """`other` is never chosen silently; a low confidence or a dispute asks."""
+        return (
+            self.problem_type == "other"
+            or self.problem_confidence < ASK_BELOW_PROBLEM
+            or self.problem_disputed_by is not None
+        )
 
     @property
     def unsure_outcome(self) -> bool:
-        """A wish read with low confidence asks (no wish at all does not)."""
-        return self.desired_outcome != "unspecified" and self.outcome_confidence < ASK_BELOW_OUTCOME
+        """A wish read with low confidence asks (no wish at all does not); a dispute asks."""
+        return self.outcome_disputed_by is not None or (
+            self.desired_outcome != "unspecified" and self.outcome_confidence < ASK_BELOW_OUTCOME
+        )
 
     def choices(self) -> list[Choice]:
         """The likeliest readings to offer when unsure (problem first, else the wish)."""
         if self.unsure_problem:
-            ranked = [label for label, _ in self.problem_ranked if label != "other"]
+            ranked = _leading(self.problem_ranked, self.problem_type, self.problem_disputed_by)
+            ranked = [label for label in ranked if label != "other"]
             picks = [
                 Choice(f"problem:{p}", PROBLEM_WORDS[p], problem_type=p)
                 for p in ranked[:MAX_CHOICES]
             ]
             return [*picks, Choice("problem:other", PROBLEM_WORDS["other"], problem_type="other")]
         if self.unsure_outcome:
-            ranked = [label for label, _ in self.outcome_ranked if label != "unspecified"]
+            ranked = _leading(self.outcome_ranked, self.desired_outcome, self.outcome_disputed_by)
+            ranked = [label for label in ranked if label != "unspecified"]
             picks = [
                 Choice(f"outcome:{o}", OUTCOME_WORDS[o], desired_outcome=o)
                 for o in ranked[:MAX_CHOICES]
@@ -102,6 +113,12 @@ class CustomerReading:
         if self.unsure_problem:
             return "To make sure we ask for the right thing: which of these best describes the problem?"
         return "What would you like the retailer to do about it?"
+
+
+def _leading(ranked: list[tuple[str, float]], ours: str, disputed: str | None) -> list[str]:
+    """Labels likeliest first; in a dispute, the two disputed readings come first."""
+    first = [ours, disputed] if disputed is not None else []
+    return list(dict.fromkeys([*first, *(label for label, _ in ranked)]))
 
 
 def read_customer_message(text: str, reader: Reader) -> CustomerReading:
