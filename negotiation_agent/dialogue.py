@@ -154,6 +154,17 @@ class CSReply(BaseModel):
     unsure: bool = False  # words that may hold an offer we cannot read: not an offer
     offer_source: Literal["structured", "text", "none"] = "none"
     refused: bool = False  # CS said no and put nothing on the table
+    return_unsaid: bool = False  # the offer comes from words that do not say whether to return
+
+
+def names_terms(reply: CSReply, terms: Offer) -> bool:
+    """Whether CS's reply names these terms (no offer, or a return left unsaid, is no conflict)."""
+    if reply.offer is None:
+        return True
+    said = reply.offer
+    if reply.return_unsaid:
+        said = said.model_copy(update={"return_required": terms.return_required})
+    return same_terms(said, terms)
 
 
 # ---------------------------------------------------------------- untrusted CS text
@@ -245,6 +256,9 @@ def parse_reply(
         offer_source=source if offer is not None else "none",
         refused=offer is None
         and ("refusal" in reading.acts or _structured_none(data.get("offer"))),
+        return_unsaid=source == "text"
+        and reading.offer is not None
+        and reading.offer.return_required is None,
     )
 
 
@@ -564,10 +578,9 @@ def compose_close() -> PendingMessage:
     )
 
 
-def not_a_repeat(message: PendingMessage, state: NegotiationState) -> PendingMessage:
+def not_a_repeat(message: PendingMessage, last_sent: str | None) -> PendingMessage:
     """Never the same words twice in a row: a repeat asks for a supervisor instead."""
-    last = state.history[-1].sent if state.history else None
-    if last != message.text:
+    if last_sent != message.text:
         return message
     text = (
         "We seem to be going round in circles. " + message.text + " "

@@ -29,12 +29,12 @@ from negotiation_agent.dialogue import (
     compose_close,
     compose_confirm,
     decide,
+    names_terms,
     next_message,
     not_a_repeat,
     out_of_budget,
     parse_reply,
     reply_text,
-    same_terms,
 )
 from negotiation_agent.drafting import Drafter, PlainWording
 from negotiation_agent.strategy import (
@@ -428,12 +428,13 @@ class Negotiation:
         """We restated terms: CS's explicit yes makes an agreement; other terms are a new offer."""
         restated = self.state.confirming
         assert restated is not None
-        said_yes = (reply.confirms or reply.agreed) and not reply.contradicts and not reply.unsure
-        if said_yes and (reply.offer is None or same_terms(reply.offer, restated)):
+        # CS's words must say yes: a structured `agreed` alone confirms nothing
+        said_yes = reply.confirms and not reply.contradicts and not reply.unsure
+        if said_yes and names_terms(reply, restated):
             agreed = _confirmed_terms(restated, reply.offer)
             report = self.fold(round_no, message, reply, "agreement", "CS confirmed the terms")
             return self.propose(agreed, "CS confirmed the terms in words", report, reply.text)
-        if reply.offer is not None and not same_terms(reply.offer, restated):
+        if not names_terms(reply, restated):
             self.state = self.state.model_copy(update={"confirming": None, "confirm_asks": 0})
             return None  # CS states other terms: weigh them as a new offer
         if self.state.confirm_asks >= 2:
@@ -529,7 +530,7 @@ class Negotiation:
     ) -> RoundReport:
         """Fold one exchange into the state (history, counts, the next message); its report."""
         if pending is not None:
-            pending = not_a_repeat(pending, self.state)
+            pending = not_a_repeat(pending, message.text)  # the message this round sent
         report = round_report(round_no, message, reply, decision, reason)
         answering = [a for a in reply.asks if a not in CUSTOMER_ONLY_ASKS] if pending else []
         answered = list(dict.fromkeys([*self.state.answered, *answering]))
@@ -632,8 +633,9 @@ class Negotiation:
         except CSRejected as error:
             return self.rejected(error)
         reply = await self.read(raw)
-        said_yes = (reply.confirms or reply.agreed) and not reply.contradicts and not reply.unsure
-        same = reply.offer is None or same_terms(reply.offer, agreed.offer)
+        # CS's words must say yes: a structured `agreed` alone confirms nothing
+        said_yes = reply.confirms and not reply.contradicts and not reply.unsure
+        same = names_terms(reply, agreed.offer)
         if not (said_yes and same):
             why = "CS confirmed other terms" if said_yes else "CS did not confirm the agreement"
             report = self.fold(round_no, message, reply, "not_confirmed", why)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from negotiation_agent.strategy import Lookup, Strategy, build_strategy
+from shared.language.reader import Reader, load_reader
 
 ORDER_ID = "112-4839201-5839201"
 
@@ -98,3 +99,9 @@ def lookup() -> dict[str, Any]:
 @pytest.fixture
 def strategy() -> Strategy:
     return make_strategy()
+
+
+@pytest.fixture(scope="session")
+def reader() -> Reader:
+    """The fleet's trained reader, built (or loaded from its disk cache) once per session."""
+    return load_reader()

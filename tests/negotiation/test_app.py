@@ -179,11 +179,16 @@ async def test_negotiate_end_to_end_over_a2a(agent, desk) -> None:
     first = await agent.call_skill("negotiate", base)
     assert first.ok, first.message
     out = first.output
-    assert out["done"] and out["outcome"]["status"] == "agreement"
+    assert not out["done"] and out["round"]["decision"] == "confirm"
     assert out["round"]["sent"] and out["state"]["contact_id"] == "CT-1"
+    second = await agent.call_skill("negotiate", {**base, "state": out["state"]})
+    out = second.output
+    assert out["done"] and out["outcome"]["status"] == "agreement"
+    assert desk.confirmed and desk.ledger == []
     done = await agent.call_skill("negotiate", {**base, "state": out["state"], "action": "accept"})
     assert done.output["outcome"]["status"] == "accepted"
-    assert desk.seen_keys == ["sess-9:1:0", "sess-9:1:1", "sess-9:1:2"]
+    assert desk.ledger == [offer("full_refund", 129.99, return_required=True)]
+    assert desk.seen_keys == ["sess-9:1:0", "sess-9:1:1", "sess-9:1:2", "sess-9:1:3"]
 
 
 async def test_context_agent_down_fails_the_plan_clearly(fleet, agent) -> None:
