@@ -55,6 +55,9 @@ class Negotiation(BaseModel):
     rounds: list[dict[str, Any]] = Field(default_factory=list)
     cs_exchanges: int = 0
     started_at: float | None = None
+    # When the talk paused for the customer (awaiting_customer_input): time spent waiting on
+    # them does not count against the negotiation deadline.
+    paused_at: float | None = None
     action: NegotiationAction = NegotiationAction.CONTINUE
 
 

@@ -470,6 +470,7 @@ class Workflow:
             self._save(stored, doc, Step(SessionState.RESOLVED, events))
         elif status == "needs_input":
             doc.question = str(outcome.get("question") or outcome.get("reason") or "")[:1000]
+            doc.negotiation.paused_at = self._clock()
             self._save(stored, doc, Step(SessionState.AWAITING_CUSTOMER_INPUT, events))
         elif status == "cs_unavailable":
             doc.outcome = outcome
@@ -539,6 +540,7 @@ class Workflow:
         if state == SessionState.AWAITING_CUSTOMER_INPUT:
             doc.messages.append(CustomerMessage(at=now, kind="customer_input", text=text))
             doc.question = None
+            _resume_clock(doc.negotiation, now)
             event = NewEvent("message", "customer", {"kind": "customer_input", "text": text})
             return Step(SessionState.NEGOTIATING, [event], "customer")
         if state in (
@@ -580,7 +582,7 @@ class Workflow:
             CustomerMessage(
                 at=now,
                 kind="clarification",
-                text=text or picked["label"],
+                text=text or (picked["label"] if picked else ""),
                 choice=detail.get("choice"),
             )
         )
@@ -732,6 +734,13 @@ class Workflow:
             lock = self._locks.get(session_id)
             if lock is not None and not lock.locked():
                 self._locks.pop(session_id, None)
+
+
+def _resume_clock(negotiation: Negotiation, now: float) -> None:
+    """Take the time the talk waited on the customer off the negotiation's clock."""
+    if negotiation.started_at is not None and negotiation.paused_at is not None:
+        negotiation.started_at += max(0.0, now - negotiation.paused_at)
+    negotiation.paused_at = None
 
 
 def _choices(raw: Any) -> list[dict[str, str]]:

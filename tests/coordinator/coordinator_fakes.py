@@ -29,27 +29,59 @@ def completed(output: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
     return "TASK_STATE_COMPLETED", output, "done"
 
 
+VAGUE = "something is not right"  # words the fake reader cannot place: it offers choices
+PROBLEM_CHOICES = [
+    {"id": "problem:damaged_item", "label": "It arrived damaged", "problem_type": "damaged_item"},
+    {"id": "problem:defective_item", "label": "It does not work", "problem_type": "defective_item"},
+    {"id": "problem:other", "label": "Something else", "problem_type": "other"},
+]
+ORDER_CHOICES = [
+    {"id": f"order:{ORDER_ID}", "label": f"{ORDER_ID}: Blender", "order_id": ORDER_ID},
+    {"id": f"order:{OTHER_ORDER}", "label": f"{OTHER_ORDER}: Kettle", "order_id": OTHER_ORDER},
+]
+
+
 def analyze_issue(inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
-    """Finds the order in the id or the text; asks when there is none."""
+    """Like the context agent: asks for the order (order choices) when it finds none, and for
+    the problem (reading choices) when the words are vague, until the customer picked or was
+    asked once; a picked reading wins over the words."""
     if inp["customer_id"] == "C-404":
         return "TASK_STATE_FAILED", {"error": "unknown customer"}, "unknown customer"
     order_id = inp.get("order_id") or (ORDER_ID if ORDER_ID in inp["message"] else None)
     wanted = "replacement" if "replacement" in inp["message"] else "full_refund"
-    out = {
+    vague = VAGUE in inp["message"] and not inp.get("problem_type")
+    out: dict[str, Any] = {
         "customer_id": inp["customer_id"],
         "order_id": order_id,
-        "problem_type": "damaged_item",
-        "desired_outcome": wanted,
+        "problem_type": inp.get("problem_type") or ("other" if vague else "damaged_item"),
+        "desired_outcome": inp.get("desired_outcome") or wanted,
         "confidence": 0.9 if order_id else 0.4,
-        "needs_clarification": order_id is None,
+        "needs_clarification": False,
+        "choices": [],
         "candidates": [] if order_id else [ORDER_ID, OTHER_ORDER],
         "amounts": [],
-        "order": {"order_id": order_id, "total": 129.99} if order_id else None,
+        "item": "blender" if order_id == ORDER_ID else None,
+        "order": _order(order_id) if order_id else None,
     }
     if order_id is None:
+        out["choices"] = ORDER_CHOICES
         out["question"] = "Which order: the blender or the kettle?"
+    elif vague and not inp.get("asked"):
+        out["choices"] = PROBLEM_CHOICES
+        out["question"] = "Which of these best describes the problem?"
+    if out["choices"]:
+        out["needs_clarification"] = True
         return "TASK_STATE_INPUT_REQUIRED", out, out["question"]
     return completed(out)
+
+
+def _order(order_id: str) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "total": 129.99,
+        "order_date": "2026-11-20",
+        "delivered_date": "2026-11-24",
+    }
 
 
 def lookup_policies(inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
@@ -101,59 +133,104 @@ def plan_strategy(inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
 
 
 class FakeDesk:
-    """The CS side of the fake negotiation agent: records every idempotency key it sees."""
+    """The CS side of the fake negotiation agent: records every idempotency key it sees.
 
-    def __init__(self, rounds_to_agree: int = 2) -> None:
+    With `asks_for` set, CS asks for something only the customer has (e.g. photos) until a
+    round carries the customer's answer; like the real agent, the call then ends `needs_input`
+    with a question and the state remembers what CS is waiting for.
+    """
+
+    def __init__(self, rounds_to_agree: int = 2, asks_for: str | None = None) -> None:
         self.rounds_to_agree = rounds_to_agree
+        self.asks_for = asks_for
         self.keys: list[str] = []
         self.first_answers: dict[str, dict[str, Any]] = {}
         self.walked_away: list[str] = []
+        self.heard: dict[str, str] = {}  # idempotency key -> the customer's answer it carried
+        self.cases: list[dict[str, Any]] = []  # what each call told CS about the case
 
     def negotiate(self, inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
-        state = inp["state"] or {"contact_id": "CT-1", "round": 0, "exchanges": 0, "history": []}
+        state = inp["state"] or {
+            "contact_id": "CT-1",
+            "round": 0,
+            "exchanges": 0,
+            "history": [],
+            "waiting_for": [],
+        }
         number = state["round"] + 1
         key = f"{inp['session_id']}:{inp['attempt']}:{number}"
         self.keys.append(key)
+        self.cases.append(inp.get("case") or {})
         if key in self.first_answers:  # the mock CS's idempotency cache
             return completed(self.first_answers[key])
+        if inp.get("customer_input") and state.get("waiting_for"):
+            self.heard[key] = inp["customer_input"]
         answer = self._answer(inp, state, number)
         self.first_answers[key] = answer
         return completed(answer)
 
     def _answer(self, inp: dict[str, Any], state: dict[str, Any], number: int) -> dict[str, Any]:
         goal = inp["strategy"]["goal"]
-        new_state = {**state, "round": number, "exchanges": state["exchanges"] + 1}
+        new_state = {
+            **state,
+            "round": number,
+            "exchanges": state["exchanges"] + 1,
+            "waiting_for": [],
+        }
+        sent = f"message {number}"
+        if inp.get("customer_input") and state.get("waiting_for"):
+            sent += f" (the customer adds: {inp['customer_input']})"
+            new_state["given"] = True
         if inp["action"] == "walk_away":
             self.walked_away.append(f"{inp['session_id']}:{inp['attempt']}:{number}")
             outcome = {"status": "no_agreement", "reason": "walked away", "policy_basis": []}
-            return _round(new_state, number, "Sorry to see you go.", None, "walk_away", outcome)
+            return _round(
+                new_state, number, "Sorry to see you go.", None, "walk_away", outcome, sent
+            )
         if inp["action"] == "accept":
+            text = "Confirmed, your refund is on its way."
             outcome = {
                 "status": "accepted",
                 "offer": goal,
                 "reason": "confirmed",
                 "policy_basis": [],
+                "cs_quote": text,
             }
-            text = "Confirmed, your refund is on its way."
-            return _round(new_state, number, text, goal, "accept", outcome)
+            return _round(new_state, number, text, goal, "accept", outcome, sent)
+        if self.asks_for and not new_state.get("given"):
+            new_state["waiting_for"] = [self.asks_for]
+            question = f"Customer service asks for {self.asks_for}. Please send them."
+            outcome = {
+                "status": "needs_input",
+                "reason": question,
+                "asks": [self.asks_for],
+                "question": question,
+                "policy_basis": [],
+            }
+            text = f"Please send {self.asks_for} of the item."
+            return _round(new_state, number, text, None, "needs_input", outcome, sent)
         if number < self.rounds_to_agree:
             offer = {"type": "store_credit", "amount": 40.0, "currency": "USD"}
-            return _round(new_state, number, "We can offer $40 credit.", offer, "counter", None)
+            return _round(
+                new_state, number, "We can offer $40 credit.", offer, "counter", None, sent
+            )
+        text = "OK, full refund."
         outcome = {
             "status": "agreement",
             "offer": goal,
             "reason": "CS met our goal",
             "policy_basis": ["RET-DAMAGED-01"],
+            "cs_quote": text,
         }
-        return _round(new_state, number, "OK, full refund.", goal, "agreement", outcome)
+        return _round(new_state, number, text, goal, "agreement", outcome, sent)
 
 
-def _round(state, number, text, offer, decision, outcome) -> dict[str, Any]:
+def _round(state, number, text, offer, decision, outcome, sent=None) -> dict[str, Any]:
     return {
         "state": state,
         "round": {
             "round": number,
-            "sent": f"message {number}",
+            "sent": sent or f"message {number}",
             "cs_text": text,
             "cs_offer": offer,
             "decision": decision,

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from shared.language.reader import load_reader
 from tests.fleet import REPO, Fleet, running_fleet
 
 pytestmark = pytest.mark.integration
@@ -25,6 +26,7 @@ ISSUE = (
 
 @pytest.fixture
 def fleet(tmp_path: Path) -> Iterator[Fleet]:
+    load_reader()  # built once here, so the agents load it from the cache instead of each building it
     with running_fleet(tmp_path, extra_env={"CSN_LOG_LEVEL": "WARNING"}) as running:
         yield running
 
@@ -114,6 +116,50 @@ def test_a_whole_case_through_the_real_fleet(fleet: Fleet) -> None:
     talk = transcript(fleet, doc["negotiation"]["contact_id"])
     assert talk["agreed"] is True
     assert_each_round_sent_once(talk, doc)
+    assert_outcome_is_what_cs_booked(fleet, talk, doc)
+
+
+def assert_outcome_is_what_cs_booked(fleet: Fleet, talk: dict[str, Any], doc: dict) -> None:
+    """The outcome shown is what the desk's ledger holds, quoted in CS's own words."""
+    ledger = httpx.get(f"{fleet.url('mock_cs_service')}/v1/admin/ledger", timeout=5).json()
+    [booked] = [a for a in ledger["agreements"] if a["contact_id"] == talk["contact_id"]]
+    offer = doc["outcome"]["offer"]
+    assert offer["type"] == booked["type"]
+    assert offer["amount"] == pytest.approx(booked["amount"], abs=0.01)
+    assert bool(offer.get("return_required")) == bool(booked["return_required"])
+    said = [m["text"] for m in talk["messages"] if m["role"] == "agent"]
+    assert doc["outcome"]["cs_quote"] in said
+
+
+def test_what_only_the_customer_has_is_asked_of_them_and_the_case_resolves(
+    fleet: Fleet,
+) -> None:
+    """A by-the-book desk wants photos: the case waits on the customer, then carries on."""
+    configure_cs(fleet, persona="bureaucratic", seed=1, latency_ms=0, error_rate=0, timeout_rate=0)
+    customer = Customer(fleet)
+    customer.submit(auto_approve=True)
+    doc = customer.wait(lambda d: d["state"] in SETTLED | {"awaiting_customer_input"})
+    assert doc["state"] == "awaiting_customer_input", doc.get("reason")
+    assert doc["awaiting"] == "customer_input" and "photo" in doc["question"].lower()
+    answer = "I took photos of the jug: the crack runs from the rim to the base."
+    response = httpx.post(
+        f"{customer.url}/v1/sessions/{customer.session_id}/messages",
+        json={"text": answer},
+        headers=customer.headers,
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+    assert response.json()["state"] == "negotiating"
+    doc = customer.wait(lambda d: d["state"] in SETTLED)
+    assert doc["state"] == "awaiting_outcome_approval", doc.get("reason")
+    customer.approve()
+    doc = customer.wait(lambda d: d["state"] in SETTLED - {"awaiting_outcome_approval"})
+    assert doc["state"] == "resolved", doc.get("reason")
+    talk = transcript(fleet, doc["negotiation"]["contact_id"])
+    ours = [m["text"] for m in talk["messages"] if m["role"] == "customer"]
+    assert sum(answer in text for text in ours) == 1  # CS got the customer's words, once
+    assert_each_round_sent_once(talk, doc)
+    assert_outcome_is_what_cs_booked(fleet, talk, doc)
 
 
 def test_a_killed_coordinator_resumes_without_resending(fleet: Fleet) -> None:

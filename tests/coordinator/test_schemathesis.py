@@ -15,14 +15,13 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 
 from coordinator_agent.app import create_app
-from tests.coordinator.coordinator_fakes import ORDER_ID, Fleet, make_settings
+from tests.coordinator.coordinator_fakes import ORDER_ID, VAGUE, Fleet, make_settings
 
 
 @dataclass
 class Live:
     url: str
-    session_id: str
-    token: str
+    sessions: dict[str, tuple[str, str]]  # what the case awaits -> (session id, token)
     ops_token: str
 
 
@@ -45,18 +44,44 @@ def live(tmp_path_factory) -> Live:
         assert time.monotonic() < deadline, "the coordinator did not start"
         time.sleep(0.05)
     url = f"http://127.0.0.1:{port}"
-    body = {"customer_id": "C-1001", "message": f"order {ORDER_ID} arrived broken"}
-    created = httpx.post(f"{url}/v1/sessions", json=body).json()
-    yield Live(url, created["session_id"], created["token"], "ops-secret-token")
+    sessions = {}
+    # One case awaiting its strategy's approval, one awaiting a clarification with choices.
+    for message in (f"order {ORDER_ID} arrived broken", f"order {ORDER_ID}: {VAGUE}"):
+        body = {"customer_id": "C-1001", "message": message}
+        created = httpx.post(f"{url}/v1/sessions", json=body).json()
+        session_id, token = created["session_id"], created["token"]
+        wait_until_waiting(url, session_id, token)
+        sessions[get_session(url, session_id, token)["awaiting"]] = (session_id, token)
+    assert set(sessions) == {"strategy", "clarification"}
+    yield Live(url, sessions, "ops-secret-token")
     server.should_exit = True
     thread.join(timeout=10)
 
 
-def check_case(case, live: Live) -> None:
+def wait_until_waiting(url: str, session_id: str, token: str) -> str:
+    """The session's state once it waits on the customer (or is over)."""
+    deadline = time.monotonic() + 10
+    while True:
+        doc = get_session(url, session_id, token)
+        if doc["state"] not in {"received", "analyzing", "planning", "negotiating"}:
+            return str(doc["state"])
+        assert time.monotonic() < deadline, doc["state"]
+        time.sleep(0.05)
+
+
+def get_session(url: str, session_id: str, token: str) -> dict:
+    headers = {"Authorization": f"Bearer {token}"}
+    response = httpx.get(f"{url}/v1/sessions/{session_id}", headers=headers, timeout=10)
+    assert response.status_code == 200, response.text  # a corrupted case would be a 409
+    return dict(response.json())
+
+
+def check_case(case, live: Live, session_id: str) -> None:
     """Call one generated case with real credentials; anything but a 5xx is fine."""
     if "session_id" in (case.path_parameters or {}):
-        case.path_parameters["session_id"] = live.session_id
-    token = live.ops_token if case.path.startswith("/v1/ops") else live.token
+        case.path_parameters["session_id"] = session_id
+    tokens = dict(live.sessions.values())
+    token = live.ops_token if case.path.startswith("/v1/ops") else tokens[session_id]
     headers = {"Authorization": f"Bearer {token}"}
     if case.path.endswith("/events"):
         headers["Accept"] = "application/json"  # a live stream would only end with the case
@@ -66,7 +91,11 @@ def check_case(case, live: Live) -> None:
     )
 
 
-def test_no_input_makes_a_server_error(live: Live) -> None:
+@pytest.mark.parametrize("which", ["strategy", "clarification"])
+def test_no_input_makes_a_server_error(live: Live, which: str) -> None:
+    """Generated input against a case at each kind of wait: never a 5xx, never a case that
+    fails its integrity check afterwards."""
+    session_id = live.sessions[which][0]
     schema = schemathesis.openapi.from_url(f"{live.url}/openapi.json")
     # /readyz answers 503 by design here: the agents it checks are not running.
     operations = [r.ok() for r in schema.get_all_operations() if r.ok().path != "/readyz"]
@@ -78,6 +107,8 @@ def test_no_input_makes_a_server_error(live: Live) -> None:
             max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck)
         )
         def run(case) -> None:
-            check_case(case, live)
+            check_case(case, live, session_id)
 
         run()
+    for sid, token in live.sessions.values():
+        wait_until_waiting(live.url, sid, token)  # readable, checksum intact, not stuck

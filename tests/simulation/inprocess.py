@@ -31,7 +31,12 @@ HOSTS = {
     "negotiation_agent": "negotiation.sim",
     "mock_cs_service": "cs.sim",
 }
-WAITING = {"awaiting_clarification", "awaiting_strategy_approval", "awaiting_outcome_approval"}
+WAITING = {
+    "awaiting_clarification",
+    "awaiting_customer_input",
+    "awaiting_strategy_approval",
+    "awaiting_outcome_approval",
+}
 TERMINAL = {"resolved", "escalated", "failed", "cs_unavailable", "cancelled"}
 
 
@@ -196,6 +201,11 @@ class Case:
         response = await self.client.get(path, headers=self.headers)
         assert response.status_code == 200, response.text
         return list(response.json()["events"])
+
+    async def message(self, **body: Any) -> httpx.Response:
+        """Send a message: `text=...` and/or `choice=...`."""
+        path = f"/v1/sessions/{self.session_id}/messages"
+        return await self.client.post(path, json=body, headers=self.headers)
 
     async def decide(self, decision: str = "approve", **extra: Any) -> httpx.Response:
         body = {"decision": decision, **extra}

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from shared.language.reader import load_reader
 from tests.fleet import OPS_TOKEN, Fleet, running_fleet
 from tests.simulation.test_cs_errors import damaged_cases
 
@@ -25,7 +26,9 @@ FLEET_ENV = {
     "CSN_CS_TIMEOUT_S": "1",
     "CSN_CS_RETRY_INITIAL_S": "0.05",
     "CSN_A2A_MAX_ATTEMPTS": "2",
-    "CSN_AGENT_OUTAGE_GRACE_S": "6",  # longer than a restart here, shorter than the budgets
+    # Longer than a restart here (the agents load the trained reader before they serve, a few
+    # seconds on a busy machine), shorter than the budgets.
+    "CSN_AGENT_OUTAGE_GRACE_S": "20",
     "CSN_LOG_LEVEL": "WARNING",
 }
 
@@ -38,6 +41,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
 
 def start_fleet(tmp_path_factory: pytest.TempPathFactory, stack: ExitStack) -> Fleet:
     """Start the fleet; once more on fresh ports if a free port was taken meanwhile."""
+    load_reader()  # built once here, so every agent (and every restart) loads it from the cache
     failure = ""
     for _ in range(2):
         var_dir = tmp_path_factory.mktemp("faults")
@@ -151,7 +155,7 @@ def test_an_agent_down_escalates_cleanly_and_cases_resolve_once_it_is_back(
     fleet.kill(agent)
     try:
         stranded = Customer(fleet, customer_id, message, auto_approve=True)
-        (doc,) = wait_all([stranded], lambda d: d["state"] in ENDED, budget_s=30)
+        (doc,) = wait_all([stranded], lambda d: d["state"] in ENDED, budget_s=60)
     finally:
         fleet.start(agent)
     assert doc["state"] == "escalated", (doc["state"], doc.get("reason"))

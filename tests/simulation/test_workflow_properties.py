@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -35,18 +36,36 @@ BOUNDED = settings(
 )
 
 
-async def walk(fleet: InProcessFleet, case: Case, scenario: Scenario, *, alone: bool) -> dict:
-    """Play the customer to the end: clarify, check before approving, approve; the last view."""
-    clarified, doc = 0, None
+# The customer's answer when CS asks for what only they have (the desk takes words about photos).
+PHOTOS = "I have taken photos of it: it looks exactly as I described."
+
+
+@dataclass
+class Walk:
+    """What the customer did on the way: the readings picked, the answers given to CS."""
+
+    doc: dict[str, Any]
+    picked: dict[str, str] = field(default_factory=dict)
+    answers: int = 0
+
+
+async def walk(fleet: InProcessFleet, case: Case, scenario: Scenario, *, alone: bool) -> Walk:
+    """Play the customer to the end: clarify (picking the choice that fits the case), answer what
+    CS asks of them, check before approving, approve."""
+    clarified, doc, picked, answers = 0, None, {}, 0
     for _ in range(MAX_STEPS):
         doc = await case.settle(CASE_BUDGET_S, after=doc)
         if doc["state"] in TERMINAL:
-            return doc
+            return Walk(doc, picked, answers)
         if doc["state"] == "awaiting_clarification":
             if clarified == 2:
-                return doc  # still waiting on the customer: a legal place to stop
+                return Walk(doc, picked, answers)  # still waiting on the customer: a legal stop
             clarified += 1
-            await send(case, f"It's order {scenario.order_id}.")
+            await clarify(case, scenario, doc, picked)
+        elif doc["state"] == "awaiting_customer_input":
+            assert doc["question"], "the customer is asked something"
+            answers += 1
+            assert (await case.message(text=PHOTOS)).status_code == 202
         elif doc["state"] == "awaiting_strategy_approval":
             assert_nothing_sent_to_cs(fleet, doc, alone=alone)
             assert (await case.decide()).status_code == 200
@@ -56,10 +75,23 @@ async def walk(fleet: InProcessFleet, case: Case, scenario: Scenario, *, alone: 
     raise AssertionError(f"no end after {MAX_STEPS} customer actions: {doc['state']}")
 
 
-async def send(case: Case, text: str) -> None:
-    path = f"/v1/sessions/{case.session_id}/messages"
-    response = await case.client.post(path, json={"text": text}, headers=case.headers)
-    assert response.status_code in (200, 202), response.text
+async def clarify(
+    case: Case, scenario: Scenario, doc: dict[str, Any], picked: dict[str, str]
+) -> None:
+    """Pick the offered choice that is true of the case; without one, say the order in words."""
+    truth = {
+        "order_id": scenario.order_id,
+        "problem_type": scenario.problem_type,
+        "desired_outcome": scenario.desired_outcome,
+    }
+    fits = [c for c in doc["choices"] if any(c.get(k) == v for k, v in truth.items())]
+    if fits:
+        choice = fits[0]
+        picked.update({k: choice[k] for k in truth if k in choice})
+        response = await case.message(choice=choice["id"])
+    else:
+        response = await case.message(text=f"It's order {scenario.order_id}.")
+    assert response.status_code == 202, response.text
 
 
 def assert_nothing_sent_to_cs(fleet: InProcessFleet, doc: dict[str, Any], *, alone: bool) -> None:
@@ -78,8 +110,9 @@ async def assert_within_policy(
     assert verdict["valid"], (offer, verdict["violations"])
 
 
-async def assert_case_sound(fleet: InProcessFleet, scenario: Scenario, doc: dict) -> None:
+async def assert_case_sound(fleet: InProcessFleet, scenario: Scenario, walked: Walk) -> None:
     """The properties every settled case has, whatever its persona and wording."""
+    doc = walked.doc
     assert doc["state"] in TERMINAL | WAITING
     rounds = doc["negotiation"]["rounds"]
     assert len(rounds) <= MAX_ROUNDS
@@ -88,10 +121,12 @@ async def assert_case_sound(fleet: InProcessFleet, scenario: Scenario, doc: dict
     analysis = doc["analysis"] or {}
     if analysis.get("order_id"):
         assert analysis["order_id"] in orders_of(scenario.customer_id)
+    if doc["state"] != "awaiting_clarification":  # what the customer picked is what counts
+        assert {k: analysis.get(k) for k in walked.picked} == walked.picked
     if doc["state"] == "resolved" and doc["outcome"].get("offer"):
         await assert_within_policy(fleet, doc, doc["outcome"]["offer"], "offer")
     if doc["negotiation"]["contact_id"]:
-        await assert_dialogue_sound(fleet, doc)
+        await assert_dialogue_sound(fleet, walked)
 
 
 def assert_cs_after_approval(events: list[dict[str, Any]], *, auto: bool) -> None:
@@ -113,17 +148,47 @@ def assert_cs_after_approval(events: list[dict[str, Any]], *, auto: bool) -> Non
         assert approvals and min(approvals) < min(talks), (approvals, talks)
 
 
-async def assert_dialogue_sound(fleet: InProcessFleet, doc: dict[str, Any]) -> None:
-    """CS heard from this case only about its order, once a round, and every ask was in policy."""
+async def assert_dialogue_sound(fleet: InProcessFleet, walked: Walk) -> None:
+    """CS heard from this case only about its order, each round's message once (and at most a
+    farewell after them, which the agent counts as an exchange), every ask in policy, and every
+    answer the customer gave after the question that asked for it."""
+    doc = walked.doc
     talk = await fleet.transcript(doc["negotiation"]["contact_id"])
     assert talk["customer_id"] == doc["analysis"]["customer_id"]
     assert talk["order_id"] == doc["analysis"]["order_id"]
-    ours = [m for m in talk["messages"] if m["role"] == "customer"]
-    sent = [r for r in doc["negotiation"]["rounds"] if r.get("sent")]
-    assert len(ours) == len(sent), [m["text"][:60] for m in ours]
-    for message in ours:
-        if message.get("ask"):
-            await assert_within_policy(fleet, doc, message["ask"], "ask")
+    ours = [m["text"] for m in talk["messages"] if m["role"] == "customer"]
+    sent = [r["sent"] for r in doc["negotiation"]["rounds"] if r.get("sent")]
+    assert ours[: len(sent)] == sent, [text[:60] for text in ours]
+    assert len(ours) == doc["negotiation"]["cs_exchanges"] <= len(sent) + 1
+    if len(ours) > len(sent):  # a farewell: only when the talk ended without an agreement
+        assert doc["state"] in TERMINAL - {"resolved"}, doc["state"]
+    offered: list[dict[str, Any]] = []  # what CS offered so far, by the desk's own record
+    for message in talk["messages"]:
+        if message["role"] == "agent" and message.get("offer"):
+            offered.append(message["offer"])
+        elif message["role"] == "customer" and message.get("ask"):
+            # Restating CS's own offer to confirm it is not asking for more: CS may waive a
+            # return, we may not ask it to. Anything else we asked for is judged as an ask.
+            restated = any(same_terms(message["ask"], offer) for offer in offered)
+            await assert_within_policy(fleet, doc, message["ask"], "offer" if restated else "ask")
+    if walked.answers:
+        asked = [r["round"] for r in doc["negotiation"]["rounds"] if r["decision"] == "needs_input"]
+        assert len(asked) >= walked.answers
+        answered = [number for number in asked if number < len(ours)]  # the next round's message
+        assert all(PHOTOS in ours[number] for number in answered), ours
+
+
+def same_terms(ours: dict[str, Any], theirs: dict[str, Any]) -> bool:
+    """The same remedy, amount and return terms."""
+    amounts = (ours.get("amount"), theirs.get("amount"))
+    same_amount = amounts[0] == amounts[1] or (
+        None not in amounts and abs(amounts[0] - amounts[1]) < 0.01
+    )
+    return (
+        ours.get("type") == theirs.get("type")
+        and same_amount
+        and bool(ours.get("return_required")) == bool(theirs.get("return_required"))
+    )
 
 
 @BOUNDED
@@ -133,9 +198,10 @@ async def test_a_case_is_safe_and_settles(tmp_path_factory, scenario, seed) -> N
     async with in_process_fleet(tmp_path_factory.mktemp("case")) as fleet:
         await fleet.configure_cs(persona=scenario.persona, seed=seed)
         case = await fleet.submit(scenario.customer_id, scenario.message)
-        doc = await walk(fleet, case, scenario, alone=True)
-        await assert_case_sound(fleet, scenario, doc)
+        walked = await walk(fleet, case, scenario, alone=True)
+        await assert_case_sound(fleet, scenario, walked)
         assert_cs_after_approval(await case.events(), auto=False)
+        doc = walked.doc
         if scenario.id_style in EXPLICIT_IDS and doc["analysis"]:
             assert doc["analysis"]["order_id"] == scenario.order_id
 
@@ -155,11 +221,13 @@ async def test_concurrent_cases_never_share_state(tmp_path_factory, batch, perso
     async with in_process_fleet(tmp_path_factory.mktemp("batch")) as fleet:
         await fleet.configure_cs(persona=persona, seed=seed)
         cases = [await fleet.submit(s.customer_id, s.message, auto_approve=True) for s in batch]
-        docs = await asyncio.gather(
+        walks = await asyncio.gather(
             *(walk(fleet, c, s, alone=False) for c, s in zip(cases, batch, strict=True))
         )
-        for scenario, doc in zip(batch, docs, strict=True):
-            await assert_case_sound(fleet, scenario, doc)
+        docs = [w.doc for w in walks]
+        for scenario, walked in zip(batch, walks, strict=True):
+            await assert_case_sound(fleet, scenario, walked)
+            doc = walked.doc
             assert doc["analysis"] is None or doc["analysis"]["customer_id"] == scenario.customer_id
         for case in cases:
             assert_cs_after_approval(await case.events(), auto=True)
