@@ -306,7 +306,9 @@ _RETURNING = re.compile(
     r"\b(after|once|when|upon) (you |we |they )?(receive|get|have)[a-z]* (it|them|the [a-z]+) back\b|"
     r"\b(after|once|upon|on) (receipt of |receiving )?(the |a )?return\b|"
     r"\bwith (a |the )?return( required)?\b|\bmust (be )?(return|sen[dt])|"
-    r"\bsend(ing)? (it|them|the [a-z]+) back (first|to you)\b"
+    r"\bsend(ing)? (it|them|the [a-z]+) back (first|to you)\b|"
+    r"\b(returned|sent back) (first|beforehand|before)\b|\breturn(ing)? (it|them|the [a-z]+) first\b|"
+    r"\b(it|them|the [a-z]+) (has|have|is|are) to be (returned|sent back)\b"
 )
 _NO_FEE = re.compile(
     r"\bno (restocking )?fees?\b|\bwithout (a |any )?(restocking )?fees?\b|\bfee[- ]free\b"
@@ -366,7 +368,7 @@ def _with_amounts(sentence: str, mentions: list[_Mention]) -> list[_Mention]:
     for pattern, group in ((_MONEY, "money"), (_PERCENT, "percent")):
         for match in pattern.finditer(sentence):
             value = _to_number(next(v for v in match.groupdict().values() if v))
-            if _FEE.search(sentence[max(0, match.start() - 20) : match.end() + 20]):
+            if _is_fee(sentence, match):
                 continue  # a restocking fee is a term, not the remedy's amount
             index, distance = _nearest(mentions, *match.span())
             if distance > AMOUNT_REACH or index in amounts:
@@ -378,6 +380,12 @@ def _with_amounts(sentence: str, mentions: list[_Mention]) -> list[_Mention]:
                 else _replace(mention, percent=value)
             )
     return [amounts.get(i, m) for i, m in enumerate(mentions)]
+
+
+def _is_fee(text: str, amount: re.Match[str]) -> bool:
+    """Whether a money amount is a restocking fee ('less a $37.35 restocking fee')."""
+    found = _FEE.search(text[max(0, amount.start() - 20) : amount.end() + 20])
+    return found is not None and amount.group(0).strip(" $€£") in found.group(0)
 
 
 def _replace(mention: _Mention, **changes: float) -> _Mention:
@@ -445,7 +453,12 @@ def stated_terms(parts: list[str], order_value: float | None, *, restating: bool
                 terms.some_refund,
             )
     joined = " ".join(parts)
-    return StatedTerms(return_required=_return_terms(joined), restocking_fee=_fee_terms(joined))
+    fee = _fee_terms(joined)
+    amounts = [m for m in _MONEY.finditer(joined) if not _is_fee(joined, m)]
+    amount = None  # "can you confirm it's $40?": an amount with no remedy named
+    if restating and amounts:
+        amount = _to_number(next(v for v in amounts[0].groupdict().values() if v))
+    return StatedTerms(amount=amount, return_required=_return_terms(joined), restocking_fee=fee)
 
 
 # ---- the reading -----------------------------------------------------------------------------
@@ -456,7 +469,9 @@ def read_intent(parts: list[str]) -> Intent:
     if any(_says(_ACCEPT, s) for s in parts):
         return Intent.ACCEPT
     confirming = [s for s in parts if _says(_CONFIRM, s)]
-    if confirming and any(_mentions(s) or _ABOUT_TERMS.search(s) for s in parts):
+    if confirming and any(
+        _mentions(s) or _MONEY.search(s) or _ABOUT_TERMS.search(s) for s in parts
+    ):
         return Intent.CONFIRM
     if any(_says(_SUPERVISOR, s) for s in parts):
         return Intent.SUPERVISOR

@@ -45,6 +45,7 @@ LABELLED = [
     ),
     ("Just to confirm, that's $58.50 in store credit, right?", "confirm", "store_credit", 58.5),
     ("Can you confirm the terms of your offer?", "confirm", None, None),
+    ("Can you confirm it's $40?", "confirm", None, 40.0),
     ("Could you confirm it's a replacement and not a refund?", "confirm", "replacement", None),
     # a supervisor
     ("I'd like to speak to a supervisor please.", "supervisor", None, None),
@@ -123,6 +124,14 @@ def test_reading_matches_the_hand_labels(text, intent, kind, amount) -> None:
         ("So the refund is $249 minus a $37.35 restocking fee, is that correct?", None, 37.35),
         ("To confirm: a full refund of $249 with no restocking fee, right?", None, 0.0),
         ("To confirm: a full refund of $129.99, right?", None, None),
+        ("To confirm: a full refund of $249, with the chair returned first. Right?", True, None),
+        ("Can you confirm the blender has to be sent back?", True, None),
+        (
+            "To confirm: a full refund of $249 to the original payment method, with no return "
+            "needed, less a $37.35 restocking fee, within 5 days. Is that right?",
+            False,
+            37.35,
+        ),
     ],
 )
 def test_restated_return_and_fee_terms(text, returns, fee) -> None:
