@@ -473,14 +473,7 @@ class Desk:
             message_id = self._record(contact, "agent", words, offer=turn.offer, asks=turn.asks)
             if turn.agreed and turn.offer is not None:
                 self._book(contact, message_id, turn.offer)
-            answer: dict[str, Any] = {"message_id": message_id, "text": words}
-            if contact.channel == Channel.STRUCTURED:
-                answer["offer"] = turn.offer.model_dump(mode="json") if turn.offer else None
-                answer["asks"] = turn.asks
-            answer["closed"] = contact.closed
-            if contact.channel == Channel.STRUCTURED:
-                answer["agreed"] = turn.agreed
-            reply = DeskReply(200, answer)
+            reply = DeskReply(200, _message_reply(contact, message_id, words, turn))
             self._idempotency.put(key, digest, reply)
             return reply
 
@@ -609,6 +602,20 @@ class Desk:
             entry["attachments"] = attachments
         contact.messages.append(entry)
         return message_id
+
+
+def _message_reply(contact: Contact, message_id: str, words: str, turn: Turn) -> dict[str, Any]:
+    """An agent's reply as the contact's channel shows it: on the text channel, words only."""
+    if contact.channel == Channel.TEXT:
+        return {"message_id": message_id, "text": words, "closed": contact.closed}
+    return {
+        "message_id": message_id,
+        "text": words,
+        "offer": turn.offer.model_dump(mode="json") if turn.offer else None,
+        "asks": turn.asks,
+        "closed": contact.closed,
+        "agreed": turn.agreed,
+    }
 
 
 def _currency(order: Order) -> str:
