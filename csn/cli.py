@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from csn.supervisor import SERVICES, Supervisor, external_cs_url, parse_ports
+from shared.language.reader import load_reader
 
 SAMPLE_CASE = "The blender I ordered arrived with a cracked jug. I'd like a full refund please."
 BENCHMARKS = {
@@ -102,6 +103,8 @@ def _up(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 2
     log_dir = Path(args.log_dir) if args.log_dir else None
+    print("[csn up] loading the reader of language (built once per corpus, then cached)")
+    load_reader()  # the agents then load it from the cache instead of each building it
     cs_url = external_cs_url()
     supervisor = Supervisor(
         ports,
