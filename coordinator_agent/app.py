@@ -30,11 +30,16 @@ DESCRIPTION = (
 NEGOTIATE_MARGIN_S = 15.0
 
 
+def cipher(settings: Settings) -> Cipher:
+    """The store's cipher: the encryption keys (first encrypts) and the HMAC key."""
+    return Cipher(settings.encryption_key.get_secret_value(), settings.hmac_key.get_secret_value())
+
+
 def build_store(settings: Settings, feed: ChangeFeed | None = None) -> SessionStore:
     """The session store for the configured database and key."""
     store = SessionStore(
         make_engine(settings.database_url),
-        Cipher(settings.encryption_key.get_secret_value()),
+        cipher(settings),
         terminal_states=TERMINAL_STATES,
         on_change=feed.changed if feed else None,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from shared.settings import ServiceSettings
+from pydantic import SecretStr, model_validator
+
+from shared.settings import ServiceSettings, dev_secret
 
 
 class Settings(ServiceSettings):
@@ -20,3 +22,12 @@ class Settings(ServiceSettings):
     sse_poll_s: float = 0.5
     agent_max_connections: int = 1024
     agent_outage_grace_s: float = 30.0
+    # The HMAC key of checksums and token hashes: separate from the encryption keys, so
+    # rotating those (CSN_ENCRYPTION_KEY=new,old) keeps every hash valid.
+    hmac_key: SecretStr = SecretStr("")
+
+    @model_validator(mode="after")
+    def _fill_hmac_key(self) -> Settings:
+        if not self.hmac_key.get_secret_value():
+            self.hmac_key = SecretStr(dev_secret(self.var_dir, "hmac_key"))
+        return self

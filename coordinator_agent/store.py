@@ -114,6 +114,14 @@ ratings = Table(
 )
 
 
+# Every encrypted column outside the session rows, for key rotation.
+_SEALED_COLUMNS: dict[Table, tuple[str, ...]] = {
+    events: ("detail",),
+    escalations: ("context", "resolution"),
+    ratings: ("comment",),
+}
+
+
 class StoreError(Exception):
     """Base class of the store's errors."""
 
@@ -210,15 +218,24 @@ class Escalation:
 
 
 class Cipher:
-    """Fernet encryption of JSON values plus the keyed hashes the store needs."""
+    """Fernet encryption of JSON values plus the keyed hashes the store needs.
 
-    def __init__(self, keys: str) -> None:
+    Encryption keys rotate: the first of `keys` encrypts, all decrypt. The HMAC key of
+    checksums, token and customer hashes is separate (`mac_key`), so putting a new
+    encryption key in front changes nothing that was hashed. Hashes made before a separate
+    key existed (derived from an encryption key) still verify, and are rewritten with the
+    current key on the next write, the next use of a token, or `rotate-keys`.
+    """
+
+    def __init__(self, keys: str, mac_key: str = "") -> None:
         parts = [k.strip() for k in keys.split(",") if k.strip()]
         if not parts:
             raise ValueError("an encryption key is required")
-        # MultiFernet: the first key encrypts, all decrypt, so keys can be rotated.
-        self._fernet = MultiFernet([Fernet(k.encode()) for k in parts])
-        self._mac_key = hashlib.sha256(b"csn-store-mac:" + parts[0].encode()).digest()
+        self._fernets = [Fernet(k.encode()) for k in parts]
+        self._fernet = MultiFernet(self._fernets)
+        derived = [_legacy_mac_key(part) for part in parts]
+        primary = _mac_key(mac_key) if mac_key else derived[0]
+        self._mac_keys = [primary, *(k for k in derived if k != primary)]
 
     def seal(self, value: Any) -> bytes:
         """Encrypt a JSON-serializable value."""
@@ -236,13 +253,37 @@ class Cipher:
         """Decrypt bytes sealed by `seal_bytes`; InvalidToken when tampered or the key is wrong."""
         return self._fernet.decrypt(token)
 
+    def rotate(self, token: bytes) -> bytes:
+        """Re-encrypt a ciphertext with the current (first) key."""
+        return self._fernet.rotate(token)
+
     def mac(self, text: str) -> str:
-        """A keyed hash (HMAC-SHA256, hex) of `text`."""
+        """A keyed hash (HMAC-SHA256, hex) of `text`, with the current HMAC key."""
         return self.mac_bytes(text.encode())
 
     def mac_bytes(self, data: bytes) -> str:
-        """A keyed hash (HMAC-SHA256, hex) of `data`."""
-        return hmac.new(self._mac_key, data, hashlib.sha256).hexdigest()
+        """A keyed hash (HMAC-SHA256, hex) of `data`, with the current HMAC key."""
+        return hmac.new(self._mac_keys[0], data, hashlib.sha256).hexdigest()
+
+    def macs(self, text: str) -> list[str]:
+        """The hashes of `text` under every key that may have made a stored one, current first."""
+        return [hmac.new(k, text.encode(), hashlib.sha256).hexdigest() for k in self._mac_keys]
+
+    def verify_mac_bytes(self, data: bytes, expected: str) -> bool:
+        """Whether `expected` is the hash of `data` under any known HMAC key (constant time)."""
+        found = False
+        for key in self._mac_keys:
+            found |= hmac.compare_digest(hmac.new(key, data, hashlib.sha256).hexdigest(), expected)
+        return found
+
+
+def _mac_key(secret: str) -> bytes:
+    return hashlib.sha256(b"csn-store-hmac:" + secret.encode()).digest()
+
+
+def _legacy_mac_key(encryption_key: str) -> bytes:
+    """The HMAC key of stores written before the HMAC key was separate."""
+    return hashlib.sha256(b"csn-store-mac:" + encryption_key.encode()).digest()
 
 
 def canonical_json(value: Any) -> str:
@@ -284,6 +325,12 @@ SELECT_EVENTS = (
     .order_by(events.c.seq)
     .limit(bindparam("limit"))
 )
+
+
+def _checksummed(session_id: str, state: str, version: int, canonical: bytes) -> bytes:
+    """What a session's checksum covers: its identity, state, version and document."""
+    header = canonical_json({"id": session_id, "state": state, "version": version})
+    return header.encode() + b"\n" + canonical
 
 
 @contextmanager
@@ -499,6 +546,87 @@ class SessionStore:
             conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))
         return len(ids)
 
+    # -- key rotation ---------------------------------------------------------------------
+
+    def rotate_keys(self, batch: int = 500) -> dict[str, int]:
+        """Re-encrypt every stored value with the first key and re-hash with the current HMAC key.
+
+        Safe while the fleet runs: a session is rewritten as a new version (a writer that
+        read it before simply re-reads), every other value in place, in small transactions.
+        Returns how many values were rewritten per table and how many could not be read.
+        """
+        counts = {"sessions": 0, "unreadable": 0}
+        for session_id in self._all_session_ids():
+            rotated = self._rotate_session(session_id)
+            if rotated is None:
+                counts["unreadable"] += 1
+            elif rotated:  # (else a writer got there first, with the current keys)
+                counts["sessions"] += 1
+        for table, columns in _SEALED_COLUMNS.items():
+            counts[table.name] = self._rotate_table(table, columns, batch, counts)
+        return counts
+
+    def _all_session_ids(self) -> list[str]:
+        with self._engine.connect() as conn:
+            return list(conn.execute(select(sessions.c.id).order_by(sessions.c.id)).scalars())
+
+    def _rotate_session(self, session_id: str) -> bool | None:
+        """Reseal one session; False when it changed meanwhile, None when it fails its check."""
+        try:
+            stored = self.get(session_id)
+        except (SessionNotFound, SessionIntegrityError):
+            return None
+        version = stored.version + 1
+        checksum, sealed = self._seal_document(stored.id, stored.state, version, stored.document)
+        values: dict[str, Any] = {"version": version, "checksum": checksum, "document": sealed}
+        customer_id = stored.document.get("customer_id")
+        if isinstance(customer_id, str):
+            values["customer_hash"] = self._cipher.mac("customer:" + customer_id)
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(sessions)
+                .where(
+                    and_(
+                        sessions.c.id == stored.id,
+                        sessions.c.version == stored.version,
+                        sessions.c.checksum == stored.checksum,
+                    )
+                )
+                .values(**values)
+            )
+        return bool(result.rowcount)
+
+    def _rotate_table(
+        self, table: Table, columns: tuple[str, ...], batch: int, counts: dict[str, int]
+    ) -> int:
+        keys = list(table.primary_key.columns)
+        done, offset = 0, 0
+        while True:
+            with self._engine.begin() as conn:
+                rows = conn.execute(
+                    select(*keys, *(table.c[c] for c in columns))
+                    .order_by(*keys)
+                    .limit(batch)
+                    .offset(offset)
+                ).all()
+                for row in rows:
+                    values = {}
+                    for column in columns:
+                        sealed = getattr(row, column)
+                        if sealed is None:
+                            continue
+                        try:
+                            values[column] = self._cipher.rotate(sealed)
+                        except InvalidToken:
+                            counts["unreadable"] += 1
+                    if values:
+                        where = and_(*(k == getattr(row, k.name) for k in keys))
+                        conn.execute(update(table).where(where).values(**values))
+                        done += 1
+            if len(rows) < batch:
+                return done
+            offset += batch
+
     # -- events ---------------------------------------------------------------------------
 
     def events(self, session_id: str, after: int = 0, limit: int = 1000) -> list[Event]:
@@ -511,23 +639,37 @@ class SessionStore:
     # -- tokens ---------------------------------------------------------------------------
 
     def authenticate(self, session_id: str, token: str) -> None:
-        """Check a customer token for a session and note its use; raises a Token* error."""
+        """Check a customer token for a session and note its use; raises a Token* error.
+
+        A token lasts as long as its case is open (the case may wait days for its customer)
+        and `TOKEN_IDLE_EXPIRY_S` without use after that; every use renews it.
+        """
         now = self._clock()
-        token_hash = self._token_hash(token)
+        hashes = self._cipher.macs("token:" + token)
+        query = (
+            select(tokens, sessions.c.state, sessions.c.completed_at)
+            .outerjoin(sessions, sessions.c.id == tokens.c.session_id)
+            .where(tokens.c.token_hash.in_(hashes))
+        )
         with self._engine.connect() as conn:
-            row = conn.execute(select(tokens).where(tokens.c.token_hash == token_hash)).first()
+            row = conn.execute(query).first()
         if row is None:
             raise TokenInvalid()
         if not hmac.compare_digest(row.session_id, session_id):
             if not self.exists(session_id):
                 raise SessionNotFound()
             raise TokenForOtherSession()
-        if now - row.last_used_at > TOKEN_IDLE_EXPIRY_S:
+        open_case = row.state is not None and row.state not in self._terminal
+        last_active = max(row.last_used_at, row.completed_at or 0.0)
+        if not open_case and now - last_active > TOKEN_IDLE_EXPIRY_S:
             raise TokenExpired()
-        if now - row.last_used_at > TOKEN_TOUCH_INTERVAL_S:
+        current = hashes[0]
+        if row.token_hash != current or now - row.last_used_at > TOKEN_TOUCH_INTERVAL_S:
             with self._engine.begin() as conn:
                 conn.execute(
-                    update(tokens).where(tokens.c.token_hash == token_hash).values(last_used_at=now)
+                    update(tokens)
+                    .where(tokens.c.token_hash == row.token_hash)
+                    .values(token_hash=current, last_used_at=now)
                 )
 
     def exists(self, session_id: str) -> bool:
@@ -605,8 +747,7 @@ class SessionStore:
 
     def _checksum(self, session_id: str, state: str, version: int, canonical: bytes) -> str:
         """HMAC over the row's identity, state and version and the canonical document."""
-        header = canonical_json({"id": session_id, "state": state, "version": version})
-        return self._cipher.mac_bytes(header.encode() + b"\n" + canonical)
+        return self._cipher.mac_bytes(_checksummed(session_id, state, version, canonical))
 
     def _token_hash(self, token: str) -> str:
         return self._cipher.mac("token:" + token)
@@ -618,8 +759,8 @@ class SessionStore:
             canonical = self._cipher.open_bytes(row.document)
         except (InvalidToken, ValueError) as error:
             raise SessionIntegrityError("the stored document cannot be decrypted") from error
-        expected = self._checksum(row.id, row.state, row.version, canonical)
-        if not hmac.compare_digest(expected, row.checksum):
+        checksummed = _checksummed(row.id, row.state, row.version, canonical)
+        if not self._cipher.verify_mac_bytes(checksummed, row.checksum):
             raise SessionIntegrityError()
         document = orjson.loads(canonical)
         return StoredSession(

@@ -62,6 +62,7 @@ class OrderStatus(StrEnum):
     DELIVERED = "delivered"
     LOST = "lost"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # a wait for the customer that ran out (CSN_WAIT_TIMEOUT_S)
     RETURNED = "returned"
 
 
@@ -132,6 +133,7 @@ class SessionState(StrEnum):
     FAILED = "failed"
     CS_UNAVAILABLE = "cs_unavailable"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # a wait for the customer that ran out (CSN_WAIT_TIMEOUT_S)
 
 
 TERMINAL_STATES = frozenset(
@@ -141,6 +143,7 @@ TERMINAL_STATES = frozenset(
         SessionState.FAILED,
         SessionState.CS_UNAVAILABLE,
         SessionState.CANCELLED,
+        SessionState.EXPIRED,
     }
 )
 WAITING_STATES = frozenset(

@@ -174,11 +174,28 @@ def test_tokens_are_checked_and_expire_after_a_day_idle(store: SessionStore, clo
         store.authenticate("s1", other)
     with pytest.raises(SessionNotFound):
         store.authenticate("no-such-session", other)
+    stored = store.save(store.get("s1"), "resolved", {}, actor="coordinator")
     clock.now += 23 * 3600
     store.authenticate("s1", token)  # use keeps it alive
     clock.now += 23 * 3600
     store.authenticate("s1", token)
     clock.now += 25 * 3600
+    with pytest.raises(TokenExpired):
+        store.authenticate(stored.id, token)
+
+
+def test_a_token_lasts_while_its_case_waits_for_the_customer(
+    store: SessionStore, clock: Clock
+) -> None:
+    """A case may wait a week for its customer: the customer's token must still open it."""
+    stored, token = new_session(store, "s1")
+    stored = store.save(stored, "awaiting_outcome_approval", {}, actor="coordinator")
+    clock.now += 6 * DAY
+    store.authenticate("s1", token)
+    store.save(stored, "expired", {}, actor="watchdog")
+    clock.now += DAY - 60
+    store.authenticate("s1", token)  # a day after its last use
+    clock.now += DAY + 60
     with pytest.raises(TokenExpired):
         store.authenticate("s1", token)
 
