@@ -535,12 +535,20 @@ class SessionStore:
             return {row[0]: row[1] for row in conn.execute(query)}
 
     def purge_archived(self, older_than_s: float = RETENTION_S) -> int:
-        """Delete sessions archived more than `older_than_s` ago, with all they own."""
+        """Delete sessions archived more than `older_than_s` ago, with all they own.
+
+        A session with an open escalation (quarantined ones have one) waits for a person;
+        it is kept until the escalation is closed, and `older_than_s` after that.
+        """
         cutoff = self._clock() - older_than_s
+        held = select(escalations.c.session_id).where(
+            (escalations.c.status == "open") | (escalations.c.resolved_at >= cutoff)
+        )
+        due = select(sessions.c.id).where(
+            and_(sessions.c.archived_at < cutoff, sessions.c.id.not_in(held))
+        )
         with _timed("purge"), self._engine.begin() as conn:
-            ids = list(
-                conn.execute(select(sessions.c.id).where(sessions.c.archived_at < cutoff)).scalars()
-            )
+            ids = list(conn.execute(due).scalars())
             for table in (events, tokens, ratings, escalations):
                 conn.execute(delete(table).where(table.c.session_id.in_(ids)))
             conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))

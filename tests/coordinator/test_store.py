@@ -217,6 +217,28 @@ def test_archived_sessions_are_purged_after_90_days(store: SessionStore, clock: 
     assert store.count_by_state() == {"received": 1}
 
 
+def test_purge_keeps_open_escalations_and_quarantined_sessions(
+    store: SessionStore, clock: Clock, db_path: Path
+) -> None:
+    """They wait for a person: kept until closed, then for the retention period."""
+    escalated, _ = new_session(store, "escalated")
+    escalation = NewEscalation("e1", "stuck", {"reason": "no progress"})
+    store.save(escalated, "escalated", escalated.document, actor="watchdog", escalation=escalation)
+    new_session(store, "corrupt")
+    store.quarantine("corrupt", NewEscalation("e2", "integrity", {"reason": "bad checksum"}))
+    clock.now += 100 * DAY
+    assert store.purge_archived() == 0
+    assert store.get("escalated").state == "escalated"
+    assert store.exists("corrupt")
+    store.resolve_escalation("e1", {"note": "refunded by hand"})
+    store.resolve_escalation("e2", {"note": "checked"})
+    clock.now += 89 * DAY
+    assert store.purge_archived() == 0
+    clock.now += 2 * DAY
+    assert store.purge_archived() == 2
+    assert not store.exists("escalated") and not store.exists("corrupt")
+
+
 def test_a_reopened_session_is_no_longer_archived(store: SessionStore, clock: Clock) -> None:
     stored, _ = new_session(store)
     stored = store.save(stored, "escalated", stored.document, actor="coordinator")
