@@ -104,6 +104,16 @@ escalations = Table(
     Column("resolution", LargeBinary, nullable=True),
 )
 
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("session_id", String(36), nullable=False, index=True),
+    Column("body_hash", String(64), nullable=False),
+    Column("token", LargeBinary, nullable=False),  # the session's token, encrypted
+    Column("created_at", Float, nullable=False),
+)
+
 ratings = Table(
     "ratings",
     metadata,
@@ -119,6 +129,7 @@ _SEALED_COLUMNS: dict[Table, tuple[str, ...]] = {
     events: ("detail",),
     escalations: ("context", "resolution"),
     ratings: ("comment",),
+    idempotency_keys: ("token",),
 }
 
 
@@ -153,6 +164,10 @@ class TokenExpired(StoreError):
 
 class TokenForOtherSession(StoreError):
     default = "this token does not grant access to this session"
+
+
+class IdempotencyKeyReused(StoreError):
+    default = "this Idempotency-Key was used for a different request"
 
 
 class EscalationNotFound(StoreError):
@@ -390,8 +405,13 @@ class SessionStore:
         document: dict[str, Any],
         *,
         events: Sequence[NewEvent] = (),
+        idempotency: tuple[str, str] | None = None,
     ) -> tuple[StoredSession, str]:
-        """Persist a new session; returns it and its customer token (only its hash is kept)."""
+        """Persist a new session; returns it and its customer token (only its hash is kept).
+
+        `idempotency` is (key, request fingerprint): recorded in the same transaction, so
+        of two creations with one key only one commits (the other raises IntegrityError).
+        """
         now = self._clock()
         token = secrets.token_urlsafe(32)
         checksum, sealed = self._seal_document(session_id, state, 1, document)
@@ -419,8 +439,34 @@ class SessionStore:
                 )
             )
             self._insert_events(conn, session_id, 0, state, now, events)
+            if idempotency is not None:
+                conn.execute(
+                    insert(idempotency_keys).values(
+                        key_hash=self._cipher.mac("idempotency:" + idempotency[0]),
+                        session_id=session_id,
+                        body_hash=self._cipher.mac("request:" + idempotency[1]),
+                        token=self._cipher.seal(token),
+                        created_at=now,
+                    )
+                )
         stored = StoredSession(session_id, state, 1, document, now, now, checksum, sealed)
         return stored, token
+
+    def created_with(self, key: str, fingerprint: str) -> tuple[str, str] | None:
+        """The (session id, token) a creation with this Idempotency-Key made, if any.
+
+        IdempotencyKeyReused when the key came with a different request.
+        """
+        hashes = self._cipher.macs("idempotency:" + key)
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(idempotency_keys).where(idempotency_keys.c.key_hash.in_(hashes))
+            ).first()
+        if row is None:
+            return None
+        if row.body_hash not in self._cipher.macs("request:" + fingerprint):
+            raise IdempotencyKeyReused()
+        return row.session_id, self._cipher.open(row.token)
 
     def get(self, session_id: str) -> StoredSession:
         """Read and verify one session; SessionIntegrityError if it does not check out."""
@@ -549,7 +595,7 @@ class SessionStore:
         )
         with _timed("purge"), self._engine.begin() as conn:
             ids = list(conn.execute(due).scalars())
-            for table in (events, tokens, ratings, escalations):
+            for table in (events, tokens, ratings, escalations, idempotency_keys):
                 conn.execute(delete(table).where(table.c.session_id.in_(ids)))
             conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))
         return len(ids)
