@@ -18,10 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rapidfuzz import fuzz, process
 
 from shared.domain import DesiredOutcome, Order, ProblemType
+from shared.limits import MAX_ISSUE_CHARS
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 ORDER_ID_LENGTH = 17
-MAX_MESSAGE_CHARS = 8000
+MAX_MESSAGE_CHARS = MAX_ISSUE_CHARS
 _ID_SPAN = re.compile(
     r"(?<![A-Za-z0-9])#?\s*([0-9OoIl](?:[0-9OoIl]|[ \t\-\u2013.])*[0-9OoIl])"
     r"(?![A-Za-z0-9])"

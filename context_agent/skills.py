@@ -15,6 +15,7 @@ from context_agent.policies import CaseFacts, PolicyIndex, case_facts
 from shared import metrics
 from shared.a2a.server import InputRequired, Skill, SkillContext, SkillError
 from shared.domain import DesiredOutcome, Offer, Order, ProblemType
+from shared.limits import MAX_ISSUE_CHARS
 from shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -39,7 +40,7 @@ class AnalyzeInput(_Input):
     """analyze_issue's input."""
 
     customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN)
-    message: str = Field(min_length=1, max_length=8000)
+    message: str = Field(min_length=1, max_length=MAX_ISSUE_CHARS)
     order_id: str | None = Field(default=None, max_length=60)
 
     @field_validator("order_id")

@@ -15,6 +15,7 @@ from coordinator_agent.config import Settings
 from coordinator_agent.feed import ChangeFeed
 from coordinator_agent.store import Cipher, SessionStore, make_engine
 from coordinator_agent.workflow import Limits, Workflow
+from shared import limits
 from shared.a2a.client import A2AClient, peer_http_client
 from shared.domain import TERMINAL_STATES
 from shared.logs import get_logger
@@ -26,8 +27,6 @@ DESCRIPTION = (
     "Owns every case from the customer's first words to the archive: the customer REST API, "
     "the session store, the workflow over A2A, and the human queue of escalations."
 )
-# A negotiate round may wait for CS through all its attempts; give it that long and a margin.
-NEGOTIATE_MARGIN_S = 15.0
 
 
 def cipher(settings: Settings) -> Cipher:
@@ -60,21 +59,22 @@ def build_workflow(
         context_http, settings.context_url, token, peer="context_agent",
         attempts=attempts, timeout_s=settings.a2a_timeout_s,
     )  # fmt: skip
-    negotiate_timeout = max(
-        settings.a2a_timeout_s,
-        settings.cs_timeout_s * settings.cs_max_attempts + NEGOTIATE_MARGIN_S,
-    )
+    # A negotiate round may wait for CS and the validator through all their attempts.
+    negotiate_timeout = limits.negotiate_timeout_s(
+        settings.cs_timeout_s, settings.cs_max_attempts,
+        settings.a2a_timeout_s, settings.a2a_max_attempts,
+    )  # fmt: skip
     negotiation = A2AClient(
         negotiation_http, settings.negotiation_url, token, peer="negotiation_agent",
         attempts=attempts, timeout_s=negotiate_timeout,
     )  # fmt: skip
-    limits = Limits(
+    bounds = Limits(
         max_rounds=settings.max_rounds,
         negotiation_deadline_s=settings.negotiation_deadline_s,
         working_state_timeout_s=settings.working_state_timeout_s,
         agent_outage_grace_s=settings.agent_outage_grace_s,
     )
-    return Workflow(store, context, negotiation, limits=limits)
+    return Workflow(store, context, negotiation, limits=bounds)
 
 
 async def maintain(workflow: Workflow, store: SessionStore, settings: Settings) -> None:

@@ -15,8 +15,8 @@ from shared.domain import (
     Offer,
     SessionState,
 )
+from shared.limits import MAX_CLARIFICATIONS_READ, MAX_ISSUE_CHARS, MAX_MESSAGE_CHARS
 
-MAX_MESSAGE_CHARS = 4000
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 # States in which the workflow, not a person, moves the case on.
@@ -96,9 +96,11 @@ class SessionDocument(BaseModel):
     reason: str | None = None
 
     def full_text(self) -> str:
-        """The customer's words so far: the first message and every clarification."""
+        """The customer's words: the first message and the latest clarifications, in full."""
         extra = [m.text for m in self.messages if m.kind == "clarification"]
-        return "\n".join([self.message, *extra])[: MAX_MESSAGE_CHARS * 3]
+        text = "\n".join([self.message, *extra[-MAX_CLARIFICATIONS_READ:]])
+        assert len(text) <= MAX_ISSUE_CHARS  # what analyze_issue takes (shared.limits)
+        return text
 
 
 # -- requests of the customer API ---------------------------------------------------------

@@ -42,14 +42,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
-from shared import metrics
+from shared import limits, metrics
 from shared.logs import get_logger
 
 log = get_logger(__name__)
 
-TOKEN_IDLE_EXPIRY_S = 24 * 3600
+TOKEN_IDLE_EXPIRY_S = limits.TOKEN_IDLE_EXPIRY_S
 TOKEN_TOUCH_INTERVAL_S = 60.0
-RETENTION_S = 90 * 24 * 3600
+RETENTION_S = limits.RETENTION_DAYS * 24 * 3600
 
 metadata = MetaData()
 

@@ -36,7 +36,7 @@ from coordinator_agent.store import (
     SessionStore,
     StoredSession,
 )
-from shared import metrics
+from shared import limits, metrics
 from shared.a2a.client import A2ACallError, A2AUnavailable, SkillResult
 from shared.a2a.models import TaskState
 from shared.domain import TERMINAL_STATES, SessionState
@@ -47,9 +47,6 @@ log = get_logger(__name__)
 COORDINATOR = "coordinator"
 CONTEXT = "context_agent"
 NEGOTIATION = "negotiation_agent"
-MAX_ROUNDS = 20
-NEGOTIATION_DEADLINE_S = 30 * 60
-WORKING_STATE_TIMEOUT_S = 10 * 60
 MAX_WRITE_RETRIES = 5
 
 
@@ -78,12 +75,12 @@ class Escalate(Exception):
 class Limits:
     """The workflow's bounds."""
 
-    max_rounds: int = MAX_ROUNDS
-    negotiation_deadline_s: float = NEGOTIATION_DEADLINE_S
-    working_state_timeout_s: float = WORKING_STATE_TIMEOUT_S
+    max_rounds: int = limits.MAX_ROUNDS
+    negotiation_deadline_s: float = limits.NEGOTIATION_DEADLINE_S
+    working_state_timeout_s: float = limits.WORKING_STATE_TIMEOUT_S
     # An agent that crashed is back within 10 s under `csn up`: keep retrying the step from
     # its checkpoint this long before calling the agent down for good.
-    agent_outage_grace_s: float = 30.0
+    agent_outage_grace_s: float = limits.AGENT_OUTAGE_GRACE_S
     agent_retry_interval_s: float = 2.0
 
 
@@ -405,7 +402,9 @@ class Workflow:
 
     def _check_negotiation_limits(self, doc: SessionDocument) -> None:
         strategy = doc.strategy or {}
-        max_rounds = min(_as_int(strategy.get("max_rounds"), MAX_ROUNDS), self._limits.max_rounds)
+        max_rounds = min(
+            _as_int(strategy.get("max_rounds"), limits.MAX_ROUNDS), self._limits.max_rounds
+        )
         if len(doc.negotiation.rounds) >= max_rounds:
             raise Escalate("too_many_rounds", f"no agreement after {max_rounds} rounds")
         started = doc.negotiation.started_at or self._clock()

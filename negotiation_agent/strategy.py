@@ -7,10 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared import limits
 from shared.domain import DesiredOutcome, Offer, OfferType
 
-HARD_MAX_ROUNDS = 20
-HARD_DEADLINE_S = 1800
+HARD_MAX_ROUNDS = limits.MAX_ROUNDS
+HARD_DEADLINE_S = int(limits.NEGOTIATION_DEADLINE_S)
 STORE_CREDIT_DISCOUNT = 0.9  # credit binds the customer to the retailer: worth a bit less than cash
 RETURN_BURDEN_SHARE = 0.02  # packing and a trip to the carrier, as a share of the item value
 RETURN_BURDEN_CAP = 5.0
