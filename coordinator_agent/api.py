@@ -325,9 +325,19 @@ async def post_message(session_id: SessionId, body: MessageIn, request: Request)
 
 @router.post("/{session_id}/cancel", responses=_ERRORS, response_model=Accepted)
 async def cancel(session_id: SessionId, request: Request) -> Accepted:
-    """Stop the case for good."""
-    state = _act(request, session_id, lambda: _workflow(request).cancel(session_id))
-    return Accepted(session_id=session_id, state=state, detail="the case is cancelled")
+    """Stop the case for good; during a round with CS, once that round has ended."""
+    load(request, session_id)
+    try:
+        state = await _workflow(request).cancel(session_id)
+    except (InvalidState, ConcurrencyConflict) as error:
+        raise HTTPException(409, str(error)) from None
+    if state == SessionState.NEGOTIATING:
+        detail = "the case will be cancelled as soon as the current exchange with CS ends"
+    elif state == SessionState.RESOLVED:
+        detail = "too late to cancel: CS had already confirmed the agreement"
+    else:
+        detail = "the case is cancelled"
+    return Accepted(session_id=session_id, state=state, detail=detail)
 
 
 @router.post("/{session_id}/rating", responses=_ERRORS, response_model=Accepted)

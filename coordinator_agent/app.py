@@ -73,6 +73,10 @@ def build_workflow(
         negotiation_deadline_s=settings.negotiation_deadline_s,
         working_state_timeout_s=settings.working_state_timeout_s,
         agent_outage_grace_s=settings.agent_outage_grace_s,
+        remind_after_s=settings.remind_after_s,
+        wait_timeout_s=settings.wait_timeout_s,
+        cs_retry_schedule_s=settings.cs_retry_schedule_s,
+        farewell_retry_s=settings.farewell_retry_s,
     )
     return Workflow(store, context, negotiation, limits=bounds)
 
@@ -116,6 +120,7 @@ def create_app(
             workflow = build_workflow(settings, store, context_http, negotiation_http)
             app.state.store, app.state.workflow, app.state.feed = store, workflow, feed
             workflow.resume_all()
+            workflow.deliver_outbox_soon()  # farewells a previous process still owed CS
             jobs = asyncio.create_task(maintain(workflow, store, settings))
             try:
                 yield

@@ -23,6 +23,7 @@ class Settings(ServiceSettings):
     remind_after_s: float = Field(default=limits.REMIND_AFTER_S, gt=0)
     wait_timeout_s: float = Field(default=limits.WAIT_TIMEOUT_S, gt=0)
     cs_retry_schedule_s: tuple[float, ...] = limits.CS_RETRY_SCHEDULE_S
+    farewell_retry_s: tuple[float, ...] = limits.FAREWELL_RETRY_S
     sse_poll_s: float = 0.5
     agent_max_connections: int = 1024
     agent_outage_grace_s: float = limits.AGENT_OUTAGE_GRACE_S

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.domain import (
     ORDER_ID_PATTERN,
+    RETRYING_STATES,
     TERMINAL_STATES,
     WAITING_STATES,
     DesiredOutcome,
@@ -28,7 +29,7 @@ WORKING_STATES = frozenset(
         SessionState.NEGOTIATING,
     }
 )
-assert WORKING_STATES | WAITING_STATES | TERMINAL_STATES == set(SessionState)
+assert WORKING_STATES | WAITING_STATES | RETRYING_STATES | TERMINAL_STATES == set(SessionState)
 
 
 class NegotiationAction(StrEnum):
@@ -94,6 +95,15 @@ class SessionDocument(BaseModel):
     goal: DesiredOutcome | None = None
     floor_amount: float | None = None
     reason: str | None = None
+    # The life of a wait for the customer: since when, and how many reminders were sent.
+    waiting_since: float | None = None
+    reminders: int = 0
+    # cs_unavailable: the retries made so far and when the next one is due.
+    cs_retries: int = 0
+    cs_retry_at: float | None = None
+    cs_unavailable_since: float | None = None
+    # A cancel that arrived during a round with CS: carried out when the round is recorded.
+    cancel_requested: bool = False
 
     def full_text(self) -> str:
         """The customer's words: the first message and the latest clarifications, in full."""

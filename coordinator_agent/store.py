@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -104,6 +105,22 @@ escalations = Table(
     Column("resolution", LargeBinary, nullable=True),
 )
 
+# Messages to CS the coordinator owes (closing an abandoned contact): written in the same
+# transaction as the state change that owes them, delivered and retried until done.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("session_id", String(36), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("request", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("due_at", Float, nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("done_at", Float, nullable=True, index=True),
+    Column("result", String(200), nullable=True),
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
@@ -130,6 +147,7 @@ _SEALED_COLUMNS: dict[Table, tuple[str, ...]] = {
     escalations: ("context", "resolution"),
     ratings: ("comment",),
     idempotency_keys: ("token",),
+    outbox: ("request",),
 }
 
 
@@ -216,6 +234,17 @@ class NewEscalation:
     id: str
     reason_code: str
     context: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A message to deliver for a session (e.g. the farewell that closes a CS contact)."""
+
+    kind: str
+    request: dict[str, Any]
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    session_id: str = ""
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -485,8 +514,11 @@ class SessionStore:
         actor: str,
         events: Sequence[NewEvent] = (),
         escalation: NewEscalation | None = None,
+        owed: OutboxItem | None = None,
     ) -> StoredSession:
         """Write a new version of a session read earlier, with its events, in one transaction.
+
+        `owed` goes to the outbox in the same transaction: a message the new state owes CS.
 
         A state change appends a `state_changed` event. ConcurrencyConflict when another
         writer got there first; SessionIntegrityError when the row was altered behind us.
@@ -536,6 +568,8 @@ class SessionStore:
             self._insert_events(conn, previous.id, first_seq, state, now, all_events)
             if escalation is not None:
                 self._insert_escalation(conn, previous.id, escalation, now)
+            if owed is not None:
+                self._insert_outbox(conn, previous.id, owed, now)
         if state != previous.state:
             metrics.SESSION_TRANSITIONS.labels(previous.state, state).inc()
         created = previous.created_at
@@ -595,10 +629,71 @@ class SessionStore:
         )
         with _timed("purge"), self._engine.begin() as conn:
             ids = list(conn.execute(due).scalars())
-            for table in (events, tokens, ratings, escalations, idempotency_keys):
+            for table in (events, tokens, ratings, escalations, idempotency_keys, outbox):
                 conn.execute(delete(table).where(table.c.session_id.in_(ids)))
             conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))
         return len(ids)
+
+    # -- outbox ---------------------------------------------------------------------------
+
+    def outbox_due(self, limit: int = 100) -> list[OutboxItem]:
+        """Undelivered outbox items whose time has come, oldest first."""
+        query = (
+            select(outbox)
+            .where(and_(outbox.c.done_at.is_(None), outbox.c.due_at <= self._clock()))
+            .order_by(outbox.c.due_at)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            OutboxItem(
+                row.kind, self._cipher.open(row.request), row.id, row.session_id, row.attempts
+            )
+            for row in rows
+        ]
+
+    def outbox_pending(self, session_id: str | None = None) -> int:
+        """How many outbox items are not delivered yet (for one session, or all)."""
+        query = select(func.count()).select_from(outbox).where(outbox.c.done_at.is_(None))
+        if session_id is not None:
+            query = query.where(outbox.c.session_id == session_id)
+        with self._engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def outbox_done(self, item_id: str, result: str) -> None:
+        """Mark an outbox item delivered (or given up on, with why)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id)
+                .values(done_at=self._clock(), result=result[:200], attempts=outbox.c.attempts + 1)
+            )
+
+    def outbox_retry(self, item_id: str, due_at: float, error: str) -> None:
+        """Try an outbox item again at `due_at`."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id)
+                .values(due_at=due_at, result=error[:200], attempts=outbox.c.attempts + 1)
+            )
+
+    def note(self, session_id: str, new_events: Sequence[NewEvent]) -> None:
+        """Append events to a session's history without writing a new version of it."""
+        now = self._clock()
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(sessions)
+                .where(sessions.c.id == session_id)
+                .values(last_seq=sessions.c.last_seq + len(new_events))
+                .returning(sessions.c.last_seq, sessions.c.state)
+            ).first()
+            if result is None:
+                raise SessionNotFound()
+            first_seq = result.last_seq - len(new_events)
+            self._insert_events(conn, session_id, first_seq, result.state, now, new_events)
+        self._on_change(session_id)
 
     # -- key rotation ---------------------------------------------------------------------
 
@@ -875,6 +970,21 @@ class SessionStore:
             )
         )
         metrics.ESCALATIONS.labels(escalation.reason_code).inc()
+
+    def _insert_outbox(
+        self, conn: Connection, session_id: str, item: OutboxItem, now: float
+    ) -> None:
+        conn.execute(
+            insert(outbox).values(
+                id=item.id,
+                session_id=session_id,
+                kind=item.kind,
+                request=self._cipher.seal(item.request),
+                created_at=now,
+                due_at=now,
+                attempts=0,
+            )
+        )
 
     def _event(self, row: Any) -> Event:
         try:

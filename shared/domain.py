@@ -141,7 +141,6 @@ TERMINAL_STATES = frozenset(
         SessionState.RESOLVED,
         SessionState.ESCALATED,
         SessionState.FAILED,
-        SessionState.CS_UNAVAILABLE,
         SessionState.CANCELLED,
         SessionState.EXPIRED,
     }
@@ -153,4 +152,7 @@ WAITING_STATES = frozenset(
         SessionState.AWAITING_OUTCOME_APPROVAL,
     }
 )
+# Waiting for the outside world: the coordinator resumes the case on a schedule
+# (CSN_CS_RETRY_SCHEDULE_S) and escalates it after the last attempt.
+RETRYING_STATES = frozenset({SessionState.CS_UNAVAILABLE})
 ORDER_ID_PATTERN = r"\d{3}-\d{7}-\d{7}"

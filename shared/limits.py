@@ -23,6 +23,7 @@ AGENT_OUTAGE_GRACE_S = 30.0  # an agent down this long since the last progress i
 REMIND_AFTER_S = 24 * 3600  # a case waiting for its customer: a reminder this often
 WAIT_TIMEOUT_S = 7 * 24 * 3600  # ... and `expired` after this long
 CS_RETRY_SCHEDULE_S = (15 * 60, 3600, 4 * 3600, 24 * 3600)  # cs_unavailable: resume after
+FAREWELL_RETRY_S = (10, 60, 300, 1800, 3600, 4 * 3600)  # closing an abandoned CS contact
 TOKEN_IDLE_EXPIRY_S = 24 * 3600  # a finished case's token, without use
 RETENTION_DAYS = 90  # archived cases (open escalations are kept until closed)
 
