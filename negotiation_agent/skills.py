@@ -298,6 +298,11 @@ class Negotiation:
         """The idempotency key of a round: replaying it is answered from CS's cache."""
         return f"{self.inp.session_id}:{self.inp.attempt}:{round_no}"
 
+    def farewell_key(self) -> str:
+        """The key of the message that closes the contact: never a round's key, so a farewell
+        sent while a round is in flight (or replayed) cannot collide with it."""
+        return f"{self.inp.session_id}:{self.inp.attempt}:close"
+
     async def run(self) -> RoundResult:
         """Dispatch on the action and the state's status."""
         if self.state.status in ("accepted", "no_agreement") and self.state.outcome is not None:
@@ -467,7 +472,7 @@ class Negotiation:
             round_no = self.state.round + 1
             message = compose_close()
             try:
-                raw = await self.desk.send(self.state.contact_id, self.key(round_no), message)
+                raw = await self.desk.send(self.state.contact_id, self.farewell_key(), message)
                 closing = round_report(round_no, message, parse_reply(raw), "walk_away")
                 self.append_history(closing, message.intent)
             except (CSUnavailable, CSRejected) as error:

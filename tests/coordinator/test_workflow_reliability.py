@@ -95,7 +95,9 @@ async def test_a_cancel_during_accept_leaves_the_case_resolved_as_cs_agreed(
 async def test_a_farewell_owed_survives_a_restart(tmp_path, fleet: Fleet) -> None:
     """The agent is down when the customer cancels at the outcome: the outbox keeps the
     farewell, and the next coordinator process delivers it."""
-    settings = make_settings(tmp_path, farewell_retry_s=(0.5, 0.5, 0.5, 60), watchdog_interval_s=0.05)
+    settings = make_settings(
+        tmp_path, farewell_retry_s=(0.5, 0.5, 0.5, 60), watchdog_interval_s=0.05
+    )
     async with running(settings, fleet) as (app, client):
         sid, token = await submit(client, auto_approve=True)
         await wait_for(client, sid, token, {"awaiting_outcome_approval"})
