@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Request
@@ -24,6 +23,7 @@ from mock_cs_service.desk import (
 from mock_cs_service.orders import DEFAULT_DATA, OrderBook
 from mock_cs_service.policy_book import PolicyBook
 from shared import metrics
+from shared.clock import utc_today
 from shared.logs import get_logger
 from shared.service import create_service_app, json_error
 
@@ -34,7 +34,7 @@ MAX_KEY_LENGTH = 200
 
 def build_desk(settings: Settings) -> Desk:
     """The desk with its order data, the published policies and the starting configuration."""
-    orders = OrderBook.load(settings.mock_data or DEFAULT_DATA, date.today())
+    orders = OrderBook.load(settings.mock_data or DEFAULT_DATA, utc_today)
     config = DeskConfig(
         persona=settings.mock_persona,
         seed=settings.mock_seed,
