@@ -17,7 +17,9 @@ from shared.domain import DesiredOutcome
 
 POLL_S = 0.4
 OPEN_ATTEMPTS, OPEN_RETRY_S = 3, 0.5
-TERMINAL = {"resolved", "escalated", "failed", "cs_unavailable", "cancelled"}
+# cs_unavailable is not over (the coordinator retries for up to a day), but it is where a
+# person following live stops: the case resumes on its own.
+TERMINAL = {"resolved", "escalated", "failed", "cs_unavailable", "cancelled", "expired"}
 Ask = Callable[[str], Awaitable[str | None]]  # None: stdin is closed (EOF)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e]")
 
