@@ -240,3 +240,30 @@ async def test_cs_down_longer_than_the_retries_escalates_with_the_alternatives(
     [escalation] = queue
     assert escalation["context"]["outcome"]["alternatives"][0] == "Call 1-800-RETAILER"
     assert fleet.desk.keys == [f"{sid}:1:1"] * 3
+
+
+async def test_a_cancel_that_loses_every_write_race_leaves_the_case_driven(
+    tmp_path, fleet: Fleet
+) -> None:
+    """The cancel is refused (409), and the round in flight carries the case on at once,
+    not after the watchdog's next pass."""
+    from coordinator_agent.store import ConcurrencyConflict
+
+    fleet.negotiation.delay_s = 0.3
+    async with running(make_settings(tmp_path), fleet) as (app, client):
+        sid, token = await submit(client, auto_approve=True)
+        await round_in_flight(fleet, client, sid, token, 0)
+        store = app.state.store
+        real_save = store.save
+
+        def busy(previous, state, document, *, actor, **kwargs):
+            if actor == "customer":
+                raise ConcurrencyConflict()
+            return real_save(previous, state, document, actor=actor, **kwargs)
+
+        store.save = busy
+        response = await client.post(f"/v1/sessions/{sid}/cancel", headers=auth(token))
+        store.save = real_save
+        assert response.status_code == 409
+        doc = await wait_for(client, sid, token, {"awaiting_outcome_approval"}, timeout=3)
+    assert doc["state"] == "awaiting_outcome_approval"
