@@ -596,11 +596,16 @@ class SessionStore:
             if already is None:
                 self._insert_escalation(conn, session_id, escalation, now)
 
-    def ids_in_states(self, states: Iterable[str]) -> list[str]:
-        """Ids of the sessions (not quarantined) whose state is one of `states`."""
+    def ids_in_states(
+        self, states: Iterable[str], *, updated_before: float | None = None
+    ) -> list[str]:
+        """Ids of the sessions (not quarantined) whose state is one of `states`, optionally
+        only those last written before `updated_before`."""
         query = select(sessions.c.id).where(
             and_(sessions.c.state.in_(list(states)), sessions.c.quarantined == 0)
         )
+        if updated_before is not None:
+            query = query.where(sessions.c.updated_at < updated_before)
         with self._engine.connect() as conn:
             return list(conn.execute(query.order_by(sessions.c.created_at)).scalars())
 

@@ -202,7 +202,10 @@ class Workflow:
     def watch_waiting(self) -> None:
         """Remind customers a case waits for; expire the waits that ran out."""
         now = self._clock()
-        for session_id in self._store.ids_in_states(WAITING_STATES):
+        # Nothing is due on a case written more recently than the shortest period (a wait
+        # begins, and a reminder is, a write): only those few are read and decrypted.
+        quiet = min(self._limits.remind_after_s, self._limits.wait_timeout_s)
+        for session_id in self._store.ids_in_states(WAITING_STATES, updated_before=now - quiet):
             stored = self._load_or_quarantine(session_id)
             if stored is None:
                 continue
