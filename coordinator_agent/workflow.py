@@ -124,7 +124,7 @@ class Workflow:
         self._clock = clock
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: defaultdict[str, set[asyncio.Task[None]]] = defaultdict(set)
-        self._farewells: set[asyncio.Task[None]] = set()
+        self._farewells: set[asyncio.Task[Any]] = set()  # outbox deliveries in flight
         self._delivering: set[str] = set()  # outbox items being delivered by this process
         self._steps: dict[str, Callable[[StoredSession, SessionDocument], Awaitable[None]]] = {
             SessionState.RECEIVED: self._receive,
