@@ -16,6 +16,7 @@ from context_agent.policies import PolicyIndex, load_policies
 from context_agent.skills import SKILLS
 from shared.a2a.client import peer_http_client
 from shared.clock import utc_today
+from shared.language.reader import load_reader
 from shared.logs import get_logger
 from shared.service import create_service_app
 
@@ -37,6 +38,7 @@ def create_app(
     policies = load_policies(settings.policy_dir)
     index = PolicyIndex(policies)
     rules = load_rules(settings.rules_file or RULES_FILE)
+    reader = load_reader()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,5 +70,6 @@ def create_app(
     )
     app.state.policy_index = index
     app.state.rules = rules
+    app.state.reader = reader
     app.state.clock = clock
     return app

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from functools import cached_property
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -18,60 +17,27 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rapidfuzz import fuzz, process
 
 from shared.domain import DesiredOutcome, Order, ProblemType
-from shared.limits import MAX_ISSUE_CHARS
+from shared.language.customer import Choice, CustomerReading, read_customer_message
+from shared.language.entities import (
+    IdMentions,
+    blank_spans,
+    find_amounts,
+    find_dates,
+    find_order_ids,
+    normalize_order_id,
+)
+from shared.language.normalize import MAX_TEXT_CHARS, normalize
+from shared.language.reader import Reader
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
-ORDER_ID_LENGTH = 17
-MAX_MESSAGE_CHARS = MAX_ISSUE_CHARS
-_ID_SPAN = re.compile(
-    r"(?<![A-Za-z0-9])#?\s*([0-9OoIl](?:[0-9OoIl]|[ \t\-\u2013.])*[0-9OoIl])"
-    r"(?![A-Za-z0-9])"
-)
-_ID_SEPARATORS = re.compile(r"[ \t\-\u2013.]+")
-_SUFFIX = re.compile(r"\b(?:ending|ends|finishing)\s+(?:in|with)\s+#?\s*(\d{3,7})\b")
+MAX_MESSAGE_CHARS = MAX_TEXT_CHARS
 _DIGIT_MAP = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
-_AMOUNT_SYMBOL = re.compile(
-    r"(?:\$|usd\s?|us\$|€|£)\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\b", re.IGNORECASE
-)
-_AMOUNT_WORD = re.compile(
-    r"\b(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s?(?:dollars?|bucks|usd|eur|euros?)\b",
-    re.IGNORECASE,
-)
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_DATE_ISO = re.compile(r"\b(20\d{2})-(\d{1,2})-(\d{1,2})\b")
-_DATE_US = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b")
-_DATE_MONTH_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(20\d{{2}}))?")
-_DATE_DAY_MONTH = re.compile(
-    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+(20\d{{2}}))?"
-)
-_DATE_AGO = re.compile(
-    r"\b(\d{1,2}|a|an|one|two|three|four|five|six|seven|ten)\s+(day|week)s?\s+ago\b"
-)
-_NUMBER_WORDS = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "ten": 10,
-}
 _WORD = re.compile(r"[a-z0-9']+")
+__all__ = ["find_order_ids", "normalize_order_id", "find_amounts", "find_dates", "IdMentions"]
 
 
 class RulesError(ValueError):
     """The rule tables are malformed."""
-
-
-class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    pattern: str
-    weight: float = Field(gt=0, le=10)
 
 
 class _StatusHints(BaseModel):
@@ -82,263 +48,26 @@ class _StatusHints(BaseModel):
 
 
 class ExtractionRules(BaseModel):
-    """The rule tables of `rules.yaml`, validated and compiled."""
+    """The order-matching tables of `rules.yaml`, validated."""
 
     model_config = ConfigDict(extra="forbid")
 
-    typos: dict[str, str] = {}
-    fuzzy_cutoff: float = Field(default=88, ge=50, le=100)
-    fuzzy_min_length: int = Field(default=6, ge=3)
-    vocabulary: list[str] = []
-    protected_words: list[str] = []
-    negation: str
-    problem_types: dict[ProblemType, list[_Rule]]
-    desired_outcomes: dict[DesiredOutcome, list[_Rule]]
     status_hints: _StatusHints
     item_stopwords: list[str] = []
-
-    @cached_property
-    def compiled_problems(self) -> list[tuple[ProblemType, list[tuple[re.Pattern[str], float]]]]:
-        """Problem-type patterns, compiled, in file order."""
-        return [
-            (k, [(re.compile(r.pattern), r.weight) for r in v])
-            for k, v in self.problem_types.items()
-        ]
-
-    @cached_property
-    def compiled_outcomes(self) -> list[tuple[DesiredOutcome, list[tuple[re.Pattern[str], float]]]]:
-        """Desired-outcome patterns, compiled, in file order."""
-        return [
-            (k, [(re.compile(r.pattern), r.weight) for r in v])
-            for k, v in self.desired_outcomes.items()
-        ]
-
-    @cached_property
-    def negation_re(self) -> re.Pattern[str]:
-        """The negation that cancels a following match."""
-        return re.compile(self.negation)
-
-    @cached_property
-    def known_words(self) -> frozenset[str]:
-        """Words fuzzy correction leaves alone."""
-        return (
-            frozenset(self.vocabulary)
-            | frozenset(self.protected_words)
-            | frozenset(self.typos.values())
-        )
 
 
 def load_rules(path: Path | str = RULES_FILE) -> ExtractionRules:
     """Read and validate the rule tables; a broken file is a clear error."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        rules = ExtractionRules.model_validate(data)
-        _ = rules.compiled_problems, rules.compiled_outcomes, rules.negation_re
-    except (OSError, yaml.YAMLError, ValidationError, re.error) as exc:
+        return ExtractionRules.model_validate(data)
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise RulesError(f"rules file {Path(path).name}: {exc}") from exc
-    return rules
 
 
-# ---------------------------------------------------------------- text normalisation
-
-
-def normalize_text(message: str, rules: ExtractionRules) -> str:
-    """Lower-case, straighten quotes, fix known typos and near-miss keywords."""
-    text = message[:MAX_MESSAGE_CHARS].lower().replace("\u2019", "'").replace("\u2018", "'")
-    text = re.sub(r"[ \t]+", " ", text)
-    return _WORD.sub(lambda m: _correct_word(m.group(0), rules), text)
-
-
-def _correct_word(word: str, rules: ExtractionRules) -> str:
-    """One word after the typo table and fuzzy correction."""
-    if word in rules.typos:
-        return rules.typos[word]
-    if len(word) < rules.fuzzy_min_length or word in rules.known_words or not word.isalpha():
-        return word
-    match = process.extractOne(
-        word, rules.vocabulary, scorer=fuzz.ratio, score_cutoff=rules.fuzzy_cutoff
-    )
-    if match is None or match[0].startswith(word) or word.startswith(match[0]):
-        return word  # an inflection of a keyword ("charge") is not a typo of it ("charged")
-    return match[0]
-
-
-# ---------------------------------------------------------------- order ids
-
-
-@dataclass(frozen=True)
-class IdMentions:
-    """Order ids in a message: well-formed ones, malformed fragments, and "ending in" suffixes."""
-
-    ids: list[str] = field(default_factory=list)
-    fragments: list[str] = field(default_factory=list)
-    suffixes: list[str] = field(default_factory=list)
-    spans: list[tuple[int, int]] = field(default_factory=list)
-
-
-def format_order_id(digits: str) -> str:
-    """`NNNNNNNNNNNNNNNNN` as `NNN-NNNNNNN-NNNNNNN`."""
-    return f"{digits[:3]}-{digits[3:10]}-{digits[10:]}"
-
-
-def normalize_order_id(raw: str) -> str | None:
-    """A user-typed order id in the retailer's format, or None if it is not one."""
-    mentions = find_order_ids(raw)
-    return mentions.ids[0] if len(mentions.ids) == 1 else None
-
-
-def find_order_ids(message: str) -> IdMentions:
-    """Order ids written plainly, spaced, `#`-prefixed, glued together, or with O for 0."""
-    found = IdMentions()
-    for match in _ID_SPAN.finditer(message):
-        groups = [g for g in _ID_SEPARATORS.split(match.group(1)) if g]
-        while groups and not any(c.isdigit() for c in groups[0]):
-            groups.pop(0)
-        while groups and not any(c.isdigit() for c in groups[-1]):
-            groups.pop()
-        digits = "".join(groups).translate(_DIGIT_MAP)
-        if not digits.isdigit() or sum(c.isdigit() for c in "".join(groups)) < 12:
-            continue
-        found.spans.append(match.span())
-        if len(digits) % ORDER_ID_LENGTH == 0:
-            for i in range(0, len(digits), ORDER_ID_LENGTH):
-                _add_unique(found.ids, format_order_id(digits[i : i + ORDER_ID_LENGTH]))
-        elif 14 <= len(digits) <= 20:
-            _add_unique(found.fragments, digits)
-    for match in _SUFFIX.finditer(message.lower()):
-        _add_unique(found.suffixes, match.group(1))
-    return found
-
-
-def _add_unique(items: list[str], value: str) -> None:
-    """Append unless already present (keeps first-mention order)."""
-    if value not in items:
-        items.append(value)
-
-
-# ---------------------------------------------------------------- amounts and dates
-
-
-def find_amounts(text: str) -> list[float]:
-    """Money amounts ($12, 12.50 dollars, USD 1,299.00), in order of mention."""
-    found: list[tuple[int, float]] = []
-    for regex in (_AMOUNT_SYMBOL, _AMOUNT_WORD):
-        for m in regex.finditer(text):
-            value = float(m.group(1).replace(",", "") + "." + (m.group(2) or "0"))
-            if 0 < value <= 1_000_000 and all(abs(start - m.start()) > 2 for start, _ in found):
-                found.append((m.start(), round(value, 2)))
-    return [value for _, value in sorted(found)]
-
-
-def find_dates(text: str, today: date) -> list[date]:
-    """Dates written as ISO, US numeric, month names, or "N days ago"; never after today."""
-    found: list[tuple[int, date]] = []
-    text = text.lower()
-    for m in _DATE_ISO.finditer(text):
-        _add_date(found, m.start(), int(m.group(1)), int(m.group(2)), int(m.group(3)), today)
-    for m in _DATE_US.finditer(text):
-        year = int(m.group(3)) if m.group(3) else None
-        year = year + 2000 if year is not None and year < 100 else year
-        _add_date(found, m.start(), year, int(m.group(1)), int(m.group(2)), today)
-    for m in _DATE_MONTH_DAY.finditer(text):
-        _add_date(found, m.start(), _year(m.group(3)), _month(m.group(1)), int(m.group(2)), today)
-    for m in _DATE_DAY_MONTH.finditer(text):
-        _add_date(found, m.start(), _year(m.group(3)), _month(m.group(2)), int(m.group(1)), today)
-    for m in _DATE_AGO.finditer(text):
-        count = _NUMBER_WORDS.get(m.group(1)) or int(m.group(1))
-        found.append(
-            (m.start(), today - timedelta(days=count * (7 if m.group(2) == "week" else 1)))
-        )
-    if re.search(r"\byesterday\b", text):
-        found.append((text.index("yesterday"), today - timedelta(days=1)))
-    unique: list[date] = []
-    for _, day in sorted(found):
-        _add_unique(unique, day)  # type: ignore[arg-type]
-    return unique
-
-
-def _year(raw: str | None) -> int | None:
-    return int(raw) if raw else None
-
-
-def _month(raw: str) -> int:
-    return _MONTHS.index(raw[:3]) + 1
-
-
-def _add_date(
-    found: list[tuple[int, date]], at: int, year: int | None, month: int, day: int, today: date
-) -> None:
-    """Record a date if it exists; a missing year means the latest such day not after today."""
-    try:
-        value = date(year or today.year, month, day)
-        if year is None and value > today:
-            value = date(today.year - 1, month, day)
-    except ValueError:
-        return
-    if value <= today + timedelta(days=1):
-        found.append((at, value))
-
-
-# ---------------------------------------------------------------- classification
-
-
-def _negated(text: str, start: int, rules: ExtractionRules) -> bool:
-    """Whether the words right before `start` negate what follows."""
-    before = text[max(0, start - 40) : start]
-    before = re.split(r"[.!?;,]|\bbut\b", before)[-1]
-    return bool(rules.negation_re.search(before))
-
-
-def _score(
-    text: str, patterns: list[tuple[re.Pattern[str], float]], rules: ExtractionRules
-) -> float:
-    """Total weight of the patterns that match without a negation before them."""
-    total = 0.0
-    for regex, weight in patterns:
-        if any(not _negated(text, m.start(), rules) for m in regex.finditer(text)):
-            total += weight
-    return total
-
-
-def classify(
-    text: str,
-    table: Sequence[tuple[str, list[tuple[re.Pattern[str], float]]]],
-    rules: ExtractionRules,
-) -> tuple[str | None, float]:
-    """The best label of a rule table and a 0..1 confidence (None when nothing matched)."""
-    scores = [(label, _score(text, patterns, rules)) for label, patterns in table]
-    ranked = sorted(scores, key=lambda pair: pair[1], reverse=True)  # stable: file order on ties
-    best_label, best = ranked[0]
-    if best <= 0:
-        return None, 0.0
-    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-    confidence = min(1.0, 0.5 + 0.1 * best) * (1.0 - 0.5 * runner_up / best)
-    return best_label, round(confidence, 2)
-
-
-def classify_problem(text: str, rules: ExtractionRules) -> tuple[ProblemType, float]:
-    """The problem type the message describes."""
-    label, confidence = classify(text, rules.compiled_problems, rules)
-    return (ProblemType(label), confidence) if label else (ProblemType.OTHER, 0.2)
-
-
-def classify_outcome(
-    text: str, rules: ExtractionRules, amounts: Sequence[float], order_total: float | None
-) -> tuple[DesiredOutcome, float]:
-    """The outcome the customer asks for; a partial amount near the whole total is a full refund."""
-    label, confidence = classify(text, rules.compiled_outcomes, rules)
-    if label is None:
-        return DesiredOutcome.UNSPECIFIED, 0.5
-    outcome = DesiredOutcome(label)
-    if (
-        outcome == DesiredOutcome.PARTIAL_REFUND
-        and order_total
-        and amounts
-        and max(amounts) >= 0.95 * order_total
-        and "keep" not in text
-    ):
-        outcome = DesiredOutcome.FULL_REFUND
-    return outcome, confidence
+def normalize_text(message: str) -> str:
+    """Lower-case, straight quotes, single spaces: what order matching reads."""
+    return normalize(message).lower()
 
 
 # ---------------------------------------------------------------- matching orders
@@ -439,8 +168,11 @@ class Analysis(BaseModel):
     problem_type: ProblemType
     desired_outcome: DesiredOutcome
     confidence: float
+    problem_confidence: float = 1.0
+    outcome_confidence: float = 1.0
     needs_clarification: bool
     question: str | None = None
+    choices: list[dict[str, str]] = []
     candidates: list[str] = []
     amounts: list[float] = []
     dates: list[date] = []
@@ -458,37 +190,62 @@ class _Resolution:
     item: str | None = None
 
 
+@dataclass(frozen=True)
+class Hints:
+    """What the customer already told us by picking a choice (wins over any reading)."""
+
+    problem_type: ProblemType | None = None
+    desired_outcome: DesiredOutcome | None = None
+    asked: bool = False  # the customer was asked once already: take the best reading now
+
+
 def analyze_message(
     message: str,
     orders: Sequence[Order],
     rules: ExtractionRules,
+    reader: Reader,
     today: date,
     order_id: str | None = None,
+    hints: Hints | None = None,
 ) -> Analysis:
     """Analyse a customer's message against their orders (pure)."""
+    hints = hints or Hints()
     raw = message[:MAX_MESSAGE_CHARS]
     mentions = find_order_ids(raw)
     hint = normalize_order_id(order_id) if order_id else None
     if order_id and hint is None:
         mentions.fragments.append(re.sub(r"\D", "", order_id.translate(_DIGIT_MAP)))
-    text = normalize_text(_blank_spans(raw, mentions.spans), rules)
+    plain = blank_spans(raw, mentions.spans)
+    text = normalize_text(plain)
     amounts, dates = find_amounts(text), find_dates(text, today)
-    problem, problem_conf = classify_problem(text, rules)
+    reading = read_customer_message(plain, reader)
+    problem = hints.problem_type or ProblemType(reading.problem_type)
     if hint and hint not in mentions.ids:
         mentions.ids.insert(0, hint)  # a given id that is not the customer's is fuzzy-matched too
     ids = mentions.ids
     resolution = resolve_order(hint, ids, mentions, text, amounts, dates, problem, orders, rules)
     chosen = resolution.order
-    outcome, outcome_conf = classify_outcome(text, rules, amounts, chosen.total if chosen else None)
+    outcome = hints.desired_outcome or DesiredOutcome(reading.desired_outcome)
+    choices = [] if chosen is None else _reading_choices(reading, hints)
+    problem_conf = 1.0 if hints.problem_type else reading.problem_confidence
+    outcome_conf = 1.0 if hints.desired_outcome else reading.outcome_confidence
     confidence = round(0.5 * resolution.confidence + 0.3 * problem_conf + 0.2 * outcome_conf, 2)
     item = resolution.item or (item_match(text, chosen, rules)[0] if chosen else None)
+    if chosen is None:
+        question: str | None = clarification_question(resolution.candidates, orders)
+        choices = [_order_choice(o) for o in resolution.candidates]
+    else:
+        question = reading.question() if choices else None
     return Analysis(
         order_id=chosen.order_id if chosen else None,
         problem_type=problem,
         desired_outcome=outcome,
         confidence=confidence,
-        needs_clarification=chosen is None,
-        question=None if chosen else clarification_question(resolution.candidates, orders),
+        problem_confidence=round(problem_conf, 3),
+        outcome_confidence=round(outcome_conf, 3),
+        needs_clarification=chosen is None or bool(choices),
+        question=question,
+        choices=[c.as_dict() for c in choices],
         candidates=[o.order_id for o in resolution.candidates],
         amounts=amounts,
         dates=dates,
@@ -498,12 +255,20 @@ def analyze_message(
     )
 
 
-def _blank_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """Replace order-id spans with spaces so their digits are not read as amounts or dates."""
-    chars = list(text)
-    for start, end in spans:
-        chars[start:end] = " " * (end - start)
-    return "".join(chars)
+def _reading_choices(reading: CustomerReading, hints: Hints) -> list[Choice]:
+    """Choices to offer when the reading is unsure and the customer has not settled it."""
+    if hints.asked:
+        return []
+    if hints.problem_type is not None and reading.unsure_problem:
+        return []
+    if hints.desired_outcome is not None and not reading.unsure_problem:
+        return []
+    return reading.choices()
+
+
+def _order_choice(order: Order) -> Choice:
+    label = f"{order.order_id}: {_order_label(order)}, ordered {order.order_date.isoformat()}"
+    return Choice(f"order:{order.order_id}", label, order_id=order.order_id)
 
 
 def resolve_order(

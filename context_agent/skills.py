@@ -9,13 +9,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from context_agent.extraction import ExtractionRules, analyze_message, normalize_order_id
+from context_agent.extraction import ExtractionRules, Hints, analyze_message, normalize_order_id
 from context_agent.orders import OrderSystem, OrderSystemUnavailable
 from context_agent.policies import CaseFacts, PolicyIndex, case_facts
 from shared import metrics
 from shared.a2a.server import InputRequired, Skill, SkillContext, SkillError
 from shared.domain import DesiredOutcome, Offer, Order, ProblemType
-from shared.limits import MAX_ISSUE_CHARS
+from shared.language.normalize import MAX_TEXT_CHARS
+from shared.language.reader import Reader
 from shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -40,8 +41,11 @@ class AnalyzeInput(_Input):
     """analyze_issue's input."""
 
     customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN)
-    message: str = Field(min_length=1, max_length=MAX_ISSUE_CHARS)
+    message: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
     order_id: str | None = Field(default=None, max_length=60)
+    problem_type: ProblemType | None = None  # the customer picked it from the choices
+    desired_outcome: DesiredOutcome | None = None
+    asked: bool = False  # the customer was asked about the reading once already
 
     @field_validator("order_id")
     @classmethod
@@ -147,18 +151,21 @@ async def analyze_issue(inp: AnalyzeInput, ctx: SkillContext) -> dict[str, Any]:
         raise SkillError(f"unknown customer {inp.customer_id}")
     parsed = _parse_orders(raw)
     rules: ExtractionRules = ctx.app.state.rules
+    reader: Reader = ctx.app.state.reader
+    hints = Hints(inp.problem_type, inp.desired_outcome, inp.asked)
     analysis = analyze_message(
-        inp.message, [o for o, _ in parsed], rules, _today(ctx), order_id=inp.order_id
+        inp.message, [o for o, _ in parsed], rules, reader, _today(ctx), inp.order_id, hints
     )
     output: dict[str, Any] = {
         "customer_id": inp.customer_id,
         **analysis.model_dump(mode="json", exclude={"question"}),
     }
-    if analysis.order_id is None:
+    if analysis.order_id is not None:
+        output["order"] = next(r for o, r in parsed if o.order_id == analysis.order_id)
+    if analysis.needs_clarification:
         question = analysis.question or "Which order is this about?"
         output["question"] = question
         raise InputRequired(output, question)
-    output["order"] = next(r for o, r in parsed if o.order_id == analysis.order_id)
     return output
 
 

@@ -42,7 +42,7 @@ from coordinator_agent.store import (
     TokenInvalid,
     canonical_json,
 )
-from coordinator_agent.workflow import InvalidState, Workflow
+from coordinator_agent.workflow import InvalidInput, InvalidState, Workflow
 from shared.auth import bearer_token_valid
 from shared.domain import TERMINAL_STATES, SessionState
 
@@ -153,6 +153,8 @@ def _act(request: Request, session_id: str, action: Any) -> SessionState:
     load(request, session_id)  # integrity first: never act on a corrupted case
     try:
         state: SessionState = action()
+    except InvalidInput as error:
+        raise HTTPException(422, str(error)) from None
     except InvalidState as error:
         raise HTTPException(409, str(error)) from None
     except ConcurrencyConflict as error:
@@ -318,8 +320,12 @@ async def decide(session_id: SessionId, body: Decision, request: Request) -> Acc
 
 @router.post("/{session_id}/messages", status_code=202, responses=_ERRORS, response_model=Accepted)
 async def post_message(session_id: SessionId, body: MessageIn, request: Request) -> Accepted:
-    """A clarification (e.g. the order id) or a change of mind at an approval."""
-    state = _act(request, session_id, lambda: _workflow(request).add_message(session_id, body.text))
+    """A clarification (the order id, or one of the offered choices), information CS asked
+    for, or a change of mind at an approval."""
+    workflow = _workflow(request)
+    state = _act(
+        request, session_id, lambda: workflow.add_message(session_id, body.text, body.choice)
+    )
     return Accepted(session_id=session_id, state=state, detail="message taken into account")
 
 

@@ -9,13 +9,43 @@ from typing import Any
 from coordinator_agent.models import Attempt, Negotiation, SessionDocument
 from coordinator_agent.store import Event
 from shared.domain import ORDER_ID_PATTERN, SessionState
+from shared.redaction import redact
 
 _ORDER_ID = re.compile(rf"\b{ORDER_ID_PATTERN}\b")
 _AWAITING = {
     SessionState.AWAITING_CLARIFICATION: "clarification",
+    SessionState.AWAITING_CUSTOMER_INPUT: "customer_input",
     SessionState.AWAITING_STRATEGY_APPROVAL: "strategy",
     SessionState.AWAITING_OUTCOME_APPROVAL: "outcome",
 }
+
+
+_ASKING = {SessionState.AWAITING_CLARIFICATION, SessionState.AWAITING_CUSTOMER_INPUT}
+
+
+DESCRIPTION_CHARS = 400
+
+
+def describe_for_cs(doc: SessionDocument) -> dict[str, Any]:
+    """What CS may be told about the case: the customer's words summarised and redacted (no
+    contact details), the order's dates and the item."""
+    words = " ".join(redact(doc.message).split())
+    if len(words) > DESCRIPTION_CHARS:
+        cut = words[:DESCRIPTION_CHARS]
+        end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+        words = cut[: end + 1] if end > DESCRIPTION_CHARS // 2 else cut.rsplit(" ", 1)[0] + " ..."
+    analysis = doc.analysis or {}
+    order = analysis.get("order") or {}
+    return {
+        "description": words,
+        "order_date": _date(order.get("order_date")),
+        "delivered_date": _date(order.get("delivered_date")),
+        "item": analysis.get("item"),
+    }
+
+
+def _date(value: Any) -> str | None:
+    return value if isinstance(value, str) and len(value) <= 20 else None
 
 
 def find_order_id(text: str) -> str | None:
@@ -42,7 +72,8 @@ def session_view(doc: SessionDocument, rating: dict[str, Any] | None = None) -> 
         "session_id": doc.id,
         "state": state.value,
         "awaiting": _AWAITING.get(state),
-        "question": doc.question if state == SessionState.AWAITING_CLARIFICATION else None,
+        "question": doc.question if state in _ASKING else None,
+        "choices": doc.choices if state == SessionState.AWAITING_CLARIFICATION else [],
         "order_id": doc.order_id,
         "auto_approve": doc.auto_approve,
         "created_at": doc.created_at,

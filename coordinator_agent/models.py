@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.domain import (
     ORDER_ID_PATTERN,
@@ -42,9 +42,10 @@ class CustomerMessage(BaseModel):
     """A message the customer sent after the first one."""
 
     at: float
-    kind: Literal["clarification", "change_of_mind"]
+    kind: Literal["clarification", "change_of_mind", "customer_input"]
     text: str
     handled: bool = False
+    choice: str | None = None
 
 
 class Negotiation(BaseModel):
@@ -84,6 +85,8 @@ class SessionDocument(BaseModel):
     messages: list[CustomerMessage] = Field(default_factory=list)
     analysis: dict[str, Any] | None = None
     question: str | None = None
+    choices: list[dict[str, str]] = Field(default_factory=list)
+    hints: dict[str, Any] = Field(default_factory=dict)  # readings the customer settled by a choice
     policies: dict[str, Any] | None = None
     strategy: dict[str, Any] | None = None
     proposal: dict[str, Any] | None = None
@@ -106,11 +109,15 @@ class SessionDocument(BaseModel):
     cancel_requested: bool = False
 
     def full_text(self) -> str:
-        """The customer's words: the first message and the latest clarifications, in full."""
-        extra = [m.text for m in self.messages if m.kind == "clarification"]
+        """The customer's words: the first message and the latest clarifications in words."""
+        extra = [m.text for m in self.messages if m.kind == "clarification" and not m.choice]
         text = "\n".join([self.message, *extra[-MAX_CLARIFICATIONS_READ:]])
-        assert len(text) <= MAX_ISSUE_CHARS  # what analyze_issue takes (shared.limits)
-        return text
+        return text[:MAX_ISSUE_CHARS]  # (in full: shared.limits sizes it for this)
+
+    def customer_input(self) -> str | None:
+        """The customer's latest answer to something CS asked for, not yet sent to CS."""
+        given = [m for m in self.messages if m.kind == "customer_input" and not m.handled]
+        return given[-1].text[:2000] if given else None
 
 
 # -- requests of the customer API ---------------------------------------------------------
@@ -146,9 +153,16 @@ class Decision(StrictModel):
 
 
 class MessageIn(StrictModel):
-    """A clarification (order id, details) or a change of mind."""
+    """A clarification (order id, details, or one of the offered choices) or a change of mind."""
 
-    text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    text: str = Field(default="", max_length=MAX_MESSAGE_CHARS)
+    choice: str | None = Field(default=None, max_length=100, description="the id of a choice")
+
+    @model_validator(mode="after")
+    def _something(self) -> MessageIn:
+        if not self.text and not self.choice:
+            raise ValueError("give the message's text, or a choice")
+        return self
 
     @field_validator("text")
     @classmethod

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from coordinator_agent.case import close_attempt, escalation_context, find_order_id
+from coordinator_agent.case import close_attempt, describe_for_cs, escalation_context, find_order_id
 from coordinator_agent.models import (
     WORKING_STATES,
     CustomerMessage,
@@ -64,6 +64,10 @@ class SkillCaller(Protocol):
 
 class InvalidState(Exception):
     """The customer asked for something the case's current state does not allow."""
+
+
+class InvalidInput(ValueError):
+    """The customer's input does not fit what the case asked (e.g. an unknown choice)."""
 
 
 class Escalate(Exception):
@@ -386,9 +390,10 @@ class Workflow:
         """Approve or reject what awaits approval; returns the new state."""
         return self._act(session_id, lambda doc: self._apply_decision(doc, decision))
 
-    def add_message(self, session_id: str, text: str) -> SessionState:
-        """A clarification while one is awaited, or a change of mind at an approval."""
-        return self._act(session_id, lambda doc: self._apply_message(doc, text))
+    def add_message(self, session_id: str, text: str, choice: str | None = None) -> SessionState:
+        """A clarification while one is awaited (words or a choice), information CS asked the
+        customer for, or a change of mind at an approval."""
+        return self._act(session_id, lambda doc: self._apply_message(doc, text, choice))
 
     async def cancel(self, session_id: str) -> SessionState:
         """Stop the case for good (and tell CS, if a conversation is open).
@@ -501,7 +506,15 @@ class Workflow:
             await self._analyze_change(stored, doc, change)
             return
         order_id = doc.order_id
-        request: dict[str, Any] = {"customer_id": doc.customer_id, "message": doc.full_text()}
+        request: dict[str, Any] = {
+            "customer_id": doc.customer_id,
+            "message": doc.full_text(),
+            **{
+                k: v
+                for k, v in doc.hints.items()
+                if k in ("problem_type", "desired_outcome", "asked")
+            },
+        }
         if order_id:
             request["order_id"] = order_id
         result, event = await self._call(self._context, CONTEXT, "analyze_issue", request, doc)
@@ -521,10 +534,14 @@ class Workflow:
             doc.question = str(
                 analysis.get("question") or result.message or "Which order is this about?"
             )
+            doc.choices = _choices(analysis.get("choices"))
+            if analysis.get("order_id"):
+                doc.order_id = str(analysis["order_id"])
             self._save(stored, doc, Step(SessionState.AWAITING_CLARIFICATION, [event]))
             return
         doc.order_id = str(analysis["order_id"])
         doc.question = None
+        doc.choices = []
         self._save(stored, doc, Step(SessionState.PLANNING, [event]))
 
     async def _analyze_change(
@@ -601,18 +618,27 @@ class Workflow:
             "strategy": doc.strategy,
             "state": negotiation.state,
             "action": negotiation.action,
+            "case": describe_for_cs(doc),
         }
+        customer_input = doc.customer_input()
+        if customer_input:
+            request["customer_input"] = customer_input
         result, event = await self._call(self._negotiation, NEGOTIATION, "negotiate", request, doc)
         if not result.ok:
             raise Escalate("negotiation_failed", f"the negotiation failed: {_failure(result)}")
-        self._commit_round(stored.id, result.output, event)
+        self._commit_round(stored.id, result.output, event, sent_input=bool(customer_input))
 
-    def _commit_round(self, session_id: str, output: dict[str, Any], event: NewEvent) -> None:
+    def _commit_round(
+        self, session_id: str, output: dict[str, Any], event: NewEvent, *, sent_input: bool
+    ) -> None:
         """Record a round on the case as it is now: a cancel that came meanwhile is seen."""
         for _ in range(MAX_WRITE_RETRIES):
             stored = self._store.get(session_id)
             doc = SessionDocument.model_validate(stored.document)
             events = [event, *self._record_round(doc, output)]
+            if sent_input and output.get("round"):  # the customer's answer reached CS
+                for message in doc.messages:
+                    message.handled = message.handled or message.kind == "customer_input"
             step = self._after_round(stored, doc, output, events)
             try:
                 self._save(stored, doc, step)
@@ -686,6 +712,9 @@ class Workflow:
         if status == "agreement" and doc.negotiation.action == NegotiationAction.CONTINUE:
             doc.proposal = outcome
             return Step(SessionState.AWAITING_OUTCOME_APPROVAL, events)
+        if status == "needs_input":
+            doc.question = str(outcome.get("question") or outcome.get("reason") or "")[:1000]
+            return Step(SessionState.AWAITING_CUSTOMER_INPUT, events)
         if status == "cs_unavailable":
             return self._cs_unavailable_step(stored, doc, outcome, events)
         doc.outcome = outcome
@@ -748,14 +777,18 @@ class Workflow:
         doc.floor_amount = decision.floor_amount
         return Step(SessionState.PLANNING, [event], "customer", walk_away=farewell)
 
-    def _apply_message(self, doc: SessionDocument, text: str) -> Step:
+    def _apply_message(self, doc: SessionDocument, text: str, choice: str | None = None) -> Step:
         state = SessionState(doc.state)
         now = self._clock()
         if state == SessionState.AWAITING_CLARIFICATION:
-            doc.messages.append(CustomerMessage(at=now, kind="clarification", text=text))
-            doc.order_id = find_order_id(text) or doc.order_id
-            event = NewEvent("message", "customer", {"kind": "clarification", "text": text})
-            return Step(SessionState.ANALYZING, [event], "customer")
+            return self._clarify(doc, text, choice, now)
+        if choice:
+            raise InvalidState(f"the session is {state.value}: there is no choice to make")
+        if state == SessionState.AWAITING_CUSTOMER_INPUT:
+            doc.messages.append(CustomerMessage(at=now, kind="customer_input", text=text))
+            doc.question = None
+            event = NewEvent("message", "customer", {"kind": "customer_input", "text": text})
+            return Step(SessionState.NEGOTIATING, [event], "customer")
         if state in (
             SessionState.AWAITING_STRATEGY_APPROVAL,
             SessionState.AWAITING_OUTCOME_APPROVAL,
@@ -768,9 +801,38 @@ class Workflow:
             event = NewEvent("message", "customer", {"kind": "change_of_mind", "text": text})
             return Step(SessionState.ANALYZING, [event], "customer", walk_away=farewell)
         raise InvalidState(
-            f"the session is {state.value}: messages are taken while it awaits a clarification "
-            "or an approval"
+            f"the session is {state.value}: messages are taken while it awaits a clarification, "
+            "information CS asked for, or an approval"
         )
+
+    def _clarify(self, doc: SessionDocument, text: str, choice: str | None, now: float) -> Step:
+        """The customer's answer to a clarification: one of the choices, or words."""
+        picked = _pick_choice(doc.choices, choice, text)
+        if choice and picked is None:
+            raise InvalidInput(f"unknown choice {choice!r}: pick one of the offered choices")
+        reading_question = any(
+            c.get("problem_type") or c.get("desired_outcome") for c in doc.choices
+        )
+        if reading_question:
+            doc.hints["asked"] = True
+        detail: dict[str, Any] = {"kind": "clarification", "text": text}
+        if picked is not None:
+            doc.order_id = picked.get("order_id") or doc.order_id
+            for key in ("problem_type", "desired_outcome"):
+                if picked.get(key):
+                    doc.hints[key] = picked[key]
+            detail["choice"] = picked["id"]
+        else:
+            doc.order_id = find_order_id(text) or doc.order_id
+        doc.messages.append(
+            CustomerMessage(
+                at=now,
+                kind="clarification",
+                text=text or picked["label"],
+                choice=detail.get("choice"),
+            )
+        )
+        return Step(SessionState.ANALYZING, [NewEvent("message", "customer", detail)], "customer")
 
     def _apply_cancel(self, doc: SessionDocument) -> Step:
         state = SessionState(doc.state)
@@ -931,6 +993,29 @@ class Workflow:
             lock = self._locks.get(session_id)
             if lock is not None and not lock.locked():
                 self._locks.pop(session_id, None)
+
+
+def _choices(raw: Any) -> list[dict[str, str]]:
+    """The analysis' choices, kept to their known string fields."""
+    keys = ("id", "label", "problem_type", "desired_outcome", "order_id")
+    if not isinstance(raw, list):
+        return []
+    return [
+        {k: str(c[k])[:200] for k in keys if isinstance(c.get(k), str)}
+        for c in raw[:6]
+        if isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("label"), str)
+    ]
+
+
+def _pick_choice(
+    choices: list[dict[str, str]], choice: str | None, text: str
+) -> dict[str, str] | None:
+    """The choice named by its id, or by words that are exactly its id, label or number."""
+    wanted = (choice or text or "").strip().casefold().rstrip(".")
+    for number, option in enumerate(choices, 1):
+        if wanted in (option["id"].casefold(), option["label"].casefold(), str(number)):
+            return option
+    return None
 
 
 def _dump(doc: SessionDocument) -> dict[str, Any]:

@@ -1,4 +1,10 @@
-"""`csn bench`: drive a running fleet through generated cases and report how well it did."""
+"""`csn bench`: drive a running fleet through generated cases and report how well it did.
+
+Outcomes are judged from the other side of the table: the mock CS desk's ledger of what it
+actually granted (`GET /v1/admin/ledger`), found by each case's CS contact id and order id,
+not from the fleet's own records. A case whose reported outcome differs from the desk's
+booking is a misread.
+"""
 
 from __future__ import annotations
 
@@ -20,19 +26,31 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from csn.scenarios import PERSONAS, Scenario, generate
+from csn.ledger import Misread, by_contact, granted_value, grants_of, is_as_asked, misread
+from csn.scenarios import PERSONAS, Scenario, clarify, describe, generate
 from shared.a2a.client import A2AClient, A2AUnavailable
 from shared.domain import TERMINAL_STATES
 from shared.settings import ServiceSettings
+from shared.valuation import offer_value
 
 TERMINAL = {s.value for s in TERMINAL_STATES}
 CHAOS_TARGETS = ("coordinator_agent", "context_agent", "negotiation_agent")
 A2A_CLIENTS = ("coordinator_agent", "negotiation_agent")
+GRANT_TERMS = ("type", "amount", "currency", "return_required", "restocking_fee")
+LEDGER_FIGURES = (
+    "resolved_as_asked",
+    "value_obtained",
+    "compliance",
+    "compliance_judged",
+    "grants",
+    "misreads",
+)
+MAX_ANSWERS = 12  # a customer answers a case this many times at most
 
 
 @dataclass
 class Result:
-    """What happened to one simulated case."""
+    """What happened to one simulated case: what the fleet reports, and what the desk booked."""
 
     scenario: Scenario
     session_id: str | None = None
@@ -41,23 +59,17 @@ class Result:
     cs_exchanges: int = 0
     entitled: bool = False
     entitled_value: float = 0.0
-    obtained_value: float = 0.0
-    outcome_offer: dict[str, Any] | None = None
-    compliant: bool | None = None
+    item_value: float = 0.0
+    contact_id: str | None = None
+    reported_offer: dict[str, Any] | None = None  # what we told the customer was agreed
     lost: bool = False
     notes: list[str] = field(default_factory=list)
-
-
-def offer_value(offer: dict[str, Any] | None, item_value: float) -> float:
-    """What an offer is worth to the customer, in money."""
-    if not offer:
-        return 0.0
-    kind = offer.get("type")
-    if kind in ("replacement", "reship"):
-        return item_value
-    if kind in ("full_refund", "partial_refund", "store_credit"):
-        return float(offer.get("amount") or (item_value if kind == "full_refund" else 0.0))
-    return 0.0
+    # judged from the desk's ledger
+    grants: list[dict[str, Any]] = field(default_factory=list)  # booked on this case's contact
+    as_asked: bool = False
+    obtained_value: float = 0.0
+    misread: Misread | None = None
+    compliant: list[bool | None] = field(default_factory=list)  # per grant; None: not judged
 
 
 class Bench:
@@ -76,22 +88,45 @@ class Bench:
         self.validator = A2AClient(http, self.urls["context_agent"], token, peer="context_agent")
         self.restarts = 0
 
-    async def orders(self) -> list[dict[str, Any]]:
-        """Every order of every customer the order system knows (C-1001, C-1002, ...)."""
-        orders: list[dict[str, Any]] = []
-        misses, number = 0, 1001
+    @property
+    def cs(self) -> str:
+        return self.urls["mock_cs_service"]
+
+    async def customers(self) -> list[str]:
+        """The order system's customers (`GET /v1/customers`; older desks: probe C-1001...)."""
+        response = await self.http.get(f"{self.cs}/v1/customers")
+        if response.status_code == 404:
+            return await self._probe_customers()
+        response.raise_for_status()
+        return [str(c["customer_id"]) for c in response.json()["customers"]]
+
+    async def _probe_customers(self) -> list[str]:
+        found, misses, number = [], 0, 1001
         while misses < 3:
-            response = await self.http.get(
-                f"{self.urls['mock_cs_service']}/v1/customers/C-{number}/orders"
-            )
+            response = await self.http.get(f"{self.cs}/v1/customers/C-{number}/orders")
             if response.status_code == 200:
-                body = response.json()
-                orders += body["orders"] if isinstance(body, dict) else body
+                found.append(f"C-{number}")
                 misses = 0
             else:
                 misses += 1
             number += 1
+        return found
+
+    async def orders(self) -> list[dict[str, Any]]:
+        """Every order of every customer the order system knows."""
+        orders: list[dict[str, Any]] = []
+        for customer_id in await self.customers():
+            response = await self.http.get(f"{self.cs}/v1/customers/{customer_id}/orders")
+            if response.status_code != 200:
+                continue
+            body = response.json()
+            found = body.get("orders", []) if isinstance(body, dict) else body
+            orders += [{"customer_id": customer_id, **o} for o in found if isinstance(o, dict)]
         return orders
+
+    async def reset_cs(self) -> None:
+        """Start from a desk that remembers no contact and has booked nothing."""
+        (await self.http.post(f"{self.cs}/v1/admin/reset")).raise_for_status()
 
     async def configure_cs(self, persona: str) -> None:
         config = {
@@ -100,11 +135,21 @@ class Bench:
             "latency_ms": self.args.latency_ms,
             "error_rate": self.args.error_rate,
             "timeout_rate": self.args.timeout_rate,
+            "channel": self.args.channel,
         }
-        response = await self.http.put(
-            f"{self.urls['mock_cs_service']}/v1/admin/config", json=config
-        )
+        response = await self.http.put(f"{self.cs}/v1/admin/config", json=config)
+        if response.status_code == 422 and self.args.channel == "structured":
+            del config["channel"]  # a desk without channels only speaks structured
+            response = await self.http.put(f"{self.cs}/v1/admin/config", json=config)
         response.raise_for_status()
+
+    async def ledger(self) -> list[dict[str, Any]] | None:
+        """What the desk actually granted (None when the desk keeps no ledger)."""
+        response = await self.http.get(f"{self.cs}/v1/admin/ledger")
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return list(response.json()["agreements"])
 
     async def run_case(self, scenario: Scenario, customer: httpx.AsyncClient) -> Result:
         """Submit one case and walk it, as a customer would (with its own client), to its end."""
@@ -139,7 +184,7 @@ class Bench:
                 async for event in self._events(customer, path, headers, last_seq):
                     last_seq = max(last_seq, int(event.get("seq") or 0))
                     result.state = event.get("state") or result.state
-                    if event.get("type") == "state_changed" and answered < 8:
+                    if event.get("type") == "state_changed" and answered < MAX_ANSWERS:
                         answered += await self._answer(customer, result, path, headers)
             except httpx.TransportError:
                 await asyncio.sleep(0.5)  # the coordinator is restarting (chaos): reconnect
@@ -176,20 +221,27 @@ class Bench:
     async def _answer(
         self, customer: httpx.AsyncClient, result: Result, path: str, headers: dict[str, str]
     ) -> int:
-        """What a customer does when the case waits: clarify once more, or approve."""
-        if result.state == "awaiting_clarification":
-            text = f"It's order {result.scenario.order_id}."
-            await self._request(
-                customer, "POST", path + "/messages", headers=headers, json={"text": text}
-            )
-            return 1
+        """What a customer does when the case waits: answer what is asked, or approve."""
         if result.state in ("awaiting_strategy_approval", "awaiting_outcome_approval"):
             decision = {"decision": "approve"}
             await self._request(
                 customer, "POST", path + "/decisions", headers=headers, json=decision
             )
             return 1
-        return 0
+        if result.state not in ("awaiting_clarification", "awaiting_customer_input"):
+            return 0
+        response = await self._request(customer, "GET", path, headers=headers)
+        if response is None or response.status_code != 200:
+            return 0
+        doc = response.json()
+        if doc.get("state") == "awaiting_clarification":
+            answer = clarify(result.scenario, doc)
+        elif doc.get("state") == "awaiting_customer_input":
+            answer = {"text": describe(result.scenario)}
+        else:
+            return 0  # it moved on meanwhile
+        await self._request(customer, "POST", path + "/messages", headers=headers, json=answer)
+        return 1
 
     async def _request(
         self, customer: httpx.AsyncClient, method: str, path: str, **kwargs: Any
@@ -207,30 +259,43 @@ class Bench:
                 await asyncio.sleep(0.5)
 
     async def _score(self, result: Result, doc: dict[str, Any]) -> None:
+        """Note what the fleet reports: the entitlement, the CS contact, the outcome."""
         entitlement = (doc.get("policies") or {}).get("entitlement") or {}
-        item_value = float(entitlement.get("item_value") or entitlement.get("order_total") or 0)
+        result.item_value = float(
+            entitlement.get("item_value") or entitlement.get("order_total") or 0
+        )
         result.entitled = bool(entitlement.get("entitled"))
-        result.entitled_value = offer_value(entitlement.get("best"), item_value)
-        result.cs_exchanges = int((doc.get("negotiation") or {}).get("cs_exchanges") or 0)
+        result.entitled_value = offer_value(entitlement.get("best"), result.item_value)
+        negotiation = doc.get("negotiation") or {}
+        result.cs_exchanges = int(negotiation.get("cs_exchanges") or 0)
+        result.contact_id = negotiation.get("contact_id")
         if doc.get("reason"):
             result.notes.append(str(doc["reason"])[:200])
-        outcome = doc.get("outcome") or {}
-        if result.state == "resolved" and outcome.get("offer"):
-            result.outcome_offer = outcome["offer"]
-            result.obtained_value = offer_value(outcome["offer"], item_value)
-            result.compliant = await self._validate(doc, outcome["offer"])
+        if result.state == "resolved":
+            result.reported_offer = (doc.get("outcome") or {}).get("offer")
 
-    async def _validate(self, doc: dict[str, Any], offer: dict[str, Any]) -> bool | None:
-        """Independent check of the outcome against policy, by the context agent.
+    async def check_compliance(self, results: list[Result]) -> None:
+        """Validate every grant the desk booked against policy, for the case's real problem."""
+        gate = asyncio.Semaphore(16)
 
-        None (not judged) when the context agent cannot answer for 30 s (chaos kills it).
+        async def one(result: Result, grant: dict[str, Any]) -> bool | None:
+            async with gate:
+                return await self._validate(result.scenario, grant)
+
+        for result in results:
+            result.compliant = list(await asyncio.gather(*(one(result, g) for g in result.grants)))
+
+    async def _validate(self, scenario: Scenario, grant: dict[str, Any]) -> bool | None:
+        """Independent check of a grant against policy, by the context agent.
+
+        None (not judged) when the context agent cannot answer for 30 s, or cannot judge it.
         """
-        analysis = doc.get("analysis") or {}
+        offer = {k: v for k, v in grant.items() if k in GRANT_TERMS and v is not None}
         request = {
-            "order_id": doc.get("order_id") or analysis.get("order_id"),
-            "problem_type": analysis.get("problem_type"),
+            "order_id": grant.get("order_id") or scenario.order_id,
+            "problem_type": scenario.problem_type,
             "offer": offer,
-            "source": "offer",  # the outcome is CS's offer, accepted
+            "source": "offer",  # a grant is CS's offer, accepted
         }
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -240,7 +305,8 @@ class Bench:
                 await asyncio.sleep(1)
                 continue
             if not answer.retryable:
-                return bool(answer.output.get("valid"))
+                valid = answer.output.get("valid")
+                return None if valid is None else bool(valid)
             await asyncio.sleep(1)
         return None
 
@@ -294,9 +360,10 @@ class Bench:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Run every scenario (persona by persona) and summarize."""
+    """Run every scenario (persona by persona), judge them from the desk's ledger, summarize."""
     async with httpx.AsyncClient(timeout=60) as http:
         bench = Bench(args, http)
+        await bench.reset_cs()
         scenarios = generate(await bench.orders(), args.sessions, args.seed, args.persona)
         before = await bench.a2a_counts()
         results: list[Result] = []
@@ -312,10 +379,42 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         stop.set()
         if chaos:
             await chaos
+        wall_s = time.perf_counter() - started
         after = await bench.a2a_counts()
-    report = summarize(results, args, time.perf_counter() - started, before, after)
+        agreements = await bench.ledger()
+        unattributed = judge(results, agreements) if agreements is not None else []
+        if agreements is not None:
+            await bench.check_compliance(results)
+    report = summarize(results, args, wall_s, before, after)
+    if agreements is None:  # nothing to judge with: say so rather than report zeros
+        for figures in (report, *report["per_persona"].values()):
+            figures.update(dict.fromkeys(LEDGER_FIGURES))
+    report["ledger_available"] = agreements is not None
+    report["ledger_grants"] = len(agreements) if agreements is not None else None
+    report["unattributed_grants"] = unattributed
+    if agreements is not None:
+        report["misreads"] += len(unattributed)  # bookings no case reports
     report["restarts"] = bench.restarts
     return report
+
+
+def judge(results: list[Result], agreements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Judge each case from the desk's ledger; return the grants no case accounts for.
+
+    A case's grants are those booked on its CS contact; it is resolved as asked, and its
+    value counted, only with grants on the customer's own order.
+    """
+    ledger = by_contact(agreements)
+    claimed: set[str] = set()
+    for result in results:
+        result.grants = [dict(g) for g in grants_of(ledger, result.contact_id)]
+        if result.contact_id:
+            claimed.add(result.contact_id)
+        own = grants_of(ledger, result.contact_id, result.scenario.order_id)
+        result.as_asked = is_as_asked(own, result.scenario.desired_outcome)
+        result.obtained_value = granted_value(own, result.item_value)
+        result.misread = misread(result.reported_offer, result.state == "resolved", result.grants)
+    return [dict(g) for g in agreements if str(g.get("contact_id")) not in claimed]
 
 
 async def _run_group(
@@ -356,11 +455,11 @@ def summarize(
         "sessions": len(results),
         "concurrency": args.concurrency,
         "seed": args.seed,
+        "channel": args.channel,
         "chaos": bool(args.chaos),
         "wall_s": round(wall_s, 2),
         **_figures(results),
         "a2a_success_rate": _a2a_success(before, after),
-        "lost_sessions": sum(r.lost for r in results),
         "states": _count(r.state for r in results),
         "per_persona": {
             persona: _figures([r for r in results if r.scenario.persona == persona])
@@ -368,46 +467,63 @@ def summarize(
             if any(r.scenario.persona == persona for r in results)
         },
     }
+    report["misread_cases"] = [
+        {**_case(r), **r.misread.as_json()} for r in results if r.misread is not None
+    ]
     report["failures"] = [
         {
-            "index": r.scenario.index,
-            "persona": r.scenario.persona,
-            "problem": r.scenario.problem_type,
-            "wanted": r.scenario.desired_outcome,
-            "order_id": r.scenario.order_id,
-            "session_id": r.session_id,
+            **_case(r),
             "state": r.state,
+            "as_asked": r.as_asked,
             "compliant": r.compliant,
-            "offer": r.outcome_offer,
+            "reported": r.reported_offer,
+            "ledger": r.grants,
             "notes": r.notes,
         }
         for r in results
-        if r.lost or r.compliant is False or (r.entitled and r.state != "resolved")
+        if r.lost or False in r.compliant or (r.entitled and not r.as_asked)
     ][: args.max_failures]
     return report
 
 
+def _case(result: Result) -> dict[str, Any]:
+    scenario = result.scenario
+    return {
+        "session_id": result.session_id,
+        "index": scenario.index,
+        "persona": scenario.persona,
+        "problem": scenario.problem_type,
+        "wanted": scenario.desired_outcome,
+        "order_id": scenario.order_id,
+        "contact_id": result.contact_id,
+    }
+
+
 def _figures(results: list[Result]) -> dict[str, Any]:
     entitled = [r for r in results if r.entitled]
-    resolved = [r for r in entitled if r.state == "resolved"]
-    judged = [r for r in results if r.compliant is not None]
+    judged = [c for r in results for c in r.compliant if c is not None]
     negotiated = [r for r in results if r.cs_exchanges]
     times = sorted(r.seconds for r in results if r.state in TERMINAL)
     entitled_value = sum(r.entitled_value for r in entitled)
     return {
         "sessions": len(results),
         "entitled": len(entitled),
-        "resolution_rate": _ratio(len(resolved), len(entitled)),
-        "policy_compliance": _ratio(sum(bool(r.compliant) for r in judged), len(judged)),
+        "resolved_as_asked": _ratio(sum(r.as_asked for r in entitled), len(entitled)),
+        "value_obtained": _ratio(sum(r.obtained_value for r in entitled), entitled_value),
+        "compliance": _ratio(sum(judged), len(judged)),
+        "compliance_judged": len(judged),
+        "grants": sum(len(r.grants) for r in results),
+        "misreads": sum(r.misread is not None for r in results),
+        "reported_resolution_rate": _ratio(
+            sum(r.state == "resolved" for r in entitled), len(entitled)
+        ),
         "mean_cs_exchanges": round(statistics.fmean(r.cs_exchanges for r in negotiated), 2)
         if negotiated
         else 0.0,
         "escalation_rate": _ratio(sum(r.state == "escalated" for r in results), len(results)),
         "e2e_p50_s": _percentile(times, 50),
         "e2e_p95_s": _percentile(times, 95),
-        "value_captured": round(sum(r.obtained_value for r in entitled) / entitled_value, 4)
-        if entitled_value
-        else None,
+        "lost_sessions": sum(r.lost for r in results),
     }
 
 
@@ -448,19 +564,25 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     rows = (
         "sessions",
         "entitled",
-        "resolution_rate",
-        "policy_compliance",
+        "misreads",
+        "resolved_as_asked",
+        "value_obtained",
+        "compliance",
+        "compliance_judged",
+        "grants",
+        "reported_resolution_rate",
         "mean_cs_exchanges",
         "escalation_rate",
         "e2e_p50_s",
         "e2e_p95_s",
-        "value_captured",
+        "lost_sessions",
     )
     table = Table(
         title=f"csn bench: {report['sessions']} sessions, concurrency {report['concurrency']}, "
-        f"seed {report['seed']}{', chaos' if report['chaos'] else ''}"
+        f"seed {report['seed']}, {report['channel']} channel"
+        f"{', chaos' if report['chaos'] else ''}"
     )
-    table.add_column("figure")
+    table.add_column("figure", no_wrap=True, min_width=len("reported_resolution_rate"))
     table.add_column("all", justify="right")
     for persona in report["per_persona"]:
         table.add_column(persona, justify="right")
@@ -469,6 +591,14 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         cells += [_cell(figures.get(row)) for figures in report["per_persona"].values()]
         table.add_row(row, *cells)
     console.print(table)
+    if not report["ledger_available"]:
+        console.print("the CS desk keeps no ledger: outcomes were not judged")
+    else:
+        console.print(
+            f"judged from the desk's ledger: {report['ledger_grants']} grants, "
+            f"compliance judged on {report['compliance_judged']}; misreads "
+            f"{report['misreads']} ({len(report['unattributed_grants'])} grants no case reports)"
+        )
     console.print(
         f"a2a_success_rate {report['a2a_success_rate']}  lost_sessions {report['lost_sessions']}  "
         f"restarts {report['restarts']}  wall {report['wall_s']} s  states {report['states']}"
@@ -489,6 +619,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=10)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--persona", default="mix", choices=("mix", *PERSONAS))
+    p.add_argument(
+        "--channel",
+        default="structured",
+        choices=("structured", "text"),
+        help="how the CS desk talks: structured offers, or plain text only",
+    )
     p.add_argument("--error-rate", type=float, default=0.0, help="CS fault injection: 5xx share")
     p.add_argument(
         "--timeout-rate", type=float, default=0.0, help="CS fault injection: timeouts share"

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from csn.supervisor import SERVICES, Supervisor, parse_ports
+from csn.supervisor import SERVICES, Supervisor, external_cs_url, parse_ports
 
 SAMPLE_CASE = "The blender I ordered arrived with a cracked jug. I'd like a full refund please."
 BENCHMARKS = {
@@ -19,6 +19,7 @@ BENCHMARKS = {
     "bench-negotiation": "negotiation_agent.bench",
     "bench-store": "coordinator_agent.bench",
     "bench-a2a": "csn.bench_a2a",
+    "eval-reader": "csn.eval_reader",
 }
 
 
@@ -48,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--base-port", type=int, default=None, help="shift all ports (default 9000)")
     up.add_argument("--port", action="append", default=[], help="service=port override")
     up.add_argument("--demo", action="store_true", help="walk a sample case through once up")
+    up.add_argument(
+        "--no-mock",
+        action="store_true",
+        help="do not start the local mock CS (the agents use CSN_CS_URL, or its default port)",
+    )
     up.add_argument(
         "--log-dir",
         default=None,
@@ -103,8 +109,14 @@ def _up(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 2
     log_dir = Path(args.log_dir) if args.log_dir else None
+    cs_url = external_cs_url()
     supervisor = Supervisor(
-        ports, host=args.host, log=lambda line: print(f"[csn up] {line}"), log_dir=log_dir
+        ports,
+        host=args.host,
+        log=lambda line: print(f"[csn up] {line}"),
+        log_dir=log_dir,
+        cs_url=cs_url,
+        start_mock=not args.no_mock,
     )
     supervisor.handle_signals()
     try:
@@ -127,6 +139,7 @@ def _supervise(
     print(f"[csn up] fleet healthy in {time.monotonic() - started:.1f} s:")
     for child in supervisor.children:
         print(f"  {child.name:<18} {supervisor.url(child)}  (docs: {supervisor.url(child)}/docs)")
+    print(f"[csn up] the agents' CS desk: {supervisor.env['CSN_CS_URL']}")
     if args.demo:
         coordinator = supervisor.url(
             next(c for c in supervisor.children if c.port == ports["coordinator_agent"])

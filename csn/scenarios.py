@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -67,6 +68,40 @@ OUTCOME_PHRASES: dict[str, tuple[str, ...]] = {
     "unspecified": ("what can you do?", "please help", ""),
 }
 ID_STYLES = ("plain", "hash", "spaced", "missing", "wrong")
+# What the customer says when asked for details (CS wants a description of 12+ words).
+DETAILS: dict[str, str] = {
+    "damaged_item": "the {item} arrived with a cracked casing and a dented corner, the box was crushed",
+    "defective_item": "the {item} switches on for a few seconds and then shuts off every single time",
+    "wrong_item": "the box had a different product inside, not the {item} I ordered from you",
+    "missing_parts": "the {item} came without its power cable and two of the pieces the manual lists",
+    "not_as_described": "the {item} is a different size and colour from the listing and feels cheap",
+    "not_delivered": "the {item} never reached me, tracking has not moved for days and nothing came",
+    "late_delivery": "the {item} arrived several days after the delivery date I was promised at checkout",
+    "billing_error": "my card statement shows two identical charges for the {item} on the same day",
+    "refund_not_received": "I sent the {item} back, you received it, but the refund never reached my card",
+    "unwanted_item": "the {item} is unused and still sealed in its original packaging, I just don't need it",
+}
+PHOTO_PROBLEMS = frozenset(
+    {"damaged_item", "defective_item", "wrong_item", "missing_parts", "not_as_described"}
+)
+# Words by which a customer recognizes their problem or wish among offered choices.
+CHOICE_WORDS: dict[str, tuple[str, ...]] = {
+    "damaged_item": ("damaged", "damage", "broken"),
+    "defective_item": ("defective", "faulty", "not working"),
+    "wrong_item": ("wrong item", "wrong product"),
+    "missing_parts": ("missing part", "missing piece"),
+    "not_delivered": ("not delivered", "never arrived", "not arrived", "not received"),
+    "late_delivery": ("late",),
+    "not_as_described": ("not as described", "as described"),
+    "billing_error": ("billing", "charged twice", "double charge", "overcharge"),
+    "refund_not_received": ("refund not received", "refund never", "no refund", "missing refund"),
+    "unwanted_item": ("unwanted", "changed my mind", "no longer want", "return it"),
+    "full_refund": ("full refund",),
+    "partial_refund": ("partial refund",),
+    "replacement": ("replacement", "replace"),
+    "store_credit": ("store credit",),
+}
+_CHOICE_KEYS = ("label", "value", "order_id", "text", "title")
 
 
 @dataclass(frozen=True)
@@ -81,6 +116,7 @@ class Scenario:
     desired_outcome: str
     id_style: str
     message: str
+    item: str = ""  # how the customer names the item
 
 
 def problems_for(order: dict[str, Any], today: date) -> list[str]:
@@ -124,8 +160,10 @@ def generate(
     """`count` reproducible scenarios; personas cycle through the mix unless one is named."""
     rng = random.Random(seed)
     today = today or date.today()
-    usable = sorted((o for o in orders if o.get("items")), key=lambda o: o["order_id"])
-    scenarios = []
+    usable = sorted((o for o in orders if _usable(o)), key=lambda o: o["order_id"])
+    scenarios: list[Scenario] = []
+    if not usable:
+        return scenarios  # an order system with no orders we can write about
     for index in range(count):
         order = rng.choice(usable)
         problem = rng.choice(problems_for(order, today))
@@ -143,16 +181,23 @@ def generate(
                 outcome,
                 style,
                 message,
+                _short_title(order["items"][0].get("title") or "item"),
             )
         )
     return scenarios
+
+
+def _usable(order: dict[str, Any]) -> bool:
+    """An order a customer could write about: an id, a customer and an item."""
+    items = order.get("items")
+    return bool(order.get("order_id") and order.get("customer_id") and items and items[0])
 
 
 def compose(
     rng: random.Random, order: dict[str, Any], problem: str, outcome: str, style: str
 ) -> str:
     """A customer's message, with the messiness real customers write with."""
-    item = _short_title(order["items"][0]["title"])
+    item = _short_title(order["items"][0].get("title") or "item")
     text = rng.choice(PROBLEM_PHRASES[problem]).format(item=item)
     wish = rng.choice(OUTCOME_PHRASES[outcome])
     reference = _reference(rng, order["order_id"], style)
@@ -174,7 +219,11 @@ def _reference(rng: random.Random, order_id: str, style: str) -> str:
         return f"order {order_id.replace('-', ' ')}"
     if style == "wrong":
         digits = list(order_id)
-        position = rng.choice([i for i, c in enumerate(digits) if c.isdigit()][3:])
+        positions = [i for i, c in enumerate(digits) if c.isdigit()]
+        # Past the first three digits when there are more (a customer mistypes the long part).
+        position = rng.choice(positions[3:] or positions or [len(digits) - 1])
+        if not digits[position].isdigit():
+            return f"order {order_id}x"  # an id without digits: mistyped by a letter
         digits[position] = str((int(digits[position]) + 1) % 10)
         return f"order {''.join(digits)}"
     return ""
@@ -182,7 +231,7 @@ def _reference(rng: random.Random, order_id: str, style: str) -> str:
 
 def _short_title(title: str) -> str:
     """How a customer names the item: the title before its first comma or bracket."""
-    head = title.split(",")[0].split("(")[0].strip()
+    head = title.split(",")[0].split("(")[0].strip() or title.strip() or "item"
     words = head.split()
     return " ".join(words[-3:]) if len(words) > 3 else head
 
@@ -197,3 +246,81 @@ def _typo(rng: random.Random, text: str) -> str:
     j = rng.randrange(1, len(word) - 2)
     words[i] = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
     return " ".join(words)
+
+
+# ---- the simulated customer's answers -------------------------------------------------------
+
+
+def describe(scenario: Scenario) -> str:
+    """The customer's answer when CS wants details: the order, what is wrong, the photos."""
+    detail = DETAILS.get(scenario.problem_type, "there is a problem with the {item}")
+    text = f"It's order {scenario.order_id}: {detail.format(item=scenario.item or 'item')}."
+    if scenario.problem_type in PHOTO_PROBLEMS:
+        text += " I've attached photos that show it."
+    return text
+
+
+def clarify(scenario: Scenario, doc: dict[str, Any]) -> dict[str, str]:
+    """The customer's answer to a clarification (a message body): the fitting choice, else words."""
+    picked = pick_choice(scenario, doc.get("choices") or [])
+    if isinstance(picked, dict) and picked.get("id"):
+        return {"choice": str(picked["id"])}
+    if picked is not None:
+        return {"text": _choice_label(picked)}
+    problem = PROBLEM_PHRASES[scenario.problem_type][0].format(item=scenario.item or "item")
+    wish = OUTCOME_PHRASES[scenario.desired_outcome][0]
+    return {"text": f"It's order {scenario.order_id}, {problem}. {wish}".strip()}
+
+
+def pick_choice(scenario: Scenario, choices: list[Any]) -> Any | None:
+    """The offered choice that fits the case (None if none does).
+
+    First by the readings a choice states (`order_id`, `problem_type`, `desired_outcome`:
+    all it states must be the case's), then by words naming the order, problem, wish or item.
+    """
+    truth = {
+        "order_id": scenario.order_id,
+        "problem_type": scenario.problem_type,
+        "desired_outcome": scenario.desired_outcome,
+    }
+    best, best_score = None, 0
+    for choice in (c for c in choices if isinstance(c, dict)):
+        stated = {k: choice[k] for k in truth if choice.get(k)}
+        if stated and all(truth[k] == v for k, v in stated.items()) and len(stated) > best_score:
+            best, best_score = choice, len(stated)
+    if best is not None:
+        return best
+    if any(isinstance(c, dict) and any(c.get(k) for k in truth) for c in choices):
+        return None  # the choices state their readings and none is this case's
+    return _choice_by_words(scenario, choices)
+
+
+def _choice_by_words(scenario: Scenario, choices: list[Any]) -> Any | None:
+    targets = [[scenario.order_id.lower()]]
+    for key in (scenario.problem_type, scenario.desired_outcome):
+        targets.append([key.replace("_", " "), *CHOICE_WORDS.get(key, ())])
+    if scenario.item:
+        targets.append([scenario.item.lower()])
+    for needles in targets:
+        for choice in (c for c in choices if c):
+            if any(_mentions(_choice_text(choice), needle) for needle in needles):
+                return choice
+    return None
+
+
+def _mentions(text: str, words: str) -> bool:
+    return re.search(rf"\b{re.escape(words)}\b", text) is not None
+
+
+def _choice_label(choice: Any) -> str:
+    """What the customer types back to take a choice given without an id."""
+    if isinstance(choice, dict):
+        for key in _CHOICE_KEYS:
+            if choice.get(key):
+                return str(choice[key])
+    return str(choice)
+
+
+def _choice_text(choice: Any) -> str:
+    values = choice.values() if isinstance(choice, dict) else [choice]
+    return " ".join(str(v) for v in values if v is not None).lower().replace("_", " ")

@@ -3,6 +3,10 @@
 Hand-written on purpose: supervisord and honcho run their own daemon or config file
 and know nothing of our health endpoints; we need "restart within 10 s", health-gated
 start-up and port overrides, which is a short poll loop over `subprocess`.
+
+The agents find their peers on the ports started here, except the CS desk: `CSN_CS_URL`,
+when the operator sets it (environment, or `.env`), points them at another desk, and
+`start_mock=False` leaves the local mock out.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from dotenv import dotenv_values
 
 SERVICES: dict[str, int] = {
     "mock_cs_service": 9003,
@@ -57,10 +63,13 @@ class Supervisor:
         host: str = "127.0.0.1",
         log=print,
         log_dir: Path | None = None,
+        cs_url: str | None = None,
+        start_mock: bool = True,
     ) -> None:
         self.host = host
-        self.children = [Child(name, port) for name, port in ports.items()]
-        self.env = fleet_env(host, ports)
+        started = {n: p for n, p in ports.items() if start_mock or n != "mock_cs_service"}
+        self.children = [Child(name, port) for name, port in started.items()]
+        self.env = fleet_env(host, ports, cs_url)
         self.log_dir = log_dir
         self._log = log
         self._stopping = False
@@ -170,13 +179,25 @@ class Supervisor:
                 process.wait()
 
 
-def fleet_env(host: str, ports: dict[str, int]) -> dict[str, str]:
-    """The children's environment: ours, plus where each peer listens."""
+def fleet_env(host: str, ports: dict[str, int], cs_url: str | None = None) -> dict[str, str]:
+    """The children's environment: ours, plus where each peer listens (CS at `cs_url` if set)."""
     env = dict(os.environ)
     for name, port in ports.items():
         env[URL_SETTINGS[name]] = f"http://{host}:{port}"
+    if cs_url:
+        env[URL_SETTINGS["mock_cs_service"]] = cs_url
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
+
+
+def external_cs_url(
+    environ: Mapping[str, str] | None = None, dotenv: Path = Path(".env")
+) -> str | None:
+    """The CS desk the operator chose with `CSN_CS_URL` (environment first, then `.env`)."""
+    environ = os.environ if environ is None else environ
+    name = URL_SETTINGS["mock_cs_service"]
+    chosen = environ.get(name) or (dotenv_values(dotenv).get(name) if dotenv.is_file() else None)
+    return (chosen or "").strip().rstrip("/") or None
 
 
 def parse_ports(base: int | None, overrides: list[str]) -> dict[str, int]:

@@ -128,6 +128,13 @@ def order_router() -> APIRouter:
             return json_error(404, "no such order")
         return book.public_order(order)
 
+    @router.get("/customers")
+    async def customers(request: Request) -> dict[str, Any]:
+        """Every customer of the order system: ids and membership only, no personal data."""
+        book = _desk(request).orders
+        listed = [{"customer_id": c.customer_id, "prime": c.prime} for c in book.customers()]
+        return {"customers": listed}
+
     @router.get("/customers/{customer_id}/orders")
     async def customer_orders(customer_id: str, request: Request) -> Any:
         """A customer's orders, newest first."""
@@ -221,9 +228,14 @@ def admin_router() -> APIRouter:
         log.info("simulation configured", extra={"fields": config.model_dump(mode="json")})
         return config.model_dump(mode="json")
 
+    @router.get("/ledger")
+    async def ledger(request: Request) -> dict[str, Any]:
+        """What the desk actually granted: one agreement per accepted offer, in order."""
+        return {"agreements": _desk(request).agreements()}
+
     @router.post("/reset")
     async def reset(request: Request) -> dict[str, str]:
-        """Forget all contacts and idempotency keys."""
+        """Forget all contacts, idempotency keys and agreements."""
         _desk(request).reset()
         return {"status": "reset"}
 

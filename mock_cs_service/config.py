@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
+from mock_cs_service.desk import MAX_MESSAGE_BYTES
 from mock_cs_service.orders import DEFAULT_DATA
 from mock_cs_service.personas import Persona
 from shared.settings import ServiceSettings
@@ -15,6 +16,7 @@ class Settings(ServiceSettings):
     """Port 9003; the order data file; the simulation's starting configuration."""
 
     port: int = 9003
+    max_body_bytes: int = MAX_MESSAGE_BYTES  # a message may carry five photos
     mock_data: Path | None = DEFAULT_DATA
     mock_persona: Persona = Persona.COOPERATIVE
     mock_seed: int = Field(default=0, ge=0)

@@ -6,6 +6,8 @@ one lock, so concurrent requests with the same idempotency key are answered once
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import random
@@ -15,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from mock_cs_service.orders import OrderBook
 from mock_cs_service.personas import (
@@ -40,6 +42,12 @@ from shared.domain import Offer, Order, ProblemType
 MAX_MESSAGES = 30
 MAX_IDEMPOTENCY_KEYS = 100_000
 UNRESPONSIVE_ERROR_SHARE = 0.4
+MAX_ATTACHMENTS = 5
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+# Base64 of an attachment at its limit, with room for line breaks; the exact limit is checked
+# on the decoded bytes.
+MAX_BASE64_CHARS = MAX_ATTACHMENT_BYTES * 4 // 3 + 64_000
+MAX_MESSAGE_BYTES = MAX_ATTACHMENTS * MAX_BASE64_CHARS + 100_000
 
 
 class DeskConfig(BaseModel):
@@ -82,6 +90,39 @@ class OpenContact(BaseModel):
     problem_type: ProblemType | None = None
 
 
+class Attachment(BaseModel):
+    """A file sent with a message (evidence such as photos), its bytes in base64."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: Literal["image/jpeg", "image/png", "image/heic"]
+    data: str = Field(min_length=1, max_length=MAX_BASE64_CHARS)
+    _size: int = PrivateAttr(default=0)
+
+    @model_validator(mode="after")
+    def _decodes(self) -> Attachment:
+        try:
+            raw = base64.b64decode("".join(self.data.split()), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("attachment data must be base64") from exc
+        if not raw:
+            raise ValueError("an attachment may not be empty")
+        if len(raw) > MAX_ATTACHMENT_BYTES:
+            raise ValueError(f"an attachment may be at most {MAX_ATTACHMENT_BYTES} bytes")
+        self._size = len(raw)
+        return self
+
+    @property
+    def size(self) -> int:
+        """Decoded size in bytes."""
+        return self._size
+
+    def record(self) -> dict[str, Any]:
+        """What the transcript keeps: the file's name, type and size, never its bytes."""
+        return {"filename": self.filename, "content_type": self.content_type, "size": self.size}
+
+
 class CustomerMessage(BaseModel):
     """`POST /v1/contacts/{id}/messages` body."""
 
@@ -89,6 +130,7 @@ class CustomerMessage(BaseModel):
     ask: Offer | None = None
     citations: list[str] = Field(default_factory=list, max_length=20)
     intent: Intent = Intent.ASK
+    attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
 
     @model_validator(mode="after")
     def _short_citations(self) -> CustomerMessage:
@@ -166,6 +208,32 @@ def fingerprint(operation: str, target: str, body: BaseModel) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Agreement:
+    """One remedy the desk granted: the counterparty's own record of what was agreed."""
+
+    contact_id: str
+    customer_id: str
+    order_id: str
+    message_id: str
+    offer: Offer
+
+    def entry(self) -> dict[str, Any]:
+        """The ledger line `GET /v1/admin/ledger` shows."""
+        return {
+            "contact_id": self.contact_id,
+            "customer_id": self.customer_id,
+            "order_id": self.order_id,
+            "message_id": self.message_id,
+            "type": self.offer.type,
+            "amount": self.offer.amount,
+            "currency": self.offer.currency,
+            "return_required": self.offer.return_required,
+            "restocking_fee": self.offer.restocking_fee,
+            "refund_method": self.offer.refund_method,
+        }
+
+
 @dataclass
 class Contact:
     """One CS conversation and its transcript."""
@@ -217,6 +285,7 @@ class Desk:
         self._opened: dict[tuple[str, str], int] = {}
         self._open_faults: dict[tuple[str, str], random.Random] = {}
         self._idempotency = IdempotencyCache()
+        self._ledger: list[Agreement] = []
 
     # ---- configuration ---------------------------------------------------------------------
 
@@ -235,8 +304,9 @@ class Desk:
             return merged
 
     def reset(self) -> None:
-        """Forget every contact and idempotency key (the configuration stays)."""
+        """Forget every contact, idempotency key and agreement (the configuration stays)."""
         with self._lock:
+            self._ledger.clear()
             self._contacts.clear()
             self._opened.clear()
             self._open_faults.clear()
@@ -324,6 +394,11 @@ class Desk:
         self._contacts[contact_id] = contact
         return contact
 
+    def agreements(self) -> list[dict[str, Any]]:
+        """Every remedy granted since the last reset, in the order it was agreed."""
+        with self._lock:
+            return [agreement.entry() for agreement in self._ledger]
+
     def transcript(self, contact_id: str) -> dict[str, Any]:
         """The whole conversation so far."""
         with self._lock:
@@ -347,13 +422,22 @@ class Desk:
                 return stored
             if contact.closed:
                 raise Conflict("this contact is closed")
-            self._record(contact, "customer", body.text, ask=body.ask, intent=body.intent)
+            self._record(
+                contact,
+                "customer",
+                body.text,
+                ask=body.ask,
+                intent=body.intent,
+                attachments=[a.record() for a in body.attachments],
+            )
             turn = self._answer(contact, body)
             contact.closed = turn.closed
             contact.agreed = turn.agreed
             if turn.offer is not None:
                 contact.state.offer = turn.offer
             message_id = self._record(contact, "agent", turn.text, offer=turn.offer, asks=turn.asks)
+            if turn.agreed and turn.offer is not None:
+                self._book(contact, message_id, turn.offer)
             reply = DeskReply(
                 200,
                 {
@@ -367,6 +451,12 @@ class Desk:
             )
             self._idempotency.put(key, digest, reply)
             return reply
+
+    def _book(self, contact: Contact, message_id: str, offer: Offer) -> None:
+        agreement = Agreement(
+            contact.contact_id, contact.customer_id, contact.order.order_id, message_id, offer
+        )
+        self._ledger.append(agreement)
 
     def _answer(self, contact: Contact, body: CustomerMessage) -> Turn:
         state = contact.state
@@ -410,6 +500,7 @@ class Desk:
             text=body.text,
             intent=body.intent,
             ask=body.ask,
+            attachments=len(body.attachments),
             good_citations=tuple(self.policies.get(c).policy_id for c in good),  # type: ignore[union-attr]
             bad_citations=tuple(c for c in cited if c not in good),
         )
@@ -424,6 +515,7 @@ class Desk:
         ask: Offer | None = None,
         asks: list[str] | None = None,
         intent: Intent | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> str:
         message_id = f"{contact.contact_id}-M{len(contact.messages) + 1:03d}"
         entry: dict[str, Any] = {
@@ -440,6 +532,8 @@ class Desk:
             entry["intent"] = intent
         if asks:
             entry["asks"] = list(asks)
+        if attachments:
+            entry["attachments"] = attachments
         contact.messages.append(entry)
         return message_id
 

@@ -123,6 +123,10 @@ class OrderBook:
         """One customer's profile."""
         return self._customers.get(customer_id)
 
+    def customers(self) -> list[Customer]:
+        """Every customer, by id."""
+        return [self._customers[key] for key in sorted(self._customers)]
+
     def orders_of(self, customer_id: str) -> list[Order]:
         """A customer's orders, newest first."""
         mine = [o for o in self._current().values() if o.customer_id == customer_id]

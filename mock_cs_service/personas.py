@@ -110,6 +110,7 @@ class CustomerTurn:
     ask: Offer | None
     good_citations: tuple[str, ...] = ()
     bad_citations: tuple[str, ...] = ()
+    attachments: int = 0
 
 
 def new_contact_state(
@@ -403,7 +404,7 @@ def _adversarial_words(
 
 def bureaucratic(state: ContactState, msg: CustomerTurn, terms: CaseTerms) -> Turn:
     """Wants the paperwork first (order number, description, photos), then cooperates."""
-    state.pending_asks = [a for a in state.pending_asks if not _satisfies(a, msg.text, state)]
+    state.pending_asks = [a for a in state.pending_asks if not _satisfies(a, msg, state)]
     if msg.intent == Intent.SUPERVISOR:
         state.pending_asks = []
     if state.pending_asks and state.ask_rounds < MAX_ASK_ROUNDS:
@@ -417,11 +418,12 @@ def bureaucratic(state: ContactState, msg: CustomerTurn, terms: CaseTerms) -> Tu
     return cooperative(state, msg, terms)
 
 
-def _satisfies(ask: str, text: str, state: ContactState) -> bool:
+def _satisfies(ask: str, msg: CustomerTurn, state: ContactState) -> bool:
+    text = msg.text
     if ask == "order_id":
         return state.order_id.replace("-", "") in re.sub(r"\D", "", text)
-    if ask == "photos":
-        return bool(_PHOTO.search(text))
+    if ask == "photos":  # a picture, or (as a trusting agent takes it) words about one
+        return msg.attachments > 0 or bool(_PHOTO.search(text))
     if ask == "description":
         return len(text.split()) >= DESCRIPTION_WORDS
     return bool(text.strip())

@@ -15,6 +15,7 @@ from negotiation_agent.dialogue import CSDesk
 from negotiation_agent.drafting import make_drafter
 from negotiation_agent.skills import SKILLS, PolicyValidator
 from shared.a2a.client import A2AClient, peer_http_client
+from shared.language.reader import load_reader
 from shared.service import create_service_app
 
 DESCRIPTION = (
@@ -37,6 +38,8 @@ def create_app(
     """Build the app; `transport` lets tests and the benchmark route HTTP in-process."""
     settings = settings or Settings()
 
+    reader = load_reader()  # loads (or builds) before serving
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # One pool per peer: httpcore's pool bookkeeping grows with the square of its size.
@@ -58,6 +61,7 @@ def create_app(
             )
             app.state.context_client = context
             app.state.validator = PolicyValidator(context)
+            app.state.reader = reader
             key = settings.anthropic_api_key
             app.state.drafter = make_drafter(
                 key.get_secret_value() if key else None, settings.claude_model

@@ -2,9 +2,11 @@
 
 Runs the mock CS service in-process (httpx.ASGITransport) and the context agent's policy
 index in-process for entitlements and validation. Every (scenario, negotiator) pair meets
-the same CS agent: the desk is reset and re-seeded before each run.
+the same CS agent: the desk is reset and re-seeded before each run. Each run is judged from
+the desk's ledger (what it actually granted on the run's contact), not from the
+negotiator's own account; a run whose account differs from the ledger is a misread.
 
-    csn bench-negotiation --count 40 --seed 7 --personas cooperative,adversarial
+    csn bench-negotiation --count 40 --seed 7 --personas cooperative,adversarial [--channel text]
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import httpx
 from tenacity import wait_none
 
+from csn.ledger import Misread, by_contact, granted_value, grants_of, is_as_asked, misread
 from negotiation_agent.dialogue import (
     CSDesk,
     CSReply,
@@ -43,14 +46,9 @@ from negotiation_agent.skills import (
     Validation,
     plan,
 )
-from negotiation_agent.strategy import (
-    HARD_MAX_ROUNDS,
-    Lookup,
-    Strategy,
-    is_as_asked,
-    offer_value,
-)
+from negotiation_agent.strategy import HARD_MAX_ROUNDS, Lookup, Strategy
 from shared.domain import Offer, OfferType, Order
+from shared.valuation import offer_value
 
 NEGOTIATORS = ("boulware", "linear", "accept_first")
 CS_BASE = "http://cs.bench"
@@ -66,11 +64,13 @@ class RunResult:
     persona: str
     scenario: int
     status: str
-    as_asked: bool
+    as_asked: bool  # the desk granted the kind the customer asked for
+    in_full: bool  # the desk granted the whole entitlement's worth (what policy allows)
     exchanges: int
     share: float
     floor_violation: bool
     entitlement_violation: bool
+    misread: Misread | None = None  # our account of the deal differs from the desk's ledger
     disputed: bool = False  # the retailer grants nothing although the policies do
 
 
@@ -128,10 +128,11 @@ class Bench:
     beta: float
     max_rounds: int
     error_rate: float
+    channel: str = "structured"
 
     async def retailer_grants(self, case: Case, seed: int) -> bool:
         """Whether the retailer grants at least our floor: ask a cooperative agent, then forget it."""
-        await self.configure("cooperative", seed, error_rate=0.0)
+        await self.configure("cooperative", seed, error_rate=0.0, channel="structured")
         order = case.order
         body = {"customer_id": order.customer_id, "order_id": order.order_id}
         opened = await self.http.post(
@@ -153,12 +154,29 @@ class Bench:
         granted = offer_value(Offer.model_validate(raw), case.reference.item_value)
         return granted >= case.reference.floor.amount - 0.01
 
-    async def configure(self, persona: str, seed: int, error_rate: float | None = None) -> None:
-        """Reset the desk and seed it for one run."""
+    async def configure(
+        self,
+        persona: str,
+        seed: int,
+        error_rate: float | None = None,
+        channel: str | None = None,
+    ) -> None:
+        """Reset the desk (its contacts and its ledger) and seed it for one run."""
         rate = self.error_rate if error_rate is None else error_rate
         config = {"persona": persona, "seed": seed, "error_rate": rate, "latency_ms": 0}
-        (await self.http.put("/v1/admin/config", json=config)).raise_for_status()
+        config["channel"] = channel or self.channel
+        response = await self.http.put("/v1/admin/config", json=config)
+        if response.status_code == 422 and config["channel"] == "structured":
+            del config["channel"]  # a desk without channels only speaks structured
+            response = await self.http.put("/v1/admin/config", json=config)
+        response.raise_for_status()
         (await self.http.post("/v1/admin/reset")).raise_for_status()
+
+    async def ledger(self) -> list[dict[str, Any]]:
+        """What the desk granted since the last reset."""
+        response = await self.http.get("/v1/admin/ledger")
+        response.raise_for_status()
+        return list(response.json()["agreements"])
 
     def settings(self, negotiator: str) -> SimpleNamespace:
         """The planner's knobs for one negotiator (linear is Boulware with beta 1)."""
@@ -216,7 +234,10 @@ async def run_one(bench: Bench, case: Case, negotiator: str, persona: str, seed:
     result, exchanges = await negotiate_case(
         desk, case.validator, strategy, case.order, case.data, decider
     )
-    return score_run(negotiator, persona, case.data, case.reference, desk, result, exchanges)
+    grants = grants_of(by_contact(await bench.ledger()), result.state.contact_id)
+    return score_run(
+        negotiator, persona, case.data, case.reference, desk, result, exchanges, grants
+    )
 
 
 async def negotiate_case(
@@ -270,12 +291,15 @@ def score_run(
     desk: RecordingDesk,
     result: RoundResult,
     exchanges: int,
+    grants: list[Any],
 ) -> RunResult:
-    """Measure one run against the reference (Boulware) strategy's goal, floor and entitlement."""
+    """Judge one run from the desk's `grants` on its contact, against the reference strategy."""
     outcome = result.outcome
     accepted = outcome is not None and outcome.status == "accepted" and outcome.offer is not None
-    offer = outcome.offer if accepted and outcome is not None else None
-    value = offer_value(offer, reference.item_value) if offer is not None else 0.0
+    ours = outcome.offer.model_dump(mode="json") if accepted and outcome and outcome.offer else None
+    own = [g for g in grants if g.get("order_id") == case["order"]["order_id"]]
+    value = granted_value(own, reference.item_value)
+    as_asked = is_as_asked(own, case["desired"])
     asks = [m.ask for m in desk.sent if m.ask is not None]
     over_asked = any(
         offer_value(a, reference.item_value) > reference.entitlement_value + 0.01 for a in asks
@@ -285,11 +309,13 @@ def score_run(
         persona=persona,
         scenario=case["index"],
         status=outcome.status if outcome is not None else "none",
-        as_asked=offer is not None and is_as_asked(offer, reference),
+        as_asked=as_asked,
+        in_full=bool(own) and value >= reference.entitlement_value - 0.01,
         exchanges=exchanges,
         share=round(value / reference.entitlement_value, 4) if reference.entitlement_value else 0.0,
-        floor_violation=offer is not None and value < reference.floor.amount - 0.01,
+        floor_violation=bool(own) and value < reference.floor.amount - 0.01,
         entitlement_violation=over_asked,
+        misread=misread(ours, accepted, grants),
     )
 
 
@@ -314,11 +340,13 @@ def _rows(results: list[RunResult], disputed: bool) -> list[dict[str, Any]]:
                 "negotiator": negotiator,
                 "cases": len(runs),
                 "resolved_as_asked": round(sum(r.as_asked for r in runs) / len(runs), 3),
+                "in_full": round(sum(r.in_full for r in runs) / len(runs), 3),
                 "agreed": round(sum(r.status == "accepted" for r in runs) / len(runs), 3),
                 "mean_exchanges": round(statistics.fmean(r.exchanges for r in runs), 2),
                 "value_share": round(statistics.fmean(r.share for r in runs), 3),
                 "floor_violations": sum(r.floor_violation for r in runs),
                 "entitlement_violations": sum(r.entitlement_violation for r in runs),
+                "misreads": sum(r.misread is not None for r in runs),
             }
         )
     return rows
@@ -326,14 +354,16 @@ def _rows(results: list[RunResult], disputed: bool) -> list[dict[str, Any]]:
 
 def render(rows: list[dict[str, Any]]) -> str:
     """A plain text table."""
-    header = f"{'persona':<24}{'negotiator':<14}{'cases':>6}{'as asked':>10}{'agreed':>8}"
+    header = f"{'persona':<24}{'negotiator':<14}{'cases':>6}{'as asked':>10}{'in full':>9}"
+    header += f"{'agreed':>8}"
     header += f"{'exchanges':>11}{'value':>8}{'floor viol.':>13}{'entitl. viol.':>15}"
+    header += f"{'misreads':>10}"
     lines = [header, "-" * len(header)]
     for r in rows:
         lines.append(
             f"{r['persona']:<24}{r['negotiator']:<14}{r['cases']:>6}{r['resolved_as_asked']:>10.0%}"
-            f"{r['agreed']:>8.0%}{r['mean_exchanges']:>11.2f}{r['value_share']:>8.0%}"
-            f"{r['floor_violations']:>13}{r['entitlement_violations']:>15}"
+            f"{r['in_full']:>9.0%}{r['agreed']:>8.0%}{r['mean_exchanges']:>11.2f}{r['value_share']:>8.0%}"
+            f"{r['floor_violations']:>13}{r['entitlement_violations']:>15}{r['misreads']:>10}"
         )
     return "\n".join(lines)
 
@@ -344,14 +374,12 @@ def quality_bar(rows: list[dict[str, Any]]) -> list[str]:
     for r in (r for r in rows if r["negotiator"] == "boulware"):
         if r["floor_violations"] or r["entitlement_violations"]:
             misses.append(f"{r['persona']}: floor/entitlement violations")
-        if r["persona"] == "cooperative" and (
-            r["resolved_as_asked"] < 1 or r["mean_exchanges"] > 2
-        ):
-            misses.append("cooperative: not every case resolved as asked in 1-2 exchanges")
-        if r["persona"] == "adversarial" and (
-            r["resolved_as_asked"] < 0.9 or r["mean_exchanges"] >= 4
-        ):
-            misses.append("adversarial: below 90% as asked or 4+ exchanges")
+        if r["misreads"]:
+            misses.append(f"{r['persona']}: {r['misreads']} deals misread (ledger differs)")
+        if r["persona"] == "cooperative" and (r["in_full"] < 1 or r["mean_exchanges"] > 2):
+            misses.append("cooperative: not every case granted in full in 1-2 exchanges")
+        if r["persona"] == "adversarial" and (r["in_full"] < 0.9 or r["mean_exchanges"] >= 4):
+            misses.append("adversarial: below 90% granted in full or 4+ exchanges")
     return misses
 
 
@@ -413,18 +441,32 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 args.beta,
                 args.max_rounds,
                 args.error_rate,
+                args.channel,
             )
             cases = await load_cases(http, data_file, args.count, args.seed)
             results, skipped = await run_all(bench, cases, args)
     rows = summarize(results)
     return {
         "seed": args.seed,
+        "channel": args.channel,
         "scenarios": len(cases),
         "not_entitled_skipped": skipped,
         "rows": rows,
         "quality_bar_misses": quality_bar(rows),
-        "runs": [asdict(r) for r in results] if args.runs else None,
+        "misread_runs": [_misread_run(r, r.misread) for r in results if r.misread is not None],
+        "runs": [_run_json(r) for r in results] if args.runs else None,
     }
+
+
+def _run_json(run: RunResult) -> dict[str, Any]:
+    fields = asdict(run)
+    fields["misread"] = run.misread.as_json() if run.misread is not None else None
+    return fields
+
+
+def _misread_run(run: RunResult, found: Misread) -> dict[str, Any]:
+    who = {"persona": run.persona, "negotiator": run.negotiator, "scenario": run.scenario}
+    return {**who, **found.as_json()}
 
 
 async def run_all(
@@ -456,6 +498,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--beta", type=float, default=0.3, help="our Boulware beta")
     parser.add_argument("--max-rounds", type=int, default=8)
     parser.add_argument("--error-rate", type=float, default=0.0, help="CS 503 rate (retried)")
+    parser.add_argument(
+        "--channel",
+        default="structured",
+        choices=("structured", "text"),
+        help="how the CS desk talks: structured offers, or plain text only",
+    )
     parser.add_argument("--policy-dir", default=None)
     parser.add_argument("--data", default=None, help="mock order data (JSON)")
     parser.add_argument("--json", action="store_true", help="print the JSON report")

@@ -16,12 +16,13 @@ from tenacity.wait import wait_base
 from negotiation_agent.strategy import (
     HARD_MAX_ROUNDS,
     Strategy,
-    describe_offer,
     offer_value,
     score_offer,
 )
 from shared import metrics
 from shared.domain import Offer, OfferType
+from shared.language.cs_reply import CSReading, OfferTerms, read_asks, read_cs_reply
+from shared.language.reader import Reader
 from shared.limits import CS_MAX_ATTEMPTS, CS_TIMEOUT_S
 from shared.logs import get_logger
 from shared.retry import is_transient, transient_retry
@@ -38,7 +39,10 @@ STUCK_AFTER_SUPERVISOR = 2  # rounds without movement after a supervisor review 
 
 Intent = Literal["ask", "accept", "supervisor", "close"]
 DecisionKind = Literal["accept", "counter", "supervisor", "walk_away"]
-Status = Literal["open", "agreement", "accepted", "no_agreement", "cs_unavailable"]
+Status = Literal["open", "agreement", "accepted", "no_agreement", "cs_unavailable", "needs_input"]
+# What CS may ask for that only the customer can give: the case waits for them.
+CUSTOMER_ONLY_ASKS = frozenset({"photos", "serial_number", "other"})
+MAX_UNCLEAR = 2  # replies we could not read before asking for a supervisor
 
 _PROBLEM_WORDS = {
     "damaged_item": "the item arrived damaged",
@@ -86,6 +90,7 @@ class HistoryEntry(BaseModel):
     sent: str = Field(max_length=SENT_TEXT_LIMIT)
     cs_text: str = Field(default="", max_length=CS_TEXT_LIMIT + 1)
     cs_offer: Offer | None = None
+    cs_acts: list[str] = Field(default_factory=list, max_length=8)
     decision: str
     reason: str = Field(default="", max_length=500)
 
@@ -93,9 +98,12 @@ class HistoryEntry(BaseModel):
 class Outcome(BaseModel):
     """How a negotiation ended (or the agreement awaiting the customer's approval)."""
 
-    status: Literal["agreement", "accepted", "no_agreement", "cs_unavailable"]
+    status: Literal["agreement", "accepted", "no_agreement", "cs_unavailable", "needs_input"]
     offer: Offer | None = None
     reason: str = Field(max_length=1000)
+    cs_quote: str = Field(default="", max_length=CS_TEXT_LIMIT + 1)  # CS's own words for the terms
+    asks: list[str] = Field(default_factory=list, max_length=8)  # needs_input: what CS wants
+    question: str = Field(default="", max_length=1000)  # needs_input: what we ask the customer
     alternatives: list[str] = Field(default_factory=list, max_length=10)
     policy_basis: list[str] = Field(default_factory=list, max_length=50)
 
@@ -111,6 +119,14 @@ class NegotiationState(BaseModel):
     best_value: float = 0.0
     stalled: int = 0
     supervisor_asked: bool = False
+    confirming: Offer | None = None  # terms we restated to CS and await its explicit yes
+    confirm_asks: int = 0
+    confirm_basis: list[str] = Field(default_factory=list, max_length=50)
+    unclear: int = 0  # CS replies in a row we could not read as anything actionable
+    answered: list[str] = Field(default_factory=list, max_length=16)  # CS asks we answered
+    waiting_for: list[str] = Field(
+        default_factory=list, max_length=8
+    )  # asks only the customer can answer
     pending: PendingMessage | None = None
     history: list[HistoryEntry] = Field(default_factory=list, max_length=HISTORY_LIMIT)
     started_at: float = Field(default_factory=time.time)
@@ -126,15 +142,20 @@ class Decision(BaseModel):
 
 
 class CSReply(BaseModel):
-    """A CS desk reply, parsed defensively."""
+    """A CS desk reply, read from its words (a structured offer only counts where they agree)."""
 
     text: str = ""
     offer: Offer | None = None
+    percent: float | None = None
+    acts: list[str] = Field(default_factory=list)
     asks: list[str] = Field(default_factory=list)
     closed: bool = False
     agreed: bool = False
+    confirms: bool = False  # CS says yes to terms (ours restated, or its own, as it words them)
+    contradicts: bool = False  # CS says the terms we restated are not what it offered
+    unsure: bool = False  # words that may hold an offer we cannot read: not an offer
     offer_source: Literal["structured", "text", "none"] = "none"
-    refused: bool = False  # CS said in its structured offer that it offers nothing
+    refused: bool = False  # CS said no and put nothing on the table
 
 
 # ---------------------------------------------------------------- untrusted CS text
@@ -150,83 +171,107 @@ def sanitize_cs_text(text: object, limit: int = CS_TEXT_LIMIT) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-_NUMBER = r"(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,7}(?:\.\d{1,2})?)"
-_AMOUNT = re.compile(rf"(?:[$€£]\s*{_NUMBER})|(?:{_NUMBER}\s*(?:usd|dollars|eur|euros|gbp)\b)")
-_NEGATION = re.compile(r"\b(?:not|no|cannot|can't|can ?not|unable|won't|never|unfortunately)\b")
-_CLAUSE_SPLIT = re.compile(r"[.;!?](?=\s|$)|\bbut\b|\bhowever\b|\binstead\b")
-_KINDS: tuple[tuple[re.Pattern[str], OfferType], ...] = (
-    (
-        re.compile(r"\bfull refund\b|\brefund (?:the|your) (?:full|entire|whole)\b"),
-        OfferType.FULL_REFUND,
-    ),
-    (
-        re.compile(r"\bstore credit\b|\bgift card\b|\bvoucher\b|\baccount credit\b"),
-        OfferType.STORE_CREDIT,
-    ),
-    (re.compile(r"\bpartial refund\b|\brefund of\b|\brefund\b"), OfferType.PARTIAL_REFUND),
-    (re.compile(r"\breplacement\b|\breplace\b"), OfferType.REPLACEMENT),
-    (re.compile(r"\breship\b|\bresend\b|\bsend (?:it|the order) again\b"), OfferType.RESHIP),
-)
-
-
-def extract_offer(text: str, currency: str = "USD") -> Offer | None:
-    """An offer read from CS's words, when they sent no structured one; None when unsure."""
-    lowered = text.lower()
-    for clause in _CLAUSE_SPLIT.split(lowered):
-        if _NEGATION.search(clause):
-            continue
-        offer = _offer_in_clause(clause, lowered, currency)
-        if offer is not None:
-            return offer
-    return None
-
-
-def _offer_in_clause(clause: str, whole: str, currency: str) -> Offer | None:
-    kind = next((k for pattern, k in _KINDS if pattern.search(clause)), None)
-    if kind is None:
-        return None
-    match = _AMOUNT.search(clause)
-    amount = float((match.group(1) or match.group(2)).replace(",", "")) if match else None
-    if kind is OfferType.PARTIAL_REFUND and amount is None:
-        return None  # "a refund" with no amount is too vague to score
-    needs_return = bool(
-        re.search(
-            r"\breturn (?:is )?required\b|\bsend (?:it|the item) back\b|"
-            r"\bship (?:it|the item) back\b|\bmust (?:be )?return",
-            whole,
-        )
-    )
-    fee = re.search(r"restocking fee of\s*[$€£]?\s*(\d{1,6}(?:\.\d{1,2})?)", whole)
+def terms_offer(terms: OfferTerms, currency: str, order_total: float | None) -> Offer | None:
+    """An Offer from terms read in words; a share of the order becomes its amount."""
+    amount = terms.amount
+    if amount is None and terms.percent is not None and order_total:
+        amount = round(order_total * terms.percent / 100, 2)
     try:
         return Offer(
-            type=kind,
+            type=OfferType(terms.type),
             amount=amount,
             currency=currency,
-            return_required=needs_return,
-            restocking_fee=float(fee.group(1)) if fee else None,
+            return_required=bool(terms.return_required),
+            restocking_fee=terms.restocking_fee,
+            refund_method=terms.refund_method,
+            days_to_complete=terms.days_to_complete,
         )
-    except ValidationError:
+    except (ValidationError, ValueError):
         return None  # an absurd amount is no offer
 
 
-def parse_reply(payload: object, currency: str = "USD") -> CSReply:
-    """A CS reply from whatever JSON came back; a malformed offer falls back to the text."""
+def same_terms(a: Offer, b: Offer) -> bool:
+    """Whether two offers agree on what is granted: kind, amount and return terms."""
+    kinds = {OfferType(a.type), OfferType(b.type)}
+    if len(kinds) > 1 and kinds != {OfferType.REPLACEMENT, OfferType.RESHIP}:
+        return False
+    if a.amount is not None and b.amount is not None and abs(a.amount - b.amount) > 0.01:
+        return False
+    return a.return_required == b.return_required
+
+
+def parse_reply(
+    payload: object,
+    reader: Reader,
+    currency: str = "USD",
+    order_total: float | None = None,
+) -> CSReply:
+    """A CS reply read from its words; a structured offer counts only where the words agree."""
     data = payload if isinstance(payload, dict) else {}
     text = sanitize_cs_text(data.get("text"))
-    raw_offer = data.get("offer")
-    refused = isinstance(raw_offer, dict) and raw_offer.get("type") == OfferType.NONE.value
-    offer, source = _structured_offer(raw_offer), "structured"
-    if offer is None and not refused:
-        offer, source = extract_offer(text, currency), "text"
-    asks = [sanitize_cs_text(a, 120) for a in data.get("asks") or [] if isinstance(a, str)][:5]
+    reading = read_cs_reply(text, reader, order_total)
+    said = _said_offer(reading, currency, order_total)
+    structured = _structured_offer(data.get("offer"))
+    offer, source, unsure = said, "text" if said else "none", reading.unsure
+    if structured is not None and said is not None and not _compatible(structured, said, reading):
+        offer, source, unsure = None, "none", True  # the flag and the words disagree: not an offer
+    elif structured is not None and said is not None:
+        offer, source = _merged(structured, said, reading), "structured"
+    elif (
+        structured is not None
+        and "refusal" not in reading.acts
+        and not reading.contradicts
+        and not unsure
+    ):
+        offer, source = structured, "structured"
+    asks = [a for a in (data.get("asks") or []) if isinstance(a, str)]
     return CSReply(
         text=text,
         offer=offer,
-        asks=asks,
+        percent=reading.offer.percent if reading.offer else None,
+        acts=reading.acts,
+        asks=list(dict.fromkeys([*(_ASK_NAMES.get(a, a) for a in asks), *reading.asks]))[:6],
         closed=data.get("closed") is True,
-        agreed=data.get("agreed") is True,
+        agreed=data.get("agreed") is True and not reading.contradicts,
+        confirms=reading.confirms,
+        contradicts=reading.contradicts,
+        unsure=unsure and offer is None,
         offer_source=source if offer is not None else "none",
-        refused=refused,
+        refused=offer is None
+        and ("refusal" in reading.acts or _structured_none(data.get("offer"))),
+    )
+
+
+_ASK_NAMES = {"problem": "description"}
+
+
+def _said_offer(reading: CSReading, currency: str, order_total: float | None) -> Offer | None:
+    return terms_offer(reading.offer, currency, order_total) if reading.offer else None
+
+
+def _compatible(structured: Offer, said: Offer, reading: CSReading) -> bool:
+    """The words name the same remedy as the structured offer (a missing detail is no conflict)."""
+    if not same_terms(
+        structured.model_copy(update={"return_required": said.return_required}), said
+    ):
+        return False
+    stated_return = reading.offer.return_required if reading.offer else None
+    return stated_return is None or stated_return == structured.return_required
+
+
+def _merged(structured: Offer, said: Offer, reading: CSReading) -> Offer:
+    """The structured offer, with what the words stated on top."""
+    return structured.model_copy(
+        update={
+            k: v
+            for k, v in {
+                "amount": said.amount,
+                "restocking_fee": said.restocking_fee,
+                "refund_method": said.refund_method,
+                "days_to_complete": said.days_to_complete,
+            }.items()
+            if v is not None
+        }
     )
 
 
@@ -238,6 +283,18 @@ def _structured_offer(raw: object) -> Offer | None:
     except ValidationError:
         return None
     return None if OfferType(offer.type) is OfferType.NONE else offer
+
+
+def _structured_none(raw: object) -> bool:
+    return isinstance(raw, dict) and raw.get("type") == OfferType.NONE.value
+
+
+def greeting_asks(payload: object) -> list[str]:
+    """What a CS greeting asks for, read from its words (and its structured asks, if any)."""
+    data = payload if isinstance(payload, dict) else {}
+    text = sanitize_cs_text(data.get("text"))
+    structured = [_ASK_NAMES.get(a, a) for a in data.get("asks") or [] if isinstance(a, str)]
+    return list(dict.fromkeys([*structured, *read_asks(text)]))[:6]
 
 
 # ---------------------------------------------------------------- deciding a round
@@ -327,10 +384,60 @@ def advance(state: NegotiationState, reply: CSReply, strategy: Strategy) -> tupl
 
 
 class CaseFacts(BaseModel):
-    """The facts our messages state."""
+    """The facts our messages state (the customer's words summarised, never contact details)."""
 
     order_id: str
     problem_type: str
+    description: str = Field(default="", max_length=600)
+    order_date: str | None = None
+    delivered_date: str | None = None
+    item: str | None = Field(default=None, max_length=200)
+
+
+def money(amount: float | None, currency: str = "USD") -> str:
+    """$129.99 (or 129.99 EUR)."""
+    value = f"{amount or 0:,.2f}"
+    return f"${value}" if currency == "USD" else f"{value} {currency}"
+
+
+_KIND_WORDS = {
+    OfferType.FULL_REFUND: "a full refund",
+    OfferType.PARTIAL_REFUND: "a partial refund",
+    OfferType.REPLACEMENT: "a replacement",
+    OfferType.RESHIP: "a reship (sending the order again)",
+    OfferType.RETURN_LABEL: "a prepaid return label",
+    OfferType.NONE: "nothing",
+}
+
+
+def describe_terms(offer: Offer) -> str:
+    """An offer in plain words, every term stated: what we ask for and what we confirm."""
+    kind = OfferType(offer.type)
+    if kind == OfferType.STORE_CREDIT:
+        text = (
+            f"{money(offer.amount, offer.currency)} in store credit"
+            if offer.amount
+            else "store credit"
+        )
+    else:
+        text = _KIND_WORDS[kind]
+        if offer.amount is not None and kind in (OfferType.FULL_REFUND, OfferType.PARTIAL_REFUND):
+            text += f" of {money(offer.amount, offer.currency)}"
+    if kind in (OfferType.FULL_REFUND, OfferType.PARTIAL_REFUND):
+        text += (
+            " to the original payment method"
+            if offer.refund_method in (None, "original_payment")
+            else f" as {offer.refund_method.replace('_', ' ')}"
+        )
+    if kind != OfferType.RETURN_LABEL:
+        text += (
+            ", with the item returned first" if offer.return_required else ", with no return needed"
+        )
+    if offer.restocking_fee:
+        text += f", less a {money(offer.restocking_fee, offer.currency)} restocking fee"
+    if offer.days_to_complete:
+        text += f", within {offer.days_to_complete} day{'s' if offer.days_to_complete > 1 else ''}"
+    return text
 
 
 def _citation_line(strategy: Strategy, round_no: int) -> tuple[str, list[str]]:
@@ -348,6 +455,35 @@ def _citation_line(strategy: Strategy, round_no: int) -> tuple[str, list[str]]:
     return "Under " + " and ".join(parts) + ", ", [a.policy_id for a in chosen]
 
 
+def answer_lines(
+    asks: list[str], facts: CaseFacts, goal: Offer, customer_input: str | None
+) -> list[str]:
+    """Answers to what CS asked, from the case; the customer's own words for the rest."""
+    lines = []
+    for ask in asks:
+        if ask == "order_id":
+            lines.append(f"The order number is {facts.order_id}.")
+        elif ask == "description":
+            lines.append(
+                f"What happened, in the customer's words: {facts.description or _PROBLEM_WORDS.get(facts.problem_type, '')}"
+            )
+        elif ask == "dates" and facts.order_date:
+            when = f"The order was placed on {facts.order_date}"
+            lines.append(
+                when
+                + (f" and delivered on {facts.delivered_date}." if facts.delivered_date else ".")
+            )
+        elif ask == "preferred_remedy":
+            lines.append(f"The customer would like {describe_terms(goal)}.")
+        elif ask == "contact_details":
+            lines.append(
+                "Please keep the conversation in this chat; the customer's details are on the order."
+            )
+    if customer_input:
+        lines.append(f"The customer adds: {customer_input}")
+    return lines
+
+
 def compose_ask(
     strategy: Strategy,
     facts: CaseFacts,
@@ -357,8 +493,9 @@ def compose_ask(
     cs_offer: Offer | None = None,
     cs_asks: list[str] | None = None,
     intent: Intent = "ask",
+    customer_input: str | None = None,
 ) -> PendingMessage:
-    """A polite, specific message: the order, the problem, the ask, the policies."""
+    """A polite, specific message: the order, the problem, answers to CS, the ask, the policies."""
     problem = _PROBLEM_WORDS.get(facts.problem_type, _PROBLEM_WORDS["other"])
     cites, ids = _citation_line(strategy, round_no)
     lines = []
@@ -366,32 +503,50 @@ def compose_ask(
         lines.append(
             f"Hello, I am writing on behalf of the customer about order {facts.order_id}: {problem}."
         )
+        if facts.description and "description" not in (cs_asks or []):
+            lines.append(f"In the customer's words: {facts.description}")
     elif cs_offer is not None:
         lines.append(
-            f"Thank you for offering a {describe_offer(cs_offer)}; it falls short of what policy provides."
+            f"Thank you for offering {describe_terms(cs_offer)}; it falls short of what policy provides."
         )
-    else:
+    elif not cs_asks and not customer_input:
         lines.append(f"Thank you. To restate the case: order {facts.order_id}, {problem}.")
-    if cs_asks:
-        lines.append(
-            f"You asked about: {'; '.join(cs_asks)}. Order {facts.order_id}; {problem}; "
-            "the customer can provide further details or photos if needed."
-        )
+    lines += answer_lines(cs_asks or [], facts, strategy.goal, customer_input)
     if intent == "supervisor":
         lines.append(
             "As we have not found a solution, I would like a supervisor to review this case."
         )
     lines.append(
-        f"{cites}the customer is entitled to a {describe_offer(ask)}. Could you please arrange it?"
+        f"{cites}the customer is entitled to {describe_terms(ask)}. Could you please arrange it?"
     )
     text = " ".join(lines)[:SENT_TEXT_LIMIT]
     return PendingMessage(intent=intent, text=text, ask=ask, citations=ids)
 
 
+def compose_confirm(offer: Offer, again: bool = False) -> PendingMessage:
+    """Restating CS's offer exactly, for an explicit yes before the customer sees it."""
+    lead = "Sorry, I need a clear yes or no before I take this to the customer. " if again else ""
+    text = f"{lead}To confirm: {describe_terms(offer)}. Is that right?"
+    return PendingMessage(intent="ask", text=text, ask=offer)
+
+
+def compose_clarify_offer(strategy: Strategy, facts: CaseFacts, round_no: int) -> PendingMessage:
+    """CS's words could not be read with confidence: ask it to state its offer plainly."""
+    ask = strategy.round_plan(round_no).ask
+    text = (
+        f"Thank you. To be sure I understand you correctly about order {facts.order_id}: what "
+        "exactly can you offer? Please state the remedy (refund, store credit, replacement or "
+        "sending the order again), the amount, and whether the item has to be returned. "
+        f"The customer is asking for {describe_terms(ask)}."
+    )
+    return PendingMessage(intent="ask", text=text, ask=ask)
+
+
 def compose_accept(offer: Offer) -> PendingMessage:
     """Accepting CS's latest offer."""
     return PendingMessage(
-        intent="accept", text=f"Thank you, the customer accepts the {describe_offer(offer)}."
+        intent="accept",
+        text=f"Yes, please go ahead: the customer accepts {describe_terms(offer)}. Please confirm once it is done.",
     )
 
 
@@ -403,8 +558,25 @@ def compose_close() -> PendingMessage:
     )
 
 
+def not_a_repeat(message: PendingMessage, state: NegotiationState) -> PendingMessage:
+    """Never the same words twice in a row: a repeat asks for a supervisor instead."""
+    last = state.history[-1].sent if state.history else None
+    if last != message.text:
+        return message
+    text = (
+        "We seem to be going round in circles. " + message.text + " "
+        "If you cannot arrange this, please pass the case to a supervisor."
+    )[:SENT_TEXT_LIMIT]
+    return message.model_copy(update={"text": text, "intent": "supervisor"})
+
+
 def next_message(
-    strategy: Strategy, facts: CaseFacts, decision: Decision, reply: CSReply, round_no: int
+    strategy: Strategy,
+    facts: CaseFacts,
+    decision: Decision,
+    reply: CSReply,
+    round_no: int,
+    customer_input: str | None = None,
 ) -> PendingMessage | None:
     """The message the next round will send for this decision (None when there is none)."""
     if decision.kind not in ("counter", "supervisor") or decision.ask is None:
@@ -418,6 +590,7 @@ def next_message(
         cs_offer=reply.offer,
         cs_asks=reply.asks,
         intent=intent,
+        customer_input=customer_input,
     )
 
 
@@ -483,7 +656,7 @@ class CSDesk:
         contact_id = data.get("contact_id")
         if not isinstance(contact_id, str) or not 0 < len(contact_id) <= 200:
             raise CSUnavailable("CS answered the contact request without a contact id")
-        return OpenedContact(contact_id=contact_id, asks=parse_reply(data).asks)
+        return OpenedContact(contact_id=contact_id, asks=greeting_asks(data))
 
     async def send(self, contact_id: str, key: str, message: PendingMessage) -> object:
         """Send one message; returns CS's raw JSON reply."""

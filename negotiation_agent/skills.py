@@ -9,6 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from negotiation_agent.dialogue import (
+    CUSTOMER_ONLY_ASKS,
+    MAX_UNCLEAR,
     CaseFacts,
     CSDesk,
     CSRejected,
@@ -23,11 +25,15 @@ from negotiation_agent.dialogue import (
     advance,
     compose_accept,
     compose_ask,
+    compose_clarify_offer,
     compose_close,
+    compose_confirm,
     decide,
     next_message,
+    not_a_repeat,
     out_of_budget,
     parse_reply,
+    same_terms,
 )
 from negotiation_agent.drafting import Drafter, PlainWording
 from negotiation_agent.strategy import (
@@ -46,6 +52,7 @@ from shared import metrics
 from shared.a2a.client import A2ACallError, A2AClient, A2AUnavailable
 from shared.a2a.server import Skill, SkillContext, SkillError
 from shared.domain import ORDER_ID_PATTERN, DesiredOutcome, Offer, ProblemType
+from shared.language.reader import Reader, load_reader
 from shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -96,6 +103,23 @@ class CheckedStrategy(Strategy):
         return self
 
 
+class CaseInput(BaseModel):
+    """What we may tell CS about the case: the customer's words summarised, dates, the item."""
+
+    description: str = Field(default="", max_length=600)
+    order_date: str | None = Field(default=None, max_length=20)
+    delivered_date: str | None = Field(default=None, max_length=20)
+    item: str | None = Field(default=None, max_length=200)
+
+
+ASK_WORDS = {
+    "photos": "photos of the item and its packaging",
+    "serial_number": "the serial number of the item",
+    "description": "a few more details of what happened",
+    "other": "some more information",
+}
+
+
 class NegotiateInput(BaseModel):
     """negotiate's input: one round of the dialogue."""
 
@@ -107,6 +131,8 @@ class NegotiateInput(BaseModel):
     strategy: CheckedStrategy
     state: NegotiationState | None = None
     action: Literal["continue", "accept", "walk_away"] = "continue"
+    case: CaseInput = Field(default_factory=CaseInput)
+    customer_input: str | None = Field(default=None, max_length=2000)  # an answer CS asked for
 
 
 class RoundReport(BaseModel):
@@ -116,6 +142,7 @@ class RoundReport(BaseModel):
     sent: str
     cs_text: str
     cs_offer: Offer | None
+    cs_acts: list[str] = Field(default_factory=list)
     decision: str
     reason: str
 
@@ -129,6 +156,7 @@ def round_report(
         sent=message.text,
         cs_text=reply.text,
         cs_offer=reply.offer,
+        cs_acts=reply.acts,
         decision=decision,
         reason=reason,
     )
@@ -282,6 +310,7 @@ class Negotiation:
         now: float,
         decider: Decider = decide,
         drafter: Drafter | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.inp = inp
         self.desk = desk
@@ -289,8 +318,11 @@ class Negotiation:
         self.now = now
         self.decider = decider
         self.drafter = drafter or PlainWording()
+        self.reader = reader or load_reader()
         self.strategy: Strategy = inp.strategy
-        self.facts = CaseFacts(order_id=inp.order_id, problem_type=str(inp.problem_type))
+        self.facts = CaseFacts(
+            order_id=inp.order_id, problem_type=str(inp.problem_type), **inp.case.model_dump()
+        )
         raw = inp.state.model_dump() if inp.state is not None else {"started_at": now}
         self.state = NegotiationState.model_validate(raw)
 
@@ -302,6 +334,10 @@ class Negotiation:
         """The key of the message that closes the contact: never a round's key, so a farewell
         sent while a round is in flight (or replayed) cannot collide with it."""
         return f"{self.inp.session_id}:{self.inp.attempt}:close"
+
+    def read(self, raw: object) -> CSReply:
+        """CS's reply, read from its words."""
+        return parse_reply(raw, self.reader, self.strategy.goal.currency, self.strategy.item_value)
 
     async def run(self) -> RoundResult:
         """Dispatch on the action and the state's status."""
@@ -318,7 +354,7 @@ class Negotiation:
     # --- the rounds -----------------------------------------------------------
 
     async def play_round(self) -> RoundResult:
-        """Send the pending message, read CS's reply, decide."""
+        """Send the pending message, read CS's reply, act on what it says."""
         elapsed = self.now - self.state.started_at
         if self.state.round and out_of_budget(self.strategy, self.state.round, elapsed):
             return self.finish(
@@ -326,21 +362,43 @@ class Negotiation:
             )
         round_no = self.state.round + 1
         try:
-            greeting_asks = await self.ensure_contact()
-            message = self.state.pending or compose_ask(
-                self.strategy, self.facts, self.strategy.opening_ask, 1, cs_asks=greeting_asks
-            )
+            greeting = await self.ensure_contact()
+            message = self.message_to_send(greeting, round_no)
             raw = await self.exchange(message, round_no)
         except CSUnavailable as error:
             return self.unavailable(str(error))
         except CSRejected as error:
             return self.rejected(error)
-        reply = parse_reply(raw, self.strategy.goal.currency)
+        reply = self.read(raw)
+        if self.state.confirming is not None and not reply.closed:
+            confirmed = await self.after_confirmation(round_no, message, reply)
+            if confirmed is not None:
+                return confirmed
+        if reply.offer is None and not reply.closed:
+            handled = await self.without_offer(round_no, message, reply)
+            if handled is not None:
+                return handled
         decision = self.decider(
             self.strategy, self.state, reply, round_no=round_no, elapsed_s=elapsed
         )
         decision, basis = await self.confirm_with_policy(decision, reply, round_no)
         return await self.record(round_no, message, reply, decision, basis)
+
+    def message_to_send(self, greeting: list[str], round_no: int) -> PendingMessage:
+        """The message fixed by the last round, or the opening, or the customer's answer."""
+        if self.state.pending is not None:
+            return self.state.pending
+        answerable = [a for a in greeting if a not in CUSTOMER_ONLY_ASKS]
+        asks = self.state.waiting_for or answerable
+        ask = self.strategy.round_plan(round_no).ask if round_no > 1 else self.strategy.opening_ask
+        return compose_ask(
+            self.strategy,
+            self.facts,
+            ask,
+            round_no,
+            cs_asks=asks,
+            customer_input=self.inp.customer_input if self.state.waiting_for else None,
+        )
 
     async def ensure_contact(self) -> list[str]:
         """Open the CS contact unless open; returns what its greeting asks for."""
@@ -357,6 +415,79 @@ class Negotiation:
         await self.ensure_contact()
         assert self.state.contact_id is not None
         return await self.desk.send(self.state.contact_id, self.key(round_no), message)
+
+    async def after_confirmation(
+        self, round_no: int, message: PendingMessage, reply: CSReply
+    ) -> RoundResult | None:
+        """We restated terms: CS's explicit yes makes an agreement; other terms are a new offer."""
+        restated = self.state.confirming
+        assert restated is not None
+        said_yes = (reply.confirms or reply.agreed) and not reply.contradicts and not reply.unsure
+        if said_yes and (reply.offer is None or same_terms(reply.offer, restated)):
+            agreed = _confirmed_terms(restated, reply.offer)
+            report = self.fold(round_no, message, reply, "agreement", "CS confirmed the terms")
+            return self.propose(agreed, "CS confirmed the terms in words", report, reply.text)
+        if reply.offer is not None and not same_terms(reply.offer, restated):
+            self.state = self.state.model_copy(update={"confirming": None, "confirm_asks": 0})
+            return None  # CS states other terms: weigh them as a new offer
+        if self.state.confirm_asks >= 2:
+            report = self.fold(round_no, message, reply, "not_confirmed", "no clear yes from CS")
+            return self.finish(
+                "no_agreement", "CS did not confirm the terms", self.state.last_offer, report
+            )
+        again = compose_confirm(restated, again=True)
+        report = self.fold(
+            round_no, message, reply, "confirm", "asking CS again for a clear yes", pending=again
+        )
+        self.state = self.state.model_copy(update={"confirm_asks": self.state.confirm_asks + 1})
+        return self.result(report, done=False)
+
+    async def without_offer(
+        self, round_no: int, message: PendingMessage, reply: CSReply
+    ) -> RoundResult | None:
+        """No offer: answer CS's questions, ask the customer what only they know, or ask CS plainly."""
+        answered = set(self.state.answered)
+        missing = [
+            a
+            for a in reply.asks
+            if a in CUSTOMER_ONLY_ASKS or (a == "description" and "description" in answered)
+        ]
+        already_given = self.inp.customer_input and self.state.waiting_for
+        if missing and not already_given:
+            return self.needs_input(round_no, message, reply, missing)
+        if reply.asks:
+            ask = self.strategy.round_plan(min(round_no + 1, self.strategy.max_rounds)).ask
+            pending = compose_ask(self.strategy, self.facts, ask, round_no + 1, cs_asks=reply.asks)
+            report = self.fold(
+                round_no, message, reply, "answer", "answering CS's questions", pending=pending
+            )
+            return self.result(report, done=False)
+        if reply.unsure and self.state.unclear < MAX_UNCLEAR:
+            pending = compose_clarify_offer(self.strategy, self.facts, round_no + 1)
+            report = self.fold(
+                round_no,
+                message,
+                reply,
+                "clarify",
+                "CS's words are unclear: not read as an offer",
+                pending=pending,
+                unclear=self.state.unclear + 1,
+            )
+            return self.result(report, done=False)
+        return None
+
+    def needs_input(
+        self, round_no: int, message: PendingMessage, reply: CSReply, missing: list[str]
+    ) -> RoundResult:
+        """CS wants something only the customer has: pause and ask them."""
+        wanted = " and ".join(ASK_WORDS.get(a, a.replace("_", " ")) for a in missing)
+        question = (
+            f"Customer service asks for {wanted}. Please send them (or tell us what they show) "
+            "and we will carry on."
+        )
+        report = self.fold(round_no, message, reply, "needs_input", question, waiting_for=missing)
+        outcome = Outcome(status="needs_input", reason=question, asks=missing, question=question)
+        return RoundResult(state=self.state, round=report, done=True, outcome=outcome)
 
     async def confirm_with_policy(
         self, decision: Decision, reply: CSReply, round_no: int
@@ -380,6 +511,36 @@ class Negotiation:
             kind="counter", reason=reason, ask=self.strategy.round_plan(round_no + 1).ask
         ), []
 
+    def fold(
+        self,
+        round_no: int,
+        message: PendingMessage,
+        reply: CSReply,
+        decision: str,
+        reason: str,
+        pending: PendingMessage | None = None,
+        **updates: Any,
+    ) -> RoundReport:
+        """Fold one exchange into the state (history, counts, the next message); its report."""
+        if pending is not None:
+            pending = not_a_repeat(pending, self.state)
+        report = round_report(round_no, message, reply, decision, reason)
+        answering = [a for a in reply.asks if a not in CUSTOMER_ONLY_ASKS] if pending else []
+        answered = list(dict.fromkeys([*self.state.answered, *answering]))
+        self.state = self.state.model_copy(
+            update={
+                "round": round_no,
+                "exchanges": self.state.exchanges + 1,
+                "last_offer": reply.offer or self.state.last_offer,
+                "pending": pending,
+                "waiting_for": [],
+                "answered": answered[:16],
+                "history": [*self.state.history, history_entry(report, message.intent)][-40:],
+                **updates,
+            }
+        )
+        return report
+
     async def record(
         self,
         round_no: int,
@@ -391,24 +552,33 @@ class Negotiation:
         """Fold the round into the state and turn the decision into a result."""
         self.count_concessions(reply, round_no)
         best, stalled = advance(self.state, reply, self.strategy)
+        updates: dict[str, Any] = {
+            "best_value": best,
+            "stalled": stalled,
+            "supervisor_asked": self.state.supervisor_asked or decision.kind == "supervisor",
+            "unclear": 0 if reply.offer is not None else self.state.unclear,
+        }
+        if decision.kind == "accept" and reply.offer is not None:
+            restate = compose_confirm(reply.offer)
+            report = self.fold(
+                round_no,
+                message,
+                reply,
+                "confirm",
+                decision.reason,
+                pending=restate,
+                confirming=reply.offer,
+                confirm_asks=0,
+                confirm_basis=basis,
+                **updates,
+            )
+            return self.result(report, done=False)
         pending = next_message(self.strategy, self.facts, decision, reply, round_no)
         if pending is not None:
             pending = await self.drafter.redraft(pending, self.inp.order_id)
-        report = round_report(round_no, message, reply, decision.kind, decision.reason)
-        self.state = self.state.model_copy(
-            update={
-                "round": round_no,
-                "exchanges": self.state.exchanges + 1,
-                "last_offer": reply.offer or self.state.last_offer,
-                "best_value": best,
-                "stalled": stalled,
-                "supervisor_asked": self.state.supervisor_asked or decision.kind == "supervisor",
-                "pending": pending,
-                "history": [*self.state.history, history_entry(report, message.intent)][-40:],
-            }
+        report = self.fold(
+            round_no, message, reply, decision.kind, decision.reason, pending=pending, **updates
         )
-        if decision.kind == "accept" and reply.offer is not None:
-            return self.propose(reply.offer, decision.reason, basis, report)
         if decision.kind == "walk_away":
             return await self.walk_away(decision.reason, report=report, cs_closed=reply.closed)
         return self.result(report, done=False)
@@ -427,19 +597,23 @@ class Negotiation:
 
     # --- endings -------------------------------------------------------------
 
-    def propose(
-        self, offer: Offer, reason: str, basis: list[str], report: RoundReport
-    ) -> RoundResult:
-        """An acceptable, validated offer: waiting for the customer's approval."""
-        outcome = Outcome(status="agreement", offer=offer, reason=reason, policy_basis=basis)
+    def propose(self, offer: Offer, reason: str, report: RoundReport, quote: str) -> RoundResult:
+        """Terms CS confirmed in words: waiting for the customer's approval."""
+        outcome = Outcome(
+            status="agreement",
+            offer=offer,
+            reason=reason,
+            policy_basis=self.state.confirm_basis,
+            cs_quote=quote,
+        )
         self.state = self.state.model_copy(
-            update={"status": "agreement", "outcome": outcome, "pending": None}
+            update={"status": "agreement", "outcome": outcome, "pending": None, "confirming": None}
         )
         metrics.NEGOTIATION_OUTCOMES.labels("agreement").inc()
         return self.result(report, done=True)
 
     async def accept(self) -> RoundResult:
-        """Confirm the agreement with CS (`intent: accept`)."""
+        """Accept with CS; only terms CS confirms in words, equal to those approved, count."""
         agreed = self.state.outcome
         if self.state.status != "agreement" or agreed is None or agreed.offer is None:
             raise SkillError("nothing to accept: no agreement is on the table")
@@ -451,17 +625,22 @@ class Negotiation:
             return self.unavailable(str(error))
         except CSRejected as error:
             return self.rejected(error)
-        reply = parse_reply(raw, self.strategy.goal.currency)
-        confirmed = reply.agreed
-        decision = "accepted" if confirmed else "not_confirmed"
-        reason = "confirmed with CS" if confirmed else "CS did not confirm"
-        report = round_report(round_no, message, reply, decision, reason)
-        self.append_history(report, message.intent)
-        if not confirmed:
-            return self.finish(
-                "no_agreement", "CS did not confirm the agreement", agreed.offer, report
-            )
-        outcome = agreed.model_copy(update={"status": "accepted", "reason": "accepted with CS"})
+        reply = self.read(raw)
+        said_yes = (reply.confirms or reply.agreed) and not reply.contradicts and not reply.unsure
+        same = reply.offer is None or same_terms(reply.offer, agreed.offer)
+        if not (said_yes and same):
+            why = "CS confirmed other terms" if said_yes else "CS did not confirm the agreement"
+            report = self.fold(round_no, message, reply, "not_confirmed", why)
+            return self.finish("no_agreement", why, agreed.offer, report)
+        report = self.fold(round_no, message, reply, "accepted", "confirmed with CS")
+        outcome = agreed.model_copy(
+            update={
+                "status": "accepted",
+                "offer": _confirmed_terms(agreed.offer, reply.offer),
+                "reason": "accepted with CS",
+                "cs_quote": reply.text,
+            }
+        )
         return self.end(outcome, report)
 
     async def walk_away(
@@ -473,22 +652,10 @@ class Negotiation:
             message = compose_close()
             try:
                 raw = await self.desk.send(self.state.contact_id, self.farewell_key(), message)
-                closing = round_report(round_no, message, parse_reply(raw), "walk_away")
-                self.append_history(closing, message.intent)
+                self.fold(round_no, message, self.read(raw), "walk_away", reason)
             except (CSUnavailable, CSRejected) as error:
                 log.info("closing the CS contact failed: %s", type(error).__name__)
         return self.finish("no_agreement", reason, self.state.last_offer, report)
-
-    def append_history(self, report: RoundReport, intent: Intent) -> None:
-        """Count one more exchange and keep it in the history."""
-        self.state = self.state.model_copy(
-            update={
-                "round": report.round,
-                "exchanges": self.state.exchanges + 1,
-                "history": [*self.state.history, history_entry(report, intent)][-40:],
-                "pending": None,
-            }
-        )
 
     def finish(
         self,
@@ -533,11 +700,28 @@ class Negotiation:
         return RoundResult(state=self.state, round=report, done=done, outcome=self.state.outcome)
 
 
+def _confirmed_terms(ours: Offer, said: Offer | None) -> Offer:
+    """The agreed terms: ours as restated, with the details CS's own words added."""
+    if said is None:
+        return ours
+    details = {
+        k: getattr(said, k)
+        for k in ("amount", "restocking_fee", "refund_method", "days_to_complete")
+        if getattr(said, k) is not None
+    }
+    return ours.model_copy(update=details)
+
+
 async def negotiate(inp: NegotiateInput, ctx: SkillContext) -> dict[str, Any]:
     """Skill: run one round of the CS dialogue and return the state to checkpoint."""
     app_state = ctx.app.state
     negotiation = Negotiation(
-        inp, app_state.desk, app_state.validator, time.time(), drafter=app_state.drafter
+        inp,
+        app_state.desk,
+        app_state.validator,
+        time.time(),
+        drafter=app_state.drafter,
+        reader=app_state.reader,
     )
     result = await negotiation.run()
     return result.model_dump(mode="json")

@@ -9,12 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared import limits
 from shared.domain import DesiredOutcome, Offer, OfferType
+from shared.valuation import STORE_CREDIT_DISCOUNT, offer_value, return_burden
 
 HARD_MAX_ROUNDS = limits.MAX_ROUNDS
 HARD_DEADLINE_S = int(limits.NEGOTIATION_DEADLINE_S)
-STORE_CREDIT_DISCOUNT = 0.9  # credit binds the customer to the retailer: worth a bit less than cash
-RETURN_BURDEN_SHARE = 0.02  # packing and a trip to the carrier, as a share of the item value
-RETURN_BURDEN_CAP = 5.0
 MAX_ARGUMENTS = 4
 MIN_ASK_STEP_SHARE = 0.02  # the ask moves off the goal only once the concession is worth 2%
 
@@ -175,36 +173,6 @@ class OfferScore(BaseModel):
     meets_ask: bool
     meets_floor: bool
     as_asked: bool
-
-
-# ---------------------------------------------------------------- valuation
-
-
-def return_burden(item_value: float) -> float:
-    """What sending the item back costs the customer, in money terms."""
-    return round(min(RETURN_BURDEN_CAP, RETURN_BURDEN_SHARE * item_value), 2)
-
-
-def face_value(offer: Offer, item_value: float) -> float:
-    """The offer's gross worth before fees and return burden."""
-    kind = OfferType(offer.type)
-    if kind in (OfferType.REPLACEMENT, OfferType.RESHIP):
-        return item_value
-    if kind is OfferType.FULL_REFUND:
-        return offer.amount if offer.amount is not None else item_value
-    if kind is OfferType.STORE_CREDIT:
-        credit = offer.amount if offer.amount is not None else item_value
-        return credit * STORE_CREDIT_DISCOUNT
-    if kind is OfferType.PARTIAL_REFUND:
-        return offer.amount or 0.0
-    return 0.0
-
-
-def offer_value(offer: Offer, item_value: float) -> float:
-    """The offer's worth to the customer: face value minus restocking fee and return burden."""
-    burden = return_burden(item_value) if offer.return_required else 0.0
-    value = face_value(offer, item_value) - (offer.restocking_fee or 0.0) - burden
-    return round(max(0.0, value), 2)
 
 
 def goal_family(goal: Offer) -> tuple[OfferType, ...]:

@@ -124,6 +124,7 @@ class SessionState(StrEnum):
     RECEIVED = "received"
     ANALYZING = "analyzing"
     AWAITING_CLARIFICATION = "awaiting_clarification"
+    AWAITING_CUSTOMER_INPUT = "awaiting_customer_input"  # CS asked for what only the customer has
     PLANNING = "planning"
     AWAITING_STRATEGY_APPROVAL = "awaiting_strategy_approval"
     NEGOTIATING = "negotiating"
@@ -148,6 +149,7 @@ TERMINAL_STATES = frozenset(
 WAITING_STATES = frozenset(
     {
         SessionState.AWAITING_CLARIFICATION,
+        SessionState.AWAITING_CUSTOMER_INPUT,
         SessionState.AWAITING_STRATEGY_APPROVAL,
         SessionState.AWAITING_OUTCOME_APPROVAL,
     }

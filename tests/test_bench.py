@@ -1,28 +1,40 @@
-"""`csn bench` against a real fleet: it runs, reports every figure, and a seed reproduces it."""
+"""`csn bench`: judged from the desk's ledger; against a real fleet it reports every figure,
+finds no misread on the structured channel, and a seed reproduces it."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import httpx
 import pytest
 
-from csn.scenarios import ID_STYLES, PROBLEM_PHRASES, generate, problems_for
+from csn import bench
+from csn.scenarios import ID_STYLES, PROBLEM_PHRASES, Scenario, generate, problems_for
 from tests.fleet import REPO, running_fleet
 
-pytestmark = pytest.mark.integration
 FIGURES = (
     "sessions",
     "concurrency",
-    "resolution_rate",
-    "policy_compliance",
+    "channel",
+    "resolved_as_asked",
+    "value_obtained",
+    "compliance",
+    "compliance_judged",
+    "grants",
+    "misreads",
+    "misread_cases",
+    "unattributed_grants",
+    "ledger_available",
+    "ledger_grants",
+    "reported_resolution_rate",
     "mean_cs_exchanges",
     "escalation_rate",
     "e2e_p50_s",
     "e2e_p95_s",
     "a2a_success_rate",
-    "value_captured",
     "lost_sessions",
     "restarts",
     "per_persona",
@@ -58,24 +70,31 @@ def run_bench(fleet, out, seed: int) -> dict:
         command, env=fleet.env, cwd=REPO, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "resolution_rate" in done.stderr  # the summary table
+    assert "resolved_as_asked" in done.stderr and "misreads" in done.stderr  # the summary
     return json.loads(out.read_text())
 
 
+@pytest.mark.integration
 def test_bench_reports_every_figure_and_a_seed_reproduces_them(tmp_path):
     with running_fleet(tmp_path / "fleet") as fleet:
         first = run_bench(fleet, tmp_path / "a.json", seed=3)
         second = run_bench(fleet, tmp_path / "b.json", seed=3)
     assert set(FIGURES) <= set(first)
     assert first["sessions"] == 12 and first["lost_sessions"] == 0
-    assert first["states"].get("resolved", 0) > 0  # something was judged ...
-    assert first["policy_compliance"] == 1.0  # ... and every resolved outcome passed
+    assert first["ledger_available"] and first["channel"] == "structured"
+    # every resolved case is in the desk's books, every booking is a resolved case
+    resolved = first["states"].get("resolved", 0)
+    assert first["grants"] == first["ledger_grants"] == resolved > 0
+    assert first["compliance_judged"] == first["grants"]
+    # structured offers leave nothing to misread
+    assert first["misreads"] == 0, first["misread_cases"]
     for figure in (
-        "resolution_rate",
-        "policy_compliance",
+        "resolved_as_asked",
+        "value_obtained",
+        "compliance",
+        "misreads",
         "mean_cs_exchanges",
         "escalation_rate",
-        "value_captured",
         "states",
     ):
         assert first[figure] == second[figure], figure
@@ -91,3 +110,272 @@ def test_scenarios_are_reproducible_and_cover_the_vocabulary():
     for scenario in one:
         order = next(o for o in orders if o["order_id"] == scenario.order_id)
         assert scenario.problem_type in problems_for(order, None)
+
+
+# ---- the bench's parts, without a fleet ---------------------------------------------------
+
+ORDER_ID = "112-4839201-5839201"
+CS = "http://cs.test"
+COORDINATOR = "http://coordinator.test"
+
+
+@pytest.fixture(autouse=True)
+def agent_token(monkeypatch):
+    """The bench's validator client needs a token; no secret file is written for it."""
+    monkeypatch.setenv("CSN_AGENT_TOKEN", "bench-test-token")
+
+
+def scenario(index: int = 0, persona: str = "cooperative", **fields) -> Scenario:
+    values = {
+        "customer_id": "C-1001",
+        "order_id": ORDER_ID,
+        "problem_type": "damaged_item",
+        "desired_outcome": "full_refund",
+        "id_style": "plain",
+        "message": "my blender arrived broken",
+        "item": "Countertop Blender",
+    }
+    return Scenario(index, persona, **{**values, **fields})
+
+
+def booked(contact_id: str, kind: str, amount: float | None, order_id: str = ORDER_ID) -> dict:
+    return {
+        "contact_id": contact_id,
+        "customer_id": "C-1001",
+        "order_id": order_id,
+        "type": kind,
+        "amount": amount,
+        "return_required": False,
+    }
+
+
+def result(sc: Scenario, state: str, contact: str | None, reported: dict | None) -> bench.Result:
+    return bench.Result(
+        sc,
+        session_id=f"S-{sc.index}",
+        state=state,
+        entitled=True,
+        entitled_value=100.0,
+        item_value=100.0,
+        contact_id=contact,
+        reported_offer=reported,
+        cs_exchanges=2,
+        seconds=1.0,
+    )
+
+
+def args(*extra: str):
+    return bench.parser().parse_args(["--cs", CS, "--coordinator", COORDINATOR, *extra])
+
+
+def test_cases_are_judged_from_the_ledger_not_from_our_records():
+    cases = [
+        # as reported and as asked
+        result(scenario(0), "resolved", "CT-A", {"type": "full_refund", "amount": 100}),
+        # we tell the customer 40, the desk booked 30
+        result(
+            scenario(1, desired_outcome="unspecified"),
+            "resolved",
+            "CT-B",
+            {"type": "partial_refund", "amount": 40},
+        ),
+        # we report a deal the desk has no record of
+        result(scenario(2, "adversarial"), "resolved", "CT-C", {"type": "replacement"}),
+        # the desk booked credit we never reported
+        result(scenario(3, "adversarial"), "escalated", "CT-D", None),
+        # a reship for a replacement, booked on another order than the customer's
+        result(scenario(4, desired_outcome="replacement"), "resolved", "CT-E", {"type": "reship"}),
+    ]
+    ledger = [
+        booked("CT-A", "full_refund", 100),
+        booked("CT-B", "partial_refund", 30),
+        booked("CT-D", "store_credit", 20),
+        booked("CT-E", "reship", None, order_id="999-0000000-0000000"),
+        booked("CT-Z", "full_refund", 12),  # a contact no case knows
+    ]
+    unattributed = bench.judge(cases, ledger)
+    assert [g["contact_id"] for g in unattributed] == ["CT-Z"]
+    assert [c.as_asked for c in cases] == [True, True, False, False, False]
+    assert [c.obtained_value for c in cases] == [100, 30, 0, 18, 0]
+    assert [c.misread.kind if c.misread else None for c in cases] == [
+        None,
+        "terms",
+        "unbooked",
+        "unreported",
+        None,
+    ]
+    for case in cases:
+        case.compliant = [True] * len(case.grants)
+    cases[1].compliant = [False]
+    cases[3].compliant = [None]  # the validator could not judge it
+
+    report = bench.summarize(cases, args(), 1.0, {}, {})
+    assert report["resolved_as_asked"] == 0.4
+    assert report["value_obtained"] == round(148 / 500, 4)
+    assert report["misreads"] == 3
+    assert report["grants"] == 4 and report["compliance_judged"] == 3
+    assert report["compliance"] == round(2 / 3, 4)
+    assert report["reported_resolution_rate"] == 0.8
+    assert report["per_persona"]["adversarial"]["misreads"] == 2
+    listed = {m["session_id"]: m for m in report["misread_cases"]}
+    assert set(listed) == {"S-1", "S-2", "S-3"}
+    assert listed["S-1"]["ours"]["amount"] == 40 and listed["S-1"]["ledger"][0]["amount"] == 30
+    assert listed["S-1"]["differences"] == ["amount"]
+
+
+def mock_cs_app(tmp_path: Path, customers: list[dict], orders: list[dict]):
+    from mock_cs_service.app import create_app
+    from mock_cs_service.config import Settings
+
+    data = tmp_path / "orders.json"
+    data.write_text(json.dumps({"customers": customers, "orders": orders}))
+    settings = Settings(
+        var_dir=tmp_path, mock_data=data, policy_dir=REPO / "policies", log_level="ERROR"
+    )
+    return create_app(settings)
+
+
+async def test_the_bench_reads_customers_from_the_order_system_whatever_the_data(tmp_path):
+    customer = {
+        "customer_id": "K-7",
+        "name": "Sam Lee",
+        "email": "sam@example.com",
+        "phone": "+1 206 555 0100",
+        "address": "1 Main Street, Seattle, WA 98101",
+        "prime": False,
+    }
+    order = {
+        "order_id": "901-0000001-0000001",
+        "customer_id": "K-7",
+        "order_date": "-9d",
+        "promised_delivery_date": "-6d",
+        "delivered_date": "-5d",
+        "status": "delivered",
+        "seller": "retailer",
+        "payment_method": "card",
+        "total": 20.0,
+        "items": [
+            {"sku": "X", "title": "Mug", "category": "kitchen", "price": 20.0, "quantity": 1}
+        ],
+    }
+    app = mock_cs_app(tmp_path, [customer], [order])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        run = bench.Bench(args("--persona", "adversarial", "--channel", "text"), http)
+        orders = await run.orders()
+        assert [o["order_id"] for o in orders] == ["901-0000001-0000001"]
+        assert await run.ledger() == []
+        await run.reset_cs()
+        await run.configure_cs("adversarial")
+        config = (await http.get(f"{CS}/v1/admin/config")).json()
+        assert config["persona"] == "adversarial" and config["channel"] == "text"
+    scenarios = generate(orders, 30, seed=1)  # one order is enough
+    assert len(scenarios) == 30 and {s.order_id for s in scenarios} == {order["order_id"]}
+
+
+async def test_without_a_customer_list_the_bench_probes_the_usual_ids():
+    known = {"C-1001", "C-1002"}
+
+    def order_system(request: httpx.Request) -> httpx.Response:
+        parts = request.url.path.split("/")
+        if request.url.path == "/v1/customers":
+            return httpx.Response(404, json={"detail": "Not Found"})
+        if parts[2] == "customers" and parts[3] in known:
+            order = {"order_id": f"{parts[3]}-order", "items": [{"title": "Lamp"}]}
+            return httpx.Response(200, json={"orders": [order]})
+        return httpx.Response(404, json={"detail": "no such customer"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(order_system)) as http:
+        orders = await bench.Bench(args(), http).orders()
+    assert [(o["customer_id"], o["order_id"]) for o in orders] == [
+        ("C-1001", "C-1001-order"),
+        ("C-1002", "C-1002-order"),
+    ]
+
+
+class FakeCoordinator:
+    """Serves one session document and records what the customer sends."""
+
+    def __init__(self, doc: dict) -> None:
+        self.doc = doc
+        self.sent: list[tuple[str, dict]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json=self.doc)
+        self.sent.append((request.url.path, json.loads(request.content)))
+        return httpx.Response(202, json={"state": self.doc["state"]})
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        (
+            {"state": "awaiting_customer_input", "question": "Could you describe the damage?"},
+            {"text": ["112-4839201-5839201", "cracked", "photos"]},
+        ),
+        (
+            {
+                "state": "awaiting_clarification",
+                "question": "Which order?",
+                "choices": [
+                    {"id": "c1", "label": "Lamp", "order_id": "111-0000000-0000000"},
+                    {"id": "c2", "label": "Countertop Blender", "order_id": ORDER_ID},
+                ],
+            },
+            {"choice": ["c2"]},
+        ),
+        (
+            {
+                "state": "awaiting_clarification",
+                "question": "Did I get that right?",
+                "choices": [
+                    {"id": "a", "label": "It never arrived", "problem_type": "not_delivered"},
+                    {
+                        "id": "b",
+                        "label": "Damaged, refund",
+                        "problem_type": "damaged_item",
+                        "desired_outcome": "full_refund",
+                    },
+                    {"id": "c", "label": "It arrived damaged", "problem_type": "damaged_item"},
+                ],
+            },
+            {"choice": ["b"]},  # the choice that states most of the case, all of it right
+        ),
+        (
+            {
+                "state": "awaiting_clarification",
+                "question": "Which order?",
+                "choices": [{"id": "c1", "label": "Lamp", "order_id": "111-0000000-0000000"}],
+            },
+            {"text": [ORDER_ID, "broken"]},  # not among the choices: said in words
+        ),
+        (
+            {"state": "awaiting_clarification", "question": "Which order?", "choices": []},
+            {"text": [ORDER_ID, "broken"]},
+        ),
+    ],
+)
+async def test_the_simulated_customer_answers_what_the_case_asks(doc, expected):
+    coordinator = FakeCoordinator(doc)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(coordinator)) as customer:
+        run = bench.Bench(args(), customer)
+        case = bench.Result(scenario(), session_id="S-1", state=doc["state"])
+        answered = await run._answer(customer, case, "/v1/sessions/S-1", {})
+    assert answered == 1
+    [(path, body)] = coordinator.sent
+    assert path == "/v1/sessions/S-1/messages"
+    [(field, words)] = expected.items()
+    assert set(body) == {field}
+    for word in words:
+        assert word in body[field]
+
+
+async def test_the_simulated_customer_approves_and_leaves_other_states_alone():
+    coordinator = FakeCoordinator({"state": "negotiating"})
+    async with httpx.AsyncClient(transport=httpx.MockTransport(coordinator)) as customer:
+        run = bench.Bench(args(), customer)
+        case = bench.Result(scenario(), session_id="S-1", state="awaiting_outcome_approval")
+        assert await run._answer(customer, case, "/v1/sessions/S-1", {}) == 1
+        case.state = "negotiating"
+        assert await run._answer(customer, case, "/v1/sessions/S-1", {}) == 0
+    assert coordinator.sent == [("/v1/sessions/S-1/decisions", {"decision": "approve"})]

@@ -1,4 +1,5 @@
-"""`csn up` brings the four services up healthy and heals a `kill -9` within 10 s."""
+"""`csn up` brings the four services up healthy, heals a `kill -9` within 10 s, and points the
+agents at the CS desk the operator names in CSN_CS_URL."""
 
 from __future__ import annotations
 
@@ -12,10 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from csn.supervisor import SERVICES
-from tests.fleet import REPO, fleet_environment, free_port
-
-pytestmark = pytest.mark.integration
+from csn.supervisor import SERVICES, Supervisor, external_cs_url, fleet_env, parse_ports
+from tests.fleet import REPO, fleet_environment, free_port, running_fleet
 
 
 def wait_for(predicate, timeout_s: float) -> float:
@@ -35,6 +34,7 @@ def health(url: str) -> dict | None:
     return response.json() if response.status_code == 200 else None
 
 
+@pytest.mark.integration
 def test_csn_up_starts_all_and_restarts_a_killed_service(tmp_path):
     ports = {name: free_port() for name in SERVICES}
     env = fleet_environment(tmp_path, ports, None)
@@ -80,6 +80,7 @@ def processes_listening_on(ports) -> list[str]:
     return found
 
 
+@pytest.mark.integration
 def test_a_signal_during_start_up_stops_everything_it_started(tmp_path):
     ports = {name: free_port() for name in SERVICES}
     env = fleet_environment(tmp_path, ports, None)
@@ -96,3 +97,86 @@ def test_a_signal_during_start_up_stops_everything_it_started(tmp_path):
         up.send_signal(signal.SIGTERM)  # the services are starting, none is healthy yet
         assert up.wait(timeout=30) == 0
     assert processes_listening_on(ports.values()) == []
+
+
+def test_the_agents_use_the_local_mock_unless_csn_cs_url_names_another_desk(monkeypatch):
+    ports = parse_ports(9100, [])
+    monkeypatch.delenv("CSN_CS_URL", raising=False)
+    env = fleet_env("127.0.0.1", ports)
+    assert env["CSN_CS_URL"] == "http://127.0.0.1:9103"
+    assert env["CSN_CONTEXT_URL"] == "http://127.0.0.1:9101"
+    env = fleet_env("127.0.0.1", ports, "https://desk.example.com")
+    assert env["CSN_CS_URL"] == "https://desk.example.com"
+    assert env["CSN_CONTEXT_URL"] == "http://127.0.0.1:9101"  # the fleet's own stay local
+
+
+def test_csn_cs_url_comes_from_the_environment_then_dotenv(tmp_path):
+    dotenv = tmp_path / ".env"
+    assert external_cs_url({}, dotenv) is None
+    dotenv.write_text("CSN_CS_URL=http://desk.internal:8080/\n")
+    assert external_cs_url({}, dotenv) == "http://desk.internal:8080"
+    assert external_cs_url({"CSN_CS_URL": "http://other:1"}, dotenv) == "http://other:1"
+    assert external_cs_url({"CSN_CS_URL": "  "}, tmp_path / "missing") is None
+
+
+def test_without_the_mock_the_supervisor_starts_only_the_agents():
+    ports = parse_ports(None, [])
+    everything = Supervisor(ports)
+    agents_only = Supervisor(ports, cs_url="http://desk:1", start_mock=False)
+    assert {c.name for c in everything.children} == set(SERVICES)
+    assert {c.name for c in agents_only.children} == set(SERVICES) - {"mock_cs_service"}
+    assert agents_only.env["CSN_CS_URL"] == "http://desk:1"
+
+
+@pytest.mark.integration
+def test_csn_up_points_the_fleet_at_the_desk_named_by_csn_cs_url(tmp_path):
+    """A case negotiated under `csn up --no-mock` is booked in the named desk's ledger."""
+    with running_fleet(tmp_path / "desk", services=("mock_cs_service",)) as desk:
+        external = desk.url("mock_cs_service")
+        ports = {name: free_port() for name in SERVICES}  # the local mock's stays unused
+        env = fleet_environment(tmp_path, ports, {"CSN_CS_URL": external})
+        overrides = [f"--port={name}={port}" for name, port in ports.items()]
+        command = [sys.executable, "-m", "csn", "up", "--no-mock", *overrides]
+        with (tmp_path / "up.out").open("w") as out:
+            up = subprocess.Popen(
+                [*command, "--log-dir", str(tmp_path / "logs")],
+                env=env,
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+            coordinator = f"http://127.0.0.1:{ports['coordinator_agent']}"
+            try:
+                wait_for(lambda: health(coordinator), 60)
+                state = resolve_a_case(coordinator)
+                agreements = httpx.get(f"{external}/v1/admin/ledger").json()["agreements"]
+                local_mock = health(f"http://127.0.0.1:{ports['mock_cs_service']}")
+            finally:
+                up.send_signal(signal.SIGTERM)
+                up.wait(timeout=30)
+    output = (tmp_path / "up.out").read_text()
+    assert f"CS desk: {external}" in output, output
+    assert state == "resolved"
+    assert [a["order_id"] for a in agreements] == ["112-4839201-5839201"]
+    assert local_mock is None  # --no-mock: nothing listens on the local mock's port
+
+
+def resolve_a_case(coordinator: str) -> str:
+    """Submit the sample blender case, approve what awaits approval, return its final state."""
+    body = {
+        "customer_id": "C-1001",
+        "message": "Order 112-4839201-5839201: my blender arrived cracked. I want a full refund.",
+        "auto_approve": True,
+    }
+    created = httpx.post(f"{coordinator}/v1/sessions", json=body, timeout=10).json()
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    url = f"{coordinator}/v1/sessions/{created['session_id']}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        doc = httpx.get(url, headers=headers, timeout=10).json()
+        if doc["state"] in ("resolved", "failed", "escalated", "cancelled", "cs_unavailable"):
+            return doc["state"]
+        if doc["awaiting"] in ("strategy", "outcome"):
+            httpx.post(f"{url}/decisions", json={"decision": "approve"}, headers=headers)
+        time.sleep(0.2)
+    raise TimeoutError(doc["state"])

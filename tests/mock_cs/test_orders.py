@@ -148,6 +148,16 @@ async def test_profile_endpoint(client: httpx.AsyncClient) -> None:
     assert response.status_code == 200 and response.json()["prime"] is True
 
 
+async def test_customer_list_has_ids_and_membership_only(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/customers")
+    assert response.status_code == 200
+    listed = response.json()["customers"]
+    shipped = json.loads(DEFAULT_DATA.read_text())["customers"]
+    assert [c["customer_id"] for c in listed] == sorted(c["customer_id"] for c in shipped)
+    assert {tuple(sorted(c)) for c in listed} == {("customer_id", "prime")}
+    assert {c["customer_id"]: c["prime"] for c in listed}[CUSTOMER] is True
+
+
 async def test_mock_data_setting_replaces_the_default(tmp_path: Path, policy_dir: Path) -> None:
     data = tmp_path / "mine.json"
     data.write_text(json.dumps({"customers": CUSTOMERS, "orders": [order()]}))
@@ -157,6 +167,8 @@ async def test_mock_data_setting_replaces_the_default(tmp_path: Path, policy_dir
         assert (await http.get("/v1/orders/200-0000001-0000001")).status_code == 200
         assert (await http.get(f"/v1/orders/{BLENDER}")).status_code == 404
         assert (await http.get("/readyz")).status_code == 200
+        listed = (await http.get("/v1/customers")).json()
+        assert listed == {"customers": [{"customer_id": "C-1", "prime": False}]}
 
 
 def test_loaded_customers_are_masked_in_this_process_logs() -> None:

@@ -1,0 +1,120 @@
+"""Judging cases from the other side of the table: the CS desk's ledger of what it granted.
+
+The fleet's own records say what it *believes* was agreed; the desk's ledger
+(`GET /v1/admin/ledger` on the mock CS) says what the retailer actually booked. The
+benchmarks grade outcomes with the ledger and count the cases where the two disagree
+(misreads). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.valuation import offer_value
+
+AMOUNT_TOLERANCE = 0.01  # one cent
+MONEY_TYPES = frozenset({"full_refund", "partial_refund", "store_credit"})
+REMEDY_TYPES = MONEY_TYPES | {"replacement", "reship"}
+# The kinds of grant that give a customer what they asked for. A replacement and a reship
+# are the same thing to the customer (a new item in the post); "unspecified" takes any remedy.
+_AS_ASKED: dict[str, frozenset[str]] = {
+    "full_refund": frozenset({"full_refund"}),
+    "partial_refund": frozenset({"partial_refund"}),
+    "store_credit": frozenset({"store_credit"}),
+    "replacement": frozenset({"replacement", "reship"}),
+    "reship": frozenset({"reship", "replacement"}),
+    "unspecified": REMEDY_TYPES,
+}
+
+Grant = Mapping[str, Any]  # {contact_id, customer_id, order_id, type, amount, return_required}
+
+
+@dataclass(frozen=True)
+class Misread:
+    """A case where what we told the customer differs from what the desk booked."""
+
+    kind: str  # "terms" (booked otherwise), "unbooked" (we report a deal it has no record of),
+    #            "unreported" (it booked one and we do not report it)
+    ours: Mapping[str, Any] | None
+    ledger: Sequence[Grant]
+    differences: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The misread as the bench report lists it."""
+        return {
+            "kind": self.kind,
+            "differences": self.differences,
+            "ours": dict(self.ours) if self.ours is not None else None,
+            "ledger": [dict(g) for g in self.ledger],
+        }
+
+
+def by_contact(agreements: Iterable[Grant]) -> dict[str, list[Grant]]:
+    """The ledger's grants grouped by the CS contact that booked them."""
+    grouped: dict[str, list[Grant]] = {}
+    for grant in agreements:
+        grouped.setdefault(str(grant.get("contact_id")), []).append(grant)
+    return grouped
+
+
+def grants_of(
+    ledger: Mapping[str, Sequence[Grant]], contact_id: str | None, order_id: str | None = None
+) -> list[Grant]:
+    """The grants booked on one contact, on one order when `order_id` is given."""
+    if not contact_id:
+        return []
+    grants = ledger.get(contact_id, ())
+    return [g for g in grants if order_id is None or g.get("order_id") == order_id]
+
+
+def is_as_asked(grants: Iterable[Grant], desired: str) -> bool:
+    """Whether the desk granted a remedy of the kind the customer asked for."""
+    kinds = _AS_ASKED.get(desired, frozenset({desired}))
+    return any(g.get("type") in kinds for g in grants)
+
+
+def granted_value(grants: Iterable[Grant], item_value: float) -> float:
+    """What the grants are worth to the customer, in money (the fleet's one valuation)."""
+    return round(sum(offer_value(g, item_value) for g in grants), 2)
+
+
+def differences(ours: Mapping[str, Any] | None, grant: Grant) -> list[str]:
+    """The terms on which our account of an agreement differs from the desk's booking."""
+    ours = ours or {}
+    found = []
+    if ours.get("type") != grant.get("type"):
+        found.append("type")
+    mine, booked = _amount(ours), _amount(grant)
+    if mine is not None and booked is not None:
+        if abs(mine - booked) > AMOUNT_TOLERANCE:
+            found.append("amount")
+    elif booked is not None and grant.get("type") in MONEY_TYPES:
+        found.append("amount")  # the desk booked a sum and we cannot tell the customer which
+    if bool(ours.get("return_required")) != bool(grant.get("return_required")):
+        found.append("return_required")
+    return found
+
+
+def misread(
+    ours: Mapping[str, Any] | None, resolved: bool, grants: Sequence[Grant]
+) -> Misread | None:
+    """Compare what we told the customer (`ours`, when `resolved`) with the desk's grants."""
+    if not resolved:
+        return Misread("unreported", None, grants) if grants else None
+    if not grants:
+        return Misread("unbooked", ours, grants)
+    for grant in grants:  # every booking must be the one we report
+        found = differences(ours, grant)
+        if found:
+            return Misread("terms", ours, grants, found)
+    return None
+
+
+def _amount(terms: Mapping[str, Any]) -> float | None:
+    value = terms.get("amount")
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,939 @@
+"""Reading a CS agent's chat message: what it is doing (dialogue acts) and what it offers.
+
+The words decide, read clause by clause with their scope: a remedy named under negation
+("can't do X, but can do Y"), set aside ("instead of X"), asked about as a choice ("X or
+Y?"), stated as a past fact or a policy, or only hoped for ("I've asked my manager about
+X") is not on the table. A remedy in force is an offer when its clause puts it forward
+("I can", "we'll", "would X work?") or reports it done ("I've processed", "has been
+sent"); the learned models (acts, kind of remedy) weigh in only where the words leave it
+open. When the two disagree, the message is `unsure`: not an offer, and the negotiator
+asks CS to state its offer plainly. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from shared.language.entities import Amount, find_amount_spans, find_days, find_percent
+from shared.language.normalize import normalize
+from shared.language.reader import Reader
+
+OFFER_TYPES = (
+    "full_refund",
+    "partial_refund",
+    "store_credit",
+    "replacement",
+    "reship",
+    "return_label",
+)
+ACTS = ("offer", "refusal", "question", "confirmation", "fact", "closing")
+ASKS = (
+    "order_id",
+    "description",
+    "photos",
+    "dates",
+    "preferred_remedy",
+    "serial_number",
+    "contact_details",
+    "other",
+)
+FAMILY = {
+    "full_refund": "money",
+    "partial_refund": "money",
+    "refund": "money",
+    "store_credit": "credit",
+    "replacement": "goods",
+    "reship": "goods",
+    "return_label": "label",
+}
+ACT_THRESHOLD = 0.5
+MODEL_SURE_NONE = 0.9  # the kind model this sure there is no remedy overrules a bare mention
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+_NUM_WORD = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"twenty[- ]five|thirty|forty|fifty|sixty|seventy|eighty|ninety|a hundred|hundred)"
+)
+_SHARE = rf"(?:half|a quarter|a third|a fifth|a tenth|three quarters|\d+ ?%|(?:\d+|{_NUM_WORD}) per ?cent)"
+
+# ---------------------------------------------------------------- remedies and their words
+
+_REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "full_refund",
+        _rx(
+            r"\bfull refund|\brefund(?:ed)? (?:you |this |it |that )?in full\b"
+            r"|\brefund(?:ed|ing)? (?:you )?(?:for )?(?:the |your )?(?:full|entire|whole|total)\b"
+            r"|\b100 ?% refund|\bcomplete refund|\bmoney back in full\b|\brefund (?:you )?every (?:cent|penny)"
+            r"|\brefund (?:all|everything)\b"
+        ),
+    ),
+    (
+        "store_credit",
+        _rx(
+            r"\bstore credit|\baccount credit|\bsite credit|\bshop credit|\bstore balance"
+            r"|\bcredit (?:on|to|into|onto) your (?:store |shopping |customer )?account"
+            r"|\bcredit(?:ed)? your (?:store |shopping |customer )?account\b"
+            r"|\b(?:e-?)?gift ?card\b(?! balance)|\bgift certificate|\bvoucher|\b(?:promo(?:tional)?|discount) (?:credit|code)"
+            r"|\bcoupon|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credit\b"
+            r"|\bgoodwill credit|\bcredit note|\b(?:a|the) credit (?:of|for) "
+            r"|(?:\$|£|€)\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credit\b|\bdollars (?:in |of )?(?:\w+ )?credit\b"
+            r"|\bbucks (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
+            r"|\bonto (?:a |your )?(?:gift|store)|\bin credit\b|\bcredit back (?:to|on|onto) your account"
+        ),
+    ),
+    (
+        "reship",
+        _rx(
+            r"\bre-?ship|\bre-?send|\bre-?dispatch|\bre-?deliver"
+            r"|\b(?:send|sent|ship|shipped|dispatch|dispatched|post|posted|mail|mailed|deliver|put|place|placed)"
+            r" (?:you )?(?:it|them|the (?:whole |entire )?(?:order|package|parcel|items?|shipment)|your order|everything)"
+            r"(?: (?:out|over|through|to you|for you))*(?: \w+){0,2}? again\b"
+            r"|\b(?:send|ship|dispatch) (?:you |out )?(?:a )?(?:second|another|new|fresh) (?:shipment|parcel|package|delivery)"
+            r"|\bnew shipment|\bship (?:out )?a (?:fresh|new) (?:copy|one) of (?:the|your) order"
+            r"|\b(?:order|parcel|package|items?)\b[^.?!;]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
+            r"|\b(?:order|parcel|package|it) (?:ships|goes out|will ship) again\b|\ba second time\b"
+            r"|\breplacement (?:parcel|shipment|package|delivery)"
+        ),
+    ),
+    (
+        "replacement",
+        _rx(
+            r"\breplacement|\breplace (?:it|the|your|them|that|this)\b|\breplaced\b"
+            r"|\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model)\b"
+            r"|\bexchange|\bswap"
+            r"|\bsend (?:you |out )?(?:a |the )?(?:new|fresh|brand[- ]new|another|working|correct|right|proper)\b"
+            r"|\bsend (?:you |out )?(?:the )?missing (?:parts?|pieces?|items?|screws?|accessor)"
+            r"|\b(?:get|send|ship|courier|deliver) (?:you )?(?:a |an )?(?:new|fresh|brand[- ]new|another|replacement) \w+(?: \w+)?(?: \w+)? (?:out |over )?to you"
+            r"|\b(?:a|the) (?:different|correct|right) (?:size|colou?r|model)\b"
+            r"|\b(?:a|an) (?:new|brand[- ]new|fresh) \w+ (?:to be |will be |is )?(?:delivered|sent|shipped|dispatched|on its way)"
+        ),
+    ),
+    (
+        "return_label",
+        _rx(
+            r"\breturns? label|\bprepaid (?:\w+ )?(?:shipping |postage |return |drop-off )?label"
+            r"|\bshipping label|\bpostage label|\bfree (?:returns? )?label|\bfreepost label|\bfree return"
+            r"|\b(?:drop-off|ups|fedex|dhl|usps|courier) label"
+        ),
+    ),
+    (
+        "refund",
+        _rx(
+            r"\brefund|\breimburse|\bmoney back|\bcompensat|\bdiscount|\bprice adjustment"
+            r"|\b(?:off|back) (?:the |your )?(?:order|price|purchase|total)"
+            r"|(?:\$|£|€)\s?\d[\d,.]* (?:off|back)\b|\b(?:dollars?|bucks|usd) (?:off|back)\b|\bpercent (?:off|back)\b|% (?:off|back)\b"
+            rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:\w+ )?(?:price|order|total|paid|purchase|cost|amount))? (?:back|off)\b"
+            r"|\bknock(?:ed|ing)? (?:\$?\d+(?:\.\d+)?%?|\w+)(?: \w+)? off\b|\b(?:price|money) back\b"
+            r"|\bback (?:to|on|onto|into) (?:your|the) (?:card|original|visa|mastercard|amex|paypal|bank|account|payment|debit|credit card)"
+            r"|\bcredit(?:ed)? (?:back )?(?:to|on|onto) (?:your|the) (?:card|original|visa|mastercard|amex|paypal|bank|payment|debit)"
+            r"|\b(?:credit|return|put|pay|send|give|offer|do) (?:you )?(?:the )?(?:\$|£|€)\s?\d"
+            r"|\bgoodwill (?:payment|gesture)|\bgift ?card balance|\bmeet you at (?:\$|£|€)\s?\d"
+            r"|\b(?:get|have|receive) (?:the |your )?(?:full amount|money|\$\s?\d[\d,.]*|[\w-]+ dollars) back\b"
+        ),
+    ),
+)
+_FULL_MARKER = _rx(
+    r"\bin full\b|\bfull (?:amount|price|purchase price|cost|value|order (?:total|value))\b"
+    r"|\b(?:everything|all(?: of what)?|every (?:cent|penny)(?: of what)?) (?:that )?you (?:paid|spent)\b"
+    r"|\bevery (?:cent|penny)\b|\bentire (?:amount|purchase|order)\b|\ball (?:of )?your money\b|\bthe (?:whole|entire) (?:thing|order|amount)"
+    r"|\b100 ?%|\bthe total\b|\ball (?:\$|£|€)|\bthe full (?:\$|£|€)|\brefund (?:all|everything)\b|\bfor the full order\b"
+)
+_PART_MARKER = _rx(
+    r"\b(?:partial|part of|some of|a portion|discount|compensation|goodwill|off\b|difference)"
+    r"|\b(?:duplicate|extra|double|second|overcharged?) (?:charge|payment)|\bshipping\b|\bdelivery (?:fee|charge|cost)"
+    r"|\bpostage\b|\bexpress\b|\bthis month's\b|\bfor the (?:missing|faulty|broken|late|damaged|lost) \w+"
+)
+
+# ---------------------------------------------------------------- scope: negation, contrast, tense, mood
+
+_NEGATION = _rx(
+    r"\b(?:not|no|never|cannot|can't|can ?not|unable|won't|wouldn't|isn't|aren't|don't|doesn't"
+    r"|didn't|couldn't|shouldn't|mustn't|unfortunately|neither|nor|impossible|ineligible"
+    r"|not eligible|not able|nothing|decline[ds]?|denied|refuse[ds]?)\b"
+)
+_BENIGN_NEGATION = _rx(
+    r"\bno (?:need|return|returns|cost|charge|extra|problem|worries|questions|obligation|hassle)\b"
+    r"|\bnot a problem|\bnothing (?:to|for you to) (?:send|return|pay|do)\b"
+    r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:send|return|ship|post|pay|do|wait)\b"
+    r"|\b(?:don't|do not|won't|will not) need (?:it|them|the \w+) back\b"
+    r"|\bwithout (?:you )?(?:returning|sending|having to|needing|any)\b|\bat no (?:extra |additional )?(?:cost|charge)\b"
+    r"|\bno longer need\b|\bnot (?:required|needed|necessary)\b|\bno (?:questions asked)\b"
+    r"|\bif (?:it|that|this|they) (?:doesn't|does not|isn't|is not)\b|\bnot (?:to )?worry\b"
+    r"|\bdon't (?:worry|hesitate)\b|\bnot only\b|\bno later than\b|\b(?:rather|prefer) not\b|\bwhy don't (?:you|we|i)\b"
+)
+_NEGATED_AFTER = _rx(
+    r"^[^,;]{0,40}?\b(?:isn't|is not|aren't|are not|can't be|cannot be|can not be|won't be|couldn't be"
+    r"|is no longer|isn't something|not (?:possible|available|due|an option)|(?:is|are) off the table)\b"
+)
+_INSTEAD = _rx(
+    r"\b(?:instead of|rather than|in place of|in lieu of|as opposed to|other than)\b"
+    r"[^,;:.!?]*?(?=,| but\b| we\b| i\b| i'll\b| i'd\b| we'll\b| we'd\b| what\b| could\b| why\b| so\b|$)"
+)
+_CLAUSE_SPLIT = re.compile(
+    r"(?<=[.!?;:])\s+|(?<=[.!?;])$|\s+-\s+|\b(?:but|however|though|although|whereas|instead|so)\b"
+    r"|(?=\bwhat (?:i|we)(?: can|'m able to|'ve been able to| am able to) do\b)|(?=\bthere(?:'s| is| are)\b)"
+    r"|,(?=\s+(?:i|we|i'll|we'll|i'd|we'd|i've|we've|so i|so we|and i|and we|you'll|you'd|you can|you|they|it|it's|it'll|that's|that'll|there's)\b)"
+    r"|\band (?=(?:i|we)(?:'ll| will| can|'d| could)\b)",
+    re.IGNORECASE,
+)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
+_PAST_FACT = _rx(
+    r"\balready\b|\brecords show|\bour system shows|\bpreviously\b|\blast (?:week|month|tuesday|monday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b|\bhad (?:been )?(?:issued|refunded|processed|sent)|\b(?:days?|weeks?|months?) ago\b"
+    r"|\byou(?:'ve| have) (?:already |now )?(?:had|received|got)\b|\bat checkout\b|\bwhen (?:you|it) (?:ordered|bought|paid)"
+)
+_PAST_TENSE = _rx(
+    r"\b(?:was|were) (?:\w+ )?(?:\w+ed|sent|paid|given|made|done|put)\b"
+    r"|\b(?:we|i|you) (?:issued|processed|refunded|sent|credited|received|had|got|offered|applied)\b"
+)
+_GENERAL_POLICY = _rx(
+    r"\b(?:refunds|returns|credits|replacements|exchanges) (?:usually|normally|typically|generally|can|can't|cannot|take|are|must|have to|need to|only)\b"
+    r"|\bour (?:policy|policies)\b|\bper (?:our )?policy\b"
+    r"|\bitems? (?:over|under|above|below) (?:\$|£|€)|\bonce (?:a|the) refund is (?:issued|processed)\b|\bany refund\b"
+    r"|\bplease (?:be aware|note)\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
+)
+_HABITUAL = _rx(r"\b(?:usually|normally|typically|generally|in most cases)\b")
+_PENDING = _rx(
+    r"\basked (?:my |our |the )?(?:manager|supervisor|team|warehouse|colleague)s? (?:about|for|whether|if)"
+    r"|\b(?:looking into|check(?:ing)? (?:whether|if)|see (?:whether|if)|escalat\w+|can't promise|cannot promise|no promises)"
+    r"|\b(?:might|may) be (?:able|eligible|possible)\b|\bonce (?:the|our) (?:investigation|claim)\b[^.]*\b(?:decide|determine)"
+)
+_REPORTED = _rx(
+    r"\b(?:understand|see|know|note|hear|appreciate) (?:that )?you(?:'d| would| want| wanted| asked| requested| were| are|'re)"
+    r"|\byou (?:asked|requested|mentioned|wanted|said|chose)\b|\byour request\b|\byou(?:'re| are) (?:asking|looking|hoping) for\b"
+    r"|\bprefer (?:a |an )?\w+ (?:over|to)\b"
+)
+_REPORTED_BEFORE = re.compile(rf"(?:{_REPORTED.pattern})(?: [\w']+){{0,3}}\s*$", re.IGNORECASE)
+_REQUESTED_BEFORE = _rx(
+    r"\b(?:i(?:'ll| will)? need|i(?:'d| would) need|please (?:send|provide|share|attach)|(?:could|can|would) you (?:please )?(?:send|provide|share|attach))"
+    r"(?! (?:\w+ ){0,3}(?:so|then|and) (?:i|we)\b)[^,;]*$"
+)
+_WH_WORD = (
+    r"(?:what(?! about| if)|what's|which|when|where|why(?! don't)|who|how (?:many|much|long|often))"
+)
+_WH_QUESTION = _rx(rf"^\W*{_WH_WORD}\b[^?]*\?\s*$")
+_WH_CLAUSE_BEFORE = _rx(rf"(?:^|[,:;]\s*){_WH_WORD}\b[^?.!,]*$")
+_HYPOTHETICAL = _rx(r"\b(?:if|unless|whether|in case)\b")
+_IRREALIS = _rx(r"\b(?:would|could|if)\b")
+_PROPOSED_IF = _rx(
+    r"\b(?:would|will|does|is) (?:it|that|this) (?:\w+ )?(?:help|work|suit|be (?:ok|okay|alright|all right|acceptable|fine))\b\W*(?:for you )?if\s*$"
+)
+_COUNTERFACTUAL = _rx(
+    r"\bif (?:\w+ ){0,4}(?:were|had)\b|\bif (?:you|we|i|they|it)'d \w+ed\b"
+    r"|\b(?:would|could|should|might)(?:'ve| have (?:\w+ed|been|got|gotten|sent|given|done|made|had)\b)"
+)
+_MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| could|'d| would| shall)\b|\bthen\b")
+_ASKED_ABOUT = _rx(
+    r"^\W*(?:did|have you|has|had|was|were|when did|when was|is (?:it|the|your|this)|are (?:you|they|the))\b"
+)
+_CHOICE_OR = _rx(r"\bor\b")
+_PREFERENCE_Q = _rx(
+    r"\bwhich (?:\w+ )?(?:would|do|one|option)\b|\bwould (?:you|u) (?:like|prefer|rather)\b|\bdo you (?:want|prefer)\b"
+    r"|\byou'd (?:like|prefer|rather)\b|\bprefer\b|\brather\b|\beither\b|\bwhat would you like\b|\bhow would you like\b"
+)
+
+# ---------------------------------------------------------------- what a clause is doing
+
+_OFFER_FRAME = _rx(
+    r"\b(?:i|we)(?:'ll| will| can| could| would|'d| shall| am| are|'m|'re)(?: (?:also|still|now|happily|gladly|just|be))*"
+    r"(?: (?:happy|glad|able|pleased|prepared|willing|going) to)?\b"
+    r"|\b(?:i'll|we'll|i'd|we'd)\b|\blet me\b|\bhow (?:about|does|would)\b|\bwhat about\b"
+    r"|\bwould (?:a|an|the|\$|you (?:accept|like|prefer|take|be)|it help|that|this|[\w-]+ (?:dollars|bucks|percent)|\d)"
+    r"|\bdoes (?:that|this) (?:work|sound)|\bsound good\b|\bshall i\b|\boffer(?:ing)?\b|\bwhat (?:i|we) can do\b"
+    r"|\bthe best (?:i|we) can\b|\byou(?:'ll| will| would|'d| can) (?:get|receive|have|keep)\b|\bon the table\b|\bcould (?:we|i)\b"
+    r"|\b(?:i|we) (?:are|'re) able\b|\bable to\b|\bwhat i'm able\b|\bwhy don't (?:i|we|you)\b|\bhappy to\b"
+    r"|\b(?:can|could) (?:do|offer|give|send|refund|issue|arrange)\b|\bwill (?:go|be)\b|\bgoes out\b|\bfollows?\b"
+    r"|^\W*(?:\w+ ){0,3}(?:\$|£|€)?\s?[\d.,]+ (?:back|off)\b|^\W*half back\b|\bwe will\b|\bwill (?:refund|send|ship|issue)\b"
+)
+_DONE_FRAME = _rx(
+    r"\b(?:i|we)(?:'ve| have) (?:now |just |already )?(?:gone ahead|processed|issued|set up|arranged|approved|put through"
+    r"|submitted|booked|credited|applied|placed|sent|added|raised|ordered|initiated|refunded|authori[sz]ed|created|emailed"
+    r"|reshipped|dispatched|loaded|put|organi[sz]ed|requested|logged|started|been able)\b"
+    r"|\b(?:has|have|'s) (?:now |just |already )?been (?:\w+ )?(?:processed|issued|set up|arranged|approved|credited|applied|placed|booked"
+    r"|submitted|raised|initiated|refunded|authori[sz]ed|sent|added|dispatched|emailed|shipped|done|loaded|organi[sz]ed)"
+    r"|\b(?:has|have) (?:now |just |already )?(?:approved|processed|issued|authori[sz]ed|arranged|credited|refunded)\b"
+    r"|\bis (?:now )?being (?:refunded|processed|sent|shipped|credited|dispatched)|\b(?:is|are|'s) (?:now )?on (?:its|their|the) way"
+    r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
+    r"|\bconfirmed\b|\bjust confirming\b|\bconfirming (?:that|your|the)\b|\bthat(?:'s| is) (?:right|correct|exactly right)\b"
+    r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely)\b"
+    r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:set|put) (?:that|it|this|everything) (?:up|through)\b"
+    r"|\ball (?:set|sorted|done|arranged)\b|\bthat(?:'s| has| is) (?:been )?(?:done|arranged|sorted|set up|all set)"
+    r"|\bthank(?:s| you) for accepting\b|\bis booked\b|\bis attached\b|\bas agreed\b|\bon the same page\b"
+)
+_PROPOSAL_Q = _rx(
+    r"\b(?:would|will|does|do|could|can|is|shall|should|how)\b[^?]*\b(?:work|suit|sound|okay|ok|acceptable|fair|help|do"
+    r"|be (?:all right|alright|enough)|alright|all right|good|fine|like me to|want me to|go ahead|set (?:that|it|this) up|accept|agree|happy with)\b[^?]*\?"
+    r"|^\W*(?:works?|sounds?|ok|okay|good|alright|fair)(?: for you| good| fair| okay)?\W*\?|\bsound good\?|\bhow (?:about|does)\b[^?]*\?|\bwhat about\b[^?]*\?|\bshall i\b[^?]*\?|\bok(?:ay)?\?|\bdeal\?"
+    r"|\b(?:could|can|shall) (?:we|i)\b[^?]*\?|\bwould you like me to\b[^?]*\?|\bwould (?:a|an|the)\b[^?]*\?|\bwould (?:you )?(?:accept|take)\b[^?]*\?"
+)
+_CLOSING = _rx(
+    r"\banything else (?:i|we) can\b|\bhave a (?:great|good|nice|lovely|wonderful|brilliant|fantastic) (?:\w+ )?(?:day|evening|weekend|afternoon|morning|night|one|week)"
+    r"|\btake care\b|\bgoodbye\b|\bbye\b|\bcheers\b|\ball the best\b|\benjoy (?:the rest of )?your\b"
+    r"|\bclos(?:e|ing) (?:this|the) (?:chat|conversation|case|ticket)|\b(?:chat|case|ticket|conversation) will (?:now )?be closed"
+    r"|\bconcludes? (?:our|this)\b|\bthanks? (?:you )?(?:again )?for (?:chatting|shopping|your understanding)"
+    r"|\bthanks? (?:you )?(?:again )?for (?:contacting|reaching out|getting in touch|your patience)[^.?!]*[.!]?\s*$"
+    r"|\bglad (?:i|we) could help|\bpleasure (?:assisting|helping|chatting)|\byou(?:'re| are) (?:very |most )?welcome\b(?! to)"
+    r"|\bmark (?:the|this|your) (?:ticket|case|chat) as (?:closed|resolved)|\b(?:chat|conversation) will (?:now )?end"
+    r"|\bend (?:our|this|the) (?:chat|conversation)|^\W*thanks again\W*$"
+    r"|\bthat's everything\b|\bstart a new (?:chat|one)\b"
+)
+_REFUSAL = _rx(
+    r"\b(?:can't|cannot|can not|unable to|not able to|won't be able to|won't|don't|do not|doesn't|does not|isn't able to"
+    r"|no longer|couldn't|aren't able to|are not able to|not in a position to)"
+    r"(?: \w+){0,3}? (?:refund|offer|accept|approve|do|override|price[- ]?match|take|cover|send|replace|exchange|give"
+    r"|process|go (?:to|higher|above|any|beyond)|increase|cancel|honou?r|allow|help|authori[sz]e|treat|reimburse|issue|arrange|reship|credit|extend|make an exception|waive|promise)\b"
+    r"|\bnot (?:possible|available|eligible|due|an option|something (?:i|we))|\bisn't (?:possible|available|due|something)"
+    r"|\bno way\b|\bdeclined\b|\bineligible\b|\bfinal sale\b|\bonly allows\b|\bnothing (?:more|further|else)\b|\banything further\b"
+    r"|\bthere isn't (?:a lot|much|anything)|\bnot offering\b|\bhands are tied\b|\bno can do\b|\bnot (?:permitted|allowed|authori[sz]ed)\b|\boff the table\b|\bwish there (?:was|were) more\b|\bis (?:still )?no\b|\bno refund\b|\bnot (?:be )?refundable\b"
+    r"|\bdoesn't cover\b|\bnot covered\b|\bwindow has closed\b|\b(?:isn't|is not) (?:something|a remedy)\b|^\W*no,? (?:i'm|we're|sorry)\b"
+)
+_REFUSAL_OF_RETURN = _rx(
+    r"\b(?:can't|cannot|can not|unable to|not able to|won't be able to|won't|don't|do not)(?: \w+){0,2}? (?:take|accept)"
+    r" (?:(?:it|them|the \w+) )?(?:back|(?:the |a )?returns?)\b|\bno way\b|\bnot possible\b|\bisn't possible\b|\bdeclined\b"
+)
+_ELLIPTIC_NOT = _rx(r",\s*(?:and )?not (?:a |an |as |the |to )?\s*$")
+_STANDING_RULE = _rx(
+    r"\b(?:we|they) (?:don't|do not|only|never) (?:sell|refund|offer|cover|ship|accept|price)"
+    r"|\b(?:expired|was bought|is final sale|are final sale|only allows|can only)\b"
+)
+_PREFERRED = _rx(
+    r"\bwould (?:you|u) (?:like|prefer|rather)|\bdo you (?:want|prefer)|\bwhich (?:would you|do you|one|option)"
+    r"|\bhow would you like|\bwhat would you like|\bprefer(?:ence)?\b|\b(?:what|fair) (?:outcome|resolution|remedy)"
+)
+_AGREEMENT_NO = _rx(
+    r"^\s*(?:no|not quite|sorry,? (?:no|that's not))\b|\bthat(?:'s| is) not (?:right|correct|quite right|what)\b"
+    r"|\bnot what (?:i|we) offered\b"
+)
+
+# ---------------------------------------------------------------- terms
+
+_FEE_AFTER = _rx(
+    r"^\s*(?:\w+ ){0,1}(?:restocking|handling|return(?:s)?(?: shipping)?|processing|admin(?:istration)?) (?:fee|charge)"
+)
+_FEE_BEFORE = _rx(
+    r"(?:(?:restocking|handling|returns?(?: shipping)?|processing|admin(?:istration)?) (?:fee|charge)(?: of| is| at| will be)?"
+    r"|(?:minus|less|deduct(?:ing)?|after) (?:a |the |our )?(?:\w+ )?)\s*$"
+)
+_NET_BEFORE = _rx(
+    r"(?:\bso(?: you(?:'d| would|'ll| will) (?:get|receive))?|\bwhich (?:comes|works out|is) to|\bleaving(?: you with)?|\bthat(?:'s| is)"
+    r"|\bgiving you|\byou(?:'d| would|'ll| will) (?:get|receive)|\bcomes to|\bcoming to|\bnet|=)\s*(?:a (?:refund|total) of\s*)?$"
+)
+_TOTAL_BEFORE = _rx(
+    r"(?:you paid|order total(?: (?:of|was|is))?|total (?:of|was|is)|paid|cost|priced at|price (?:of|was|is)|out of|from"
+    r"|more than|over|above|under|beyond|go to|up to)\s*$"
+)
+_REFUND_THE_TOTAL = _rx(
+    r"\b(?:refund|offer|give|credit|return)(?: you)? (?:the |your )?(?:order )?total (?:of )?\s*$"
+)
+_PURPOSE_BEFORE = _rx(r"\b(?:for|towards?|to get) (?:a|an|your|the)\s*$")
+_RETURN_YES = _rx(
+    r"\b(?:send|ship|post|mail|bring|drop|return|pop|pack) (?:it|them|the (?:\w+ )?\w+|that|this|everything|the original)(?: off| up)? back\b"
+    r"|\breturn (?:it|them|the item|the product|the unit|the original|the \w+)\b(?! label)"
+    r"|\b(?:once|after|when|as soon as|upon|the day) (?:we|our|the|it|they|your|you(?:'ve| have)?|it's|they're|that)\b[^.;]{0,60}?\b(?:receive|received|receiving|receipt|get|gets|got|arrives?|reach|reaches|reached"
+    r"|scanned|collect(?:s|ed)?|checked in|inspected|is back|are back|'s back|returned|back with us|back to us|back in|comes? back|your return)\b"
+    r"|\b(?:return|returned|returning) (?:is |will be )?(?:required|needed|necessary)|\bmust (?:be )?(?:sent back|returned?)\b"
+    r"|\b(?:needs?|has|have|must) (?:to )?(?:come|go|be sent|be shipped|be posted) back\b|\b(?:needs?|has|have) to be returned\b"
+    r"|\b(?:on|upon) (?:its |the item's )?return\b|\bsubject to (?:the |its )?return\b|\bin exchange for (?:the|your) (?:item|return)"
+    r"|\bhave (?:it|the item|them) back\b|\b(?:get|take) (?:it|the item|them) back\b|\bcomes? back to us\b"
+    r"|\b(?:collect(?:s|ed)?|pick(?:s|ed)? up|picked up|taken away|take (?:it|them|the \w+(?: \w+)?) away)\b"
+    r"|\bprovided (?:the|it|they|you)\b[^.]*\b(?:return|come back|comes back|sent back)"
+    r"|\bonce you(?:'ve| have)? (?:sent|returned|posted|shipped|dropped)\b(?! (?:me|us|over)? ?(?:a |the )?(?:photo|picture|pic|image|serial|number|code|details|email|address))"
+    r"|\bdrop (?:it|them|the \w+)(?: off)? (?:at|with)|\bback (?:first|with us)\b|\breturned unit\b"
+    r"|\bhand (?:it|them|the \w+(?: \w+)?) (?:to|over)|\buse the (?:\w+ )?label\b|\bfor the (?:wrong|old|faulty|damaged) one\b"
+    r"|\b(?:for|with) the return\b|\bsend (?:it|them|the \w+) back for\b"
+)
+_RETURN_NO = _rx(
+    r"\bkeep (?:it|them|the|this|that|your)\b|\bno need to (?:return|send|ship|post)|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
+    r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post)"
+    r"|\b(?:don't|do not|won't|will not) need (?:it|them|the \w+) back\b"
+    r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|needing to)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
+    r"|\bno return\b|\bnothing (?:to|for you to) (?:send|return)\b|\breturnless\b|\bhold on to\b|\bhang on to\b|\bdispose of it\b|\bdonate it\b"
+    r"|\byou(?:'d| would|'ll| can)? keep\b|\bkeeping (?:it|the|them)\b|\bkept (?:it|the|them)\b"
+    r"|\b(?:send|return) (?:anything|nothing) back\b|\b(?:don't|do not|won't|will not) need to do anything\b"
+)
+_METHOD_ORIGINAL = _rx(
+    r"\boriginal (?:payment|form of payment|method|card|account)|\b(?:your|the) (?:card|credit card|debit card|bank|bank account|visa|mastercard|amex|paypal|payment method)"
+    r"|\bcard you (?:used|paid|checked out)|\bback to (?:your|the) (?:card|account|bank|visa|mastercard|paypal)|\bsame (?:card|method|account)"
+)
+_METHOD_GIFT = _rx(
+    r"\bgift ?card balance|\bas (?:a )?gift ?card|\bto (?:a|your) gift ?card|\bgift card\b"
+)
+
+# ---------------------------------------------------------------- what CS asks for
+
+_REQUEST = _rx(
+    r"\b(?:could|can|would|will) you (?:please |also |just )?(?:send|share|provide|confirm|tell|describe|attach|upload|let me know|give|check|reply|take)"
+    r"|\bplease (?:send|share|provide|confirm|tell|describe|attach|upload|reply|let me know|give|check|include|take)"
+    r"|\bi(?:'ll| will)? need (?:you to|a |an |the |some |your |to see|to know|photos?|pictures?)|\bi(?:'d| would) need\b|\bmay i (?:ask|have|get)\b"
+    r"|(?:^|[.!?,]\s*|\bjust |\bplease )confirm (?:your|the)\b"
+    r"|\bkindly (?:send|provide|share|confirm|tell|attach|upload|reply)|\b(?:can|could|may) i (?:take|grab|have|get|ask)\b"
+    r"|\b(?:just |simply )?(?:send|give|tell) (?:me|us)\b|\blet me know (?:which|what|when|the|your|if you)\b|\breply with\b|\bpls\b"
+    r"|\bwe(?:'ll| will) need\b|\bi just need\b"
+)
+_CONDITION_ASK = _rx(
+    r"\b(?:if|once|as soon as|when|after) you(?:'ve| have| can| could| are able to|'re able to)? (?:\w+ )?(?:send|sent|provide|provided|confirm|confirmed"
+    r"|give|given|tell|told|share|shared|upload|uploaded|attach|attached|let (?:me|us) know)\b"
+)
+_ASK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "order_id",
+        _rx(
+            r"\border (?:number|no\b|#|id|reference)|\bwhich order\b|\breference number|\border ref\b"
+        ),
+    ),
+    (
+        "photos",
+        _rx(
+            r"\bphotos?\b|\bpictures?\b|\bpics?\b|\bimages?\b|\bsnaps?\b|\bscreenshots?\b|\bvideo\b"
+        ),
+    ),
+    (
+        "serial_number",
+        _rx(
+            r"\bserial|\bmodel number|\bimei\b|\bbatch (?:number|code)\b(?! so i can report)|\blot number"
+        ),
+    ),
+    (
+        "contact_details",
+        _rx(
+            r"\bphone number|\bemail address|\b(?:which|what) email\b|\b(?:your|the|that|delivery|shipping) (?:home |delivery |shipping |work )?address\b|\bpost ?code|\bzip ?code|\bcontact (?:number|details)|\bdate of birth"
+        ),
+    ),
+    (
+        "dates",
+        _rx(
+            r"\bwhen (?:did|was|were|exactly|it (?:arrived|came|was delivered|happened|started|stopped|broke))|\bwhat (?:date|day|time)|\bwhich (?:date|day)s?\b|\bthe date\b|\bhow long ago"
+        ),
+    ),
+    (
+        "preferred_remedy",
+        _rx(
+            _PREFERRED.pattern
+            + r"|\bor (?:a |an )?(?:full refund|refund|replacement|store credit|credit|exchange)\b"
+        ),
+    ),
+    (
+        "description",
+        _rx(
+            r"\bwhat happened|\bdescribe|\bmore (?:detail|info)|\btell me (?:more|what|about)|\bexplain|\bwhat (?:exactly )?(?:is|was|seems) (?:wrong|the (?:problem|issue))|\bwhat went wrong|\bwhat'?s wrong|\bwhat'?s the (?:problem|issue|reason)|\bdetails of the (?:problem|issue|damage)|\bwhat is happening|\breason for\b"
+        ),
+    ),
+)
+
+
+@dataclass
+class OfferTerms:
+    """Terms read from CS's words; `None` where the words do not say."""
+
+    type: str
+    amount: float | None = None
+    percent: float | None = None
+    return_required: bool | None = None
+    restocking_fee: float | None = None
+    refund_method: str | None = None
+    days_to_complete: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CSReading:
+    """One CS message read: its acts, the offer it puts on the table, what it asks for."""
+
+    acts: list[str]
+    offer: OfferTerms | None = None
+    asks: list[str] = field(default_factory=list)
+    unsure: bool = False  # it may hold an offer we cannot read with confidence: not an offer
+    contradicts: bool = False  # it says "no, that's not right" to terms we restated
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def confirms(self) -> bool:
+        return "confirmation" in self.acts and not self.contradicts
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["offer"] = self.offer.as_dict() if self.offer else None
+        return data
+
+
+# ---------------------------------------------------------------- clauses and scope
+
+
+@dataclass
+class _Mention:
+    """A remedy named in the text, with the scope it stands in."""
+
+    kind: str
+    start: int
+    end: int
+    clause: tuple[int, int]
+    status: str  # "live", or why not: negated, set aside, past, policy, choice, pending, hypothetical, asked
+    framed: bool = False  # its clause puts it forward or reports it done
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    """Spans of the text's clauses: sentences, split again at contrasts and at a new subject."""
+    spans, start = [], 0
+    for m in _CLAUSE_SPLIT.finditer(text):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans or [(0, len(text))]
+
+
+def _span_of(spans: list[tuple[int, int]], at: int) -> tuple[int, int]:
+    return next(((s, e) for s, e in spans if s <= at < e), spans[-1])
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in _SENTENCE_SPLIT.finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _is_negated(text: str, clause: tuple[int, int], start: int, end: int) -> bool:
+    """A negation before the remedy in its clause, or a "... isn't possible" right after it."""
+    before = _BENIGN_NEGATION.sub(" ", text[clause[0] : start])
+    return bool(_NEGATION.search(before)) or bool(_NEGATED_AFTER.search(text[end : clause[1]]))
+
+
+def _is_choice(text: str, sentence: tuple[int, int]) -> bool:
+    """A choice put as a question: two remedies joined by "or", and a question about which."""
+    body = text[sentence[0] : sentence[1]]
+    named = _remedy_spans(body)
+    if len(named) < 2 or not _CHOICE_OR.search(body[named[0][1] :]):
+        return False
+    rest = text[sentence[0] :]
+    return (
+        "?" in body
+        or bool(_PREFERENCE_Q.search(body))
+        or bool(_PREFERENCE_Q.search(rest) and "?" in rest)
+    )
+
+
+def _is_hypothetical(clause_text: str, offset: int) -> bool:
+    """Inside an "if ..." condition, before its main clause ("if a refund is approved, ...")."""
+    marks = list(_HYPOTHETICAL.finditer(clause_text[:offset]))
+    if not marks or _PROPOSED_IF.search(clause_text[: marks[-1].end()]):
+        return False
+    return not _MAIN_CLAUSE.search(clause_text[marks[-1].end() : offset])
+
+
+def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int, int]]:
+    """Whether a remedy named here is in force, and the clause it stands in."""
+    clause = _span_of(_clauses(text), start)
+    sentence = _span_of(_sentences(text), start)
+    clause_text, sentence_text = text[clause[0] : clause[1]], text[sentence[0] : sentence[1]]
+    checks = (
+        ("set aside", any(s <= start < e for s, e in (m.span() for m in _INSTEAD.finditer(text)))),
+        ("negated", _is_negated(text, clause, start, end)),
+        ("choice", _is_choice(text, sentence)),
+        ("asked", bool(_ASKED_ABOUT.search(sentence_text)) and "?" in sentence_text),
+        ("reported", bool(_REPORTED_BEFORE.search(text[clause[0] : start]))),
+        ("requested", bool(_REQUESTED_BEFORE.search(text[clause[0] : start]))),
+        ("asked", bool(_WH_QUESTION.search(sentence_text))),
+        (
+            "asked",
+            bool(_WH_CLAUSE_BEFORE.search(text[sentence[0] : start]))
+            and "?" in text[start : sentence[1]],
+        ),
+        ("pending", bool(_PENDING.search(sentence_text))),
+        ("hypothetical", _is_hypothetical(clause_text, start - clause[0])),
+        ("past", bool(_PAST_FACT.search(clause_text))),
+        (
+            "past",
+            bool(_PAST_TENSE.search(clause_text))
+            and not _DONE_FRAME.search(clause_text)
+            and not _IRREALIS.search(clause_text),
+        ),
+        ("counterfactual", bool(_COUNTERFACTUAL.search(sentence_text))),
+        ("policy", bool(_HABITUAL.search(clause_text))),
+        (
+            "policy",
+            bool(_GENERAL_POLICY.search(clause_text)) and not _OFFER_FRAME.search(clause_text),
+        ),
+    )
+    return next((name for name, hit in checks if hit), "live"), clause
+
+
+def _mentions(text: str) -> list[_Mention]:
+    """Every remedy the text names, the first (most specific) reading of each span kept."""
+    found: list[_Mention] = []
+    for kind, pattern in _REMEDIES:
+        for m in pattern.finditer(text):
+            if any(m.start() < x.end and m.end() > x.start for x in found):
+                continue
+            status, clause = _status(text, kind, m.start(), m.end())
+            clause_text = text[clause[0] : clause[1]]
+            framed = bool(_OFFER_FRAME.search(clause_text) or _DONE_FRAME.search(clause_text))
+            found.append(_Mention(kind, m.start(), m.end(), clause, status, framed))
+    return sorted(found, key=lambda x: x.start)
+
+
+def _remedy_spans(text: str) -> list[tuple[int, int]]:
+    """Where remedies are named, overlapping names counted once."""
+    spans: list[tuple[int, int]] = []
+    for _, pattern in _REMEDIES:
+        for m in pattern.finditer(text):
+            if all(m.end() <= s or m.start() >= e for s, e in spans):
+                spans.append(m.span())
+    return sorted(spans)
+
+
+def live_mentions(text: str) -> tuple[list[_Mention], list[str]]:
+    """Remedies named in force (not negated, set aside, past, a policy or a choice question)."""
+    live, notes = [], []
+    for mention in _mentions(text):
+        if mention.status == "live":
+            live.append(mention)
+        else:
+            notes.append(f"{mention.status}: {mention.kind}")
+    return live, notes
+
+
+# ---------------------------------------------------------------- terms
+
+
+def _is_fee(text: str, amount: Amount) -> bool:
+    """A fee held back ("less a $15 restocking fee"), not the sum on offer."""
+    return bool(_FEE_AFTER.search(text[amount.end : amount.end + 40])) or bool(
+        _FEE_BEFORE.search(text[max(0, amount.start - 40) : amount.start])
+    )
+
+
+def _is_context(text: str, amount: Amount) -> bool:
+    """An amount named for context: the order total, a price paid, a limit ("more than $100")."""
+    before = text[max(0, amount.start - 30) : amount.start]
+    return bool(_TOTAL_BEFORE.search(before)) and not _REFUND_THE_TOTAL.search(before)
+
+
+def _offered_amount(text: str, mention: _Mention, amounts: list[Amount]) -> float | None:
+    """The sum on offer: a stated net ("so $378"), else the nearest in the remedy's clause."""
+    usable = [a for a in amounts if not _is_fee(text, a) and not _is_context(text, a)]
+    net = [a for a in usable if _NET_BEFORE.search(text[max(0, a.start - 30) : a.start])]
+    worked_out = any(_is_fee(text, a) for a in amounts) or find_percent(text[mention.clause[0] :])
+    if net and worked_out:
+        return net[-1].value  # "$420 minus a $42 fee, so $378", "15% back, which comes to $178.50"
+    s, e = mention.clause
+    near = [a for a in usable if s <= a.start < e] or [
+        a for a in usable if not _in_dead_clause(text, a)
+    ]
+    return min(near, key=lambda a: abs(a.start - mention.start)).value if near else None
+
+
+def _in_dead_clause(text: str, amount: Amount) -> bool:
+    clause = _span_of(_clauses(text), amount.start)
+    clause_text = text[clause[0] : clause[1]]
+    return _is_negated(text, clause, amount.start, amount.end) or bool(
+        _PAST_FACT.search(clause_text)
+    )
+
+
+def _fee(text: str, amounts: list[Amount], total: float | None) -> float | None:
+    """The restocking (or handling) fee held back, as an amount."""
+    for amount in amounts:
+        if _is_fee(text, amount):
+            return amount.value
+    m = re.search(r"(\d{1,2}(?:\.\d+)?)\s?%\s*(?:restocking|handling)", text, re.IGNORECASE)
+    return round(total * float(m.group(1)) / 100, 2) if m and total else None
+
+
+def _offered_percent(text: str, mention: _Mention) -> float | None:
+    """The share on offer, in the remedy's clause first; never the fee's percentage."""
+    clean = re.sub(
+        r"\d{1,2}(?:\.\d+)?\s?%\s*(?:restocking|handling)[^.;,]*", " ", text, flags=re.IGNORECASE
+    )
+    s, e = mention.clause
+    found = find_percent(clean[s:e])
+    return found if found is not None else find_percent(clean)
+
+
+def _return_required(text: str, kind: str) -> bool | None:
+    """Whether the item must come back first, read from the clauses in force."""
+    live = " ".join(
+        text[s:e]
+        for s, e in _clauses(text)
+        if not _NEGATION.search(_BENIGN_NEGATION.sub(" ", text[s:e]))
+    )
+    if _RETURN_NO.search(live):
+        return False
+    money_back = re.sub(
+        r"\b(?:go|goes|going|come|comes|coming|be|put|paid|credited|sent)(?: straight)? back (?:to|on|onto|into) (?:your|the|that|a)\b",
+        " ",
+        live,
+        flags=re.IGNORECASE,
+    )
+    if kind == "return_label" and not re.search(
+        r"\bmust\b|\bfor a (?:full )?refund\b|\bonce\b", money_back, re.IGNORECASE
+    ):
+        return None
+    return True if _RETURN_YES.search(money_back) else None
+
+
+def _refund_method(text: str, kind: str) -> str | None:
+    if kind not in ("full_refund", "partial_refund"):
+        return None
+    if _METHOD_GIFT.search(text):
+        return "gift_card_balance"
+    if _METHOD_ORIGINAL.search(text):
+        return "original_payment"
+    return None
+
+
+def _refund_kind(
+    mention: _Mention,
+    text: str,
+    amount: float | None,
+    percent: float | None,
+    fee: float | None,
+    total: float | None,
+) -> str:
+    """Full or partial: said outright, else by the share or amount against the total."""
+    clause = text[mention.clause[0] : mention.clause[1]]
+    if mention.kind == "full_refund" or _FULL_MARKER.search(clause):
+        return "full_refund"
+    if percent is not None:
+        return "full_refund" if percent >= 100 else "partial_refund"
+    if fee is not None:
+        return "full_refund"
+    if _PART_MARKER.search(text):
+        return "partial_refund"
+    if amount is not None and total is not None:
+        return "full_refund" if amount >= total - 0.01 else "partial_refund"
+    return "full_refund" if amount is None else "partial_refund"
+
+
+def _terms(text: str, mention: _Mention, total: float | None) -> OfferTerms:
+    """The terms of the remedy a mention names, read from the whole message."""
+    amounts = find_amount_spans(text)
+    money = FAMILY[mention.kind] in ("money", "credit")
+    amount = _offered_amount(text, mention, amounts) if money else None
+    percent = _offered_percent(text, mention) if money else None
+    fee = _fee(text, amounts, total) if money else None
+    kind = mention.kind
+    if FAMILY[kind] == "money":
+        kind = _refund_kind(mention, text, amount, percent, fee, total)
+    if kind == "full_refund" and percent is not None and percent < 100:
+        percent = None
+    return OfferTerms(
+        type=kind,
+        amount=amount,
+        percent=percent,
+        return_required=_return_required(text, kind),
+        restocking_fee=fee,
+        refund_method=_refund_method(text, kind),
+        days_to_complete=find_days(text),
+    )
+
+
+# ---------------------------------------------------------------- the offer
+
+
+def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:
+    """The remedy on the table when several are named in force: the first one put forward."""
+    framed = [m for m in live if m.framed] or live
+    framed = [m for m in framed if not _PURPOSE_BEFORE.search(text[: m.start])] or framed
+    label = next((m for m in framed if m.kind == "return_label"), None)
+    money = [m for m in framed if FAMILY[m.kind] == "money"]
+    # "we'll email a label; the full refund follows": the label serves the refund
+    if label is not None and money and (money[0].kind != "refund" or _stated_sum(text, money[0])):
+        return money[0]
+    specific = [m for m in framed if m.kind != "refund"] or framed
+    fitting = [m for m in specific if FAMILY[m.kind] == FAMILY.get(model_type)]
+    return (fitting or specific)[0]
+
+
+def _stated_sum(text: str, mention: _Mention) -> bool:
+    s, e = mention.clause
+    return bool(find_amount_spans(text[s:e])) or find_percent(text[s:e]) is not None
+
+
+def read_offer_by_rules(
+    text: str, order_total: float | None = None, model_type: str = "none"
+) -> tuple[OfferTerms | None, list[str]]:
+    """The offer on the table by the words alone, or None; notes say what was set aside."""
+    text = normalize(text)
+    live, notes = live_mentions(text)
+    if not live:
+        return None, notes
+    return _terms(text, _primary(text, live, model_type), order_total), notes
+
+
+def _decide_offer(
+    text: str,
+    probabilities: dict[str, float],
+    model_type: str,
+    model_none: float,
+    total: float | None,
+) -> tuple[OfferTerms | None, bool, list[str]]:
+    """The offer, whether the message is unsure, and notes; the words first, the models to weigh in."""
+    live, notes = live_mentions(text)
+    offerish = (
+        max(probabilities.get("offer", 0.0), probabilities.get("confirmation", 0.0))
+        >= ACT_THRESHOLD
+    )
+    model_sees = offerish or model_type != "none"
+    if not live:
+        if model_sees and model_type != "none" and offerish:
+            notes.append(f"the model reads {model_type}; the words name no remedy in force")
+            return None, True, notes
+        return None, False, notes
+    framed = any(m.framed for m in live)
+    if framed and not (model_none >= MODEL_SURE_NONE and not offerish):
+        return _terms(text, _primary(text, live, model_type), total), False, notes
+    if not framed and model_sees:
+        return _terms(text, _primary(text, live, model_type), total), False, notes
+    notes.append(
+        f"remedies named ({', '.join(m.kind for m in live)}) but nothing puts them forward"
+    )
+    return None, model_sees or framed, notes
+
+
+# ---------------------------------------------------------------- the acts
+
+
+def _is_confirmation(text: str) -> bool:
+    """The remedy is reported set up or agreed, not put forward for the customer to accept."""
+    body = " ".join(x for x in _sentence_texts(text) if not _CLOSING.search(x))
+    return bool(_DONE_FRAME.search(body)) and not _PROPOSAL_Q.search(body)
+
+
+def _sentence_texts(text: str) -> list[str]:
+    return [text[s:e] for s, e in _sentences(text)]
+
+
+def _is_proposal(sentence: str, offer_made: bool) -> bool:
+    """A question that only asks the customer to take the offer ("would $30 work?")."""
+    if not offer_made or _CLOSING.search(sentence):
+        return False
+    asks_for = any(p.search(sentence) for name, p in _ASK_PATTERNS if name != "preferred_remedy")
+    return not asks_for and bool(_PROPOSAL_Q.search(sentence) or _remedy_spans(sentence))
+
+
+def _questions(text: str, offer_made: bool) -> list[str]:
+    """The message's questions and requests, not counting a proposal of its offer."""
+    found = []
+    for sentence in _sentence_texts(text):
+        asked = "?" in sentence and not _is_proposal(sentence, offer_made)
+        closing_only = _CLOSING.search(sentence) and not _REQUEST.search(sentence)
+        requested = bool(_REQUEST.search(sentence) or _CONDITION_ASK.search(sentence))
+        if requested and not asked and _only_the_item_back(sentence):
+            continue
+        if (asked and not closing_only) or requested:
+            found.append(sentence)
+    return found
+
+
+def _only_the_item_back(sentence: str) -> bool:
+    """ "Please send it back with the label": an instruction about the return, not a question."""
+    asks_for = any(p.search(sentence) for name, p in _ASK_PATTERNS if name != "preferred_remedy")
+    return not asks_for and bool(_RETURN_YES.search(sentence))
+
+
+def _asks_in(sentences: list[str], choice: bool) -> list[str]:
+    joined = " ".join(sentences)
+    asks = [name for name, p in _ASK_PATTERNS if name != "preferred_remedy" and p.search(joined)]
+    if choice or (_PREFERRED.search(joined) and not asks):
+        asks.append("preferred_remedy")
+    return asks
+
+
+def _read_asks(text: str, offer_made: bool) -> list[str]:
+    choice = any(m.status == "choice" for m in _mentions(text))
+    questions = _questions(text, offer_made)
+    if not questions and not choice:
+        return []
+    asks = _asks_in(questions, choice)
+    conditions_only = all(
+        _CONDITION_ASK.search(q) and not _REQUEST.search(q) and "?" not in q for q in questions
+    )
+    if not asks and conditions_only:
+        return []  # "once you've sent it back": a condition on the item, not a request
+    return asks or ["other"]
+
+
+def read_asks(text: str) -> list[str]:
+    """What CS asks the customer for, when the message asks anything."""
+    return _read_asks(normalize(text), offer_made=False)
+
+
+def _is_refusal(text: str, offer_made: bool, model_says: bool) -> bool:
+    """It says no to a remedy, or that something asked for cannot be done."""
+    for mention in _mentions(text):
+        if mention.status == "counterfactual" or (
+            mention.status == "negated" and not _ELLIPTIC_NOT.search(text[: mention.start])
+        ):
+            return True
+    said = _BENIGN_NEGATION.sub(" ", text)
+    if _REFUSAL_OF_RETURN.search(said):
+        return True
+    return bool(_REFUSAL.search(said)) and (model_says or not offer_made)
+
+
+def _is_fact(text: str, offer: OfferTerms | None) -> bool:
+    """It states a past event or a standing policy beside whatever else it does."""
+    statuses = {m.status for m in _mentions(text)}
+    if offer is not None:
+        return "past" in statuses
+    if statuses & {"past", "policy"}:
+        return True
+    plain = [x for x in _sentence_texts(text) if not _remedy_spans(x) and not _CLOSING.search(x)]
+    return any(
+        _PAST_FACT.search(x) or _HABITUAL.search(x) or _STANDING_RULE.search(x) for x in plain
+    )
+
+
+def _acts(
+    text: str, probabilities: dict[str, float], offer: OfferTerms | None, asks: list[str]
+) -> list[str]:
+    """The dialogue acts: the words decide where they are clear, the model where they are not."""
+    acts: list[str] = []
+    if offer is not None:
+        acts.append("confirmation" if _is_confirmation(text) else "offer")
+    if _is_refusal(text, offer is not None, probabilities.get("refusal", 0.0) >= ACT_THRESHOLD):
+        acts.append("refusal")
+    if asks:
+        acts.append("question")
+    if _CLOSING.search(text):
+        acts.append("closing")
+    model_fact = probabilities.get("fact", 0.0) >= ACT_THRESHOLD and offer is None
+    if _is_fact(text, offer) or model_fact or not acts:
+        acts.append("fact")
+    return [a for a in ACTS if a in acts]
+
+
+# ---------------------------------------------------------------- the reading
+
+
+def read_cs_reply(text: str, reader: Reader, order_total: float | None = None) -> CSReading:
+    """Acts, offer terms and asks of one CS message; an offer only where the words put one forward."""
+    clean = normalize(text)
+    probabilities = reader.acts.probabilities(clean)
+    ranked = dict(reader.offer_type.rank(clean).labels)
+    model_type = max(ranked, key=lambda k: ranked[k])
+    offer, unsure, notes = _decide_offer(
+        clean, probabilities, model_type, ranked.get("none", 0.0), order_total
+    )
+    asks = _read_asks(clean, offer is not None)
+    return CSReading(
+        acts=_acts(clean, probabilities, offer, asks),
+        offer=offer,
+        asks=asks,
+        unsure=unsure,
+        contradicts=bool(_AGREEMENT_NO.search(clean)),
+        notes=notes,
+    )

@@ -1,0 +1,118 @@
+"""Reading a customer's message: the problem, the wish, and whether to ask instead of guess."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shared.language.model import Ranked
+from shared.language.reader import Reader
+
+# Below these calibrated probabilities the customer is asked, with the likeliest readings as
+# choices, instead of being guessed for. Set from cross-validation on the train split
+# (`csn eval-reader --thresholds`), never from the test split.
+ASK_BELOW_PROBLEM = 0.5
+ASK_BELOW_OUTCOME = 0.45
+MAX_CHOICES = 3
+
+PROBLEM_WORDS = {
+    "damaged_item": "It arrived damaged",
+    "defective_item": "It doesn't work properly",
+    "wrong_item": "I received the wrong item",
+    "missing_parts": "Parts or items are missing",
+    "not_delivered": "It never arrived",
+    "late_delivery": "It arrived late",
+    "not_as_described": "It isn't as described",
+    "billing_error": "I was charged the wrong amount",
+    "refund_not_received": "My refund hasn't arrived",
+    "unwanted_item": "I don't want it any more",
+    "other": "Something else",
+}
+OUTCOME_WORDS = {
+    "full_refund": "All my money back",
+    "partial_refund": "Part of my money back",
+    "replacement": "A replacement",
+    "store_credit": "Store credit",
+    "unspecified": "Whatever the policies allow",
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One reading the customer can pick."""
+
+    id: str
+    label: str
+    problem_type: str | None = None
+    desired_outcome: str | None = None
+    order_id: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        """The choice as the session document shows it."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class CustomerReading:
+    """What the customer's words say, with how sure the reader is."""
+
+    problem_type: str
+    problem_confidence: float
+    desired_outcome: str
+    outcome_confidence: float
+    problem_ranked: list[tuple[str, float]] = field(default_factory=list)
+    outcome_ranked: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def unsure_problem(self) -> bool:
+        """`other` is never chosen silently; a low confidence asks."""
+        return self.problem_type == "other" or self.problem_confidence < ASK_BELOW_PROBLEM
+
+    @property
+    def unsure_outcome(self) -> bool:
+        """A wish read with low confidence asks (no wish at all does not)."""
+        return self.desired_outcome != "unspecified" and self.outcome_confidence < ASK_BELOW_OUTCOME
+
+    def choices(self) -> list[Choice]:
+        """The likeliest readings to offer when unsure (problem first, else the wish)."""
+        if self.unsure_problem:
+            ranked = [label for label, _ in self.problem_ranked if label != "other"]
+            picks = [
+                Choice(f"problem:{p}", PROBLEM_WORDS[p], problem_type=p)
+                for p in ranked[:MAX_CHOICES]
+            ]
+            return [*picks, Choice("problem:other", PROBLEM_WORDS["other"], problem_type="other")]
+        if self.unsure_outcome:
+            ranked = [label for label, _ in self.outcome_ranked if label != "unspecified"]
+            picks = [
+                Choice(f"outcome:{o}", OUTCOME_WORDS[o], desired_outcome=o)
+                for o in ranked[:MAX_CHOICES]
+            ]
+            return [
+                *picks,
+                Choice(
+                    "outcome:unspecified",
+                    OUTCOME_WORDS["unspecified"],
+                    desired_outcome="unspecified",
+                ),
+            ]
+        return []
+
+    def question(self) -> str:
+        """The question that goes with the choices."""
+        if self.unsure_problem:
+            return "To make sure we ask for the right thing: which of these best describes the problem?"
+        return "What would you like the retailer to do about it?"
+
+
+def read_customer_message(text: str, reader: Reader) -> CustomerReading:
+    """The problem type and desired outcome of a message, each with its calibrated confidence."""
+    problem: Ranked = reader.problem.rank(text)
+    outcome: Ranked = reader.outcome.rank(text)
+    return CustomerReading(
+        problem_type=problem.best,
+        problem_confidence=problem.confidence,
+        desired_outcome=outcome.best,
+        outcome_confidence=outcome.confidence,
+        problem_ranked=problem.labels,
+        outcome_ranked=outcome.labels,
+    )

@@ -1,0 +1,298 @@
+"""Entities with a shape, read by rules: order ids, amounts, percentages, dates, durations.
+
+Pure functions of the text (and of `today` for dates); the learned models read what has
+no shape (the problem, the wish, what CS is doing), these read what does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from shared.language.normalize import normalize
+
+ORDER_ID_LENGTH = 17
+_ID_SPAN = re.compile(
+    r"(?<![A-Za-z0-9])#?\s*([0-9OoIl](?:[0-9OoIl]|[ \t\-\u2013.])*[0-9OoIl])"
+    r"(?![A-Za-z0-9])"
+)
+_ID_SEPARATORS = re.compile(r"[ \t\-\u2013.]+")
+_SUFFIX = re.compile(
+    r"\b(?:ending|ends|finishing|last (?:four|4|few|five|5|six|6|seven|7) digits?(?: are| is)?)"
+    r"\s*(?:in|with|of|:)?\s*#?\s*(\d{3,7})\b"
+)
+_DIGIT_MAP = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19,
+}  # fmt: skip
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90,
+}  # fmt: skip
+_NUMBER_WORD = "|".join([*_UNITS, *_TENS, "hundred", "thousand", "a", "and"])
+_WORDS_NUMBER = re.compile(
+    rf"\b((?:(?:{_NUMBER_WORD})[\s-]+)*(?:{'|'.join([*_UNITS, *_TENS, 'hundred', 'thousand'])}))"
+    r"(?:\s+(?:and\s+)?(\w+)\s+cents?)?\s+(?:us\s+)?(?:dollars?|bucks|usd)\b",
+    re.IGNORECASE,
+)
+_NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?"
+_AMOUNT_SYMBOL = re.compile(rf"(?:us\$|\$|usd\s?|€|£)\s?{_NUMBER}\b", re.IGNORECASE)
+_AMOUNT_AFTER = re.compile(
+    rf"(?<![\w.,]){_NUMBER}\s?(?:dollars?|bucks|usd|eur|euros?|gbp|pounds)\b", re.IGNORECASE
+)
+_PERCENT = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d+)?)\s?(?:%|per ?cent\b|pct\b)", re.IGNORECASE)
+_PERCENT_WORDS = re.compile(
+    rf"\b((?:(?:{'|'.join([*_UNITS, *_TENS, 'hundred', 'a', 'and'])})[\s-]+)+)per ?cent\b",
+    re.IGNORECASE,
+)
+_SHARE_WORDS = {
+    "half": 50.0,
+    "a quarter": 25.0,
+    "one quarter": 25.0,
+    "a third": 33.33,
+    "one third": 33.33,
+    "a fifth": 20.0,
+    "one fifth": 20.0,
+    "a tenth": 10.0,
+    "three quarters": 75.0,
+    "two thirds": 66.67,
+}
+_SHARE = re.compile(
+    r"\b("
+    + "|".join(sorted(_SHARE_WORDS, key=len, reverse=True))
+    + r")\b(?!\s+(?:an?\s+)?(?:hour|day|week))",
+    re.IGNORECASE,
+)
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE_ISO = re.compile(r"\b(20\d{2})-(\d{1,2})-(\d{1,2})\b")
+_DATE_US = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b")
+_DATE_MONTH_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(20\d{{2}}))?")
+_DATE_DAY_MONTH = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+(20\d{{2}}))?"
+)
+_SMALL = "a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|\\d{1,3}"
+_DATE_AGO = re.compile(rf"\b({_SMALL})\s+(day|week)s?\s+ago\b")
+_DURATION = re.compile(
+    rf"\b(?:(?:{_SMALL})\s*(?:-|to|or)\s*)?({_SMALL})\s*(?:-\s*)?"
+    r"(business|working|calendar)?\s*(day|hour|hr|week)s?\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class IdMentions:
+    """Order ids in a message: well-formed ones, malformed fragments, and "ending in" suffixes."""
+
+    ids: list[str] = field(default_factory=list)
+    fragments: list[str] = field(default_factory=list)
+    suffixes: list[str] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+def format_order_id(digits: str) -> str:
+    """`NNNNNNNNNNNNNNNNN` as `NNN-NNNNNNN-NNNNNNN`."""
+    return f"{digits[:3]}-{digits[3:10]}-{digits[10:]}"
+
+
+def normalize_order_id(raw: str) -> str | None:
+    """A user-typed order id in the retailer's format, or None if it is not one."""
+    mentions = find_order_ids(raw)
+    return mentions.ids[0] if len(mentions.ids) == 1 else None
+
+
+def find_order_ids(message: str) -> IdMentions:
+    """Order ids written plainly, spaced, `#`-prefixed, glued together, or with O for 0."""
+    found = IdMentions()
+    for match in _ID_SPAN.finditer(message):
+        groups = [g for g in _ID_SEPARATORS.split(match.group(1)) if g]
+        while groups and not any(c.isdigit() for c in groups[0]):
+            groups.pop(0)
+        while groups and not any(c.isdigit() for c in groups[-1]):
+            groups.pop()
+        digits = "".join(groups).translate(_DIGIT_MAP)
+        if not digits.isdigit() or sum(c.isdigit() for c in "".join(groups)) < 12:
+            continue
+        found.spans.append(match.span())
+        if len(digits) % ORDER_ID_LENGTH == 0:
+            for i in range(0, len(digits), ORDER_ID_LENGTH):
+                _add_unique(found.ids, format_order_id(digits[i : i + ORDER_ID_LENGTH]))
+        elif 14 <= len(digits) <= 20:
+            _add_unique(found.fragments, digits)
+    for match in _SUFFIX.finditer(message.lower()):
+        _add_unique(found.suffixes, match.group(1))
+    return found
+
+
+def blank_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """Replace spans (order ids) with spaces so their digits are not read as amounts or dates."""
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+def _add_unique(items: list, value: object) -> None:  # type: ignore[type-arg]
+    if value not in items:
+        items.append(value)
+
+
+# ---------------------------------------------------------------- amounts and shares
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A money amount and where it stands in the text."""
+
+    value: float
+    start: int
+    end: int
+
+
+def words_to_number(words: str) -> float | None:
+    """'one hundred and twenty-five' -> 125; None when the words are not a number."""
+    total, current, seen = 0, 0, False
+    for word in re.split(r"[\s-]+", words.lower()):
+        if word in ("and", ""):
+            continue
+        if word == "a":
+            current = max(current, 1)
+        elif word in _UNITS:
+            current += _UNITS[word]
+        elif word in _TENS:
+            current += _TENS[word]
+        elif word == "hundred":
+            current = max(current, 1) * 100
+        elif word == "thousand":
+            total += max(current, 1) * 1000
+            current = 0
+        else:
+            return None
+        seen = True
+    return float(total + current) if seen else None
+
+
+def find_amount_spans(text: str) -> list[Amount]:
+    """Money amounts ($12, 12.50 dollars, USD 1,299.00, forty dollars), in order of mention."""
+    text = normalize(text)
+    found: list[Amount] = []
+    for regex in (_AMOUNT_SYMBOL, _AMOUNT_AFTER):
+        for m in regex.finditer(text):
+            value = float(m.group(1).replace(",", "") + "." + (m.group(2) or "0"))
+            _add_amount(found, Amount(round(value, 2), m.start(), m.end()))
+    for m in _WORDS_NUMBER.finditer(text):
+        value = words_to_number(m.group(1))
+        if value is not None:
+            cents = words_to_number(m.group(2)) if m.group(2) else None
+            _add_amount(found, Amount(round(value + (cents or 0) / 100, 2), m.start(), m.end()))
+    return sorted(found, key=lambda a: a.start)
+
+
+def _add_amount(found: list[Amount], amount: Amount) -> None:
+    if 0 < amount.value <= 1_000_000 and all(
+        amount.end <= a.start or amount.start >= a.end for a in found
+    ):
+        found.append(amount)
+
+
+def find_amounts(text: str) -> list[float]:
+    """The money amounts of a text, in order of mention."""
+    return [a.value for a in find_amount_spans(text)]
+
+
+def find_percent(text: str) -> float | None:
+    """The first share stated as a percentage or in words ("half", "a quarter")."""
+    text = normalize(text)
+    hits: list[tuple[int, float]] = []
+    for m in _PERCENT.finditer(text):
+        value = float(m.group(1))
+        if 0 < value <= 100:
+            hits.append((m.start(), value))
+    for m in _SHARE.finditer(text):
+        hits.append((m.start(), _SHARE_WORDS[m.group(1).lower()]))
+    for m in _PERCENT_WORDS.finditer(text):
+        value = words_to_number(m.group(1))
+        if value is not None and 0 < value <= 100:
+            hits.append((m.start(), value))
+    return min(hits)[1] if hits else None
+
+
+def find_days(text: str) -> int | None:
+    """A stated time to complete, in days: the upper end of a range; hours rounded up."""
+    best: int | None = None
+    for m in _DURATION.finditer(normalize(text).lower()):
+        count = _small_number(m.group(1))
+        if count is None:
+            continue
+        unit = m.group(3)
+        days = -(-count // 24) if unit in ("hour", "hr") else count * (7 if unit == "week" else 1)
+        best = days if best is None else max(best, days)
+    return best
+
+
+def _small_number(raw: str) -> int | None:
+    raw = raw.lower()
+    if raw.isdigit():
+        return int(raw)
+    if raw in ("a", "an"):
+        return 1
+    value = words_to_number(raw)
+    return int(value) if value is not None else None
+
+
+# ---------------------------------------------------------------- dates
+
+
+def find_dates(text: str, today: date) -> list[date]:
+    """Dates written as ISO, US numeric, month names, or "N days ago"; never after tomorrow."""
+    found: list[tuple[int, date]] = []
+    text = normalize(text).lower()
+    for m in _DATE_ISO.finditer(text):
+        _add_date(found, m.start(), int(m.group(1)), int(m.group(2)), int(m.group(3)), today)
+    for m in _DATE_US.finditer(text):
+        year = int(m.group(3)) if m.group(3) else None
+        year = year + 2000 if year is not None and year < 100 else year
+        _add_date(found, m.start(), year, int(m.group(1)), int(m.group(2)), today)
+    for m in _DATE_MONTH_DAY.finditer(text):
+        _add_date(found, m.start(), _year(m.group(3)), _month(m.group(1)), int(m.group(2)), today)
+    for m in _DATE_DAY_MONTH.finditer(text):
+        _add_date(found, m.start(), _year(m.group(3)), _month(m.group(2)), int(m.group(1)), today)
+    for m in _DATE_AGO.finditer(text):
+        count = _small_number(m.group(1)) or 0
+        found.append(
+            (m.start(), today - timedelta(days=count * (7 if m.group(2) == "week" else 1)))
+        )
+    if "yesterday" in text:
+        found.append((text.index("yesterday"), today - timedelta(days=1)))
+    unique: list[date] = []
+    for _, day in sorted(found):
+        _add_unique(unique, day)
+    return unique
+
+
+def _year(raw: str | None) -> int | None:
+    return int(raw) if raw else None
+
+
+def _month(raw: str) -> int:
+    return _MONTHS.index(raw[:3]) + 1
+
+
+def _add_date(
+    found: list[tuple[int, date]], at: int, year: int | None, month: int, day: int, today: date
+) -> None:
+    """Record a date if it exists; a missing year means the latest such day not after today."""
+    try:
+        value = date(year or today.year, month, day)
+        if year is None and value > today:
+            value = date(today.year - 1, month, day)
+    except ValueError:
+        return
+    if value <= today + timedelta(days=1):
+        found.append((at, value))

@@ -1,0 +1,116 @@
+"""The reader's learned models, built from the corpora and cached on disk by their hash."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sklearn
+
+from shared.language import corpus
+from shared.language.model import Features, MultiLabelClassifier, TextClassifier
+
+MODEL_VERSION = "reader-4"  # bump when features or models change: the cache key includes it
+_lock = threading.Lock()
+_loaded: dict[str, Reader] = {}
+
+
+@dataclass
+class Reader:
+    """The four classifiers the fleet reads language with."""
+
+    problem: TextClassifier
+    outcome: TextClassifier
+    acts: MultiLabelClassifier
+    offer_type: TextClassifier
+    fingerprint: str
+
+    @classmethod
+    def train(
+        cls,
+        customer: list[dict[str, Any]],
+        cs: list[dict[str, Any]],
+        fingerprint: str = "",
+    ) -> Reader:
+        """Fit every model on these records (their train split is the caller's choice)."""
+        texts = [r["text"] for r in customer]
+        cs_texts = [r["text"] for r in cs]
+        words, cs_words = Features(texts), Features(cs_texts)
+        return cls(
+            problem=TextClassifier.train(words, texts, [r["problem_type"] for r in customer]),
+            outcome=TextClassifier.train(words, texts, [r["desired_outcome"] for r in customer]),
+            acts=MultiLabelClassifier.train(cs_words, cs_texts, [r["acts"] for r in cs]),
+            offer_type=TextClassifier.train(cs_words, cs_texts, [_offer_label(r) for r in cs]),
+            fingerprint=fingerprint,
+        )
+
+
+def _offer_label(record: dict[str, Any]) -> str:
+    offer = record.get("offer")
+    return str(offer["type"]) if isinstance(offer, dict) and offer.get("type") else "none"
+
+
+def training_records(
+    split: str = "train",
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(customer, cs) records of a split: `train`, `test` or `all`."""
+    customer, cs = corpus.load(corpus.CUSTOMER_DIR), corpus.load(corpus.CS_DIR)
+    if split == "all":
+        return customer, cs
+    index = 0 if split == "train" else 1
+    return corpus.split(customer)[index], corpus.split(cs)[index]
+
+
+def corpus_fingerprint() -> str:
+    """The key of the models built from today's corpora and code."""
+    salt = f"{MODEL_VERSION}|sklearn {sklearn.__version__}"
+    return corpus.fingerprint(corpus.CUSTOMER_DIR, corpus.CS_DIR, salt=salt)
+
+
+def default_cache_dir() -> Path:
+    """Where built models are kept: `$CSN_MODEL_DIR`, else `var/models` of the checkout."""
+    configured = os.environ.get("CSN_MODEL_DIR")
+    return (
+        Path(configured) if configured else Path(__file__).resolve().parents[2] / "var" / "models"
+    )
+
+
+def load_reader(cache_dir: Path | None = None) -> Reader:
+    """The reader trained on the train split, built once per corpus hash and cached."""
+    key = corpus_fingerprint()
+    with _lock:
+        if key in _loaded:
+            return _loaded[key]
+        folder = cache_dir or default_cache_dir()
+        path = folder / f"{key}.pickle"
+        reader = _read_cache(path, key)
+        if reader is None:
+            customer, cs = training_records("train")
+            reader = Reader.train(customer, cs, fingerprint=key)
+            _write_cache(path, reader)
+        _loaded[key] = reader
+        return reader
+
+
+def _read_cache(path: Path, key: str) -> Reader | None:
+    try:
+        with path.open("rb") as handle:
+            reader = pickle.load(handle)  # noqa: S301 - our own file, named by its content hash
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    return reader if isinstance(reader, Reader) and reader.fingerprint == key else None
+
+
+def _write_cache(path: Path, reader: Reader) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        with temporary.open("wb") as handle:
+            pickle.dump(reader, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        temporary.replace(path)
+    except OSError:
+        pass  # a read-only disk only costs a rebuild next start

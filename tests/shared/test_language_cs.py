@@ -1,0 +1,216 @@
+"""The reader of CS replies on phrasings it must get right: acts, offer terms, asks.
+
+Expected values are written by hand from the labelling guide (shared/language/data/LABELS.md).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.language.cs_reply import CSReading, read_cs_reply
+from shared.language.entities import find_amounts, find_percent
+from shared.language.reader import Reader, load_reader
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    return load_reader()
+
+
+def read(reader: Reader, text: str, total: float | None = 129.99) -> CSReading:
+    return read_cs_reply(text, reader, total)
+
+
+def test_instead_of_offers_the_alternative(reader: Reader) -> None:
+    reading = read(reader, "Instead of a full refund, we can offer you store credit")
+    assert reading.offer is not None and reading.offer.type == "store_credit"
+    assert "offer" in reading.acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We can\u2019t offer a full refund",
+        "We can't offer a full refund on this item.",
+        "Unfortunately a replacement isn't possible for this order.",
+        "Our records show a refund of $129.99 was already issued",
+        "We processed your return on 8 June and the refund of $54.30 was issued the same day.",
+        "Would you like a full refund or a replacement?",
+        "I can offer a refund of $25 or a replacement. Which would you prefer?",
+        "If it were still within the 30 days I could refund it, but unfortunately it isn't.",
+        "I've asked my manager about a partial refund and will update you as soon as I hear.",
+        "We normally offer a replacement, but I need to check stock first.",
+        "I understand you'd like a full refund.",
+        "Refunds usually take 5-7 business days to post.",
+        "Before I can proceed, I'll need photos of the product and the shipping label.",
+        "Did the replacement arrive yet?",
+        "I could've offered a replacement if you'd contacted us sooner.",
+        "We aren't in a position to refund this, sorry.",
+        "Should we go with the refund or the exchange?",
+    ],
+)
+def test_no_offer_where_none_is_made(reader: Reader, text: str) -> None:
+    assert read(reader, text).offer is None
+
+
+def test_curly_apostrophe_negation_is_a_refusal(reader: Reader) -> None:
+    reading = read(reader, "We can\u2019t offer a full refund")
+    assert "refusal" in reading.acts and "offer" not in reading.acts
+
+
+def test_choice_question_asks_the_preferred_remedy(reader: Reader) -> None:
+    reading = read(reader, "Would you like a full refund or a replacement?")
+    assert "question" in reading.acts and "offer" not in reading.acts
+    assert "preferred_remedy" in reading.asks
+
+
+def test_past_refund_is_a_fact(reader: Reader) -> None:
+    reading = read(reader, "Our records show a refund of $129.99 was already issued")
+    assert "fact" in reading.acts and reading.offer is None
+
+
+def test_credited_to_original_payment(reader: Reader) -> None:
+    reading = read(reader, "$40 has been credited to your original payment method")
+    offer = reading.offer
+    assert offer is not None
+    assert (offer.type, offer.amount, offer.refund_method) == (
+        "partial_refund",
+        40.0,
+        "original_payment",
+    )
+
+
+def test_money_back_on_the_card(reader: Reader) -> None:
+    offer = read(reader, "I can put $25 back on your card").offer
+    assert offer is not None and (offer.type, offer.amount) == ("partial_refund", 25.0)
+
+
+def test_refund_in_full_is_full(reader: Reader) -> None:
+    offer = read(reader, "we'll refund you in full").offer
+    assert offer is not None and offer.type == "full_refund"
+
+
+def test_sent_out_again_is_a_reship(reader: Reader) -> None:
+    offer = read(reader, "I'll have the order sent out to you again").offer
+    assert offer is not None and offer.type == "reship"
+
+
+@pytest.mark.parametrize(
+    ("text", "required"),
+    [
+        ("I can send you a replacement, but you'll need to send it back first.", True),
+        ("We'll refund you in full once we receive the item.", True),
+        ("I can refund $30 and you can keep it.", False),
+        ("We can send a replacement; no need to return the broken one.", False),
+        (
+            "I can refund $9.99 for the shipping; it'll go back to the same card within 48 hours.",
+            None,
+        ),
+    ],
+)
+def test_return_required(reader: Reader, text: str, required: bool | None) -> None:
+    offer = read(reader, text).offer
+    assert offer is not None and offer.return_required is required
+
+
+def test_conditional_offer_asks_for_photos(reader: Reader) -> None:
+    reading = read(reader, "If you send photos, I can refund $30")
+    assert reading.offer is not None and (reading.offer.type, reading.offer.amount) == (
+        "partial_refund",
+        30.0,
+    )
+    assert {"offer", "question"} <= set(reading.acts) and "photos" in reading.asks
+
+
+def test_proposal_question_is_an_offer(reader: Reader) -> None:
+    reading = read(reader, "Would a refund of $30 work?")
+    assert reading.offer is not None and (reading.offer.type, reading.offer.amount) == (
+        "partial_refund",
+        30.0,
+    )
+    assert "offer" in reading.acts
+
+
+def test_confirmation_restates_terms(reader: Reader) -> None:
+    reading = read(reader, "Yes, that's right: a full refund of $129.99, no return needed")
+    offer = reading.offer
+    assert reading.confirms and offer is not None
+    assert (offer.type, offer.amount, offer.return_required) == ("full_refund", 129.99, False)
+
+
+def test_contradiction_with_the_terms_offered(reader: Reader) -> None:
+    reading = read(reader, "No, that's not what I offered: it was $40 store credit")
+    assert reading.contradicts and not reading.confirms
+    offer = reading.offer
+    assert offer is not None and (offer.type, offer.amount) == ("store_credit", 40.0)
+
+
+def test_amount_in_words(reader: Reader) -> None:
+    offer = read(reader, "I can offer you forty dollars back for the trouble.").offer
+    assert offer is not None and (offer.type, offer.amount) == ("partial_refund", 40.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "percent"),
+    [
+        ("I can refund half of the price and you keep it.", 50.0),
+        ("We can offer 20% of the order back.", 20.0),
+        ("As a gesture of goodwill I can offer ten percent of the order back.", 10.0),
+    ],
+)
+def test_shares(reader: Reader, text: str, percent: float) -> None:
+    offer = read(reader, text, total=200.0).offer
+    assert offer is not None and (offer.type, offer.percent) == ("partial_refund", percent)
+
+
+def test_counter_offer_after_a_refusal(reader: Reader) -> None:
+    reading = read(
+        reader, "I'm afraid we can't refund a gift, but we can offer an exchange of equal value."
+    )
+    assert reading.offer is not None and reading.offer.type == "replacement"
+    assert {"offer", "refusal"} <= set(reading.acts)
+
+
+def test_restocking_fee_is_not_the_amount(reader: Reader) -> None:
+    text = "We can offer a full refund of $1,049.00, less a restocking fee of $104.90, once the carrier collects it."
+    offer = read(reader, text, total=1049.0).offer
+    assert offer is not None
+    assert (offer.type, offer.amount, offer.restocking_fee, offer.return_required) == (
+        "full_refund", 1049.0, 104.9, True,
+    )  # fmt: skip
+
+
+def test_stated_net_after_a_fee(reader: Reader) -> None:
+    text = "If you return the unit, we will refund $420 minus a $42 restocking fee, so $378 to your card."
+    offer = read(reader, text, total=420.0).offer
+    assert offer is not None and (offer.type, offer.amount, offer.restocking_fee) == (
+        "full_refund",
+        378.0,
+        42.0,
+    )
+
+
+def test_label_serves_a_refund(reader: Reader) -> None:
+    offer = read(
+        reader,
+        "We'll email you a prepaid label; the full refund goes out as soon as the parcel is scanned.",
+    ).offer
+    assert offer is not None and (offer.type, offer.return_required) == ("full_refund", True)
+
+
+def test_duplicate_charge_is_a_partial_refund(reader: Reader) -> None:
+    offer = read(
+        reader, "We'll refund the duplicate charge of $74.99 to your card.", total=74.99
+    ).offer
+    assert offer is not None and (offer.type, offer.amount) == ("partial_refund", 74.99)
+
+
+def test_closing(reader: Reader) -> None:
+    reading = read(reader, "Glad I could help. Have a lovely weekend!")
+    assert reading.acts == ["closing"] and reading.offer is None
+
+
+def test_words_and_shares_as_entities() -> None:
+    assert find_amounts("forty dollars and twenty-five bucks") == [40.0, 25.0]
+    assert find_percent("thirty percent of the order") == 30.0
+    assert find_percent("half the price") == 50.0

@@ -1,0 +1,117 @@
+"""Judging a case from the desk's ledger: hand-written cases of agreeing and disagreeing books."""
+
+from __future__ import annotations
+
+import pytest
+
+from csn.ledger import by_contact, granted_value, grants_of, is_as_asked, misread
+
+
+def grant(kind: str, amount: float | None = None, **extra) -> dict:
+    return {
+        "contact_id": extra.pop("contact_id", "CT-1"),
+        "customer_id": "C-1001",
+        "order_id": extra.pop("order_id", "112-0000000-0000001"),
+        "type": kind,
+        "amount": amount,
+        "return_required": extra.pop("return_required", False),
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("desired", "kinds", "expected"),
+    [
+        ("full_refund", ["full_refund"], True),
+        ("full_refund", ["partial_refund"], False),
+        ("full_refund", ["store_credit"], False),
+        ("replacement", ["reship"], True),
+        ("replacement", ["replacement"], True),
+        ("reship", ["replacement"], True),
+        ("store_credit", ["full_refund"], False),
+        ("unspecified", ["store_credit"], True),
+        ("unspecified", ["reship"], True),
+        ("unspecified", ["return_label"], False),
+        ("unspecified", [], False),
+        ("partial_refund", ["store_credit", "partial_refund"], True),
+    ],
+)
+def test_resolved_as_asked_by_kind(desired: str, kinds: list[str], expected: bool) -> None:
+    assert is_as_asked([grant(k, 10) for k in kinds], desired) is expected
+
+
+def test_grants_are_found_by_contact_and_order() -> None:
+    ledger = by_contact(
+        [
+            grant("full_refund", 10, contact_id="CT-1"),
+            grant("store_credit", 5, contact_id="CT-1", order_id="999-0000000-0000000"),
+            grant("replacement", contact_id="CT-2"),
+        ]
+    )
+    assert len(grants_of(ledger, "CT-1")) == 2
+    assert [g["type"] for g in grants_of(ledger, "CT-1", "112-0000000-0000001")] == ["full_refund"]
+    assert grants_of(ledger, None) == []
+    assert grants_of(ledger, "CT-9") == []
+
+
+def test_granted_value_uses_the_one_valuation() -> None:
+    # 100 refunded with a return (burden 2) + 50 of store credit at 90%
+    grants = [grant("full_refund", 100, return_required=True), grant("store_credit", 50)]
+    assert granted_value(grants, 100) == 98 + 45
+    assert granted_value([grant("replacement")], 60) == 60
+    assert granted_value([], 60) == 0
+
+
+def test_agreeing_books_are_no_misread() -> None:
+    ours = {"type": "full_refund", "amount": 129.99, "return_required": False}
+    assert misread(ours, True, [grant("full_refund", 129.99)]) is None
+    assert misread(ours, True, [grant("full_refund", 129.995)]) is None  # within a cent
+    assert misread({"type": "replacement"}, True, [grant("replacement")]) is None
+    assert misread(None, False, []) is None  # no deal on either side
+
+
+@pytest.mark.parametrize(
+    ("ours", "booked", "differences"),
+    [
+        ({"type": "full_refund", "amount": 40}, grant("partial_refund", 40), ["type"]),
+        ({"type": "partial_refund", "amount": 40}, grant("partial_refund", 45), ["amount"]),
+        ({"type": "partial_refund", "amount": None}, grant("partial_refund", 45), ["amount"]),
+        ({"type": "store_credit"}, grant("store_credit", 20), ["amount"]),
+        (
+            {"type": "full_refund", "amount": 40, "return_required": False},
+            grant("full_refund", 40, return_required=True),
+            ["return_required"],
+        ),
+        (
+            {"type": "store_credit", "amount": 30, "return_required": True},
+            grant("partial_refund", 25),
+            ["type", "amount", "return_required"],
+        ),
+    ],
+)
+def test_terms_that_differ_are_a_misread(ours: dict, booked: dict, differences: list) -> None:
+    found = misread(ours, True, [booked])
+    assert found is not None and found.kind == "terms"
+    assert found.differences == differences
+
+
+def test_an_amount_only_we_state_is_not_a_misread() -> None:
+    # the desk books a replacement without a sum; naming the item's value is no misreading
+    assert misread({"type": "replacement", "amount": 60}, True, [grant("replacement")]) is None
+
+
+def test_a_deal_the_desk_never_booked_is_a_misread() -> None:
+    found = misread({"type": "full_refund", "amount": 10}, True, [])
+    assert found is not None and found.kind == "unbooked"
+
+
+def test_a_booking_we_do_not_report_is_a_misread() -> None:
+    found = misread(None, False, [grant("store_credit", 5)])
+    assert found is not None and found.kind == "unreported"
+    assert found.as_json()["ledger"][0]["type"] == "store_credit"
+
+
+def test_a_second_booking_on_the_contact_is_a_misread() -> None:
+    ours = {"type": "full_refund", "amount": 10}
+    found = misread(ours, True, [grant("full_refund", 10), grant("store_credit", 5)])
+    assert found is not None and found.kind == "terms" and "type" in found.differences

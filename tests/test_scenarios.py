@@ -1,0 +1,88 @@
+"""Generated cases on any order data, and the simulated customer's answers."""
+
+from __future__ import annotations
+
+from csn.scenarios import ID_STYLES, Scenario, clarify, describe, generate, pick_choice
+
+
+def order(order_id: str, title: str | None = "Desk Lamp, brass", **fields) -> dict:
+    return {
+        "order_id": order_id,
+        "customer_id": "K-1",
+        "status": "delivered",
+        "items": [{"title": title}] if title is not None else [],
+        **fields,
+    }
+
+
+def case(**fields) -> Scenario:
+    values = {
+        "index": 0,
+        "persona": "cooperative",
+        "customer_id": "C-1001",
+        "order_id": "112-4839201-5839201",
+        "problem_type": "damaged_item",
+        "desired_outcome": "replacement",
+        "id_style": "plain",
+        "message": "",
+        "item": "Countertop Blender",
+    }
+    return Scenario(**{**values, **fields})
+
+
+def test_no_usable_order_gives_no_case() -> None:
+    assert generate([], 10, seed=1) == []
+    assert generate([order("A-1", title=None), {"customer_id": "K-1"}], 10, seed=1) == []
+
+
+def test_any_order_id_and_title_make_cases() -> None:
+    odd = [order("A-1"), order("ORDER", title=""), order("12", title="(refurb)")]
+    scenarios = generate(odd, 200, seed=3)
+    assert len(scenarios) == 200
+    assert {s.id_style for s in scenarios} == set(ID_STYLES)
+    assert all(s.item and s.message for s in scenarios)
+
+
+def test_a_detailed_answer_names_the_order_and_the_damage_with_photos() -> None:
+    text = describe(case())
+    assert "112-4839201-5839201" in text and "Countertop Blender" in text
+    assert "photos" in text and len(text.split()) >= 12
+    assert "photos" not in describe(case(problem_type="not_delivered"))
+
+
+def test_the_customer_picks_the_choice_that_states_the_case() -> None:
+    orders = [
+        {"id": "1", "label": "Lamp", "order_id": "111-1111111-1111111"},
+        {"id": "2", "label": "Blender", "order_id": "112-4839201-5839201"},
+    ]
+    assert pick_choice(case(), orders)["id"] == "2"
+    wishes = [
+        {"id": "r", "label": "A refund", "desired_outcome": "full_refund"},
+        {"id": "n", "label": "A new one", "desired_outcome": "replacement"},
+    ]
+    assert pick_choice(case(), wishes)["id"] == "n"
+    wrong = [
+        {
+            "id": "x",
+            "label": "Damaged, refund",
+            "problem_type": "damaged_item",
+            "desired_outcome": "full_refund",
+        }
+    ]
+    assert pick_choice(case(), wrong) is None  # half right is wrong
+
+
+def test_choices_without_readings_are_recognized_by_their_words() -> None:
+    assert pick_choice(case(), ["Arrived late", "Damaged in transit"]) == "Damaged in transit"
+    assert pick_choice(case(), [{"label": "Replace it"}]) == {"label": "Replace it"}
+    # "late" is a word, not a part of "related"
+    assert pick_choice(case(problem_type="late_delivery"), ["A related issue"]) is None
+    assert pick_choice(case(), ["Something else"]) is None
+
+
+def test_the_customer_answers_with_the_choice_id_or_in_words() -> None:
+    choices = [{"id": "c9", "label": "Blender", "order_id": "112-4839201-5839201"}]
+    assert clarify(case(), {"choices": choices}) == {"choice": "c9"}
+    assert clarify(case(), {"choices": ["Damaged"]}) == {"text": "Damaged"}
+    text = clarify(case(), {"choices": ["Something else"]})["text"]
+    assert "112-4839201-5839201" in text and "Countertop Blender" in text
