@@ -15,7 +15,8 @@ from tests.coordinator.coordinator_fakes import make_settings
 def test_the_longest_messages_a_customer_may_send_fit_the_analysis() -> None:
     """A 4,000-character issue plus 4,000-character clarifications used to overflow
     analyze_issue's 8,000 limit and escalate the case."""
-    longest = "x" * MessageIn.model_fields["text"].metadata[1].max_length
+    longest = "x" * limits.MAX_MESSAGE_CHARS
+    MessageIn(text=longest)  # the API takes it
     doc = SessionDocument(id="s", customer_id="C-1001", message=longest, created_at=0)
     for _ in range(5):
         doc.messages.append(CustomerMessage(at=0, kind="clarification", text=longest))
