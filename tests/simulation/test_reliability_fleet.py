@@ -191,3 +191,17 @@ def test_cs_down_longer_than_the_retries_escalates_with_the_alternatives(fleet: 
     ).json()["escalations"]
     mine = next(e for e in queue if e["session_id"] == customer.session_id)
     assert mine["context"]["outcome"]["alternatives"]
+
+
+def test_a_coordinator_killed_between_deciding_and_sending_accepts_once(fleet: Fleet) -> None:
+    """The approval is written; the coordinator dies before (or while) the accept goes out."""
+    customer = new_case(fleet, auto_approve=True)
+    wait(customer, lambda d: d["state"] == "awaiting_outcome_approval")
+    configure_cs(fleet, latency_ms=300)
+    customer.approve()
+    fleet.kill("coordinator_agent")
+    fleet.start("coordinator_agent")
+    doc = wait(customer, lambda d: d["state"] in {"resolved", "escalated", "cancelled"})
+    transcript, ours = talk(fleet, doc)
+    assert doc["state"] == "resolved", doc.get("reason")
+    assert transcript["agreed"] is True and ours.count("accept") == 1
