@@ -15,6 +15,7 @@ from context_agent.orders import OrderSystem
 from context_agent.policies import PolicyIndex, load_policies
 from context_agent.skills import SKILLS
 from shared.a2a.client import peer_http_client
+from shared.clock import utc_today
 from shared.language.claude import make_claude_reader
 from shared.language.reader import load_reader
 from shared.logs import get_logger
@@ -31,7 +32,7 @@ def create_app(
     settings: Settings | None = None,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
-    clock: Callable[[], date] = date.today,
+    clock: Callable[[], date] = utc_today,
 ) -> FastAPI:
     """Build the app; policies and rules load (and fail loudly) here, before serving."""
     settings = settings or Settings()

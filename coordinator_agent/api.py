@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import IntegrityError
 
 from coordinator_agent.case import session_view
 from coordinator_agent.feed import wait_for_change
@@ -30,6 +31,7 @@ from coordinator_agent.store import (
     Escalation,
     EscalationNotFound,
     Event,
+    IdempotencyKeyReused,
     NewEvent,
     SessionIntegrityError,
     SessionNotFound,
@@ -38,6 +40,7 @@ from coordinator_agent.store import (
     TokenExpired,
     TokenForOtherSession,
     TokenInvalid,
+    canonical_json,
 )
 from coordinator_agent.workflow import InvalidInput, InvalidState, Workflow
 from shared.auth import bearer_token_valid
@@ -165,9 +168,37 @@ def _act(request: Request, session_id: str, action: Any) -> SessionState:
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 
-@router.post("", status_code=202, response_model=SessionCreated)
-async def create_session(body: CreateSession, request: Request) -> SessionCreated:
-    """Open a case; it is persisted before the answer, then worked on in the background."""
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retry-safe creation: the same key and body give the same session",
+    ),
+]
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=SessionCreated,
+    responses={409: {"description": "The Idempotency-Key came with a different body"}},
+)
+async def create_session(
+    body: CreateSession, request: Request, idempotency_key: IdempotencyKey = None
+) -> SessionCreated:
+    """Open a case; it is persisted before the answer, then worked on in the background.
+
+    With an `Idempotency-Key` header a retry (same key, same body) gets the session the
+    first request opened, and its token; the same key with another body is a 409.
+    """
+    store = _store(request)
+    fingerprint = canonical_json(body.model_dump(mode="json"))
+    if idempotency_key is not None:
+        replay = _created_with(store, idempotency_key, fingerprint)
+        if replay is not None:
+            return replay
     session_id = uuid.uuid4().hex
     doc = SessionDocument(
         id=session_id,
@@ -182,11 +213,35 @@ async def create_session(body: CreateSession, request: Request) -> SessionCreate
         "customer",
         {"auto_approve": body.auto_approve, "order_id": body.order_id},
     )
-    _, token = _store(request).create(
-        session_id, body.customer_id, doc.state, doc.model_dump(mode="json"), events=[created]
-    )
+    once = (idempotency_key, fingerprint) if idempotency_key is not None else None
+    try:
+        _, token = store.create(
+            session_id, body.customer_id, doc.state, doc.model_dump(mode="json"),
+            events=[created], idempotency=once,
+        )  # fmt: skip
+    except IntegrityError:  # a concurrent request with the same key committed first
+        replay = _created_with(store, idempotency_key or "", fingerprint)
+        if replay is None:
+            raise
+        return replay
     _workflow(request).start(session_id)
     return SessionCreated(session_id=session_id, token=token, state=SessionState.RECEIVED)
+
+
+def _created_with(store: SessionStore, key: str, fingerprint: str) -> SessionCreated | None:
+    """The answer a first request with this Idempotency-Key got, if there was one."""
+    try:
+        found = store.created_with(key, fingerprint)
+    except IdempotencyKeyReused as error:
+        raise HTTPException(409, str(error)) from None
+    if found is None:
+        return None
+    session_id, token = found
+    try:
+        state = SessionState(store.get(session_id).state)
+    except (SessionNotFound, SessionIntegrityError):
+        raise HTTPException(409, "the session this key opened is no longer available") from None
+    return SessionCreated(session_id=session_id, token=token, state=state)
 
 
 @router.get("/{session_id}", responses=_ERRORS)
@@ -276,9 +331,19 @@ async def post_message(session_id: SessionId, body: MessageIn, request: Request)
 
 @router.post("/{session_id}/cancel", responses=_ERRORS, response_model=Accepted)
 async def cancel(session_id: SessionId, request: Request) -> Accepted:
-    """Stop the case for good."""
-    state = _act(request, session_id, lambda: _workflow(request).cancel(session_id))
-    return Accepted(session_id=session_id, state=state, detail="the case is cancelled")
+    """Stop the case for good; during a round with CS, once that round has ended."""
+    load(request, session_id)
+    try:
+        state = await _workflow(request).cancel(session_id)
+    except (InvalidState, ConcurrencyConflict) as error:
+        raise HTTPException(409, str(error)) from None
+    if state == SessionState.NEGOTIATING:
+        detail = "the case will be cancelled as soon as the current exchange with CS ends"
+    elif state == SessionState.RESOLVED:
+        detail = "too late to cancel: CS had already confirmed the agreement"
+    else:
+        detail = "the case is cancelled"
+    return Accepted(session_id=session_id, state=state, detail=detail)
 
 
 @router.post("/{session_id}/rating", responses=_ERRORS, response_model=Accepted)

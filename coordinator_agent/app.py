@@ -15,6 +15,7 @@ from coordinator_agent.config import Settings
 from coordinator_agent.feed import ChangeFeed
 from coordinator_agent.store import Cipher, SessionStore, make_engine
 from coordinator_agent.workflow import Limits, Workflow
+from shared import limits
 from shared.a2a.client import A2AClient, peer_http_client
 from shared.domain import TERMINAL_STATES
 from shared.logs import get_logger
@@ -26,15 +27,18 @@ DESCRIPTION = (
     "Owns every case from the customer's first words to the archive: the customer REST API, "
     "the session store, the workflow over A2A, and the human queue of escalations."
 )
-# A negotiate round may wait for CS through all its attempts; give it that long and a margin.
-NEGOTIATE_MARGIN_S = 15.0
+
+
+def cipher(settings: Settings) -> Cipher:
+    """The store's cipher: the encryption keys (first encrypts) and the HMAC key."""
+    return Cipher(settings.encryption_key.get_secret_value(), settings.hmac_key.get_secret_value())
 
 
 def build_store(settings: Settings, feed: ChangeFeed | None = None) -> SessionStore:
     """The session store for the configured database and key."""
     store = SessionStore(
         make_engine(settings.database_url),
-        Cipher(settings.encryption_key.get_secret_value()),
+        cipher(settings),
         terminal_states=TERMINAL_STATES,
         on_change=feed.changed if feed else None,
     )
@@ -55,21 +59,26 @@ def build_workflow(
         context_http, settings.context_url, token, peer="context_agent",
         attempts=attempts, timeout_s=settings.a2a_timeout_s,
     )  # fmt: skip
-    negotiate_timeout = max(
-        settings.a2a_timeout_s,
-        settings.cs_timeout_s * settings.cs_max_attempts + NEGOTIATE_MARGIN_S,
-    )
+    # A negotiate round may wait for CS and the validator through all their attempts.
+    negotiate_timeout = limits.negotiate_timeout_s(
+        settings.cs_timeout_s, settings.cs_max_attempts,
+        settings.a2a_timeout_s, settings.a2a_max_attempts,
+    )  # fmt: skip
     negotiation = A2AClient(
         negotiation_http, settings.negotiation_url, token, peer="negotiation_agent",
         attempts=attempts, timeout_s=negotiate_timeout,
     )  # fmt: skip
-    limits = Limits(
+    bounds = Limits(
         max_rounds=settings.max_rounds,
         negotiation_deadline_s=settings.negotiation_deadline_s,
         working_state_timeout_s=settings.working_state_timeout_s,
         agent_outage_grace_s=settings.agent_outage_grace_s,
+        remind_after_s=settings.remind_after_s,
+        wait_timeout_s=settings.wait_timeout_s,
+        cs_retry_schedule_s=settings.cs_retry_schedule_s,
+        farewell_retry_s=settings.farewell_retry_s,
     )
-    return Workflow(store, context, negotiation, limits=limits)
+    return Workflow(store, context, negotiation, limits=bounds)
 
 
 async def maintain(workflow: Workflow, store: SessionStore, settings: Settings) -> None:
@@ -111,6 +120,7 @@ def create_app(
             workflow = build_workflow(settings, store, context_http, negotiation_http)
             app.state.store, app.state.workflow, app.state.feed = store, workflow, feed
             workflow.resume_all()
+            workflow.deliver_outbox_soon()  # farewells a previous process still owed CS
             jobs = asyncio.create_task(maintain(workflow, store, settings))
             try:
                 yield

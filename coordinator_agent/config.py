@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from shared.settings import ServiceSettings
+from pydantic import Field, SecretStr, model_validator
+
+from shared import limits
+from shared.settings import ServiceSettings, dev_secret
 
 
 class Settings(ServiceSettings):
@@ -10,13 +13,26 @@ class Settings(ServiceSettings):
 
     port: int = 9000
     # The customer API takes small JSON bodies; messages are capped at 4000 characters.
-    max_body_bytes: int = 64_000
+    max_body_bytes: int = limits.MAX_API_BODY_BYTES
     watchdog_interval_s: float = 30.0
     purge_interval_s: float = 3600.0
-    retention_days: float = 90.0
-    working_state_timeout_s: float = 600.0
-    negotiation_deadline_s: float = 1800.0
-    max_rounds: int = 20
+    retention_days: float = limits.RETENTION_DAYS
+    working_state_timeout_s: float = limits.WORKING_STATE_TIMEOUT_S
+    negotiation_deadline_s: float = limits.NEGOTIATION_DEADLINE_S
+    max_rounds: int = Field(default=limits.MAX_ROUNDS, ge=1, le=limits.MAX_ROUNDS)
+    remind_after_s: float = Field(default=limits.REMIND_AFTER_S, gt=0)
+    wait_timeout_s: float = Field(default=limits.WAIT_TIMEOUT_S, gt=0)
+    cs_retry_schedule_s: tuple[float, ...] = limits.CS_RETRY_SCHEDULE_S
+    farewell_retry_s: tuple[float, ...] = limits.FAREWELL_RETRY_S
     sse_poll_s: float = 0.5
     agent_max_connections: int = 1024
-    agent_outage_grace_s: float = 30.0
+    agent_outage_grace_s: float = limits.AGENT_OUTAGE_GRACE_S
+    # The HMAC key of checksums and token hashes: separate from the encryption keys, so
+    # rotating those (CSN_ENCRYPTION_KEY=new,old) keeps every hash valid.
+    hmac_key: SecretStr = SecretStr("")
+
+    @model_validator(mode="after")
+    def _fill_hmac_key(self) -> Settings:
+        if not self.hmac_key.get_secret_value():
+            self.hmac_key = SecretStr(dev_secret(self.var_dir, "hmac_key"))
+        return self

@@ -9,15 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from shared.domain import (
     ORDER_ID_PATTERN,
+    RETRYING_STATES,
     TERMINAL_STATES,
     WAITING_STATES,
     DesiredOutcome,
     Offer,
     SessionState,
 )
+from shared.limits import MAX_CLARIFICATIONS_READ, MAX_ISSUE_CHARS, MAX_MESSAGE_CHARS
 
-MAX_MESSAGE_CHARS = 4000
-MAX_TEXT_CHARS = 8000  # what analysis reads of the customer's words (analyze_issue's limit)
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 # States in which the workflow, not a person, moves the case on.
@@ -29,7 +29,7 @@ WORKING_STATES = frozenset(
         SessionState.NEGOTIATING,
     }
 )
-assert WORKING_STATES | WAITING_STATES | TERMINAL_STATES == set(SessionState)
+assert WORKING_STATES | WAITING_STATES | RETRYING_STATES | TERMINAL_STATES == set(SessionState)
 
 
 class NegotiationAction(StrEnum):
@@ -101,11 +101,21 @@ class SessionDocument(BaseModel):
     goal: DesiredOutcome | None = None
     floor_amount: float | None = None
     reason: str | None = None
+    # The life of a wait for the customer: since when, and how many reminders were sent.
+    waiting_since: float | None = None
+    reminders: int = 0
+    # cs_unavailable: the retries made so far and when the next one is due.
+    cs_retries: int = 0
+    cs_retry_at: float | None = None
+    cs_unavailable_since: float | None = None
+    # A cancel that arrived during a round with CS: carried out when the round is recorded.
+    cancel_requested: bool = False
 
     def full_text(self) -> str:
-        """The customer's words so far: the first message and every clarification in words."""
+        """The customer's words: the first message and the latest clarifications in words."""
         extra = [m.text for m in self.messages if m.kind == "clarification" and not m.choice]
-        return "\n".join([self.message, *extra])[:MAX_TEXT_CHARS]
+        text = "\n".join([self.message, *extra[-MAX_CLARIFICATIONS_READ:]])
+        return text[:MAX_ISSUE_CHARS]  # (in full: shared.limits sizes it for this)
 
     def customer_input(self) -> str | None:
         """The customer's latest answer to something CS asked for, not yet sent to CS."""

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,14 +43,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
-from shared import metrics
+from shared import limits, metrics
 from shared.logs import get_logger
 
 log = get_logger(__name__)
 
-TOKEN_IDLE_EXPIRY_S = 24 * 3600
+TOKEN_IDLE_EXPIRY_S = limits.TOKEN_IDLE_EXPIRY_S
 TOKEN_TOUCH_INTERVAL_S = 60.0
-RETENTION_S = 90 * 24 * 3600
+RETENTION_S = limits.RETENTION_DAYS * 24 * 3600
 
 metadata = MetaData()
 
@@ -104,6 +105,32 @@ escalations = Table(
     Column("resolution", LargeBinary, nullable=True),
 )
 
+# Messages to CS the coordinator owes (closing an abandoned contact): written in the same
+# transaction as the state change that owes them, delivered and retried until done.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("session_id", String(36), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("request", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("due_at", Float, nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("done_at", Float, nullable=True, index=True),
+    Column("result", String(200), nullable=True),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("session_id", String(36), nullable=False, index=True),
+    Column("body_hash", String(64), nullable=False),
+    Column("token", LargeBinary, nullable=False),  # the session's token, encrypted
+    Column("created_at", Float, nullable=False),
+)
+
 ratings = Table(
     "ratings",
     metadata,
@@ -112,6 +139,16 @@ ratings = Table(
     Column("comment", LargeBinary, nullable=True),
     Column("at", Float, nullable=False),
 )
+
+
+# Every encrypted column outside the session rows, for key rotation.
+_SEALED_COLUMNS: dict[Table, tuple[str, ...]] = {
+    events: ("detail",),
+    escalations: ("context", "resolution"),
+    ratings: ("comment",),
+    idempotency_keys: ("token",),
+    outbox: ("request",),
+}
 
 
 class StoreError(Exception):
@@ -145,6 +182,10 @@ class TokenExpired(StoreError):
 
 class TokenForOtherSession(StoreError):
     default = "this token does not grant access to this session"
+
+
+class IdempotencyKeyReused(StoreError):
+    default = "this Idempotency-Key was used for a different request"
 
 
 class EscalationNotFound(StoreError):
@@ -196,6 +237,17 @@ class NewEscalation:
 
 
 @dataclass(frozen=True)
+class OutboxItem:
+    """A message to deliver for a session (e.g. the farewell that closes a CS contact)."""
+
+    kind: str
+    request: dict[str, Any]
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    session_id: str = ""
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
 class Escalation:
     """One case in the human queue, with the full context captured when it was opened."""
 
@@ -210,15 +262,24 @@ class Escalation:
 
 
 class Cipher:
-    """Fernet encryption of JSON values plus the keyed hashes the store needs."""
+    """Fernet encryption of JSON values plus the keyed hashes the store needs.
 
-    def __init__(self, keys: str) -> None:
+    Encryption keys rotate: the first of `keys` encrypts, all decrypt. The HMAC key of
+    checksums, token and customer hashes is separate (`mac_key`), so putting a new
+    encryption key in front changes nothing that was hashed. Hashes made before a separate
+    key existed (derived from an encryption key) still verify, and are rewritten with the
+    current key on the next write, the next use of a token, or `rotate-keys`.
+    """
+
+    def __init__(self, keys: str, mac_key: str = "") -> None:
         parts = [k.strip() for k in keys.split(",") if k.strip()]
         if not parts:
             raise ValueError("an encryption key is required")
-        # MultiFernet: the first key encrypts, all decrypt, so keys can be rotated.
-        self._fernet = MultiFernet([Fernet(k.encode()) for k in parts])
-        self._mac_key = hashlib.sha256(b"csn-store-mac:" + parts[0].encode()).digest()
+        self._fernets = [Fernet(k.encode()) for k in parts]
+        self._fernet = MultiFernet(self._fernets)
+        derived = [_legacy_mac_key(part) for part in parts]
+        primary = _mac_key(mac_key) if mac_key else derived[0]
+        self._mac_keys = [primary, *(k for k in derived if k != primary)]
 
     def seal(self, value: Any) -> bytes:
         """Encrypt a JSON-serializable value."""
@@ -236,13 +297,37 @@ class Cipher:
         """Decrypt bytes sealed by `seal_bytes`; InvalidToken when tampered or the key is wrong."""
         return self._fernet.decrypt(token)
 
+    def rotate(self, token: bytes) -> bytes:
+        """Re-encrypt a ciphertext with the current (first) key."""
+        return self._fernet.rotate(token)
+
     def mac(self, text: str) -> str:
-        """A keyed hash (HMAC-SHA256, hex) of `text`."""
+        """A keyed hash (HMAC-SHA256, hex) of `text`, with the current HMAC key."""
         return self.mac_bytes(text.encode())
 
     def mac_bytes(self, data: bytes) -> str:
-        """A keyed hash (HMAC-SHA256, hex) of `data`."""
-        return hmac.new(self._mac_key, data, hashlib.sha256).hexdigest()
+        """A keyed hash (HMAC-SHA256, hex) of `data`, with the current HMAC key."""
+        return hmac.new(self._mac_keys[0], data, hashlib.sha256).hexdigest()
+
+    def macs(self, text: str) -> list[str]:
+        """The hashes of `text` under every key that may have made a stored one, current first."""
+        return [hmac.new(k, text.encode(), hashlib.sha256).hexdigest() for k in self._mac_keys]
+
+    def verify_mac_bytes(self, data: bytes, expected: str) -> bool:
+        """Whether `expected` is the hash of `data` under any known HMAC key (constant time)."""
+        found = False
+        for key in self._mac_keys:
+            found |= hmac.compare_digest(hmac.new(key, data, hashlib.sha256).hexdigest(), expected)
+        return found
+
+
+def _mac_key(secret: str) -> bytes:
+    return hashlib.sha256(b"csn-store-hmac:" + secret.encode()).digest()
+
+
+def _legacy_mac_key(encryption_key: str) -> bytes:
+    """The HMAC key of stores written before the HMAC key was separate."""
+    return hashlib.sha256(b"csn-store-mac:" + encryption_key.encode()).digest()
 
 
 def canonical_json(value: Any) -> str:
@@ -284,6 +369,12 @@ SELECT_EVENTS = (
     .order_by(events.c.seq)
     .limit(bindparam("limit"))
 )
+
+
+def _checksummed(session_id: str, state: str, version: int, canonical: bytes) -> bytes:
+    """What a session's checksum covers: its identity, state, version and document."""
+    header = canonical_json({"id": session_id, "state": state, "version": version})
+    return header.encode() + b"\n" + canonical
 
 
 @contextmanager
@@ -343,8 +434,13 @@ class SessionStore:
         document: dict[str, Any],
         *,
         events: Sequence[NewEvent] = (),
+        idempotency: tuple[str, str] | None = None,
     ) -> tuple[StoredSession, str]:
-        """Persist a new session; returns it and its customer token (only its hash is kept)."""
+        """Persist a new session; returns it and its customer token (only its hash is kept).
+
+        `idempotency` is (key, request fingerprint): recorded in the same transaction, so
+        of two creations with one key only one commits (the other raises IntegrityError).
+        """
         now = self._clock()
         token = secrets.token_urlsafe(32)
         checksum, sealed = self._seal_document(session_id, state, 1, document)
@@ -372,8 +468,34 @@ class SessionStore:
                 )
             )
             self._insert_events(conn, session_id, 0, state, now, events)
+            if idempotency is not None:
+                conn.execute(
+                    insert(idempotency_keys).values(
+                        key_hash=self._cipher.mac("idempotency:" + idempotency[0]),
+                        session_id=session_id,
+                        body_hash=self._cipher.mac("request:" + idempotency[1]),
+                        token=self._cipher.seal(token),
+                        created_at=now,
+                    )
+                )
         stored = StoredSession(session_id, state, 1, document, now, now, checksum, sealed)
         return stored, token
+
+    def created_with(self, key: str, fingerprint: str) -> tuple[str, str] | None:
+        """The (session id, token) a creation with this Idempotency-Key made, if any.
+
+        IdempotencyKeyReused when the key came with a different request.
+        """
+        hashes = self._cipher.macs("idempotency:" + key)
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(idempotency_keys).where(idempotency_keys.c.key_hash.in_(hashes))
+            ).first()
+        if row is None:
+            return None
+        if row.body_hash not in self._cipher.macs("request:" + fingerprint):
+            raise IdempotencyKeyReused()
+        return row.session_id, self._cipher.open(row.token)
 
     def get(self, session_id: str) -> StoredSession:
         """Read and verify one session; SessionIntegrityError if it does not check out."""
@@ -392,8 +514,11 @@ class SessionStore:
         actor: str,
         events: Sequence[NewEvent] = (),
         escalation: NewEscalation | None = None,
+        owed: OutboxItem | None = None,
     ) -> StoredSession:
         """Write a new version of a session read earlier, with its events, in one transaction.
+
+        `owed` goes to the outbox in the same transaction: a message the new state owes CS.
 
         A state change appends a `state_changed` event. ConcurrencyConflict when another
         writer got there first; SessionIntegrityError when the row was altered behind us.
@@ -443,6 +568,8 @@ class SessionStore:
             self._insert_events(conn, previous.id, first_seq, state, now, all_events)
             if escalation is not None:
                 self._insert_escalation(conn, previous.id, escalation, now)
+            if owed is not None:
+                self._insert_outbox(conn, previous.id, owed, now)
         if state != previous.state:
             metrics.SESSION_TRANSITIONS.labels(previous.state, state).inc()
         created = previous.created_at
@@ -469,11 +596,16 @@ class SessionStore:
             if already is None:
                 self._insert_escalation(conn, session_id, escalation, now)
 
-    def ids_in_states(self, states: Iterable[str]) -> list[str]:
-        """Ids of the sessions (not quarantined) whose state is one of `states`."""
+    def ids_in_states(
+        self, states: Iterable[str], *, updated_before: float | None = None
+    ) -> list[str]:
+        """Ids of the sessions (not quarantined) whose state is one of `states`, optionally
+        only those last written before `updated_before`."""
         query = select(sessions.c.id).where(
             and_(sessions.c.state.in_(list(states)), sessions.c.quarantined == 0)
         )
+        if updated_before is not None:
+            query = query.where(sessions.c.updated_at < updated_before)
         with self._engine.connect() as conn:
             return list(conn.execute(query.order_by(sessions.c.created_at)).scalars())
 
@@ -488,16 +620,166 @@ class SessionStore:
             return {row[0]: row[1] for row in conn.execute(query)}
 
     def purge_archived(self, older_than_s: float = RETENTION_S) -> int:
-        """Delete sessions archived more than `older_than_s` ago, with all they own."""
+        """Delete sessions archived more than `older_than_s` ago, with all they own.
+
+        A session with an open escalation (quarantined ones have one) waits for a person;
+        it is kept until the escalation is closed, and `older_than_s` after that.
+        """
         cutoff = self._clock() - older_than_s
+        held = select(escalations.c.session_id).where(
+            (escalations.c.status == "open") | (escalations.c.resolved_at >= cutoff)
+        )
+        due = select(sessions.c.id).where(
+            and_(sessions.c.archived_at < cutoff, sessions.c.id.not_in(held))
+        )
         with _timed("purge"), self._engine.begin() as conn:
-            ids = list(
-                conn.execute(select(sessions.c.id).where(sessions.c.archived_at < cutoff)).scalars()
-            )
-            for table in (events, tokens, ratings, escalations):
+            ids = list(conn.execute(due).scalars())
+            for table in (events, tokens, ratings, escalations, idempotency_keys, outbox):
                 conn.execute(delete(table).where(table.c.session_id.in_(ids)))
             conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))
         return len(ids)
+
+    # -- outbox ---------------------------------------------------------------------------
+
+    def outbox_due(self, limit: int = 100) -> list[OutboxItem]:
+        """Undelivered outbox items whose time has come, oldest first."""
+        query = (
+            select(outbox)
+            .where(and_(outbox.c.done_at.is_(None), outbox.c.due_at <= self._clock()))
+            .order_by(outbox.c.due_at)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            OutboxItem(
+                row.kind, self._cipher.open(row.request), row.id, row.session_id, row.attempts
+            )
+            for row in rows
+        ]
+
+    def outbox_pending(self, session_id: str | None = None) -> int:
+        """How many outbox items are not delivered yet (for one session, or all)."""
+        query = select(func.count()).select_from(outbox).where(outbox.c.done_at.is_(None))
+        if session_id is not None:
+            query = query.where(outbox.c.session_id == session_id)
+        with self._engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def outbox_done(self, item_id: str, result: str) -> None:
+        """Mark an outbox item delivered (or given up on, with why)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id)
+                .values(done_at=self._clock(), result=result[:200], attempts=outbox.c.attempts + 1)
+            )
+
+    def outbox_retry(self, item_id: str, due_at: float, error: str) -> None:
+        """Try an outbox item again at `due_at`."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id)
+                .values(due_at=due_at, result=error[:200], attempts=outbox.c.attempts + 1)
+            )
+
+    def note(self, session_id: str, new_events: Sequence[NewEvent]) -> None:
+        """Append events to a session's history without writing a new version of it."""
+        now = self._clock()
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(sessions)
+                .where(sessions.c.id == session_id)
+                .values(last_seq=sessions.c.last_seq + len(new_events))
+                .returning(sessions.c.last_seq, sessions.c.state)
+            ).first()
+            if result is None:
+                raise SessionNotFound()
+            first_seq = result.last_seq - len(new_events)
+            self._insert_events(conn, session_id, first_seq, result.state, now, new_events)
+        self._on_change(session_id)
+
+    # -- key rotation ---------------------------------------------------------------------
+
+    def rotate_keys(self, batch: int = 500) -> dict[str, int]:
+        """Re-encrypt every stored value with the first key and re-hash with the current HMAC key.
+
+        Safe while the fleet runs: a session is rewritten as a new version (a writer that
+        read it before simply re-reads), every other value in place, in small transactions.
+        Returns how many values were rewritten per table and how many could not be read.
+        """
+        counts = {"sessions": 0, "unreadable": 0}
+        for session_id in self._all_session_ids():
+            rotated = self._rotate_session(session_id)
+            if rotated is None:
+                counts["unreadable"] += 1
+            elif rotated:  # (else a writer got there first, with the current keys)
+                counts["sessions"] += 1
+        for table, columns in _SEALED_COLUMNS.items():
+            counts[table.name] = self._rotate_table(table, columns, batch, counts)
+        return counts
+
+    def _all_session_ids(self) -> list[str]:
+        with self._engine.connect() as conn:
+            return list(conn.execute(select(sessions.c.id).order_by(sessions.c.id)).scalars())
+
+    def _rotate_session(self, session_id: str) -> bool | None:
+        """Reseal one session; False when it changed meanwhile, None when it fails its check."""
+        try:
+            stored = self.get(session_id)
+        except (SessionNotFound, SessionIntegrityError):
+            return None
+        version = stored.version + 1
+        checksum, sealed = self._seal_document(stored.id, stored.state, version, stored.document)
+        values: dict[str, Any] = {"version": version, "checksum": checksum, "document": sealed}
+        customer_id = stored.document.get("customer_id")
+        if isinstance(customer_id, str):
+            values["customer_hash"] = self._cipher.mac("customer:" + customer_id)
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(sessions)
+                .where(
+                    and_(
+                        sessions.c.id == stored.id,
+                        sessions.c.version == stored.version,
+                        sessions.c.checksum == stored.checksum,
+                    )
+                )
+                .values(**values)
+            )
+        return bool(result.rowcount)
+
+    def _rotate_table(
+        self, table: Table, columns: tuple[str, ...], batch: int, counts: dict[str, int]
+    ) -> int:
+        keys = list(table.primary_key.columns)
+        done, offset = 0, 0
+        while True:
+            with self._engine.begin() as conn:
+                rows = conn.execute(
+                    select(*keys, *(table.c[c] for c in columns))
+                    .order_by(*keys)
+                    .limit(batch)
+                    .offset(offset)
+                ).all()
+                for row in rows:
+                    values = {}
+                    for column in columns:
+                        sealed = getattr(row, column)
+                        if sealed is None:
+                            continue
+                        try:
+                            values[column] = self._cipher.rotate(sealed)
+                        except InvalidToken:
+                            counts["unreadable"] += 1
+                    if values:
+                        where = and_(*(k == getattr(row, k.name) for k in keys))
+                        conn.execute(update(table).where(where).values(**values))
+                        done += 1
+            if len(rows) < batch:
+                return done
+            offset += batch
 
     # -- events ---------------------------------------------------------------------------
 
@@ -511,23 +793,37 @@ class SessionStore:
     # -- tokens ---------------------------------------------------------------------------
 
     def authenticate(self, session_id: str, token: str) -> None:
-        """Check a customer token for a session and note its use; raises a Token* error."""
+        """Check a customer token for a session and note its use; raises a Token* error.
+
+        A token lasts as long as its case is open (the case may wait days for its customer)
+        and `TOKEN_IDLE_EXPIRY_S` without use after that; every use renews it.
+        """
         now = self._clock()
-        token_hash = self._token_hash(token)
+        hashes = self._cipher.macs("token:" + token)
+        query = (
+            select(tokens, sessions.c.state, sessions.c.completed_at)
+            .outerjoin(sessions, sessions.c.id == tokens.c.session_id)
+            .where(tokens.c.token_hash.in_(hashes))
+        )
         with self._engine.connect() as conn:
-            row = conn.execute(select(tokens).where(tokens.c.token_hash == token_hash)).first()
+            row = conn.execute(query).first()
         if row is None:
             raise TokenInvalid()
         if not hmac.compare_digest(row.session_id, session_id):
             if not self.exists(session_id):
                 raise SessionNotFound()
             raise TokenForOtherSession()
-        if now - row.last_used_at > TOKEN_IDLE_EXPIRY_S:
+        open_case = row.state is not None and row.state not in self._terminal
+        last_active = max(row.last_used_at, row.completed_at or 0.0)
+        if not open_case and now - last_active > TOKEN_IDLE_EXPIRY_S:
             raise TokenExpired()
-        if now - row.last_used_at > TOKEN_TOUCH_INTERVAL_S:
+        current = hashes[0]
+        if row.token_hash != current or now - row.last_used_at > TOKEN_TOUCH_INTERVAL_S:
             with self._engine.begin() as conn:
                 conn.execute(
-                    update(tokens).where(tokens.c.token_hash == token_hash).values(last_used_at=now)
+                    update(tokens)
+                    .where(tokens.c.token_hash == row.token_hash)
+                    .values(token_hash=current, last_used_at=now)
                 )
 
     def exists(self, session_id: str) -> bool:
@@ -605,8 +901,7 @@ class SessionStore:
 
     def _checksum(self, session_id: str, state: str, version: int, canonical: bytes) -> str:
         """HMAC over the row's identity, state and version and the canonical document."""
-        header = canonical_json({"id": session_id, "state": state, "version": version})
-        return self._cipher.mac_bytes(header.encode() + b"\n" + canonical)
+        return self._cipher.mac_bytes(_checksummed(session_id, state, version, canonical))
 
     def _token_hash(self, token: str) -> str:
         return self._cipher.mac("token:" + token)
@@ -618,8 +913,8 @@ class SessionStore:
             canonical = self._cipher.open_bytes(row.document)
         except (InvalidToken, ValueError) as error:
             raise SessionIntegrityError("the stored document cannot be decrypted") from error
-        expected = self._checksum(row.id, row.state, row.version, canonical)
-        if not hmac.compare_digest(expected, row.checksum):
+        checksummed = _checksummed(row.id, row.state, row.version, canonical)
+        if not self._cipher.verify_mac_bytes(checksummed, row.checksum):
             raise SessionIntegrityError()
         document = orjson.loads(canonical)
         return StoredSession(
@@ -680,6 +975,21 @@ class SessionStore:
             )
         )
         metrics.ESCALATIONS.labels(escalation.reason_code).inc()
+
+    def _insert_outbox(
+        self, conn: Connection, session_id: str, item: OutboxItem, now: float
+    ) -> None:
+        conn.execute(
+            insert(outbox).values(
+                id=item.id,
+                session_id=session_id,
+                kind=item.kind,
+                request=self._cipher.seal(item.request),
+                created_at=now,
+                due_at=now,
+                attempts=0,
+            )
+        )
 
     def _event(self, row: Any) -> Event:
         try:

@@ -15,6 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from coordinator_agent.case import close_attempt, describe_for_cs, escalation_context, find_order_id
@@ -31,25 +32,25 @@ from coordinator_agent.store import (
     ConcurrencyConflict,
     NewEscalation,
     NewEvent,
+    OutboxItem,
     SessionIntegrityError,
     SessionNotFound,
     SessionStore,
     StoredSession,
 )
-from shared import metrics
+from shared import limits, metrics
 from shared.a2a.client import A2ACallError, A2AUnavailable, SkillResult
 from shared.a2a.models import TaskState
-from shared.domain import TERMINAL_STATES, SessionState
+from shared.domain import RETRYING_STATES, TERMINAL_STATES, WAITING_STATES, SessionState
 from shared.logs import get_logger, log_context
 
 log = get_logger(__name__)
 
 COORDINATOR = "coordinator"
+WATCHDOG = "watchdog"
+FAREWELL = "farewell"  # the outbox item that closes an abandoned CS contact
 CONTEXT = "context_agent"
 NEGOTIATION = "negotiation_agent"
-MAX_ROUNDS = 20
-NEGOTIATION_DEADLINE_S = 30 * 60
-WORKING_STATE_TIMEOUT_S = 10 * 60
 MAX_WRITE_RETRIES = 5
 
 
@@ -82,13 +83,18 @@ class Escalate(Exception):
 class Limits:
     """The workflow's bounds."""
 
-    max_rounds: int = MAX_ROUNDS
-    negotiation_deadline_s: float = NEGOTIATION_DEADLINE_S
-    working_state_timeout_s: float = WORKING_STATE_TIMEOUT_S
+    max_rounds: int = limits.MAX_ROUNDS
+    negotiation_deadline_s: float = limits.NEGOTIATION_DEADLINE_S
+    working_state_timeout_s: float = limits.WORKING_STATE_TIMEOUT_S
     # An agent that crashed is back within 10 s under `csn up`: keep retrying the step from
     # its checkpoint this long before calling the agent down for good.
-    agent_outage_grace_s: float = 30.0
+    agent_outage_grace_s: float = limits.AGENT_OUTAGE_GRACE_S
     agent_retry_interval_s: float = 2.0
+    remind_after_s: float = limits.REMIND_AFTER_S
+    wait_timeout_s: float = limits.WAIT_TIMEOUT_S
+    cs_retry_schedule_s: tuple[float, ...] = limits.CS_RETRY_SCHEDULE_S
+    farewell_retry_s: tuple[float, ...] = limits.FAREWELL_RETRY_S
+    cancel_wait_s: float = 5.0  # how long a cancel waits for the round in flight to end
 
 
 @dataclass
@@ -99,7 +105,8 @@ class Step:
     events: list[NewEvent]
     actor: str = COORDINATOR
     escalation: NewEscalation | None = None
-    walk_away: dict[str, Any] | None = None  # a negotiate call that closes an open CS contact
+    # The negotiate call that closes an open CS contact: goes to the outbox with the write.
+    walk_away: dict[str, Any] | None = None
 
 
 class Workflow:
@@ -121,7 +128,8 @@ class Workflow:
         self._clock = clock
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: defaultdict[str, set[asyncio.Task[None]]] = defaultdict(set)
-        self._farewells: set[asyncio.Task[None]] = set()
+        self._farewells: set[asyncio.Task[Any]] = set()  # outbox deliveries in flight
+        self._delivering: set[str] = set()  # outbox items being delivered by this process
         self._steps: dict[str, Callable[[StoredSession, SessionDocument], Awaitable[None]]] = {
             SessionState.RECEIVED: self._receive,
             SessionState.ANALYZING: self._analyze,
@@ -182,6 +190,9 @@ class Workflow:
                 escalated.append(session_id)
             elif not self.running(session_id):
                 self.start(session_id)
+        self.watch_waiting()
+        self.retry_cs_due()
+        await self.deliver_outbox()
         return escalated
 
     def refresh_gauges(self) -> None:
@@ -189,6 +200,189 @@ class Workflow:
         counts = self._store.count_by_state()
         for state in SessionState:
             metrics.SESSIONS_BY_STATE.labels(state.value).set(counts.get(state.value, 0))
+
+    # -- waits for the customer: reminders, then `expired` ----------------------------------
+
+    def watch_waiting(self) -> None:
+        """Remind customers a case waits for; expire the waits that ran out."""
+        now = self._clock()
+        # Nothing is due on a case written more recently than the shortest period (a wait
+        # begins, and a reminder is, a write): only those few are read and decrypted.
+        quiet = min(self._limits.remind_after_s, self._limits.wait_timeout_s)
+        for session_id in self._store.ids_in_states(WAITING_STATES, updated_before=now - quiet):
+            stored = self._load_or_quarantine(session_id)
+            if stored is None:
+                continue
+            doc = SessionDocument.model_validate(stored.document)
+            waited = now - (doc.waiting_since or stored.updated_at)
+            try:
+                if waited >= self._limits.wait_timeout_s:
+                    self._act(session_id, self._apply_expiry, start=False)
+                elif waited >= (doc.reminders + 1) * self._limits.remind_after_s:
+                    self._act(session_id, self._apply_reminder, start=False)
+            except (InvalidState, ConcurrencyConflict):
+                continue  # the customer acted meanwhile: the wait is over or restarted
+
+    def _apply_reminder(self, doc: SessionDocument) -> Step:
+        state = self._waiting_state(doc)
+        doc.reminders += 1
+        expires_at = (doc.waiting_since or self._clock()) + self._limits.wait_timeout_s
+        detail = {
+            "awaiting": state.value,
+            "reminder": doc.reminders,
+            "expires_at": _iso(expires_at),
+            "text": "Your case is waiting for you; it will be closed if nothing happens by then.",
+        }
+        metrics.REMINDERS.labels(state.value).inc()
+        return Step(state, [NewEvent("reminder", WATCHDOG, detail)], WATCHDOG)
+
+    def _apply_expiry(self, doc: SessionDocument) -> Step:
+        state = self._waiting_state(doc)
+        days = self._limits.wait_timeout_s / 86400
+        doc.reason = f"no answer from the customer within {days:g} days ({state.value})"
+        event = NewEvent("expired", WATCHDOG, {"awaiting": state.value, "reason": doc.reason})
+        farewell = self._walk_away_request(doc)
+        return Step(SessionState.EXPIRED, [event], WATCHDOG, walk_away=farewell)
+
+    @staticmethod
+    def _waiting_state(doc: SessionDocument) -> SessionState:
+        state = SessionState(doc.state)
+        if state not in WAITING_STATES:
+            raise InvalidState(f"the session no longer waits: it is {state.value}")
+        return state
+
+    # -- cs_unavailable: resumed on a schedule, then escalated ----------------------------
+
+    def _cs_unavailable_step(
+        self,
+        stored: StoredSession,
+        doc: SessionDocument,
+        outcome: dict[str, Any],
+        events: list[NewEvent],
+    ) -> Step:
+        """CS stayed down through the round's retries: schedule a resume, or escalate."""
+        doc.outcome = outcome  # its alternatives are what the customer can do meanwhile
+        schedule = self._limits.cs_retry_schedule_s
+        if doc.cs_retries >= len(schedule):
+            reason = (
+                f"customer service unavailable after {doc.cs_retries} retries: "
+                f"{outcome.get('reason')}"
+            )
+            return self._escalation_step(stored.id, doc, "cs_unavailable", reason, events)
+        doc.cs_retry_at = self._clock() + schedule[doc.cs_retries]
+        detail = {
+            "retry": doc.cs_retries + 1,
+            "of": len(schedule),
+            "at": _iso(doc.cs_retry_at),
+            "reason": str(outcome.get("reason") or "")[:300],
+            "alternatives": outcome.get("alternatives") or [],
+        }
+        events.append(NewEvent("cs_retry_scheduled", COORDINATOR, detail))
+        return Step(SessionState.CS_UNAVAILABLE, events)
+
+    def retry_cs_due(self) -> list[str]:
+        """Resume, from their checkpoint, the cases whose CS retry is due. Returns them."""
+        resumed = []
+        for session_id in self._store.ids_in_states(RETRYING_STATES):
+            stored = self._load_or_quarantine(session_id)
+            if stored is None:
+                continue
+            doc = SessionDocument.model_validate(stored.document)
+            if doc.cs_retry_at is not None and doc.cs_retry_at > self._clock():
+                continue
+            try:
+                self._act(session_id, self._apply_cs_retry)
+            except (InvalidState, ConcurrencyConflict):
+                continue
+            resumed.append(session_id)
+        return resumed
+
+    def _apply_cs_retry(self, doc: SessionDocument) -> Step:
+        if SessionState(doc.state) not in RETRYING_STATES:
+            raise InvalidState(f"the session is {doc.state}")
+        now = self._clock()
+        paused = now - (doc.cs_unavailable_since or now)
+        if doc.negotiation.started_at is not None:  # the outage does not eat the deadline
+            doc.negotiation.started_at += paused
+        doc.cs_retries += 1
+        doc.cs_retry_at, doc.cs_unavailable_since, doc.outcome = None, None, None
+        detail = {"retry": doc.cs_retries, "of": len(self._limits.cs_retry_schedule_s)}
+        return Step(SessionState.NEGOTIATING, [NewEvent("cs_retry", COORDINATOR, detail)])
+
+    # -- the outbox: farewells to CS, delivered until done --------------------------------
+
+    async def deliver_outbox(self) -> int:
+        """Deliver every due outbox item once; returns how many were delivered."""
+        delivered = 0
+        for item in self._store.outbox_due():
+            if item.id in self._delivering:
+                continue
+            self._delivering.add(item.id)
+            try:
+                delivered += await self._deliver(item)
+            finally:
+                self._delivering.discard(item.id)
+        return delivered
+
+    async def _deliver(self, item: OutboxItem) -> bool:
+        """Close one abandoned CS contact; retried on the farewell schedule, then given up."""
+        with log_context(session_id=item.session_id):
+            try:
+                result = await self._negotiation.call_skill(
+                    "negotiate", item.request, metadata={"session_id": item.session_id}
+                )
+                if result.retryable:
+                    raise A2AUnavailable(result.message[:200])
+            except A2AUnavailable as error:
+                return self._retry_delivery(item, f"negotiation agent unavailable: {error}")
+            except A2ACallError as error:
+                return self._give_up_delivery(item, f"refused: {error}")
+            if not result.ok:
+                return self._give_up_delivery(item, f"failed: {_failure(result)}")
+            events = [
+                NewEvent("cs_contact_closed", NEGOTIATION, {"attempt": item.request["attempt"]})
+            ]
+            round_ = result.output.get("round")
+            if isinstance(round_, dict):
+                detail = {
+                    k: round_.get(k) for k in ("round", "sent", "cs_text", "cs_offer", "decision")
+                }
+                events.insert(
+                    0,
+                    NewEvent(
+                        "cs_exchange", NEGOTIATION, {**detail, "attempt": item.request["attempt"]}
+                    ),
+                )
+            self._store.outbox_done(item.id, "closed")
+            self._store.note(item.session_id, events)
+            metrics.CS_CONTACT_CLOSINGS.labels("closed").inc()
+            return True
+
+    def _retry_delivery(self, item: OutboxItem, error: str) -> bool:
+        schedule = self._limits.farewell_retry_s
+        if item.attempts >= len(schedule):
+            return self._give_up_delivery(item, error)
+        self._store.outbox_retry(item.id, self._clock() + schedule[item.attempts], error)
+        metrics.CS_CONTACT_CLOSINGS.labels("retry").inc()
+        return False
+
+    def _give_up_delivery(self, item: OutboxItem, error: str) -> bool:
+        log.warning("could not close the CS contact: %s", error[:200])
+        self._store.outbox_done(item.id, f"gave up: {error}")
+        event = NewEvent("cs_contact_not_closed", COORDINATOR, {"reason": error[:300]})
+        self._store.note(item.session_id, [event])
+        metrics.CS_CONTACT_CLOSINGS.labels("gave_up").inc()
+        return False
+
+    def deliver_outbox_soon(self) -> None:
+        """Deliver the due outbox items in the background (e.g. those owed before a restart)."""
+        self._kick_outbox()
+
+    def _kick_outbox(self) -> None:
+        """Deliver what was just written to the outbox now, in the background (tracked)."""
+        task = asyncio.create_task(self.deliver_outbox(), name="outbox")
+        self._farewells.add(task)
+        task.add_done_callback(self._farewells.discard)
 
     # -- customer and ops actions ---------------------------------------------------------
 
@@ -201,11 +395,23 @@ class Workflow:
         customer for, or a change of mind at an approval."""
         return self._act(session_id, lambda doc: self._apply_message(doc, text, choice))
 
-    def cancel(self, session_id: str) -> SessionState:
-        """Stop the case for good (and tell CS, if a conversation is open)."""
-        for task in self._tasks.get(session_id, ()):
-            task.cancel()
-        return self._act(session_id, self._apply_cancel, start=False)
+    async def cancel(self, session_id: str) -> SessionState:
+        """Stop the case for good (and tell CS, if a conversation is open).
+
+        During a round with CS the cancel is queued behind it: the round ends and is
+        recorded, then the case is cancelled and its contact closed through the outbox (or
+        it is resolved, if CS had already confirmed an agreement). Waits a little for that.
+        """
+        state = self._act(session_id, self._apply_cancel, start=False)
+        if state != SessionState.NEGOTIATING:
+            await self._cancel_tasks(session_id)  # analysis or planning: nothing reached CS
+            return state
+        if not self.running(session_id):
+            self.start(session_id)
+        tasks = list(self._tasks.get(session_id, ()))
+        if tasks:
+            await asyncio.wait(tasks, timeout=self._limits.cancel_wait_s)
+        return SessionState(self._store.get(session_id).state)
 
     def resolve(self, session_id: str, resolution: Resolution) -> None:
         """Close an escalated case the way the human decided."""
@@ -395,6 +601,9 @@ class Workflow:
             self._save(stored, doc, Step(SessionState.AWAITING_STRATEGY_APPROVAL, events))
 
     async def _negotiate_round(self, stored: StoredSession, doc: SessionDocument) -> None:
+        if doc.cancel_requested:  # queued while no round was in flight (or before a restart)
+            self._save(stored, doc, self._cancelled_step(doc, []))
+            return
         negotiation = doc.negotiation
         if negotiation.started_at is None:
             negotiation.started_at = self._clock()
@@ -417,19 +626,57 @@ class Workflow:
         result, event = await self._call(self._negotiation, NEGOTIATION, "negotiate", request, doc)
         if not result.ok:
             raise Escalate("negotiation_failed", f"the negotiation failed: {_failure(result)}")
-        events = [event, *self._record_round(doc, result.output)]
-        if customer_input and result.output.get("round"):
-            for message in doc.messages:
-                message.handled = message.handled or message.kind == "customer_input"
-        if not result.output.get("done"):
-            self._save(stored, doc, Step(SessionState.NEGOTIATING, events, NEGOTIATION))
-            return
-        outcome = result.output.get("outcome") or {}
-        self._finish_negotiation(stored, doc, outcome, events)
+        self._commit_round(stored.id, result.output, event, sent_input=bool(customer_input))
+
+    def _commit_round(
+        self, session_id: str, output: dict[str, Any], event: NewEvent, *, sent_input: bool
+    ) -> None:
+        """Record a round on the case as it is now: a cancel that came meanwhile is seen."""
+        for _ in range(MAX_WRITE_RETRIES):
+            stored = self._store.get(session_id)
+            doc = SessionDocument.model_validate(stored.document)
+            events = [event, *self._record_round(doc, output)]
+            if sent_input and output.get("round"):  # the customer's answer reached CS
+                for message in doc.messages:
+                    message.handled = message.handled or message.kind == "customer_input"
+            step = self._after_round(stored, doc, output, events)
+            try:
+                self._save(stored, doc, step)
+                return
+            except ConcurrencyConflict:
+                continue
+        raise ConcurrencyConflict()
+
+    def _after_round(
+        self,
+        stored: StoredSession,
+        doc: SessionDocument,
+        output: dict[str, Any],
+        events: list[NewEvent],
+    ) -> Step:
+        """Where a recorded round leads: on, to the customer, to an end, or to a cancel."""
+        if stored.state != SessionState.NEGOTIATING:  # ended meanwhile: keep the exchange
+            return Step(SessionState(stored.state), events, NEGOTIATION)
+        outcome = output.get("outcome") or {}
+        status = outcome.get("status") if output.get("done") else None
+        if status == "accepted":  # CS confirmed: a cancel that came during it is too late
+            doc.outcome = outcome
+            if doc.cancel_requested:
+                doc.cancel_requested = False
+                detail = {"reason": "CS had already confirmed the agreement"}
+                events.append(NewEvent("cancel_too_late", COORDINATOR, detail))
+            return Step(SessionState.RESOLVED, events)
+        if doc.cancel_requested:
+            return self._cancelled_step(doc, events)
+        if status is None:
+            return Step(SessionState.NEGOTIATING, events, NEGOTIATION)
+        return self._finish_negotiation(stored, doc, outcome, events)
 
     def _check_negotiation_limits(self, doc: SessionDocument) -> None:
         strategy = doc.strategy or {}
-        max_rounds = min(_as_int(strategy.get("max_rounds"), MAX_ROUNDS), self._limits.max_rounds)
+        max_rounds = min(
+            _as_int(strategy.get("max_rounds"), limits.MAX_ROUNDS), self._limits.max_rounds
+        )
         if len(doc.negotiation.rounds) >= max_rounds:
             raise Escalate("too_many_rounds", f"no agreement after {max_rounds} rounds")
         started = doc.negotiation.started_at or self._clock()
@@ -460,29 +707,30 @@ class Workflow:
         doc: SessionDocument,
         outcome: dict[str, Any],
         events: list[NewEvent],
-    ) -> None:
+    ) -> Step:
         status = outcome.get("status")
         if status == "agreement" and doc.negotiation.action == NegotiationAction.CONTINUE:
             doc.proposal = outcome
-            self._save(stored, doc, Step(SessionState.AWAITING_OUTCOME_APPROVAL, events))
-        elif status == "accepted":
-            doc.outcome = outcome
-            self._save(stored, doc, Step(SessionState.RESOLVED, events))
-        elif status == "needs_input":
+            return Step(SessionState.AWAITING_OUTCOME_APPROVAL, events)
+        if status == "needs_input":
             doc.question = str(outcome.get("question") or outcome.get("reason") or "")[:1000]
             doc.negotiation.paused_at = self._clock()
-            self._save(stored, doc, Step(SessionState.AWAITING_CUSTOMER_INPUT, events))
-        elif status == "cs_unavailable":
-            doc.outcome = outcome
-            reason = f"customer service unavailable: {outcome.get('reason')}"
-            escalation = self._new_escalation(stored.id, doc, "cs_unavailable", reason)
-            self._save(
-                stored, doc, Step(SessionState.CS_UNAVAILABLE, events, escalation=escalation)
-            )
-        else:
-            doc.outcome = outcome
-            reason = str(outcome.get("reason") or f"negotiation ended with {status!r}")
-            raise Escalate("no_agreement", reason)
+            return Step(SessionState.AWAITING_CUSTOMER_INPUT, events)
+        if status == "cs_unavailable":
+            return self._cs_unavailable_step(stored, doc, outcome, events)
+        doc.outcome = outcome
+        reason = str(outcome.get("reason") or f"negotiation ended with {status!r}")
+        return self._escalation_step(stored.id, doc, "no_agreement", reason, events)
+
+    def _escalation_step(
+        self, session_id: str, doc: SessionDocument, code: str, reason: str, events: list[NewEvent]
+    ) -> Step:
+        """Escalate in the same write as the round that led there (the round is kept)."""
+        log.warning("escalating case: %s", code, extra={"fields": {"reason_code": code}})
+        doc.reason = reason
+        escalation = self._new_escalation(session_id, doc, code, reason)
+        event = NewEvent("escalated", COORDINATOR, {"reason_code": code, "reason": reason})
+        return Step(SessionState.ESCALATED, [*events, event], escalation=escalation)
 
     # -- customer transitions (pure on the document) --------------------------------------
 
@@ -592,9 +840,19 @@ class Workflow:
         state = SessionState(doc.state)
         if state in TERMINAL_STATES:
             raise InvalidState(f"the session is already {state.value}")
+        if state == SessionState.NEGOTIATING:  # a round may be in flight: queue behind it
+            event = [] if doc.cancel_requested else [NewEvent("cancel_requested", "customer")]
+            doc.cancel_requested = True
+            return Step(SessionState.NEGOTIATING, event, "customer")
+        return self._cancelled_step(doc, [])
+
+    def _cancelled_step(self, doc: SessionDocument, events: list[NewEvent]) -> Step:
+        """Cancel the case, closing its CS contact (from its latest checkpoint) if open."""
         doc.reason = "cancelled by the customer"
-        event = NewEvent("cancelled", "customer")
-        return Step(SessionState.CANCELLED, [event], "customer", None, self._walk_away_request(doc))
+        doc.cancel_requested = False
+        farewell = self._walk_away_request(doc)
+        cancelled = NewEvent("cancelled", "customer")
+        return Step(SessionState.CANCELLED, [*events, cancelled], "customer", walk_away=farewell)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -610,8 +868,6 @@ class Workflow:
                 self._save(stored, doc, step)
             except ConcurrencyConflict:
                 continue
-            if step.walk_away is not None:
-                self._say_goodbye(step.walk_away)
             if start and step.state in WORKING_STATES:
                 self.start(session_id)
             return step.state
@@ -620,7 +876,11 @@ class Workflow:
     def _walk_away_request(self, doc: SessionDocument) -> dict[str, Any] | None:
         """The negotiate call that closes the current CS contact, if one is open."""
         state = doc.negotiation.state or {}
-        if not state.get("contact_id") or state.get("status") in {"closed", "accepted"}:
+        if not state.get("contact_id") or state.get("status") in {
+            "closed",
+            "accepted",
+            "no_agreement",  # the agent already said goodbye, or CS closed the contact
+        }:
             return None
         return {
             "session_id": doc.id,
@@ -633,34 +893,35 @@ class Workflow:
             "action": NegotiationAction.WALK_AWAY.value,
         }
 
-    def _say_goodbye(self, request: dict[str, Any]) -> None:
-        """Close an abandoned CS contact in the background; best effort, never blocks the case."""
-
-        async def walk_away() -> None:
-            try:
-                await self._negotiation.call_skill(
-                    "negotiate", request, metadata={"session_id": request["session_id"]}
-                )
-            except Exception as error:  # the case has moved on; a stale contact is harmless
-                log.info("could not close the CS contact: %s", type(error).__name__)
-
-        task = asyncio.create_task(walk_away())
-        self._farewells.add(task)
-        task.add_done_callback(self._farewells.discard)
-
     def _start_negotiation(self, doc: SessionDocument) -> None:
         doc.negotiation = Negotiation(started_at=self._clock())
 
     def _save(self, stored: StoredSession, doc: SessionDocument, step: Step) -> StoredSession:
+        if step.state != stored.state:
+            self._enter(doc, step.state)
         doc.state = step.state
-        return self._store.save(
+        owed = None
+        if step.walk_away is not None:
+            owed = OutboxItem(FAREWELL, step.walk_away)
+        saved = self._store.save(
             stored,
             step.state.value,
             _dump(doc),
             actor=step.actor,
             events=step.events,
             escalation=step.escalation,
+            owed=owed,
         )
+        if owed is not None:
+            self._kick_outbox()
+        return saved
+
+    def _enter(self, doc: SessionDocument, state: SessionState) -> None:
+        """Start the clocks of a wait: for the customer, or for CS to come back."""
+        if state in WAITING_STATES:
+            doc.waiting_since, doc.reminders = self._clock(), 0
+        elif state in RETRYING_STATES:
+            doc.cs_unavailable_since = self._clock()
 
     async def _call(
         self,
@@ -776,6 +1037,10 @@ def _failure(result: SkillResult) -> str:
 
 def _as_int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and value > 0 else default
+
+
+def _iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 
 
 def _escalation_summary(code: str, reason: str) -> dict[str, Any]:

@@ -29,11 +29,12 @@ from rich.table import Table
 from csn.ledger import Misread, by_contact, granted_value, grants_of, is_as_asked, misread
 from csn.scenarios import PERSONAS, Scenario, clarify, describe, generate
 from shared.a2a.client import A2AClient, A2AUnavailable
-from shared.domain import TERMINAL_STATES
+from shared.domain import RETRYING_STATES, TERMINAL_STATES
 from shared.settings import ServiceSettings
 from shared.valuation import offer_value
 
-TERMINAL = {s.value for s in TERMINAL_STATES}
+# A case waiting for CS to come back (cs_unavailable, retried on a schedule) is settled for a run.
+TERMINAL = {s.value for s in TERMINAL_STATES | RETRYING_STATES}
 CHAOS_TARGETS = ("coordinator_agent", "context_agent", "negotiation_agent")
 A2A_CLIENTS = ("coordinator_agent", "negotiation_agent")
 GRANT_TERMS = ("type", "amount", "currency", "return_required", "restocking_fee")

@@ -70,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--coordinator", default="http://127.0.0.1:9000")
     submit.set_defaults(run=_submit)
 
+    rotate = commands.add_parser(
+        "rotate-keys",
+        help="re-encrypt the coordinator's store with the first CSN_ENCRYPTION_KEY (fleet may run)",
+    )
+    rotate.add_argument("--batch", type=int, default=500, help="rows per transaction")
+    rotate.set_defaults(run=_rotate_keys)
+
     for name in ("bench", *BENCHMARKS):
         commands.add_parser(name, help=f"benchmark (see `csn {name} --help`)")
     return parser
@@ -157,6 +164,21 @@ def _submit(args: argparse.Namespace) -> int:
     return asyncio.run(
         submit(args.issue, args.customer, args.auto_approve, args.coordinator, args.order_id)
     )
+
+
+def _rotate_keys(args: argparse.Namespace) -> int:
+    from coordinator_agent.app import build_store
+    from coordinator_agent.config import Settings
+
+    store = build_store(Settings())
+    started = time.monotonic()
+    counts = store.rotate_keys(batch=max(1, args.batch))
+    rewritten = ", ".join(f"{n} {table}" for table, n in counts.items() if table != "unreadable")
+    print(f"re-encrypted with the first key in {time.monotonic() - started:.1f} s: {rewritten}")
+    if counts["unreadable"]:
+        print(f"{counts['unreadable']} values could not be read with any key", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

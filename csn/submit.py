@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,7 +16,10 @@ from rich.text import Text
 from shared.domain import DesiredOutcome
 
 POLL_S = 0.4
-TERMINAL = {"resolved", "escalated", "failed", "cs_unavailable", "cancelled"}
+OPEN_ATTEMPTS, OPEN_RETRY_S = 3, 0.5
+# cs_unavailable is not over (the coordinator retries for up to a day), but it is where a
+# person following live stops: the case resumes on its own.
+TERMINAL = {"resolved", "escalated", "failed", "cs_unavailable", "cancelled", "expired"}
 Ask = Callable[[str], Awaitable[str | None]]  # None: stdin is closed (EOF)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e]")
 
@@ -121,16 +125,26 @@ class CaseFollower:
         body = {"customer_id": customer, "message": issue, "auto_approve": self._auto_approve}
         if order_id:
             body["order_id"] = order_id
-        try:
-            response = await self._http.post("/v1/sessions", json=body)
-        except httpx.TransportError as error:
-            raise SubmitError(f"cannot reach the coordinator: {type(error).__name__}") from None
+        response = await self._post_once("/v1/sessions", body)
         if response.status_code != 202:
             raise SubmitError(f"the coordinator refused the case: {_detail(response)}")
         created = response.json()
         self._session_id = created["session_id"]
         self._headers = {"Authorization": f"Bearer {created['token']}"}
         self._console.print(f"case opened: session [bold]{self._session_id}[/bold]")
+
+    async def _post_once(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        """POST with one Idempotency-Key over every retry: a lost answer never opens a second case."""
+        headers = {"Idempotency-Key": uuid.uuid4().hex}
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
+            try:
+                return await self._http.post(path, json=body, headers=headers)
+            except httpx.TransportError as error:
+                if attempt == OPEN_ATTEMPTS:
+                    message = f"cannot reach the coordinator: {type(error).__name__}"
+                    raise SubmitError(message) from None
+                await asyncio.sleep(OPEN_RETRY_S * attempt)
+        raise AssertionError("unreachable")
 
     async def _follow(self) -> dict[str, Any]:
         handled: tuple[str, int] | None = None

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+import ipaddress
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -24,6 +24,8 @@ from mock_cs_service.desk import (
 from mock_cs_service.orders import DEFAULT_DATA, OrderBook
 from mock_cs_service.policy_book import PolicyBook
 from shared import metrics
+from shared.auth import bearer_token_valid
+from shared.clock import utc_today
 from shared.logs import get_logger
 from shared.service import create_service_app, json_error
 
@@ -34,7 +36,7 @@ MAX_KEY_LENGTH = 200
 
 def build_desk(settings: Settings) -> Desk:
     """The desk with its order data, the published policies and the starting configuration."""
-    orders = OrderBook.load(settings.mock_data or DEFAULT_DATA, date.today())
+    orders = OrderBook.load(settings.mock_data or DEFAULT_DATA, utc_today)
     config = DeskConfig(
         persona=settings.mock_persona,
         channel=settings.mock_channel,
@@ -89,6 +91,31 @@ async def _suffer(desk: Desk, operation: str, fault: Fault) -> JSONResponse | No
     return None
 
 
+def admin_access(request: Request) -> None:
+    """The admin API and customer profiles: `Bearer $CSN_MOCK_ADMIN_TOKEN`, or, while no
+    token is set (development), callers on loopback only."""
+    expected = request.app.state.settings.mock_admin_token.get_secret_value()
+    if expected:
+        if not bearer_token_valid(request.headers.get("authorization"), expected):
+            raise HTTPException(
+                401,
+                "the admin token is required (Authorization: Bearer <CSN_MOCK_ADMIN_TOKEN>)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return
+    if not _is_loopback(request.client.host if request.client else ""):
+        raise HTTPException(
+            403, "without CSN_MOCK_ADMIN_TOKEN the admin API answers loopback callers only"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def order_router() -> APIRouter:
     """The retailer's order system."""
     router = APIRouter(prefix="/v1", tags=["orders"])
@@ -118,7 +145,7 @@ def order_router() -> APIRouter:
         orders = [book.public_order(o) for o in book.orders_of(customer_id)]
         return {"customer_id": customer_id, "prime": book.is_prime(customer_id), "orders": orders}
 
-    @router.get("/customers/{customer_id}")
+    @router.get("/customers/{customer_id}", dependencies=[Depends(admin_access)])
     async def customer_profile(customer_id: str, request: Request) -> Any:
         """A customer's profile, as the retailer's account system holds it."""
         customer = _desk(request).orders.customer(customer_id)
@@ -181,8 +208,10 @@ def desk_router() -> APIRouter:
 
 
 def admin_router() -> APIRouter:
-    """The simulator's controls (no token: the service binds to loopback by default)."""
-    router = APIRouter(prefix="/v1/admin", tags=["simulation"])
+    """The simulator's controls, behind the admin token (or loopback while it is unset)."""
+    router = APIRouter(
+        prefix="/v1/admin", tags=["simulation"], dependencies=[Depends(admin_access)]
+    )
 
     @router.get("/config")
     async def get_config(request: Request) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from mock_cs_service.desk import MAX_MESSAGE_BYTES, Channel
 from mock_cs_service.orders import DEFAULT_DATA
@@ -25,3 +25,5 @@ class Settings(ServiceSettings):
     mock_error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     mock_timeout_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     mock_timeout_s: float = Field(default=35.0, ge=0.0, le=600.0)
+    # Bearer token of the admin API and customer profiles; unset: open to loopback only.
+    mock_admin_token: SecretStr = SecretStr("")

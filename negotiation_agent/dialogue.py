@@ -6,6 +6,7 @@ import re
 import time
 import unicodedata
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, Field, ValidationError
@@ -22,6 +23,7 @@ from shared import metrics
 from shared.domain import Offer, OfferType
 from shared.language.cs_reply import CSReading, OfferTerms, read_asks, read_cs_reply
 from shared.language.reader import Reader
+from shared.limits import CS_MAX_ATTEMPTS, CS_TIMEOUT_S
 from shared.logs import get_logger
 from shared.retry import is_transient, transient_retry
 
@@ -655,8 +657,8 @@ class CSDesk:
         http: httpx.AsyncClient,
         base_url: str,
         *,
-        timeout_s: float = 30.0,
-        max_attempts: int = 3,
+        timeout_s: float = CS_TIMEOUT_S,
+        max_attempts: int = CS_MAX_ATTEMPTS,
         wait: wait_base | None = None,
     ) -> None:
         self._http = http
@@ -679,7 +681,7 @@ class CSDesk:
 
     async def send(self, contact_id: str, key: str, message: PendingMessage) -> object:
         """Send one message; returns CS's raw JSON reply."""
-        path = f"/v1/contacts/{contact_id}/messages"
+        path = f"/v1/contacts/{quote(contact_id, safe='')}/messages"  # CS's id: untrusted
         return await self._post("message", path, key, message.body())
 
     async def ping(self) -> bool:

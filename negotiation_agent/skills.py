@@ -335,6 +335,11 @@ class Negotiation:
         """The idempotency key of a round: replaying it is answered from CS's cache."""
         return f"{self.inp.session_id}:{self.inp.attempt}:{round_no}"
 
+    def farewell_key(self) -> str:
+        """The key of the message that closes the contact: never a round's key, so a farewell
+        sent while a round is in flight (or replayed) cannot collide with it."""
+        return f"{self.inp.session_id}:{self.inp.attempt}:close"
+
     async def read(self, raw: object) -> CSReply:
         """CS's reply, read from its words (and checked by Claude when configured)."""
         total, reading = self.strategy.item_value, None
@@ -659,7 +664,7 @@ class Negotiation:
             round_no = self.state.round + 1
             message = compose_close()
             try:
-                raw = await self.desk.send(self.state.contact_id, self.key(round_no), message)
+                raw = await self.desk.send(self.state.contact_id, self.farewell_key(), message)
                 self.fold(round_no, message, await self.read(raw), "walk_away", reason)
             except (CSUnavailable, CSRejected) as error:
                 log.info("closing the CS contact failed: %s", type(error).__name__)

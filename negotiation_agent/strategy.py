@@ -7,11 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared import limits
 from shared.domain import DesiredOutcome, Offer, OfferType
 from shared.valuation import STORE_CREDIT_DISCOUNT, offer_value, return_burden
 
-HARD_MAX_ROUNDS = 20
-HARD_DEADLINE_S = 1800
+HARD_MAX_ROUNDS = limits.MAX_ROUNDS
+HARD_DEADLINE_S = int(limits.NEGOTIATION_DEADLINE_S)
 MAX_ARGUMENTS = 4
 MIN_ASK_STEP_SHARE = 0.02  # the ask moves off the goal only once the concession is worth 2%
 

@@ -62,6 +62,7 @@ class OrderStatus(StrEnum):
     DELIVERED = "delivered"
     LOST = "lost"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # a wait for the customer that ran out (CSN_WAIT_TIMEOUT_S)
     RETURNED = "returned"
 
 
@@ -133,6 +134,7 @@ class SessionState(StrEnum):
     FAILED = "failed"
     CS_UNAVAILABLE = "cs_unavailable"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # a wait for the customer that ran out (CSN_WAIT_TIMEOUT_S)
 
 
 TERMINAL_STATES = frozenset(
@@ -140,8 +142,8 @@ TERMINAL_STATES = frozenset(
         SessionState.RESOLVED,
         SessionState.ESCALATED,
         SessionState.FAILED,
-        SessionState.CS_UNAVAILABLE,
         SessionState.CANCELLED,
+        SessionState.EXPIRED,
     }
 )
 WAITING_STATES = frozenset(
@@ -152,4 +154,7 @@ WAITING_STATES = frozenset(
         SessionState.AWAITING_OUTCOME_APPROVAL,
     }
 )
+# Waiting for the outside world: the coordinator resumes the case on a schedule
+# (CSN_CS_RETRY_SCHEDULE_S) and escalates it after the last attempt.
+RETRYING_STATES = frozenset({SessionState.CS_UNAVAILABLE})
 ORDER_ID_PATTERN = r"\d{3}-\d{7}-\d{7}"

@@ -98,6 +98,14 @@ PERSISTENCE_SECONDS = Histogram(
     ["operation"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
 )
+REMINDERS = Counter(
+    "csn_reminders_total", "Reminders sent to customers a case waits for.", ["awaiting"]
+)
+CS_CONTACT_CLOSINGS = Counter(
+    "csn_cs_contact_closings_total",
+    "Abandoned CS contacts the coordinator closed (outbox deliveries), by result.",
+    ["result"],
+)
 ESCALATIONS = Counter("csn_escalations_total", "Cases escalated to humans, by reason.", ["reason"])
 
 MOCK_CS_REQUESTS = Counter(

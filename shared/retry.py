@@ -10,6 +10,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from shared.limits import RETRY_INITIAL_S, RETRY_MAX_S
+
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
 
 
@@ -24,8 +26,8 @@ def is_transient(error: BaseException) -> bool:
 
 def transient_retry(
     attempts: int = 3,
-    initial: float = 0.2,
-    maximum: float = 5.0,
+    initial: float = RETRY_INITIAL_S,
+    maximum: float = RETRY_MAX_S,
     on_retry: object = None,
 ) -> AsyncRetrying:
     """An AsyncRetrying for transient errors; re-raises the original error at the end."""

@@ -10,6 +10,8 @@ from typing import Any
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared import limits
+
 GENERATED_SECRETS = ("agent_token", "ops_token", "encryption_key")
 
 
@@ -66,10 +68,10 @@ class ServiceSettings(BaseSettings):
     mock_data: Path | None = None
     database_url: str = ""
 
-    a2a_timeout_s: float = 30.0
-    a2a_max_attempts: int = 3
-    cs_timeout_s: float = 30.0
-    cs_max_attempts: int = 3
+    a2a_timeout_s: float = limits.A2A_TIMEOUT_S
+    a2a_max_attempts: int = limits.A2A_MAX_ATTEMPTS
+    cs_timeout_s: float = limits.CS_TIMEOUT_S
+    cs_max_attempts: int = limits.CS_MAX_ATTEMPTS
     task_retention: int = 10_000
 
     # Optional: with ANTHROPIC_API_KEY, Claude checks the reader and rewords our messages.

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-MAX_TEXT_CHARS = 8000
+from shared.limits import MAX_ISSUE_CHARS
+
+MAX_TEXT_CHARS = MAX_ISSUE_CHARS  # the longest issue a customer may send (shared.limits)
 _TRANSLATE = str.maketrans(
     {
         "\u2019": "'",

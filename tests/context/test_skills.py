@@ -14,6 +14,7 @@ from context_agent.config import Settings
 from shared import metrics
 from shared.a2a.client import A2ACallError, A2AClient
 from shared.a2a.models import TaskState
+from shared.limits import MAX_ISSUE_CHARS
 from tests.context.conftest import CUSTOMER_ORDERS, POLICY_DIR, TODAY, make_order
 
 TOKEN = "test-token-context"
@@ -209,7 +210,7 @@ async def test_an_unknown_customer_is_a_skill_error(agent) -> None:
     [
         {"message": "no customer"},
         {"customer_id": "C-1001", "message": ""},
-        {"customer_id": "C-1001", "message": "x" * 8001},
+        {"customer_id": "C-1001", "message": "x" * (MAX_ISSUE_CHARS + 1)},
         {"customer_id": "C 1001; drop", "message": "hi"},
         {"customer_id": "C-1001", "message": "hi", "surprise": True},
     ],

@@ -17,6 +17,7 @@ from cryptography.fernet import Fernet
 
 from coordinator_agent.app import create_app
 from coordinator_agent.config import Settings
+from negotiation_agent.skills import CheckedStrategy
 
 ORDER_ID = "112-4839201-5839201"
 OTHER_ORDER = "112-1111111-2222222"
@@ -116,24 +117,29 @@ def lookup_policies(inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
 def plan_strategy(inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
     goal = inp.get("goal") or inp["analysis"]["desired_outcome"]
     ask = {"type": goal, "amount": 129.99, "currency": "USD"}
-    return completed(
-        {
-            "goal": ask,
-            "opening_ask": ask,
-            "floor": {"amount": 100.0, "acceptable_types": [goal]},
-            "concession_plan": {"tactic": "boulware", "beta": 0.2, "rounds": []},
-            "arguments": [{"policy_id": "RET-DAMAGED-01", "citation": "refunded in full"}],
-            "max_rounds": 6,
-            "deadline_s": 1800,
-            "entitlement_value": 129.99,
-            "validated": True,
-            "summary": f"ask for {goal}",
-        }
-    )
+    rounds = [{"round": n, "ask": ask, "min_value": 129.99 - 5 * n} for n in range(1, 7)]
+    strategy = {
+        "goal": ask,
+        "opening_ask": ask,
+        "floor": {"amount": 100.0, "acceptable_types": [goal]},
+        "concession_plan": {"tactic": "boulware", "beta": 0.2, "rounds": rounds},
+        "arguments": [{"policy_id": "RET-DAMAGED-01", "citation": "refunded in full"}],
+        "max_rounds": 6,
+        "deadline_s": 1800,
+        "entitlement_value": 129.99,
+        "item_value": 129.99,
+        "validated": True,
+        "summary": f"ask for {goal}",
+    }
+    CheckedStrategy.model_validate(strategy)  # what the real negotiation agent accepts
+    return completed(strategy)
 
 
 class FakeDesk:
-    """The CS side of the fake negotiation agent: records every idempotency key it sees.
+    """The fake negotiation agent's rounds and the CS desk behind it, behaving like the real
+    pair: keys `{session}:{attempt}:{round}` (the farewell `...:close`), a key reused with
+    another message refused by CS (409, which ends the negotiation), a closed contact that
+    takes no more messages, and answers replayed from CS's idempotency cache.
 
     With `asks_for` set, CS asks for something only the customer has (e.g. photos) until a
     round carries the customer's answer; like the real agent, the call then ends `needs_input`
@@ -143,13 +149,17 @@ class FakeDesk:
     def __init__(self, rounds_to_agree: int = 2, asks_for: str | None = None) -> None:
         self.rounds_to_agree = rounds_to_agree
         self.asks_for = asks_for
-        self.keys: list[str] = []
+        self.keys: list[str] = []  # every key the agent sent to CS, in order (replays too)
         self.first_answers: dict[str, dict[str, Any]] = {}
+        self.messages: dict[str, str] = {}  # key -> the message first sent with it
+        self.conflicts: list[str] = []  # keys CS refused: reused with another message
+        self.closed: set[str] = set()  # contacts CS closed
         self.walked_away: list[str] = []
         self.heard: dict[str, str] = {}  # idempotency key -> the customer's answer it carried
         self.cases: list[dict[str, Any]] = []  # what each call told CS about the case
 
     def negotiate(self, inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+        CheckedStrategy.model_validate(inp["strategy"])  # the real agent refuses a bad plan
         state = inp["state"] or {
             "contact_id": "CT-1",
             "round": 0,
@@ -158,14 +168,26 @@ class FakeDesk:
             "waiting_for": [],
         }
         number = state["round"] + 1
-        key = f"{inp['session_id']}:{inp['attempt']}:{number}"
+        walking = inp["action"] == "walk_away"
+        key = f"{inp['session_id']}:{inp['attempt']}:{'close' if walking else number}"
+        message = f"{inp['action']} {number}"
         self.keys.append(key)
         self.cases.append(inp.get("case") or {})
-        if key in self.first_answers:  # the mock CS's idempotency cache
-            return completed(self.first_answers[key])
+        if key in self.first_answers and self.messages[key] == message:
+            return completed(self.first_answers[key])  # the mock CS's idempotency cache
+        contact = f"{inp['session_id']}:{inp['attempt']}"
+        if key in self.messages or contact in self.closed:  # CS answers 409
+            if key in self.messages:
+                self.conflicts.append(key)
+            outcome = {"status": "no_agreement", "reason": "CS closed the conversation"}
+            return completed({"state": {**state, "status": "no_agreement"}, "round": None,
+                              "done": True, "outcome": {**outcome, "policy_basis": []}})  # fmt: skip
+        self.messages[key] = message
         if inp.get("customer_input") and state.get("waiting_for"):
             self.heard[key] = inp["customer_input"]
         answer = self._answer(inp, state, number)
+        if answer["state"].get("status") in ("closed", "accepted"):
+            self.closed.add(contact)
         self.first_answers[key] = answer
         return completed(answer)
 
@@ -182,11 +204,10 @@ class FakeDesk:
             sent += f" (the customer adds: {inp['customer_input']})"
             new_state["given"] = True
         if inp["action"] == "walk_away":
-            self.walked_away.append(f"{inp['session_id']}:{inp['attempt']}:{number}")
+            self.walked_away.append(f"{inp['session_id']}:{inp['attempt']}:close")
             outcome = {"status": "no_agreement", "reason": "walked away", "policy_basis": []}
-            return _round(
-                new_state, number, "Sorry to see you go.", None, "walk_away", outcome, sent
-            )
+            closed = {**new_state, "status": "closed"}
+            return _round(closed, number, "Sorry to see you go.", None, "walk_away", outcome, sent)
         if inp["action"] == "accept":
             text = "Confirmed, your refund is on its way."
             outcome = {
@@ -196,7 +217,8 @@ class FakeDesk:
                 "policy_basis": [],
                 "cs_quote": text,
             }
-            return _round(new_state, number, text, goal, "accept", outcome, sent)
+            accepted = {**new_state, "status": "accepted"}
+            return _round(accepted, number, text, goal, "accept", outcome, sent)
         if self.asks_for and not new_state.get("given"):
             new_state["waiting_for"] = [self.asks_for]
             question = f"Customer service asks for {self.asks_for}. Please send them."
@@ -222,7 +244,8 @@ class FakeDesk:
             "policy_basis": ["RET-DAMAGED-01"],
             "cs_quote": text,
         }
-        return _round(new_state, number, text, goal, "agreement", outcome, sent)
+        agreed = {**new_state, "status": "agreement"}
+        return _round(agreed, number, text, goal, "agreement", outcome, sent)
 
 
 def _round(state, number, text, offer, decision, outcome, sent=None) -> dict[str, Any]:
@@ -242,7 +265,11 @@ def _round(state, number, text, offer, decision, outcome, sent=None) -> dict[str
 
 
 class FakeAgent:
-    """An agent at the HTTP edge: A2A SendMessage in, a task with the scripted output out."""
+    """An agent at the HTTP edge: A2A SendMessage in, a task with the scripted output out.
+
+    Like the real A2A server, the skill runs shielded from the caller: a caller that gives
+    up (or is cancelled) does not stop a round that already reached CS.
+    """
 
     def __init__(self, skills: dict[str, Script], delay_s: float = 0.0) -> None:
         self.skills = skills
@@ -250,18 +277,19 @@ class FakeAgent:
         self.down = False
         self.refused = 0
         self.delay_s = delay_s
+        self.running: set[asyncio.Task[Any]] = set()
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         if self.down:
             self.refused += 1
             raise httpx.ConnectError("connection refused", request=request)
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
         body = json.loads(request.content)
         message = body["params"]["message"]
         call = next(p["data"] for p in message["parts"] if "data" in p)
-        self.calls.append((call["skill"], call["input"]))
-        state, output, text = self.skills[call["skill"]](call["input"])
+        run = asyncio.ensure_future(self._run(call))
+        self.running.add(run)
+        run.add_done_callback(self.running.discard)
+        state, output, text = await asyncio.shield(run)
         task = {
             "id": str(uuid.uuid4()),
             "contextId": str(uuid.uuid4()),
@@ -274,6 +302,12 @@ class FakeAgent:
         return httpx.Response(
             200, json={"jsonrpc": "2.0", "id": body["id"], "result": {"task": task}}
         )
+
+    async def _run(self, call: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        self.calls.append((call["skill"], call["input"]))
+        return self.skills[call["skill"]](call["input"])
 
     def skills_called(self) -> list[str]:
         return [skill for skill, _ in self.calls]

@@ -85,9 +85,13 @@ async def test_tokens_guard_every_session_call(waiting) -> None:
     assert other_sid != sid
 
 
-async def test_an_idle_token_expires(waiting) -> None:
+async def test_an_idle_token_expires_once_the_case_is_over(waiting) -> None:
     app, client, sid, token = waiting
     sql(app, "UPDATE tokens SET last_used_at = last_used_at - 90000")
+    await assert_intact(client, sid, token, "awaiting_strategy_approval")  # still waiting
+    await client.post(f"/v1/sessions/{sid}/cancel", headers=auth(token))
+    sql(app, "UPDATE tokens SET last_used_at = last_used_at - 90000")
+    sql(app, "UPDATE sessions SET completed_at = completed_at - 90000")
     response = await client.get(f"/v1/sessions/{sid}", headers=auth(token))
     assert response.status_code == 401
     assert "expired" in response.json()["detail"]
@@ -130,7 +134,21 @@ async def test_bad_action_bodies_are_422(waiting, path: str, body: dict) -> None
     await assert_intact(client, sid, token, "awaiting_strategy_approval")
 
 
-async def test_a_message_while_busy_is_409(waiting) -> None:
+async def test_a_message_while_busy_is_409(coordinator, fleet: Fleet) -> None:
+    """While a step runs (here: a negotiation round) the case takes no message."""
+    app, client = coordinator
+    fleet.negotiation.delay_s = 0.3
+    sid, token = await submit(client, auto_approve=True)
+    await wait_for(client, sid, token, {"negotiating"})
+    response = await client.post(
+        f"/v1/sessions/{sid}/messages", json={"text": "hi"}, headers=auth(token)
+    )
+    assert response.status_code == 409
+    assert "negotiating" in response.json()["detail"]
+    await wait_for(client, sid, token, {"awaiting_outcome_approval"})
+
+
+async def test_a_message_after_the_end_is_409_and_rating_works(waiting) -> None:
     app, client, sid, token = waiting
     await client.post(f"/v1/sessions/{sid}/cancel", headers=auth(token))
     response = await client.post(
@@ -217,3 +235,48 @@ async def test_platform_endpoints_and_card(coordinator) -> None:
     assert "/v1/sessions/{session_id}/decisions" in schema["paths"]
     metrics = (await client.get("/metrics")).text
     assert "csn_persistence_duration_seconds" in metrics
+
+
+async def test_an_idempotency_key_makes_a_retry_return_the_same_session(
+    coordinator, fleet: Fleet
+) -> None:
+    app, client = coordinator
+    body = {"customer_id": "C-1001", "message": f"My blender {ORDER_ID} arrived broken"}
+    key = {"Idempotency-Key": "retry-me-7f3a"}
+    first = await client.post("/v1/sessions", json=body, headers=key)
+    again = await client.post("/v1/sessions", json=body, headers=key)
+    assert first.status_code == again.status_code == 202
+    assert again.json()["session_id"] == first.json()["session_id"]
+    assert again.json()["token"] == first.json()["token"]
+    other = await client.post("/v1/sessions", json={**body, "message": "another"}, headers=key)
+    assert other.status_code == 409
+    assert "Idempotency-Key" in other.json()["detail"]
+    sid, token = first.json()["session_id"], first.json()["token"]
+    await wait_for(client, sid, token, {"awaiting_strategy_approval"})
+    assert sum(app.state.store.count_by_state().values()) == 1
+    assert fleet.context.skills_called().count("analyze_issue") == 1
+    without = await client.post("/v1/sessions", json=body)
+    assert without.json()["session_id"] != sid  # no key: a new case, as before
+
+
+async def test_concurrent_retries_with_one_key_open_one_session(coordinator) -> None:
+    import asyncio
+
+    app, client = coordinator
+    body = {"customer_id": "C-1001", "message": f"My blender {ORDER_ID} arrived broken"}
+    key = {"Idempotency-Key": "burst"}
+    answers = await asyncio.gather(
+        *(client.post("/v1/sessions", json=body, headers=key) for _ in range(8))
+    )
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.json()["session_id"] for a in answers}) == 1
+    assert sum(app.state.store.count_by_state().values()) == 1
+
+
+@pytest.mark.parametrize("key", ["", "x" * 201, "has space", "tab\there"])
+async def test_a_bad_idempotency_key_is_422(coordinator, key: str) -> None:
+    app, client = coordinator
+    body = {"customer_id": "C-1001", "message": "hi"}
+    response = await client.post("/v1/sessions", json=body, headers={"Idempotency-Key": key})
+    assert response.status_code in (400, 422), response.text
+    assert app.state.store.count_by_state() == {}

@@ -174,11 +174,28 @@ def test_tokens_are_checked_and_expire_after_a_day_idle(store: SessionStore, clo
         store.authenticate("s1", other)
     with pytest.raises(SessionNotFound):
         store.authenticate("no-such-session", other)
+    stored = store.save(store.get("s1"), "resolved", {}, actor="coordinator")
     clock.now += 23 * 3600
     store.authenticate("s1", token)  # use keeps it alive
     clock.now += 23 * 3600
     store.authenticate("s1", token)
     clock.now += 25 * 3600
+    with pytest.raises(TokenExpired):
+        store.authenticate(stored.id, token)
+
+
+def test_a_token_lasts_while_its_case_waits_for_the_customer(
+    store: SessionStore, clock: Clock
+) -> None:
+    """A case may wait a week for its customer: the customer's token must still open it."""
+    stored, token = new_session(store, "s1")
+    stored = store.save(stored, "awaiting_outcome_approval", {}, actor="coordinator")
+    clock.now += 6 * DAY
+    store.authenticate("s1", token)
+    store.save(stored, "expired", {}, actor="watchdog")
+    clock.now += DAY - 60
+    store.authenticate("s1", token)  # a day after its last use
+    clock.now += DAY + 60
     with pytest.raises(TokenExpired):
         store.authenticate("s1", token)
 
@@ -198,6 +215,28 @@ def test_archived_sessions_are_purged_after_90_days(store: SessionStore, clock: 
     assert store.rating("done") is None
     assert store.get("active").state == "received"
     assert store.count_by_state() == {"received": 1}
+
+
+def test_purge_keeps_open_escalations_and_quarantined_sessions(
+    store: SessionStore, clock: Clock, db_path: Path
+) -> None:
+    """They wait for a person: kept until closed, then for the retention period."""
+    escalated, _ = new_session(store, "escalated")
+    escalation = NewEscalation("e1", "stuck", {"reason": "no progress"})
+    store.save(escalated, "escalated", escalated.document, actor="watchdog", escalation=escalation)
+    new_session(store, "corrupt")
+    store.quarantine("corrupt", NewEscalation("e2", "integrity", {"reason": "bad checksum"}))
+    clock.now += 100 * DAY
+    assert store.purge_archived() == 0
+    assert store.get("escalated").state == "escalated"
+    assert store.exists("corrupt")
+    store.resolve_escalation("e1", {"note": "refunded by hand"})
+    store.resolve_escalation("e2", {"note": "checked"})
+    clock.now += 89 * DAY
+    assert store.purge_archived() == 0
+    clock.now += 2 * DAY
+    assert store.purge_archived() == 2
+    assert not store.exists("escalated") and not store.exists("corrupt")
 
 
 def test_a_reopened_session_is_no_longer_archived(store: SessionStore, clock: Clock) -> None:

@@ -73,3 +73,33 @@ def test_untrusted_text_is_cleaned_and_not_markup() -> None:
     )
     assert parse_answer(" Yes ") == "approve" and parse_answer("no") == "reject"
     assert parse_answer("perhaps") is None
+
+
+class LosesFirstAnswer(httpx.AsyncBaseTransport):
+    """Delivers the first POST /v1/sessions, then loses its answer (a dropped connection)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.keys: list[str | None] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST" and request.url.path == "/v1/sessions":
+            self.keys.append(request.headers.get("Idempotency-Key"))
+            if len(self.keys) == 1:
+                raise httpx.ReadError("connection reset", request=request)
+        return response
+
+
+async def test_a_lost_answer_is_retried_without_opening_a_second_case(
+    settings, fleet: Fleet, capsys
+) -> None:
+    async with running(settings, fleet) as (app, _):
+        transport = LosesFirstAnswer(httpx.ASGITransport(app=app))
+        issue = f"My blender {ORDER_ID} arrived broken"
+        code = await submit(
+            issue, "C-1001", True, "http://coordinator", None, ask=scripted(), transport=transport
+        )
+        assert code == 0
+        assert len(transport.keys) == 2 and transport.keys[0] == transport.keys[1]
+        assert app.state.store.count_by_state() == {"resolved": 1}

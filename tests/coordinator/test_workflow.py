@@ -113,7 +113,13 @@ async def test_rejected_outcome_with_new_goal_replans_and_keeps_the_attempt(
     assert doc["negotiation"]["attempt"] == 2
     assert {r["attempt"] for r in doc["negotiation"]["rounds"]} == {1, 2}
     assert any(key.endswith(":2:1") for key in fleet.desk.keys)
-    assert fleet.desk.walked_away == [f"{sid}:1:3"]  # the first attempt's contact was closed
+    # the first attempt's contact was closed, with its own key, once
+    for _ in range(100):
+        if fleet.desk.walked_away:
+            break
+        await asyncio.sleep(0.02)
+    assert fleet.desk.walked_away == [f"{sid}:1:close"]
+    assert fleet.desk.conflicts == []
 
 
 async def test_change_of_mind_at_strategy_approval_replans(coordinator, fleet) -> None:
@@ -234,9 +240,9 @@ async def test_concurrent_cases_stay_isolated(settings, fleet: Fleet) -> None:
                 for sid, tok in sessions
             ]
         )
-    for (sid, _), doc in zip(sessions, docs, strict=True):
+    for i, ((sid, _), doc) in enumerate(zip(sessions, docs, strict=True)):
         assert doc["session_id"] == sid
-        assert doc["analysis"]["customer_id"] == doc["analysis"]["customer_id"]
+        assert doc["analysis"]["customer_id"] == f"C-{1000 + i}"  # its own customer's case
         rounds = doc["negotiation"]["rounds"]
         assert len(rounds) == 2
     keys = fleet.desk.keys

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tests.coordinator.coordinator_fakes import (
     Fleet,
-    completed,
     lookup_policies,
     make_settings,
     running,
@@ -50,28 +49,6 @@ async def test_an_unresolved_policy_conflict_escalates(settings, fleet: Fleet) -
         sid, token = await submit(client)
         doc = await wait_for(client, sid, token, {"escalated"})
     assert doc["escalation"]["reason_code"] == "policy_conflict"
-
-
-async def test_cs_unavailable_keeps_the_alternatives_and_queues_it(settings, fleet: Fleet) -> None:
-    def unavailable(inp):
-        outcome = {
-            "status": "cs_unavailable",
-            "reason": "503 after 3 attempts",
-            "alternatives": ["Call 1-800-RETAILER", "Dispute the charge with your card issuer"],
-            "policy_basis": [],
-        }
-        state = {"contact_id": None, "round": 0, "exchanges": 0, "history": []}
-        return completed({"state": state, "round": None, "done": True, "outcome": outcome})
-
-    fleet.negotiation.skills["negotiate"] = unavailable
-    async with running(settings, fleet) as (_, client):
-        sid, token = await submit(client, auto_approve=True)
-        doc = await wait_for(client, sid, token, {"cs_unavailable"})
-        queue = await client.get(
-            "/v1/ops/escalations", headers={"Authorization": "Bearer ops-secret-token"}
-        )
-    assert doc["outcome"]["alternatives"][0] == "Call 1-800-RETAILER"
-    assert [e["reason_code"] for e in queue.json()["escalations"]] == ["cs_unavailable"]
 
 
 async def test_the_watchdog_escalates_a_stuck_case(tmp_path, fleet: Fleet) -> None:

@@ -186,3 +186,39 @@ def test_loaded_customers_are_masked_in_this_process_logs() -> None:
     OrderBook([customer], [])
     line = redact("escalating for Zebulon Quartermaine (Quartermaine) at Springfield")
     assert "Zebulon" not in line and "Quartermaine" not in line
+
+
+def test_relative_dates_follow_the_current_day_while_the_service_runs(tmp_path: Path) -> None:
+    """Resolved once at start-up, `-20d` drifted: after a week it meant 27 days ago."""
+    data = {
+        "customers": [{"customer_id": "C-1", "name": "A", "email": "a@example.com"}],
+        "orders": [order(order_date="-20d", delivered_date="-10d")],
+    }
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps(data))
+    day = {"today": TODAY}
+    book = OrderBook.load(path, lambda: day["today"])
+    assert book.order("200-0000001-0000001").delivered_date == TODAY - timedelta(days=10)
+    day["today"] = TODAY + timedelta(days=7)
+    found = book.order("200-0000001-0000001")
+    assert found.delivered_date == TODAY - timedelta(days=3)
+    assert book.orders_of("C-1")[0].order_date == TODAY - timedelta(days=13)
+
+
+def test_every_service_dates_by_the_utc_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The context agent used the local date, the mock UTC: day-30 edges disagreed."""
+    import inspect
+    import time
+    from datetime import UTC, datetime
+
+    from context_agent.app import create_app as context_app
+    from shared.clock import utc_today
+
+    monkeypatch.setenv("TZ", "Etc/GMT-14")  # UTC+14: the local date is often tomorrow
+    time.tzset()
+    try:
+        assert utc_today() == datetime.now(UTC).date()
+        assert inspect.signature(context_app).parameters["clock"].default is utc_today
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -128,3 +128,17 @@ async def test_ping(desk) -> None:
     respx.get(f"{CS}/healthz").mock(side_effect=[httpx.Response(200), httpx.ConnectError("down")])
     assert await desk.ping() is True
     assert await desk.ping() is False
+
+
+async def test_a_contact_id_from_cs_is_quoted_into_the_path() -> None:
+    """CS's contact id is untrusted: '../admin/reset' must not walk to another endpoint."""
+    seen: list[str] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.raw_path.decode())
+        return httpx.Response(200, json=REPLY)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as http:
+        desk = CSDesk(http, CS, timeout_s=0.5, max_attempts=1)
+        await desk.send("../admin/reset?x=1", "s1:1:1", MESSAGE)
+    assert seen == ["/v1/contacts/..%2Fadmin%2Freset%3Fx%3D1/messages"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 import pytest
@@ -29,8 +30,66 @@ def test_each_service_runs_the_image_with_its_own_command(compose, name, port):
     service = compose["services"][name]
     assert service["build"] == "."
     assert service["command"] == ["csn", "serve", name, "--port", str(port)]
-    assert any(str(p).endswith(f"{port}:{port}") for p in service["ports"])
     assert service["restart"] == "unless-stopped"
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    """Compose's variable interpolation (${V}, ${V:-default}, ${V:?error}); raises on error."""
+
+    def one(match: re.Match[str]) -> str:
+        name, op, arg = match.group(1), match.group(2), match.group(3) or ""
+        found = env.get(name, "")
+        if op == ":?" and not found:
+            raise LookupError(f"{name}: {arg}")
+        return found or (arg if op == ":-" else "")
+
+    return re.sub(r"\$\{(\w+)(:-|:\?)?([^}]*)\}", one, value)
+
+
+def test_only_the_coordinator_prometheus_and_grafana_are_published_on_loopback(compose):
+    published = {
+        name: [interpolate(str(p), {}) for p in service.get("ports", [])]
+        for name, service in compose["services"].items()
+        if service.get("ports")
+    }
+    assert published == {
+        "coordinator_agent": ["127.0.0.1:9000:9000"],
+        "prometheus": ["127.0.0.1:9090:9090"],
+        "grafana": ["127.0.0.1:3000:3000"],
+    }
+
+
+REQUIRED = {"CSN_AGENT_TOKEN", "CSN_OPS_TOKEN", "GF_SECURITY_ADMIN_PASSWORD"}
+
+
+def test_no_secret_has_a_default_and_a_missing_one_stops_the_stack(compose):
+    for name, service in compose["services"].items():
+        for key, value in _env(service).items() if "environment" in service else ():
+            if not re.search(r"TOKEN|PASSWORD|SECRET|_KEY$", key):
+                continue
+            if key in REQUIRED:
+                with pytest.raises(LookupError, match=r"set "):
+                    interpolate(value, {})
+            else:  # optional: empty unless set (a generated key, an optional API key)
+                assert interpolate(value, {}) == "", (name, key)
+            referenced = re.match(r"\$\{(\w+)", value)
+            assert referenced, (name, key)  # from the environment, never written here
+            assert interpolate(value, {referenced.group(1): "s3cret"}) == "s3cret"
+
+
+def test_each_service_gets_only_the_secrets_it_needs(compose):
+    secrets = {
+        name: {k for k in _env(service) if re.search(r"TOKEN|PASSWORD|_KEY$", k)}
+        for name, service in compose["services"].items()
+        if "environment" in service
+    }
+    assert secrets["coordinator_agent"] == {
+        "CSN_AGENT_TOKEN", "CSN_OPS_TOKEN", "CSN_ENCRYPTION_KEY", "CSN_HMAC_KEY",
+    }  # fmt: skip
+    assert secrets["context_agent"] == {"CSN_AGENT_TOKEN"}
+    assert secrets["negotiation_agent"] == {"CSN_AGENT_TOKEN", "ANTHROPIC_API_KEY"}
+    assert secrets["mock_cs_service"] == {"CSN_MOCK_ADMIN_TOKEN"}
+    assert secrets["grafana"] == {"GF_SECURITY_ADMIN_PASSWORD"}
 
 
 @pytest.mark.parametrize(("name", "port"), SERVICES.items())
@@ -49,11 +108,11 @@ def test_each_service_listens_on_all_interfaces_and_finds_its_peers(compose, nam
         assert env[key] == f"http://{peer}:{peer_port}"
 
 
-def test_agents_share_one_token_from_the_environment_with_a_dev_default(compose):
-    tokens = {_env(compose["services"][name])["CSN_AGENT_TOKEN"] for name in SERVICES}
+def test_agents_share_one_token_from_the_environment(compose):
+    agents = ("coordinator_agent", "context_agent", "negotiation_agent")
+    tokens = {_env(compose["services"][name])["CSN_AGENT_TOKEN"] for name in agents}
     assert len(tokens) == 1
-    (token,) = tokens
-    assert token.startswith("${CSN_AGENT_TOKEN:-") and len(token) > len("${CSN_AGENT_TOKEN:-}")
+    assert interpolate(tokens.pop(), {"CSN_AGENT_TOKEN": "t0ken"}) == "t0ken"
 
 
 @pytest.mark.parametrize(("name", "port"), SERVICES.items())
@@ -72,15 +131,15 @@ def test_coordinator_keeps_its_var_on_a_named_volume(compose):
     assert "coordinator_var" in compose["volumes"]
 
 
-def test_mock_cs_admin_api_is_published_on_loopback_only(compose):
-    assert all(p.startswith("127.0.0.1:") for p in compose["services"]["mock_cs_service"]["ports"])
+def test_mock_cs_admin_api_takes_its_own_token(compose):
+    env = _env(compose["services"]["mock_cs_service"])
+    assert env["CSN_MOCK_ADMIN_TOKEN"] == "${CSN_MOCK_ADMIN_TOKEN:-}"
 
 
 def test_prometheus_and_grafana_mount_files_that_exist(compose):
-    for name, port in (("prometheus", 9090), ("grafana", 3000)):
+    for name in ("prometheus", "grafana"):
         service = compose["services"][name]
         assert service["restart"] == "unless-stopped"
-        assert any(str(p).endswith(f"{port}:{port}") for p in service["ports"])
         for volume in service["volumes"]:
             source = volume.split(":")[0]
             if source.startswith("./"):

@@ -1,0 +1,69 @@
+"""The fleet's limits in one table: sizes, rounds, deadlines, timeouts.
+
+Every service, setting default and validator that bounds one of these imports it from here,
+so two places can no longer disagree (a clarification that overflows the analysis, a
+negotiate call that gives up before the round it waits for can end). Where a limit follows
+from others (the negotiate timeout), it is computed here, not chosen again elsewhere.
+"""
+
+from __future__ import annotations
+
+# -- sizes --------------------------------------------------------------------------------
+MAX_MESSAGE_CHARS = 4000  # one customer message, clarification, reason or note
+MAX_CLARIFICATIONS_READ = 2  # clarifications read with the first message
+# What analyze_issue reads: the first message and the latest clarifications, in full.
+MAX_ISSUE_CHARS = MAX_MESSAGE_CHARS * (1 + MAX_CLARIFICATIONS_READ) + MAX_CLARIFICATIONS_READ
+MAX_API_BODY_BYTES = 64_000  # the customer API's request bodies (413 above)
+
+# -- rounds and deadlines -----------------------------------------------------------------
+MAX_ROUNDS = 20  # CS rounds in one attempt, whatever a strategy asks for
+NEGOTIATION_DEADLINE_S = 30 * 60  # one attempt's negotiation, CS outages not counted
+WORKING_STATE_TIMEOUT_S = 10 * 60  # no progress in a working state: the watchdog escalates
+AGENT_OUTAGE_GRACE_S = 30.0  # an agent down this long since the last progress is down
+REMIND_AFTER_S = 24 * 3600  # a case waiting for its customer: a reminder this often
+WAIT_TIMEOUT_S = 7 * 24 * 3600  # ... and `expired` after this long
+CS_RETRY_SCHEDULE_S = (15 * 60, 3600, 4 * 3600, 24 * 3600)  # cs_unavailable: resume after
+FAREWELL_RETRY_S = (10, 60, 300, 1800, 3600, 4 * 3600)  # closing an abandoned CS contact
+TOKEN_IDLE_EXPIRY_S = 24 * 3600  # a finished case's token, without use
+RETENTION_DAYS = 90  # archived cases (open escalations are kept until closed)
+
+# -- timeouts and attempts ----------------------------------------------------------------
+A2A_TIMEOUT_S = 30.0
+A2A_MAX_ATTEMPTS = 3
+CS_TIMEOUT_S = 30.0
+CS_MAX_ATTEMPTS = 3
+RETRY_INITIAL_S = 0.2  # exponential backoff with jitter (shared.retry)
+RETRY_MAX_S = 5.0
+# A negotiate round talks to CS up to three times (open the contact, send, and close it
+# when walking away) and validates an offer over A2A once.
+CS_CALLS_PER_ROUND = 3
+A2A_CALLS_PER_ROUND = 1
+NEGOTIATE_MARGIN_S = 15.0
+
+
+def backoff_s(
+    attempts: int, initial: float = RETRY_INITIAL_S, maximum: float = RETRY_MAX_S
+) -> float:
+    """The longest total wait between `attempts` tries (backoff plus its jitter)."""
+    return sum(min(maximum, initial * 2**n) + initial for n in range(max(0, attempts - 1)))
+
+
+def worst_call_s(timeout_s: float, attempts: int) -> float:
+    """The longest one retried call can take: every attempt times out, with backoff between."""
+    return timeout_s * max(1, attempts) + backoff_s(attempts)
+
+
+def negotiate_timeout_s(
+    cs_timeout_s: float = CS_TIMEOUT_S,
+    cs_attempts: int = CS_MAX_ATTEMPTS,
+    a2a_timeout_s: float = A2A_TIMEOUT_S,
+    a2a_attempts: int = A2A_MAX_ATTEMPTS,
+) -> float:
+    """How long the coordinator waits for one negotiate round: its worst case, plus a margin."""
+    cs = CS_CALLS_PER_ROUND * worst_call_s(cs_timeout_s, cs_attempts)
+    a2a = A2A_CALLS_PER_ROUND * worst_call_s(a2a_timeout_s, a2a_attempts)
+    return cs + a2a + NEGOTIATE_MARGIN_S
+
+
+# A round in flight must never look stuck to the watchdog.
+assert negotiate_timeout_s() < WORKING_STATE_TIMEOUT_S
