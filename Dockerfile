@@ -9,7 +9,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     CSN_HOST=0.0.0.0 \
     CSN_VAR_DIR=/app/var \
     CSN_POLICY_DIR=/app/policies \
-    CSN_MOCK_DATA=/app/mock_cs_service/data/orders.json
+    CSN_MOCK_DATA=/app/mock_cs_service/data/orders.json \
+    CSN_MODEL_DIR=/app/models
 
 WORKDIR /app
 
@@ -24,7 +25,8 @@ COPY mock_cs_service/ mock_cs_service/
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin csn \
     && mkdir -p /app/var \
-    && chown csn:csn /app/var
+    && chown csn:csn /app/var \
+    && python -c "from shared.language.reader import load_reader; load_reader()"
 
 COPY policies/ policies/
 

@@ -307,6 +307,14 @@ _PREFERRED = _rx(
     r"\bwould (?:you|u) (?:like|prefer|rather)|\bdo you (?:want|prefer)|\bwhich (?:would you|do you|one|option)"
     r"|\bhow would you like|\bwhat would you like|\bprefer(?:ence)?\b|\b(?:what|fair) (?:outcome|resolution|remedy)"
 )
+_AFFIRMATIVE = _rx(
+    r"^\s*(?:yes|yep|yeah|yup|correct|exactly|confirmed|absolutely|indeed|spot on|precisely"
+    r"|that(?:'s| is) (?:right|correct|it|exactly right|spot on|confirmed)|you(?:'ve| have) got it)\b"
+)
+_GO_AHEAD = _rx(
+    r"\b(?:go[- ]ahead|proceed|process it|set (?:it|that) up|put (?:it|that) through)\b"
+    r"|\blet me know if (?:you'd|you would) like (?:me|us) to\b|\bshall i\b|\bwant me to\b"
+)
 _AGREEMENT_NO = _rx(
     r"^\s*(?:no|not quite|sorry,? (?:no|that's not))\b|\bthat(?:'s| is) not (?:right|correct|quite right|what)\b"
     r"|\bnot what (?:i|we) offered\b"
@@ -334,6 +342,7 @@ _REFUND_THE_TOTAL = _rx(
 )
 _PURPOSE_BEFORE = _rx(r"\b(?:for|towards?|to get) (?:a|an|your|the)\s*$")
 _RETURN_YES = _rx(
+    r"\b(?:item|it|product|unit|order|original|them) (?:is |being |must be |has been )?returned first\b|\breturned first\b|"
     r"\b(?:send|ship|post|mail|bring|drop|return|pop|pack) (?:it|them|the (?:\w+ )?\w+|that|this|everything|the original)(?: off| up)? back\b"
     r"|\breturn (?:it|them|the item|the product|the unit|the original|the \w+)\b(?! label)"
     r"|\b(?:once|after|when|as soon as|upon|the day) (?:we|our|the|it|they|your|you(?:'ve| have)?|it's|they're|that)\b[^.;]{0,60}?\b(?:receive|received|receiving|receipt|get|gets|got|arrives?|reach|reaches|reached"
@@ -831,6 +840,10 @@ def _questions(text: str, offer_made: bool) -> list[str]:
     found = []
     for sentence in _sentence_texts(text):
         asked = "?" in sentence and not _is_proposal(sentence, offer_made)
+        if _GO_AHEAD.search(sentence) and not any(
+            p.search(sentence) for name, p in _ASK_PATTERNS if name != "preferred_remedy"
+        ):
+            continue  # "let me know if you'd like me to go ahead": an invitation, not a question
         closing_only = _CLOSING.search(sentence) and not _REQUEST.search(sentence)
         requested = bool(_REQUEST.search(sentence) or _CONDITION_ASK.search(sentence))
         if requested and not asked and _only_the_item_back(sentence):
@@ -906,6 +919,13 @@ def _acts(
     acts: list[str] = []
     if offer is not None:
         acts.append("confirmation" if _is_confirmation(text) else "offer")
+    elif (
+        not asks
+        and _AFFIRMATIVE.search(text)
+        and not _AGREEMENT_NO.search(text)
+        and not _is_refusal(text, False, False)
+    ):
+        acts.append("confirmation")  # "Yes, that's right.": a yes to the terms we restated
     if _is_refusal(text, offer is not None, probabilities.get("refusal", 0.0) >= ACT_THRESHOLD):
         acts.append("refusal")
     if asks:

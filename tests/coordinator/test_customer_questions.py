@@ -225,7 +225,7 @@ async def test_while_cs_waits_on_the_customer_only_words_are_taken(coordinator, 
         if fleet.desk.walked_away:
             break
         await asyncio.sleep(0.02)
-    assert fleet.desk.walked_away == [f"{sid}:1:2"]
+    assert fleet.desk.walked_away == [f"{sid}:1:close"]  # the farewell has its own key
 
 
 async def test_cs_is_told_the_case_without_the_customers_contact_details(

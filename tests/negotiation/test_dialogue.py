@@ -126,9 +126,17 @@ def test_a_return_the_words_leave_unsaid_does_not_conflict_with_restated_terms(r
     assert not names_terms(credit, FULL)
 
 
-@pytest.mark.xfail(reason="shared/language: a bare yes is read as a fact, not a confirmation")
-def test_a_bare_yes_to_our_restatement_is_a_confirmation(reader) -> None:
-    assert parse_reply({"text": "Yes, that's right."}, reader).confirms
+@pytest.mark.parametrize("text", ["Yes, that's right.", "Yep, that's it.", "Correct.", "Exactly."])
+def test_a_bare_yes_to_our_restatement_is_a_confirmation(reader, text: str) -> None:
+    assert parse_reply({"text": text}, reader).confirms
+
+
+@pytest.mark.parametrize(
+    "text", ["Yes, I need the order number please.", "Right, could you send me a photo?",
+             "Yes, we can't do that though.", "No, that's not quite right."],
+)  # fmt: skip
+def test_a_yes_that_asks_or_refuses_is_no_confirmation(reader, text: str) -> None:
+    assert not parse_reply({"text": text}, reader).confirms
 
 
 def test_sanitize_strips_controls_and_caps_length() -> None:

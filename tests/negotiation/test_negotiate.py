@@ -373,7 +373,9 @@ async def test_walk_away_closes_the_contact(reader) -> None:
 async def test_a_farewell_from_a_stale_checkpoint_never_reuses_a_round_key(reader) -> None:
     """The coordinator may say goodbye from the checkpoint a round in flight started from:
     the farewell must not take that round's key (CS would refuse it, 409, contact open)."""
-    harness = Harness(reader, FakeDesk(scripted(offer("partial_refund", 40), offer("partial_refund", 45))))
+    harness = Harness(
+        reader, FakeDesk(scripted(offer("partial_refund", 40), offer("partial_refund", 45)))
+    )
     await harness.call()
     checkpoint = harness.state
     await harness.call(state=checkpoint)  # round 2, in flight when the customer cancelled
