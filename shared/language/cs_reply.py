@@ -96,6 +96,8 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r" (?:you )?(?:it|them|the (?:whole |entire )?(?:order|package|parcel|items?|shipment)|your order|everything)"
             r"(?: (?:out|over|through|to you|for you))*(?: \w+){0,2}? again\b"
             r"|\b(?:send|ship|dispatch) (?:you |out )?(?:a )?(?:second|another|new|fresh) (?:shipment|parcel|package|delivery)"
+            r"|\b(?:new|fresh|second|another|replacement) (?:shipment|delivery|dispatch) of (?:the|your) (?:same )?(?:order|items?|parcel|package)"
+            r"|\b(?:fresh|second) (?:shipment|delivery)\b"
             r"|\bnew shipment|\bship (?:out )?a (?:fresh|new) (?:copy|one) of (?:the|your) order"
             r"|\b(?:order|parcel|package|items?)\b[^.?!;]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
             r"|\b(?:order|parcel|package|it) (?:ships|goes out|will ship) again\b|\ba second time\b"
@@ -106,7 +108,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "replacement",
         _rx(
             r"\breplacement|\breplace (?:it|the|your|them|that|this)\b|\breplaced\b"
-            r"|\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model)\b"
+            r"|\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model)\b|\bbrand[- ]new\b"
             r"|\bexchange|\bswap"
             r"|\bsend (?:you |out )?(?:a |the )?(?:new|fresh|brand[- ]new|another|working|correct|right|proper)\b"
             r"|\bsend (?:you |out )?(?:the )?missing (?:parts?|pieces?|items?|screws?|accessor)"
@@ -274,7 +276,7 @@ _PROPOSAL_Q = _rx(
     r"|\b(?:could|can|shall) (?:we|i)\b[^?]*\?|\bwould you like me to\b[^?]*\?|\bwould (?:a|an|the)\b[^?]*\?|\bwould (?:you )?(?:accept|take)\b[^?]*\?"
 )
 _CLOSING = _rx(
-    r"\banything else (?:i|we) can\b|\bhave a (?:great|good|nice|lovely|wonderful|brilliant|fantastic) (?:\w+ )?(?:day|evening|weekend|afternoon|morning|night|one|week)"
+    r"\b(?:anything|something) else (?:i|we) can\b|\bis there (?:anything|something) else\b|\banything else (?:today|for you)\b|\bhave a (?:great|good|nice|lovely|wonderful|brilliant|fantastic) (?:\w+ )?(?:day|evening|weekend|afternoon|morning|night|one|week)"
     r"|\btake care\b|\bgoodbye\b|\bbye\b|\bcheers\b|\ball the best\b|\benjoy (?:the rest of )?your\b"
     r"|\bclos(?:e|ing) (?:this|the) (?:chat|conversation|case|ticket)|\b(?:chat|case|ticket|conversation) will (?:now )?be closed"
     r"|\bconcludes? (?:our|this)\b|\bthanks? (?:you )?(?:again )?for (?:chatting|shopping|your understanding)"
@@ -921,7 +923,7 @@ def _acts(
         acts.append("confirmation" if _is_confirmation(text) else "offer")
     elif (
         not asks
-        and _AFFIRMATIVE.search(text)
+        and (_AFFIRMATIVE.search(text) or _is_confirmation(text))
         and not _AGREEMENT_NO.search(text)
         and not _is_refusal(text, False, False)
     ):
