@@ -204,8 +204,10 @@ def terms_offer(terms: OfferTerms, currency: str, order_total: float | None) -> 
 def same_terms(a: Offer, b: Offer) -> bool:
     """Whether two offers agree on what is granted: kind, amount and return terms."""
     kinds = {OfferType(a.type), OfferType(b.type)}
-    if len(kinds) > 1 and kinds != {OfferType.REPLACEMENT, OfferType.RESHIP}:
-        return False
+    refunds = {OfferType.FULL_REFUND, OfferType.PARTIAL_REFUND}
+    same_money = kinds <= refunds and a.amount is not None and b.amount is not None
+    if len(kinds) > 1 and kinds != {OfferType.REPLACEMENT, OfferType.RESHIP} and not same_money:
+        return False  # a refund of the same stated amount is the same grant, "partial" or not
     if a.amount is not None and b.amount is not None and abs(a.amount - b.amount) > 0.01:
         return False
     return a.return_required == b.return_required

@@ -15,6 +15,7 @@ from negotiation_agent.dialogue import (
     names_terms,
     not_a_repeat,
     parse_reply,
+    same_terms,
     sanitize_cs_text,
 )
 from shared.domain import Offer
@@ -285,3 +286,10 @@ def test_leaves_when_cs_is_stuck_below_the_floor_after_a_supervisor(strategy) ->
     assert _decide(strategy, low, round_no=5, state=stuck).kind == "walk_away"
     moving = stuck.model_copy(update={"stalled": 1})
     assert _decide(strategy, low, round_no=5, state=moving).kind == "counter"
+
+
+def test_a_refund_of_the_same_amount_is_the_same_grant_whatever_it_is_called() -> None:
+    full = Offer(type="full_refund", amount=149.99)
+    assert same_terms(Offer(type="partial_refund", amount=149.99), full)
+    assert not same_terms(Offer(type="partial_refund", amount=100.0), full)
+    assert not same_terms(Offer(type="partial_refund"), full)
