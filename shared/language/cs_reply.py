@@ -77,7 +77,9 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "store_credit",
         _rx(
-            r"\bstore credit|\baccount credit|\bsite credit|\bshop credit|\bstore balance"
+            r"\bstore credit|\baccount credit|\bsite credit|\bshop credit|\bstore balance|\bbill credit|\bwallet credit"
+            r"|\bcredit (?:in|to|into|on) (?:your|ur|the) (?:wallet|balance|bill)|\b(?:\d+|a few|some) (?:reward |loyalty )?points\b"
+            r"|(?:\$\s?\d[\d.,]*|\bdollars?) (?:of |in )credit\b|\bcode (?:off|for) (?:your|ur) next\b"
             r"|\bcredit (?:on|to|into|onto) your (?:store |shopping |customer )?account"
             r"|\bcredit(?:ed)? your (?:store |shopping |customer )?account\b"
             r"|\b(?:e-?)?gift ?card\b(?! balance)|\bgift certificate|\bvoucher|\b(?:promo(?:tional)?|discount) (?:credit|code)"
@@ -97,7 +99,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?: (?:out|over|through|to you|for you))*(?: \w+){0,2}? again\b"
             r"|\b(?:send|ship|dispatch) (?:you |out )?(?:a )?(?:second|another|new|fresh) (?:shipment|parcel|package|delivery)"
             r"|\b(?:new|fresh|second|another|replacement) (?:shipment|delivery|dispatch) of (?:the|your) (?:same )?(?:order|items?|parcel|package)"
-            r"|\b(?:fresh|second) (?:shipment|delivery)\b"
+            r"|\b(?:fresh|second) (?:shipment|delivery)\b|\b(?:in|into) the (?:post|mail) again\b|\b(?:sent|shipped|posted) out again\b"
             r"|\bnew shipment|\bship (?:out )?a (?:fresh|new) (?:copy|one) of (?:the|your) order"
             r"|\b(?:order|parcel|package|items?)\b[^.?!;]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
             r"|\b(?:order|parcel|package|it) (?:ships|goes out|will ship) again\b|\ba second time\b"
@@ -344,6 +346,7 @@ _REFUND_THE_TOTAL = _rx(
 )
 _PURPOSE_BEFORE = _rx(r"\b(?:for|towards?|to get) (?:a|an|your|the)\s*$")
 _RETURN_YES = _rx(
+    r"\bupon (?:receipt|return) of\b|\breturned (?:merchandise|item|goods|unit|product)\b|\b(?:accept|take) (?:it|them) back\b|\bback with us\b|"
     r"\b(?:item|it|product|unit|order|original|them) (?:is |being |must be |has been )?returned first\b|\breturned first\b|"
     r"\b(?:send|ship|post|mail|bring|drop|return|pop|pack) (?:it|them|the (?:\w+ )?\w+|that|this|everything|the original)(?: off| up)? back\b"
     r"|\breturn (?:it|them|the item|the product|the unit|the original|the \w+)\b(?! label)"
@@ -368,6 +371,8 @@ _RETURN_NO = _rx(
     r"|\bno return\b|\bnothing (?:to|for you to) (?:send|return)\b|\breturnless\b|\bhold on to\b|\bhang on to\b|\bdispose of it\b|\bdonate it\b"
     r"|\byou(?:'d| would|'ll| can)? keep\b|\bkeeping (?:it|the|them)\b|\bkept (?:it|the|them)\b"
     r"|\b(?:send|return) (?:anything|nothing) back\b|\b(?:don't|do not|won't|will not) need to do anything\b"
+    r"|\breturn (?:of (?:the )?(?:original )?(?:item|product|unit|goods)|needed|required)?:? ?not (?:required|needed)\b|\bthrow (?:it|them|the \w+ ones?|the \w+)? ?away\b"
+    r"|\b(?:stays?|remains?) with you\b|\b(?:nothing|no need) to return\b"
 )
 _METHOD_ORIGINAL = _rx(
     r"\boriginal (?:payment|form of payment|method|card|account)|\b(?:your|the) (?:card|credit card|debit card|bank|bank account|visa|mastercard|amex|paypal|payment method)"
@@ -676,25 +681,31 @@ def _offered_percent(text: str, mention: _Mention) -> float | None:
 
 
 def _return_required(text: str, kind: str) -> bool | None:
-    """Whether the item must come back first, read from the clauses in force."""
-    live = " ".join(
-        text[s:e]
-        for s, e in _clauses(text)
-        if not _NEGATION.search(_BENIGN_NEGATION.sub(" ", text[s:e]))
-    )
+    """Whether the item must come back first, read where no negation governs the words."""
+    live = " ".join(_unnegated(text[s:e], _RETURN_NO) for s, e in _clauses(text))
     if _RETURN_NO.search(live):
         return False
+    said = " ".join(_unnegated(text[s:e], _RETURN_YES) for s, e in _clauses(text))
     money_back = re.sub(
         r"\b(?:go|goes|going|come|comes|coming|be|put|paid|credited|sent)(?: straight)? back (?:to|on|onto|into) (?:your|the|that|a)\b",
         " ",
-        live,
+        said,
         flags=re.IGNORECASE,
     )
     if kind == "return_label" and not re.search(
-        r"\bmust\b|\bfor a (?:full )?refund\b|\bonce\b", money_back, re.IGNORECASE
+        r"\bmust\b|\bfor a (?:full )?refund\b|\bonce\b|\bback\b", money_back, re.IGNORECASE
     ):
         return None
     return True if _RETURN_YES.search(money_back) else None
+
+
+def _unnegated(clause: str, pattern: re.Pattern[str]) -> str:
+    """The clause from where `pattern` matches, unless a negation governs it from before."""
+    match = pattern.search(clause)
+    if match is None:
+        return ""
+    before = _BENIGN_NEGATION.sub(" ", clause[: match.start()])
+    return "" if _NEGATION.search(before) else clause[match.start() :]
 
 
 def _refund_method(text: str, kind: str) -> str | None:
