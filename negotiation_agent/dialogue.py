@@ -359,6 +359,16 @@ def decide(
             kind="accept",
             reason=f"near the deadline the offer ({score.value:.2f}) clears the floor",
         )
+    if (
+        score is not None
+        and score.meets_floor
+        and state.supervisor_asked
+        and _stalled(state, score)
+    ):
+        return Decision(
+            kind="accept",
+            reason=f"CS holds its offer ({score.value:.2f}) after a review; it clears the floor",
+        )
     if out_of_budget(strategy, round_no, elapsed_s):
         return Decision(kind="walk_away", reason=_budget_reason(strategy, round_no, score))
     next_ask = strategy.round_plan(round_no + 1).ask

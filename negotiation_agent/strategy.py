@@ -154,8 +154,14 @@ class Strategy(BaseModel):
     deadline_s: int = Field(ge=1, le=HARD_DEADLINE_S)
     entitlement_value: float = Field(ge=0)
     item_value: float = Field(ge=0)
+    # the customer named no remedy: any remedy worth this round's ask gives them what they asked
+    open_goal: bool = False
     validated: bool = False
     summary: str = ""
+
+    def family(self) -> tuple[OfferType, ...]:
+        """The offer types that give the customer what they asked for."""
+        return _REMEDIES if self.open_goal else goal_family(self.goal)
 
     def round_plan(self, round_no: int) -> ConcessionRound:
         """The plan's entry for a round (the last one past the end)."""
@@ -182,7 +188,7 @@ def goal_family(goal: Offer) -> tuple[OfferType, ...]:
 
 def is_as_asked(offer: Offer, strategy: Strategy) -> bool:
     """True when the offer is the goal's kind and worth at least the goal."""
-    in_family = OfferType(offer.type) in goal_family(strategy.goal)
+    in_family = OfferType(offer.type) in strategy.family()
     return (
         in_family and offer_value(offer, strategy.item_value) >= strategy.entitlement_value - 0.01
     )
@@ -192,7 +198,7 @@ def score_offer(offer: Offer, strategy: Strategy, round_no: int) -> OfferScore:
     """Score a counteroffer against the goal, this round's ask and the floor."""
     value = offer_value(offer, strategy.item_value)
     kind = OfferType(offer.type)
-    in_family = kind in goal_family(strategy.goal)
+    in_family = kind in strategy.family()
     acceptable = kind.value in {str(t) for t in strategy.floor.acceptable_types}
     plan = strategy.round_plan(round_no)
     share = value / strategy.entitlement_value if strategy.entitlement_value else 0.0
@@ -385,6 +391,7 @@ def build_strategy(
         deadline_s=min(max(deadline_s, 1), HARD_DEADLINE_S),
         entitlement_value=goal_value,
         item_value=item_value,
+        open_goal=not (desired and desired in _GOAL_TYPE),
     )
     return strategy.model_copy(update={"summary": summarize(strategy)})
 

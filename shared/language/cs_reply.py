@@ -198,7 +198,8 @@ _PAST_TENSE = _rx(
     r"|\b(?:we|i|you) (?:issued|processed|refunded|sent|credited|received|had|got|offered|applied)\b"
 )
 _GENERAL_POLICY = _rx(
-    r"\b(?:refunds|returns|credits|replacements|exchanges) (?:usually|normally|typically|generally|can|can't|cannot|take|are|must|have to|need to|only)\b"
+    r"\b(?:refunds|returns|credits|replacements|exchanges) (?:usually|normally|typically|generally|can|can't|cannot|take|are|must|have to|need to|only|always|never|often|may|might|need|require)\b"
+    r"|\b(?:refunds|returns|credits|replacements|exchanges) (?:over|under|above|below|to|for|on|of|from) [^.?!;]{0,40}?\b(?:need|require|take|go|are|must|can|may|get|have)\b"
     r"|\bour (?:policy|policies)\b|\bper (?:our )?policy\b"
     r"|\bitems? (?:over|under|above|below) (?:\$|£|€)|\bonce (?:a|the) refund is (?:issued|processed)\b|\bany refund\b"
     r"|\bplease (?:be aware|note)\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
@@ -209,6 +210,7 @@ _PENDING = _rx(
     r"|\b(?:looking into|check(?:ing)? (?:whether|if)|see (?:whether|if)|escalat\w+|can't promise|cannot promise|no promises)"
     r"|\b(?:might|may) be (?:able|eligible|possible)\b|\bonce (?:the|our) (?:investigation|claim)\b[^.]*\b(?:decide|determine)"
 )
+_LATER = _rx(r"\b(?:get|come) back to you\b|\bupdate you\b|\bwait(?:ing)? (?:to hear|for)\b")
 _REPORTED = _rx(
     r"\b(?:understand|see|know|note|hear|appreciate) (?:that )?you(?:'d| would| want| wanted| asked| requested| were| are|'re)"
     r"|\byou (?:asked|requested|mentioned|wanted|said|chose)\b|\byour request\b|\byou(?:'re| are) (?:asking|looking|hoping) for\b"
@@ -569,7 +571,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
             bool(_WH_CLAUSE_BEFORE.search(text[sentence[0] : start]))
             and "?" in text[start : sentence[1]],
         ),
-        ("pending", bool(_PENDING.search(sentence_text))),
+        ("pending", bool(_PENDING.search(sentence_text) or _LATER.search(clause_text))),
         ("hypothetical", _is_hypothetical(clause_text, start - clause[0])),
         ("past", bool(_PAST_FACT.search(clause_text))),
         (
@@ -832,7 +834,12 @@ def _decide_offer(
 
 def _is_confirmation(text: str) -> bool:
     """The remedy is reported set up or agreed, not put forward for the customer to accept."""
-    body = " ".join(x for x in _sentence_texts(text) if not _CLOSING.search(x))
+    sentences = [x for x in _sentence_texts(text) if not _CLOSING.search(x)]
+    if _AFFIRMATIVE.search(text):
+        # "Yes, confirmed: <terms>. Shall I process it?": a yes to our restatement, and
+        # an invitation to go ahead, not a new proposal
+        sentences = [x for x in sentences if not _GO_AHEAD.search(x) or _remedy_spans(x)]
+    body = " ".join(sentences)
     return bool(_DONE_FRAME.search(body)) and not _PROPOSAL_Q.search(body)
 
 

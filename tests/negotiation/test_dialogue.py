@@ -19,7 +19,7 @@ from negotiation_agent.dialogue import (
     sanitize_cs_text,
 )
 from shared.domain import Offer
-from tests.negotiation.conftest import ORDER_ID
+from tests.negotiation.conftest import ORDER_ID, make_strategy
 
 FULL = Offer(type="full_refund", amount=129.99, return_required=True)
 
@@ -293,3 +293,41 @@ def test_a_refund_of_the_same_amount_is_the_same_grant_whatever_it_is_called() -
     assert same_terms(Offer(type="partial_refund", amount=149.99), full)
     assert not same_terms(Offer(type="partial_refund", amount=100.0), full)
     assert not same_terms(Offer(type="partial_refund"), full)
+
+
+def test_an_offer_cs_holds_after_a_review_is_taken_when_it_clears_the_floor(strategy) -> None:
+    credit = Offer(type="store_credit", amount=129.99)  # worth 117: above the floor, below the ask
+    held = NegotiationState(round=4, best_value=116.99, stalled=1)
+    assert _decide(strategy, credit, round_no=5, state=held).kind == "supervisor"
+    reviewed = held.model_copy(update={"supervisor_asked": True})
+    assert _decide(strategy, credit, round_no=5, state=reviewed).kind == "accept"
+    low = Offer(type="partial_refund", amount=15)  # below the floor: never taken for holding
+    below = NegotiationState(round=4, best_value=15.0, stalled=1, supervisor_asked=True)
+    assert _decide(strategy, low, round_no=5, state=below).kind == "counter"
+
+
+def test_a_customer_who_named_no_remedy_takes_any_remedy_worth_the_ask() -> None:
+    replacement = Offer(type="replacement", return_required=True)
+    open_goal = make_strategy("unspecified")
+    assert open_goal.open_goal and _decide(open_goal, replacement).kind == "accept"
+    wants_money = make_strategy("full_refund")
+    assert not wants_money.open_goal and _decide(wants_money, replacement).kind == "counter"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yes, confirmed: a refund of the full $129.99 to the payment method you used. Shall I process it?",
+        "Yes, confirmed: the full $129.99 back to your card. Let me know if you'd like me to go ahead.",
+    ],
+)
+def test_a_yes_with_an_invitation_to_go_ahead_is_a_confirmation(reader, text: str) -> None:
+    reply = parse_reply({"text": text}, reader, "USD", 129.99)
+    assert reply.confirms and names_terms(reply, FULL)
+
+
+def test_an_offer_with_an_invitation_to_go_ahead_is_still_an_offer(reader) -> None:
+    reply = parse_reply(
+        {"text": "I can offer a full refund of $129.99. Shall I go ahead?"}, reader, "USD", 129.99
+    )
+    assert not reply.confirms and reply.offer is not None and reply.offer.type == "full_refund"
