@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from collections.abc import Sequence
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -224,13 +225,14 @@ def parse_reply(
     currency: str = "USD",
     order_total: float | None = None,
     reading: CSReading | None = None,
+    names: Sequence[str] = (),
 ) -> CSReply:
     """A CS reply read from its words (or from `reading` of them, if already read); a
-    structured offer counts only where the words agree."""
+    structured offer counts only where the words agree. `names`: the order's product names."""
     data = payload if isinstance(payload, dict) else {}
     text = reply_text(payload)
     if reading is None:
-        reading = read_cs_reply(text, reader, order_total)
+        reading = read_cs_reply(text, reader, order_total, names)
     said = _said_offer(reading, currency, order_total)
     structured = _structured_offer(data.get("offer"))
     offer, source, unsure = said, "text" if said else "none", reading.unsure

@@ -343,12 +343,13 @@ class Negotiation:
     async def read(self, raw: object) -> CSReply:
         """CS's reply, read from its words (and checked by Claude when configured)."""
         total, reading = self.strategy.item_value, None
+        names = [self.facts.item] if self.facts.item else []
         if self.claude is not None:
             text = reply_text(raw)
             reading = await self.claude.read_cs(
-                text, read_cs_reply(text, self.reader, total), total
+                text, read_cs_reply(text, self.reader, total, names), total
             )
-        return parse_reply(raw, self.reader, self.strategy.goal.currency, total, reading)
+        return parse_reply(raw, self.reader, self.strategy.goal.currency, total, reading, names)
 
     async def run(self) -> RoundResult:
         """Dispatch on the action and the state's status."""

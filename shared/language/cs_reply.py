@@ -13,6 +13,7 @@ asks CS to state its offer plainly. Pure: no I/O, no clock.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -196,6 +197,11 @@ _PAST_FACT = _rx(
 _PAST_TENSE = _rx(
     r"\b(?:was|were) (?:\w+ )?(?:\w+ed|sent|paid|given|made|done|put)\b"
     r"|\b(?:we|i|you) (?:issued|processed|refunded|sent|credited|received|had|got|offered|applied)\b"
+)
+# "a new unit to replace the one you received": the past belongs to the item, not the remedy
+_THE_ITEM_BOUGHT = _rx(
+    r"\b(?:the|your) (?:one|item|product|unit|order|package|parcel|box)(?: (?:that|which))? you"
+    r" (?:received|got|bought|ordered|were sent|paid for)\b"
 )
 _GENERAL_POLICY = _rx(
     r"\b(?:refunds|returns|credits|replacements|exchanges) (?:usually|normally|typically|generally|can|can't|cannot|take|are|must|have to|need to|only|always|never|often|may|might|need|require)\b"
@@ -558,6 +564,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
     clause = _span_of(_clauses(text), start)
     sentence = _span_of(_sentences(text), start)
     clause_text, sentence_text = text[clause[0] : clause[1]], text[sentence[0] : sentence[1]]
+    tense_text = _THE_ITEM_BOUGHT.sub("the item", clause_text)
     checks = (
         ("set aside", any(s <= start < e for s, e in (m.span() for m in _INSTEAD.finditer(text)))),
         ("negated", _is_negated(text, clause, start, end)),
@@ -573,10 +580,10 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ),
         ("pending", bool(_PENDING.search(sentence_text) or _LATER.search(clause_text))),
         ("hypothetical", _is_hypothetical(clause_text, start - clause[0])),
-        ("past", bool(_PAST_FACT.search(clause_text))),
+        ("past", bool(_PAST_FACT.search(tense_text))),
         (
             "past",
-            bool(_PAST_TENSE.search(clause_text))
+            bool(_PAST_TENSE.search(tense_text))
             and not _DONE_FRAME.search(clause_text)
             and not _IRREALIS.search(clause_text),
         ),
@@ -961,9 +968,23 @@ def _acts(
 # ---------------------------------------------------------------- the reading
 
 
-def read_cs_reply(text: str, reader: Reader, order_total: float | None = None) -> CSReading:
-    """Acts, offer terms and asks of one CS message; an offer only where the words put one forward."""
-    clean = normalize(text)
+def _without_names(text: str, names: Sequence[str]) -> str:
+    """The text with the order's product names said as "the item": a "Gift Card, $50" or a
+    "Replacement Filter" that CS names is a thing, not a remedy or a sum."""
+    variants = {v for name in names for v in (normalize(name), normalize(name).split(",")[0])}
+    for variant in sorted(
+        (v.strip() for v in variants if len(v.strip()) >= 4), key=len, reverse=True
+    ):
+        text = re.sub(re.escape(variant), "the item", text, flags=re.IGNORECASE)
+    return text
+
+
+def read_cs_reply(
+    text: str, reader: Reader, order_total: float | None = None, names: Sequence[str] = ()
+) -> CSReading:
+    """Acts, offer terms and asks of one CS message; an offer only where the words put one
+    forward. `names` are the order's product names, read as "the item"."""
+    clean = _without_names(normalize(text), names)
     probabilities = reader.acts.probabilities(clean)
     ranked = dict(reader.offer_type.rank(clean).labels)
     model_type = max(ranked, key=lambda k: ranked[k])

@@ -214,3 +214,42 @@ def test_words_and_shares_as_entities() -> None:
     assert find_amounts("forty dollars and twenty-five bucks") == [40.0, 25.0]
     assert find_percent("thirty percent of the order") == 30.0
     assert find_percent("half the price") == 50.0
+
+
+def test_product_names_are_things_not_remedies(reader: Reader) -> None:
+    text = (
+        "Great, that's confirmed. I've arranged a brand-new Gift Card in a Greeting Card, $50, "
+        "sent out free of charge, after the Gift Card in a Greeting Card, $50 is returned to us."
+    )
+    unnamed = read_cs_reply(text, reader, 50.0)
+    named = read_cs_reply(text, reader, 50.0, ["Gift Card in a Greeting Card, $50"])
+    assert unnamed.offer is not None and unnamed.offer.type == "store_credit"  # the trap
+    assert named.offer is not None and named.offer.type == "replacement"
+    assert named.offer.amount is None and named.confirms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How does a new unit to replace the one you received, and you can keep the item sound?",
+        "The offer is still a new unit to replace the one you received, no return needed.",
+    ],
+)
+def test_the_item_you_received_does_not_put_the_remedy_in_the_past(
+    reader: Reader, text: str
+) -> None:
+    reading = read_cs_reply(text, reader, 80.0)
+    assert reading.offer is not None and reading.offer.type == "replacement"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FYI, refunds over $500 need an extra approval step on our side.",
+        "I'll get back to you shortly about your refund.",
+        "I'm waiting to hear back from the warehouse about your replacement.",
+        "The refund you received was for the wrong amount.",
+    ],
+)
+def test_policy_pending_and_past_remedies_are_no_offer(reader: Reader, text: str) -> None:
+    assert read_cs_reply(text, reader, 600.0).offer is None
