@@ -781,10 +781,15 @@ def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:
     framed = [m for m in live if m.framed] or live
     framed = [m for m in framed if not _PURPOSE_BEFORE.search(text[: m.start])] or framed
     label = next((m for m in framed if m.kind == "return_label"), None)
-    money = [m for m in framed if FAMILY[m.kind] == "money"]
-    # "we'll email a label; the full refund follows": the label serves the refund
-    if label is not None and money and (money[0].kind != "refund" or _stated_sum(text, money[0])):
-        return money[0]
+    # "we'll email a label; the full refund follows", "a replacement once we receive it back
+    # (I'll email you a prepaid label)": the label serves the remedy it comes with
+    served = [
+        m
+        for m in live
+        if m.kind != "return_label" and (m.kind != "refund" or _stated_sum(text, m))
+    ]
+    if label is not None and served:
+        return ([m for m in served if m.framed] or served)[0]
     specific = [m for m in framed if m.kind != "refund"] or framed
     fitting = [m for m in specific if FAMILY[m.kind] == FAMILY.get(model_type)]
     return (fitting or specific)[0]

@@ -253,3 +253,14 @@ def test_the_item_you_received_does_not_put_the_remedy_in_the_past(
 )
 def test_policy_pending_and_past_remedies_are_no_offer(reader: Reader, text: str) -> None:
     assert read_cs_reply(text, reader, 600.0).offer is None
+
+
+def test_a_label_serves_the_replacement_it_comes_with(reader: Reader) -> None:
+    text = (
+        "Yes, that's right: a free replacement, shipped at no cost to you once we receive the "
+        "item back (I'll email you a prepaid return label); it's usually completed within 7 "
+        "business days. Just let me know if you'd like me to go ahead."
+    )
+    reading = read_cs_reply(text, reader, 34.5)
+    assert reading.offer is not None and reading.offer.type == "replacement"
+    assert reading.offer.return_required is True and reading.confirms
