@@ -26,7 +26,15 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from csn.ledger import Misread, by_contact, granted_value, grants_of, is_as_asked, misread
+from csn.ledger import (
+    Misread,
+    by_contact,
+    can_be_granted,
+    granted_value,
+    grants_of,
+    is_as_asked,
+    misread,
+)
 from csn.scenarios import PERSONAS, Scenario, clarify, describe, generate
 from shared.a2a.client import A2AClient, A2AUnavailable
 from shared.domain import RETRYING_STATES, TERMINAL_STATES
@@ -58,7 +66,8 @@ class Result:
     state: str = "not_created"
     seconds: float = 0.0
     cs_exchanges: int = 0
-    entitled: bool = False
+    entitled: bool = False  # policy allows a remedy for the case's real problem
+    askable: bool = False  # ... and one of the kind the customer asked for
     entitled_value: float = 0.0
     item_value: float = 0.0
     contact_id: str | None = None
@@ -265,8 +274,6 @@ class Bench:
         result.item_value = float(
             entitlement.get("item_value") or entitlement.get("order_total") or 0
         )
-        result.entitled = bool(entitlement.get("entitled"))
-        result.entitled_value = offer_value(entitlement.get("best"), result.item_value)
         negotiation = doc.get("negotiation") or {}
         result.cs_exchanges = int(negotiation.get("cs_exchanges") or 0)
         result.contact_id = negotiation.get("contact_id")
@@ -274,6 +281,45 @@ class Bench:
             result.notes.append(str(doc["reason"])[:200])
         if result.state == "resolved":
             result.reported_offer = (doc.get("outcome") or {}).get("offer")
+
+    async def check_entitlements(self, results: list[Result]) -> None:
+        """What policy allows each case for its real problem (the scenario's, not our reading
+        of the customer's words): the yardstick of resolved as asked and of value obtained."""
+        gate = asyncio.Semaphore(16)
+
+        async def one(result: Result) -> None:
+            scenario = result.scenario
+            request = {
+                "order_id": scenario.order_id,
+                "customer_id": scenario.customer_id,
+                "problem_type": scenario.problem_type,
+                "desired_outcome": scenario.desired_outcome,
+            }
+            async with gate:
+                output = await self._skill("lookup_policies", request)
+            entitlement = (output or {}).get("entitlement") or {}
+            value = entitlement.get("item_value") or entitlement.get("order_total")
+            result.item_value = float(value or result.item_value)
+            result.entitled = bool(entitlement.get("entitled"))
+            kinds = [str(o.get("type")) for o in entitlement.get("outcomes") or []]
+            result.askable = result.entitled and can_be_granted(kinds, scenario.desired_outcome)
+            result.entitled_value = offer_value(entitlement.get("best"), result.item_value)
+
+        await asyncio.gather(*(one(r) for r in results))
+
+    async def _skill(self, skill: str, request: dict[str, Any]) -> dict[str, Any] | None:
+        """A context agent skill's output; None when it cannot answer for 30 s."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                answer = await self.validator.call_skill(skill, request)
+            except A2AUnavailable:
+                await asyncio.sleep(1)
+                continue
+            if not answer.retryable:
+                return answer.output if isinstance(answer.output, dict) else None
+            await asyncio.sleep(1)
+        return None
 
     async def check_compliance(self, results: list[Result]) -> None:
         """Validate every grant the desk booked against policy, for the case's real problem."""
@@ -298,18 +344,9 @@ class Bench:
             "offer": offer,
             "source": "offer",  # a grant is CS's offer, accepted
         }
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                answer = await self.validator.call_skill("validate_solution", request)
-            except A2AUnavailable:
-                await asyncio.sleep(1)
-                continue
-            if not answer.retryable:
-                valid = answer.output.get("valid")
-                return None if valid is None else bool(valid)
-            await asyncio.sleep(1)
-        return None
+        output = await self._skill("validate_solution", request)
+        valid = (output or {}).get("valid")
+        return None if valid is None else bool(valid)
 
     async def a2a_counts(self) -> dict[str, dict[str, float]]:
         """A2A client calls by result, per calling service, from their /metrics."""
@@ -383,6 +420,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         wall_s = time.perf_counter() - started
         after = await bench.a2a_counts()
         agreements = await bench.ledger()
+        await bench.check_entitlements(results)
         unattributed = judge(results, agreements) if agreements is not None else []
         if agreements is not None:
             await bench.check_compliance(results)
@@ -482,7 +520,7 @@ def summarize(
             "notes": r.notes,
         }
         for r in results
-        if r.lost or False in r.compliant or (r.entitled and not r.as_asked)
+        if r.lost or False in r.compliant or (r.askable and not r.as_asked)
     ][: args.max_failures]
     return report
 
@@ -502,6 +540,7 @@ def _case(result: Result) -> dict[str, Any]:
 
 def _figures(results: list[Result]) -> dict[str, Any]:
     entitled = [r for r in results if r.entitled]
+    askable = [r for r in results if r.askable]
     judged = [c for r in results for c in r.compliant if c is not None]
     negotiated = [r for r in results if r.cs_exchanges]
     times = sorted(r.seconds for r in results if r.state in TERMINAL)
@@ -509,7 +548,8 @@ def _figures(results: list[Result]) -> dict[str, Any]:
     return {
         "sessions": len(results),
         "entitled": len(entitled),
-        "resolved_as_asked": _ratio(sum(r.as_asked for r in entitled), len(entitled)),
+        "entitled_as_asked": len(askable),
+        "resolved_as_asked": _ratio(sum(r.as_asked for r in askable), len(askable)),
         "value_obtained": _ratio(sum(r.obtained_value for r in entitled), entitled_value),
         "compliance": _ratio(sum(judged), len(judged)),
         "compliance_judged": len(judged),
@@ -565,6 +605,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     rows = (
         "sessions",
         "entitled",
+        "entitled_as_asked",
         "misreads",
         "resolved_as_asked",
         "value_obtained",

@@ -18,11 +18,13 @@ AMOUNT_TOLERANCE = 0.01  # one cent
 MONEY_TYPES = frozenset({"full_refund", "partial_refund", "store_credit"})
 REMEDY_TYPES = MONEY_TYPES | {"replacement", "reship"}
 # The kinds of grant that give a customer what they asked for. A replacement and a reship
-# are the same thing to the customer (a new item in the post); "unspecified" takes any remedy.
+# are the same thing to the customer (a new item in the post); all of the money back gives
+# one who asked for some of it (or for credit) more than they asked; "unspecified" takes any
+# remedy.
 _AS_ASKED: dict[str, frozenset[str]] = {
     "full_refund": frozenset({"full_refund"}),
-    "partial_refund": frozenset({"partial_refund"}),
-    "store_credit": frozenset({"store_credit"}),
+    "partial_refund": frozenset({"partial_refund", "full_refund"}),
+    "store_credit": frozenset({"store_credit", "full_refund"}),
     "replacement": frozenset({"replacement", "reship"}),
     "reship": frozenset({"reship", "replacement"}),
     "unspecified": REMEDY_TYPES,
@@ -73,6 +75,12 @@ def is_as_asked(grants: Iterable[Grant], desired: str) -> bool:
     """Whether the desk granted a remedy of the kind the customer asked for."""
     kinds = _AS_ASKED.get(desired, frozenset({desired}))
     return any(g.get("type") in kinds for g in grants)
+
+
+def can_be_granted(allowed: Iterable[str], desired: str) -> bool:
+    """Whether policy allows a remedy of the kind the customer asked for (`allowed`: the
+    remedy types of the case's entitlement)."""
+    return bool(_AS_ASKED.get(desired, frozenset({desired})) & set(allowed))
 
 
 def granted_value(grants: Iterable[Grant], item_value: float) -> float:

@@ -155,6 +155,7 @@ def result(sc: Scenario, state: str, contact: str | None, reported: dict | None)
         session_id=f"S-{sc.index}",
         state=state,
         entitled=True,
+        askable=True,
         entitled_value=100.0,
         item_value=100.0,
         contact_id=contact,
@@ -211,6 +212,8 @@ def test_cases_are_judged_from_the_ledger_not_from_our_records():
 
     report = bench.summarize(cases, args(), 1.0, {}, {})
     assert report["resolved_as_asked"] == 0.4
+    cases[2].askable = False  # policy allows no remedy of the kind asked: not counted
+    assert bench.summarize(cases, args(), 1.0, {}, {})["resolved_as_asked"] == 0.5
     assert report["value_obtained"] == round(148 / 500, 4)
     assert report["misreads"] == 3
     assert report["grants"] == 4 and report["compliance_judged"] == 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from csn.ledger import by_contact, granted_value, grants_of, is_as_asked, misread
+from csn.ledger import by_contact, can_be_granted, granted_value, grants_of, is_as_asked, misread
 
 
 def grant(kind: str, amount: float | None = None, **extra) -> dict:
@@ -28,7 +28,9 @@ def grant(kind: str, amount: float | None = None, **extra) -> dict:
         ("replacement", ["reship"], True),
         ("replacement", ["replacement"], True),
         ("reship", ["replacement"], True),
-        ("store_credit", ["full_refund"], False),
+        ("store_credit", ["full_refund"], True),  # all the money back: more than credit
+        ("store_credit", ["partial_refund"], False),
+        ("partial_refund", ["full_refund"], True),
         ("unspecified", ["store_credit"], True),
         ("unspecified", ["reship"], True),
         ("unspecified", ["return_label"], False),
@@ -115,3 +117,19 @@ def test_a_second_booking_on_the_contact_is_a_misread() -> None:
     ours = {"type": "full_refund", "amount": 10}
     found = misread(ours, True, [grant("full_refund", 10), grant("store_credit", 5)])
     assert found is not None and found.kind == "terms" and "type" in found.differences
+
+
+@pytest.mark.parametrize(
+    ("allowed", "desired", "expected"),
+    [
+        (["store_credit", "partial_refund"], "full_refund", False),
+        (["store_credit", "partial_refund"], "partial_refund", True),
+        (["reship"], "replacement", True),
+        (["return_label"], "unspecified", False),
+        (["store_credit"], "unspecified", True),
+    ],
+)
+def test_a_case_can_be_resolved_as_asked_only_where_policy_allows_the_kind(
+    allowed: list[str], desired: str, expected: bool
+) -> None:
+    assert can_be_granted(allowed, desired) is expected
