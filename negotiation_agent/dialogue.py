@@ -361,12 +361,7 @@ def decide(
             kind="accept",
             reason=f"near the deadline the offer ({score.value:.2f}) clears the floor",
         )
-    if (
-        score is not None
-        and score.meets_floor
-        and state.supervisor_asked
-        and _stalled(state, score)
-    ):
+    if _held_after_review(state, score):
         return Decision(
             kind="accept",
             reason=f"CS holds its offer ({score.value:.2f}) after a review; it clears the floor",
@@ -398,6 +393,15 @@ def _stuck_below_floor(state: NegotiationState, score: Any) -> bool:
     if score is None or score.meets_floor or not state.supervisor_asked:
         return False
     return _stalled(state, score) and state.stalled + 1 >= STALL_ROUNDS + STUCK_AFTER_SUPERVISOR
+
+
+def _held_after_review(state: NegotiationState, score: Any) -> bool:
+    """CS keeps an offer of the kind the customer asked for, above their floor, after a
+    supervisor's review: more rounds would only cost time. Another kind of remedy waits for
+    the deadline, since CS may still grant the one asked for."""
+    if score is None or not (score.meets_floor and score.in_goal_family):
+        return False
+    return state.supervisor_asked and _stalled(state, score)
 
 
 def _stalled(state: NegotiationState, score: Any) -> bool:
@@ -542,9 +546,12 @@ def compose_ask(
         if facts.description and "description" not in (cs_asks or []):
             lines.append(f"In the customer's words: {facts.description}")
     elif cs_offer is not None:
-        lines.append(
-            f"Thank you for offering {describe_terms(cs_offer)}; it falls short of what policy provides."
+        why = (
+            "it falls short of what policy provides"
+            if OfferType(cs_offer.type) in strategy.family()
+            else "it is not the remedy the customer asked for"
         )
+        lines.append(f"Thank you for offering {describe_terms(cs_offer)}; {why}.")
     elif not cs_asks and not customer_input:
         lines.append(f"Thank you. To restate the case: order {facts.order_id}, {problem}.")
     lines += answer_lines(cs_asks or [], facts, strategy.goal, customer_input)

@@ -296,11 +296,14 @@ def test_a_refund_of_the_same_amount_is_the_same_grant_whatever_it_is_called() -
 
 
 def test_an_offer_cs_holds_after_a_review_is_taken_when_it_clears_the_floor(strategy) -> None:
-    credit = Offer(type="store_credit", amount=129.99)  # worth 117: above the floor, below the ask
-    held = NegotiationState(round=4, best_value=116.99, stalled=1)
-    assert _decide(strategy, credit, round_no=5, state=held).kind == "supervisor"
+    partial = Offer(type="partial_refund", amount=110)  # the kind asked, above the floor
+    held = NegotiationState(round=4, best_value=110.0, stalled=1)
+    assert _decide(strategy, partial, round_no=5, state=held).kind == "supervisor"
     reviewed = held.model_copy(update={"supervisor_asked": True})
-    assert _decide(strategy, credit, round_no=5, state=reviewed).kind == "accept"
+    assert _decide(strategy, partial, round_no=5, state=reviewed).kind == "accept"
+    credit = Offer(type="store_credit", amount=129.99)  # another kind: wait for the deadline
+    credit_held = reviewed.model_copy(update={"best_value": 116.99})
+    assert _decide(strategy, credit, round_no=5, state=credit_held).kind == "counter"
     low = Offer(type="partial_refund", amount=15)  # below the floor: never taken for holding
     below = NegotiationState(round=4, best_value=15.0, stalled=1, supervisor_asked=True)
     assert _decide(strategy, low, round_no=5, state=below).kind == "counter"
