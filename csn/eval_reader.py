@@ -36,7 +36,7 @@ OUTCOMES = ("full_refund", "partial_refund", "replacement", "store_credit", "uns
 def score_customer(reader: Reader, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Accuracy, per-class precision/recall and confusion of problem type and desired outcome."""
     truth_p, pred_p, truth_o, pred_o, asked = [], [], [], [], 0
-    right_p = right_o = 0
+    right_p = right_o = settled_p = settled_o = 0
     for record in records:
         text = record.get("text") or record.get("message") or ""
         reading = read_customer_message(text, reader)
@@ -44,7 +44,18 @@ def score_customer(reader: Reader, records: Sequence[dict[str, Any]]) -> dict[st
         outcomes = record.get("desired_outcomes") or [record["desired_outcome"]]
         right_p += reading.problem_type in problems
         right_o += reading.desired_outcome in outcomes
-        asked += bool(reading.choices())
+        choices = reading.choices()
+        asked += bool(choices)
+        # what the case goes on with after one question: our reading, or the customer's pick
+        # among the choices offered (when the right one is among them)
+        offered_p = {c.problem_type for c in choices if c.problem_type}
+        offered_o = {c.desired_outcome for c in choices if c.desired_outcome}
+        settled_p += (
+            bool(set(problems) & offered_p) if offered_p else reading.problem_type in problems
+        )
+        settled_o += (
+            bool(set(outcomes) & offered_o) if offered_o else reading.desired_outcome in outcomes
+        )
         truth_p.append(reading.problem_type if reading.problem_type in problems else problems[0])
         truth_o.append(
             reading.desired_outcome if reading.desired_outcome in outcomes else outcomes[0]
@@ -57,6 +68,8 @@ def score_customer(reader: Reader, records: Sequence[dict[str, Any]]) -> dict[st
         "problem_type_accuracy": _share(right_p, n),
         "desired_outcome_accuracy": _share(right_o, n),
         "asked_share": _share(asked, n),
+        "problem_type_after_asking": _share(settled_p, n),
+        "desired_outcome_after_asking": _share(settled_o, n),
         "problem_type": _per_class(truth_p, pred_p, PROBLEMS),
         "desired_outcome": _per_class(truth_o, pred_o, OUTCOMES),
     }
@@ -216,6 +229,11 @@ def print_report(
         print(
             f"  customer messages: {customer['messages']}  problem_type {customer['problem_type_accuracy']}"
             f"  desired_outcome {customer['desired_outcome_accuracy']}  asked {customer['asked_share']}"
+        )
+        print(
+            f"    after one question (the customer picks among the choices offered): problem_type "
+            f"{customer['problem_type_after_asking']}  desired_outcome "
+            f"{customer['desired_outcome_after_asking']}"
         )
         if detail:
             _print_classes("problem_type", customer["problem_type"])

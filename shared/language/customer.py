@@ -9,7 +9,8 @@ from shared.language.reader import Reader
 
 # Below these calibrated probabilities the customer is asked, with the likeliest readings as
 # choices, instead of being guessed for. Set from cross-validation on the train split
-# (`csn eval-reader --thresholds`), never from the test split.
+# (the cross-validated calibration checks in tests/shared/test_language_customer.py), never
+# from the test split.
 ASK_BELOW_PROBLEM = 0.5
 ASK_BELOW_OUTCOME = 0.45
 MAX_CHOICES = 3
