@@ -468,7 +468,12 @@ class Workflow:
         except Escalate as need:
             self._escalate(stored, doc, need.code, need.reason)
         except A2AUnavailable as error:
-            if self._clock() - stored.updated_at < self._limits.agent_outage_grace_s:
+            # down this long: as the client saw the agent (a busy fleet is no outage), else
+            # since the case last moved
+            down = error.down_for_s
+            if down is None:
+                down = self._clock() - stored.updated_at
+            if down < self._limits.agent_outage_grace_s:
                 log.warning("agent unavailable, retrying the step from its checkpoint: %s", error)
                 await asyncio.sleep(self._limits.agent_retry_interval_s)
                 return True

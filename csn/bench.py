@@ -97,6 +97,7 @@ class Bench:
         token = ServiceSettings().agent_token.get_secret_value()
         self.validator = A2AClient(http, self.urls["context_agent"], token, peer="context_agent")
         self.restarts = 0
+        self.key_conflicts: int | None = None  # from the desk's ledger
 
     @property
     def cs(self) -> str:
@@ -159,7 +160,9 @@ class Bench:
         if response.status_code == 404:
             return None
         response.raise_for_status()
-        return list(response.json()["agreements"])
+        body = response.json()
+        self.key_conflicts = body.get("key_conflicts")
+        return list(body["agreements"])
 
     async def run_case(self, scenario: Scenario, customer: httpx.AsyncClient) -> Result:
         """Submit one case and walk it, as a customer would (with its own client), to its end."""
@@ -434,6 +437,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if agreements is not None:
         report["misreads"] += len(unattributed)  # bookings no case reports
     report["restarts"] = bench.restarts
+    report["keys_sent_twice"] = bench.key_conflicts  # the desk's count; None: it keeps none
     return report
 
 
@@ -643,7 +647,8 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         )
     console.print(
         f"a2a_success_rate {report['a2a_success_rate']}  lost_sessions {report['lost_sessions']}  "
-        f"restarts {report['restarts']}  wall {report['wall_s']} s  states {report['states']}"
+        f"restarts {report['restarts']}  keys sent twice {report['keys_sent_twice']}  "
+        f"wall {report['wall_s']} s  states {report['states']}"
     )
 
 

@@ -231,8 +231,10 @@ def admin_router() -> APIRouter:
 
     @router.get("/ledger")
     async def ledger(request: Request) -> dict[str, Any]:
-        """What the desk actually granted: one agreement per accepted offer, in order."""
-        return {"agreements": _desk(request).agreements()}
+        """What the desk actually granted: one agreement per accepted offer, in order; and
+        how many idempotency keys came again with another request (a key sent twice)."""
+        desk = _desk(request)
+        return {"agreements": desk.agreements(), "key_conflicts": desk.key_conflicts()}
 
     @router.post("/reset")
     async def reset(request: Request) -> dict[str, str]:

@@ -194,6 +194,7 @@ class IdempotencyCache:
     def __init__(self, capacity: int = MAX_IDEMPOTENCY_KEYS) -> None:
         self._entries: OrderedDict[str, tuple[str, DeskReply]] = OrderedDict()
         self._capacity = capacity
+        self.conflicts = 0  # keys that came again with another request: a key sent twice
 
     def get(self, key: str, fingerprint: str) -> DeskReply | None:
         """The stored answer for this key, or None; 409 if the key came with another request."""
@@ -201,6 +202,7 @@ class IdempotencyCache:
         if entry is None:
             return None
         if entry[0] != fingerprint:
+            self.conflicts += 1
             raise Conflict("this Idempotency-Key was already used with a different request")
         return entry[1]
 
@@ -212,6 +214,7 @@ class IdempotencyCache:
 
     def clear(self) -> None:
         self._entries.clear()
+        self.conflicts = 0
 
 
 def fingerprint(operation: str, target: str, body: BaseModel) -> str:
@@ -438,6 +441,11 @@ class Desk:
         """Every remedy granted since the last reset, in the order it was agreed."""
         with self._lock:
             return [agreement.entry() for agreement in self._ledger]
+
+    def key_conflicts(self) -> int:
+        """Idempotency keys that came again with another request since the last reset."""
+        with self._lock:
+            return self._idempotency.conflicts
 
     def transcript(self, contact_id: str) -> dict[str, Any]:
         """The whole conversation so far."""

@@ -37,7 +37,14 @@ class A2ACallError(A2AClientError):
 
 
 class A2AUnavailable(A2AClientError):
-    """The peer could not be reached, or kept failing, after every attempt."""
+    """The peer could not be reached, or kept failing, after every attempt.
+
+    `down_for_s`: how long the peer has been unreachable from this client (since the first
+    failure with no success after it), when the client knows; None otherwise."""
+
+    def __init__(self, message: str, down_for_s: float | None = None) -> None:
+        super().__init__(message)
+        self.down_for_s = down_for_s
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ class A2AClient:
         self._attempts = attempts
         self._timeout = timeout_s
         self._wait = wait
+        self._down_since: float | None = None  # the first failure with no success since
 
     async def call_skill(
         self, skill: str, input: dict[str, Any], *, metadata: dict[str, Any] | None = None
@@ -127,12 +135,18 @@ class A2AClient:
         retrying = transient_retry(self._attempts, on_retry=self._on_retry)
         if self._wait is not None:
             retrying = retrying.copy(wait=self._wait)
+        started = time.monotonic()
         try:
             async for attempt in retrying:
                 with attempt:
                     response = await self._post(method, params)
         except (httpx.TransportError, httpx.HTTPStatusError) as error:
-            raise A2AUnavailable(f"{self._peer} unavailable: {type(error).__name__}") from error
+            if self._down_since is None:
+                self._down_since = started
+            down_for = time.monotonic() - self._down_since
+            message = f"{self._peer} unavailable: {type(error).__name__}"
+            raise A2AUnavailable(message, down_for_s=down_for) from error
+        self._down_since = None
         return _unwrap(response)
 
     async def _post(self, method: str, params: dict[str, Any]) -> httpx.Response:

@@ -790,9 +790,7 @@ def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:
     # "we'll email a label; the full refund follows", "a replacement once we receive it back
     # (I'll email you a prepaid label)": the label serves the remedy it comes with
     served = [
-        m
-        for m in live
-        if m.kind != "return_label" and (m.kind != "refund" or _stated_sum(text, m))
+        m for m in live if m.kind != "return_label" and (m.kind != "refund" or _stated_sum(text, m))
     ]
     if label is not None and served:
         return ([m for m in served if m.framed] or served)[0]

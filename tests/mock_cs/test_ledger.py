@@ -66,3 +66,15 @@ async def test_agreements_are_listed_in_order_and_reset_clears_them(
     assert entries[1]["type"] == "replacement" and entries[1]["amount"] is None
     assert (await client.post("/v1/admin/reset")).status_code == 200
     assert await ledger(client) == []
+
+
+async def test_a_key_sent_again_with_another_message_is_counted(client, open_contact, say) -> None:
+    contact = await open_contact()
+    await say(contact, key="k1", text="The jug is cracked.")
+    await say(contact, key="k1", text="The jug is cracked.")  # a replay: the same request
+    assert (await client.get("/v1/admin/ledger")).json()["key_conflicts"] == 0
+    clash = await say(contact, key="k1", text="Something else entirely.")
+    assert clash.status_code == 409
+    assert (await client.get("/v1/admin/ledger")).json()["key_conflicts"] == 1
+    assert (await client.post("/v1/admin/reset")).status_code == 200
+    assert (await client.get("/v1/admin/ledger")).json()["key_conflicts"] == 0

@@ -111,3 +111,19 @@ async def test_get_task_reads_a_task(client):
     )
     task = await client.get_task("t1")
     assert task.id == "t1" and task.status.state == TaskState.COMPLETED
+
+
+@respx.mock
+async def test_unavailable_says_how_long_the_peer_has_been_down(client):
+    route = respx.post(URL).mock(side_effect=httpx.ConnectError("down"))
+    with pytest.raises(A2AUnavailable) as first:
+        await client.call_skill("lookup_policies", {})
+    with pytest.raises(A2AUnavailable) as second:
+        await client.call_skill("lookup_policies", {})
+    assert 0 <= first.value.down_for_s <= second.value.down_for_s  # counted from the first failure
+    route.mock(return_value=ok())
+    await client.call_skill("lookup_policies", {})  # back: the outage is over
+    route.mock(side_effect=httpx.ConnectError("down again"))
+    with pytest.raises(A2AUnavailable) as third:
+        await client.call_skill("lookup_policies", {})
+    assert third.value.down_for_s <= second.value.down_for_s + 1.0
