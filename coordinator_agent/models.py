@@ -110,6 +110,8 @@ class SessionDocument(BaseModel):
     cs_unavailable_since: float | None = None
     # A cancel that arrived during a round with CS: carried out when the round is recorded.
     cancel_requested: bool = False
+    # CS closed the chat without an agreement: new chats started since (limits.CS_CHAT_REOPENS)
+    cs_reopens: int = 0
 
     def full_text(self) -> str:
         """The customer's words: the first message and the latest clarifications in words."""

@@ -723,9 +723,23 @@ class Workflow:
             return Step(SessionState.AWAITING_CUSTOMER_INPUT, events)
         if status == "cs_unavailable":
             return self._cs_unavailable_step(stored, doc, outcome, events)
+        if status == "no_agreement" and outcome.get("cs_closed"):
+            if doc.cs_reopens < limits.CS_CHAT_REOPENS:
+                return self._new_chat(doc, events)
         doc.outcome = outcome
         reason = str(outcome.get("reason") or f"negotiation ended with {status!r}")
         return self._escalation_step(stored.id, doc, "no_agreement", reason, events)
+
+    def _new_chat(self, doc: SessionDocument, events: list[NewEvent]) -> Step:
+        """CS closed the chat without an agreement: the same plan, in a new conversation (a new
+        attempt, so its idempotency keys are new); the closed one stays in the history."""
+        strategy = doc.strategy
+        close_attempt(doc, "CS closed the chat without an agreement")
+        doc.strategy = strategy
+        doc.cs_reopens += 1
+        self._start_negotiation(doc)
+        event = NewEvent("cs_chat_reopened", COORDINATOR, {"attempt": doc.attempt})
+        return Step(SessionState.NEGOTIATING, [*events, event])
 
     def _escalation_step(
         self, session_id: str, doc: SessionDocument, code: str, reason: str, events: list[NewEvent]

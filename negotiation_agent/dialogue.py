@@ -107,6 +107,7 @@ class Outcome(BaseModel):
     question: str = Field(default="", max_length=1000)  # needs_input: what we ask the customer
     alternatives: list[str] = Field(default_factory=list, max_length=10)
     policy_basis: list[str] = Field(default_factory=list, max_length=50)
+    cs_closed: bool = False  # no_agreement because CS closed the chat (a new one may help)
 
 
 class NegotiationState(BaseModel):

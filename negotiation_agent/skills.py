@@ -669,7 +669,9 @@ class Negotiation:
                 self.fold(round_no, message, await self.read(raw), "walk_away", reason)
             except (CSUnavailable, CSRejected) as error:
                 log.info("closing the CS contact failed: %s", type(error).__name__)
-        return self.finish("no_agreement", reason, self.state.last_offer, report)
+        return self.finish(
+            "no_agreement", reason, self.state.last_offer, report, cs_closed=cs_closed
+        )
 
     def finish(
         self,
@@ -677,9 +679,12 @@ class Negotiation:
         reason: str,
         offer: Offer | None,
         report: RoundReport | None = None,
+        *,
+        cs_closed: bool = False,
     ) -> RoundResult:
         """No agreement: the reason and what was last offered."""
-        return self.end(Outcome(status=status, offer=offer, reason=reason), report)
+        outcome = Outcome(status=status, offer=offer, reason=reason, cs_closed=cs_closed)
+        return self.end(outcome, report)
 
     def end(self, outcome: Outcome, report: RoundReport | None) -> RoundResult:
         """A terminal outcome, counted once per call."""
@@ -706,7 +711,8 @@ class Negotiation:
     def rejected(self, error: CSRejected) -> RoundResult:
         """A closed contact ends the negotiation; any other refusal is a skill error."""
         if error.status == 409 and self.state.contact_id is not None:
-            return self.finish("no_agreement", "CS closed the conversation", self.state.last_offer)
+            reason = "CS closed the conversation"
+            return self.finish("no_agreement", reason, self.state.last_offer, cs_closed=True)
         raise SkillError(str(error))
 
     def result(self, report: RoundReport | None, *, done: bool) -> RoundResult:

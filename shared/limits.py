@@ -19,6 +19,7 @@ MAX_API_BODY_BYTES = 64_000  # the customer API's request bodies (413 above)
 MAX_ROUNDS = 20  # CS rounds in one attempt, whatever a strategy asks for
 NEGOTIATION_DEADLINE_S = 30 * 60  # one attempt's negotiation, CS outages not counted
 WORKING_STATE_TIMEOUT_S = 10 * 60  # no progress in a working state: the watchdog escalates
+CS_CHAT_REOPENS = 1  # CS closed the chat without an agreement: start a new one this often
 AGENT_OUTAGE_GRACE_S = 60.0  # an agent unreachable this long is down: escalate the case
 REMIND_AFTER_S = 24 * 3600  # a case waiting for its customer: a reminder this often
 WAIT_TIMEOUT_S = 7 * 24 * 3600  # ... and `expired` after this long

@@ -271,3 +271,47 @@ async def test_resume_after_restart_replays_no_round(tmp_path: Path, fleet: Flee
     assert [r["round"] for r in doc["negotiation"]["rounds"]] == [1, 2, 3, 4]
     # A replayed round reuses its key and is answered from the desk's cache, never re-sent.
     assert set(fleet.desk.first_answers) == {f"{sid}:1:{n}" for n in range(1, 5)}
+
+
+def _closing_chats(fleet: Fleet, attempts_closed: set[int]) -> list[int]:
+    """CS closes the chat without an agreement on these attempts (a new contact each)."""
+    from tests.coordinator.coordinator_fakes import completed
+
+    seen: list[int] = []
+    negotiate = fleet.desk.negotiate
+
+    def closing(inp):
+        seen.append(inp["attempt"])
+        if inp["attempt"] in attempts_closed and inp["action"] == "continue":
+            state = inp["state"] or {"contact_id": f"CT-{inp['attempt']}", "round": 0}
+            outcome = {"status": "no_agreement", "reason": "CS closed the conversation",
+                       "cs_closed": True, "policy_basis": []}  # fmt: skip
+            return completed(
+                {"state": {**state, "status": "no_agreement"}, "round": None, "done": True,
+                 "outcome": outcome}
+            )  # fmt: skip
+        return negotiate(inp)
+
+    fleet.negotiation.skills["negotiate"] = closing
+    return seen
+
+
+async def test_a_chat_cs_closes_goes_on_in_a_new_chat_once(coordinator, fleet: Fleet) -> None:
+    _, client = coordinator
+    seen = _closing_chats(fleet, {1})
+    sid, token = await submit(client, auto_approve=True)
+    doc = await wait_for(client, sid, token, {"awaiting_outcome_approval", "escalated"})
+    assert doc["state"] == "awaiting_outcome_approval" and doc["escalation"] is None
+    assert seen[0] == 1 and set(seen[1:]) == {2}  # the new chat is attempt 2: new keys
+    events = (await client.get(f"/v1/sessions/{sid}/events", headers=auth(token))).json()
+    assert [e["detail"] for e in events["events"] if e["type"] == "cs_chat_reopened"] == [
+        {"attempt": 2}
+    ]
+
+
+async def test_a_second_chat_cs_closes_escalates(coordinator, fleet: Fleet) -> None:
+    _, client = coordinator
+    seen = _closing_chats(fleet, {1, 2})
+    sid, token = await submit(client, auto_approve=True)
+    doc = await wait_for(client, sid, token, {"escalated"})
+    assert seen == [1, 2] and "CS closed" in doc["reason"]

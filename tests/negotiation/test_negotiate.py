@@ -338,6 +338,7 @@ async def test_cs_closing_the_contact_ends_without_agreement(reader) -> None:
     harness = Harness(reader, FakeDesk(closes))
     result = await harness.call()
     assert result.outcome.status == "no_agreement" and "closed" in result.outcome.reason
+    assert result.outcome.cs_closed  # the coordinator may start a new chat
 
 
 async def test_a_message_to_a_closed_contact_is_no_agreement(reader) -> None:
@@ -346,7 +347,7 @@ async def test_a_message_to_a_closed_contact_is_no_agreement(reader) -> None:
     await harness.call()
     desk.closed = True
     result = await harness.call()
-    assert result.outcome.status == "no_agreement"
+    assert result.outcome.status == "no_agreement" and result.outcome.cs_closed
 
 
 async def test_accept_without_an_agreement_is_refused(reader) -> None:
