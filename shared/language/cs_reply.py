@@ -408,6 +408,8 @@ _REQUEST = _rx(
     r"|\bwe(?:'ll| will) need\b|\bi just need\b"
     r"|\b(?:i|we)(?: do| would| will|'d|'ll)?(?: still| also| first| just)? (?:need|require)s?\b(?! to (?:check|look|ask|confirm with|speak|escalate|review))"
     r"|\bbefore i can (?:go|proceed|process|open|log|look|do)\b|\bto (?:complete|open|log|process) (?:the|your|this) (?:claim|request|case|return)\b"
+    r"|\b(?:i'm|i am|we're|we are) (?:still )?(?:missing|waiting (?:for|on)|without)\b|\bstill (?:need|missing|waiting (?:for|on))\b"
+    r"|\bcan(?:'t|not) (?:move forward|proceed|go (?:any )?further) without\b"
 )
 _CONDITION_ASK = _rx(
     r"\b(?:if|once|as soon as|when|after) you(?:'ve| have| can| could| are able to|'re able to)? (?:\w+ )?(?:send|sent|provide|provided|confirm|confirmed"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.language.cs_reply import CSReading, read_cs_reply
+from shared.language.cs_reply import CSReading, read_asks, read_cs_reply
 from shared.language.entities import find_amounts, find_percent
 from shared.language.reader import Reader, load_reader
 
@@ -264,3 +264,14 @@ def test_a_label_serves_the_replacement_it_comes_with(reader: Reader) -> None:
     reading = read_cs_reply(text, reader, 34.5)
     assert reading.offer is not None and reading.offer.type == "replacement"
     assert reading.offer.return_required is True and reading.confirms
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("I'm still missing clear images of the product, and I can't move forward without that.", ["photos"]),
+        ("We are still waiting for the serial number.", ["serial_number"]),
+    ],
+)  # fmt: skip
+def test_what_cs_is_still_missing_is_asked_for(text: str, asks: list[str]) -> None:
+    assert read_asks(text) == asks
