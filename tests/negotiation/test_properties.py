@@ -173,7 +173,13 @@ class GeneratedDesk(FakeDesk):
             return {"text": f"Yes, that's right: {restated}"}
         if move == "no":
             return {"text": "No, that's not right. What I offered is $1.00 in store credit."}
-        return {"text": self.script(body, len(self.processed))["text"]}
+        text = self.script(body, len(self.processed))["text"]
+        said = heard_terms(text)
+        if text.startswith("I have issued") and stated is not None and said is not None:
+            # "I have issued a full refund of $129.99": a yes in deeds to what we restated
+            if (said["type"], said["amount"]) == (stated["type"], stated["amount"]):
+                self.confirmed.append(stated)
+        return {"text": text}
 
     def accept(self) -> dict[str, Any]:
         self.closed = True
