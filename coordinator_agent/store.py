@@ -8,16 +8,20 @@ so a swapped document or an edited state column is caught on the next read or wr
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import hashlib
 import hmac
 import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -41,7 +45,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from shared import limits, metrics
 from shared.logs import get_logger
@@ -51,6 +55,8 @@ log = get_logger(__name__)
 TOKEN_IDLE_EXPIRY_S = limits.TOKEN_IDLE_EXPIRY_S
 TOKEN_TOUCH_INTERVAL_S = 60.0
 RETENTION_S = limits.RETENTION_DAYS * 24 * 3600
+# Threads that run store calls for the event loop (and database connections per process).
+STORE_THREADS = 8
 
 metadata = MetaData()
 
@@ -337,14 +343,26 @@ def canonical_json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, a busy timeout and its parent folder."""
+def database_url(url: str) -> URL:
+    """`url` with its driver: plain `postgresql://` means psycopg 3 (the driver we ship)."""
     parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def make_engine(url: str, pool_size: int = STORE_THREADS) -> Engine:
+    """An engine for `url` with a connection per store thread; SQLite gets WAL, a busy
+    timeout and its parent folder."""
+    parsed = database_url(url)
+    pool = {"pool_size": pool_size, "max_overflow": pool_size}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, **pool)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(parsed, connect_args={"check_same_thread": False}, **pool)
+    else:
+        engine = create_engine(parsed, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -377,6 +395,29 @@ def _checksummed(session_id: str, state: str, version: int, canonical: bytes) ->
     return header.encode() + b"\n" + canonical
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class StoreThreads:
+    """A bounded pool of threads for blocking store work: the event loop never waits on the
+    database (a commit, SQLite's busy wait, a PostgreSQL round trip) and at most `threads`
+    calls run at once, one pooled connection each."""
+
+    def __init__(self, threads: int = STORE_THREADS) -> None:
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="store")
+
+    async def run(self, work: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run `work` in a store thread, with the caller's context (its log fields)."""
+        context = contextvars.copy_context()
+        call = partial(context.run, work, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    def close(self) -> None:
+        """Wait for the calls in flight, then stop the threads."""
+        self._pool.shutdown(wait=True)
+
+
 @contextmanager
 def _timed(operation: str) -> Iterator[None]:
     started = time.perf_counter()
@@ -404,9 +445,15 @@ class SessionStore:
         self._terminal = frozenset(terminal_states)
         self._on_change = on_change or (lambda session_id: None)
 
-    def create_schema(self) -> None:
-        """Create the tables that do not exist yet."""
-        metadata.create_all(self._engine)
+    def migrate(self) -> str | None:
+        """Bring the schema to the newest migration (Alembic); returns the revision."""
+        from coordinator_agent.migrations import upgrade  # its env imports this module
+
+        return upgrade(self._engine)
+
+    def dispose(self) -> None:
+        """Close the pooled database connections."""
+        self._engine.dispose()
 
     def ping(self) -> bool:
         """Whether the database answers."""

@@ -52,7 +52,7 @@ def store(db_path: Path, clock: Clock) -> SessionStore:
     store = SessionStore(
         engine, Cipher(Fernet.generate_key().decode()), clock=clock, terminal_states=TERMINAL_STATES
     )
-    store.create_schema()
+    store.migrate()
     return store
 
 
