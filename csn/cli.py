@@ -77,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("--batch", type=int, default=500, help="rows per transaction")
     rotate.set_defaults(run=_rotate_keys)
 
+    migrate = commands.add_parser(
+        "migrate", help="bring the coordinator's database (CSN_DATABASE_URL) to the newest schema"
+    )
+    migrate.set_defaults(run=_migrate)
+
     for name in ("bench", *BENCHMARKS):
         commands.add_parser(name, help=f"benchmark (see `csn {name} --help`)")
     return parser
@@ -164,6 +169,20 @@ def _submit(args: argparse.Namespace) -> int:
     return asyncio.run(
         submit(args.issue, args.customer, args.auto_approve, args.coordinator, args.order_id)
     )
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from coordinator_agent.config import Settings
+    from coordinator_agent.migrations import upgrade
+    from coordinator_agent.store import database_url, make_engine
+
+    settings = Settings()
+    engine = make_engine(settings.database_url, pool_size=1)
+    revision = upgrade(engine)
+    engine.dispose()
+    where = database_url(settings.database_url).render_as_string(hide_password=True)
+    print(f"{where.split('@')[-1]}: schema at revision {revision}")
+    return 0
 
 
 def _rotate_keys(args: argparse.Namespace) -> int:
