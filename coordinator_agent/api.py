@@ -308,9 +308,8 @@ async def _event_stream(request: Request, session_id: str, after: int) -> AsyncI
                 if events[-1].state in TERMINAL_STATES:
                     continue  # maybe over: confirm on an immediate re-read
             else:
-                try:
-                    state = (await _offload(request, store.get, session_id)).state
-                except (SessionNotFound, SessionIntegrityError):
+                state = await _offload(request, store.state, session_id)
+                if state is None:  # gone, or quarantined
                     yield "event: end\ndata: {}\n\n"
                     return
                 if state in TERMINAL_STATES:

@@ -873,6 +873,14 @@ class SessionStore:
                     .values(token_hash=current, last_used_at=now)
                 )
 
+    def state(self, session_id: str) -> str | None:
+        """The session's state column alone (None: gone or quarantined), for live streams
+        that only need to know whether the case ended: no decryption, no document."""
+        query = select(sessions.c.state, sessions.c.quarantined).where(sessions.c.id == session_id)
+        with _timed("state"), self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None or row.quarantined else str(row.state)
+
     def exists(self, session_id: str) -> bool:
         """Whether a session row with this id exists (verified or not)."""
         with self._engine.connect() as conn:

@@ -21,6 +21,7 @@ BENCHMARKS = {
     "bench-store": "coordinator_agent.bench",
     "bench-a2a": "csn.bench_a2a",
     "eval-reader": "csn.eval_reader",
+    "bench-compare": "csn.bench_compare",
 }
 
 
@@ -50,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--base-port", type=int, default=None, help="shift all ports (default 9000)")
     up.add_argument("--port", action="append", default=[], help="service=port override")
     up.add_argument("--demo", action="store_true", help="walk a sample case through once up")
+    up.add_argument(
+        "--database-url",
+        default=None,
+        help="the coordinator's database (sets CSN_DATABASE_URL), e.g. postgresql://user@host/db",
+    )
     up.add_argument(
         "--no-mock",
         action="store_true",
@@ -115,6 +121,8 @@ def _up(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 2
     log_dir = Path(args.log_dir) if args.log_dir else None
+    if args.database_url:
+        os.environ["CSN_DATABASE_URL"] = args.database_url  # the children inherit it
     print("[csn up] loading the reader of language (built once per corpus, then cached)")
     load_reader()  # the agents then load it from the cache instead of each building it
     cs_url = external_cs_url()

@@ -12,7 +12,9 @@ asks CS to state its offer plainly. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import copy
 import re
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -954,8 +956,29 @@ def _acts(
 # ---------------------------------------------------------------- the reading
 
 
+# CS desks answer from canned replies, so the same words come back again and again: a
+# reading is a pure function of (reader, words, order total); each reader keeps its last
+# few thousand.
+READINGS_KEPT = 4096
+
+
 def read_cs_reply(text: str, reader: Reader, order_total: float | None = None) -> CSReading:
     """Acts, offer terms and asks of one CS message; an offer only where the words put one forward."""
+    kept: OrderedDict[tuple[str, float | None], CSReading]
+    kept = vars(reader).setdefault("_cs_readings", OrderedDict())
+    key = (text, order_total)
+    reading = kept.get(key)
+    if reading is None:
+        reading = _read_cs_reply(text, reader, order_total)
+        kept[key] = reading
+        if len(kept) > READINGS_KEPT:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end(key)
+    return copy.deepcopy(reading)  # callers may change theirs
+
+
+def _read_cs_reply(text: str, reader: Reader, order_total: float | None) -> CSReading:
     clean = normalize(text)
     probabilities = reader.acts.probabilities(clean)
     ranked = dict(reader.offer_type.rank(clean).labels)
