@@ -294,7 +294,8 @@ async def _event_stream(request: Request, session_id: str, after: int) -> AsyncI
     how late a change made by another coordinator instance is seen.
     """
     store = _store(request)
-    poll = request.app.state.settings.sse_poll_s
+    # Only another coordinator on a shared database writes without waking our feed.
+    poll = request.app.state.settings.sse_poll_s if store.shared else HEARTBEAT_S
     last, quiet = after, 0.0
     with request.app.state.feed.subscribe(session_id) as changed:
         while not await request.is_disconnected():

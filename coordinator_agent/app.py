@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from coordinator_agent.api import ops_router, router
 from coordinator_agent.config import Settings
 from coordinator_agent.feed import ChangeFeed
-from coordinator_agent.store import Cipher, SessionStore, StoreThreads, make_engine
+from coordinator_agent.store import STORE_THREADS, Cipher, SessionStore, StoreThreads, make_engine
 from coordinator_agent.workflow import Limits, Workflow
 from shared import limits
 from shared.a2a.client import A2AClient, peer_http_client
@@ -112,7 +112,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         feed = ChangeFeed()
         store = build_store(settings, feed)
-        threads = StoreThreads()
+        threads = StoreThreads(STORE_THREADS if store.shared else 1)
         # One pool per peer: httpcore's pool bookkeeping grows with the square of its
         # connections, and every case in flight may hold one.
         pool = settings.agent_max_connections

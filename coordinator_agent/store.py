@@ -55,7 +55,9 @@ log = get_logger(__name__)
 TOKEN_IDLE_EXPIRY_S = limits.TOKEN_IDLE_EXPIRY_S
 TOKEN_TOUCH_INTERVAL_S = 60.0
 RETENTION_S = limits.RETENTION_DAYS * 24 * 3600
-# Threads that run store calls for the event loop (and database connections per process).
+# Threads that run store calls for the event loop (and database connections per process)
+# on PostgreSQL; SQLite takes one writer at a time, so one thread serves it without
+# contention for its lock.
 STORE_THREADS = 8
 
 metadata = MetaData()
@@ -451,6 +453,11 @@ class SessionStore:
 
         return upgrade(self._engine)
 
+    @property
+    def shared(self) -> bool:
+        """Whether several processes may write this database (PostgreSQL), or one (SQLite)."""
+        return self._engine.dialect.name != "sqlite"
+
     def dispose(self) -> None:
         """Close the pooled database connections."""
         self._engine.dispose()
@@ -642,6 +649,7 @@ class SessionStore:
             ).first()
             if already is None:
                 self._insert_escalation(conn, session_id, escalation, now)
+        self._on_change(session_id)  # its live streams end
 
     def ids_in_states(
         self, states: Iterable[str], *, updated_before: float | None = None
