@@ -12,10 +12,9 @@ asks CS to state its offer plainly. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-import copy
 import re
-from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from shared.language.entities import Amount, find_amount_spans, find_days, find_percent
@@ -488,7 +487,7 @@ class CSReading:
 # ---------------------------------------------------------------- clauses and scope
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Mention:
     """A remedy named in the text, with the scope it stands in."""
 
@@ -590,7 +589,10 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
     return next((name for name, hit in checks if hit), "live"), clause
 
 
-def _mentions(text: str) -> list[_Mention]:
+# A reading asks for the remedies of one text several times (offer, asks, refusal, facts)
+# and for those of each of its sentences: each text's are found once.
+@lru_cache(maxsize=2048)
+def _mentions(text: str) -> tuple[_Mention, ...]:
     """Every remedy the text names, the first (most specific) reading of each span kept."""
     found: list[_Mention] = []
     for kind, pattern in _REMEDIES:
@@ -601,17 +603,18 @@ def _mentions(text: str) -> list[_Mention]:
             clause_text = text[clause[0] : clause[1]]
             framed = bool(_OFFER_FRAME.search(clause_text) or _DONE_FRAME.search(clause_text))
             found.append(_Mention(kind, m.start(), m.end(), clause, status, framed))
-    return sorted(found, key=lambda x: x.start)
+    return tuple(sorted(found, key=lambda x: x.start))
 
 
-def _remedy_spans(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=4096)
+def _remedy_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Where remedies are named, overlapping names counted once."""
     spans: list[tuple[int, int]] = []
     for _, pattern in _REMEDIES:
         for m in pattern.finditer(text):
             if all(m.end() <= s or m.start() >= e for s, e in spans):
                 spans.append(m.span())
-    return sorted(spans)
+    return tuple(sorted(spans))
 
 
 def live_mentions(text: str) -> tuple[list[_Mention], list[str]]:
@@ -956,29 +959,8 @@ def _acts(
 # ---------------------------------------------------------------- the reading
 
 
-# CS desks answer from canned replies, so the same words come back again and again: a
-# reading is a pure function of (reader, words, order total); each reader keeps its last
-# few thousand.
-READINGS_KEPT = 4096
-
-
 def read_cs_reply(text: str, reader: Reader, order_total: float | None = None) -> CSReading:
     """Acts, offer terms and asks of one CS message; an offer only where the words put one forward."""
-    kept: OrderedDict[tuple[str, float | None], CSReading]
-    kept = vars(reader).setdefault("_cs_readings", OrderedDict())
-    key = (text, order_total)
-    reading = kept.get(key)
-    if reading is None:
-        reading = _read_cs_reply(text, reader, order_total)
-        kept[key] = reading
-        if len(kept) > READINGS_KEPT:
-            kept.popitem(last=False)
-    else:
-        kept.move_to_end(key)
-    return copy.deepcopy(reading)  # callers may change theirs
-
-
-def _read_cs_reply(text: str, reader: Reader, order_total: float | None) -> CSReading:
     clean = normalize(text)
     probabilities = reader.acts.probabilities(clean)
     ranked = dict(reader.offer_type.rank(clean).labels)
