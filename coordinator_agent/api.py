@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -46,6 +46,9 @@ from coordinator_agent.workflow import InvalidInput, InvalidState, Workflow
 from shared.auth import bearer_token_valid
 from shared.domain import TERMINAL_STATES, SessionState
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 MAX_ID_CHARS = 64
 HEARTBEAT_S = 15.0
 customer_bearer = HTTPBearer(
@@ -73,18 +76,25 @@ def _workflow(request: Request) -> Workflow:
     return workflow
 
 
+async def _offload(
+    request: Request, work: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs
+) -> R:
+    """Run blocking store work in the coordinator's store threads (never on the event loop)."""
+    return await _workflow(request).offload(work, *args, **kwargs)
+
+
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def session_access(session_id: str, request: Request, credentials: Credentials) -> str:
+async def session_access(session_id: str, request: Request, credentials: Credentials) -> str:
     """The session id, once the caller's bearer token proved it may see it."""
     if credentials is None:
         raise _unauthorized("a session token is required (Authorization: Bearer <token>)")
     if len(session_id) > MAX_ID_CHARS or len(credentials.credentials) > 200:
         raise HTTPException(404, "no such session")
     try:
-        _store(request).authenticate(session_id, credentials.credentials)
+        await _offload(request, _store(request).authenticate, session_id, credentials.credentials)
     except (TokenInvalid, TokenExpired) as error:
         raise _unauthorized(str(error)) from None
     except TokenForOtherSession as error:
@@ -105,14 +115,14 @@ def ops_access(request: Request, credentials: OpsCredentials) -> None:
 SessionId = Annotated[str, Depends(session_access)]
 
 
-def load(request: Request, session_id: str) -> StoredSession:
+async def load(request: Request, session_id: str) -> StoredSession:
     """Read a session; one that fails its integrity check is escalated and refused."""
     try:
-        return _store(request).get(session_id)
+        return await _offload(request, _store(request).get, session_id)
     except SessionNotFound:
         raise HTTPException(404, "no such session") from None
     except SessionIntegrityError as error:
-        _workflow(request).quarantine(session_id, error)
+        await _offload(request, _workflow(request).quarantine, session_id, error)
         raise HTTPException(
             409, "this session failed its integrity check and was handed to a human"
         ) from None
@@ -148,11 +158,11 @@ def escalation_json(escalation: Escalation) -> dict[str, Any]:
     }
 
 
-def _act(request: Request, session_id: str, action: Any) -> SessionState:
-    """Run a workflow action, mapping its refusals to 409s."""
-    load(request, session_id)  # integrity first: never act on a corrupted case
+async def _act(request: Request, session_id: str, action: Any) -> SessionState:
+    """Run a workflow action (in a store thread), mapping its refusals to 409s."""
+    await load(request, session_id)  # integrity first: never act on a corrupted case
     try:
-        state: SessionState = action()
+        state: SessionState = await _offload(request, action)
     except InvalidInput as error:
         raise HTTPException(422, str(error)) from None
     except InvalidState as error:
@@ -160,7 +170,7 @@ def _act(request: Request, session_id: str, action: Any) -> SessionState:
     except ConcurrencyConflict as error:
         raise HTTPException(409, str(error)) from None
     except SessionIntegrityError:
-        load(request, session_id)
+        await load(request, session_id)
         raise
     return state
 
@@ -196,7 +206,7 @@ async def create_session(
     store = _store(request)
     fingerprint = canonical_json(body.model_dump(mode="json"))
     if idempotency_key is not None:
-        replay = _created_with(store, idempotency_key, fingerprint)
+        replay = await _offload(request, _created_with, store, idempotency_key, fingerprint)
         if replay is not None:
             return replay
     session_id = uuid.uuid4().hex
@@ -215,12 +225,14 @@ async def create_session(
     )
     once = (idempotency_key, fingerprint) if idempotency_key is not None else None
     try:
-        _, token = store.create(
+        _, token = await _offload(
+            request, store.create,
             session_id, body.customer_id, doc.state, doc.model_dump(mode="json"),
             events=[created], idempotency=once,
         )  # fmt: skip
     except IntegrityError:  # a concurrent request with the same key committed first
-        replay = _created_with(store, idempotency_key or "", fingerprint)
+        key = idempotency_key or ""
+        replay = await _offload(request, _created_with, store, key, fingerprint)
         if replay is None:
             raise
         return replay
@@ -247,9 +259,9 @@ def _created_with(store: SessionStore, key: str, fingerprint: str) -> SessionCre
 @router.get("/{session_id}", responses=_ERRORS)
 async def get_session(session_id: SessionId, request: Request) -> dict[str, Any]:
     """The whole case: state, analysis, policies, strategy, proposal, outcome, negotiation."""
-    stored = load(request, session_id)
+    stored = await load(request, session_id)
     doc = SessionDocument.model_validate(stored.document)
-    view = session_view(doc, _store(request).rating(session_id))
+    view = session_view(doc, await _offload(request, _store(request).rating, session_id))
     view["updated_at"] = _iso(stored.updated_at)
     view["created_at"] = _iso(stored.created_at)
     return view
@@ -264,14 +276,14 @@ async def get_events(
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> Any:
     """The case's history; with `Accept: text/event-stream`, a live stream of it."""
-    load(request, session_id)
+    await load(request, session_id)
     if "text/event-stream" in accept:
         if last_event_id and last_event_id.isdigit():
             after = max(after, int(last_event_id))
         stream = _event_stream(request, session_id, after)
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
-    events = _store(request).events(session_id, after=after)
+    events = await _offload(request, _store(request).events, session_id, after=after)
     return {"events": [event_json(e) for e in events]}
 
 
@@ -282,12 +294,13 @@ async def _event_stream(request: Request, session_id: str, after: int) -> AsyncI
     how late a change made by another coordinator instance is seen.
     """
     store = _store(request)
-    poll = request.app.state.settings.sse_poll_s
+    # Only another coordinator on a shared database writes without waking our feed.
+    poll = request.app.state.settings.sse_poll_s if store.shared else HEARTBEAT_S
     last, quiet = after, 0.0
     with request.app.state.feed.subscribe(session_id) as changed:
         while not await request.is_disconnected():
             changed.clear()
-            events = store.events(session_id, after=last)
+            events = await _offload(request, store.events, session_id, after=last)
             for event in events:
                 last = event.seq
                 yield f"id: {event.seq}\nevent: {event.type}\ndata: {json.dumps(event_json(event))}\n\n"
@@ -296,9 +309,8 @@ async def _event_stream(request: Request, session_id: str, after: int) -> AsyncI
                 if events[-1].state in TERMINAL_STATES:
                     continue  # maybe over: confirm on an immediate re-read
             else:
-                try:
-                    state = store.get(session_id).state
-                except (SessionNotFound, SessionIntegrityError):
+                state = await _offload(request, store.state, session_id)
+                if state is None:  # gone, or quarantined
                     yield "event: end\ndata: {}\n\n"
                     return
                 if state in TERMINAL_STATES:
@@ -314,7 +326,7 @@ async def _event_stream(request: Request, session_id: str, after: int) -> AsyncI
 @router.post("/{session_id}/decisions", responses=_ERRORS, response_model=Accepted)
 async def decide(session_id: SessionId, body: Decision, request: Request) -> Accepted:
     """Approve or reject what awaits approval: the strategy, or the proposed outcome."""
-    state = _act(request, session_id, lambda: _workflow(request).decide(session_id, body))
+    state = await _act(request, session_id, lambda: _workflow(request).decide(session_id, body))
     return Accepted(session_id=session_id, state=state, detail=f"{body.decision} recorded")
 
 
@@ -323,7 +335,7 @@ async def post_message(session_id: SessionId, body: MessageIn, request: Request)
     """A clarification (the order id, or one of the offered choices), information CS asked
     for, or a change of mind at an approval."""
     workflow = _workflow(request)
-    state = _act(
+    state = await _act(
         request, session_id, lambda: workflow.add_message(session_id, body.text, body.choice)
     )
     return Accepted(session_id=session_id, state=state, detail="message taken into account")
@@ -332,7 +344,7 @@ async def post_message(session_id: SessionId, body: MessageIn, request: Request)
 @router.post("/{session_id}/cancel", responses=_ERRORS, response_model=Accepted)
 async def cancel(session_id: SessionId, request: Request) -> Accepted:
     """Stop the case for good; during a round with CS, once that round has ended."""
-    load(request, session_id)
+    await load(request, session_id)
     try:
         state = await _workflow(request).cancel(session_id)
     except (InvalidState, ConcurrencyConflict) as error:
@@ -349,10 +361,10 @@ async def cancel(session_id: SessionId, request: Request) -> Accepted:
 @router.post("/{session_id}/rating", responses=_ERRORS, response_model=Accepted)
 async def rate(session_id: SessionId, body: Rating, request: Request) -> Accepted:
     """The customer's satisfaction, once the case is over."""
-    stored = load(request, session_id)
+    stored = await load(request, session_id)
     if stored.state not in TERMINAL_STATES:
         raise HTTPException(409, f"the case is still {stored.state}; rate it once it is over")
-    _store(request).rate(session_id, body.score, body.comment)
+    await _offload(request, _store(request).rate, session_id, body.score, body.comment)
     return Accepted(
         session_id=session_id, state=SessionState(stored.state), detail="thank you for rating"
     )
@@ -368,7 +380,8 @@ async def list_escalations(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
     """The human queue: each escalated case with its order, timeline, policies and CS quotes."""
-    found = _store(request).escalations(None if status == "all" else status, limit)
+    wanted = None if status == "all" else status
+    found = await _offload(request, _store(request).escalations, wanted, limit)
     return {"escalations": [escalation_json(e) for e in found]}
 
 
@@ -379,14 +392,15 @@ async def resolve_escalation(
     """Close an escalation; the case ends the way the human decided."""
     store = _store(request)
     try:
-        escalation = store.escalation(escalation_id[:MAX_ID_CHARS])
+        escalation = await _offload(request, store.escalation, escalation_id[:MAX_ID_CHARS])
     except EscalationNotFound:
         raise HTTPException(404, "no such escalation") from None
     if escalation.status != "open":
         raise HTTPException(409, f"the escalation is already {escalation.status}")
-    _close_session(request, escalation.session_id, body)
+    await _offload(request, _close_session, request, escalation.session_id, body)
     try:
-        resolved = store.resolve_escalation(escalation.id, body.model_dump(mode="json"))
+        resolution = body.model_dump(mode="json")
+        resolved = await _offload(request, store.resolve_escalation, escalation.id, resolution)
     except ConcurrencyConflict as error:
         raise HTTPException(409, str(error)) from None
     return JSONResponse(escalation_json(resolved))

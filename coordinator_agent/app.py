@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from coordinator_agent.api import ops_router, router
 from coordinator_agent.config import Settings
 from coordinator_agent.feed import ChangeFeed
-from coordinator_agent.store import Cipher, SessionStore, make_engine
+from coordinator_agent.store import STORE_THREADS, Cipher, SessionStore, StoreThreads, make_engine
 from coordinator_agent.workflow import Limits, Workflow
 from shared import limits
 from shared.a2a.client import A2AClient, peer_http_client
@@ -42,7 +42,7 @@ def build_store(settings: Settings, feed: ChangeFeed | None = None) -> SessionSt
         terminal_states=TERMINAL_STATES,
         on_change=feed.changed if feed else None,
     )
-    store.create_schema()
+    store.migrate()
     return store
 
 
@@ -51,6 +51,7 @@ def build_workflow(
     store: SessionStore,
     context_http: httpx.AsyncClient,
     negotiation_http: httpx.AsyncClient,
+    threads: StoreThreads | None = None,
 ) -> Workflow:
     """The workflow, with A2A clients for the context and negotiation agents."""
     token = settings.agent_token.get_secret_value()
@@ -78,7 +79,7 @@ def build_workflow(
         cs_retry_schedule_s=settings.cs_retry_schedule_s,
         farewell_retry_s=settings.farewell_retry_s,
     )
-    return Workflow(store, context, negotiation, limits=bounds)
+    return Workflow(store, context, negotiation, limits=bounds, threads=threads)
 
 
 async def maintain(workflow: Workflow, store: SessionStore, settings: Settings) -> None:
@@ -87,10 +88,11 @@ async def maintain(workflow: Workflow, store: SessionStore, settings: Settings) 
     while True:
         try:
             await workflow.watchdog_once()
-            workflow.refresh_gauges()
-            store.checkpoint()
+            await workflow.offload(workflow.refresh_gauges)
+            await workflow.offload(store.checkpoint)
             if since_purge >= settings.purge_interval_s:
-                purged = store.purge_archived(settings.retention_days * 86400)
+                retention_s = settings.retention_days * 86400
+                purged = await workflow.offload(store.purge_archived, retention_s)
                 if purged:
                     log.info("purged %d archived sessions", purged)
                 since_purge = 0.0
@@ -110,6 +112,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         feed = ChangeFeed()
         store = build_store(settings, feed)
+        threads = StoreThreads(STORE_THREADS if store.shared else 1)
         # One pool per peer: httpcore's pool bookkeeping grows with the square of its
         # connections, and every case in flight may hold one.
         pool = settings.agent_max_connections
@@ -117,7 +120,7 @@ def create_app(
             peer_http_client(agent_transport, pool) as context_http,
             peer_http_client(agent_transport, pool) as negotiation_http,
         ):
-            workflow = build_workflow(settings, store, context_http, negotiation_http)
+            workflow = build_workflow(settings, store, context_http, negotiation_http, threads)
             app.state.store, app.state.workflow, app.state.feed = store, workflow, feed
             workflow.resume_all()
             workflow.deliver_outbox_soon()  # farewells a previous process still owed CS
@@ -129,6 +132,8 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await jobs
                 await workflow.stop()
+                threads.close()
+                store.dispose()
 
     return create_service_app(
         settings,
@@ -142,7 +147,7 @@ def create_app(
 
 async def readiness(app: FastAPI) -> dict[str, bool]:
     """The store answers, and so do the two agents the workflow needs."""
-    checks = {"store": app.state.store.ping()}
+    checks = {"store": await app.state.workflow.offload(app.state.store.ping)}
     settings: Settings = app.state.settings
     async with httpx.AsyncClient(timeout=2.0) as http:
         for name, url in (

@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
         cipher = Cipher(Fernet.generate_key().decode())
         store = SessionStore(engine, cipher, terminal_states=TERMINAL_STATES)
-        store.create_schema()
+        store.migrate()
         started = time.perf_counter()
         ids = fill(store, args.sessions, rng)
         fill_s = time.perf_counter() - started

@@ -8,16 +8,20 @@ so a swapped document or an edited state column is caught on the next read or wr
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import hashlib
 import hmac
 import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -41,7 +45,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from shared import limits, metrics
 from shared.logs import get_logger
@@ -51,6 +55,10 @@ log = get_logger(__name__)
 TOKEN_IDLE_EXPIRY_S = limits.TOKEN_IDLE_EXPIRY_S
 TOKEN_TOUCH_INTERVAL_S = 60.0
 RETENTION_S = limits.RETENTION_DAYS * 24 * 3600
+# Threads that run store calls for the event loop (and database connections per process)
+# on PostgreSQL; SQLite takes one writer at a time, so one thread serves it without
+# contention for its lock.
+STORE_THREADS = 8
 
 metadata = MetaData()
 
@@ -337,14 +345,26 @@ def canonical_json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, a busy timeout and its parent folder."""
+def database_url(url: str) -> URL:
+    """`url` with its driver: plain `postgresql://` means psycopg 3 (the driver we ship)."""
     parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def make_engine(url: str, pool_size: int = STORE_THREADS) -> Engine:
+    """An engine for `url` with a connection per store thread; SQLite gets WAL, a busy
+    timeout and its parent folder."""
+    parsed = database_url(url)
+    pool = {"pool_size": pool_size, "max_overflow": pool_size}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, **pool)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(parsed, connect_args={"check_same_thread": False}, **pool)
+    else:
+        engine = create_engine(parsed, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -377,6 +397,29 @@ def _checksummed(session_id: str, state: str, version: int, canonical: bytes) ->
     return header.encode() + b"\n" + canonical
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class StoreThreads:
+    """A bounded pool of threads for blocking store work: the event loop never waits on the
+    database (a commit, SQLite's busy wait, a PostgreSQL round trip) and at most `threads`
+    calls run at once, one pooled connection each."""
+
+    def __init__(self, threads: int = STORE_THREADS) -> None:
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="store")
+
+    async def run(self, work: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run `work` in a store thread, with the caller's context (its log fields)."""
+        context = contextvars.copy_context()
+        call = partial(context.run, work, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    def close(self) -> None:
+        """Wait for the calls in flight, then stop the threads."""
+        self._pool.shutdown(wait=True)
+
+
 @contextmanager
 def _timed(operation: str) -> Iterator[None]:
     started = time.perf_counter()
@@ -399,19 +442,33 @@ class SessionStore:
         on_change: Callable[[str], None] | None = None,
     ) -> None:
         self._engine = engine
+        # Reads are one statement each: without a transaction around them a PostgreSQL read
+        # is one round trip instead of three (BEGIN, the query, ROLLBACK). Same pool.
+        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._cipher = cipher
         self._clock = clock
         self._terminal = frozenset(terminal_states)
         self._on_change = on_change or (lambda session_id: None)
 
-    def create_schema(self) -> None:
-        """Create the tables that do not exist yet."""
-        metadata.create_all(self._engine)
+    def migrate(self) -> str | None:
+        """Bring the schema to the newest migration (Alembic); returns the revision."""
+        from coordinator_agent.migrations import upgrade  # its env imports this module
+
+        return upgrade(self._engine)
+
+    @property
+    def shared(self) -> bool:
+        """Whether several processes may write this database (PostgreSQL), or one (SQLite)."""
+        return self._engine.dialect.name != "sqlite"
+
+    def dispose(self) -> None:
+        """Close the pooled database connections."""
+        self._engine.dispose()
 
     def ping(self) -> bool:
         """Whether the database answers."""
         try:
-            with self._engine.connect() as conn:
+            with self._reads.connect() as conn:
                 conn.execute(select(1))
         except Exception:
             return False
@@ -421,7 +478,7 @@ class SessionStore:
         """Fold SQLite's write-ahead log into the database (no-op on other databases)."""
         if self._engine.dialect.name != "sqlite":
             return
-        with _timed("checkpoint"), self._engine.connect() as conn:
+        with _timed("checkpoint"), self._reads.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     # -- sessions -------------------------------------------------------------------------
@@ -487,7 +544,7 @@ class SessionStore:
         IdempotencyKeyReused when the key came with a different request.
         """
         hashes = self._cipher.macs("idempotency:" + key)
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             row = conn.execute(
                 select(idempotency_keys).where(idempotency_keys.c.key_hash.in_(hashes))
             ).first()
@@ -499,7 +556,7 @@ class SessionStore:
 
     def get(self, session_id: str) -> StoredSession:
         """Read and verify one session; SessionIntegrityError if it does not check out."""
-        with _timed("read"), self._engine.connect() as conn:
+        with _timed("read"), self._reads.connect() as conn:
             row = conn.execute(SELECT_SESSION, {"session_id": session_id}).first()
         if row is None:
             raise SessionNotFound()
@@ -595,6 +652,7 @@ class SessionStore:
             ).first()
             if already is None:
                 self._insert_escalation(conn, session_id, escalation, now)
+        self._on_change(session_id)  # its live streams end
 
     def ids_in_states(
         self, states: Iterable[str], *, updated_before: float | None = None
@@ -606,7 +664,7 @@ class SessionStore:
         )
         if updated_before is not None:
             query = query.where(sessions.c.updated_at < updated_before)
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             return list(conn.execute(query.order_by(sessions.c.created_at)).scalars())
 
     def count_by_state(self) -> dict[str, int]:
@@ -616,7 +674,7 @@ class SessionStore:
             .where(sessions.c.quarantined == 0)
             .group_by(sessions.c.state)
         )
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             return {row[0]: row[1] for row in conn.execute(query)}
 
     def purge_archived(self, older_than_s: float = RETENTION_S) -> int:
@@ -649,7 +707,7 @@ class SessionStore:
             .order_by(outbox.c.due_at)
             .limit(limit)
         )
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             rows = conn.execute(query).all()
         return [
             OutboxItem(
@@ -663,7 +721,7 @@ class SessionStore:
         query = select(func.count()).select_from(outbox).where(outbox.c.done_at.is_(None))
         if session_id is not None:
             query = query.where(outbox.c.session_id == session_id)
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
     def outbox_done(self, item_id: str, result: str) -> None:
@@ -721,7 +779,7 @@ class SessionStore:
         return counts
 
     def _all_session_ids(self) -> list[str]:
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             return list(conn.execute(select(sessions.c.id).order_by(sessions.c.id)).scalars())
 
     def _rotate_session(self, session_id: str) -> bool | None:
@@ -786,7 +844,7 @@ class SessionStore:
     def events(self, session_id: str, after: int = 0, limit: int = 1000) -> list[Event]:
         """The session's events with seq greater than `after`, oldest first."""
         params = {"session_id": session_id, "after": after, "limit": limit}
-        with _timed("events"), self._engine.connect() as conn:
+        with _timed("events"), self._reads.connect() as conn:
             rows = conn.execute(SELECT_EVENTS, params).all()
         return [self._event(row) for row in rows]
 
@@ -805,7 +863,7 @@ class SessionStore:
             .outerjoin(sessions, sessions.c.id == tokens.c.session_id)
             .where(tokens.c.token_hash.in_(hashes))
         )
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             row = conn.execute(query).first()
         if row is None:
             raise TokenInvalid()
@@ -826,9 +884,17 @@ class SessionStore:
                     .values(token_hash=current, last_used_at=now)
                 )
 
+    def state(self, session_id: str) -> str | None:
+        """The session's state column alone (None: gone or quarantined), for live streams
+        that only need to know whether the case ended: no decryption, no document."""
+        query = select(sessions.c.state, sessions.c.quarantined).where(sessions.c.id == session_id)
+        with _timed("state"), self._reads.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None or row.quarantined else str(row.state)
+
     def exists(self, session_id: str) -> bool:
         """Whether a session row with this id exists (verified or not)."""
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             found = conn.execute(select(sessions.c.id).where(sessions.c.id == session_id)).first()
         return found is not None
 
@@ -846,7 +912,7 @@ class SessionStore:
 
     def rating(self, session_id: str) -> dict[str, Any] | None:
         """The session's rating, if the customer gave one."""
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             row = conn.execute(select(ratings).where(ratings.c.session_id == session_id)).first()
         if row is None:
             return None
@@ -860,13 +926,13 @@ class SessionStore:
         query = select(escalations).order_by(escalations.c.created_at.desc()).limit(limit)
         if status is not None:
             query = query.where(escalations.c.status == status)
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             rows = conn.execute(query).all()
         return [self._escalation(row) for row in rows]
 
     def escalation(self, escalation_id: str) -> Escalation:
         """One escalation by id."""
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             row = conn.execute(select(escalations).where(escalations.c.id == escalation_id)).first()
         if row is None:
             raise EscalationNotFound()

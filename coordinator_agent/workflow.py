@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from coordinator_agent.case import close_attempt, describe_for_cs, escalation_context, find_order_id
 from coordinator_agent.models import (
@@ -37,6 +37,7 @@ from coordinator_agent.store import (
     SessionNotFound,
     SessionStore,
     StoredSession,
+    StoreThreads,
 )
 from shared import limits, metrics
 from shared.a2a.client import A2ACallError, A2AUnavailable, SkillResult
@@ -45,6 +46,8 @@ from shared.domain import RETRYING_STATES, TERMINAL_STATES, WAITING_STATES, Sess
 from shared.logs import get_logger, log_context
 
 log = get_logger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 COORDINATOR = "coordinator"
 WATCHDOG = "watchdog"
@@ -120,8 +123,13 @@ class Workflow:
         *,
         limits: Limits | None = None,
         clock: Callable[[], float] = time.time,
+        threads: StoreThreads | None = None,
     ) -> None:
         self._store = store
+        # The store blocks: every piece of work that touches it runs in these threads, as a
+        # whole (read, decide, write), and only the asyncio bookkeeping stays on the loop.
+        self._threads = threads or StoreThreads()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._context = context
         self._negotiation = negotiation
         self._limits = limits or Limits()
@@ -146,6 +154,21 @@ class Workflow:
         tasks.add(task)
         task.add_done_callback(lambda done: self._forget(session_id, done))
         return task
+
+    async def offload(self, work: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run blocking store work (a read, a read-decide-write) in a store thread."""
+        self._loop = asyncio.get_running_loop()
+        return await self._threads.run(work, *args, **kwargs)
+
+    def _on_loop(self, callback: Callable[[], Any]) -> None:
+        """Run `callback` on the event loop: now if we are on it, else as soon as it can."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a store thread
+            assert self._loop is not None, "store work runs through offload()"
+            self._loop.call_soon_threadsafe(callback)
+            return
+        callback()
 
     def running(self, session_id: str) -> bool:
         """Whether a task is driving this case now."""
@@ -178,20 +201,22 @@ class Workflow:
         """Escalate cases stuck in a working state; restart those nobody drives. Returns escalated."""
         escalated = []
         now = self._clock()
-        for session_id in self._store.ids_in_states(WORKING_STATES):
-            stored = self._load_or_quarantine(session_id)
+        for session_id in await self.offload(self._store.ids_in_states, WORKING_STATES):
+            stored = await self.offload(self._load_or_quarantine, session_id)
             if stored is None:
                 continue
             idle = now - stored.updated_at
             if idle > self._limits.working_state_timeout_s:
                 await self._cancel_tasks(session_id)
                 reason = f"no progress in state {stored.state} for {int(idle)} s"
-                self._write_escalation(session_id, "stuck", reason, actor="watchdog")
+                await self.offload(
+                    self._write_escalation, session_id, "stuck", reason, actor="watchdog"
+                )
                 escalated.append(session_id)
             elif not self.running(session_id):
                 self.start(session_id)
-        self.watch_waiting()
-        self.retry_cs_due()
+        await self.offload(self.watch_waiting)
+        await self.offload(self.retry_cs_due)
         await self.deliver_outbox()
         return escalated
 
@@ -314,7 +339,7 @@ class Workflow:
     async def deliver_outbox(self) -> int:
         """Deliver every due outbox item once; returns how many were delivered."""
         delivered = 0
-        for item in self._store.outbox_due():
+        for item in await self.offload(self._store.outbox_due):
             if item.id in self._delivering:
                 continue
             self._delivering.add(item.id)
@@ -334,11 +359,13 @@ class Workflow:
                 if result.retryable:
                     raise A2AUnavailable(result.message[:200])
             except A2AUnavailable as error:
-                return self._retry_delivery(item, f"negotiation agent unavailable: {error}")
+                error_text = f"negotiation agent unavailable: {error}"
+                return await self.offload(self._retry_delivery, item, error_text)
             except A2ACallError as error:
-                return self._give_up_delivery(item, f"refused: {error}")
+                return await self.offload(self._give_up_delivery, item, f"refused: {error}")
             if not result.ok:
-                return self._give_up_delivery(item, f"failed: {_failure(result)}")
+                failed = f"failed: {_failure(result)}"
+                return await self.offload(self._give_up_delivery, item, failed)
             events = [
                 NewEvent("cs_contact_closed", NEGOTIATION, {"attempt": item.request["attempt"]})
             ]
@@ -353,8 +380,8 @@ class Workflow:
                         "cs_exchange", NEGOTIATION, {**detail, "attempt": item.request["attempt"]}
                     ),
                 )
-            self._store.outbox_done(item.id, "closed")
-            self._store.note(item.session_id, events)
+            await self.offload(self._store.outbox_done, item.id, "closed")
+            await self.offload(self._store.note, item.session_id, events)
             metrics.CS_CONTACT_CLOSINGS.labels("closed").inc()
             return True
 
@@ -380,6 +407,9 @@ class Workflow:
 
     def _kick_outbox(self) -> None:
         """Deliver what was just written to the outbox now, in the background (tracked)."""
+        self._on_loop(self._start_delivery)
+
+    def _start_delivery(self) -> None:
         task = asyncio.create_task(self.deliver_outbox(), name="outbox")
         self._farewells.add(task)
         task.add_done_callback(self._farewells.discard)
@@ -402,7 +432,7 @@ class Workflow:
         recorded, then the case is cancelled and its contact closed through the outbox (or
         it is resolved, if CS had already confirmed an agreement). Waits a little for that.
         """
-        state = self._act(session_id, self._apply_cancel, start=False)
+        state = await self.offload(self._act, session_id, self._apply_cancel, start=False)
         if state != SessionState.NEGOTIATING:
             await self._cancel_tasks(session_id)  # analysis or planning: nothing reached CS
             return state
@@ -411,7 +441,7 @@ class Workflow:
         tasks = list(self._tasks.get(session_id, ()))
         if tasks:
             await asyncio.wait(tasks, timeout=self._limits.cancel_wait_s)
-        return SessionState(self._store.get(session_id).state)
+        return SessionState((await self.offload(self._store.get, session_id)).state)
 
     def resolve(self, session_id: str, resolution: Resolution) -> None:
         """Close an escalated case the way the human decided."""
@@ -454,7 +484,7 @@ class Workflow:
 
     async def _advance(self, session_id: str) -> bool:
         """Run the step the case's state calls for; False when there is nothing to do."""
-        stored = self._load_or_quarantine(session_id)
+        stored = await self.offload(self._load_or_quarantine, session_id)
         if stored is None:
             return False
         step = self._steps.get(stored.state)
@@ -466,7 +496,7 @@ class Workflow:
         except ConcurrencyConflict:
             return True  # the customer or ops wrote first: re-read and carry on from there
         except Escalate as need:
-            self._escalate(stored, doc, need.code, need.reason)
+            await self.offload(self._escalate, stored, doc, need.code, need.reason)
         except A2AUnavailable as error:
             # down this long: as the client saw the agent (a busy fleet is no outage), else
             # since the case last moved
@@ -477,14 +507,16 @@ class Workflow:
                 log.warning("agent unavailable, retrying the step from its checkpoint: %s", error)
                 await asyncio.sleep(self._limits.agent_retry_interval_s)
                 return True
-            self._escalate(stored, doc, "agent_unavailable", str(error))
+            await self.offload(self._escalate, stored, doc, "agent_unavailable", str(error))
         except A2ACallError as error:
-            self._escalate(stored, doc, "agent_error", f"an agent refused a call: {error}")
+            await self.offload(
+                self._escalate, stored, doc, "agent_error", f"an agent refused a call: {error}"
+            )
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a bug must escalate the case, never strand it
             log.exception("workflow step failed in state %s", stored.state)
-            self._escalate(stored, doc, "internal_error", type(error).__name__)
+            await self.offload(self._escalate, stored, doc, "internal_error", type(error).__name__)
         return True
 
     def _escalate(
@@ -501,7 +533,7 @@ class Workflow:
             self._write_escalation(stored.id, code, reason)
 
     async def _receive(self, stored: StoredSession, doc: SessionDocument) -> None:
-        self._save(stored, doc, Step(SessionState.ANALYZING, []))
+        await self.offload(self._save, stored, doc, Step(SessionState.ANALYZING, []))
 
     async def _analyze(self, stored: StoredSession, doc: SessionDocument) -> None:
         change = next(
@@ -527,7 +559,7 @@ class Workflow:
             message.handled = True
         if result.state in (TaskState.FAILED, TaskState.REJECTED):
             doc.reason = f"the issue could not be analyzed: {_failure(result)}"
-            self._save(stored, doc, Step(SessionState.FAILED, [event]))
+            await self.offload(self._save, stored, doc, Step(SessionState.FAILED, [event]))
             return
         analysis = result.output
         doc.analysis = analysis
@@ -542,12 +574,14 @@ class Workflow:
             doc.choices = _choices(analysis.get("choices"))
             if analysis.get("order_id"):
                 doc.order_id = str(analysis["order_id"])
-            self._save(stored, doc, Step(SessionState.AWAITING_CLARIFICATION, [event]))
+            await self.offload(
+                self._save, stored, doc, Step(SessionState.AWAITING_CLARIFICATION, [event])
+            )
             return
         doc.order_id = str(analysis["order_id"])
         doc.question = None
         doc.choices = []
-        self._save(stored, doc, Step(SessionState.PLANNING, [event]))
+        await self.offload(self._save, stored, doc, Step(SessionState.PLANNING, [event]))
 
     async def _analyze_change(
         self, stored: StoredSession, doc: SessionDocument, change: CustomerMessage
@@ -561,7 +595,7 @@ class Workflow:
         wanted = result.output.get("desired_outcome")
         if result.state != TaskState.FAILED and wanted and wanted != "unspecified":
             doc.goal = wanted
-        self._save(stored, doc, Step(SessionState.PLANNING, [event]))
+        await self.offload(self._save, stored, doc, Step(SessionState.PLANNING, [event]))
 
     async def _plan(self, stored: StoredSession, doc: SessionDocument) -> None:
         analysis = doc.analysis or {}
@@ -582,7 +616,7 @@ class Workflow:
             raise Escalate("policy_conflict", f"conflicting policies: {entitlement.get('reason')}")
         if not entitlement.get("entitled"):
             doc.reason = f"no policy entitles this order to a remedy: {entitlement.get('reason')}"
-            self._save(stored, doc, Step(SessionState.FAILED, [lookup_event]))
+            await self.offload(self._save, stored, doc, Step(SessionState.FAILED, [lookup_event]))
             return
         plan_input: dict[str, Any] = {"analysis": analysis, "lookup": lookup.output}
         if doc.goal:
@@ -601,13 +635,15 @@ class Workflow:
         if doc.auto_approve:
             self._start_negotiation(doc)
             events.append(NewEvent("decision", COORDINATOR, {"stage": "strategy", "auto": True}))
-            self._save(stored, doc, Step(SessionState.NEGOTIATING, events))
+            await self.offload(self._save, stored, doc, Step(SessionState.NEGOTIATING, events))
         else:
-            self._save(stored, doc, Step(SessionState.AWAITING_STRATEGY_APPROVAL, events))
+            await self.offload(
+                self._save, stored, doc, Step(SessionState.AWAITING_STRATEGY_APPROVAL, events)
+            )
 
     async def _negotiate_round(self, stored: StoredSession, doc: SessionDocument) -> None:
         if doc.cancel_requested:  # queued while no round was in flight (or before a restart)
-            self._save(stored, doc, self._cancelled_step(doc, []))
+            await self.offload(self._save, stored, doc, self._cancelled_step(doc, []))
             return
         negotiation = doc.negotiation
         if negotiation.started_at is None:
@@ -631,7 +667,9 @@ class Workflow:
         result, event = await self._call(self._negotiation, NEGOTIATION, "negotiate", request, doc)
         if not result.ok:
             raise Escalate("negotiation_failed", f"the negotiation failed: {_failure(result)}")
-        self._commit_round(stored.id, result.output, event, sent_input=bool(customer_input))
+        await self.offload(
+            self._commit_round, stored.id, result.output, event, sent_input=bool(customer_input)
+        )
 
     def _commit_round(
         self, session_id: str, output: dict[str, Any], event: NewEvent, *, sent_input: bool
@@ -888,7 +926,7 @@ class Workflow:
             except ConcurrencyConflict:
                 continue
             if start and step.state in WORKING_STATES:
-                self.start(session_id)
+                self._on_loop(lambda: self.start(session_id))
             return step.state
         raise ConcurrencyConflict("the session is busy; try again")
 

@@ -370,6 +370,19 @@ class Bench:
             counts[service] = per_result
         return counts
 
+    async def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds each service's process has used (`process_cpu_seconds_total`), and ours."""
+        used = {"bench": time.process_time()}
+        for service, url in self.urls.items():
+            try:
+                text = (await self.http.get(url + "/metrics")).text
+            except httpx.HTTPError:
+                continue
+            for family in text_string_to_metric_families(text):
+                if family.name == "process_cpu_seconds":
+                    used[service] = sum(sample.value for sample in family.samples)
+        return used
+
     async def chaos(self, stop: asyncio.Event) -> None:
         """Kill a random agent (coordinator included) every few seconds; count the heals."""
         rng = random.Random(self.args.seed)
@@ -407,6 +420,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await bench.reset_cs()
         scenarios = generate(await bench.orders(), args.sessions, args.seed, args.persona)
         before = await bench.a2a_counts()
+        cpu_before = await bench.cpu_seconds()
         results: list[Result] = []
         stop = asyncio.Event()
         chaos = asyncio.create_task(bench.chaos(stop)) if args.chaos else None
@@ -421,6 +435,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if chaos:
             await chaos
         wall_s = time.perf_counter() - started
+        cpu_after = await bench.cpu_seconds()
         after = await bench.a2a_counts()
         agreements = await bench.ledger()
         await bench.check_entitlements(results)
@@ -438,7 +453,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         report["misreads"] += len(unattributed)  # bookings no case reports
     report["restarts"] = bench.restarts
     report["keys_sent_twice"] = bench.key_conflicts  # the desk's count; None: it keeps none
+    report["cpu_s_per_case"] = _cpu_per_case(cpu_before, cpu_after, len(results), args.chaos)
     return report
+
+
+def _cpu_per_case(
+    before: dict[str, float], after: dict[str, float], cases: int, chaos: bool
+) -> dict[str, float] | None:
+    """CPU seconds per case of each process (a restarted one under chaos cannot be counted)."""
+    if chaos or not cases:
+        return None
+    used = {name: after[name] - before[name] for name in after if name in before}
+    return {name: round(seconds / cases, 4) for name, seconds in used.items()}
 
 
 def judge(results: list[Result], agreements: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -501,6 +527,7 @@ def summarize(
         "channel": args.channel,
         "chaos": bool(args.chaos),
         "wall_s": round(wall_s, 2),
+        "cases_per_s": round(len(results) / wall_s, 2) if wall_s else None,
         **_figures(results),
         "a2a_success_rate": _a2a_success(before, after),
         "states": _count(r.state for r in results),
@@ -650,6 +677,11 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         f"restarts {report['restarts']}  keys sent twice {report['keys_sent_twice']}  "
         f"wall {report['wall_s']} s  states {report['states']}"
     )
+    cpu = report.get("cpu_s_per_case") or {}
+    console.print(
+        f"cases_per_s {report['cases_per_s']}  cpu_s_per_case "
+        + "  ".join(f"{name} {seconds}" for name, seconds in cpu.items())
+    )
 
 
 def _cell(value: Any) -> str:
@@ -662,6 +694,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--context", default="http://127.0.0.1:9001")
     p.add_argument("--negotiation", default="http://127.0.0.1:9002")
     p.add_argument("--cs", default="http://127.0.0.1:9003")
+    p.add_argument(
+        "--base-port", type=int, default=None, help="a fleet started with `csn up --base-port N`"
+    )
     p.add_argument("--sessions", type=int, default=40)
     p.add_argument("--concurrency", type=int, default=10)
     p.add_argument("--seed", type=int, default=7)
@@ -688,6 +723,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `csn bench`."""
     args = parser().parse_args(argv)
+    if args.base_port is not None:
+        for offset, name in enumerate(("coordinator", "context", "negotiation", "cs")):
+            setattr(args, name, f"http://127.0.0.1:{args.base_port + offset}")
     console = Console(stderr=True)
     report = asyncio.run(run(args))
     print_report(report, console)

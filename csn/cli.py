@@ -21,6 +21,7 @@ BENCHMARKS = {
     "bench-store": "coordinator_agent.bench",
     "bench-a2a": "csn.bench_a2a",
     "eval-reader": "csn.eval_reader",
+    "bench-compare": "csn.bench_compare",
 }
 
 
@@ -51,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--port", action="append", default=[], help="service=port override")
     up.add_argument("--demo", action="store_true", help="walk a sample case through once up")
     up.add_argument(
+        "--database-url",
+        default=None,
+        help="the coordinator's database (sets CSN_DATABASE_URL), e.g. postgresql://user@host/db",
+    )
+    up.add_argument(
         "--no-mock",
         action="store_true",
         help="do not start the local mock CS (the agents use CSN_CS_URL, or its default port)",
@@ -76,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     rotate.add_argument("--batch", type=int, default=500, help="rows per transaction")
     rotate.set_defaults(run=_rotate_keys)
+
+    migrate = commands.add_parser(
+        "migrate", help="bring the coordinator's database (CSN_DATABASE_URL) to the newest schema"
+    )
+    migrate.set_defaults(run=_migrate)
 
     for name in ("bench", *BENCHMARKS):
         commands.add_parser(name, help=f"benchmark (see `csn {name} --help`)")
@@ -110,6 +121,8 @@ def _up(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 2
     log_dir = Path(args.log_dir) if args.log_dir else None
+    if args.database_url:
+        os.environ["CSN_DATABASE_URL"] = args.database_url  # the children inherit it
     print("[csn up] loading the reader of language (built once per corpus, then cached)")
     load_reader()  # the agents then load it from the cache instead of each building it
     cs_url = external_cs_url()
@@ -164,6 +177,20 @@ def _submit(args: argparse.Namespace) -> int:
     return asyncio.run(
         submit(args.issue, args.customer, args.auto_approve, args.coordinator, args.order_id)
     )
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from coordinator_agent.config import Settings
+    from coordinator_agent.migrations import upgrade
+    from coordinator_agent.store import database_url, make_engine
+
+    settings = Settings()
+    engine = make_engine(settings.database_url, pool_size=1)
+    revision = upgrade(engine)
+    engine.dispose()
+    where = database_url(settings.database_url).render_as_string(hide_password=True)
+    print(f"{where.split('@')[-1]}: schema at revision {revision}")
+    return 0
 
 
 def _rotate_keys(args: argparse.Namespace) -> int:

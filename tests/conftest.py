@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.postgres import database_url, postgres_server  # noqa: F401  (shared fixtures)
+
 
 @pytest.fixture(autouse=True)
 def _no_anthropic_key(monkeypatch: pytest.MonkeyPatch) -> None:

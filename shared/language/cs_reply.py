@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from shared.language.entities import Amount, find_amount_spans, find_days, find_percent
@@ -502,7 +503,7 @@ class CSReading:
 # ---------------------------------------------------------------- clauses and scope
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Mention:
     """A remedy named in the text, with the scope it stands in."""
 
@@ -605,7 +606,10 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
     return next((name for name, hit in checks if hit), "live"), clause
 
 
-def _mentions(text: str) -> list[_Mention]:
+# A reading asks for the remedies of one text several times (offer, asks, refusal, facts)
+# and for those of each of its sentences: each text's are found once.
+@lru_cache(maxsize=2048)
+def _mentions(text: str) -> tuple[_Mention, ...]:
     """Every remedy the text names, the first (most specific) reading of each span kept."""
     found: list[_Mention] = []
     for kind, pattern in _REMEDIES:
@@ -616,17 +620,18 @@ def _mentions(text: str) -> list[_Mention]:
             clause_text = text[clause[0] : clause[1]]
             framed = bool(_OFFER_FRAME.search(clause_text) or _DONE_FRAME.search(clause_text))
             found.append(_Mention(kind, m.start(), m.end(), clause, status, framed))
-    return sorted(found, key=lambda x: x.start)
+    return tuple(sorted(found, key=lambda x: x.start))
 
 
-def _remedy_spans(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=4096)
+def _remedy_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Where remedies are named, overlapping names counted once."""
     spans: list[tuple[int, int]] = []
     for _, pattern in _REMEDIES:
         for m in pattern.finditer(text):
             if all(m.end() <= s or m.start() >= e for s, e in spans):
                 spans.append(m.span())
-    return sorted(spans)
+    return tuple(sorted(spans))
 
 
 def live_mentions(text: str) -> tuple[list[_Mention], list[str]]:

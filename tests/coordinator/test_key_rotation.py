@@ -31,7 +31,7 @@ def open_store(db: Path, keys: str, mac_key: str = "") -> SessionStore:
     store = SessionStore(
         make_engine(f"sqlite:///{db}"), Cipher(keys, mac_key), terminal_states=TERMINAL_STATES
     )
-    store.create_schema()
+    store.migrate()
     return store
 
 

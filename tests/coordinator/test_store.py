@@ -1,13 +1,15 @@
-"""The session store: encryption at rest, integrity checks, concurrency, tokens, purge."""
+"""The session store's contract: encryption at rest, integrity checks, concurrency, tokens,
+purge. Every test runs against a real SQLite file and a real PostgreSQL server."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
+from sqlalchemy import MetaData, select, text
 
 from coordinator_agent.store import (
     Cipher,
@@ -42,18 +44,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "store.db"
-
-
-@pytest.fixture
-def store(db_path: Path, clock: Clock) -> SessionStore:
-    engine = make_engine(f"sqlite:///{db_path}")
+def store(database_url: str, clock: Clock) -> Iterator[SessionStore]:
+    engine = make_engine(database_url)
     store = SessionStore(
         engine, Cipher(Fernet.generate_key().decode()), clock=clock, terminal_states=TERMINAL_STATES
     )
-    store.create_schema()
-    return store
+    store.migrate()
+    yield store
+    store.dispose()
 
 
 def new_session(store: SessionStore, session_id: str = "s1", customer: str = "C-1001"):
@@ -63,14 +61,30 @@ def new_session(store: SessionStore, session_id: str = "s1", customer: str = "C-
     )
 
 
-def raw(engine_path: Path, sql: str, **params) -> None:
-    engine = make_engine(f"sqlite:///{engine_path}")
+def raw(url: str, sql: str, **params) -> None:
+    """Change the database behind the store's back, as an attacker or a bad script would."""
+    engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text(sql), params)
     engine.dispose()
 
 
-def test_customer_data_is_encrypted_at_rest(store: SessionStore, db_path: Path) -> None:
+def everything_stored(url: str) -> bytes:
+    """Every value of every table, as the database holds it (and the SQLite files)."""
+    engine = make_engine(url)
+    tables = MetaData()
+    tables.reflect(engine)
+    with engine.connect() as conn:
+        rows = [row for table in tables.sorted_tables for row in conn.execute(select(table))]
+    engine.dispose()
+    values = b"".join(v if isinstance(v, bytes) else str(v).encode() for r in rows for v in r)
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        values += b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    return values
+
+
+def test_customer_data_is_encrypted_at_rest(store: SessionStore, database_url: str) -> None:
     stored, token = new_session(store)
     stored = store.save(
         stored,
@@ -81,8 +95,9 @@ def test_customer_data_is_encrypted_at_rest(store: SessionStore, db_path: Path) 
         escalation=NewEscalation("e1", "test", {"issue": SECRET_TEXT}),
     )
     store.rate("s1", 4, SECRET_TEXT)
-    store._engine.dispose()
-    on_disk = b"".join(p.read_bytes() for p in db_path.parent.glob("store.db*"))
+    store.dispose()
+    on_disk = everything_stored(database_url)
+    assert b"received" in on_disk  # (the dump does hold the rows)
     for needle in ("jane.doe@example.com", "Baker Street", "Jane Doe", "blender", "C-1001", token):
         assert needle.encode() not in on_disk
     assert store.get("s1").document["message"] == SECRET_TEXT
@@ -90,20 +105,22 @@ def test_customer_data_is_encrypted_at_rest(store: SessionStore, db_path: Path) 
     assert store.rating("s1")["comment"] == SECRET_TEXT
 
 
-def test_a_tampered_state_column_is_detected(store: SessionStore, db_path: Path) -> None:
+def test_a_tampered_state_column_is_detected(store: SessionStore, database_url: str) -> None:
     stored, _ = new_session(store)
-    raw(db_path, "UPDATE sessions SET state = 'resolved' WHERE id = 's1'")
+    raw(database_url, "UPDATE sessions SET state = 'resolved' WHERE id = 's1'")
     with pytest.raises(SessionIntegrityError):
         store.get("s1")
     with pytest.raises(SessionIntegrityError):
         store.save(stored, "analyzing", stored.document, actor="coordinator")
 
 
-def test_a_document_moved_from_another_row_is_detected(store: SessionStore, db_path: Path) -> None:
+def test_a_document_moved_from_another_row_is_detected(
+    store: SessionStore, database_url: str
+) -> None:
     new_session(store, "s1")
     new_session(store, "s2", customer="C-2002")
     raw(
-        db_path,
+        database_url,
         "UPDATE sessions SET document = (SELECT document FROM sessions WHERE id = 's2'),"
         " checksum = (SELECT checksum FROM sessions WHERE id = 's2') WHERE id = 's1'",
     )
@@ -112,16 +129,20 @@ def test_a_document_moved_from_another_row_is_detected(store: SessionStore, db_p
     assert store.get("s2").document["customer_id"] == "C-2002"
 
 
-def test_a_garbled_document_is_detected(store: SessionStore, db_path: Path) -> None:
+def test_a_garbled_document_is_detected(store: SessionStore, database_url: str) -> None:
     new_session(store)
-    raw(db_path, "UPDATE sessions SET document = :junk WHERE id = 's1'", junk=b"gAAAAA-not-fernet")
+    raw(
+        database_url,
+        "UPDATE sessions SET document = :junk WHERE id = 's1'",
+        junk=b"gAAAAA-not-fernet",
+    )
     with pytest.raises(SessionIntegrityError):
         store.get("s1")
 
 
-def test_quarantine_takes_a_session_out_of_service(store: SessionStore, db_path: Path) -> None:
+def test_quarantine_takes_a_session_out_of_service(store: SessionStore, database_url: str) -> None:
     new_session(store)
-    raw(db_path, "UPDATE sessions SET state = 'planning' WHERE id = 's1'")
+    raw(database_url, "UPDATE sessions SET state = 'planning' WHERE id = 's1'")
     store.quarantine("s1", NewEscalation("e1", "integrity", {"session_id": "s1"}))
     store.quarantine("s1", NewEscalation("e2", "integrity", {"session_id": "s1"}))
     assert store.ids_in_states(["planning", "received"]) == []
@@ -218,7 +239,7 @@ def test_archived_sessions_are_purged_after_90_days(store: SessionStore, clock: 
 
 
 def test_purge_keeps_open_escalations_and_quarantined_sessions(
-    store: SessionStore, clock: Clock, db_path: Path
+    store: SessionStore, clock: Clock
 ) -> None:
     """They wait for a person: kept until closed, then for the retention period."""
     escalated, _ = new_session(store, "escalated")
