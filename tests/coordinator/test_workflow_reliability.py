@@ -155,7 +155,7 @@ async def test_a_wait_gets_reminders_then_expires_and_closes_the_cs_contact(
         history = await events_of(client, sid, token)
         archived = app.state.store.ids_in_states({"expired"})
     reminders = [e for e in history if e["type"] == "reminder"]
-    # three are due (0.3, 0.6, 0.9 s) before the expiry at 1 s; a loaded machine's watchdog
+    # three are due (0.3, 0.6, 0.9 s) before the expiry at 1.2 s; a loaded machine's watchdog
     # may tick past the third, never past the second
     count = len(reminders)
     assert count in (2, 3)
