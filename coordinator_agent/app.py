@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from coordinator_agent.account_api import router as account_router
+from coordinator_agent.accounts import AccountStore, RetailerDirectory
 from coordinator_agent.api import ops_router, router
 from coordinator_agent.config import Settings
 from coordinator_agent.feed import ChangeFeed
@@ -116,9 +118,15 @@ def create_app(
         async with (
             peer_http_client(agent_transport, pool) as context_http,
             peer_http_client(agent_transport, pool) as negotiation_http,
+            peer_http_client(agent_transport) as retailer_http,
         ):
             workflow = build_workflow(settings, store, context_http, negotiation_http)
             app.state.store, app.state.workflow, app.state.feed = store, workflow, feed
+            app.state.accounts = AccountStore(store.engine, store.cipher)
+            app.state.retailer = RetailerDirectory(
+                retailer_http, settings.cs_url, settings.mock_admin_token.get_secret_value()
+            )
+            app.state.live_streams = {}
             workflow.resume_all()
             workflow.deliver_outbox_soon()  # farewells a previous process still owed CS
             jobs = asyncio.create_task(maintain(workflow, store, settings))
@@ -136,7 +144,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         readiness=readiness,
-        routers=[router, ops_router],
+        routers=[account_router, router, ops_router],
     )
 
 
