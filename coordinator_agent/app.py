@@ -16,6 +16,7 @@ from coordinator_agent.api import ops_router, router
 from coordinator_agent.config import Settings
 from coordinator_agent.feed import ChangeFeed
 from coordinator_agent.store import Cipher, SessionStore, make_engine
+from coordinator_agent.web_app import router as web_router
 from coordinator_agent.workflow import Limits, Workflow
 from shared import limits
 from shared.a2a.client import A2AClient, peer_http_client
@@ -144,7 +145,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         readiness=readiness,
-        routers=[account_router, router, ops_router],
+        routers=[account_router, router, ops_router, web_router],
     )
 
 

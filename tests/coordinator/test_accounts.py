@@ -61,7 +61,9 @@ async def test_sign_up_refuses_taken_emails_weak_passwords_and_bad_input(coordin
 async def test_login_gives_an_expiring_token_and_logout_revokes_it(coordinator) -> None:
     app, client = coordinator
     await client.post("/v1/accounts", json={"email": "eve@example.com", "password": PASSWORD})
-    wrong = await client.post("/v1/auth/login", json={"email": "eve@example.com", "password": "nope"})
+    wrong = await client.post(
+        "/v1/auth/login", json={"email": "eve@example.com", "password": "nope"}
+    )
     assert wrong.status_code == 401
     unknown = await client.post(
         "/v1/auth/login", json={"email": "nobody@example.com", "password": PASSWORD}
@@ -116,7 +118,9 @@ async def test_linking_checks_the_order_and_the_email_on_file(coordinator) -> No
 
     assert (await link("999-9999999-9999999", CUSTOMER_EMAIL)).status_code == 404
     assert (await link(ORDER_ID, "gus@example.com")).status_code == 403
-    assert (await link(C1002[0], CUSTOMER_EMAIL)).status_code == 403  # C-1001's email, C-1002's order
+    assert (
+        await link(C1002[0], CUSTOMER_EMAIL)
+    ).status_code == 403  # C-1001's email, C-1002's order
     assert (await link("not an order", CUSTOMER_EMAIL)).status_code == 422
     assert rows(app, "account_links") == 0
     assert (await link(ORDER_ID, " Alex.Morgan@example.com ")).json() == {"customer_id": "C-1001"}
@@ -137,7 +141,9 @@ async def test_failed_links_are_throttled(coordinator) -> None:
     headers = await sign_up(client, "hal@example.com", link=None)
     for _ in range(limits.LINK_FAILURES_PER_ACCOUNT):
         body = {"order_id": ORDER_ID, "email_on_file": "guess@example.com"}
-        assert (await client.post("/v1/accounts/me/links", json=body, headers=headers)).status_code == 403
+        assert (
+            await client.post("/v1/accounts/me/links", json=body, headers=headers)
+        ).status_code == 403
     right = {"order_id": ORDER_ID, "email_on_file": CUSTOMER_EMAIL}
     throttled = await client.post("/v1/accounts/me/links", json=right, headers=headers)
     assert throttled.status_code == 429 and "Retry-After" in throttled.headers
@@ -207,7 +213,9 @@ async def test_live_streams_are_capped_per_account(coordinator) -> None:
 async def test_the_page_cookie_needs_its_csrf_token_for_changes(coordinator) -> None:
     app, client = coordinator
     await sign_up(client, "lee@example.com")
-    login = await client.post("/v1/auth/login", json={"email": "lee@example.com", "password": PASSWORD})
+    login = await client.post(
+        "/v1/auth/login", json={"email": "lee@example.com", "password": PASSWORD}
+    )
     assert COOKIE in login.cookies
     assert "httponly" in login.headers["set-cookie"].lower()
     assert "samesite=strict" in login.headers["set-cookie"].lower()

@@ -113,7 +113,9 @@ async def test_a_lost_answer_is_retried_without_opening_a_second_case(
         assert app.state.store.count_by_state() == {"resolved": 1}
 
 
-async def test_submit_without_a_live_sign_in_says_to_sign_in(settings, fleet: Fleet, capsys) -> None:
+async def test_submit_without_a_live_sign_in_says_to_sign_in(
+    settings, fleet: Fleet, capsys
+) -> None:
     async with running(settings, fleet) as (app, _):
         transport = httpx.ASGITransport(app=app)
         code = await submit(
