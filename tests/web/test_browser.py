@@ -42,6 +42,7 @@ def _browser_available() -> bool:
 if not _browser_available() and os.environ.get("CI", "").lower() not in ("true", "1"):
     pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 
@@ -170,6 +171,63 @@ def test_cs_text_with_markup_shows_as_text(fleet: Fleet, page: Page) -> None:
         assert page.evaluate("window.__xss") is None
     finally:
         httpx.put(cs, json={"channel": "structured"}).raise_for_status()
+
+
+def test_keyboard_only_with_no_serious_accessibility_findings(fleet: Fleet, page: Page) -> None:
+    """Sign up, link, start and approve a case with the keyboard alone; axe-core scans each
+    page on the way and finds nothing serious or critical."""
+    findings: dict[str, list[str]] = {}
+    page.goto(fleet.url("coordinator_agent") + "/")
+    findings["sign-in"] = serious_findings(page)
+    tab_to(page, "Create one").press("Enter")
+    tab_to(page, "Email").type("kit@example.com")
+    tab_to(page, "Password").type("a long passphrase")
+    tab_to(page, "Create account").press("Enter")
+    expect(page.get_by_label("Order number")).to_be_visible()
+    findings["home"] = serious_findings(page)
+    tab_to(page, "Order number").type(ORDER_ID)
+    tab_to(page, "Email on file").type(EMAIL_ON_FILE)
+    tab_to(page, "Link account").press("Enter")
+    expect(page.get_by_text("Linked retailer customer C-1001")).to_be_visible()
+    tab_to(page, "What went wrong?").type(f"Order {ORDER_ID}: my blender arrived cracked.")
+    tab_to(page, "Start").press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Waiting for your approval", timeout=60_000)
+    findings["case"] = serious_findings(page)
+    tab_to(page, "Reject").press("Enter")
+    expect(page.get_by_label("What would you accept instead?")).to_be_focused()
+    tab_to(page, "Approve").press("Enter")
+    expect(page.get_by_text("Customer service offers")).to_be_visible(timeout=60_000)
+    tab_to(page, "Approve").press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Resolved", timeout=60_000)
+    findings["result"] = serious_findings(page)
+    page.goto(fleet.url("coordinator_agent") + "/ops")
+    findings["ops"] = serious_findings(page)
+    print("axe-core serious/critical findings:", findings)
+    assert not any(findings.values()), findings
+
+
+def tab_to(page: Page, name: str, presses: int = 60):
+    """Press Tab until the focused control has this accessible name; return it as a locator."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        label = page.evaluate(
+            """() => { const e = document.activeElement;
+                if (!e || e === document.body) return null;
+                return (e.labels && e.labels[0] ? e.labels[0].textContent : e.textContent).trim(); }"""
+        )
+        if label == name:
+            return page.locator("*:focus")
+    raise AssertionError(f"no control named {name!r} is reachable with Tab")
+
+
+def serious_findings(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page, by rule id."""
+    results = Axe().run(page)
+    return [
+        f"{v['id']}: {v['help']}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
 
 
 def test_the_ops_console_resolves_an_escalation(fleet: Fleet, page: Page) -> None:
