@@ -258,3 +258,16 @@ async def test_bad_tokens_are_401(coordinator, token: str) -> None:
     for path in ("/v1/accounts/me", "/v1/sessions"):
         response = await client.get(path, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401
+
+
+async def test_sign_ups_are_throttled_per_address(coordinator, monkeypatch) -> None:
+    app, client = coordinator
+    monkeypatch.setattr(limits, "SIGNUPS_PER_ADDRESS", 2)
+    for n in range(2):
+        body = {"email": f"new{n}@example.com", "password": PASSWORD}
+        assert (await client.post("/v1/accounts", json=body)).status_code == 201
+    third = await client.post(
+        "/v1/accounts", json={"email": "new2@example.com", "password": PASSWORD}
+    )
+    assert third.status_code == 429 and int(third.headers["Retry-After"]) > 0
+    assert rows(app, "accounts") == 2
