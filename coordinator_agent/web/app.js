@@ -32,7 +32,7 @@ const EVENT_TYPES = [
 ];
 
 let csrf = null;
-let me = null;
+let me;  // undefined until the first look; then the account, or null when signed out
 let stream = null;
 let refreshTimer = null;
 let pending = null;  // a message for the next view
@@ -114,7 +114,7 @@ async function route() {
   flash(pending, Boolean(pending));
   pending = null;
   const hash = location.hash || "#/";
-  if (!me) await loadMe();
+  if (me === undefined) await loadMe();
   if (!me) {
     show(hash === "#/sign-up" ? "view-sign-up" : "view-sign-in");
     return;

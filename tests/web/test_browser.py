@@ -45,6 +45,8 @@ if not _browser_available() and os.environ.get("CI", "").lower() not in ("true",
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
+expect.set_options(timeout=15_000)  # a loaded CI machine answers slower than a laptop
+
 
 def mock_data_with_markup(path: Path) -> Path:
     """The shipped order data, with markup in the blender's title (CS repeats item titles)."""
@@ -87,6 +89,7 @@ def test_sign_up_link_start_approve_resolve_and_rate(fleet: Fleet, page: Page) -
     base = fleet.url("coordinator_agent")
     page.goto(base + "/")
     page.get_by_role("link", name="Create one").click()
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
     page.get_by_label("Email").fill("robin@example.com")
     page.get_by_label("Password").fill("a long passphrase")
     page.get_by_role("button", name="Create account").click()
@@ -133,7 +136,8 @@ def test_sign_up_link_start_approve_resolve_and_rate(fleet: Fleet, page: Page) -
     print(f"browser journey: {time.monotonic() - started:.1f} s")
 
     page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
     page.get_by_label("Email").fill("robin@example.com")
     page.get_by_label("Password").fill("wrong passphrase")
     page.get_by_role("button", name="Sign in").click()
@@ -148,6 +152,7 @@ def test_cs_text_with_markup_shows_as_text(fleet: Fleet, page: Page) -> None:
     try:
         page.goto(fleet.url("coordinator_agent") + "/")
         page.get_by_role("link", name="Create one").click()
+        expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
         page.get_by_label("Email").fill("sky@example.com")
         page.get_by_label("Password").fill("a long passphrase")
         page.get_by_role("button", name="Create account").click()
@@ -180,6 +185,7 @@ def test_keyboard_only_with_no_serious_accessibility_findings(fleet: Fleet, page
     page.goto(fleet.url("coordinator_agent") + "/")
     findings["sign-in"] = serious_findings(page)
     tab_to(page, "Create one").press("Enter")
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
     tab_to(page, "Email").type("kit@example.com")
     tab_to(page, "Password").type("a long passphrase")
     tab_to(page, "Create account").press("Enter")
@@ -221,12 +227,11 @@ def tab_to(page: Page, name: str, presses: int = 60):
 
 
 def serious_findings(page: Page) -> list[str]:
-    """axe-core's serious and critical violations on the page, by rule id."""
-    results = Axe().run(page)
+    """axe-core's serious and critical violations on the page, by rule id (all are printed)."""
+    violations = Axe().run(page).response["violations"]
+    print(page.url, "axe-core:", [f"{v['impact']} {v['id']}" for v in violations] or "none")
     return [
-        f"{v['id']}: {v['help']}"
-        for v in results.response["violations"]
-        if v.get("impact") in ("serious", "critical")
+        f"{v['id']}: {v['help']}" for v in violations if v.get("impact") in ("serious", "critical")
     ]
 
 
