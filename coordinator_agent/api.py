@@ -14,6 +14,14 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import IntegrityError
 
+from coordinator_agent.account_api import (
+    AccountId,
+    accounts_of,
+    presented_token,
+    signed_in_account,
+    too_many,
+)
+from coordinator_agent.accounts import AccountStore, Throttled
 from coordinator_agent.case import session_view
 from coordinator_agent.feed import wait_for_change
 from coordinator_agent.models import (
@@ -43,6 +51,7 @@ from coordinator_agent.store import (
     canonical_json,
 )
 from coordinator_agent.workflow import InvalidInput, InvalidState, Workflow
+from shared import limits
 from shared.auth import bearer_token_valid
 from shared.domain import TERMINAL_STATES, SessionState
 
@@ -52,7 +61,8 @@ R = TypeVar("R")
 MAX_ID_CHARS = 64
 HEARTBEAT_S = 15.0
 customer_bearer = HTTPBearer(
-    auto_error=False, description="The session token from POST /v1/sessions"
+    auto_error=False,
+    description="The account token (POST /v1/auth/login) or a session's own token",
 )
 ops_bearer = HTTPBearer(auto_error=False, description="The ops token (CSN_OPS_TOKEN)")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(customer_bearer)]
@@ -88,13 +98,23 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 async def session_access(session_id: str, request: Request, credentials: Credentials) -> str:
-    """The session id, once the caller's bearer token proved it may see it."""
-    if credentials is None:
-        raise _unauthorized("a session token is required (Authorization: Bearer <token>)")
-    if len(session_id) > MAX_ID_CHARS or len(credentials.credentials) > 200:
+    """The session id, once the caller proved they may see it: the account that opened it
+    (bearer token or the page's cookie), or the session's own token (a share link)."""
+    presented = presented_token(request, credentials)
+    if presented is None:
+        raise _unauthorized("a token is required (Authorization: Bearer <token>)")
+    token, via_cookie = presented
+    if len(session_id) > MAX_ID_CHARS or len(token) > 200:
         raise HTTPException(404, "no such session")
+    account_id = await _offload(request, signed_in_account, request, token, via_cookie)
+    if account_id is not None:
+        if not await _offload(request, accounts_of(request).owns, account_id, session_id):
+            raise HTTPException(404, "no such session")
+        return session_id
+    if via_cookie:
+        raise _unauthorized("your sign-in expired; sign in again")
     try:
-        await _offload(request, _store(request).authenticate, session_id, credentials.credentials)
+        await _offload(request, _store(request).authenticate, session_id, token)
     except (TokenInvalid, TokenExpired) as error:
         raise _unauthorized(str(error)) from None
     except TokenForOtherSession as error:
@@ -193,26 +213,44 @@ IdempotencyKey = Annotated[
     "",
     status_code=202,
     response_model=SessionCreated,
-    responses={409: {"description": "The Idempotency-Key came with a different body"}},
+    responses={
+        401: _ERRORS[401],
+        403: {"description": "customer_id is not one of the account's linked customers"},
+        409: {"description": "The Idempotency-Key came with a different body"},
+        429: {"description": "Too many new cases for this account; see Retry-After"},
+    },
 )
 async def create_session(
-    body: CreateSession, request: Request, idempotency_key: IdempotencyKey = None
+    body: CreateSession,
+    request: Request,
+    account_id: AccountId,
+    idempotency_key: IdempotencyKey = None,
 ) -> SessionCreated:
-    """Open a case; it is persisted before the answer, then worked on in the background.
+    """Open a case for the signed-in account; it is persisted before the answer, then worked
+    on in the background.
 
-    With an `Idempotency-Key` header a retry (same key, same body) gets the session the
-    first request opened, and its token; the same key with another body is a 409.
+    `customer_id` must be one of the account's linked retailer customers (it may be left
+    out when there is exactly one). With an `Idempotency-Key` header a retry (same key,
+    same body, same account) gets the session the first request opened, and its token; the
+    same key with another body is a 409.
     """
-    store = _store(request)
-    fingerprint = canonical_json(body.model_dump(mode="json"))
+    store, accounts = _store(request), accounts_of(request)
+    customer_id = _linked_customer(
+        await _offload(request, accounts.links, account_id), body.customer_id
+    )
+    fingerprint = canonical_json({"account": account_id, **body.model_dump(mode="json")})
     if idempotency_key is not None:
         replay = await _offload(request, _created_with, store, idempotency_key, fingerprint)
         if replay is not None:
             return replay
+    try:
+        await _offload(request, accounts.check_session_rate, account_id)
+    except Throttled as error:
+        raise too_many(error) from None
     session_id = uuid.uuid4().hex
     doc = SessionDocument(
         id=session_id,
-        customer_id=body.customer_id,
+        customer_id=customer_id,
         message=body.message,
         order_id=body.order_id,
         auto_approve=body.auto_approve,
@@ -227,8 +265,8 @@ async def create_session(
     try:
         _, token = await _offload(
             request, store.create,
-            session_id, body.customer_id, doc.state, doc.model_dump(mode="json"),
-            events=[created], idempotency=once,
+            session_id, customer_id, doc.state, doc.model_dump(mode="json"),
+            events=[created], idempotency=once, owner=account_id,
         )  # fmt: skip
     except IntegrityError:  # a concurrent request with the same key committed first
         key = idempotency_key or ""
@@ -238,6 +276,59 @@ async def create_session(
         return replay
     _workflow(request).start(session_id)
     return SessionCreated(session_id=session_id, token=token, state=SessionState.RECEIVED)
+
+
+def _linked_customer(links: list[str], wanted: str | None) -> str:
+    """The retailer customer a new case is for: one of the account's links."""
+    if wanted is not None:
+        if wanted not in links:
+            raise HTTPException(403, "this customer id is not linked to your account")
+        return wanted
+    if not links:
+        raise HTTPException(403, "link your retailer account first (POST /v1/accounts/me/links)")
+    if len(links) > 1:
+        raise HTTPException(422, "several retailer accounts are linked: give customer_id")
+    return links[0]
+
+
+@router.get("", responses={401: _ERRORS[401]})
+async def list_sessions(
+    request: Request,
+    account_id: AccountId,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """The account's cases, newest first: id, state, order, the first words, times."""
+    listed = await _offload(
+        request, _listing, _store(request), accounts_of(request), account_id, limit
+    )
+    return {"sessions": listed}
+
+
+def _listing(
+    store: SessionStore, accounts: AccountStore, account_id: str, limit: int
+) -> list[dict[str, Any]]:
+    listed = []
+    for case in accounts.cases(account_id, limit):
+        summary: dict[str, Any] = {"order_id": None, "customer_id": None, "message": None}
+        try:
+            doc = store.get(case["session_id"]).document
+            summary = {
+                "order_id": doc.get("order_id"),
+                "customer_id": doc.get("customer_id"),
+                "message": str(doc.get("message") or "")[:200],
+            }
+        except (SessionNotFound, SessionIntegrityError):
+            pass  # listed by its state alone; opening it hands it to a human
+        listed.append(
+            {
+                "session_id": case["session_id"],
+                "state": case["state"],
+                "created_at": _iso(case["created_at"]),
+                "updated_at": _iso(case["updated_at"]),
+                **summary,
+            }
+        )
+    return listed
 
 
 def _created_with(store: SessionStore, key: str, fingerprint: str) -> SessionCreated | None:
@@ -280,11 +371,36 @@ async def get_events(
     if "text/event-stream" in accept:
         if last_event_id and last_event_id.isdigit():
             after = max(after, int(last_event_id))
-        stream = _event_stream(request, session_id, after)
+        stream = _counted(request, _event_stream(request, session_id, after))
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
     events = await _offload(request, _store(request).events, session_id, after=after)
     return {"events": [event_json(e) for e in events]}
+
+
+def _counted(request: Request, stream: AsyncIterator[str]) -> AsyncIterator[str]:
+    """The stream, counted against its account's cap of live streams (429 above it)."""
+    account_id = getattr(request.state, "account_id", None)
+    if account_id is None:  # a share link: one session's token, one session
+        return stream
+    live: dict[str, int] = request.app.state.live_streams
+    if live.get(account_id, 0) >= limits.LIVE_STREAMS_PER_ACCOUNT:
+        raise HTTPException(
+            429, "too many live views open for this account; close one and retry",
+            headers={"Retry-After": "5"},
+        )  # fmt: skip
+    live[account_id] = live.get(account_id, 0) + 1
+
+    async def counted() -> AsyncIterator[str]:
+        try:
+            async for chunk in stream:
+                yield chunk
+        finally:
+            live[account_id] -= 1
+            if live[account_id] <= 0:
+                del live[account_id]
+
+    return counted()
 
 
 async def _event_stream(request: Request, session_id: str, after: int) -> AsyncIterator[str]:

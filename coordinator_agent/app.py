@@ -10,10 +10,13 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from coordinator_agent.account_api import router as account_router
+from coordinator_agent.accounts import AccountStore, RetailerDirectory
 from coordinator_agent.api import ops_router, router
 from coordinator_agent.config import Settings
 from coordinator_agent.feed import ChangeFeed
 from coordinator_agent.store import STORE_THREADS, Cipher, SessionStore, StoreThreads, make_engine
+from coordinator_agent.web_app import router as web_router
 from coordinator_agent.workflow import Limits, Workflow
 from shared import limits
 from shared.a2a.client import A2AClient, peer_http_client
@@ -119,9 +122,15 @@ def create_app(
         async with (
             peer_http_client(agent_transport, pool) as context_http,
             peer_http_client(agent_transport, pool) as negotiation_http,
+            peer_http_client(agent_transport) as retailer_http,
         ):
             workflow = build_workflow(settings, store, context_http, negotiation_http, threads)
             app.state.store, app.state.workflow, app.state.feed = store, workflow, feed
+            app.state.accounts = AccountStore(store.engine, store.cipher)
+            app.state.retailer = RetailerDirectory(
+                retailer_http, settings.cs_url, settings.mock_admin_token.get_secret_value()
+            )
+            app.state.live_streams = {}
             workflow.resume_all()
             workflow.deliver_outbox_soon()  # farewells a previous process still owed CS
             jobs = asyncio.create_task(maintain(workflow, store, settings))
@@ -141,7 +150,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         readiness=readiness,
-        routers=[router, ops_router],
+        routers=[account_router, router, ops_router, web_router],
     )
 
 

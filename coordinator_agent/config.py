@@ -30,6 +30,10 @@ class Settings(ServiceSettings):
     # The HMAC key of checksums and token hashes: separate from the encryption keys, so
     # rotating those (CSN_ENCRYPTION_KEY=new,old) keeps every hash valid.
     hmac_key: SecretStr = SecretStr("")
+    # The retailer's customer profiles (linking an account) sit behind the mock CS's admin
+    # token; unset, the mock answers loopback callers only.
+    mock_admin_token: SecretStr = SecretStr("")
+    cookie_secure: bool = False  # mark the page's session cookie Secure (behind HTTPS)
 
     @model_validator(mode="after")
     def _fill_hmac_key(self) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -16,9 +17,15 @@ from shared.domain import (
     Offer,
     SessionState,
 )
-from shared.limits import MAX_CLARIFICATIONS_READ, MAX_ISSUE_CHARS, MAX_MESSAGE_CHARS
+from shared.limits import (
+    MAX_CLARIFICATIONS_READ,
+    MAX_ISSUE_CHARS,
+    MAX_MESSAGE_CHARS,
+    MAX_PASSWORD_CHARS,
+)
 
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 # States in which the workflow, not a person, moves the case on.
 WORKING_STATES = frozenset(
@@ -135,7 +142,12 @@ class StrictModel(BaseModel):
 class CreateSession(StrictModel):
     """A new case: the customer's issue in plain words."""
 
-    customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN, examples=["C-1001"])
+    customer_id: str | None = Field(
+        default=None,
+        pattern=CUSTOMER_ID_PATTERN,
+        examples=["C-1001"],
+        description="One of the account's linked retailer customers (optional with one link)",
+    )
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     order_id: str | None = Field(default=None, pattern=f"^{ORDER_ID_PATTERN}$")
     auto_approve: bool = False
@@ -146,6 +158,35 @@ class CreateSession(StrictModel):
         if "\x00" in value:
             raise ValueError("the message may not contain NUL characters")
         return value
+
+
+class Credentials(BaseModel):
+    """An email and a password (kept as typed: passwords are not trimmed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=254, examples=["alex@example.com"])
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if not EMAIL_PATTERN.match(value.strip()):
+            raise ValueError("not an email address")
+        return value.strip()
+
+
+class SignUp(Credentials):
+    """A new account."""
+
+    name: str | None = Field(default=None, max_length=200)
+
+
+class LinkRequest(StrictModel):
+    """Proof of a retailer account: one of its order numbers and the email on file there."""
+
+    order_id: str = Field(pattern=f"^{ORDER_ID_PATTERN}$", examples=["112-4839201-5839201"])
+    email_on_file: str = Field(min_length=3, max_length=254)
 
 
 class Decision(StrictModel):

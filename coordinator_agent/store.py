@@ -149,6 +149,55 @@ ratings = Table(
 )
 
 
+# -- customer accounts (coordinator_agent/accounts.py) --------------------------------------
+# Emails, names, password hashes and customer ids are sealed; lookups go by keyed hash.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("email_hash", String(64), nullable=False, unique=True),
+    Column("email", LargeBinary, nullable=False),
+    Column("name", LargeBinary, nullable=True),
+    Column("password", LargeBinary, nullable=False),  # the argon2id hash, sealed
+    Column("created_at", Float, nullable=False),
+)
+
+account_tokens = Table(
+    "account_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", String(36), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
+)
+
+account_links = Table(
+    "account_links",
+    metadata,
+    Column("account_id", String(36), primary_key=True),
+    Column("customer_hash", String(64), primary_key=True),
+    Column("customer_id", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+account_sessions = Table(
+    "account_sessions",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("account_id", String(36), nullable=False, index=True),
+    Column("created_at", Float, nullable=False, index=True),
+)
+
+# Counted attempts (sign-ins, sign-ups, links) by keyed hash of what is throttled.
+throttle_events = Table(
+    "throttle_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key_hash", String(64), nullable=False, index=True),
+    Column("at", Float, nullable=False, index=True),
+)
+
+
 # Every encrypted column outside the session rows, for key rotation.
 _SEALED_COLUMNS: dict[Table, tuple[str, ...]] = {
     events: ("detail",),
@@ -156,6 +205,8 @@ _SEALED_COLUMNS: dict[Table, tuple[str, ...]] = {
     ratings: ("comment",),
     idempotency_keys: ("token",),
     outbox: ("request",),
+    accounts: ("email", "name", "password"),
+    account_links: ("customer_id",),
 }
 
 
@@ -465,6 +516,16 @@ class SessionStore:
         """Close the pooled database connections."""
         self._engine.dispose()
 
+    @property
+    def engine(self) -> Engine:
+        """The database engine (the account store shares it)."""
+        return self._engine
+
+    @property
+    def cipher(self) -> Cipher:
+        """The cipher (the account store shares it)."""
+        return self._cipher
+
     def ping(self) -> bool:
         """Whether the database answers."""
         try:
@@ -492,11 +553,13 @@ class SessionStore:
         *,
         events: Sequence[NewEvent] = (),
         idempotency: tuple[str, str] | None = None,
+        owner: str | None = None,
     ) -> tuple[StoredSession, str]:
         """Persist a new session; returns it and its customer token (only its hash is kept).
 
         `idempotency` is (key, request fingerprint): recorded in the same transaction, so
         of two creations with one key only one commits (the other raises IntegrityError).
+        `owner` is the account that opens it, recorded in the same transaction.
         """
         now = self._clock()
         token = secrets.token_urlsafe(32)
@@ -525,6 +588,12 @@ class SessionStore:
                 )
             )
             self._insert_events(conn, session_id, 0, state, now, events)
+            if owner is not None:
+                conn.execute(
+                    insert(account_sessions).values(
+                        session_id=session_id, account_id=owner, created_at=now
+                    )
+                )
             if idempotency is not None:
                 conn.execute(
                     insert(idempotency_keys).values(
@@ -692,7 +761,15 @@ class SessionStore:
         )
         with _timed("purge"), self._engine.begin() as conn:
             ids = list(conn.execute(due).scalars())
-            for table in (events, tokens, ratings, escalations, idempotency_keys, outbox):
+            for table in (
+                events,
+                tokens,
+                ratings,
+                escalations,
+                idempotency_keys,
+                outbox,
+                account_sessions,
+            ):
                 conn.execute(delete(table).where(table.c.session_id.in_(ids)))
             conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))
         return len(ids)

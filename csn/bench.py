@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from csn.accounts import demo_accounts, demo_password
 from csn.ledger import (
     Misread,
     by_contact,
@@ -98,6 +99,7 @@ class Bench:
         self.validator = A2AClient(http, self.urls["context_agent"], token, peer="context_agent")
         self.restarts = 0
         self.key_conflicts: int | None = None  # from the desk's ledger
+        self.accounts: dict[str, dict[str, str]] = {}  # customer id -> the account's headers
 
     @property
     def cs(self) -> str:
@@ -173,7 +175,7 @@ class Bench:
             "message": scenario.message,
             "auto_approve": True,
         }
-        created = await self._request(customer, "POST", "/v1/sessions", json=body)
+        created = await self._create(customer, body, started)
         if created is None or created.status_code != 202:
             result.notes.append(f"create failed: {created.status_code if created else 'no answer'}")
             return result
@@ -255,6 +257,30 @@ class Bench:
             return 0  # it moved on meanwhile
         await self._request(customer, "POST", path + "/messages", headers=headers, json=answer)
         return 1
+
+    async def sign_in_customers(self) -> None:
+        """One account per customer of the order system (the demo accounts of `csn up`)."""
+        password = demo_password(ServiceSettings().var_dir)
+        admin = os.environ.get("CSN_MOCK_ADMIN_TOKEN", "")
+        made = await asyncio.to_thread(
+            demo_accounts, self.urls["coordinator_agent"], self.cs, password, admin
+        )
+        self.accounts = {a["customer_id"]: {"Authorization": f"Bearer {a['token']}"} for a in made}
+
+    async def _create(
+        self, customer: httpx.AsyncClient, body: dict[str, Any], started: float
+    ) -> httpx.Response | None:
+        """Open the case as its customer's account; a 429 (too many new cases) is waited out."""
+        headers = self.accounts.get(str(body["customer_id"]), {})
+        while True:
+            created = await self._request(
+                customer, "POST", "/v1/sessions", json=body, headers=headers
+            )
+            if created is None or created.status_code != 429:
+                return created
+            if time.perf_counter() - started > self.args.case_timeout_s:
+                return created
+            await asyncio.sleep(float(created.headers.get("Retry-After") or 1))
 
     async def _request(
         self, customer: httpx.AsyncClient, method: str, path: str, **kwargs: Any
@@ -418,6 +444,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=60) as http:
         bench = Bench(args, http)
         await bench.reset_cs()
+        await bench.sign_in_customers()
         scenarios = generate(await bench.orders(), args.sessions, args.seed, args.persona)
         before = await bench.a2a_counts()
         cpu_before = await bench.cpu_seconds()

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from csn.supervisor import SERVICES, Supervisor, external_cs_url, parse_ports
 from shared.language.reader import load_reader
 
@@ -68,9 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.set_defaults(run=_up)
 
-    submit = commands.add_parser("submit", help="submit a case and follow it live")
+    login = commands.add_parser("login", help="sign in to the coordinator and keep the token")
+    login.add_argument("--email", required=True)
+    login.add_argument("--coordinator", default="http://127.0.0.1:9000")
+    login.set_defaults(run=_login)
+
+    submit = commands.add_parser("submit", help="submit a case (signed in) and follow it live")
     submit.add_argument("issue")
-    submit.add_argument("--customer", required=True)
+    submit.add_argument(
+        "--customer", default=None, help="one of your linked retailer customer ids (if several)"
+    )
     submit.add_argument("--order-id", default=None)
     submit.add_argument("--auto-approve", action="store_true")
     submit.add_argument("--coordinator", default="http://127.0.0.1:9000")
@@ -160,10 +169,11 @@ def _supervise(
         coordinator = supervisor.url(
             next(c for c in supervisor.children if c.port == ports["coordinator_agent"])
         )
-        demo = [sys.executable, "-m", "csn", "submit", SAMPLE_CASE, "--customer", "C-1001"]
-        demo += ["--auto-approve", "--coordinator", coordinator]
-        print(f"[csn up] sample case: {SAMPLE_CASE!r}")
-        subprocess.Popen(demo)  # noqa: S603 (our own command)
+        if _seed_demo_accounts(coordinator, supervisor.env["CSN_CS_URL"]):
+            demo = [sys.executable, "-m", "csn", "submit", SAMPLE_CASE, "--auto-approve"]
+            demo += ["--coordinator", coordinator]
+            print(f"[csn up] sample case: {SAMPLE_CASE!r}")
+            subprocess.Popen(demo)  # noqa: S603 (our own command)
     if log_dir is not None:
         print(f"[csn up] service logs: {log_dir}/<service>.log")
     print("[csn up] supervising; Ctrl-C stops the fleet", flush=True)
@@ -171,12 +181,70 @@ def _supervise(
     return 0
 
 
+def _seed_demo_accounts(coordinator: str, cs_url: str) -> bool:
+    """One demo account per customer of the order system; prints how to sign in."""
+    from csn.accounts import AccountSetupError, demo_accounts, demo_password, save_sign_in
+
+    password = demo_password(Path(os.environ.get("CSN_VAR_DIR", "var")))
+    try:
+        made = demo_accounts(
+            coordinator, cs_url, password, os.environ.get("CSN_MOCK_ADMIN_TOKEN", "")
+        )
+    except (AccountSetupError, httpx.HTTPError, KeyError, ValueError) as error:
+        print(f"[csn up] no demo accounts: {error}", file=sys.stderr)
+        return False
+    if not made:
+        print("[csn up] no demo accounts: the order system lists no customers", file=sys.stderr)
+        return False
+    save_sign_in(coordinator, made[0])  # `csn submit` signs in as the first demo customer
+    print(
+        f"[csn up] demo accounts, one per customer of the mock order system (password {password}):"
+    )
+    for account in made:
+        print(f"  {account['customer_id']:<8} {account['email']}")
+    print(f"[csn up] open {coordinator}/ and sign in with one of them; `csn submit` is signed in")
+    print(f"         as {made[0]['email']}; `csn login --email <email>` switches")
+    return True
+
+
+def _login(args: argparse.Namespace) -> int:
+    import getpass
+
+    from csn.accounts import AccountSetupError, login, save_sign_in
+
+    # CSN_PASSWORD serves scripts; at a terminal the password is asked without echo.
+    password = os.environ.get("CSN_PASSWORD") or (
+        getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    )
+    try:
+        with httpx.Client(base_url=args.coordinator.rstrip("/"), timeout=30) as http:
+            sign_in = login(http, args.email, password)
+    except (AccountSetupError, httpx.HTTPError) as error:
+        print(f"csn login: {error}", file=sys.stderr)
+        return 2
+    path = save_sign_in(args.coordinator, sign_in)
+    print(f"signed in until {sign_in['expires_at']}; token kept in {path}")
+    return 0
+
+
 def _submit(args: argparse.Namespace) -> int:
+    from csn.accounts import credentials_file, load_sign_in
     from csn.submit import submit
 
+    sign_in = load_sign_in(args.coordinator)
+    if sign_in is None:
+        print(
+            f"not signed in to {args.coordinator} (looked in {credentials_file()}): "
+            "run `csn login --email <your email>` first",
+            file=sys.stderr,
+        )
+        return 2
     return asyncio.run(
-        submit(args.issue, args.customer, args.auto_approve, args.coordinator, args.order_id)
-    )
+        submit(
+            args.issue, args.customer, args.auto_approve, args.coordinator, args.order_id,
+            token=sign_in["token"],
+        )
+    )  # fmt: skip
 
 
 def _migrate(args: argparse.Namespace) -> int:

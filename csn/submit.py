@@ -95,17 +95,17 @@ class CaseFollower:
     """Follows one case: prints its events, answers what it waits for, prints the result."""
 
     def __init__(
-        self, http: httpx.AsyncClient, console: Console, ask: Ask, auto_approve: bool
+        self, http: httpx.AsyncClient, console: Console, ask: Ask, auto_approve: bool, token: str
     ) -> None:
         self._http = http
         self._console = console
         self._ask = ask
         self._auto_approve = auto_approve
-        self._headers: dict[str, str] = {}
+        self._headers = {"Authorization": f"Bearer {token}"}  # the account's sign-in
         self._session_id = ""
         self._seen = 0
 
-    async def run(self, issue: str, customer: str, order_id: str | None) -> int:
+    async def run(self, issue: str, customer: str | None, order_id: str | None) -> int:
         """Open the case and follow it to its end; returns the process exit code."""
         try:
             await self._open(issue, customer, order_id)
@@ -121,21 +121,24 @@ class CaseFollower:
         self._print_result(doc)
         return 0 if doc["state"] == "resolved" else 1
 
-    async def _open(self, issue: str, customer: str, order_id: str | None) -> None:
-        body = {"customer_id": customer, "message": issue, "auto_approve": self._auto_approve}
+    async def _open(self, issue: str, customer: str | None, order_id: str | None) -> None:
+        body: dict[str, Any] = {"message": issue, "auto_approve": self._auto_approve}
+        if customer:
+            body["customer_id"] = customer
         if order_id:
             body["order_id"] = order_id
         response = await self._post_once("/v1/sessions", body)
+        if response.status_code == 401:
+            raise SubmitError(f"{_detail(response)}: sign in again with `csn login`")
         if response.status_code != 202:
             raise SubmitError(f"the coordinator refused the case: {_detail(response)}")
         created = response.json()
         self._session_id = created["session_id"]
-        self._headers = {"Authorization": f"Bearer {created['token']}"}
         self._console.print(f"case opened: session [bold]{self._session_id}[/bold]")
 
     async def _post_once(self, path: str, body: dict[str, Any]) -> httpx.Response:
         """POST with one Idempotency-Key over every retry: a lost answer never opens a second case."""
-        headers = {"Idempotency-Key": uuid.uuid4().hex}
+        headers = {**self._headers, "Idempotency-Key": uuid.uuid4().hex}
         for attempt in range(1, OPEN_ATTEMPTS + 1):
             try:
                 return await self._http.post(path, json=body, headers=headers)
@@ -284,18 +287,20 @@ def _detail(response: httpx.Response) -> str:
 
 async def submit(
     issue: str,
-    customer: str,
+    customer: str | None,
     auto_approve: bool,
     coordinator_url: str,
     order_id: str | None,
     *,
+    token: str,
     ask: Ask = ask_stdin,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> int:
-    """Submit a case and follow it to its end; 0 when resolved, 1 otherwise, 2 on errors."""
+    """Submit a case for the signed-in account (`token`) and follow it to its end; 0 when
+    resolved, 1 otherwise, 2 on errors."""
     console = Console(highlight=False)
     async with httpx.AsyncClient(
         base_url=coordinator_url, timeout=15.0, transport=transport
     ) as http:
-        follower = CaseFollower(http, console, ask, auto_approve)
+        follower = CaseFollower(http, console, ask, auto_approve, token)
         return await follower.run(issue, customer, order_id)

@@ -28,6 +28,22 @@ FAREWELL_RETRY_S = (10, 60, 300, 1800, 3600, 4 * 3600)  # closing an abandoned C
 TOKEN_IDLE_EXPIRY_S = 24 * 3600  # a finished case's token, without use
 RETENTION_DAYS = 90  # archived cases (open escalations are kept until closed)
 
+# -- accounts -----------------------------------------------------------------------------
+MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 256
+ACCOUNT_TOKEN_TTL_S = 7 * 24 * 3600  # a sign-in (API token or the page's cookie) lasts this
+LOGIN_WINDOW_S = 15 * 60  # failed sign-ins are counted over this window ...
+LOGIN_FAILURES_PER_EMAIL = 5  # ... per email address ...
+LOGIN_FAILURES_PER_ADDRESS = 20  # ... and per client address
+LOGIN_ATTEMPTS_PER_ADDRESS = 120  # every sign-in (each costs an argon2 hash) per address
+SIGNUPS_PER_ADDRESS = 20  # new accounts per client address per LOGIN_WINDOW_S
+LINK_WINDOW_S = 3600  # retailer-account links are counted over this window ...
+LINK_FAILURES_PER_ACCOUNT = 5  # ... failed proofs per account ...
+LINK_ATTEMPTS_PER_ACCOUNT = 20  # ... and every attempt per account
+SESSION_WINDOW_S = 60  # new cases per account over this window ...
+SESSIONS_PER_ACCOUNT = 30  # ... at most this many (429 with Retry-After above it)
+LIVE_STREAMS_PER_ACCOUNT = 8  # open SSE streams per account (per coordinator process)
+
 # -- timeouts and attempts ----------------------------------------------------------------
 A2A_TIMEOUT_S = 30.0
 A2A_MAX_ATTEMPTS = 3

@@ -15,12 +15,14 @@ from pathlib import Path
 
 import httpx
 
+from csn.accounts import demo_account
 from csn.supervisor import URL_SETTINGS
 
 REPO = Path(__file__).resolve().parent.parent
 ALL_SERVICES = ("mock_cs_service", "context_agent", "negotiation_agent", "coordinator_agent")
 TOKEN = "integration-agent-token"
 OPS_TOKEN = "integration-ops-token"
+PASSWORD = "integration passphrase"
 
 
 def free_port() -> int:
@@ -57,8 +59,19 @@ class Fleet:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     log_dir: Path | None = None
 
+    accounts: dict[str, dict[str, str]] = field(default_factory=dict)
+
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
+
+    def account(self, customer_id: str = "C-1001") -> dict[str, str]:
+        """Bearer headers of an account linked to the customer (signed up, proved, once)."""
+        if customer_id not in self.accounts:
+            made = demo_account(
+                self.url("coordinator_agent"), self.url("mock_cs_service"), customer_id, PASSWORD
+            )
+            self.accounts[customer_id] = {"Authorization": f"Bearer {made['token']}"}
+        return self.accounts[customer_id]
 
     def start(self, service: str) -> None:
         """Start (or restart) one service and wait until it is healthy."""

@@ -3,6 +3,7 @@ agents at the CS desk the operator names in CSN_CS_URL."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,8 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from csn.accounts import demo_account
 from csn.supervisor import SERVICES, Supervisor, external_cs_url, fleet_env, parse_ports
-from tests.fleet import REPO, fleet_environment, free_port, running_fleet
+from tests.fleet import PASSWORD, REPO, fleet_environment, free_port, running_fleet
 
 
 def wait_for(predicate, timeout_s: float) -> float:
@@ -148,7 +150,7 @@ def test_csn_up_points_the_fleet_at_the_desk_named_by_csn_cs_url(tmp_path):
             coordinator = f"http://127.0.0.1:{ports['coordinator_agent']}"
             try:
                 wait_for(lambda: health(coordinator), 60)
-                state = resolve_a_case(coordinator)
+                state = resolve_a_case(coordinator, external)
                 agreements = httpx.get(f"{external}/v1/admin/ledger").json()["agreements"]
                 local_mock = health(f"http://127.0.0.1:{ports['mock_cs_service']}")
             finally:
@@ -161,14 +163,18 @@ def test_csn_up_points_the_fleet_at_the_desk_named_by_csn_cs_url(tmp_path):
     assert local_mock is None  # --no-mock: nothing listens on the local mock's port
 
 
-def resolve_a_case(coordinator: str) -> str:
+def resolve_a_case(coordinator: str, cs_url: str) -> str:
     """Submit the sample blender case, approve what awaits approval, return its final state."""
+    account = demo_account(coordinator, cs_url, "C-1001", PASSWORD)
     body = {
         "customer_id": "C-1001",
         "message": "Order 112-4839201-5839201: my blender arrived cracked. I want a full refund.",
         "auto_approve": True,
     }
-    created = httpx.post(f"{coordinator}/v1/sessions", json=body, timeout=10).json()
+    headers = {"Authorization": f"Bearer {account['token']}"}
+    created = httpx.post(
+        f"{coordinator}/v1/sessions", json=body, headers=headers, timeout=10
+    ).json()
     headers = {"Authorization": f"Bearer {created['token']}"}
     url = f"{coordinator}/v1/sessions/{created['session_id']}"
     deadline = time.monotonic() + 60
@@ -180,3 +186,46 @@ def resolve_a_case(coordinator: str) -> str:
             httpx.post(f"{url}/decisions", json={"decision": "approve"}, headers=headers)
         time.sleep(0.2)
     raise TimeoutError(doc["state"])
+
+
+@pytest.mark.integration
+def test_csn_up_demo_seeds_an_account_per_customer_and_resolves_the_sample_case(tmp_path):
+    ports = {name: free_port() for name in SERVICES}
+    credentials = tmp_path / "credentials.json"
+    env = fleet_environment(tmp_path, ports, {"CSN_CREDENTIALS": str(credentials)})
+    overrides = [f"--port={name}={port}" for name, port in ports.items()]
+    coordinator = f"http://127.0.0.1:{ports['coordinator_agent']}"
+    cs = f"http://127.0.0.1:{ports['mock_cs_service']}"
+    with (tmp_path / "up.out").open("w") as out:
+        up = subprocess.Popen(
+            [sys.executable, "-m", "csn", "up", "--demo", *overrides, "--log-dir", str(tmp_path)],
+            env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            wait_for(lambda: credentials.exists(), 90)
+            token = json.loads(credentials.read_text())[coordinator]["token"]
+            headers = {"Authorization": f"Bearer {token}"}
+
+            def resolved() -> bool:
+                listed = httpx.get(f"{coordinator}/v1/sessions", headers=headers).json()
+                return [c["state"] for c in listed["sessions"]] == ["resolved"]
+
+            wait_for(resolved, 60)
+            customers = httpx.get(f"{cs}/v1/customers").json()["customers"]
+            password = (tmp_path / "secrets" / "demo_password").read_text().strip()
+            output = (tmp_path / "up.out").read_text()
+            for customer in customers:  # each printed, each can sign in with the printed password
+                profile = httpx.get(f"{cs}/v1/customers/{customer['customer_id']}").json()
+                assert profile["email"] in output
+                login = {"email": profile["email"], "password": password}
+                signed_in = httpx.post(f"{coordinator}/v1/auth/login", json=login)
+                assert signed_in.status_code == 200
+                me = httpx.get(
+                    f"{coordinator}/v1/accounts/me",
+                    headers={"Authorization": f"Bearer {signed_in.json()['token']}"},
+                )
+                assert me.json()["links"] == [customer["customer_id"]]
+            assert password in output and f"{coordinator}/" in output
+        finally:
+            up.send_signal(signal.SIGTERM)
+            up.wait(timeout=30)

@@ -17,12 +17,16 @@ from cryptography.fernet import Fernet
 
 from coordinator_agent.app import create_app
 from coordinator_agent.config import Settings
+from mock_cs_service.app import create_app as create_mock_cs
 from negotiation_agent.skills import CheckedStrategy
 
 ORDER_ID = "112-4839201-5839201"
 OTHER_ORDER = "112-1111111-2222222"
 CONTEXT_URL = "http://context.test"
 NEGOTIATION_URL = "http://negotiation.test"
+CS_URL = "http://cs.test"  # the real mock CS app, in process: the retailer's order system
+CUSTOMER_EMAIL = "alex.morgan@example.com"  # C-1001's email on file in the shipped data
+PASSWORD = "correct horse battery"
 Script = Callable[[dict[str, Any]], tuple[str, dict[str, Any], str]]
 
 
@@ -326,7 +330,11 @@ class Fleet:
         )
 
     def transport(self) -> httpx.MockTransport:
+        retailer = httpx.ASGITransport(app=create_mock_cs())
+
         async def route(request: httpx.Request) -> httpx.Response:
+            if request.url.host == "cs.test":
+                return await retailer.handle_async_request(request)
             agent = self.context if request.url.host == "context.test" else self.negotiation
             return await agent.handle(request)
 
@@ -342,6 +350,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "agent_token": "agent-secret-token",
         "context_url": CONTEXT_URL,
         "negotiation_url": NEGOTIATION_URL,
+        "cs_url": CS_URL,
         "log_level": "WARNING",
         "sse_poll_s": 0.05,
         "agent_outage_grace_s": 0.0,  # tests of an outage that lasts say so themselves
@@ -381,10 +390,39 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+async def sign_up(
+    client: httpx.AsyncClient,
+    email: str,
+    *,
+    link: tuple[str, str] | None = (ORDER_ID, CUSTOMER_EMAIL),
+) -> dict[str, str]:
+    """A new account, signed in (and linked to C-1001 unless `link` is None): its headers."""
+    created = await client.post("/v1/accounts", json={"email": email, "password": PASSWORD})
+    assert created.status_code == 201, created.text
+    login = await client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    client.cookies.clear()  # API callers use the bearer token
+    headers = auth(login.json()["token"])
+    if link is not None:
+        body = {"order_id": link[0], "email_on_file": link[1]}
+        linked = await client.post("/v1/accounts/me/links", json=body, headers=headers)
+        assert linked.status_code == 201, linked.text
+    return headers
+
+
+async def account(client: httpx.AsyncClient) -> dict[str, str]:
+    """The test's account (C-1001 linked), made on first use: its bearer headers."""
+    headers = getattr(client, "csn_account", None)
+    if headers is None:
+        headers = await sign_up(client, f"customer-{uuid.uuid4().hex[:8]}@example.com")
+        client.csn_account = headers  # type: ignore[attr-defined]
+    return headers
+
+
 async def submit(client: httpx.AsyncClient, **body: Any) -> tuple[str, str]:
     payload = {"customer_id": "C-1001", "message": f"My blender {ORDER_ID} arrived broken"}
     payload.update(body)
-    response = await client.post("/v1/sessions", json=payload)
+    response = await client.post("/v1/sessions", json=payload, headers=await account(client))
     assert response.status_code == 202, response.text
     data = response.json()
     return data["session_id"], data["token"]

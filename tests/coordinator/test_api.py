@@ -7,7 +7,14 @@ import json
 import pytest
 from sqlalchemy import text
 
-from tests.coordinator.coordinator_fakes import ORDER_ID, Fleet, auth, submit, wait_for
+from tests.coordinator.coordinator_fakes import (
+    ORDER_ID,
+    Fleet,
+    account,
+    auth,
+    submit,
+    wait_for,
+)
 
 OPS = auth("ops-secret-token")
 
@@ -37,7 +44,7 @@ async def assert_intact(client, sid: str, token: str, state: str) -> None:
     [
         (b"{not json", 422),
         (b"[]", 422),
-        (json.dumps({"message": "hi"}).encode(), 422),
+        (json.dumps({"customer_id": "C-1001"}).encode(), 422),
         (json.dumps({"customer_id": "C-1001", "message": ""}).encode(), 422),
         (json.dumps({"customer_id": "C-1001", "message": "x" * 4001}).encode(), 422),
         (json.dumps({"customer_id": "C 1001; drop", "message": "hi"}).encode(), 422),
@@ -49,9 +56,8 @@ async def assert_intact(client, sid: str, token: str, state: str) -> None:
 )
 async def test_bad_session_bodies_are_refused(coordinator, body: bytes, status: int) -> None:
     app, client = coordinator
-    response = await client.post(
-        "/v1/sessions", content=body, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json", **await account(client)}
+    response = await client.post("/v1/sessions", content=body, headers=headers)
     assert response.status_code == status, response.text
     assert "detail" in response.json()
     assert app.state.store.count_by_state() == {}
@@ -242,7 +248,7 @@ async def test_an_idempotency_key_makes_a_retry_return_the_same_session(
 ) -> None:
     app, client = coordinator
     body = {"customer_id": "C-1001", "message": f"My blender {ORDER_ID} arrived broken"}
-    key = {"Idempotency-Key": "retry-me-7f3a"}
+    key = {"Idempotency-Key": "retry-me-7f3a", **await account(client)}
     first = await client.post("/v1/sessions", json=body, headers=key)
     again = await client.post("/v1/sessions", json=body, headers=key)
     assert first.status_code == again.status_code == 202
@@ -255,7 +261,7 @@ async def test_an_idempotency_key_makes_a_retry_return_the_same_session(
     await wait_for(client, sid, token, {"awaiting_strategy_approval"})
     assert sum(app.state.store.count_by_state().values()) == 1
     assert fleet.context.skills_called().count("analyze_issue") == 1
-    without = await client.post("/v1/sessions", json=body)
+    without = await client.post("/v1/sessions", json=body, headers=await account(client))
     assert without.json()["session_id"] != sid  # no key: a new case, as before
 
 
@@ -264,7 +270,7 @@ async def test_concurrent_retries_with_one_key_open_one_session(coordinator) -> 
 
     app, client = coordinator
     body = {"customer_id": "C-1001", "message": f"My blender {ORDER_ID} arrived broken"}
-    key = {"Idempotency-Key": "burst"}
+    key = {"Idempotency-Key": "burst", **await account(client)}
     answers = await asyncio.gather(
         *(client.post("/v1/sessions", json=body, headers=key) for _ in range(8))
     )
@@ -277,6 +283,7 @@ async def test_concurrent_retries_with_one_key_open_one_session(coordinator) -> 
 async def test_a_bad_idempotency_key_is_422(coordinator, key: str) -> None:
     app, client = coordinator
     body = {"customer_id": "C-1001", "message": "hi"}
-    response = await client.post("/v1/sessions", json=body, headers={"Idempotency-Key": key})
+    headers = {"Idempotency-Key": key, **await account(client)}
+    response = await client.post("/v1/sessions", json=body, headers=headers)
     assert response.status_code in (400, 422), response.text
     assert app.state.store.count_by_state() == {}

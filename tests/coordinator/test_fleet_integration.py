@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from shared.language.reader import load_reader
-from tests.fleet import REPO, Fleet, running_fleet
+from tests.fleet import PASSWORD, REPO, Fleet, running_fleet
 
 pytestmark = pytest.mark.integration
 
@@ -35,13 +35,17 @@ class Customer:
     """The customer's side of the API."""
 
     def __init__(self, fleet: Fleet) -> None:
+        self.fleet = fleet
         self.url = fleet.url("coordinator_agent")
         self.headers: dict[str, str] = {}
         self.session_id = ""
 
     def submit(self, **extra: Any) -> None:
         body = {"customer_id": "C-1001", "message": ISSUE, **extra}
-        created = httpx.post(f"{self.url}/v1/sessions", json=body, timeout=10).json()
+        headers = self.fleet.account()
+        created = httpx.post(
+            f"{self.url}/v1/sessions", json=body, headers=headers, timeout=10
+        ).json()
         self.session_id = created["session_id"]
         self.headers = {"Authorization": f"Bearer {created['token']}"}
 
@@ -184,10 +188,21 @@ def test_a_killed_coordinator_resumes_without_resending(fleet: Fleet) -> None:
 
 def test_csn_submit_follows_a_case_to_its_end(fleet: Fleet) -> None:
     configure_cs(fleet, persona="cooperative", seed=2, latency_ms=0, error_rate=0, timeout_rate=0)
+    env = {**fleet.env, "CSN_CREDENTIALS": str(fleet.var_dir / "credentials.json")}
     command = [sys.executable, "-m", "csn", "submit", ISSUE, "--customer", "C-1001"]
     command += ["--auto-approve", "--coordinator", fleet.url("coordinator_agent")]
+    unsigned = subprocess.run(command, cwd=REPO, env=env, capture_output=True, timeout=120)
+    assert unsigned.returncode == 2 and "csn login" in unsigned.stderr.decode()
+    fleet.account("C-1001")  # signed up (with the email on file) and linked
+    login = [sys.executable, "-m", "csn", "login", "--email", "alex.morgan@example.com"]
+    login += ["--coordinator", fleet.url("coordinator_agent")]
+    signed = subprocess.run(
+        login, cwd=REPO, env={**env, "CSN_PASSWORD": PASSWORD}, capture_output=True, timeout=60
+    )
+    assert signed.returncode == 0, signed.stderr.decode()
+    assert PASSWORD not in (fleet.var_dir / "credentials.json").read_text()
     done = subprocess.run(
-        command, cwd=REPO, env=fleet.env, stdin=subprocess.DEVNULL, capture_output=True, timeout=120
+        command, cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=120
     )
     out = done.stdout.decode()
     assert done.returncode == 0, out + done.stderr.decode()
@@ -196,7 +211,7 @@ def test_csn_submit_follows_a_case_to_its_end(fleet: Fleet) -> None:
     assert "CS said:" in out
     refused = subprocess.run(
         command[:-3] + ["--coordinator", fleet.url("coordinator_agent")],
-        cwd=REPO, env=fleet.env, stdin=subprocess.DEVNULL, capture_output=True, timeout=120,
+        cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=120,
     )  # fmt: skip
     assert refused.returncode == 2
     assert "--auto-approve" in refused.stdout.decode()

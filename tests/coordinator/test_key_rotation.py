@@ -103,3 +103,32 @@ def test_without_rotation_the_old_key_is_still_needed(tmp_path: Path) -> None:
     fill(open_store(db, OLD, HMAC_KEY))
     with pytest.raises(SessionIntegrityError):
         open_store(db, NEW, HMAC_KEY).get("live")
+
+
+def test_accounts_survive_a_key_rotation_and_the_old_key_going(tmp_path: Path) -> None:
+    """Emails, names, password hashes and links are sealed with the store's keys: after
+    rotate_keys with the new key in front, the old key can go and every account works."""
+    from coordinator_agent.accounts import AccountStore
+
+    db = tmp_path / "coordinator.db"
+    old = open_store(db, OLD, HMAC_KEY)
+    accounts = AccountStore(old.engine, old.cipher)
+    account_id = accounts.create("Pat@Example.com", "a long passphrase", "Pat Doe")
+    accounts.link(account_id, "C-1001")
+    token, _ = accounts.login("pat@example.com", "a long passphrase")
+    assert b"pat@example.com" not in db.read_bytes().lower()
+
+    rotated = open_store(db, f"{NEW},{OLD}", HMAC_KEY)
+    counts = rotated.rotate_keys()
+    assert counts["accounts"] == 1 and counts["account_links"] == 1
+
+    new_only = open_store(db, NEW, HMAC_KEY)
+    after = AccountStore(new_only.engine, new_only.cipher)
+    assert after.account_id_for(token) == account_id
+    account = after.account(account_id)
+    assert (account.email, account.name, account.links) == (
+        "pat@example.com",
+        "Pat Doe",
+        ["C-1001"],
+    )
+    assert after.login("PAT@example.com", "a long passphrase")[0]

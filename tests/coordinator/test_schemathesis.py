@@ -15,7 +15,14 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 
 from coordinator_agent.app import create_app
-from tests.coordinator.coordinator_fakes import ORDER_ID, VAGUE, Fleet, make_settings
+from tests.coordinator.coordinator_fakes import (
+    CUSTOMER_EMAIL,
+    ORDER_ID,
+    PASSWORD,
+    VAGUE,
+    Fleet,
+    make_settings,
+)
 
 
 @dataclass
@@ -23,6 +30,7 @@ class Live:
     url: str
     sessions: dict[str, tuple[str, str]]  # what the case awaits -> (session id, token)
     ops_token: str
+    account_token: str
 
 
 def free_port() -> int:
@@ -45,17 +53,30 @@ def live(tmp_path_factory) -> Live:
         time.sleep(0.05)
     url = f"http://127.0.0.1:{port}"
     sessions = {}
+    account_token = sign_in(url)
     # One case awaiting its strategy's approval, one awaiting a clarification with choices.
     for message in (f"order {ORDER_ID} arrived broken", f"order {ORDER_ID}: {VAGUE}"):
         body = {"customer_id": "C-1001", "message": message}
-        created = httpx.post(f"{url}/v1/sessions", json=body).json()
+        headers = {"Authorization": f"Bearer {account_token}"}
+        created = httpx.post(f"{url}/v1/sessions", json=body, headers=headers).json()
         session_id, token = created["session_id"], created["token"]
         wait_until_waiting(url, session_id, token)
         sessions[get_session(url, session_id, token)["awaiting"]] = (session_id, token)
     assert set(sessions) == {"strategy", "clarification"}
-    yield Live(url, sessions, "ops-secret-token")
+    yield Live(url, sessions, "ops-secret-token", account_token)
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def sign_in(url: str) -> str:
+    """An account linked to C-1001: its token."""
+    credentials = {"email": "fuzz@example.com", "password": PASSWORD}
+    assert httpx.post(f"{url}/v1/accounts", json=credentials).status_code == 201
+    token = httpx.post(f"{url}/v1/auth/login", json=credentials).json()["token"]
+    link = {"order_id": ORDER_ID, "email_on_file": CUSTOMER_EMAIL}
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx.post(f"{url}/v1/accounts/me/links", json=link, headers=headers).status_code == 201
+    return str(token)
 
 
 def wait_until_waiting(url: str, session_id: str, token: str) -> str:
@@ -81,7 +102,15 @@ def check_case(case, live: Live, session_id: str) -> None:
     if "session_id" in (case.path_parameters or {}):
         case.path_parameters["session_id"] = session_id
     tokens = dict(live.sessions.values())
-    token = live.ops_token if case.path.startswith("/v1/ops") else tokens[session_id]
+    if case.path.startswith("/v1/ops"):
+        token = live.ops_token
+    elif "{session_id}" in case.path:
+        token = tokens[session_id]
+    elif case.path == "/v1/auth/logout":  # a sign-in of its own, so the fixture's stays
+        credentials = {"email": "fuzz@example.com", "password": PASSWORD}
+        token = httpx.post(f"{live.url}/v1/auth/login", json=credentials).json()["token"]
+    else:
+        token = live.account_token
     headers = {"Authorization": f"Bearer {token}"}
     if case.path.endswith("/events"):
         headers["Accept"] = "application/json"  # a live stream would only end with the case

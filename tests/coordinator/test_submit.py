@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from csn.submit import clean, describe_offer, parse_answer, render_event, submit
-from tests.coordinator.coordinator_fakes import ORDER_ID, Fleet, running
+from tests.coordinator.coordinator_fakes import ORDER_ID, Fleet, account, running
 
 
 def scripted(*answers: str | None):
@@ -21,12 +21,18 @@ def scripted(*answers: str | None):
 
 
 async def run_submit(settings, fleet, ask, *, auto_approve: bool, message: str | None = None):
-    async with running(settings, fleet) as (app, _):
+    async with running(settings, fleet) as (app, client):
+        token = await account_token(client)
         transport = httpx.ASGITransport(app=app)
         issue = message or f"My blender {ORDER_ID} arrived broken"
         return await submit(
-            issue, "C-1001", auto_approve, "http://coordinator", None, ask=ask, transport=transport
-        )
+            issue, None, auto_approve, "http://coordinator", None,
+            token=token, ask=ask, transport=transport,
+        )  # fmt: skip
+
+
+async def account_token(client) -> str:
+    return (await account(client))["Authorization"].removeprefix("Bearer ")
 
 
 async def test_auto_approve_and_eof_at_the_outcome_resolves(settings, fleet: Fleet, capsys) -> None:
@@ -94,12 +100,28 @@ class LosesFirstAnswer(httpx.AsyncBaseTransport):
 async def test_a_lost_answer_is_retried_without_opening_a_second_case(
     settings, fleet: Fleet, capsys
 ) -> None:
-    async with running(settings, fleet) as (app, _):
+    async with running(settings, fleet) as (app, client):
+        token = await account_token(client)
         transport = LosesFirstAnswer(httpx.ASGITransport(app=app))
         issue = f"My blender {ORDER_ID} arrived broken"
         code = await submit(
-            issue, "C-1001", True, "http://coordinator", None, ask=scripted(), transport=transport
-        )
+            issue, "C-1001", True, "http://coordinator", None,
+            token=token, ask=scripted(), transport=transport,
+        )  # fmt: skip
         assert code == 0
         assert len(transport.keys) == 2 and transport.keys[0] == transport.keys[1]
         assert app.state.store.count_by_state() == {"resolved": 1}
+
+
+async def test_submit_without_a_live_sign_in_says_to_sign_in(
+    settings, fleet: Fleet, capsys
+) -> None:
+    async with running(settings, fleet) as (app, _):
+        transport = httpx.ASGITransport(app=app)
+        code = await submit(
+            "my blender broke", None, True, "http://coordinator", None,
+            token="not-a-token", ask=scripted(), transport=transport,
+        )  # fmt: skip
+    assert code == 2
+    assert "csn login" in capsys.readouterr().out
+    assert app.state.store.count_by_state() == {}

@@ -8,6 +8,7 @@ from pathlib import Path
 from tests.coordinator.coordinator_fakes import (
     ORDER_ID,
     Fleet,
+    account,
     auth,
     make_settings,
     running,
@@ -192,7 +193,16 @@ async def test_a_retryable_skill_failure_is_retried_not_escalated(tmp_path, flee
 
 
 async def test_unknown_customer_fails_with_reason(coordinator) -> None:
-    _, client = coordinator
+    app, client = coordinator
+    refused = await client.post(
+        "/v1/sessions",
+        json={"customer_id": "C-404", "message": "hi"},
+        headers=await account(client),
+    )
+    assert refused.status_code == 403  # not one of the account's links
+    # A linked customer the order system has since forgotten: the analysis says so.
+    me = await client.get("/v1/accounts/me", headers=await account(client))
+    app.state.accounts.link(me.json()["account_id"], "C-404")
     sid, token = await submit(client, customer_id="C-404")
     doc = await wait_for(client, sid, token, {"failed"})
     assert "unknown customer" in doc["reason"]
@@ -230,7 +240,10 @@ async def test_cancel_mid_negotiation_closes_the_cs_contact(coordinator, fleet: 
 
 async def test_concurrent_cases_stay_isolated(settings, fleet: Fleet) -> None:
     fleet.context.delay_s = 0.01
-    async with running(settings, fleet) as (_, client):
+    async with running(settings, fleet) as (app, client):
+        me = await client.get("/v1/accounts/me", headers=await account(client))
+        for i in range(20):  # the fake agents know these customers; the order system does not
+            app.state.accounts.link(me.json()["account_id"], f"C-{1000 + i}")
         sessions = await asyncio.gather(
             *[submit(client, auto_approve=True, customer_id=f"C-{1000 + i}") for i in range(20)]
         )

@@ -85,6 +85,7 @@ def test_each_service_gets_only_the_secrets_it_needs(compose):
     }
     assert secrets["coordinator_agent"] == {
         "CSN_AGENT_TOKEN", "CSN_OPS_TOKEN", "CSN_ENCRYPTION_KEY", "CSN_HMAC_KEY",
+        "CSN_MOCK_ADMIN_TOKEN",  # to read a customer's profile when an account links
     }  # fmt: skip
     assert secrets["context_agent"] == {"CSN_AGENT_TOKEN"}
     assert secrets["negotiation_agent"] == {"CSN_AGENT_TOKEN", "ANTHROPIC_API_KEY"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fleet import running_fleet
+from tests.fleet import PASSWORD, running_fleet
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +35,7 @@ def needles(record: dict[str, str]) -> set[str]:
     found.add("".join(c for c in record["phone"] if c.isdigit())[-7:])
     found.add(record["address"].split(",")[0])
     found |= {"4111 1111", "4111-1111", FREE_TEXT, "grandmother", "Edith", "cracked jug"}
+    found.add(PASSWORD)
     return {n.lower() for n in found}
 
 
@@ -49,11 +50,11 @@ def wait_for(http: httpx.Client, path: str, states: set[str], timeout_s: float =
     raise TimeoutError(f"session stuck in {session['state']}")
 
 
-def run_case(base: str, record: dict[str, str]) -> dict:
+def run_case(base: str, record: dict[str, str], account: dict[str, str]) -> dict:
     """Submit a case full of personal data, approve what is asked, return the final session."""
     body = {"customer_id": record["customer_id"], "message": MESSAGE.format(**record)}
     with httpx.Client(base_url=base, timeout=15) as http:
-        created = http.post("/v1/sessions", json={**body, "auto_approve": True})
+        created = http.post("/v1/sessions", json={**body, "auto_approve": True}, headers=account)
         assert created.status_code == 202, created.text
         http.headers["Authorization"] = f"Bearer {created.json()['token']}"
         path = f"/v1/sessions/{created.json()['session_id']}"
@@ -73,7 +74,8 @@ def test_a_full_case_logs_no_personal_data(tmp_path):
         # Faults make the agents retry and warn: more lines, more chances to leak.
         config = {"persona": "adversarial", "seed": 7, "error_rate": 0.3}
         httpx.put(fleet.url("mock_cs_service") + "/v1/admin/config", json=config).raise_for_status()
-        session = run_case(fleet.url("coordinator_agent"), record)
+        # Signing up, in and linking (with the email on file) log none of it either.
+        session = run_case(fleet.url("coordinator_agent"), record, fleet.account("C-1001"))
         logs = fleet.logs()
     assert session["state"] in TERMINAL
     lines = [json.loads(line) for line in logs.splitlines() if line.strip()]

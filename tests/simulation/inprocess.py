@@ -112,6 +112,33 @@ class InProcessFleet:
     apps: dict[str, FastAPI]
     routes: Routes
     client: httpx.AsyncClient
+    accounts: dict[str, dict[str, str]] = field(default_factory=dict)  # customer -> headers
+
+    async def account(self, customer_id: str) -> dict[str, str]:
+        """A signed-in account linked to the customer, as a customer makes one (once each)."""
+        if customer_id in self.accounts:
+            return self.accounts[customer_id]
+        email = f"{customer_id.lower()}@accounts.sim"
+        credentials = {"email": email, "password": "simulated passphrase"}
+        assert (await self.client.post("/v1/accounts", json=credentials)).status_code == 201
+        login = await self.client.post("/v1/auth/login", json=credentials)
+        self.client.cookies.clear()
+        headers = {"Authorization": f"Bearer {login.json()['token']}"}
+        cs = url("mock_cs_service")
+        profile = await self.client.get(f"{cs}/v1/customers/{customer_id}")
+        if profile.status_code == 404:  # unknown to the order system: linked by hand
+            me = (await self.client.get("/v1/accounts/me", headers=headers)).json()
+            self.apps["coordinator_agent"].state.accounts.link(me["account_id"], customer_id)
+        else:
+            orders = (await self.client.get(f"{cs}/v1/customers/{customer_id}/orders")).json()
+            proof = {
+                "order_id": orders["orders"][0]["order_id"],
+                "email_on_file": profile.json()["email"],
+            }
+            linked = await self.client.post("/v1/accounts/me/links", json=proof, headers=headers)
+            assert linked.status_code == 201, linked.text
+        self.accounts[customer_id] = headers
+        return headers
 
     async def configure_cs(self, **config: Any) -> dict[str, Any]:
         """Set the mock CS's persona, seed and faults."""
@@ -122,7 +149,8 @@ class InProcessFleet:
     async def submit(self, customer_id: str, message: str, **extra: Any) -> Case:
         """Open a case as the customer; the answer's token is the case's bearer token."""
         body = {"customer_id": customer_id, "message": message, **extra}
-        response = await self.client.post("/v1/sessions", json=body)
+        headers = await self.account(customer_id)
+        response = await self.client.post("/v1/sessions", json=body, headers=headers)
         assert response.status_code == 202, response.text
         created = response.json()
         return Case(self.client, created["session_id"], created["token"])

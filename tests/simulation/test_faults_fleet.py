@@ -70,7 +70,7 @@ class Customer:
         self.fleet = fleet
         self.base = fleet.url("coordinator_agent")
         body = {"customer_id": customer_id, "message": message, **extra}
-        created = self._call("POST", "/v1/sessions", json=body)
+        created = self._call("POST", "/v1/sessions", json=body, headers=fleet.account(customer_id))
         assert created.status_code == 202, created.text
         self.session_id = created.json()["session_id"]
         self.headers = {"Authorization": f"Bearer {created.json()['token']}"}
