@@ -15,18 +15,29 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from mock_cs_service.followup import (
+    FollowUpTrait,
+    Fulfilment,
+    chase_reply,
+    is_follow_up,
+    order_facts,
+    plan_fulfilment,
+    rung_of,
+)
 from mock_cs_service.orders import OrderBook
 from mock_cs_service.personas import (
     PERSONA_TURNS,
+    Act,
     ContactState,
     CustomerTurn,
     Persona,
+    Speech,
     Turn,
     accept,
     ask_problem,
@@ -74,6 +85,7 @@ class DeskConfig(BaseModel):
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     timeout_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     timeout_s: float = Field(default=35.0, ge=0.0, le=600.0)
+    followup: FollowUpTrait = FollowUpTrait.RELIABLE
 
     @model_validator(mode="after")
     def _rates_fit(self) -> DeskConfig:
@@ -94,6 +106,7 @@ class ConfigUpdate(BaseModel):
     error_rate: float | None = None
     timeout_rate: float | None = None
     timeout_s: float | None = None
+    followup: FollowUpTrait | None = None
 
 
 class OpenContact(BaseModel):
@@ -231,10 +244,12 @@ class Agreement:
     order_id: str
     message_id: str
     offer: Offer
+    booked_at: str = ""
 
     def entry(self) -> dict[str, Any]:
         """The ledger line `GET /v1/admin/ledger` shows."""
         return {
+            "booked_at": self.booked_at,
             "contact_id": self.contact_id,
             "customer_id": self.customer_id,
             "order_id": self.order_id,
@@ -312,6 +327,7 @@ class Desk:
         config: DeskConfig | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         phrasebook: Phrasebook | None = None,
+        day_seconds: float = 86400.0,
     ) -> None:
         self.orders = orders
         self.policies = policies
@@ -324,6 +340,9 @@ class Desk:
         self._open_faults: dict[tuple[str, str], random.Random] = {}
         self._idempotency = IdempotencyCache()
         self._ledger: list[Agreement] = []
+        self._day = timedelta(seconds=day_seconds)
+        self._fulfilments: dict[str, list[Fulfilment]] = {}  # by order id
+        self._by_contact: dict[str, Fulfilment] = {}
 
     # ---- configuration ---------------------------------------------------------------------
 
@@ -345,6 +364,8 @@ class Desk:
         """Forget every contact, idempotency key and agreement (the configuration stays)."""
         with self._lock:
             self._ledger.clear()
+            self._fulfilments.clear()
+            self._by_contact.clear()
             self._contacts.clear()
             self._opened.clear()
             self._open_faults.clear()
@@ -435,9 +456,26 @@ class Desk:
         return contact
 
     def agreements(self) -> list[dict[str, Any]]:
-        """Every remedy granted since the last reset, in the order it was agreed."""
+        """Every remedy granted since the last reset, in the order it was agreed, with how the
+        order system followed it through."""
         with self._lock:
-            return [agreement.entry() for agreement in self._ledger]
+            now = self._clock()
+            entries = []
+            for agreement in self._ledger:
+                entry = agreement.entry()
+                fulfilment = self._by_contact.get(agreement.contact_id)
+                entry["fulfilment"] = fulfilment.record(now) if fulfilment else None
+                entries.append(entry)
+            return entries
+
+    def order_view(self, order_id: str) -> dict[str, Any] | None:
+        """An order as the order system shows it now: its facts and the remedies posted to it."""
+        with self._lock:
+            order = self.orders.order(order_id)
+            if order is None:
+                return None
+            facts = order_facts(self._fulfilments.get(order_id, []), self._clock())
+            return {**self.orders.public_order(order), **facts}
 
     def transcript(self, contact_id: str) -> dict[str, Any]:
         """The whole conversation so far."""
@@ -464,7 +502,7 @@ class Desk:
                 raise Conflict("this contact is closed")
             heard = self._hear(contact, body)
             self._record_customer(contact, body, heard)
-            turn = self._answer(contact, heard)
+            turn = self._chased(contact, heard) or self._answer(contact, heard)
             contact.closed = turn.closed
             contact.agreed = turn.agreed
             if turn.offer is not None:
@@ -477,9 +515,27 @@ class Desk:
             self._idempotency.put(key, digest, reply)
             return reply
 
+    def _chased(self, contact: Contact, heard: Heard) -> Turn | None:
+        """A message chasing a remedy agreed on an earlier contact: look it up and answer."""
+        if heard.intent != Intent.FOLLOW_UP:
+            return None
+        order_id = contact.order.order_id
+        open_ = [
+            f for f in self._fulfilments.get(order_id, []) if f.contact_id != contact.contact_id
+        ]
+        fulfilment = open_[-1] if open_ else None
+        rung = rung_of(heard.text)
+        outcome = fulfilment.chase(rung, self._clock(), self._day) if fulfilment else "none"
+        text = chase_reply(outcome, fulfilment, rung)
+        return Turn(text, closed=True, speech=Speech(Act.CHASE_ANSWER, reason=text))
+
     def _hear(self, contact: Contact, body: CustomerMessage) -> Heard:
         """Take a message the way the contact's channel reads it."""
         attachments = len(body.attachments)
+        if body.intent == Intent.FOLLOW_UP or (
+            contact.channel == Channel.TEXT and is_follow_up(body.text)
+        ):
+            return Heard(body.text, Intent.FOLLOW_UP, attachments=attachments)
         if contact.channel == Channel.TEXT:  # words only: intent, ask and citations are unseen
             reading = read_message(body.text, contact.order.total, _currency(contact.order))
             return Heard(body.text, reading.intent, reading.ask, (), attachments, reading.terms)
@@ -503,7 +559,7 @@ class Desk:
 
     def _words(self, contact: Contact, turn: Turn) -> str:
         """What the agent says: the persona's own words, or on the text channel the phrasebook's."""
-        if contact.channel == Channel.STRUCTURED:
+        if contact.channel == Channel.STRUCTURED or turn.speech.act == Act.CHASE_ANSWER:
             return turn.text
         state = contact.state
         scene = Scene(
@@ -516,10 +572,19 @@ class Desk:
         return self.phrasebook.say(turn.speech, scene, contact.words)
 
     def _book(self, contact: Contact, message_id: str, offer: Offer) -> None:
+        now = self._clock()
+        order_id = contact.order.order_id
         agreement = Agreement(
-            contact.contact_id, contact.customer_id, contact.order.order_id, message_id, offer
+            contact.contact_id, contact.customer_id, order_id, message_id, offer, now.isoformat()
         )
         self._ledger.append(agreement)
+        rng = random.Random(f"{self._config.seed}|{contact.contact_id}|followup")
+        fulfilment = plan_fulfilment(
+            self._config.followup, rng, contact.contact_id, order_id, offer, now, self._day
+        )
+        if fulfilment is not None:
+            self._fulfilments.setdefault(order_id, []).append(fulfilment)
+            self._by_contact[contact.contact_id] = fulfilment
 
     def _answer(self, contact: Contact, heard: Heard) -> Turn:
         state = contact.state
