@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from coordinator_agent.promises import FollowThrough
 from shared.domain import (
+    MONITORING_STATES,
     ORDER_ID_PATTERN,
     RETRYING_STATES,
     TERMINAL_STATES,
@@ -27,9 +29,13 @@ WORKING_STATES = frozenset(
         SessionState.ANALYZING,
         SessionState.PLANNING,
         SessionState.NEGOTIATING,
+        SessionState.FOLLOWING_UP,
     }
 )
-assert WORKING_STATES | WAITING_STATES | RETRYING_STATES | TERMINAL_STATES == set(SessionState)
+assert (
+    WORKING_STATES | WAITING_STATES | RETRYING_STATES | MONITORING_STATES | TERMINAL_STATES
+    == set(SessionState)
+)
 
 
 class NegotiationAction(StrEnum):
@@ -110,6 +116,8 @@ class SessionDocument(BaseModel):
     cs_unavailable_since: float | None = None
     # A cancel that arrived during a round with CS: carried out when the round is recorded.
     cancel_requested: bool = False
+    # After CS agreed: the promises, their checks and the ladder climbed when one broke.
+    follow: FollowThrough | None = None
 
     def full_text(self) -> str:
         """The customer's words: the first message and the latest clarifications in words."""

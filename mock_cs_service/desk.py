@@ -474,8 +474,12 @@ class Desk:
             order = self.orders.order(order_id)
             if order is None:
                 return None
+            public = self.orders.public_order(order)
             facts = order_facts(self._fulfilments.get(order_id, []), self._clock())
-            return {**self.orders.public_order(order), **facts}
+            if not facts["refund_issued"]:  # what the data file says stands until a posting
+                facts["refund_issued"] = bool(public.get("refund_issued"))
+                facts["refund_date"] = public.get("refund_date")
+            return {**public, **facts}
 
     def transcript(self, contact_id: str) -> dict[str, Any]:
         """The whole conversation so far."""

@@ -60,8 +60,12 @@ def is_follow_up(text: str) -> bool:
     return bool(_FOLLOW_UP.search(text))
 
 
+_QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d")
+
+
 def rung_of(text: str) -> Rung:
-    """How far up the ladder a chasing message is, from its words."""
+    """How far up the ladder a chasing message is, from its words (not from words it quotes)."""
+    text = _QUOTED.sub(" ", text)
     if _COMPLAINT.search(text):
         return Rung.COMPLAINT
     if _SUPERVISOR.search(text):
