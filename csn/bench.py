@@ -29,12 +29,15 @@ from rich.table import Table
 from csn.ledger import Misread, by_contact, granted_value, grants_of, is_as_asked, misread
 from csn.scenarios import PERSONAS, Scenario, clarify, describe, generate
 from shared.a2a.client import A2AClient, A2AUnavailable
-from shared.domain import RETRYING_STATES, TERMINAL_STATES
+from shared.domain import AGREED_STATES, MONITORING_STATES, RETRYING_STATES, TERMINAL_STATES
 from shared.settings import ServiceSettings
 from shared.valuation import offer_value
 
-# A case waiting for CS to come back (cs_unavailable, retried on a schedule) is settled for a run.
-TERMINAL = {s.value for s in TERMINAL_STATES | RETRYING_STATES}
+# A case waiting for CS to come back (cs_unavailable, retried on a schedule) or for CS to keep
+# its word (monitoring, for days) is settled for a run; --follow-through waits for the latter.
+TERMINAL = {s.value for s in TERMINAL_STATES | RETRYING_STATES | MONITORING_STATES}
+FOLLOWED = {s.value for s in TERMINAL_STATES | RETRYING_STATES}
+AGREED = {s.value for s in AGREED_STATES}
 CHAOS_TARGETS = ("coordinator_agent", "context_agent", "negotiation_agent")
 A2A_CLIENTS = ("coordinator_agent", "negotiation_agent")
 GRANT_TERMS = ("type", "amount", "currency", "return_required", "restocking_fee")
@@ -272,7 +275,7 @@ class Bench:
         result.contact_id = negotiation.get("contact_id")
         if doc.get("reason"):
             result.notes.append(str(doc["reason"])[:200])
-        if result.state == "resolved":
+        if result.state in AGREED:
             result.reported_offer = (doc.get("outcome") or {}).get("offer")
 
     async def check_compliance(self, results: list[Result]) -> None:
@@ -414,7 +417,7 @@ def judge(results: list[Result], agreements: list[dict[str, Any]]) -> list[dict[
         own = grants_of(ledger, result.contact_id, result.scenario.order_id)
         result.as_asked = is_as_asked(own, result.scenario.desired_outcome)
         result.obtained_value = granted_value(own, result.item_value)
-        result.misread = misread(result.reported_offer, result.state == "resolved", result.grants)
+        result.misread = misread(result.reported_offer, result.state in AGREED, result.grants)
     return [dict(g) for g in agreements if str(g.get("contact_id")) not in claimed]
 
 
@@ -515,9 +518,7 @@ def _figures(results: list[Result]) -> dict[str, Any]:
         "compliance_judged": len(judged),
         "grants": sum(len(r.grants) for r in results),
         "misreads": sum(r.misread is not None for r in results),
-        "reported_resolution_rate": _ratio(
-            sum(r.state == "resolved" for r in entitled), len(entitled)
-        ),
+        "reported_resolution_rate": _ratio(sum(r.state in AGREED for r in entitled), len(entitled)),
         "mean_cs_exchanges": round(statistics.fmean(r.cs_exchanges for r in negotiated), 2)
         if negotiated
         else 0.0,
