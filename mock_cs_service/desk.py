@@ -434,8 +434,7 @@ class Desk:
         seed = self._config.seed
         ordinal = self._opened.get((body.customer_id, order.order_id), 0)
         self._opened[(body.customer_id, order.order_id)] = ordinal + 1
-        raw = f"{seed}|{body.customer_id}|{order.order_id}|{ordinal}"
-        contact_id = "CT-" + hashlib.sha256(raw.encode()).hexdigest()[:12].upper()
+        contact_id = contact_id_for(seed, body.customer_id, order.order_id, ordinal)
         state = new_contact_state(
             self._config.persona,
             random.Random(f"{seed}|{contact_id}|agent"),
@@ -671,6 +670,12 @@ class Desk:
             entry["attachments"] = attachments
         contact.messages.append(entry)
         return message_id
+
+
+def contact_id_for(seed: int, customer_id: str, order_id: str, ordinal: int) -> str:
+    """The id of the `ordinal`-th contact about an order since the last reset (seeded)."""
+    raw = f"{seed}|{customer_id}|{order_id}|{ordinal}"
+    return "CT-" + hashlib.sha256(raw.encode()).hexdigest()[:12].upper()
 
 
 def _message_reply(contact: Contact, message_id: str, words: str, turn: Turn) -> dict[str, Any]:
