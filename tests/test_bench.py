@@ -380,3 +380,45 @@ async def test_the_simulated_customer_approves_and_leaves_other_states_alone():
         case.state = "negotiating"
         assert await run._answer(customer, case, "/v1/sessions/S-1", {}) == 0
     assert coordinator.sent == [("/v1/sessions/S-1/decisions", {"decision": "approve"})]
+
+
+@pytest.mark.integration
+def test_bench_follow_through_judges_promises_from_the_desks_books(tmp_path):
+    """Days of 0.25 s and a forgetful desk: every promise is judged from the ledger, broken
+    ones are detected in time and chased, none kept is reopened, and every unrecovered case
+    has a dispute packet the customer can download."""
+    env = {"CSN_DAY_SECONDS": "0.25", "CSN_WATCHDOG_INTERVAL_S": "0.05"}
+    with running_fleet(tmp_path / "fleet", extra_env=env) as fleet:
+        out = tmp_path / "follow.json"
+        urls = [
+            f"--{flag}={fleet.url(name)}"
+            for flag, name in (
+                ("coordinator", "coordinator_agent"),
+                ("context", "context_agent"),
+                ("negotiation", "negotiation_agent"),
+                ("cs", "mock_cs_service"),
+            )
+        ]
+        command = [sys.executable, "-m", "csn", "bench", *urls, "--sessions", "16"]
+        command += ["--concurrency", "16", "--seed", "5", "--persona", "cooperative"]
+        command += ["--follow-through", "--followup", "forgetful", "--json", str(out)]
+        done = subprocess.run(
+            command, env=fleet.env, cwd=REPO, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "follow-through (judged from the desk's ledger)" in done.stderr
+        report = json.loads(out.read_text())
+        ledger = httpx.get(f"{fleet.url('mock_cs_service')}/v1/admin/ledger").json()
+    follow = report["follow_through"]
+    assert follow["trait"] == "forgetful" and follow["day_seconds"] == 0.25
+    booked = [a for a in ledger["agreements"] if a["fulfilment"]]
+    assert follow["promises"] == len(booked) > 0
+    assert follow["kept"] + follow["broken"] == follow["promises"]
+    assert follow["broken"] > 0, "a forgetful desk broke nothing: the run proved nothing"
+    assert follow["detected_in_time"] == follow["broken"]
+    assert follow["reopened_kept"] == 0
+    assert follow["recovered"] + follow["unrecovered"] == follow["broken"]
+    assert follow["dispute_packets"] == follow["unrecovered"]
+    assert set(follow["per_persona"]) == {"cooperative"}
+    assert report["lost_sessions"] == 0
+    assert set(report["states"]) <= {"fulfilled", "escalated", "failed", "resolved"}
