@@ -80,6 +80,7 @@ def complaint_letter(doc: SessionDocument, events: Sequence[Event], now: float) 
         f"(placed {order.get('order_date', 'unknown')}, total {order.get('total', 'unknown')}), "
         f"to: {_terms(follow.terms)}.",
         f'Your agent confirmed it in these words: "{_plain(follow.cs_quote)}"',
+        f"Your reference: {follow.contact_id}." if follow.contact_id else "",
         "That promise has not been kept: " + "; ".join(broken) + ".",
         ("We have chased it already: " + "; ".join(chased) + ".") if chased else "",
         "Please put it right within 7 days. If it is not, the customer will dispute the charge "

@@ -140,19 +140,29 @@ def promised_days(
     return DEFAULT_DAYS, "default"
 
 
-def kept(promise: Promise, order: dict[str, Any], agreed_at: float) -> str | None:
-    """What in the order system keeps the promise (posted after the agreement), or None."""
+def kept(
+    promise: Promise, order: dict[str, Any], agreed_at: float, reference: str | None = None
+) -> str | None:
+    """What in the order system keeps the promise (posted after the agreement), or None.
+
+    Postings that carry a reference (the CS case that agreed them) count only when it is
+    this agreement's: another case's refund on the same order keeps nothing of ours."""
     since = iso_date(agreed_at)
+
+    def ours(record: dict[str, Any]) -> bool:
+        theirs = record.get("reference")
+        return _on_or_after(record, since) and (not reference or not theirs or theirs == reference)
+
     if promise.kind == "shipment":
         for shipment in order.get("shipments") or []:
             if not isinstance(shipment, dict):
                 continue
-            if shipment.get("kind") in (promise.type, None) and _on_or_after(shipment, since):
+            if shipment.get("kind") in (promise.type, None) and ours(shipment):
                 return f"shipment {shipment.get('shipment_id', '')} on {_date(shipment)}".strip()
         return None
     refunds = order.get("refunds")
     if isinstance(refunds, list):
-        posted = [r for r in refunds if isinstance(r, dict) and _on_or_after(r, since)]
+        posted = [r for r in refunds if isinstance(r, dict) and ours(r)]
         total = sum(float(r.get("amount") or 0.0) for r in posted)
         if posted and (promise.amount is None or total >= promise.amount - AMOUNT_TOLERANCE):
             return f"refund of {total:.2f} posted on {_date(posted[-1])}"

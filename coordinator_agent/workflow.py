@@ -343,7 +343,7 @@ class Workflow:
         """Kept promises are noted; all kept ends the case; a broken one climbs the ladder."""
         now, events = self._clock(), []
         for promise in follow.open_promises():
-            posted = follow_through.kept(promise, order, follow.agreed_at)
+            posted = follow_through.kept(promise, order, follow.agreed_at, follow.contact_id)
             if posted is None:
                 continue
             recovered = promise.status == "broken"
@@ -441,6 +441,7 @@ class Workflow:
                 "date": follow_through.iso_date(follow.agreed_at),
                 "terms": follow.terms,
                 "cs_quote": follow.cs_quote,
+                "reference": follow.contact_id,
                 "promises": [p.describe() for p in broken],
             },
         }

@@ -522,15 +522,25 @@ class Desk:
         """A message chasing a remedy agreed on an earlier contact: look it up and answer."""
         if heard.intent != Intent.FOLLOW_UP:
             return None
-        order_id = contact.order.order_id
-        open_ = [
-            f for f in self._fulfilments.get(order_id, []) if f.contact_id != contact.contact_id
-        ]
-        fulfilment = open_[-1] if open_ else None
+        fulfilment = self._chased_remedy(contact, heard.text)
         rung = rung_of(heard.text)
         outcome = fulfilment.chase(rung, self._clock(), self._day) if fulfilment else "none"
         text = chase_reply(outcome, fulfilment, rung)
         return Turn(text, closed=True, speech=Speech(Act.CHASE_ANSWER, reason=text))
+
+    def _chased_remedy(self, contact: Contact, text: str) -> Fulfilment | None:
+        """The remedy a chase is about: the one whose reference it names, else the oldest on
+        the order not posted yet, else the latest."""
+        earlier = [
+            f
+            for f in self._fulfilments.get(contact.order.order_id, [])
+            if f.contact_id != contact.contact_id
+        ]
+        named = [f for f in earlier if f.contact_id in text]
+        waiting = [f for f in earlier if not f.posted(self._clock())]
+        if named or waiting:
+            return (named or waiting)[0]
+        return earlier[-1] if earlier else None
 
     def _hear(self, contact: Contact, body: CustomerMessage) -> Heard:
         """Take a message the way the contact's channel reads it."""

@@ -152,6 +152,7 @@ def order_facts(fulfilments: list[Fulfilment], now: datetime) -> dict[str, Any]:
         "refund_amount": None,
         "refunds": [
             {
+                "reference": f.contact_id,  # the CS case that agreed it, as a statement shows
                 "amount": f.offer.amount,
                 "currency": f.offer.currency,
                 "type": f.offer.type,
@@ -163,6 +164,7 @@ def order_facts(fulfilments: list[Fulfilment], now: datetime) -> dict[str, Any]:
         "shipments": [
             {
                 "shipment_id": f"SH-{f.contact_id[3:]}",
+                "reference": f.contact_id,
                 "kind": f.offer.type,
                 "status": "shipped",
                 "shipped_date": f.post_at.date().isoformat() if f.post_at else None,

@@ -34,6 +34,7 @@ class Agreement(BaseModel):
     date: str = Field(max_length=40)
     terms: Offer
     cs_quote: str = Field(default="", max_length=2000)
+    reference: str | None = Field(default=None, max_length=100)  # the CS case that agreed it
     promises: list[str] = Field(default_factory=list, max_length=10)
 
 
@@ -55,8 +56,10 @@ def compose_follow_up(inp: FollowUpInput) -> PendingMessage:
     quote = _quote(agreement.cs_quote)
     said = f' Your colleague confirmed it in these words: "{quote}".' if quote else ""
     what = "; ".join(agreement.promises) or "the agreed remedy"
+    reference = f" (your reference {_quote(agreement.reference)})" if agreement.reference else ""
     cited = (
-        f"On {agreement.date} you agreed, for order {inp.order_id}, to {_terms(agreement.terms)}."
+        f"On {agreement.date} you agreed{reference}, for order {inp.order_id}, to "
+        f"{_terms(agreement.terms)}."
         f"{said} It has not happened ({what}): nothing shows on the order."
     )
     if inp.rung == 1:

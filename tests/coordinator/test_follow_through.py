@@ -287,4 +287,12 @@ def test_kept_reads_postings_after_the_agreement_only() -> None:
     }
     assert kept(ship, shipped, agreed_at) == "shipment SH-1 on 2026-12-02"
     assert kept(ship, {"shipments": []}, agreed_at) is None
+    # another case's refund on the same order (its reference says so) keeps nothing of ours
+    theirs = {"refunds": [{"amount": 100.0, "date": "2026-12-02", "reference": "CT-OTHER"}]}
+    assert kept(refund, theirs, agreed_at, reference="CT-OURS") is None
+    mine = {"refunds": [{"amount": 100.0, "date": "2026-12-02", "reference": "CT-OURS"}]}
+    assert (
+        kept(refund, mine, agreed_at, reference="CT-OURS")
+        == "refund of 100.00 posted on 2026-12-02"
+    )
     assert FollowThrough(agreed_at=agreed_at, terms={}, promises=[refund]).open_promises()

@@ -183,3 +183,17 @@ def test_chasing_words_and_rungs() -> None:
     assert rung_of("Please pass me to a supervisor.") == Rung.SUPERVISOR
     assert rung_of("This is a formal complaint.") == Rung.COMPLAINT
     assert rung_of("Following up on the refund.") == Rung.RECONTACT
+
+
+async def test_a_chase_is_about_the_remedy_whose_reference_it_names(client) -> None:
+    first = await agree(client, key="one")
+    second = await agree(client, key="two")  # a second agreement on the same order
+    reply = await chase(client, f"Following up on reference {second['contact_id']}.", "c-ref")
+    assert reply["closed"] is True
+    entries = {
+        e["contact_id"]: e for e in (await client.get("/v1/admin/ledger")).json()["agreements"]
+    }
+    assert entries[first["contact_id"]]["fulfilment"]["chases"] == []
+    assert [c["rung"] for c in entries[second["contact_id"]]["fulfilment"]["chases"]] == [1]
+    facts = await order(client)
+    assert all(r["reference"] in entries for r in facts["refunds"])
