@@ -528,6 +528,15 @@ class Desk:
         text = chase_reply(outcome, fulfilment, rung)
         return Turn(text, closed=True, speech=Speech(Act.CHASE_ANSWER, reason=text))
 
+    def _chases_in_words(self, contact: Contact, text: str) -> bool:
+        """On the text channel: a first message whose words chase a remedy agreed on an
+        earlier contact about this order (without one, "I still haven't received my refund"
+        is a new complaint, negotiated as usual)."""
+        if contact.channel != Channel.TEXT or len(contact.messages) > 1 or not is_follow_up(text):
+            return False
+        earlier = self._fulfilments.get(contact.order.order_id, [])
+        return any(f.contact_id != contact.contact_id for f in earlier)
+
     def _chased_remedy(self, contact: Contact, text: str) -> Fulfilment | None:
         """The remedy a chase is about: the one whose reference it names, else the oldest on
         the order not posted yet, else the latest."""
@@ -545,9 +554,7 @@ class Desk:
     def _hear(self, contact: Contact, body: CustomerMessage) -> Heard:
         """Take a message the way the contact's channel reads it."""
         attachments = len(body.attachments)
-        if body.intent == Intent.FOLLOW_UP or (
-            contact.channel == Channel.TEXT and is_follow_up(body.text)
-        ):
+        if body.intent == Intent.FOLLOW_UP or self._chases_in_words(contact, body.text):
             return Heard(body.text, Intent.FOLLOW_UP, attachments=attachments)
         if contact.channel == Channel.TEXT:  # words only: intent, ask and citations are unseen
             reading = read_message(body.text, contact.order.total, _currency(contact.order))

@@ -147,12 +147,20 @@ async def test_a_forgotten_refund_posts_when_chased_at_its_rung(client, configur
 
 
 async def test_a_chase_on_the_text_channel_is_read_from_its_words(client, configure) -> None:
-    await configure(channel="text")
-    reply = await chase(
-        client, "I'm following up: you agreed to refund this order.", "t1", channel_intent=False
-    )
-    assert set(reply) == {"message_id", "text", "closed"}
+    reply = await chase(client, "Following up: you agreed to a refund.", "s1")
     assert "can't find any agreement" in reply["text"]  # nothing was booked on this order
+    await configure(channel="text")
+    words = "I still haven't received my refund for this order."
+    reply = await chase(client, words, "t1", channel_intent=False)
+    assert "can't find any agreement" not in reply["text"]  # a new complaint, negotiated
+    await configure(channel="structured")
+    await agree(client, key="agreed")
+    await configure(channel="text")
+    reply = await chase(client, "I'm following up: you agreed to refund this.", "t2", False)
+    assert set(reply) == {"message_id", "text", "closed"}
+    assert "still being processed" in reply["text"] or "issued it now" in reply["text"]
+    [entry] = (await client.get("/v1/admin/ledger")).json()["agreements"]
+    assert [c["rung"] for c in entry["fulfilment"]["chases"]] == [1]
 
 
 async def test_a_replacement_creates_a_shipment(client) -> None:
