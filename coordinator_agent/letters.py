@@ -21,7 +21,7 @@ from coordinator_agent.promises import RUNG_NAMES, Rung, iso_date
 from coordinator_agent.store import Event
 from shared.limits import DISPUTE_FILING_DAYS
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+|!~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")  # links, emphasis, HTML, code, tables
 
 _EVENT_WORDS = {
     "monitoring": "CS agreed; promises recorded",
@@ -223,7 +223,9 @@ def _terms(terms: dict[str, Any]) -> str:
     kind = str(terms.get("type", "remedy")).replace("_", " ")
     amount = terms.get("amount")
     money = f" of {float(amount):.2f} {terms.get('currency', 'USD')}" if amount else ""
-    method = f" to {terms['refund_method']}" if terms.get("refund_method") else ""
+    method = (
+        f" to {str(terms['refund_method']).replace('_', ' ')}" if terms.get("refund_method") else ""
+    )
     ret = ", return required" if terms.get("return_required") else ""
     return f"{kind}{money}{method}{ret}"
 

@@ -66,7 +66,7 @@ class Promise(BaseModel):
         else:
             noun = "store credit" if self.type == "store_credit" else "a refund"
             amount = f" of {self.amount:.2f} {self.currency}" if self.amount is not None else ""
-            method = f" to {self.refund_method}" if self.refund_method else ""
+            method = f" to {self.refund_method.replace('_', ' ')}" if self.refund_method else ""
             what = f"{noun}{amount}{method}"
         return f"{what} within {self.days} days (by {iso_date(self.due_at)})"
 
