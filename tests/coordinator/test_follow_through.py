@@ -296,3 +296,32 @@ def test_kept_reads_postings_after_the_agreement_only() -> None:
         == "refund of 100.00 posted on 2026-12-02"
     )
     assert FollowThrough(agreed_at=agreed_at, terms={}, promises=[refund]).open_promises()
+
+
+def test_cs_words_are_escaped_in_the_packet() -> None:
+    from coordinator_agent.letters import dispute_markdown, dispute_pdf
+    from coordinator_agent.models import SessionDocument
+
+    hostile = 'Done </para><b>bold</b> [click](http://evil.test) & "quotes" `code`'
+    [promise] = promises_from({"offer": {"type": "full_refund", "amount": 5.0}}, None, 0.0, 86400.0)
+    doc = SessionDocument(
+        id="s1",
+        customer_id="C-1001",
+        message="broken",
+        order_id=ORDER_ID,
+        created_at=0.0,
+        analysis={"order": {"order_date": "2026-11-20", "total": 5.0}},
+        follow=FollowThrough(
+            agreed_at=0.0,
+            terms={"type": "full_refund"},
+            cs_quote=hostile,
+            promises=[promise],
+            dispute_at=10.0,
+        ),  # fmt: skip
+    )
+    pdf = dispute_pdf(doc, [], 10.0)
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert 'Done </para><b>bold</b> [click](http://evil.test) & "quotes"' in text
+    markdown = dispute_markdown(doc, [], 10.0)
+    assert "\\[click\\](http://evil.test)" in markdown and "\\<b\\>bold\\</b\\>" in markdown
+    assert "Deadline to file: 2027-03-20" in markdown
