@@ -61,6 +61,9 @@ FAREWELL = "farewell"  # the outbox item that closes an abandoned CS contact
 CONTEXT = "context_agent"
 NEGOTIATION = "negotiation_agent"
 MAX_WRITE_RETRIES = 5
+# A monitored case's next check, as this process last read or wrote it, is trusted this long
+# (another coordinator may have checked it meanwhile); so a pass reads only the cases due.
+CHECK_SCHEDULE_CACHE_S = 60.0
 
 
 class SkillCaller(Protocol):
@@ -142,6 +145,7 @@ class Workflow:
         self._tasks: defaultdict[str, set[asyncio.Task[None]]] = defaultdict(set)
         self._farewells: set[asyncio.Task[Any]] = set()  # outbox deliveries in flight
         self._delivering: set[str] = set()  # outbox items being delivered by this process
+        self._check_at: dict[str, tuple[float, float]] = {}  # id -> (next check, when seen)
         self._steps: dict[str, Callable[[StoredSession, SessionDocument], Awaitable[None]]] = {
             SessionState.RECEIVED: self._receive,
             SessionState.ANALYZING: self._analyze,
@@ -303,17 +307,28 @@ class Workflow:
 
     def check_promises_due(self) -> list[str]:
         """Start the check of every monitored case whose check is due. Returns them."""
-        started = []
-        for session_id in self._store.ids_in_states(MONITORING_STATES):
-            if self.running(session_id):
+        started, now = [], self._clock()
+        monitored = self._store.ids_in_states(MONITORING_STATES)
+        for gone in set(self._check_at) - set(monitored):
+            del self._check_at[gone]
+        for session_id in monitored:
+            known = self._check_at.get(session_id)
+            not_due = known and known[0] > now and now - known[1] < CHECK_SCHEDULE_CACHE_S
+            if self.running(session_id) or not_due:
                 continue
             stored = self._load_or_quarantine(session_id)
             if stored is None or stored.state not in MONITORING_STATES:
                 continue
-            if self._check_due(SessionDocument.model_validate(stored.document)):
+            doc = SessionDocument.model_validate(stored.document)
+            self._remember_check(doc, now)
+            if self._check_due(doc):
                 self.start(session_id)
                 started.append(session_id)
         return started
+
+    def _remember_check(self, doc: SessionDocument, now: float) -> None:
+        if doc.follow is not None and doc.follow.next_check_at is not None:
+            self._check_at[doc.id] = (doc.follow.next_check_at, now)
 
     def _check_due(self, doc: SessionDocument) -> bool:
         follow = doc.follow
@@ -1147,6 +1162,8 @@ class Workflow:
         )
         if owed is not None:
             self._kick_outbox()
+        if step.state in MONITORING_STATES:
+            self._remember_check(doc, self._clock())
         return saved
 
     def _enter(self, doc: SessionDocument, state: SessionState) -> None:
