@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -189,13 +190,20 @@ class Bench:
         """Follow the case's live event stream, answering what it waits for, until it ends."""
         path = f"/v1/sessions/{result.session_id}"
         last_seq, answered = 0, 0
+        # The stream ends at a terminal state; a case settled for this run (monitoring, or
+        # cs_unavailable) is left while its stream stays open.
+        settled = FOLLOWED if self.args.follow_through else TERMINAL
         while time.perf_counter() - started < self.args.case_timeout_s:
             try:
-                async for event in self._events(customer, path, headers, last_seq):
-                    last_seq = max(last_seq, int(event.get("seq") or 0))
-                    result.state = event.get("state") or result.state
-                    if event.get("type") == "state_changed" and answered < MAX_ANSWERS:
-                        answered += await self._answer(customer, result, path, headers)
+                stream = self._events(customer, path, headers, last_seq)
+                async with contextlib.aclosing(stream) as events:  # a break closes the stream
+                    async for event in events:
+                        last_seq = max(last_seq, int(event.get("seq") or 0))
+                        result.state = event.get("state") or result.state
+                        if event.get("type") == "state_changed" and answered < MAX_ANSWERS:
+                            answered += await self._answer(customer, result, path, headers)
+                        if result.state in settled:
+                            break
             except httpx.TransportError:
                 await asyncio.sleep(0.5)  # the coordinator is restarting (chaos): reconnect
                 continue
@@ -207,7 +215,7 @@ class Bench:
             if response is not None and response.status_code == 200:
                 doc = response.json()
                 result.state = doc["state"]
-                if result.state in (FOLLOWED if self.args.follow_through else TERMINAL):
+                if result.state in settled:
                     return doc
         result.lost = True
         result.notes.append(f"stuck in {result.state}")

@@ -387,12 +387,13 @@ async def test_readiness_follows_the_order_system(agent, order_system) -> None:
     assert (await http.get("/readyz")).status_code == 503
 
 
-async def test_the_card_lists_the_three_skills(agent) -> None:
+async def test_the_card_lists_the_four_skills(agent) -> None:
     card = (await agent._http.get("/.well-known/agent-card.json")).json()  # noqa: SLF001
     assert [s["id"] for s in card["skills"]] == [
         "analyze_issue",
         "lookup_policies",
         "validate_solution",
+        "check_order",  # the coordinator's checks of CS's promises
     ]
 
 
