@@ -141,8 +141,10 @@ async def test_a_wait_gets_reminders_then_expires_and_closes_the_cs_contact(
     tmp_path, fleet: Fleet
 ) -> None:
     """A 7-day wait with daily reminders, compressed by configuration."""
+    # The third reminder is due at 0.9 s and the expiry at 1.1 s: a window of 0.2 s for a
+    # watchdog pass on a loaded machine (with 1.0 s, a pass late by 0.1 s skipped it).
     settings = make_settings(
-        tmp_path, remind_after_s=0.3, wait_timeout_s=1.0, watchdog_interval_s=0.05
+        tmp_path, remind_after_s=0.3, wait_timeout_s=1.1, watchdog_interval_s=0.05
     )
     sent = metrics.REMINDERS.labels("awaiting_outcome_approval")._value.get()
     async with running(settings, fleet) as (app, client):
