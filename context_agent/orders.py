@@ -39,9 +39,12 @@ class OrderSystem:
         self._initial = retry_initial_s
         self._cache = AnswerCache(cache_ttl_s, clock)
 
-    async def order(self, order_id: str) -> dict[str, Any] | None:
-        """One order as the order system returns it, or None when it does not exist."""
-        body = await self._get(f"/v1/orders/{quote(order_id, safe='')}")
+    async def order(self, order_id: str, *, fresh: bool = False) -> dict[str, Any] | None:
+        """One order as the order system returns it, or None when it does not exist.
+
+        `fresh` skips the cache: a check of what was posted to the order must see it now."""
+        path = f"/v1/orders/{quote(order_id, safe='')}"
+        body = await (self._fetch(path) if fresh else self._get(path))
         if body is not None and not isinstance(body, dict):
             raise OrderSystemUnavailable("the order system returned an order that is not an object")
         return body

@@ -92,6 +92,22 @@ class ValidateInput(_Input):
         return _order_id(value)
 
 
+class CheckOrderInput(_Input):
+    """check_order's input."""
+
+    order_id: str = Field(max_length=60)
+    customer_id: str | None = Field(default=None, pattern=CUSTOMER_ID_PATTERN)
+
+    @field_validator("order_id")
+    @classmethod
+    def _normalize(cls, value: str) -> str | None:
+        return _order_id(value)
+
+
+# What check_order reports of an order: its status and what was posted to it.
+POSTED_FIELDS = ("refund_issued", "refund_date", "refund_amount", "refunds", "shipments")
+
+
 # ---------------------------------------------------------------- collaborators
 
 
@@ -223,6 +239,34 @@ async def validate_solution(inp: ValidateInput, ctx: SkillContext) -> dict[str, 
     return result.model_dump(mode="json")
 
 
+async def check_order(inp: CheckOrderInput, ctx: SkillContext) -> dict[str, Any]:
+    """The order as the order system shows it now (never cached): status, refunds, shipments."""
+    try:
+        record = await _orders(ctx).order(inp.order_id, fresh=True)
+    except OrderSystemUnavailable as exc:
+        raise SkillError(str(exc), retryable=True) from exc
+    if record is None:
+        raise SkillError(f"unknown order {inp.order_id}")
+    if inp.customer_id and record.get("customer_id") != inp.customer_id:
+        raise SkillError(f"order {inp.order_id} does not belong to customer {inp.customer_id}")
+    facts = {key: record.get(key) for key in POSTED_FIELDS}
+    for key in ("refunds", "shipments"):
+        facts[key] = [r for r in facts[key] or [] if isinstance(r, dict)][:50]
+    return {
+        "order_id": inp.order_id,
+        "status": record.get("status"),
+        "order_date": record.get("order_date"),
+        "total": record.get("total"),
+        "payment_method": record.get("payment_method"),
+        "items": [
+            {"title": str(i.get("title", ""))[:200], "price": i.get("price")}
+            for i in (record.get("items") or [])[:20]
+            if isinstance(i, dict)
+        ],
+        **facts,
+    }
+
+
 SKILLS = (
     Skill(
         id="analyze_issue",
@@ -270,5 +314,17 @@ SKILLS = (
             '{"order_id": "112-4839201-5839201", "problem_type": "damaged_item", '
             '"offer": {"type": "partial_refund", "amount": 30, "currency": "USD"}}'
         ],
+    ),
+    Skill(
+        id="check_order",
+        name="Check an order in the order system",
+        description=(
+            "Reads an order fresh from the order system: its status and what was posted to "
+            "it (refunds with amounts and dates, new shipments), to check a promise CS made."
+        ),
+        handler=check_order,
+        input_model=CheckOrderInput,
+        tags=["orders", "follow-through"],
+        examples=['{"order_id": "112-4839201-5839201", "customer_id": "C-1001"}'],
     ),
 )

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
 from coordinator_agent.account_api import (
     AccountId,
@@ -24,6 +25,7 @@ from coordinator_agent.account_api import (
 from coordinator_agent.accounts import AccountStore, Throttled
 from coordinator_agent.case import session_view
 from coordinator_agent.feed import wait_for_change
+from coordinator_agent.letters import dispute_markdown, dispute_pdf
 from coordinator_agent.models import (
     Accepted,
     CreateSession,
@@ -403,6 +405,55 @@ def _counted(request: Request, stream: AsyncIterator[str]) -> AsyncIterator[str]
     return counted()
 
 
+@router.get(
+    "/{session_id}/dispute-packet",
+    responses={
+        **_ERRORS,
+        200: {
+            "content": {"application/pdf": {}, "text/markdown": {}},
+            "description": "The dispute packet, as PDF or Markdown",
+        },
+        406: {"description": "Neither PDF nor Markdown is acceptable"},
+    },
+)
+async def dispute_packet(
+    session_id: SessionId,
+    request: Request,
+    format: Annotated[Literal["pdf", "md"] | None, Query()] = None,
+    accept: Annotated[str, Header()] = "application/pdf",
+) -> Response:
+    """The dispute packet of a case whose promise CS broke and did not put right: order facts,
+    timeline, CS's words, the policy basis and the deadline to file. `?format=pdf|md` or the
+    Accept header (`application/pdf`, `text/markdown`) chooses the rendering."""
+    stored = await load(request, session_id)
+    doc = SessionDocument.model_validate(stored.document)
+    if doc.follow is None or doc.follow.dispute_at is None:
+        raise HTTPException(
+            409,
+            "no dispute packet: it is prepared when CS breaks a promise and does not put it right",
+        )
+    chosen = format or _packet_format(accept)
+    events = await _offload(request, _store(request).events, session_id, limit=10_000)
+    name = f"dispute-packet-{doc.order_id}"
+    if chosen == "md":
+        text = dispute_markdown(doc, events, doc.follow.dispute_at)
+        headers = {"Content-Disposition": f'attachment; filename="{name}.md"'}
+        return Response(text, media_type="text/markdown; charset=utf-8", headers=headers)
+    pdf = await run_in_threadpool(dispute_pdf, doc, events, doc.follow.dispute_at)
+    headers = {"Content-Disposition": f'attachment; filename="{name}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+def _packet_format(accept: str) -> str:
+    """PDF unless the Accept header asks for Markdown (or only for something else: 406)."""
+    wanted = accept.lower()
+    if "text/markdown" in wanted and "application/pdf" not in wanted:
+        return "md"
+    if any(t in wanted for t in ("application/pdf", "*/*", "application/*")) or not wanted:
+        return "pdf"
+    raise HTTPException(406, "the dispute packet is served as application/pdf or text/markdown")
+
+
 async def _event_stream(request: Request, session_id: str, after: int) -> AsyncIterator[str]:
     """New events as SSE until the case ends (or the client leaves); a heartbeat when idle.
 
@@ -467,7 +518,7 @@ async def cancel(session_id: SessionId, request: Request) -> Accepted:
         raise HTTPException(409, str(error)) from None
     if state == SessionState.NEGOTIATING:
         detail = "the case will be cancelled as soon as the current exchange with CS ends"
-    elif state == SessionState.RESOLVED:
+    elif state in (SessionState.RESOLVED, SessionState.MONITORING):
         detail = "too late to cancel: CS had already confirmed the agreement"
     else:
         detail = "the case is cancelled"

@@ -81,6 +81,9 @@ def build_workflow(
         wait_timeout_s=settings.wait_timeout_s,
         cs_retry_schedule_s=settings.cs_retry_schedule_s,
         farewell_retry_s=settings.farewell_retry_s,
+        day_s=settings.day_seconds,
+        promise_grace_days=settings.promise_grace_days,
+        promise_recheck_days=settings.promise_recheck_days,
     )
     return Workflow(store, context, negotiation, limits=bounds, threads=threads)
 

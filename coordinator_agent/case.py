@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from coordinator_agent.models import Attempt, Negotiation, SessionDocument
@@ -17,10 +18,15 @@ _AWAITING = {
     SessionState.AWAITING_CUSTOMER_INPUT: "customer_input",
     SessionState.AWAITING_STRATEGY_APPROVAL: "strategy",
     SessionState.AWAITING_OUTCOME_APPROVAL: "outcome",
+    SessionState.AWAITING_FOLLOW_UP_APPROVAL: "follow_up",
 }
 
 
-_ASKING = {SessionState.AWAITING_CLARIFICATION, SessionState.AWAITING_CUSTOMER_INPUT}
+_ASKING = {
+    SessionState.AWAITING_CLARIFICATION,
+    SessionState.AWAITING_CUSTOMER_INPUT,
+    SessionState.AWAITING_FOLLOW_UP_APPROVAL,
+}
 
 
 DESCRIPTION_CHARS = 400
@@ -91,8 +97,50 @@ def session_view(doc: SessionDocument, rating: dict[str, Any] | None = None) -> 
             "cs_exchanges": total_exchanges(doc),
         },
         "attempts": [a.model_dump() for a in doc.attempts],
+        "follow_through": follow_view(doc),
         "rating": rating,
     }
+
+
+def follow_view(doc: SessionDocument) -> dict[str, Any] | None:
+    """After CS agreed: the promises with their dates, the checks and the rungs climbed."""
+    follow = doc.follow
+    if follow is None:
+        return None
+    return {
+        "agreed_at": iso(follow.agreed_at),
+        "terms": follow.terms,
+        "cs_quote": follow.cs_quote,
+        "promises": [
+            {
+                "id": p.id,
+                "kind": p.kind,
+                "type": p.type,
+                "amount": p.amount,
+                "currency": p.currency,
+                "days": p.days,
+                "days_source": p.days_source,
+                "due_at": iso(p.due_at),
+                "grace_until": iso(p.grace_until),
+                "status": p.status,
+                "posted": p.posted,
+                "text": p.describe(),
+            }
+            for p in follow.promises
+        ],
+        "next_check_at": iso(follow.next_check_at) if follow.next_check_at else None,
+        "checks": follow.checks,
+        "rung": follow.rung,
+        "rungs": [{**r, "at": iso(r["at"])} for r in follow.rungs],
+        "complaint_letter": follow.complaint_letter,
+        "recovered_amount": round(follow.recovered_amount, 2),
+        "dispute_packet": f"/v1/sessions/{doc.id}/dispute-packet" if follow.dispute_at else None,
+    }
+
+
+def iso(at: float) -> str:
+    """A timestamp as UTC ISO 8601, to the second."""
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 
 
 def close_attempt(doc: SessionDocument, because: str) -> None:

@@ -27,6 +27,10 @@ class Settings(ServiceSettings):
     sse_poll_s: float = 0.5
     agent_max_connections: int = 1024
     agent_outage_grace_s: float = limits.AGENT_OUTAGE_GRACE_S
+    # Follow-through, in days of CSN_DAY_SECONDS: a promise is broken this long after its due
+    # date; after chasing CS about it, the order system is looked at again this much later.
+    promise_grace_days: float = Field(default=limits.PROMISE_GRACE_DAYS, ge=0, le=60)
+    promise_recheck_days: float = Field(default=limits.PROMISE_RECHECK_DAYS, gt=0, le=60)
     # The HMAC key of checksums and token hashes: separate from the encryption keys, so
     # rotating those (CSN_ENCRYPTION_KEY=new,old) keeps every hash valid.
     hmac_key: SecretStr = SecretStr("")

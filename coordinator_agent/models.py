@@ -8,7 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from coordinator_agent.promises import FollowThrough
 from shared.domain import (
+    MONITORING_STATES,
     ORDER_ID_PATTERN,
     RETRYING_STATES,
     TERMINAL_STATES,
@@ -34,9 +36,13 @@ WORKING_STATES = frozenset(
         SessionState.ANALYZING,
         SessionState.PLANNING,
         SessionState.NEGOTIATING,
+        SessionState.FOLLOWING_UP,
     }
 )
-assert WORKING_STATES | WAITING_STATES | RETRYING_STATES | TERMINAL_STATES == set(SessionState)
+assert (
+    WORKING_STATES | WAITING_STATES | RETRYING_STATES | MONITORING_STATES | TERMINAL_STATES
+    == set(SessionState)
+)
 
 
 class NegotiationAction(StrEnum):
@@ -119,6 +125,8 @@ class SessionDocument(BaseModel):
     cancel_requested: bool = False
     # CS closed the chat without an agreement: new chats started since (limits.CS_CHAT_REOPENS)
     cs_reopens: int = 0
+    # After CS agreed: the promises, their checks and the ladder climbed when one broke.
+    follow: FollowThrough | None = None
 
     def full_text(self) -> str:
         """The customer's words: the first message and the latest clarifications in words."""

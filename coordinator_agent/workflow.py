@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, Protocol, TypeVar
 
+from coordinator_agent import promises as follow_through
 from coordinator_agent.case import close_attempt, describe_for_cs, escalation_context, find_order_id
+from coordinator_agent.letters import complaint_letter, filing_deadline
 from coordinator_agent.models import (
     WORKING_STATES,
     CustomerMessage,
@@ -28,6 +30,7 @@ from coordinator_agent.models import (
     Resolution,
     SessionDocument,
 )
+from coordinator_agent.promises import RUNG_NAMES, FollowThrough, Rung
 from coordinator_agent.store import (
     ConcurrencyConflict,
     NewEscalation,
@@ -42,7 +45,13 @@ from coordinator_agent.store import (
 from shared import limits, metrics
 from shared.a2a.client import A2ACallError, A2AUnavailable, SkillResult
 from shared.a2a.models import TaskState
-from shared.domain import RETRYING_STATES, TERMINAL_STATES, WAITING_STATES, SessionState
+from shared.domain import (
+    MONITORING_STATES,
+    RETRYING_STATES,
+    TERMINAL_STATES,
+    WAITING_STATES,
+    SessionState,
+)
 from shared.logs import get_logger, log_context
 
 log = get_logger(__name__)
@@ -55,6 +64,9 @@ FAREWELL = "farewell"  # the outbox item that closes an abandoned CS contact
 CONTEXT = "context_agent"
 NEGOTIATION = "negotiation_agent"
 MAX_WRITE_RETRIES = 5
+# A monitored case's next check, as this process last read or wrote it, is trusted this long
+# (another coordinator may have checked it meanwhile); so a pass reads only the cases due.
+CHECK_SCHEDULE_CACHE_S = 60.0
 
 
 class SkillCaller(Protocol):
@@ -98,6 +110,9 @@ class Limits:
     cs_retry_schedule_s: tuple[float, ...] = limits.CS_RETRY_SCHEDULE_S
     farewell_retry_s: tuple[float, ...] = limits.FAREWELL_RETRY_S
     cancel_wait_s: float = 5.0  # how long a cancel waits for the round in flight to end
+    day_s: float = limits.DAY_SECONDS  # one (simulated) day of promises and checks
+    promise_grace_days: float = limits.PROMISE_GRACE_DAYS
+    promise_recheck_days: float = limits.PROMISE_RECHECK_DAYS
 
 
 @dataclass
@@ -138,11 +153,14 @@ class Workflow:
         self._tasks: defaultdict[str, set[asyncio.Task[None]]] = defaultdict(set)
         self._farewells: set[asyncio.Task[Any]] = set()  # outbox deliveries in flight
         self._delivering: set[str] = set()  # outbox items being delivered by this process
+        self._check_at: dict[str, tuple[float, float]] = {}  # id -> (next check, when seen)
         self._steps: dict[str, Callable[[StoredSession, SessionDocument], Awaitable[None]]] = {
             SessionState.RECEIVED: self._receive,
             SessionState.ANALYZING: self._analyze,
             SessionState.PLANNING: self._plan,
             SessionState.NEGOTIATING: self._negotiate_round,
+            SessionState.MONITORING: self._check_promises,
+            SessionState.FOLLOWING_UP: self._follow_up,
         }
 
     # -- running cases --------------------------------------------------------------------
@@ -217,6 +235,7 @@ class Workflow:
                 self.start(session_id)
         await self.offload(self.watch_waiting)
         await self.offload(self.retry_cs_due)
+        await self.offload(self.check_promises_due)
         await self.deliver_outbox()
         return escalated
 
@@ -275,6 +294,231 @@ class Workflow:
         if state not in WAITING_STATES:
             raise InvalidState(f"the session no longer waits: it is {state.value}")
         return state
+
+    # -- follow-through: promises checked on a schedule kept in the store -----------------
+
+    def _agreed_step(
+        self, doc: SessionDocument, outcome: dict[str, Any], events: list[NewEvent]
+    ) -> Step:
+        """CS confirmed: monitor the promises its terms make, or resolve if none can be checked."""
+        now, day = self._clock(), self._limits.day_s
+        entitlement = (doc.policies or {}).get("entitlement")
+        promises = follow_through.promises_from(
+            outcome, entitlement, now, day, self._limits.promise_grace_days
+        )
+        if not promises:
+            return Step(SessionState.RESOLVED, events)
+        state = doc.negotiation.state or {}
+        follow = FollowThrough(
+            agreed_at=now,
+            terms=outcome.get("offer") or {},
+            cs_quote=str(outcome.get("cs_quote") or "")[:1000],
+            contact_id=state.get("contact_id")
+            if isinstance(state.get("contact_id"), str)
+            else None,
+            promises=promises,
+        )
+        follow.next_check_at = follow_through.first_check_at(follow, day)
+        doc.follow = follow
+        metrics.PROMISES.labels("made").inc(len(promises))
+        detail = {
+            "promises": [_promise_detail(p) for p in promises],
+            "text": "CS agreed. We will check that it keeps its word: "
+            + "; ".join(p.describe() for p in promises)
+            + ".",
+            "next_check_at": _iso(follow.next_check_at or now),
+        }
+        return Step(SessionState.MONITORING, [*events, NewEvent("monitoring", COORDINATOR, detail)])
+
+    def check_promises_due(self) -> list[str]:
+        """Start the check of every monitored case whose check is due. Returns them."""
+        started, now = [], self._clock()
+        monitored = self._store.ids_in_states(MONITORING_STATES)
+        for gone in set(self._check_at) - set(monitored):
+            del self._check_at[gone]
+        for session_id in monitored:
+            known = self._check_at.get(session_id)
+            not_due = known and known[0] > now and now - known[1] < CHECK_SCHEDULE_CACHE_S
+            if self.running(session_id) or not_due:
+                continue
+            stored = self._load_or_quarantine(session_id)
+            if stored is None or stored.state not in MONITORING_STATES:
+                continue
+            doc = SessionDocument.model_validate(stored.document)
+            self._remember_check(doc, now)
+            if self._check_due(doc):
+                self._on_loop(lambda sid=session_id: self.start(sid))  # type: ignore[misc]
+                started.append(session_id)
+        return started
+
+    def _remember_check(self, doc: SessionDocument, now: float) -> None:
+        if doc.follow is not None and doc.follow.next_check_at is not None:
+            self._check_at[doc.id] = (doc.follow.next_check_at, now)
+
+    def _check_due(self, doc: SessionDocument) -> bool:
+        follow = doc.follow
+        return follow is not None and (follow.next_check_at or 0.0) <= self._clock()
+
+    async def _check_promises(self, stored: StoredSession, doc: SessionDocument) -> None:
+        """Read the order system (via the context agent) and judge every open promise."""
+        follow = doc.follow
+        assert follow is not None
+        request = {"order_id": doc.order_id, "customer_id": doc.customer_id}
+        try:
+            result, _ = await self._call(self._context, CONTEXT, "check_order", request, doc)
+        except (A2AUnavailable, A2ACallError) as error:
+            result, reason = None, str(error)
+        else:
+            reason = "" if result.ok else _failure(result)
+        follow.checks += 1
+        if result is None or not result.ok:  # try again a little later; nothing is judged
+            follow.next_check_at = self._clock() + self._limits.day_s / 4
+            detail = {"reason": reason[:300], "next_check_at": _iso(follow.next_check_at)}
+            event = NewEvent("promise_check_failed", COORDINATOR, detail)
+            await self.offload(self._save, stored, doc, Step(SessionState.MONITORING, [event]))
+            return
+        output = result.output
+
+        def judged() -> None:  # judging may read the history (the complaint letter)
+            self._save(stored, doc, self._judge(doc, follow, output))
+
+        await self.offload(judged)
+
+    def _judge(self, doc: SessionDocument, follow: FollowThrough, order: dict[str, Any]) -> Step:
+        """Kept promises are noted; all kept ends the case; a broken one climbs the ladder."""
+        now, events = self._clock(), []
+        for promise in follow.open_promises():
+            posted = follow_through.kept(promise, order, follow.agreed_at, follow.contact_id)
+            if posted is None:
+                continue
+            recovered = promise.status == "broken"
+            promise.status, promise.kept_at, promise.posted = (
+                "recovered" if recovered else "kept",
+                now,
+                posted,
+            )
+            metrics.PROMISES.labels(promise.status).inc()
+            if recovered and promise.kind == "refund" and promise.amount:
+                follow.recovered_amount += promise.amount
+                metrics.PROMISE_RECOVERED_AMOUNT.inc(promise.amount)
+            detail = {**_promise_detail(promise), "posted": posted, "recovered": recovered}
+            events.append(NewEvent("promise_kept", COORDINATOR, detail))
+        if not follow.open_promises():
+            recovered = any(p.status == "recovered" for p in follow.promises)
+            text = (
+                "CS kept its word after we chased it: " if recovered else "CS kept its word: "
+            ) + "; ".join(f"{p.describe()}: {p.posted}" for p in follow.promises)
+            detail = {"text": text, "recovered_amount": round(follow.recovered_amount, 2)}
+            events.append(NewEvent("fulfilled", COORDINATOR, detail))
+            return Step(SessionState.FULFILLED, events)
+        for promise in follow.open_promises():
+            if promise.status == "pending" and now >= promise.grace_until:
+                promise.status, promise.broken_at = "broken", now
+                follow.broken_at = follow.broken_at or now
+                metrics.PROMISES.labels("broken").inc()
+                detail = {**_promise_detail(promise), "detected_at": _iso(now)}
+                events.append(NewEvent("promise_broken", COORDINATOR, detail))
+        if any(p.status == "broken" for p in follow.promises):
+            return self._climb(doc, follow, events)
+        follow.next_check_at = follow_through.next_check_at(follow, now, self._limits.day_s)
+        return Step(SessionState.MONITORING, events)
+
+    def _climb(self, doc: SessionDocument, follow: FollowThrough, events: list[NewEvent]) -> Step:
+        """The next rung after a broken promise: chase CS (with the customer's approval)."""
+        rung = Rung(min(follow.rung + 1, Rung.DISPUTE))
+        if rung == Rung.DISPUTE:
+            return self._dispute_step(doc, follow, events, "CS did not keep its word")
+        follow.next_check_at = None
+        if rung == Rung.COMPLAINT:
+            follow.complaint_letter = complaint_letter(
+                doc, self._store.events(doc.id), self._clock()
+            )
+        if doc.auto_approve:
+            detail = {"stage": "follow_up", "rung": int(rung), "auto": True}
+            events.append(NewEvent("decision", COORDINATOR, detail))
+            return Step(SessionState.FOLLOWING_UP, events)
+        doc.question = (
+            f"CS has not kept its word. Shall we {_RUNG_ASKS[rung]}? "
+            "Approve to go ahead, or reject to stop and get a dispute packet instead."
+        )
+        detail = {"rung": int(rung), "name": RUNG_NAMES[rung], "question": doc.question}
+        events.append(NewEvent("follow_up_proposed", COORDINATOR, detail))
+        return Step(SessionState.AWAITING_FOLLOW_UP_APPROVAL, events)
+
+    def _dispute_step(
+        self, doc: SessionDocument, follow: FollowThrough, events: list[NewEvent], why: str
+    ) -> Step:
+        """The last rung: a dispute packet for the card issuer; the case goes to a human."""
+        now = self._clock()
+        follow.rung, follow.dispute_at, follow.next_check_at = int(Rung.DISPUTE), now, None
+        for promise in follow.open_promises():
+            promise.status = "unrecovered"
+            metrics.PROMISES.labels("unrecovered").inc()
+        metrics.FOLLOW_UP_RUNGS.labels(RUNG_NAMES[Rung.DISPUTE]).inc()
+        deadline = filing_deadline(doc)
+        detail = {
+            "rung": int(Rung.DISPUTE),
+            "name": RUNG_NAMES[Rung.DISPUTE],
+            "download": f"/v1/sessions/{doc.id}/dispute-packet",
+            "filing_deadline": deadline,
+            "text": "A dispute packet for your card issuer or payment provider is ready to "
+            f"download; file it by {deadline}.",
+        }
+        events.append(NewEvent("dispute_packet", COORDINATOR, detail))
+        reason = f"{why}: a dispute packet is ready for the customer (file by {deadline})"
+        return self._escalation_step(doc.id, doc, "promise_broken", reason, events)
+
+    async def _follow_up(self, stored: StoredSession, doc: SessionDocument) -> None:
+        """Contact CS again about the broken promise, citing the agreement and CS's words."""
+        follow = doc.follow
+        if follow is None or doc.cancel_requested:
+            await self.offload(self._save, stored, doc, self._cancelled_step(doc, []))
+            return
+        rung = Rung(min(follow.rung + 1, Rung.COMPLAINT))
+        broken = [p for p in follow.promises if p.status == "broken"]
+        request: dict[str, Any] = {
+            "session_id": doc.id,
+            "rung": int(rung),
+            "customer_id": doc.customer_id,
+            "order_id": doc.order_id,
+            "problem_type": (doc.analysis or {}).get("problem_type", "other"),
+            "agreement": {
+                "date": follow_through.iso_date(follow.agreed_at),
+                "terms": follow.terms,
+                "cs_quote": follow.cs_quote,
+                "reference": follow.contact_id,
+                "promises": [p.describe() for p in broken],
+            },
+        }
+        if rung == Rung.COMPLAINT and follow.complaint_letter:
+            request["letter"] = follow.complaint_letter
+        result, event = await self._call(self._negotiation, NEGOTIATION, "follow_up", request, doc)
+        if not result.ok:
+            raise Escalate("follow_up_failed", f"the follow-up failed: {_failure(result)}")
+        output = result.output
+        now = self._clock()
+        if output.get("status") == "cs_unavailable":  # try this rung again at the next check
+            follow.next_check_at = now + self._limits.day_s / 4
+            detail = {"rung": int(rung), "reason": str(output.get("reason") or "")[:300]}
+            events = [event, NewEvent("follow_up_unavailable", NEGOTIATION, detail)]
+            await self.offload(self._save, stored, doc, Step(SessionState.MONITORING, events))
+            return
+        follow.rung = int(rung)
+        record = {
+            "rung": int(rung),
+            "name": RUNG_NAMES[rung],
+            "at": now,
+            "contact_id": str(output.get("contact_id") or "")[:100],
+            "sent": str(output.get("sent") or "")[:8000],
+            "cs_text": str(output.get("cs_text") or "")[:1000],
+        }
+        follow.rungs.append(record)
+        follow.next_check_at = now + self._limits.promise_recheck_days * self._limits.day_s
+        metrics.FOLLOW_UP_RUNGS.labels(RUNG_NAMES[rung]).inc()
+        detail = {k: v for k, v in record.items() if k != "at"}
+        detail["next_check_at"] = _iso(follow.next_check_at)
+        events = [event, NewEvent("follow_up", NEGOTIATION, detail)]
+        await self.offload(self._save, stored, doc, Step(SessionState.MONITORING, events))
 
     # -- cs_unavailable: resumed on a schedule, then escalated ----------------------------
 
@@ -491,6 +735,8 @@ class Workflow:
         if step is None:
             return False
         doc = SessionDocument.model_validate(stored.document)
+        if stored.state in MONITORING_STATES and not self._check_due(doc):
+            return False  # the next check is scheduled in the document
         try:
             await step(stored, doc)
         except ConcurrencyConflict:
@@ -708,7 +954,7 @@ class Workflow:
                 doc.cancel_requested = False
                 detail = {"reason": "CS had already confirmed the agreement"}
                 events.append(NewEvent("cancel_too_late", COORDINATOR, detail))
-            return Step(SessionState.RESOLVED, events)
+            return self._agreed_step(doc, outcome, events)
         if doc.cancel_requested:
             return self._cancelled_step(doc, events)
         if status is None:
@@ -802,6 +1048,13 @@ class Workflow:
         if state == SessionState.AWAITING_OUTCOME_APPROVAL:
             event = NewEvent("decision", "customer", {**detail, "stage": "outcome"})
             return self._decide_outcome(doc, decision, event)
+        if state == SessionState.AWAITING_FOLLOW_UP_APPROVAL and doc.follow is not None:
+            event = NewEvent("decision", "customer", {**detail, "stage": "follow_up"})
+            doc.question = None
+            if decision.decision == "approve":
+                return Step(SessionState.FOLLOWING_UP, [event], "customer")
+            why = "the customer chose not to chase CS further"
+            return self._dispute_step(doc, doc.follow, [event], why)
         raise InvalidState(f"nothing awaits approval: the session is {state.value}")
 
     def _decide_strategy(self, doc: SessionDocument, decision: Decision, event: NewEvent) -> Step:
@@ -971,6 +1224,8 @@ class Workflow:
         )
         if owed is not None:
             self._kick_outbox()
+        if step.state in MONITORING_STATES:
+            self._remember_check(doc, self._clock())
         return saved
 
     def _enter(self, doc: SessionDocument, state: SessionState) -> None:
@@ -1098,6 +1353,31 @@ def _as_int(value: Any, default: int) -> int:
 
 def _iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
+
+
+_RUNG_ASKS = {
+    Rung.RECONTACT: "contact CS again, citing the agreement and its own words",
+    Rung.SUPERVISOR: "ask CS for a supervisor",
+    Rung.COMPLAINT: "send the retailer a formal written complaint",
+}
+
+
+def _promise_detail(promise: follow_through.Promise) -> dict[str, Any]:
+    """A promise as events show it to the customer."""
+    return {
+        "promise": promise.id,
+        "kind": promise.kind,
+        "type": promise.type,
+        "amount": promise.amount,
+        "currency": promise.currency,
+        "days": promise.days,
+        "days_source": promise.days_source,
+        "due_date": follow_through.iso_date(promise.due_at),
+        "due_at": _iso(promise.due_at),
+        "grace_until": _iso(promise.grace_until),
+        "status": promise.status,
+        "text": promise.describe(),
+    }
 
 
 def _escalation_summary(code: str, reason: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -18,6 +19,7 @@ import ssl
 import statistics
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -26,6 +28,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from csn import follow_through
 from csn.accounts import demo_accounts, demo_password
 from csn.ledger import (
     Misread,
@@ -37,13 +40,17 @@ from csn.ledger import (
     misread,
 )
 from csn.scenarios import PERSONAS, Scenario, clarify, describe, generate
+from shared import limits
 from shared.a2a.client import A2AClient, A2AUnavailable
-from shared.domain import RETRYING_STATES, TERMINAL_STATES
+from shared.domain import AGREED_STATES, MONITORING_STATES, RETRYING_STATES, TERMINAL_STATES
 from shared.settings import ServiceSettings
 from shared.valuation import offer_value
 
-# A case waiting for CS to come back (cs_unavailable, retried on a schedule) is settled for a run.
-TERMINAL = {s.value for s in TERMINAL_STATES | RETRYING_STATES}
+# A case waiting for CS to come back (cs_unavailable, retried on a schedule) or for CS to keep
+# its word (monitoring, for days) is settled for a run; --follow-through waits for the latter.
+TERMINAL = {s.value for s in TERMINAL_STATES | RETRYING_STATES | MONITORING_STATES}
+FOLLOWED = {s.value for s in TERMINAL_STATES | RETRYING_STATES}
+AGREED = {s.value for s in AGREED_STATES}
 CHAOS_TARGETS = ("coordinator_agent", "context_agent", "negotiation_agent")
 A2A_CLIENTS = ("coordinator_agent", "negotiation_agent")
 GRANT_TERMS = ("type", "amount", "currency", "return_required", "restocking_fee")
@@ -64,6 +71,7 @@ class Result:
 
     scenario: Scenario
     session_id: str | None = None
+    token: str | None = None
     state: str = "not_created"
     seconds: float = 0.0
     cs_exchanges: int = 0
@@ -150,6 +158,8 @@ class Bench:
             "timeout_rate": self.args.timeout_rate,
             "channel": self.args.channel,
         }
+        if self.args.follow_through:
+            config["followup"] = self.args.followup
         response = await self.http.put(f"{self.cs}/v1/admin/config", json=config)
         if response.status_code == 422 and self.args.channel == "structured":
             del config["channel"]  # a desk without channels only speaks structured
@@ -180,7 +190,7 @@ class Bench:
             result.notes.append(f"create failed: {created.status_code if created else 'no answer'}")
             return result
         session = created.json()
-        result.session_id = session["session_id"]
+        result.session_id, result.token = session["session_id"], session["token"]
         headers = {"Authorization": f"Bearer {session['token']}"}
         doc = await self._follow(customer, result, headers, started)
         result.seconds = time.perf_counter() - started
@@ -194,13 +204,20 @@ class Bench:
         """Follow the case's live event stream, answering what it waits for, until it ends."""
         path = f"/v1/sessions/{result.session_id}"
         last_seq, answered = 0, 0
+        # The stream ends at a terminal state; a case settled for this run (monitoring, or
+        # cs_unavailable) is left while its stream stays open.
+        settled = FOLLOWED if self.args.follow_through else TERMINAL
         while time.perf_counter() - started < self.args.case_timeout_s:
             try:
-                async for event in self._events(customer, path, headers, last_seq):
-                    last_seq = max(last_seq, int(event.get("seq") or 0))
-                    result.state = event.get("state") or result.state
-                    if event.get("type") == "state_changed" and answered < MAX_ANSWERS:
-                        answered += await self._answer(customer, result, path, headers)
+                stream = self._events(customer, path, headers, last_seq)
+                async with contextlib.aclosing(stream) as events:  # a break closes the stream
+                    async for event in events:
+                        last_seq = max(last_seq, int(event.get("seq") or 0))
+                        result.state = event.get("state") or result.state
+                        if event.get("type") == "state_changed" and answered < MAX_ANSWERS:
+                            answered += await self._answer(customer, result, path, headers)
+                        if result.state in settled:
+                            break
             except httpx.TransportError:
                 await asyncio.sleep(0.5)  # the coordinator is restarting (chaos): reconnect
                 continue
@@ -212,7 +229,7 @@ class Bench:
             if response is not None and response.status_code == 200:
                 doc = response.json()
                 result.state = doc["state"]
-                if result.state in TERMINAL:
+                if result.state in settled:
                     return doc
         result.lost = True
         result.notes.append(f"stuck in {result.state}")
@@ -308,7 +325,7 @@ class Bench:
         result.contact_id = negotiation.get("contact_id")
         if doc.get("reason"):
             result.notes.append(str(doc["reason"])[:200])
-        if result.state == "resolved":
+        if result.state in AGREED:
             result.reported_offer = (doc.get("outcome") or {}).get("offer")
 
     async def check_entitlements(self, results: list[Result]) -> None:
@@ -376,6 +393,59 @@ class Bench:
         output = await self._skill("validate_solution", request)
         valid = (output or {}).get("valid")
         return None if valid is None else bool(valid)
+
+    async def judge_follow_through(
+        self, results: list[Result], agreements: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The follow-through figures, judged from the desk's ledger (see csn.follow_through)."""
+        ledger = by_contact(agreements)
+        day_s = ServiceSettings().day_seconds
+        now = datetime.now(UTC)
+        judged: list[follow_through.Judged] = []
+        for result in results:
+            for entry in grants_of(ledger, result.contact_id):
+                one = follow_through.judge_promise(
+                    entry, result.scenario.persona, day_s, self.args.grace_days, now
+                )
+                if one is None:
+                    continue
+                one.session_id = result.session_id
+                if one.broken and not one.recovered:
+                    one.packet = await self._packet(result)
+                judged.append(one)
+        personas = sorted({j.persona for j in judged}, key=PERSONAS.index)
+        return {
+            "trait": self.args.followup,
+            "day_seconds": day_s,
+            "grace_days": self.args.grace_days,
+            **follow_through.figures(judged),
+            "per_persona": {
+                p: follow_through.figures([j for j in judged if j.persona == p]) for p in personas
+            },
+            "fleet_counted": await self.promise_counts(),
+        }
+
+    async def _packet(self, result: Result) -> bool:
+        """Whether the customer can download the case's dispute packet (a PDF)."""
+        path = f"/v1/sessions/{result.session_id}/dispute-packet"
+        headers = {"Authorization": f"Bearer {result.token}", "Accept": "application/pdf"}
+        response = await self._request(self.http, "GET", path, headers=headers)
+        return bool(response is not None and response.status_code == 200
+                    and response.content.startswith(b"%PDF"))  # fmt: skip
+
+    async def promise_counts(self) -> dict[str, float]:
+        """The coordinator's own count of promises by result (csn_promises_total)."""
+        try:
+            text = (await self.http.get(self.urls["coordinator_agent"] + "/metrics")).text
+        except httpx.HTTPError:
+            return {}
+        counts: dict[str, float] = {}
+        for family in text_string_to_metric_families(text):
+            if family.name == "csn_promises":
+                for sample in family.samples:
+                    if sample.name.endswith("_total"):
+                        counts[sample.labels["result"]] = sample.value
+        return counts
 
     async def a2a_counts(self) -> dict[str, dict[str, float]]:
         """A2A client calls by result, per calling service, from their /metrics."""
@@ -469,7 +539,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         unattributed = judge(results, agreements) if agreements is not None else []
         if agreements is not None:
             await bench.check_compliance(results)
+        follow = (
+            await bench.judge_follow_through(results, agreements)
+            if args.follow_through and agreements is not None
+            else None
+        )
     report = summarize(results, args, wall_s, before, after)
+    if follow is not None:
+        report["follow_through"] = follow
     if agreements is None:  # nothing to judge with: say so rather than report zeros
         for figures in (report, *report["per_persona"].values()):
             figures.update(dict.fromkeys(LEDGER_FIGURES))
@@ -509,7 +586,7 @@ def judge(results: list[Result], agreements: list[dict[str, Any]]) -> list[dict[
         own = grants_of(ledger, result.contact_id, result.scenario.order_id)
         result.as_asked = is_as_asked(own, result.scenario.desired_outcome)
         result.obtained_value = granted_value(own, result.item_value)
-        result.misread = misread(result.reported_offer, result.state == "resolved", result.grants)
+        result.misread = misread(result.reported_offer, result.state in AGREED, result.grants)
     return [dict(g) for g in agreements if str(g.get("contact_id")) not in claimed]
 
 
@@ -613,9 +690,7 @@ def _figures(results: list[Result]) -> dict[str, Any]:
         "compliance_judged": len(judged),
         "grants": sum(len(r.grants) for r in results),
         "misreads": sum(r.misread is not None for r in results),
-        "reported_resolution_rate": _ratio(
-            sum(r.state == "resolved" for r in entitled), len(entitled)
-        ),
+        "reported_resolution_rate": _ratio(sum(r.state in AGREED for r in entitled), len(entitled)),
         "mean_cs_exchanges": round(statistics.fmean(r.cs_exchanges for r in negotiated), 2)
         if negotiated
         else 0.0,
@@ -699,6 +774,8 @@ def print_report(report: dict[str, Any], console: Console) -> None:
             f"compliance judged on {report['compliance_judged']}; misreads "
             f"{report['misreads']} ({len(report['unattributed_grants'])} grants no case reports)"
         )
+    if report.get("follow_through"):
+        print_follow_through(report["follow_through"], console)
     console.print(
         f"a2a_success_rate {report['a2a_success_rate']}  lost_sessions {report['lost_sessions']}  "
         f"restarts {report['restarts']}  keys sent twice {report['keys_sent_twice']}  "
@@ -709,6 +786,24 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         f"cases_per_s {report['cases_per_s']}  cpu_s_per_case "
         + "  ".join(f"{name} {seconds}" for name, seconds in cpu.items())
     )
+
+
+def print_follow_through(follow: dict[str, Any], console: Console) -> None:
+    """The follow-through table: promises kept, broken, detected, recovered, per persona."""
+    table = Table(
+        title=f"follow-through (judged from the desk's ledger): trait {follow['trait']}, "
+        f"day {follow['day_seconds']} s, grace {follow['grace_days']} days"
+    )
+    table.add_column("figure", no_wrap=True, min_width=len("max_detection_delay_days"))
+    table.add_column("all", justify="right")
+    for persona in follow["per_persona"]:
+        table.add_column(persona, justify="right")
+    for row in follow_through.FIGURES:
+        cells = [_cell(follow.get(row))]
+        cells += [_cell(f.get(row)) for f in follow["per_persona"].values()]
+        table.add_row(row, *cells)
+    console.print(table)
+    console.print(f"as the fleet counts them (csn_promises_total): {follow['fleet_counted']}")
 
 
 def _cell(value: Any) -> str:
@@ -742,6 +837,24 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--chaos", action="store_true", help="kill random agents during the run")
     p.add_argument("--chaos-interval-s", type=float, default=4.0)
     p.add_argument("--case-timeout-s", type=float, default=300.0)
+    p.add_argument(
+        "--follow-through",
+        action="store_true",
+        help="follow every case past the agreement until CS kept its word or the ladder ended "
+        "(run the fleet with a small CSN_DAY_SECONDS, and set the same here)",
+    )
+    p.add_argument(
+        "--followup",
+        default="forgetful",
+        choices=("reliable", "slow", "forgetful"),
+        help="the CS desk's follow-up trait for --follow-through",
+    )
+    p.add_argument(
+        "--grace-days",
+        type=float,
+        default=limits.PROMISE_GRACE_DAYS,
+        help="the coordinator's CSN_PROMISE_GRACE_DAYS, to judge when a promise broke",
+    )
     p.add_argument("--json", default=None, help="write the figures to this file")
     p.add_argument("--max-failures", type=int, default=50, help="failed cases listed in the JSON")
     return p

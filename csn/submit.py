@@ -17,9 +17,20 @@ from shared.domain import DesiredOutcome
 
 POLL_S = 0.4
 OPEN_ATTEMPTS, OPEN_RETRY_S = 3, 0.5
-# cs_unavailable is not over (the coordinator retries for up to a day), but it is where a
-# person following live stops: the case resumes on its own.
-TERMINAL = {"resolved", "escalated", "failed", "cs_unavailable", "cancelled", "expired"}
+# cs_unavailable and monitoring are not over (the coordinator retries CS for up to a day, and
+# watches for days that CS keeps its word), but they are where a person following live stops:
+# the case goes on on its own.
+TERMINAL = {
+    "resolved",
+    "monitoring",
+    "fulfilled",
+    "escalated",
+    "failed",
+    "cs_unavailable",
+    "cancelled",
+    "expired",
+}
+AGREED = {"resolved", "monitoring", "fulfilled"}
 Ask = Callable[[str], Awaitable[str | None]]  # None: stdin is closed (EOF)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e]")
 
@@ -69,6 +80,15 @@ def render_event(event: dict[str, Any]) -> Text | None:
         return line
     if kind == "escalated":
         return Text(f"  escalated: {clean(detail.get('reason'), 300)}", style="red")
+    if kind in ("monitoring", "fulfilled", "dispute_packet"):
+        return Text(f"  {clean(detail.get('text'), 400)}", style="bold")
+    if kind in ("promise_kept", "promise_broken"):
+        word = "kept" if kind == "promise_kept" else "BROKEN"
+        return Text(f"  promise {word}: {clean(detail.get('text'), 300)}", style="yellow")
+    if kind == "follow_up":
+        line = Text(f"  chased CS ({clean(detail.get('name'), 40)}): ", style="bold")
+        line.append(f"CS said: {clean(detail.get('cs_text'), 300)}", style="yellow")
+        return line
     return None
 
 
@@ -119,7 +139,7 @@ class CaseFollower:
             self._console.print(Text(f"lost the coordinator: {type(error).__name__}", style="red"))
             return 2
         self._print_result(doc)
-        return 0 if doc["state"] == "resolved" else 1
+        return 0 if doc["state"] in AGREED else 1
 
     async def _open(self, issue: str, customer: str | None, order_id: str | None) -> None:
         body: dict[str, Any] = {"message": issue, "auto_approve": self._auto_approve}
@@ -184,6 +204,9 @@ class CaseFollower:
         elif awaiting == "outcome":
             self._show_proposal(doc.get("proposal") or {})
             await self._decide("Accept this outcome? [y/n] ", eof_approves=self._auto_approve)
+        elif awaiting == "follow_up":
+            self._console.print(Text(f"? {clean(doc.get('question') or '')}", "bold"))
+            await self._decide("Chase CS? [y/n] ", eof_approves=self._auto_approve)
 
     async def _clarify(self, doc: dict[str, Any]) -> None:
         self._console.print(Text(f"? {clean(doc.get('question') or 'Please clarify.')}", "bold"))
@@ -209,7 +232,8 @@ class CaseFollower:
                 await self._post("decisions", {"decision": "approve"})
                 return
             if decision == "reject":
-                await self._post("decisions", await self._rejection())
+                body = await self._rejection() if "Chase" not in prompt else {"decision": "reject"}
+                await self._post("decisions", body)
                 return
             self._console.print("please answer y (approve) or n (reject)")
 
@@ -240,7 +264,7 @@ class CaseFollower:
 
     def _print_result(self, doc: dict[str, Any]) -> None:
         state = doc["state"]
-        style = "bold green" if state == "resolved" else "bold red"
+        style = "bold green" if state in AGREED else "bold red"
         self._console.print(Text(f"Result: {state}", style=style))
         final = doc.get("outcome") or doc.get("proposal") or {}
         if final.get("offer"):
@@ -250,7 +274,9 @@ class CaseFollower:
             self._console.print(Text(f"  policy basis: {', '.join(clean(p, 60) for p in basis)}"))
         for alternative in final.get("alternatives") or []:
             self._console.print(Text(f"  alternative: {clean(alternative)}"))
-        if doc.get("reason") and state != "resolved":
+        for promise in (doc.get("follow_through") or {}).get("promises") or []:
+            self._console.print(Text(f"  watching: {clean(promise.get('text'), 200)}"))
+        if doc.get("reason") and state not in AGREED:
             self._console.print(Text(f"  reason: {clean(doc['reason'])}"))
         if doc.get("escalation"):
             self._console.print("  a person will take the case over from here")

@@ -45,8 +45,10 @@ def build_desk(settings: Settings) -> Desk:
         error_rate=settings.mock_error_rate,
         timeout_rate=settings.mock_timeout_rate,
         timeout_s=settings.mock_timeout_s,
+        followup=settings.mock_followup,
     )
-    return Desk(orders, PolicyBook.load(settings.policy_dir), config)
+    policies = PolicyBook.load(settings.policy_dir)
+    return Desk(orders, policies, config, day_seconds=settings.day_seconds)
 
 
 def _desk(request: Request) -> Desk:
@@ -122,12 +124,13 @@ def order_router() -> APIRouter:
 
     @router.get("/orders/{order_id}")
     async def get_order(order_id: str, request: Request) -> Any:
-        """One order (no personal data; `prime` says whether its customer is a member)."""
-        book = _desk(request).orders
-        order = book.order(order_id)
+        """One order (no personal data; `prime` says whether its customer is a member), with
+        the remedies posted to it: `refund_issued`, `refund_date`, `refund_amount`, `refunds`,
+        `shipments`."""
+        order = _desk(request).order_view(order_id)
         if order is None:
             return json_error(404, "no such order")
-        return book.public_order(order)
+        return order
 
     @router.get("/customers")
     async def customers(request: Request) -> dict[str, Any]:

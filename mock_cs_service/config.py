@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 
 from mock_cs_service.desk import MAX_MESSAGE_BYTES, Channel
+from mock_cs_service.followup import FollowUpTrait
 from mock_cs_service.orders import DEFAULT_DATA
 from mock_cs_service.personas import Persona
 from shared.settings import ServiceSettings
@@ -25,5 +26,6 @@ class Settings(ServiceSettings):
     mock_error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     mock_timeout_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     mock_timeout_s: float = Field(default=35.0, ge=0.0, le=600.0)
+    mock_followup: FollowUpTrait = FollowUpTrait.RELIABLE  # how remedies post after agreement
     # Bearer token of the admin API and customer profiles; unset: open to loopback only.
     mock_admin_token: SecretStr = SecretStr("")

@@ -15,18 +15,29 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from mock_cs_service.followup import (
+    FollowUpTrait,
+    Fulfilment,
+    chase_reply,
+    is_follow_up,
+    order_facts,
+    plan_fulfilment,
+    rung_of,
+)
 from mock_cs_service.orders import OrderBook
 from mock_cs_service.personas import (
     PERSONA_TURNS,
+    Act,
     ContactState,
     CustomerTurn,
     Persona,
+    Speech,
     Turn,
     accept,
     ask_problem,
@@ -74,6 +85,7 @@ class DeskConfig(BaseModel):
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     timeout_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     timeout_s: float = Field(default=35.0, ge=0.0, le=600.0)
+    followup: FollowUpTrait = FollowUpTrait.RELIABLE
 
     @model_validator(mode="after")
     def _rates_fit(self) -> DeskConfig:
@@ -94,6 +106,7 @@ class ConfigUpdate(BaseModel):
     error_rate: float | None = None
     timeout_rate: float | None = None
     timeout_s: float | None = None
+    followup: FollowUpTrait | None = None
 
 
 class OpenContact(BaseModel):
@@ -234,10 +247,12 @@ class Agreement:
     order_id: str
     message_id: str
     offer: Offer
+    booked_at: str = ""
 
     def entry(self) -> dict[str, Any]:
         """The ledger line `GET /v1/admin/ledger` shows."""
         return {
+            "booked_at": self.booked_at,
             "contact_id": self.contact_id,
             "customer_id": self.customer_id,
             "order_id": self.order_id,
@@ -315,6 +330,7 @@ class Desk:
         config: DeskConfig | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         phrasebook: Phrasebook | None = None,
+        day_seconds: float = 86400.0,
     ) -> None:
         self.orders = orders
         self.policies = policies
@@ -327,6 +343,9 @@ class Desk:
         self._open_faults: dict[tuple[str, str], random.Random] = {}
         self._idempotency = IdempotencyCache()
         self._ledger: list[Agreement] = []
+        self._day = timedelta(seconds=day_seconds)
+        self._fulfilments: dict[str, list[Fulfilment]] = {}  # by order id
+        self._by_contact: dict[str, Fulfilment] = {}
 
     # ---- configuration ---------------------------------------------------------------------
 
@@ -348,6 +367,8 @@ class Desk:
         """Forget every contact, idempotency key and agreement (the configuration stays)."""
         with self._lock:
             self._ledger.clear()
+            self._fulfilments.clear()
+            self._by_contact.clear()
             self._contacts.clear()
             self._opened.clear()
             self._open_faults.clear()
@@ -416,8 +437,7 @@ class Desk:
         seed = self._config.seed
         ordinal = self._opened.get((body.customer_id, order.order_id), 0)
         self._opened[(body.customer_id, order.order_id)] = ordinal + 1
-        raw = f"{seed}|{body.customer_id}|{order.order_id}|{ordinal}"
-        contact_id = "CT-" + hashlib.sha256(raw.encode()).hexdigest()[:12].upper()
+        contact_id = contact_id_for(seed, body.customer_id, order.order_id, ordinal)
         state = new_contact_state(
             self._config.persona,
             random.Random(f"{seed}|{contact_id}|agent"),
@@ -438,9 +458,30 @@ class Desk:
         return contact
 
     def agreements(self) -> list[dict[str, Any]]:
-        """Every remedy granted since the last reset, in the order it was agreed."""
+        """Every remedy granted since the last reset, in the order it was agreed, with how the
+        order system followed it through."""
         with self._lock:
-            return [agreement.entry() for agreement in self._ledger]
+            now = self._clock()
+            entries = []
+            for agreement in self._ledger:
+                entry = agreement.entry()
+                fulfilment = self._by_contact.get(agreement.contact_id)
+                entry["fulfilment"] = fulfilment.record(now) if fulfilment else None
+                entries.append(entry)
+            return entries
+
+    def order_view(self, order_id: str) -> dict[str, Any] | None:
+        """An order as the order system shows it now: its facts and the remedies posted to it."""
+        with self._lock:
+            order = self.orders.order(order_id)
+            if order is None:
+                return None
+            public = self.orders.public_order(order)
+            facts = order_facts(self._fulfilments.get(order_id, []), self._clock())
+            if not facts["refund_issued"]:  # what the data file says stands until a posting
+                facts["refund_issued"] = bool(public.get("refund_issued"))
+                facts["refund_date"] = public.get("refund_date")
+            return {**public, **facts}
 
     def key_conflicts(self) -> int:
         """Idempotency keys that came again with another request since the last reset."""
@@ -472,7 +513,7 @@ class Desk:
                 raise Conflict("this contact is closed")
             heard = self._hear(contact, body)
             self._record_customer(contact, body, heard)
-            turn = self._answer(contact, heard)
+            turn = self._chased(contact, heard) or self._answer(contact, heard)
             contact.closed = turn.closed
             contact.agreed = turn.agreed
             if turn.offer is not None:
@@ -485,9 +526,44 @@ class Desk:
             self._idempotency.put(key, digest, reply)
             return reply
 
+    def _chased(self, contact: Contact, heard: Heard) -> Turn | None:
+        """A message chasing a remedy agreed on an earlier contact: look it up and answer."""
+        if heard.intent != Intent.FOLLOW_UP:
+            return None
+        fulfilment = self._chased_remedy(contact, heard.text)
+        rung = rung_of(heard.text)
+        outcome = fulfilment.chase(rung, self._clock(), self._day) if fulfilment else "none"
+        text = chase_reply(outcome, fulfilment, rung)
+        return Turn(text, closed=True, speech=Speech(Act.CHASE_ANSWER, reason=text))
+
+    def _chases_in_words(self, contact: Contact, text: str) -> bool:
+        """On the text channel: a first message whose words chase a remedy agreed on an
+        earlier contact about this order (without one, "I still haven't received my refund"
+        is a new complaint, negotiated as usual)."""
+        if contact.channel != Channel.TEXT or len(contact.messages) > 1 or not is_follow_up(text):
+            return False
+        earlier = self._fulfilments.get(contact.order.order_id, [])
+        return any(f.contact_id != contact.contact_id for f in earlier)
+
+    def _chased_remedy(self, contact: Contact, text: str) -> Fulfilment | None:
+        """The remedy a chase is about: the one whose reference it names, else the oldest on
+        the order not posted yet, else the latest."""
+        earlier = [
+            f
+            for f in self._fulfilments.get(contact.order.order_id, [])
+            if f.contact_id != contact.contact_id
+        ]
+        named = [f for f in earlier if f.contact_id in text]
+        waiting = [f for f in earlier if not f.posted(self._clock())]
+        if named or waiting:
+            return (named or waiting)[0]
+        return earlier[-1] if earlier else None
+
     def _hear(self, contact: Contact, body: CustomerMessage) -> Heard:
         """Take a message the way the contact's channel reads it."""
         attachments = len(body.attachments)
+        if body.intent == Intent.FOLLOW_UP or self._chases_in_words(contact, body.text):
+            return Heard(body.text, Intent.FOLLOW_UP, attachments=attachments)
         if contact.channel == Channel.TEXT:  # words only: intent, ask and citations are unseen
             reading = read_message(body.text, contact.order.total, _currency(contact.order))
             return Heard(body.text, reading.intent, reading.ask, (), attachments, reading.terms)
@@ -511,7 +587,7 @@ class Desk:
 
     def _words(self, contact: Contact, turn: Turn) -> str:
         """What the agent says: the persona's own words, or on the text channel the phrasebook's."""
-        if contact.channel == Channel.STRUCTURED:
+        if contact.channel == Channel.STRUCTURED or turn.speech.act == Act.CHASE_ANSWER:
             return turn.text
         state = contact.state
         scene = Scene(
@@ -524,10 +600,19 @@ class Desk:
         return self.phrasebook.say(turn.speech, scene, contact.words)
 
     def _book(self, contact: Contact, message_id: str, offer: Offer) -> None:
+        now = self._clock()
+        order_id = contact.order.order_id
         agreement = Agreement(
-            contact.contact_id, contact.customer_id, contact.order.order_id, message_id, offer
+            contact.contact_id, contact.customer_id, order_id, message_id, offer, now.isoformat()
         )
         self._ledger.append(agreement)
+        rng = random.Random(f"{self._config.seed}|{contact.contact_id}|followup")
+        fulfilment = plan_fulfilment(
+            self._config.followup, rng, contact.contact_id, order_id, offer, now, self._day
+        )
+        if fulfilment is not None:
+            self._fulfilments.setdefault(order_id, []).append(fulfilment)
+            self._by_contact[contact.contact_id] = fulfilment
 
     def _answer(self, contact: Contact, heard: Heard) -> Turn:
         state = contact.state
@@ -610,6 +695,12 @@ class Desk:
             entry["attachments"] = attachments
         contact.messages.append(entry)
         return message_id
+
+
+def contact_id_for(seed: int, customer_id: str, order_id: str, ordinal: int) -> str:
+    """The id of the `ordinal`-th contact about an order since the last reset (seeded)."""
+    raw = f"{seed}|{customer_id}|{order_id}|{ordinal}"
+    return "CT-" + hashlib.sha256(raw.encode()).hexdigest()[:12].upper()
 
 
 def _message_reply(contact: Contact, message_id: str, words: str, turn: Turn) -> dict[str, Any]:

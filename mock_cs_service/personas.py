@@ -48,6 +48,7 @@ class Act(StrEnum):
     CONFIRM_NO = "confirm_no"
     CONFIRM_RECAP = "confirm_recap"
     NOT_WHAT_I_OFFERED = "not_what_i_offered"
+    CHASE_ANSWER = "chase_answer"  # about a remedy agreed earlier: its words are its own
 
 
 class Lead(StrEnum):

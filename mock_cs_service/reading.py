@@ -34,6 +34,7 @@ class Intent(StrEnum):
     SUPERVISOR = "supervisor"
     CLOSE = "close"
     CONFIRM = "confirm"
+    FOLLOW_UP = "follow_up"  # chasing a remedy agreed on an earlier contact
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ NEAR_DEADLINE_SHARE = 0.8
 STALL_ROUNDS = 2
 STUCK_AFTER_SUPERVISOR = 2  # rounds without movement after a supervisor review before leaving
 
-Intent = Literal["ask", "accept", "supervisor", "close"]
+# follow_up: chasing a promise CS made on an earlier contact (the follow_up skill)
+Intent = Literal["ask", "accept", "supervisor", "close", "follow_up"]
 DecisionKind = Literal["accept", "counter", "supervisor", "walk_away"]
 Status = Literal["open", "agreement", "accepted", "no_agreement", "cs_unavailable", "needs_input"]
 # What CS may ask for that only the customer can give: the case waits for them.

@@ -37,6 +37,7 @@ from negotiation_agent.dialogue import (
     reply_text,
 )
 from negotiation_agent.drafting import Drafter, PlainWording
+from negotiation_agent.follow_up import SKILL as FOLLOW_UP
 from negotiation_agent.strategy import (
     Lookup,
     PlanError,
@@ -771,4 +772,5 @@ SKILLS = [
         input_model=NegotiateInput,
         handler=negotiate,
     ),
+    FOLLOW_UP,
 ]

@@ -135,6 +135,11 @@ class SessionState(StrEnum):
     CS_UNAVAILABLE = "cs_unavailable"
     CANCELLED = "cancelled"
     EXPIRED = "expired"  # a wait for the customer that ran out (CSN_WAIT_TIMEOUT_S)
+    # Follow-through: CS agreed; the promises it made are checked until kept.
+    MONITORING = "monitoring"
+    AWAITING_FOLLOW_UP_APPROVAL = "awaiting_follow_up_approval"  # a promise broke: chase CS?
+    FOLLOWING_UP = "following_up"  # contacting CS again about a broken promise
+    FULFILLED = "fulfilled"  # every promise kept (perhaps after chasing)
 
 
 TERMINAL_STATES = frozenset(
@@ -144,6 +149,7 @@ TERMINAL_STATES = frozenset(
         SessionState.FAILED,
         SessionState.CANCELLED,
         SessionState.EXPIRED,
+        SessionState.FULFILLED,
     }
 )
 WAITING_STATES = frozenset(
@@ -152,8 +158,14 @@ WAITING_STATES = frozenset(
         SessionState.AWAITING_CUSTOMER_INPUT,
         SessionState.AWAITING_STRATEGY_APPROVAL,
         SessionState.AWAITING_OUTCOME_APPROVAL,
+        SessionState.AWAITING_FOLLOW_UP_APPROVAL,
     }
 )
+# Waiting for the retailer to keep its word: the coordinator checks the order system on a
+# schedule kept in the store (promise due dates plus a grace, CSN_DAY_SECONDS long days).
+MONITORING_STATES = frozenset({SessionState.MONITORING})
+# CS agreed: resolved outright, or through monitoring (fulfilled when every promise is kept).
+AGREED_STATES = frozenset({SessionState.RESOLVED, SessionState.MONITORING, SessionState.FULFILLED})
 # Waiting for the outside world: the coordinator resumes the case on a schedule
 # (CSN_CS_RETRY_SCHEDULE_S) and escalates it after the last attempt.
 RETRYING_STATES = frozenset({SessionState.CS_UNAVAILABLE})

@@ -27,6 +27,10 @@ CS_RETRY_SCHEDULE_S = (15 * 60, 3600, 4 * 3600, 24 * 3600)  # cs_unavailable: re
 FAREWELL_RETRY_S = (10, 60, 300, 1800, 3600, 4 * 3600)  # closing an abandoned CS contact
 TOKEN_IDLE_EXPIRY_S = 24 * 3600  # a finished case's token, without use
 RETENTION_DAYS = 90  # archived cases (open escalations are kept until closed)
+DAY_SECONDS = 86400.0  # one simulated day (CSN_DAY_SECONDS compresses it for tests)
+PROMISE_GRACE_DAYS = 2.0  # a promise is broken this long after its due date
+PROMISE_RECHECK_DAYS = 2.0  # after chasing a broken promise, look again this much later
+DISPUTE_FILING_DAYS = 120  # card issuers take disputes this long after the transaction
 
 # -- accounts -----------------------------------------------------------------------------
 MIN_PASSWORD_CHARS = 10

@@ -107,6 +107,22 @@ CS_CONTACT_CLOSINGS = Counter(
     ["result"],
 )
 ESCALATIONS = Counter("csn_escalations_total", "Cases escalated to humans, by reason.", ["reason"])
+PROMISES = Counter(
+    "csn_promises_total",
+    "Promises CS made when it agreed, by what became of them: made, kept (on time), broken "
+    "(not kept by the due date plus grace), recovered (kept after a break), unrecovered.",
+    ["result"],
+)
+PROMISE_RECOVERED_AMOUNT = Counter(
+    "csn_promise_recovered_amount_total",
+    "Money (refunds and credit, in the order's currency) that posted only after a broken "
+    "promise was chased.",
+)
+FOLLOW_UP_RUNGS = Counter(
+    "csn_follow_up_rungs_total",
+    "Rungs climbed after a broken promise: recontact, supervisor, complaint, dispute.",
+    ["rung"],
+)
 
 MOCK_CS_REQUESTS = Counter(
     "csn_mock_cs_requests_total",

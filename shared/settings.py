@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared import limits
@@ -73,6 +73,8 @@ class ServiceSettings(BaseSettings):
     cs_timeout_s: float = limits.CS_TIMEOUT_S
     cs_max_attempts: int = limits.CS_MAX_ATTEMPTS
     task_retention: int = 10_000
+    # How long a simulated day lasts (promise due dates, the mock's postings): small in tests.
+    day_seconds: float = Field(default=limits.DAY_SECONDS, gt=0)
 
     # Optional: with ANTHROPIC_API_KEY, Claude checks the reader and rewords our messages.
     anthropic_api_key: SecretStr | None = None

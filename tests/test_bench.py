@@ -82,9 +82,10 @@ def test_bench_reports_every_figure_and_a_seed_reproduces_them(tmp_path):
     assert set(FIGURES) <= set(first)
     assert first["sessions"] == 12 and first["lost_sessions"] == 0
     assert first["ledger_available"] and first["channel"] == "structured"
-    # every resolved case is in the desk's books, every booking is a resolved case
-    resolved = first["states"].get("resolved", 0)
-    assert first["grants"] == first["ledger_grants"] == resolved > 0
+    # every agreed case (resolved, or monitored while its refund or shipment is due) is in the
+    # desk's books, and every booking is an agreed case
+    agreed = first["states"].get("resolved", 0) + first["states"].get("monitoring", 0)
+    assert first["grants"] == first["ledger_grants"] == agreed > 0
     assert first["compliance_judged"] == first["grants"]
     # structured offers leave nothing to misread
     assert first["misreads"] == 0, first["misread_cases"]
@@ -382,3 +383,46 @@ async def test_the_simulated_customer_approves_and_leaves_other_states_alone():
         case.state = "negotiating"
         assert await run._answer(customer, case, "/v1/sessions/S-1", {}) == 0
     assert coordinator.sent == [("/v1/sessions/S-1/decisions", {"decision": "approve"})]
+
+
+@pytest.mark.integration
+def test_bench_follow_through_judges_promises_from_the_desks_books(tmp_path):
+    """Days of 1 s and a forgetful desk: every promise is judged from the ledger, broken
+    ones are detected in time and chased, none kept is reopened, and every unrecovered case
+    has a dispute packet the customer can download. (A day must stay well above the lag of
+    a check on a loaded machine: a check late by more than a day is a late detection.)"""
+    env = {"CSN_DAY_SECONDS": "1", "CSN_WATCHDOG_INTERVAL_S": "0.05"}
+    with running_fleet(tmp_path / "fleet", extra_env=env) as fleet:
+        out = tmp_path / "follow.json"
+        urls = [
+            f"--{flag}={fleet.url(name)}"
+            for flag, name in (
+                ("coordinator", "coordinator_agent"),
+                ("context", "context_agent"),
+                ("negotiation", "negotiation_agent"),
+                ("cs", "mock_cs_service"),
+            )
+        ]
+        command = [sys.executable, "-m", "csn", "bench", *urls, "--sessions", "12"]
+        command += ["--concurrency", "12", "--seed", "5", "--persona", "cooperative"]
+        command += ["--follow-through", "--followup", "forgetful", "--json", str(out)]
+        done = subprocess.run(
+            command, env=fleet.env, cwd=REPO, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "follow-through (judged from the desk's ledger)" in done.stderr
+        report = json.loads(out.read_text())
+        ledger = httpx.get(f"{fleet.url('mock_cs_service')}/v1/admin/ledger").json()
+    follow = report["follow_through"]
+    assert follow["trait"] == "forgetful" and follow["day_seconds"] == 1.0
+    booked = [a for a in ledger["agreements"] if a["fulfilment"]]
+    assert follow["promises"] == len(booked) > 0
+    assert follow["kept"] + follow["broken"] == follow["promises"]
+    assert follow["broken"] > 0, "a forgetful desk broke nothing: the run proved nothing"
+    assert follow["detected_in_time"] == follow["broken"]
+    assert follow["reopened_kept"] == 0
+    assert follow["recovered"] + follow["unrecovered"] == follow["broken"]
+    assert follow["dispute_packets"] == follow["unrecovered"]
+    assert set(follow["per_persona"]) == {"cooperative"}
+    assert report["lost_sessions"] == 0
+    assert set(report["states"]) <= {"fulfilled", "escalated", "failed", "resolved"}

@@ -158,7 +158,7 @@ def test_csn_up_points_the_fleet_at_the_desk_named_by_csn_cs_url(tmp_path):
                 up.wait(timeout=30)
     output = (tmp_path / "up.out").read_text()
     assert f"CS desk: {external}" in output, output
-    assert state == "resolved"
+    assert state == "monitoring"  # agreed; the refund is now watched
     assert [a["order_id"] for a in agreements] == ["112-4839201-5839201"]
     assert local_mock is None  # --no-mock: nothing listens on the local mock's port
 
@@ -180,7 +180,14 @@ def resolve_a_case(coordinator: str, cs_url: str) -> str:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         doc = httpx.get(url, headers=headers, timeout=10).json()
-        if doc["state"] in ("resolved", "failed", "escalated", "cancelled", "cs_unavailable"):
+        if doc["state"] in (
+            "resolved",
+            "monitoring",
+            "failed",
+            "escalated",
+            "cancelled",
+            "cs_unavailable",
+        ):
             return doc["state"]
         if doc["awaiting"] in ("strategy", "outcome"):
             httpx.post(f"{url}/decisions", json={"decision": "approve"}, headers=headers)

@@ -387,12 +387,13 @@ async def test_readiness_follows_the_order_system(agent, order_system) -> None:
     assert (await http.get("/readyz")).status_code == 503
 
 
-async def test_the_card_lists_the_three_skills(agent) -> None:
+async def test_the_card_lists_the_four_skills(agent) -> None:
     card = (await agent._http.get("/.well-known/agent-card.json")).json()  # noqa: SLF001
     assert [s["id"] for s in card["skills"]] == [
         "analyze_issue",
         "lookup_policies",
         "validate_solution",
+        "check_order",  # the coordinator's checks of CS's promises
     ]
 
 
@@ -424,3 +425,27 @@ async def test_order_answers_are_cached_briefly_and_copied() -> None:
         now[0] = 6.0
         await orders.order("112-4839201-5839201")
         assert len(calls) == 2
+
+
+# ---------------------------------------------------------------- check_order
+
+
+async def test_check_order_reads_the_order_fresh_every_time(agent, order_system) -> None:
+    first = await agent.call_skill("check_order", {"order_id": B, "customer_id": "C-1001"})
+    assert first.state == TaskState.COMPLETED
+    assert first.output["refunds"] == [] and first.output["shipments"] == []
+    refund = {"reference": "CT-1", "amount": 129.99, "currency": "USD", "date": "2026-12-02"}
+    order_system.orders[B] = {**order_system.orders[B], "refund_issued": True, "refunds": [refund]}
+    again = await agent.call_skill("check_order", {"order_id": B, "customer_id": "C-1001"})
+    assert again.output["refund_issued"] is True and again.output["refunds"] == [refund]
+    assert order_system.calls.count(f"/v1/orders/{B}") == 2  # never answered from the cache
+
+
+async def test_check_order_refuses_unknown_and_foreign_orders(agent, order_system) -> None:
+    unknown = await agent.call_skill("check_order", {"order_id": "999-9999999-9999999"})
+    assert unknown.state == TaskState.FAILED and "unknown order" in unknown.message
+    foreign = await agent.call_skill("check_order", {"order_id": FOREIGN, "customer_id": "C-1001"})
+    assert foreign.state == TaskState.FAILED and "does not belong" in foreign.message
+    order_system.down = True
+    down = await agent.call_skill("check_order", {"order_id": B})
+    assert down.state == TaskState.FAILED and down.retryable

@@ -317,16 +317,73 @@ class FakeAgent:
         return [skill for skill, _ in self.calls]
 
 
+class FakeOrderSystem:
+    """The retailer's order system behind the fake context agent's check_order, and the CS
+    desk behind the fake follow_up: refunds post when the test says, or when CS is chased up
+    to the rung `fixes_at` (None: never)."""
+
+    def __init__(self) -> None:
+        self.refunds: list[dict[str, Any]] = []
+        self.shipments: list[dict[str, Any]] = []
+        self.fixes_at: int | None = 1
+        self.chases: list[dict[str, Any]] = []  # every follow_up input, in order
+        self.checks = 0
+        self.down = False
+
+    def post_refund(self, amount: float = 129.99) -> None:
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        self.refunds.append({"amount": amount, "currency": "USD", "date": today})
+
+    def check_order(self, inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+        self.checks += 1
+        if self.down:
+            return "TASK_STATE_FAILED", {"error": "order system down", "retryable": True}, "down"
+        return completed(
+            {
+                "order_id": inp["order_id"],
+                "status": "delivered",
+                "refund_issued": bool(self.refunds),
+                "refunds": list(self.refunds),
+                "shipments": list(self.shipments),
+            }
+        )
+
+    def follow_up(self, inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+        self.chases.append(inp)
+        fixed = self.fixes_at is not None and inp["rung"] >= self.fixes_at
+        if fixed:
+            self.post_refund()
+        text = "I've issued it now." if fixed else "It is still being processed."
+        return completed(
+            {
+                "status": "sent",
+                "rung": inp["rung"],
+                "contact_id": f"CT-F{inp['rung']}",
+                "sent": f"rung {inp['rung']} citing {inp['agreement']['cs_quote']}",
+                "cs_text": text,
+            }
+        )
+
+
 class Fleet:
     """The two faked agents behind one transport."""
 
     def __init__(self) -> None:
         self.desk = FakeDesk()
+        self.orders = FakeOrderSystem()
         self.context = FakeAgent(
-            {"analyze_issue": analyze_issue, "lookup_policies": lookup_policies}
+            {
+                "analyze_issue": analyze_issue,
+                "lookup_policies": lookup_policies,
+                "check_order": self.orders.check_order,
+            }
         )
         self.negotiation = FakeAgent(
-            {"plan_strategy": plan_strategy, "negotiate": self.desk.negotiate}
+            {
+                "plan_strategy": plan_strategy,
+                "negotiate": self.desk.negotiate,
+                "follow_up": self.orders.follow_up,
+            }
         )
 
     def transport(self) -> httpx.MockTransport:

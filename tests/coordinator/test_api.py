@@ -12,6 +12,8 @@ from tests.coordinator.coordinator_fakes import (
     Fleet,
     account,
     auth,
+    make_settings,
+    running,
     submit,
     wait_for,
 )
@@ -208,24 +210,35 @@ async def test_ops_queue_needs_the_ops_token_and_resolves(coordinator, fleet: Fl
     assert (await client.get("/v1/ops/escalations", headers=OPS)).json()["escalations"] == []
 
 
-async def test_events_stream_as_server_sent_events(coordinator) -> None:
-    app, client = coordinator
-    sid, token = await submit(client, message=f"Order {ORDER_ID} came broken", auto_approve=True)
-    await wait_for(client, sid, token, {"awaiting_outcome_approval"})
-    await client.post(
-        f"/v1/sessions/{sid}/decisions", json={"decision": "approve"}, headers=auth(token)
-    )
-    headers = {**auth(token), "Accept": "text/event-stream"}
-    async with client.stream("GET", f"/v1/sessions/{sid}/events", headers=headers) as response:
-        assert response.headers["content-type"].startswith("text/event-stream")
-        body = ""
-        async for chunk in response.aiter_text():
-            body += chunk
-    frames = [f for f in body.split("\n\n") if f.startswith("id:")]
-    types = [f.split("\n")[1].removeprefix("event: ") for f in frames]
-    assert types[0] == "session_created"
-    assert "cs_exchange" in types
-    assert body.rstrip().endswith('data: {"state": "resolved"}')
+async def test_events_stream_as_server_sent_events(tmp_path, fleet) -> None:
+    # Days of 0.2 s: the refund CS agrees to is seen posted at the first check, so the case
+    # runs on through monitoring to `fulfilled`, where the stream ends.
+    settings = make_settings(tmp_path, day_seconds=0.2, watchdog_interval_s=0.05)
+    async with running(settings, fleet) as (app, client):
+        sid, token = await submit(
+            client, message=f"Order {ORDER_ID} came broken", auto_approve=True
+        )
+        await wait_for(client, sid, token, {"awaiting_outcome_approval"})
+        fleet.orders.post_refund()
+        await client.post(
+            f"/v1/sessions/{sid}/decisions", json={"decision": "approve"}, headers=auth(token)
+        )
+        headers = {**auth(token), "Accept": "text/event-stream"}
+        async with client.stream("GET", f"/v1/sessions/{sid}/events", headers=headers) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            body = ""
+            async for chunk in response.aiter_text():
+                body += chunk
+        frames = [f for f in body.split("\n\n") if f.startswith("id:")]
+        types = [f.split("\n")[1].removeprefix("event: ") for f in frames]
+        assert types[0] == "session_created"
+        assert "cs_exchange" in types
+        assert types.index("monitoring") < types.index("promise_kept") < types.index("fulfilled")
+        assert body.rstrip().endswith('data: {"state": "fulfilled"}')
+        await _resume_stream(client, sid, headers, frames)
+
+
+async def _resume_stream(client, sid, headers, frames) -> None:
     resumed = {**headers, "Last-Event-ID": str(len(frames) - 1)}
     async with client.stream("GET", f"/v1/sessions/{sid}/events", headers=resumed) as response:
         tail = "".join([chunk async for chunk in response.aiter_text()])

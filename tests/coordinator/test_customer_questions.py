@@ -184,7 +184,7 @@ async def test_what_cs_asks_of_the_customer_pauses_the_case_then_goes_to_cs_once
 
     approve = {"decision": "approve"}
     await client.post(f"/v1/sessions/{sid}/decisions", json=approve, headers=auth(token))
-    doc = await wait_for(client, sid, token, {"resolved"})
+    doc = await wait_for(client, sid, token, {"monitoring"})  # the refund agreed is watched
     assert doc["outcome"]["cs_quote"] == "Confirmed, your refund is on its way."
     assert [inp.get("customer_input") for inp in negotiate_inputs(fleet)] == [
         None,
@@ -200,7 +200,7 @@ async def test_what_cs_asks_of_the_customer_pauses_the_case_then_goes_to_cs_once
         "negotiating",
         "awaiting_outcome_approval",
         "negotiating",
-        "resolved",
+        "monitoring",
     ]
 
 

@@ -98,7 +98,15 @@ def assert_each_round_sent_once(talk: dict[str, Any], doc: dict[str, Any]) -> No
     assert len(ours) == len(rounds), [m.get("text") for m in ours]
 
 
-SETTLED = {"awaiting_outcome_approval", "resolved", "escalated", "failed", "cs_unavailable"}
+# CS agreed to a refund or a replacement: the case now watches that it posts (monitoring)
+SETTLED = {
+    "awaiting_outcome_approval",
+    "monitoring",
+    "resolved",
+    "escalated",
+    "failed",
+    "cs_unavailable",
+}
 
 
 def test_a_whole_case_through_the_real_fleet(fleet: Fleet) -> None:
@@ -116,7 +124,7 @@ def test_a_whole_case_through_the_real_fleet(fleet: Fleet) -> None:
     assert doc["proposal"]["offer"]["type"] in {"full_refund", "replacement"}
     customer.approve()
     doc = customer.wait(lambda d: d["state"] in SETTLED - {"awaiting_outcome_approval"})
-    assert doc["state"] == "resolved", doc.get("reason")
+    assert doc["state"] == "monitoring", doc.get("reason")
     talk = transcript(fleet, doc["negotiation"]["contact_id"])
     assert talk["agreed"] is True
     assert_each_round_sent_once(talk, doc)
@@ -158,7 +166,7 @@ def test_what_only_the_customer_has_is_asked_of_them_and_the_case_resolves(
     assert doc["state"] == "awaiting_outcome_approval", doc.get("reason")
     customer.approve()
     doc = customer.wait(lambda d: d["state"] in SETTLED - {"awaiting_outcome_approval"})
-    assert doc["state"] == "resolved", doc.get("reason")
+    assert doc["state"] == "monitoring", doc.get("reason")
     talk = transcript(fleet, doc["negotiation"]["contact_id"])
     ours = [m["text"] for m in talk["messages"] if m["role"] == "customer"]
     assert sum(answer in text for text in ours) == 1  # CS got the customer's words, once
@@ -206,7 +214,8 @@ def test_csn_submit_follows_a_case_to_its_end(fleet: Fleet) -> None:
     )
     out = done.stdout.decode()
     assert done.returncode == 0, out + done.stderr.decode()
-    assert "Result: resolved" in out
+    assert "Result: monitoring" in out
+    assert "watching: a " in out  # the promise and its due date
     assert "policy basis:" in out
     assert "CS said:" in out
     refused = subprocess.run(

@@ -39,7 +39,8 @@ async def test_auto_approve_and_eof_at_the_outcome_resolves(settings, fleet: Fle
     code = await run_submit(settings, fleet, scripted(), auto_approve=True)
     out = capsys.readouterr().out
     assert code == 0
-    assert "Result: resolved" in out
+    assert "Result: monitoring" in out
+    assert "watching: a refund of 129.99 USD within 7 days" in out
     assert "policy basis: RET-DAMAGED-01" in out
     assert "CS said: OK, full refund." in out
 
@@ -110,7 +111,7 @@ async def test_a_lost_answer_is_retried_without_opening_a_second_case(
         )  # fmt: skip
         assert code == 0
         assert len(transport.keys) == 2 and transport.keys[0] == transport.keys[1]
-        assert app.state.store.count_by_state() == {"resolved": 1}
+        assert app.state.store.count_by_state() == {"monitoring": 1}
 
 
 async def test_submit_without_a_live_sign_in_says_to_sign_in(

@@ -39,8 +39,16 @@ async def test_happy_path_with_approvals(coordinator, fleet: Fleet) -> None:
     await client.post(
         f"/v1/sessions/{sid}/decisions", json={"decision": "approve"}, headers=auth(token)
     )
-    doc = await wait_for(client, sid, token, {"resolved"})
+    # CS agreed to a refund: the case now watches that it posts (follow-through)
+    doc = await wait_for(client, sid, token, {"monitoring"})
     assert doc["outcome"]["status"] == "accepted"
+    [promise] = doc["follow_through"]["promises"]
+    assert (promise["type"], promise["amount"], promise["status"]) == (
+        "full_refund",
+        129.99,
+        "pending",
+    )
+    assert promise["days"] == 7 and promise["days_source"] == "default"  # CS named no days
     assert len(fleet.desk.keys) == len(set(fleet.desk.keys)) == 3
 
     events = (await client.get(f"/v1/sessions/{sid}/events", headers=auth(token))).json()["events"]
@@ -53,7 +61,7 @@ async def test_happy_path_with_approvals(coordinator, fleet: Fleet) -> None:
         "negotiating",
         "awaiting_outcome_approval",
         "negotiating",
-        "resolved",
+        "monitoring",
     ]
     assert sum(e["type"] == "cs_exchange" for e in events) == 3
     assert {e["actor"] for e in events} >= {"customer", "context_agent", "negotiation_agent"}

@@ -82,9 +82,9 @@ async def test_a_cancel_during_accept_leaves_the_case_resolved_as_cs_agreed(
         await client.post(f"/v1/sessions/{sid}/decisions", json=approve, headers=auth(token))
         await eventually(lambda: bool(fleet.negotiation.running))
         response = await client.post(f"/v1/sessions/{sid}/cancel", headers=auth(token))
-        assert response.json()["state"] == "resolved"
+        assert response.json()["state"] == "monitoring"  # agreed: its refund is now watched
         assert "too late" in response.json()["detail"]
-        doc = await wait_for(client, sid, token, {"resolved"})
+        doc = await wait_for(client, sid, token, {"monitoring"})
         history = await events_of(client, sid, token)
     assert doc["outcome"]["status"] == "accepted"
     assert doc["negotiation"]["rounds"][-1]["decision"] == "accept"  # the exchange is kept

@@ -177,4 +177,11 @@ def test_the_structured_ask_as_terms() -> None:
 
 
 def test_intent_values_are_the_structured_api_values() -> None:
-    assert {i.value for i in Intent} == {"ask", "accept", "supervisor", "close", "confirm"}
+    assert {i.value for i in Intent} == {
+        "ask",
+        "accept",
+        "supervisor",
+        "close",
+        "confirm",
+        "follow_up",  # chasing a remedy agreed on an earlier contact
+    }

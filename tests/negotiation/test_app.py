@@ -202,7 +202,7 @@ async def test_card_and_readiness(fleet) -> None:
         transport=httpx.ASGITransport(app=fleet.app), base_url="http://n"
     ) as http:
         card = (await http.get("/.well-known/agent-card.json")).json()
-        assert {s["id"] for s in card["skills"]} == {"plan_strategy", "negotiate"}
+        assert {s["id"] for s in card["skills"]} == {"plan_strategy", "negotiate", "follow_up"}
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text
         fleet.routes.routes.pop("cs.test")

@@ -25,6 +25,8 @@ REQUIRED_PANELS = {
     "A2A calls by peer and result",
     "Policy lookup latency",
     "Persistence latency",
+    "Promises kept, broken and recovered",
+    "Money recovered after a broken promise",
 }
 GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__range": "1h", "$__interval": "1m"}
 METRIC_NAME = re.compile(r"\bcsn_[a-z0-9_]+")

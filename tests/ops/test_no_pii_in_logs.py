@@ -14,7 +14,7 @@ from tests.fleet import PASSWORD, running_fleet
 pytestmark = pytest.mark.integration
 
 MOCK_DATA = Path(__file__).resolve().parents[2] / "mock_cs_service/data/orders.json"
-TERMINAL = {"resolved", "escalated", "failed", "cs_unavailable", "cancelled"}
+TERMINAL = {"resolved", "monitoring", "escalated", "failed", "cs_unavailable", "cancelled"}
 FREE_TEXT = "it was a gift for my grandmother Edith"
 MESSAGE = (
     "Hi, this is {name} ({email}, {phone}), living at {address}. The blender I ordered "

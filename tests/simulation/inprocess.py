@@ -37,7 +37,8 @@ WAITING = {
     "awaiting_strategy_approval",
     "awaiting_outcome_approval",
 }
-TERMINAL = {"resolved", "escalated", "failed", "cs_unavailable", "cancelled"}
+# where a case stops for a test: monitoring goes on for days (CS keeping its word)
+TERMINAL = {"resolved", "monitoring", "escalated", "failed", "cs_unavailable", "cancelled"}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from tests.simulation.test_cs_errors import damaged_cases
 
 pytestmark = pytest.mark.integration
 
-SETTLED = {"awaiting_outcome_approval", "resolved", "escalated", "failed", "cs_unavailable"}
+# An agreed refund or replacement is monitored (its promise watched) once CS confirmed it
+SETTLED = {"awaiting_outcome_approval", "monitoring", "escalated", "failed", "cs_unavailable"}
 ENDED = SETTLED - {"awaiting_outcome_approval"}
 CALM = {"persona": "cooperative", "seed": 1, "latency_ms": 0, "error_rate": 0, "timeout_rate": 0}
 FLEET_ENV = {
@@ -135,11 +136,11 @@ def test_cs_timeouts_and_errors_end_every_case_cleanly_without_duplicates(fleet:
     docs = wait_all(customers, lambda d: d["state"] in ENDED, budget_s=60)
     assert faults_injected(fleet, "timeout") > before, "no timeout was injected"
     for doc in docs:
-        assert doc["state"] in {"resolved", "cs_unavailable"}, (doc["state"], doc.get("reason"))
+        assert doc["state"] in {"monitoring", "cs_unavailable"}, (doc["state"], doc.get("reason"))
         if doc["negotiation"]["contact_id"] is None:
             continue
         ours, rounds = one_message_per_round(fleet, doc)
-        if doc["state"] == "resolved":
+        if doc["state"] == "monitoring":
             assert ours == rounds
         else:  # the last round's message may land after we gave up on it, never twice
             assert doc["outcome"]["alternatives"]
@@ -170,7 +171,7 @@ def test_an_agent_down_escalates_cleanly_and_cases_resolve_once_it_is_back(
 
     back = Customer(fleet, customer_id, message, auto_approve=True)
     (doc,) = wait_all([back], lambda d: d["state"] in ENDED, budget_s=30)
-    assert doc["state"] == "resolved", (doc["state"], doc.get("reason"))
+    assert doc["state"] == "monitoring", (doc["state"], doc.get("reason"))
     assert one_message_per_round(fleet, doc)[0] == one_message_per_round(fleet, doc)[1]
 
 
@@ -187,7 +188,7 @@ def test_the_negotiator_killed_mid_case_resumes_and_never_resends(fleet: Fleet) 
     fleet.kill("negotiation_agent")
     fleet.start("negotiation_agent")  # as `csn up` would, within the outage grace
     (doc,) = wait_all([customer], lambda d: d["state"] in SETTLED, budget_s=40)
-    assert doc["state"] in {"awaiting_outcome_approval", "resolved"}, (
+    assert doc["state"] in {"awaiting_outcome_approval", "monitoring"}, (
         doc["state"],
         doc.get("reason"),
     )

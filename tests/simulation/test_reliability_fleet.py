@@ -140,9 +140,9 @@ def test_a_cancel_during_accept_leaves_the_case_as_cs_has_it(fleet: Fleet, kill:
     if kill:
         fleet.kill("coordinator_agent")
         fleet.start("coordinator_agent")
-    doc = wait(customer, lambda d: d["state"] in {"resolved", "cancelled", "escalated"})
+    doc = wait(customer, lambda d: d["state"] in {"monitoring", "cancelled", "escalated"})
     transcript, ours = talk(fleet, doc)
-    assert doc["state"] == "resolved", (doc["state"], doc.get("reason"))
+    assert doc["state"] == "monitoring", (doc["state"], doc.get("reason"))
     assert transcript["agreed"] is True
     assert ours.count("accept") == 1 and "close" not in ours
 
@@ -201,7 +201,7 @@ def test_a_coordinator_killed_between_deciding_and_sending_accepts_once(fleet: F
     customer.approve()
     fleet.kill("coordinator_agent")
     fleet.start("coordinator_agent")
-    doc = wait(customer, lambda d: d["state"] in {"resolved", "escalated", "cancelled"})
+    doc = wait(customer, lambda d: d["state"] in {"monitoring", "escalated", "cancelled"})
     transcript, ours = talk(fleet, doc)
-    assert doc["state"] == "resolved", doc.get("reason")
+    assert doc["state"] == "monitoring", doc.get("reason")
     assert transcript["agreed"] is True and ours.count("accept") == 1
