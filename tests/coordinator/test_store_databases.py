@@ -10,6 +10,7 @@ import time
 from tests.coordinator.coordinator_fakes import (
     ORDER_ID,
     Fleet,
+    account,
     auth,
     make_settings,
     running,
@@ -48,7 +49,7 @@ async def test_retries_with_one_key_open_one_session_on_each_database(
     settings = make_settings(tmp_path, database_url=database_url)
     async with running(settings, Fleet()) as (app, client):
         body = {"customer_id": "C-1001", "message": f"My blender {ORDER_ID} arrived broken"}
-        key = {"Idempotency-Key": "burst-of-retries"}
+        key = {"Idempotency-Key": "burst-of-retries", **await account(client)}
         answers = await asyncio.gather(
             *(client.post("/v1/sessions", json=body, headers=key) for _ in range(10))
         )
