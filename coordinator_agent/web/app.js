@@ -12,13 +12,18 @@ const STATES = {
   awaiting_customer_input: "Customer service asked for something only you have",
   awaiting_outcome_approval: "Waiting for your approval",
   resolved: "Resolved",
+  monitoring: "Agreed: we are checking that customer service keeps its word",
+  awaiting_follow_up_approval: "Waiting for your approval",
+  following_up: "Chasing customer service: it has not kept its word",
+  fulfilled: "Done: customer service kept its word",
   escalated: "Handed to a person on our team",
   failed: "Could not be resolved",
   cs_unavailable: "Customer service is unavailable; we will retry",
   cancelled: "Cancelled",
   expired: "Expired: we waited too long for an answer",
 };
-const TERMINAL = new Set(["resolved", "escalated", "failed", "cancelled", "expired"]);
+const TERMINAL = new Set(["resolved", "fulfilled", "escalated", "failed", "cancelled", "expired"]);
+const AGREED = new Set(["resolved", "monitoring", "awaiting_follow_up_approval", "following_up", "fulfilled"]);
 const GOALS = {
   full_refund: "A full refund",
   partial_refund: "A partial refund",
@@ -29,6 +34,8 @@ const EVENT_TYPES = [
   "session_created", "state_changed", "agent_call", "cs_exchange", "decision", "message",
   "cancelled", "escalated", "escalation_resolved", "reminder", "expired", "cs_retry_scheduled",
   "cs_retry", "cancel_requested", "cancel_too_late", "cs_contact_closed", "cs_contact_not_closed",
+  "cs_chat_reopened", "promise_kept", "promise_broken", "promise_check_failed", "follow_up",
+  "follow_up_proposed", "follow_up_unavailable", "fulfilled", "dispute_packet",
 ];
 
 let csrf = null;
@@ -199,7 +206,10 @@ function renderCards(doc, events) {
   if (doc.awaiting === "clarification" || doc.awaiting === "customer_input") cards.push(questionCard(doc));
   if (doc.awaiting === "strategy") cards.push(approvalCard(doc, "strategy"));
   if (doc.awaiting === "outcome") cards.push(approvalCard(doc, "outcome"));
+  if (doc.awaiting === "follow_up") cards.push(approvalCard(doc, "follow_up"));
+  if (doc.follow_through) cards.push(promisesCard(doc.follow_through));
   if (TERMINAL.has(doc.state)) cards.push(resultCard(doc, events), ratingCard(doc));
+  else if (AGREED.has(doc.state)) cards.push(resultCard(doc, events));
   $("case-cards").replaceChildren(...cards);
 }
 
@@ -239,6 +249,9 @@ function approvalCard(doc, what) {
       card.append(el("p", {}, `We will not accept less than ${Number(floor.amount).toFixed(2)}.`));
     }
     card.append(el("p", {}, policyBasis((strategy.arguments || []).map((a) => a.policy_id))));
+  } else if (what === "follow_up") {
+    card.append(el("h3", {}, "Customer service has not kept its word"),
+      el("p", {}, doc.question || "Shall we contact customer service again?"));
   } else {
     const proposal = doc.proposal || {};
     card.append(el("h3", {}, "Customer service offers"),
@@ -271,7 +284,7 @@ function resultCard(doc, events) {
   const final = doc.outcome || doc.proposal || {};
   const card = el("div", { class: "card" }, el("h3", {}, `Result: ${STATES[doc.state] || doc.state}`));
   const exchanges = events.filter((e) => e.type === "cs_exchange" && e.detail && e.detail.cs_text);
-  if (doc.state === "resolved") {
+  if (AGREED.has(doc.state)) {
     card.append(el("p", {}, `Customer service granted ${describeOffer(final.offer)}. In their words:`));
     const last = exchanges.length ? exchanges[exchanges.length - 1].detail.cs_text : "";
     card.append(el("blockquote", {}, last));
@@ -287,6 +300,23 @@ function resultCard(doc, events) {
   }
   const count = (doc.negotiation || {}).cs_exchanges || 0;
   card.append(el("p", {}, `${count} exchange${count === 1 ? "" : "s"} with customer service.`));
+  return card;
+}
+
+function promisesCard(follow) {
+  const card = el("div", { class: "card" }, el("h3", {}, "What customer service promised"));
+  const list = el("ul", {});
+  for (const promise of follow.promises || []) {
+    const due = promise.due_at ? ` by ${promise.due_at.slice(0, 10)}` : "";
+    list.append(el("li", {}, `${promise.text}${due}: ${promise.status}`));
+  }
+  card.append(list);
+  if (follow.next_check_at) card.append(el("p", {}, `Next check of the order: ${follow.next_check_at.slice(0, 16).replace("T", " ")} UTC.`));
+  if (follow.dispute_packet) {
+    card.append(el("p", {}, "Customer service did not put it right. A dispute packet for your card issuer is ready: ",
+      el("a", { href: `${follow.dispute_packet}?format=pdf` }, "Download the dispute packet (PDF)"), " ",
+      el("a", { href: `${follow.dispute_packet}?format=md` }, "(Markdown)")));
+  }
   return card;
 }
 

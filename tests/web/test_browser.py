@@ -61,7 +61,11 @@ def mock_data_with_markup(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory) -> Iterator[Fleet]:
     var = tmp_path_factory.mktemp("web")
-    env = {"CSN_MOCK_DATA": str(mock_data_with_markup(var / "orders.json"))}
+    env = {
+        "CSN_MOCK_DATA": str(mock_data_with_markup(var / "orders.json")),
+        # half-second days: the refund CS agreed posts, and the case is fulfilled, in seconds
+        "CSN_DAY_SECONDS": "0.5",
+    }
     with running_fleet(var / "fleet", extra_env={"CSN_LOG_LEVEL": "WARNING", **env}) as running:
         yield running
 
@@ -118,8 +122,9 @@ def test_sign_up_link_start_approve_resolve_and_rate(fleet: Fleet, page: Page) -
     expect(status).to_have_text("Waiting for your approval")
     _shot(page, "outcome")
     page.get_by_role("button", name="Approve").click()
-    expect(status).to_have_text("Resolved", timeout=60_000)
+    expect(status).to_have_text("Done: customer service kept its word", timeout=60_000)
     expect(page.get_by_text("Customer service granted")).to_be_visible()
+    expect(page.get_by_text("What customer service promised")).to_be_visible()
     expect(page.get_by_text("exchange", exact=False).first).to_be_visible()
 
     page.get_by_label("Your rating").select_option("5")
@@ -128,7 +133,7 @@ def test_sign_up_link_start_approve_resolve_and_rate(fleet: Fleet, page: Page) -
     _shot(page, "resolved")
 
     page.get_by_role("link", name="All cases").click()
-    expect(page.locator("#cases")).to_contain_text("Resolved")
+    expect(page.locator("#cases")).to_contain_text("Done: customer service kept its word")
     ledger = httpx.get(fleet.url("mock_cs_service") + "/v1/admin/ledger").json()["agreements"]
     assert [(a["customer_id"], a["order_id"], a["type"]) for a in ledger][-1:] == [
         ("C-1001", ORDER_ID, "full_refund")
@@ -185,7 +190,12 @@ def _a_case_in_the_browser(page: Page, seed: int) -> bool:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         text = status.text_content() or ""
-        if text in ("Resolved", "Handed to a person on our team", "Could not be resolved"):
+        if text in (
+            "Done: customer service kept its word",
+            "Resolved",
+            "Handed to a person on our team",
+            "Could not be resolved",
+        ):
             return True
         approve = page.get_by_role("button", name="Approve")
         if approve.count():
@@ -221,7 +231,9 @@ def test_keyboard_only_with_no_serious_accessibility_findings(fleet: Fleet, page
     tab_to(page, "Approve").press("Enter")
     expect(page.get_by_text("Customer service offers")).to_be_visible(timeout=60_000)
     tab_to(page, "Approve").press("Enter")
-    expect(page.get_by_role("status")).to_have_text("Resolved", timeout=60_000)
+    expect(page.get_by_role("status")).to_have_text(
+        "Done: customer service kept its word", timeout=60_000
+    )
     findings["result"] = serious_findings(page)
     page.goto(fleet.url("coordinator_agent") + "/ops")
     findings["ops"] = serious_findings(page)
@@ -293,7 +305,7 @@ def _drive_to_escalation(session: str, headers: dict[str, str]) -> None:
         doc = httpx.get(session, headers=headers, timeout=10).json()
         if doc["state"] in ("escalated", "cs_unavailable"):
             return
-        assert doc["state"] not in ("resolved", "failed", "cancelled"), doc["state"]
+        assert doc["state"] not in ("resolved", "monitoring", "fulfilled", "failed", "cancelled")
         if doc["awaiting"] in ("strategy", "outcome"):
             httpx.post(f"{session}/decisions", json={"decision": "approve"}, headers=headers)
         time.sleep(0.3)
