@@ -207,7 +207,7 @@ function renderCards(doc, events) {
   if (doc.awaiting === "strategy") cards.push(approvalCard(doc, "strategy"));
   if (doc.awaiting === "outcome") cards.push(approvalCard(doc, "outcome"));
   if (doc.awaiting === "follow_up") cards.push(approvalCard(doc, "follow_up"));
-  if (doc.follow_through) cards.push(promisesCard(doc.follow_through));
+  if (doc.follow_through) cards.push(promisesCard(doc.follow_through, doc.state));
   if (TERMINAL.has(doc.state)) cards.push(resultCard(doc, events), ratingCard(doc));
   else if (AGREED.has(doc.state)) cards.push(resultCard(doc, events));
   $("case-cards").replaceChildren(...cards);
@@ -303,15 +303,12 @@ function resultCard(doc, events) {
   return card;
 }
 
-function promisesCard(follow) {
+function promisesCard(follow, state) {
   const card = el("div", { class: "card" }, el("h3", {}, "What customer service promised"));
   const list = el("ul", {});
-  for (const promise of follow.promises || []) {
-    const due = promise.due_at ? ` by ${promise.due_at.slice(0, 10)}` : "";
-    list.append(el("li", {}, `${promise.text}${due}: ${promise.status}`));
-  }
+  for (const promise of follow.promises || []) list.append(el("li", {}, `${promise.text}: ${promise.status}`));
   card.append(list);
-  if (follow.next_check_at) card.append(el("p", {}, `Next check of the order: ${follow.next_check_at.slice(0, 16).replace("T", " ")} UTC.`));
+  if (follow.next_check_at && !TERMINAL.has(state)) card.append(el("p", {}, `Next check of the order: ${follow.next_check_at.slice(0, 16).replace("T", " ")} UTC.`));
   if (follow.dispute_packet) {
     card.append(el("p", {}, "Customer service did not put it right. A dispute packet for your card issuer is ready: ",
       el("a", { href: `${follow.dispute_packet}?format=pdf` }, "Download the dispute packet (PDF)"), " ",
