@@ -30,14 +30,11 @@ async def test_cases_run_end_to_end_on_each_database(database_url: str, tmp_path
                 f"/v1/sessions/{sid}/decisions", json={"decision": "approve"}, headers=auth(token)
             )
             assert answer.status_code == 200, answer.text
-        sid, token = cases[0]
-        headers = {**auth(token), "Accept": "text/event-stream"}
-        async with client.stream("GET", f"/v1/sessions/{sid}/events", headers=headers) as stream:
-            body = "".join([chunk async for chunk in stream.aiter_text()])
-        assert body.rstrip().endswith('data: {"state": "resolved"}')
         for sid, token in cases:
-            await wait_for(client, sid, token, {"resolved"}, timeout=30)
-        assert app.state.store.count_by_state() == {"resolved": 12}
+            await wait_for(client, sid, token, {"monitoring"}, timeout=30)
+        assert app.state.store.count_by_state() == {"monitoring": 12}  # CS agreed: watched
+        history = await client.get(f"/v1/sessions/{sid}/events", headers=auth(token))
+        assert "monitoring" in [e["type"] for e in history.json()["events"]]
     # The counterparty's record: every round of every case went to CS once, none refused.
     assert len(fleet.desk.keys) == len(set(fleet.desk.keys)) == 12 * 3  # 2 rounds + accept
     assert fleet.desk.conflicts == []
