@@ -213,9 +213,9 @@ def test_csn_up_demo_seeds_an_account_per_customer_and_resolves_the_sample_case(
             token = json.loads(credentials.read_text())[coordinator]["token"]
             headers = {"Authorization": f"Bearer {token}"}
 
-            def resolved() -> bool:
+            def resolved() -> bool:  # CS agreed: the refund is now watched (monitoring)
                 listed = httpx.get(f"{coordinator}/v1/sessions", headers=headers).json()
-                return [c["state"] for c in listed["sessions"]] == ["resolved"]
+                return [c["state"] for c in listed["sessions"]] == ["monitoring"]
 
             wait_for(resolved, 60)
             customers = httpx.get(f"{cs}/v1/customers").json()["customers"]

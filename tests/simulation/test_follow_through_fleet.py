@@ -67,7 +67,9 @@ class Case:
     def __init__(self, fleet: Fleet, auto_approve: bool = True) -> None:
         self.base = fleet.url("coordinator_agent")
         body = {"customer_id": "C-1001", "message": MESSAGE, "auto_approve": auto_approve}
-        created = httpx.post(self.base + "/v1/sessions", json=body, timeout=10)
+        created = httpx.post(
+            self.base + "/v1/sessions", json=body, headers=fleet.account("C-1001"), timeout=10
+        )
         assert created.status_code == 202, created.text
         self.id = created.json()["session_id"]
         self.headers = {"Authorization": f"Bearer {created.json()['token']}"}
