@@ -34,14 +34,15 @@ from csn.ledger import (
     Misread,
     by_contact,
     can_be_granted,
+    ceiling,
     granted_value,
     grants_of,
     is_as_asked,
     misread,
+    within_terms,
 )
 from csn.scenarios import PERSONAS, Scenario, clarify, describe, generate
 from shared import limits
-from shared.a2a.client import A2AClient, A2AUnavailable
 from shared.domain import AGREED_STATES, MONITORING_STATES, RETRYING_STATES, TERMINAL_STATES
 from shared.settings import ServiceSettings
 from shared.valuation import offer_value
@@ -53,7 +54,6 @@ FOLLOWED = {s.value for s in TERMINAL_STATES | RETRYING_STATES}
 AGREED = {s.value for s in AGREED_STATES}
 CHAOS_TARGETS = ("coordinator_agent", "context_agent", "negotiation_agent")
 A2A_CLIENTS = ("coordinator_agent", "negotiation_agent")
-GRANT_TERMS = ("type", "amount", "currency", "return_required", "restocking_fee")
 LEDGER_FIGURES = (
     "resolved_as_asked",
     "value_obtained",
@@ -89,6 +89,7 @@ class Result:
     obtained_value: float = 0.0
     misread: Misread | None = None
     compliant: list[bool | None] = field(default_factory=list)  # per grant; None: not judged
+    terms: dict[str, Any] | None = None  # what the desk allows the case's real problem
 
 
 class Bench:
@@ -103,8 +104,6 @@ class Bench:
             "negotiation_agent": args.negotiation.rstrip("/"),
             "mock_cs_service": args.cs.rstrip("/"),
         }
-        token = ServiceSettings().agent_token.get_secret_value()
-        self.validator = A2AClient(http, self.urls["context_agent"], token, peer="context_agent")
         self.restarts = 0
         self.key_conflicts: int | None = None  # from the desk's ledger
         self.accounts: dict[str, dict[str, str]] = {}  # customer id -> the account's headers
@@ -329,70 +328,48 @@ class Bench:
             result.reported_offer = (doc.get("outcome") or {}).get("offer")
 
     async def check_entitlements(self, results: list[Result]) -> None:
-        """What policy allows each case for its real problem (the scenario's, not our reading
-        of the customer's words): the yardstick of resolved as asked and of value obtained."""
+        """What the retailer grants each case for its real problem (the scenario's, not our
+        reading of the customer's words), by the desk's own rules and policies: the yardstick
+        of resolved as asked, value obtained and compliance. Never the fleet's own reading."""
         gate = asyncio.Semaphore(16)
 
         async def one(result: Result) -> None:
-            scenario = result.scenario
-            request = {
-                "order_id": scenario.order_id,
-                "customer_id": scenario.customer_id,
-                "problem_type": scenario.problem_type,
-                "desired_outcome": scenario.desired_outcome,
-            }
             async with gate:
-                output = await self._skill("lookup_policies", request)
-            entitlement = (output or {}).get("entitlement") or {}
-            value = entitlement.get("item_value") or entitlement.get("order_total")
-            result.item_value = float(value or result.item_value)
-            result.entitled = bool(entitlement.get("entitled"))
-            kinds = [str(o.get("type")) for o in entitlement.get("outcomes") or []]
-            result.askable = result.entitled and can_be_granted(kinds, scenario.desired_outcome)
-            result.entitled_value = offer_value(entitlement.get("best"), result.item_value)
+                result.terms = await self.desk_terms(result.scenario)
+            if result.terms is None:
+                return
+            remedies = result.terms.get("remedies") or []
+            result.item_value = float(result.terms.get("order_value") or result.item_value)
+            result.entitled = bool(result.terms.get("entitled"))
+            kinds = [str(r.get("type")) for r in remedies]
+            result.askable = result.entitled and can_be_granted(
+                kinds, result.scenario.desired_outcome
+            )
+            result.entitled_value = max(
+                (offer_value(ceiling(r), result.item_value) for r in remedies), default=0.0
+            )
 
         await asyncio.gather(*(one(r) for r in results))
 
-    async def _skill(self, skill: str, request: dict[str, Any]) -> dict[str, Any] | None:
-        """A context agent skill's output; None when it cannot answer for 30 s."""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                answer = await self.validator.call_skill(skill, request)
-            except A2AUnavailable:
-                await asyncio.sleep(1)
-                continue
-            if not answer.retryable:
-                return answer.output if isinstance(answer.output, dict) else None
-            await asyncio.sleep(1)
-        return None
+    async def desk_terms(self, scenario: Scenario) -> dict[str, Any] | None:
+        """The desk's `GET /v1/admin/terms` for a case; None when it keeps none."""
+        params = {"order_id": scenario.order_id, "problem_type": scenario.problem_type}
+        response = await self.http.get(f"{self.cs}/v1/admin/terms", params=params)
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        body = response.json()
+        return body if isinstance(body, dict) else None
 
-    async def check_compliance(self, results: list[Result]) -> None:
-        """Validate every grant the desk booked against policy, for the case's real problem."""
-        gate = asyncio.Semaphore(16)
-
-        async def one(result: Result, grant: dict[str, Any]) -> bool | None:
-            async with gate:
-                return await self._validate(result.scenario, grant)
-
+    def check_compliance(self, results: list[Result]) -> None:
+        """Judge every grant the desk booked against what the retailer allows the case's real
+        problem (None, not judged, when the desk does not say what it allows)."""
         for result in results:
-            result.compliant = list(await asyncio.gather(*(one(result, g) for g in result.grants)))
-
-    async def _validate(self, scenario: Scenario, grant: dict[str, Any]) -> bool | None:
-        """Independent check of a grant against policy, by the context agent.
-
-        None (not judged) when the context agent cannot answer for 30 s, or cannot judge it.
-        """
-        offer = {k: v for k, v in grant.items() if k in GRANT_TERMS and v is not None}
-        request = {
-            "order_id": grant.get("order_id") or scenario.order_id,
-            "problem_type": scenario.problem_type,
-            "offer": offer,
-            "source": "offer",  # a grant is CS's offer, accepted
-        }
-        output = await self._skill("validate_solution", request)
-        valid = (output or {}).get("valid")
-        return None if valid is None else bool(valid)
+            remedies = None if result.terms is None else result.terms.get("remedies") or []
+            result.compliant = [
+                None if remedies is None else within_terms(grant, remedies)
+                for grant in result.grants
+            ]
 
     async def judge_follow_through(
         self, results: list[Result], agreements: list[dict[str, Any]]
@@ -538,7 +515,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await bench.check_entitlements(results)
         unattributed = judge(results, agreements) if agreements is not None else []
         if agreements is not None:
-            await bench.check_compliance(results)
+            bench.check_compliance(results)
         follow = (
             await bench.judge_follow_through(results, agreements)
             if args.follow_through and agreements is not None

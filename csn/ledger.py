@@ -16,7 +16,8 @@ from shared.valuation import offer_value
 
 AMOUNT_TOLERANCE = 0.01  # one cent
 MONEY_TYPES = frozenset({"full_refund", "partial_refund", "store_credit"})
-REMEDY_TYPES = MONEY_TYPES | {"replacement", "reship"}
+_NEW_ITEM = frozenset({"replacement", "reship"})
+REMEDY_TYPES = MONEY_TYPES | _NEW_ITEM
 # The kinds of grant that give a customer what they asked for. A replacement and a reship
 # are the same thing to the customer (a new item in the post); all of the money back gives
 # one who asked for some of it (or for credit) more than they asked; "unspecified" takes any
@@ -81,6 +82,27 @@ def can_be_granted(allowed: Iterable[str], desired: str) -> bool:
     """Whether policy allows a remedy of the kind the customer asked for (`allowed`: the
     remedy types of the case's entitlement)."""
     return bool(_AS_ASKED.get(desired, frozenset({desired})) & set(allowed))
+
+
+def ceiling(remedy: Mapping[str, Any]) -> dict[str, Any]:
+    """A remedy the desk allows (`GET /v1/admin/terms`) as the offer at its ceiling."""
+    return {"type": remedy.get("type"), "amount": remedy.get("max_amount")}
+
+
+def within_terms(grant: Grant, remedies: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a grant is one the retailer allows: a remedy of its kind (a replacement and a
+    reship are one), no more money than that remedy's ceiling, and no return waived that the
+    remedy requires."""
+    kind = grant.get("type")
+    for remedy in remedies:
+        same = remedy.get("type") == kind or {remedy.get("type"), kind} <= _NEW_ITEM
+        cap, amount = _amount({"amount": remedy.get("max_amount")}), _amount(grant)
+        if not same or (cap is not None and amount is not None and amount > cap + AMOUNT_TOLERANCE):
+            continue
+        if remedy.get("return_required") and not grant.get("return_required"):
+            continue
+        return True
+    return False
 
 
 def granted_value(grants: Iterable[Grant], item_value: float) -> float:

@@ -26,6 +26,7 @@ from mock_cs_service.policy_book import PolicyBook
 from shared import metrics
 from shared.auth import bearer_token_valid
 from shared.clock import utc_today
+from shared.domain import ProblemType
 from shared.logs import get_logger
 from shared.service import create_service_app, json_error
 
@@ -238,6 +239,15 @@ def admin_router() -> APIRouter:
         how many idempotency keys came again with another request (a key sent twice)."""
         desk = _desk(request)
         return {"agreements": desk.agreements(), "key_conflicts": desk.key_conflicts()}
+
+    @router.get("/terms")
+    async def terms(order_id: str, problem_type: ProblemType, request: Request) -> Any:
+        """What the retailer grants for an order and a problem, by its own rules and policies:
+        how a benchmark judges a grant without the negotiator's reading of policy."""
+        found = _desk(request).terms_for(order_id, problem_type)
+        if found is None:
+            return json_error(404, "no such order")
+        return found
 
     @router.post("/reset")
     async def reset(request: Request) -> dict[str, str]:

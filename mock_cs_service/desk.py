@@ -483,6 +483,32 @@ class Desk:
                 facts["refund_date"] = public.get("refund_date")
             return {**public, **facts}
 
+    def terms_for(self, order_id: str, problem_type: ProblemType) -> dict[str, Any] | None:
+        """What the retailer grants today for this order and problem, by its own rules and
+        published policies: the yardstick a benchmark judges grants by."""
+        with self._lock:
+            order = self.orders.order(order_id)
+            if order is None:
+                return None
+            facts = OrderFacts(order, self._clock().date(), self.orders.is_prime(order.customer_id))
+            terms = case_terms(facts, problem_type, self.policies.remedies_for(problem_type, facts))
+            return {
+                "order_id": order_id,
+                "problem_type": str(problem_type),
+                "entitled": terms.entitled,
+                "reason": terms.reason,
+                "order_value": terms.order_value,
+                "remedies": [
+                    {
+                        "type": str(r.type),
+                        "max_amount": r.max_amount,
+                        "return_required": r.return_required,
+                        "restocking_fee": r.restocking_fee,
+                    }
+                    for r in terms.remedies
+                ],
+            }
+
     def key_conflicts(self) -> int:
         """Idempotency keys that came again with another request since the last reset."""
         with self._lock:

@@ -120,12 +120,6 @@ CS = "http://cs.test"
 COORDINATOR = "http://coordinator.test"
 
 
-@pytest.fixture(autouse=True)
-def agent_token(monkeypatch):
-    """The bench's validator client needs a token; no secret file is written for it."""
-    monkeypatch.setenv("CSN_AGENT_TOKEN", "bench-test-token")
-
-
 def scenario(index: int = 0, persona: str = "cooperative", **fields) -> Scenario:
     values = {
         "customer_id": "C-1001",
@@ -209,7 +203,7 @@ def test_cases_are_judged_from_the_ledger_not_from_our_records():
     for case in cases:
         case.compliant = [True] * len(case.grants)
     cases[1].compliant = [False]
-    cases[3].compliant = [None]  # the validator could not judge it
+    cases[3].compliant = [None]  # the desk did not say what it allows
 
     report = bench.summarize(cases, args(), 1.0, {}, {})
     assert report["resolved_as_asked"] == 0.4
@@ -274,6 +268,37 @@ async def test_the_bench_reads_customers_from_the_order_system_whatever_the_data
         assert config["persona"] == "adversarial" and config["channel"] == "text"
     scenarios = generate(orders, 30, seed=1)  # one order is enough
     assert len(scenarios) == 30 and {s.order_id for s in scenarios} == {order["order_id"]}
+
+
+async def test_entitlement_and_compliance_are_the_desks_own_terms(tmp_path):
+    """A $20 mug delivered five days ago and broken: the retailer refunds at most $20."""
+    order = {
+        "order_id": "901-0000001-0000001",
+        "customer_id": "C-1001",
+        "order_date": "-9d",
+        "promised_delivery_date": "-6d",
+        "delivered_date": "-5d",
+        "status": "delivered",
+        "seller": "retailer",
+        "payment_method": "card",
+        "total": 20.0,
+        "items": [
+            {"sku": "X", "title": "Mug", "category": "kitchen", "price": 20.0, "quantity": 1}
+        ],
+    }
+    customer = {"customer_id": "C-1001", "name": "Sam Lee", "email": "sam@example.com"}
+    app = mock_cs_app(tmp_path, [customer], [order])
+    broken = scenario(0, order_id=order["order_id"], desired_outcome="full_refund")
+    cases = [result(broken, "resolved", "CT-A", None), result(broken, "resolved", "CT-B", None)]
+    cases[0].grants = [booked("CT-A", "full_refund", 20.0)]
+    cases[1].grants = [booked("CT-B", "full_refund", 35.0)]  # more than the order cost
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        run = bench.Bench(args(), http)
+        await run.check_entitlements(cases)
+    run.check_compliance(cases)
+    assert [c.entitled and c.askable for c in cases] == [True, True]
+    assert cases[0].item_value == 20.0 and cases[0].entitled_value == 20.0
+    assert [c.compliant for c in cases] == [[True], [False]]
 
 
 async def test_without_a_customer_list_the_bench_probes_the_usual_ids():

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from csn.ledger import by_contact, can_be_granted, granted_value, grants_of, is_as_asked, misread
+from csn.ledger import (
+    by_contact,
+    can_be_granted,
+    granted_value,
+    grants_of,
+    is_as_asked,
+    misread,
+    within_terms,
+)
 
 
 def grant(kind: str, amount: float | None = None, **extra) -> dict:
@@ -133,3 +141,31 @@ def test_a_case_can_be_resolved_as_asked_only_where_policy_allows_the_kind(
     allowed: list[str], desired: str, expected: bool
 ) -> None:
     assert can_be_granted(allowed, desired) is expected
+
+
+# What the retailer allows a damaged $100 order (as `GET /v1/admin/terms` lists it).
+ALLOWED = [
+    {"type": "full_refund", "max_amount": 100.0, "return_required": True},
+    {"type": "partial_refund", "max_amount": 30.0, "return_required": False},
+    {"type": "replacement", "max_amount": None, "return_required": False},
+]
+
+
+@pytest.mark.parametrize(
+    ("booked", "expected"),
+    [
+        (grant("full_refund", 100.0, return_required=True), True),
+        (grant("full_refund", 100.0), False),  # the return policy asks for was waived
+        (grant("partial_refund", 30.0), True),
+        (grant("partial_refund", 30.01), True),  # within a cent
+        (grant("partial_refund", 45.0), False),  # above the ceiling
+        (grant("reship"), True),  # a reship is a replacement to the customer
+        (grant("store_credit", 10.0), False),  # a kind policy does not grant
+    ],
+)
+def test_a_grant_is_compliant_only_within_what_the_retailer_allows(booked, expected):
+    assert within_terms(booked, ALLOWED) is expected
+
+
+def test_nothing_is_compliant_where_nothing_is_allowed():
+    assert within_terms(grant("store_credit", 5.0), []) is False

@@ -14,6 +14,7 @@ ADMIN_CALLS = [
     ("PUT", "/v1/admin/config", {"persona": "adversarial"}),
     ("POST", "/v1/admin/reset", None),
     ("GET", "/v1/customers/C-1001", None),
+    ("GET", "/v1/admin/terms?order_id=112-4839201-5839201&problem_type=damaged_item", None),
 ]
 
 
