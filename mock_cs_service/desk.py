@@ -492,10 +492,12 @@ class Desk:
                 return None
             facts = OrderFacts(order, self._clock().date(), self.orders.is_prime(order.customer_id))
             terms = case_terms(facts, problem_type, self.policies.remedies_for(problem_type, facts))
+            owed = self.policies.remedies_for(problem_type, facts, bonuses=False)
             return {
                 "order_id": order_id,
                 "problem_type": str(problem_type),
-                "entitled": terms.entitled,
+                # Owed a remedy: by the desk's rules or a published policy, not goodwill alone.
+                "entitled": case_terms(facts, problem_type, owed).entitled,
                 "reason": terms.reason,
                 "order_value": terms.order_value,
                 "remedies": [

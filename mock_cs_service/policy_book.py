@@ -40,6 +40,14 @@ class PublishedPolicy:
     season: Mapping[str, Any] = field(default_factory=dict)
     outcomes: tuple[Mapping[str, Any], ...] = ()
     grants: bool = True
+    bonus: bool = False  # goodwill added to a remedy, not a remedy a case is owed
+
+    @property
+    def excludes(self) -> bool:
+        """A policy whose only outcome is `none` (gift cards are not returnable): where it
+        applies, no published policy grants anything."""
+        kinds = {str(o.get("type")) for o in self.outcomes}
+        return kinds == {"none"}
 
     def covers(self, problem_type: str, facts: OrderFacts) -> bool:
         """Whether this policy applies to the case: scope, then every condition it states."""
@@ -192,6 +200,7 @@ def policy_from_meta(meta: Mapping[str, Any]) -> PublishedPolicy | None:
         else (),
         # Informational policies and limits (restocking fees) grant nothing by themselves.
         grants=str(meta.get("effect", "grant")).lower() not in {"info", "limit", "deny"},
+        bonus=str(meta.get("effect", "")).lower() == "bonus",
     )
 
 
@@ -245,12 +254,18 @@ class PolicyBook:
         policy = self.get(policy_id)
         return policy is not None and policy.covers(problem_type, facts)
 
-    def remedies_for(self, problem_type: str, facts: OrderFacts) -> list[Remedy]:
-        """Everything the applicable policies grant for this case."""
+    def remedies_for(
+        self, problem_type: str, facts: OrderFacts, *, bonuses: bool = True
+    ) -> list[Remedy]:
+        """Everything the applicable policies grant for this case (nothing where one of them
+        excludes it); goodwill bonuses left out when `bonuses` is false."""
+        applicable = [p for p in self._policies.values() if p.covers(problem_type, facts)]
+        if any(p.excludes for p in applicable):
+            return []
         return [
             remedy
-            for policy in self._policies.values()
-            if policy.covers(problem_type, facts)
+            for policy in applicable
+            if bonuses or not policy.bonus
             for remedy in policy.remedies(facts)
         ]
 
