@@ -159,9 +159,12 @@ class Bench:
         }
         if self.args.follow_through:
             config["followup"] = self.args.followup
+        else:  # independent cases: a new complaint on a reused order is not a chase
+            config["chases_in_words"] = False
         response = await self.http.put(f"{self.cs}/v1/admin/config", json=config)
         if response.status_code == 422 and self.args.channel == "structured":
-            del config["channel"]  # a desk without channels only speaks structured
+            # an older desk: it only speaks structured, and never takes words for a chase
+            config = {k: v for k, v in config.items() if k not in {"channel", "chases_in_words"}}
             response = await self.http.put(f"{self.cs}/v1/admin/config", json=config)
         response.raise_for_status()
 

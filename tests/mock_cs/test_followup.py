@@ -163,6 +163,17 @@ async def test_a_chase_on_the_text_channel_is_read_from_its_words(client, config
     assert [c["rung"] for c in entry["fulfilment"]["chases"]] == [1]
 
 
+async def test_a_bench_of_independent_cases_turns_chases_in_words_off(client, configure) -> None:
+    await agree(client, key="agreed")  # an earlier case booked a remedy on this order
+    await configure(channel="text", chases_in_words=False)
+    words = "My blender never arrived, I'd like my money back please."
+    reply = await chase(client, words, "t1", channel_intent=False)
+    assert "still being processed" not in reply["text"] and "issued it now" not in reply["text"]
+    assert reply["closed"] is False  # a new complaint, negotiated
+    [entry] = (await client.get("/v1/admin/ledger")).json()["agreements"]
+    assert entry["fulfilment"]["chases"] == []
+
+
 async def test_a_replacement_creates_a_shipment(client) -> None:
     from mock_cs_service.followup import order_facts
 
