@@ -157,6 +157,7 @@ _PART_MARKER = _rx(
     r"\b(?:partial|part of|some of|a portion|discount|compensation|goodwill|off\b|difference)"
     r"|\b(?:duplicate|extra|double|second|overcharged?) (?:charge|payment)|\bshipping\b|\bdelivery (?:fee|charge|cost)"
     r"|\bpostage\b|\bexpress\b|\bthis month's\b|\bfor the (?:missing|faulty|broken|late|damaged|lost) \w+"
+    r"|\bovercharged? (?:amount|sum|difference)\b|\bthe overcharge\b"
 )
 
 # ---------------------------------------------------------------- scope: negation, contrast, tense, mood
@@ -377,6 +378,8 @@ _RETURN_YES = _rx(
     r"|\bdrop (?:it|them|the \w+)(?: off)? (?:at|with)|\bback (?:first|with us)\b|\breturned unit\b"
     r"|\bhand (?:it|them|the \w+(?: \w+)?) (?:to|over)|\buse the (?:\w+ )?label\b|\bfor the (?:wrong|old|faulty|damaged) one\b"
     r"|\b(?:for|with) the return\b|\bsend (?:it|them|the \w+) back for\b"
+    r"|\b(?:send|sending|ship|post|mail) back (?:the|your|it|them)\b"
+    r"|\b(?:once|when|as soon as|after) (?:the|your) (?:return|parcel|item|package) (?:lands|has landed|is in)\b"
 )
 _RETURN_NO = _rx(
     r"\bkeep (?:it|them|the|this|that|your)\b|\bno need to (?:return|send|ship|post)|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
@@ -388,6 +391,10 @@ _RETURN_NO = _rx(
     r"|\b(?:send|return) (?:anything|nothing) back\b|\b(?:don't|do not|won't|will not) need to do anything\b"
     r"|\breturn (?:of (?:the )?(?:original )?(?:item|product|unit|goods)|needed|required)?:? ?not (?:required|needed)\b|\bthrow (?:it|them|the \w+ ones?|the \w+)? ?away\b"
     r"|\b(?:stays?|remains?) with you\b|\b(?:nothing|no need) to return\b"
+    r"|\bkeep (?:items?|products?|goods|everything|or (?:toss|bin|donate|dispose|recycle))\b|\byours to keep\b"
+    r"|\b(?:dont|don't|do not|doesn't|does not|not) need (?:to )?(?:return|send|ship|post)\b|\bdispose of\b"
+    r"|\b(?:don't|dont|do not) worry about (?:sending|returning|posting|shipping)\b"
+    r"|\bnothing (?:needs?|has|must) (?:to )?(?:come|go|be sent|be returned|be posted)\b"
 )
 _METHOD_ORIGINAL = _rx(
     r"\boriginal (?:payment|form of payment|method|card|account)|\b(?:your|the) (?:card|credit card|debit card|bank|bank account|visa|mastercard|amex|paypal|payment method)"
@@ -750,10 +757,12 @@ def _refund_kind(
 ) -> str:
     """Full or partial: said outright, else by the share or amount against the total."""
     clause = text[mention.clause[0] : mention.clause[1]]
+    if percent is not None and percent < 100:
+        return "partial_refund"  # "5% of the total back" is a share, whatever "total" says
     if mention.kind == "full_refund" or _FULL_MARKER.search(clause):
         return "full_refund"
     if percent is not None:
-        return "full_refund" if percent >= 100 else "partial_refund"
+        return "full_refund"
     if fee is not None:
         return "full_refund"
     if _PART_MARKER.search(text):

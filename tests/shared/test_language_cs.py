@@ -106,6 +106,14 @@ def test_sent_out_again_is_a_reship(reader: Reader) -> None:
             "I can refund $9.99 for the shipping; it'll go back to the same card within 48 hours.",
             None,
         ),
+        ("Refund of $12 done. Keep items.", False),
+        ("I'll put $8 back on your card, the mug is yours to keep.", False),
+        ("We give you $20 refund, you do not need send the product.", False),
+        ("A new kettle is on its way; feel free to dispose of the old one.", False),
+        ("Please don't worry about posting it back, I'll refund you in full.", False),
+        ("I can do a full refund and nothing has to be sent back.", False),
+        ("Mail back the lamp and we'll refund every penny.", True),
+        ("As soon as the parcel lands at our warehouse your refund goes out.", True),
     ],
 )
 def test_return_required(reader: Reader, text: str, required: bool | None) -> None:
@@ -156,6 +164,7 @@ def test_amount_in_words(reader: Reader) -> None:
         ("I can refund half of the price and you keep it.", 50.0),
         ("We can offer 20% of the order back.", 20.0),
         ("As a gesture of goodwill I can offer ten percent of the order back.", 10.0),
+        ("The most I can give is 8% of the total back for the wait.", 8.0),
     ],
 )
 def test_shares(reader: Reader, text: str, percent: float) -> None:
@@ -275,3 +284,8 @@ def test_a_label_serves_the_replacement_it_comes_with(reader: Reader) -> None:
 )  # fmt: skip
 def test_what_cs_is_still_missing_is_asked_for(text: str, asks: list[str]) -> None:
     assert read_asks(text) == asks
+
+
+def test_the_overcharged_amount_is_part_of_the_money(reader: Reader) -> None:
+    offer = read(reader, "I will refund the overcharged amount to your card today.").offer
+    assert offer is not None and offer.type == "partial_refund"
