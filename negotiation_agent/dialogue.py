@@ -371,6 +371,11 @@ def decide(
     if out_of_budget(strategy, round_no, elapsed_s):
         return Decision(kind="walk_away", reason=_budget_reason(strategy, round_no, score))
     next_ask = strategy.round_plan(round_no + 1).ask
+    if _beats_next_ask(score, next_ask, strategy):
+        return Decision(
+            kind="accept",
+            reason=f"the offer ({score.value:.2f}) is worth more than our next ask would be",
+        )
     if reply.refused and offer is None:
         if state.supervisor_asked:
             return Decision(kind="walk_away", reason="CS refuses any remedy, even on review")
@@ -381,6 +386,14 @@ def decide(
         return Decision(kind="supervisor", reason="CS has not improved its offer", ask=next_ask)
     reason = "no offer yet" if score is None else f"the offer ({score.value:.2f}) is below our ask"
     return Decision(kind="counter", reason=reason, ask=next_ask)
+
+
+def _beats_next_ask(score: Any, next_ask: Offer | None, strategy: Strategy) -> bool:
+    """An offer of the kind asked for, above the floor and worth at least what we would
+    concede to next: countering would ask CS for less than it already gives."""
+    if score is None or next_ask is None or not (score.meets_floor and score.in_goal_family):
+        return False
+    return bool(score.value >= offer_value(next_ask, strategy.item_value) - 0.005)
 
 
 def _budget_reason(strategy: Strategy, round_no: int, score: Any) -> str:

@@ -19,6 +19,7 @@ from negotiation_agent.dialogue import (
     sanitize_cs_text,
 )
 from shared.domain import Offer
+from shared.valuation import offer_value
 from tests.negotiation.conftest import ORDER_ID, make_strategy
 
 FULL = Offer(type="full_refund", amount=129.99, return_required=True)
@@ -334,3 +335,15 @@ def test_an_offer_with_an_invitation_to_go_ahead_is_still_an_offer(reader) -> No
         {"text": "I can offer a full refund of $129.99. Shall I go ahead?"}, reader, "USD", 129.99
     )
     assert not reply.confirms and reply.offer is not None and reply.offer.type == "full_refund"
+
+
+def test_an_offer_worth_more_than_our_next_ask_is_taken_not_countered_down(strategy) -> None:
+    """Countering would ask CS for less than it already gives."""
+    ask_at = [offer_value(strategy.round_plan(r).ask, strategy.item_value) for r in range(1, 9)]
+    round_no = next(r for r in range(1, 8) if ask_at[r] < ask_at[r - 1] - 1)  # a concession
+    nxt = ask_at[round_no]  # what round_no + 1 would ask
+    above_next = Offer(type="partial_refund", amount=round(nxt + 0.5, 2))
+    below_next = Offer(type="partial_refund", amount=round(nxt - 0.5, 2))
+    assert above_next.amount < strategy.round_plan(round_no).min_value  # short of this ask
+    assert _decide(strategy, above_next, round_no=round_no).kind == "accept"
+    assert _decide(strategy, below_next, round_no=round_no).kind == "counter"
