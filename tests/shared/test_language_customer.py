@@ -373,3 +373,24 @@ def test_a_choice_shows_only_what_it_sets() -> None:
         "label": "the blender",
         "order_id": "112-4839201-5839201",
     }
+
+
+@pytest.mark.parametrize(
+    ("ranked", "asked"),
+    [
+        ([("refund_not_received", 0.52), ("late_delivery", 0.46)], True),  # a near tie
+        ([("refund_not_received", 0.62), ("late_delivery", 0.38)], False),
+        ([("refund_not_received", 0.9)], False),
+    ],
+)
+def test_a_close_runner_up_asks_the_customer(ranked, asked) -> None:
+    reading = CustomerReading(
+        problem_type=ranked[0][0],
+        problem_confidence=ranked[0][1],
+        desired_outcome="full_refund",
+        outcome_confidence=0.9,
+        problem_ranked=ranked,
+    )
+    assert reading.unsure_problem is asked
+    if asked:
+        assert [c.problem_type for c in reading.choices()][:2] == [r[0] for r in ranked]
