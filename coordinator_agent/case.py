@@ -99,6 +99,12 @@ def session_view(doc: SessionDocument, rating: dict[str, Any] | None = None) -> 
         "attempts": [a.model_dump() for a in doc.attempts],
         "follow_through": follow_view(doc),
         "rating": rating,
+        # evidence: what each photo is (never its bytes), and whether CS is waiting for them
+        "photos": [
+            {**p.model_dump(exclude={"added_at"}), "added_at": iso(p.added_at)} for p in doc.photos
+        ],
+        "photos_wanted": state == SessionState.AWAITING_CUSTOMER_INPUT
+        and doc.negotiation.send_photos,
     }
 
 

@@ -74,7 +74,9 @@ def clean_photo(raw: bytes) -> CleanPhoto:
     except PhotoRejected:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombWarning) as error:
-        raise PhotoRejected(422, "the image could not be read: it is damaged or incomplete") from error
+        raise PhotoRejected(
+            422, "the image could not be read: it is damaged or incomplete"
+        ) from error
 
 
 def _decoded(raw: bytes, kind: str) -> Image.Image:
