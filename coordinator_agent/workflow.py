@@ -19,7 +19,13 @@ from datetime import UTC, datetime
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from coordinator_agent import promises as follow_through
-from coordinator_agent.case import close_attempt, describe_for_cs, escalation_context, find_order_id
+from coordinator_agent.case import (
+    close_attempt,
+    describe_for_cs,
+    escalation_context,
+    find_order_id,
+    photos_wanted,
+)
 from coordinator_agent.evidence import CleanPhoto
 from coordinator_agent.letters import complaint_letter, filing_deadline
 from coordinator_agent.models import (
@@ -1156,7 +1162,7 @@ class Workflow:
                 f"a case takes at most {limits.MAX_PHOTOS_PER_CASE} photos; "
                 f"this one has {len(doc.photos)}"
             )
-        now = self._clock()
+        now, wanted = self._clock(), photos_wanted(doc)
         first = max((p.seq for p in doc.photos), default=0) + 1
         new = [NewPhoto(first + i, p.content_type, p.data) for i, p in enumerate(photos)]
         doc.photos += [
@@ -1168,8 +1174,8 @@ class Workflow:
         ]  # fmt: skip
         detail = {"count": len(new), "photos": len(doc.photos)}
         events = [NewEvent("photos_added", "customer", detail)]
-        if state == SessionState.AWAITING_CUSTOMER_INPUT and doc.negotiation.send_photos:
-            doc.question = None  # what CS asked for: carry on, and send them
+        if wanted:  # what CS asked for: carry on, and send them
+            doc.question = None
             _resume_clock(doc.negotiation, now)
             return Step(SessionState.NEGOTIATING, events, "customer", new_photos=new)
         return Step(state, events, "customer", new_photos=new)
