@@ -213,9 +213,15 @@ def without_files(message: Message) -> Message:
         p
         if p.raw is None
         else Part(
-            data={"file": p.filename, "mediaType": p.media_type, "bytes": len(p.raw) * 3 // 4},
+            data={"file": p.filename, "mediaType": p.media_type, "bytes": _decoded_size(p.raw)},
             metadata={"omitted": "file bytes are not retained"},
         )
         for p in message.parts
     ]
     return message.model_copy(update={"parts": parts})
+
+
+def _decoded_size(encoded: str) -> int:
+    """How many bytes base64 text holds (without decoding it)."""
+    text = encoded.strip()
+    return len(text) * 3 // 4 - text[-2:].count("=")
