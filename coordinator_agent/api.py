@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -24,6 +25,7 @@ from coordinator_agent.account_api import (
 )
 from coordinator_agent.accounts import AccountStore, Throttled
 from coordinator_agent.case import session_view
+from coordinator_agent.evidence import CleanPhoto, PhotoRejected, clean_photo
 from coordinator_agent.feed import wait_for_change
 from coordinator_agent.letters import dispute_markdown, dispute_pdf
 from coordinator_agent.models import (
@@ -31,6 +33,9 @@ from coordinator_agent.models import (
     CreateSession,
     Decision,
     MessageIn,
+    PhotoIn,
+    PhotoRecord,
+    PhotosIn,
     Rating,
     Resolution,
     SessionCreated,
@@ -43,6 +48,7 @@ from coordinator_agent.store import (
     Event,
     IdempotencyKeyReused,
     NewEvent,
+    NewPhoto,
     SessionIntegrityError,
     SessionNotFound,
     SessionStore,
@@ -240,7 +246,9 @@ async def create_session(
     customer_id = _linked_customer(
         await _offload(request, accounts.links, account_id), body.customer_id
     )
-    fingerprint = canonical_json({"account": account_id, **body.model_dump(mode="json")})
+    fields = body.model_dump(mode="json", exclude={"photos"})
+    fields["photos"] = [hashlib.sha256(p.data.encode()).hexdigest() for p in body.photos]
+    fingerprint = canonical_json({"account": account_id, **fields})
     if idempotency_key is not None:
         replay = await _offload(request, _created_with, store, idempotency_key, fingerprint)
         if replay is not None:
@@ -249,26 +257,30 @@ async def create_session(
         await _offload(request, accounts.check_session_rate, account_id)
     except Throttled as error:
         raise too_many(error) from None
+    photos = await cleaned_photos(body.photos)  # every one good, or nothing is stored
     session_id = uuid.uuid4().hex
+    now = time.time()
     doc = SessionDocument(
         id=session_id,
         customer_id=customer_id,
         message=body.message,
         order_id=body.order_id,
         auto_approve=body.auto_approve,
-        created_at=time.time(),
+        created_at=now,
+        photos=[_record(i, p, now) for i, p in enumerate(photos, start=1)],
     )
     created = NewEvent(
         "session_created",
         "customer",
-        {"auto_approve": body.auto_approve, "order_id": body.order_id},
+        {"auto_approve": body.auto_approve, "order_id": body.order_id, "photos": len(photos)},
     )
+    new_photos = [NewPhoto(i, p.content_type, p.data) for i, p in enumerate(photos, start=1)]
     once = (idempotency_key, fingerprint) if idempotency_key is not None else None
     try:
         _, token = await _offload(
             request, store.create,
             session_id, customer_id, doc.state, doc.model_dump(mode="json"),
-            events=[created], idempotency=once, owner=account_id,
+            events=[created], idempotency=once, owner=account_id, new_photos=new_photos,
         )  # fmt: skip
     except IntegrityError:  # a concurrent request with the same key committed first
         key = idempotency_key or ""
@@ -278,6 +290,31 @@ async def create_session(
         return replay
     _workflow(request).start(session_id)
     return SessionCreated(session_id=session_id, token=token, state=SessionState.RECEIVED)
+
+
+async def cleaned_photos(photos: list[PhotoIn]) -> list[CleanPhoto]:
+    """Each photo checked by its bytes and re-encoded without metadata (in a worker thread:
+    decoding is CPU work); the first that is not a photo we take is a 4xx naming it."""
+    cleaned = []
+    for number, photo in enumerate(photos, start=1):
+        try:
+            cleaned.append(await run_in_threadpool(clean_photo, photo.raw()))
+        except PhotoRejected as error:
+            raise HTTPException(error.status, f"photo {number}: {error}") from None
+        except ValueError as error:
+            raise HTTPException(422, f"photo {number}: {error}") from None
+    return cleaned
+
+
+def _record(seq: int, photo: CleanPhoto, at: float) -> PhotoRecord:
+    return PhotoRecord(
+        seq=seq,
+        content_type=photo.content_type,
+        size=len(photo.data),
+        width=photo.width,
+        height=photo.height,
+        added_at=at,
+    )
 
 
 def _linked_customer(links: list[str], wanted: str | None) -> str:
@@ -506,6 +543,33 @@ async def post_message(session_id: SessionId, body: MessageIn, request: Request)
         request, session_id, lambda: workflow.add_message(session_id, body.text, body.choice)
     )
     return Accepted(session_id=session_id, state=state, detail="message taken into account")
+
+
+@router.post(
+    "/{session_id}/photos",
+    status_code=201,
+    responses={
+        **_ERRORS,
+        409: {"description": "The case is over"},
+        413: {"description": "A photo (or the request) is too large"},
+        415: {"description": "A file is not a JPEG, PNG or HEIC image (read from its bytes)"},
+        422: {"description": "Not base64, an unreadable image, or more photos than a case takes"},
+    },
+    response_model=Accepted,
+)
+async def add_photos(session_id: SessionId, body: PhotosIn, request: Request) -> Accepted:
+    """Evidence for the case: JPEG, PNG or HEIC photos (base64), at most 5 MB each and five
+    a case. Each is checked by its bytes, not its name, and encoded again without its
+    metadata (EXIF with GPS position, XMP, comments); HEIC becomes JPEG. All are stored, or
+    none. A case waiting for the photos customer service asked for carries on with them."""
+    photos = await cleaned_photos(body.photos)
+    workflow = _workflow(request)
+    state = await _act(request, session_id, lambda: workflow.add_photos(session_id, photos))
+    count = len(photos)
+    detail = f"{count} photo{'s' if count > 1 else ''} added"
+    if state == SessionState.NEGOTIATING:
+        detail += "; they go to customer service with our next message"
+    return Accepted(session_id=session_id, state=state, detail=detail)
 
 
 @router.post("/{session_id}/cancel", responses=_ERRORS, response_model=Accepted)

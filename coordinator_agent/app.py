@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,9 +23,10 @@ from shared import limits
 from shared.a2a.client import A2AClient, peer_http_client
 from shared.domain import TERMINAL_STATES
 from shared.logs import get_logger
-from shared.service import create_service_app
+from shared.service import LargeBodies, create_service_app
 
 log = get_logger(__name__)
+PHOTO_PATHS = re.compile(r"/v1/sessions(/[0-9A-Za-z_-]{1,64}/photos)?")
 
 DESCRIPTION = (
     "Owns every case from the customer's first words to the archive: the customer REST API, "
@@ -154,6 +156,8 @@ def create_app(
         lifespan=lifespan,
         readiness=readiness,
         routers=[account_router, router, ops_router, web_router],
+        # a new case with its photos, and photos added to a case
+        large_bodies=LargeBodies(PHOTO_PATHS, settings.max_photo_body_bytes),
     )
 
 

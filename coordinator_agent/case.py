@@ -99,7 +99,19 @@ def session_view(doc: SessionDocument, rating: dict[str, Any] | None = None) -> 
         "attempts": [a.model_dump() for a in doc.attempts],
         "follow_through": follow_view(doc),
         "rating": rating,
+        # evidence: what each photo is (never its bytes), and whether CS is waiting for them
+        "photos": [
+            {**p.model_dump(exclude={"added_at"}), "added_at": iso(p.added_at)} for p in doc.photos
+        ],
+        "photos_wanted": photos_wanted(doc),
     }
+
+
+def photos_wanted(doc: SessionDocument) -> bool:
+    """Whether the case waits for the customer's photos: CS asked and the case has none (the
+    photos it has go to CS without asking anyone)."""
+    waiting = doc.state == SessionState.AWAITING_CUSTOMER_INPUT
+    return waiting and doc.negotiation.send_photos and not doc.photos
 
 
 def follow_view(doc: SessionDocument) -> dict[str, Any] | None:

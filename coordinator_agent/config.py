@@ -14,6 +14,8 @@ class Settings(ServiceSettings):
     port: int = 9000
     # The customer API takes small JSON bodies; messages are capped at 4000 characters.
     max_body_bytes: int = limits.MAX_API_BODY_BYTES
+    # ... except where photos come in (a new case, photos added): five at their limit.
+    max_photo_body_bytes: int = limits.MAX_PHOTO_BODY_BYTES
     watchdog_interval_s: float = 30.0
     purge_interval_s: float = 3600.0
     retention_days: float = limits.RETENTION_DAYS

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from enum import StrEnum
 from typing import Any, Literal
@@ -24,6 +26,8 @@ from shared.limits import (
     MAX_ISSUE_CHARS,
     MAX_MESSAGE_CHARS,
     MAX_PASSWORD_CHARS,
+    MAX_PHOTO_BODY_BYTES,
+    MAX_PHOTOS_PER_CASE,
 )
 
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -72,6 +76,24 @@ class Negotiation(BaseModel):
     # them does not count against the negotiation deadline.
     paused_at: float | None = None
     action: NegotiationAction = NegotiationAction.CONTINUE
+    # The negotiation agent asked for the case's photos with its next call (CS wants them).
+    send_photos: bool = False
+
+
+class PhotoRecord(BaseModel):
+    """A photo of the case as the document knows it (its bytes are in the photo store)."""
+
+    seq: int
+    content_type: str
+    size: int
+    width: int
+    height: int
+    added_at: float
+
+    @property
+    def filename(self) -> str:
+        """The name it is sent under: never the customer's own file name."""
+        return f"photo-{self.seq}.{'png' if self.content_type == 'image/png' else 'jpg'}"
 
 
 class Attempt(BaseModel):
@@ -127,6 +149,8 @@ class SessionDocument(BaseModel):
     cs_reopens: int = 0
     # After CS agreed: the promises, their checks and the ladder climbed when one broke.
     follow: FollowThrough | None = None
+    # Evidence the customer attached (metadata only; the photos are stored apart, sealed).
+    photos: list[PhotoRecord] = Field(default_factory=list)
 
     def full_text(self) -> str:
         """The customer's words: the first message and the latest clarifications in words."""
@@ -147,6 +171,29 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class PhotoIn(StrictModel):
+    """One photo, its bytes in base64 (JPEG, PNG or HEIC; the type is read from the bytes)."""
+
+    filename: str | None = Field(
+        default=None, max_length=255, description="ignored: the type is read from the bytes"
+    )
+    # Bounded by the request's size; a photo over MAX_PHOTO_BYTES decoded is a 413.
+    data: str = Field(min_length=1, max_length=MAX_PHOTO_BODY_BYTES)
+
+    def raw(self) -> bytes:
+        """The photo's bytes (a ValueError names what is wrong)."""
+        try:
+            return base64.b64decode("".join(self.data.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("photo data must be base64") from None
+
+
+class PhotosIn(StrictModel):
+    """Photos to add to a case."""
+
+    photos: list[PhotoIn] = Field(min_length=1, max_length=MAX_PHOTOS_PER_CASE)
+
+
 class CreateSession(StrictModel):
     """A new case: the customer's issue in plain words."""
 
@@ -159,6 +206,9 @@ class CreateSession(StrictModel):
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     order_id: str | None = Field(default=None, pattern=f"^{ORDER_ID_PATTERN}$")
     auto_approve: bool = False
+    photos: list[PhotoIn] = Field(
+        default_factory=list, max_length=MAX_PHOTOS_PER_CASE, description="evidence, optional"
+    )
 
     @field_validator("message")
     @classmethod

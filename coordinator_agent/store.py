@@ -197,6 +197,18 @@ throttle_events = Table(
     Column("at", Float, nullable=False, index=True),
 )
 
+# Evidence photos: the bytes (already stripped of metadata) sealed like every other value.
+photos = Table(
+    "photos",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("content_type", String(40), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
 
 # Every encrypted column outside the session rows, for key rotation.
 _SEALED_COLUMNS: dict[Table, tuple[str, ...]] = {
@@ -207,7 +219,10 @@ _SEALED_COLUMNS: dict[Table, tuple[str, ...]] = {
     outbox: ("request",),
     accounts: ("email", "name", "password"),
     account_links: ("customer_id",),
+    photos: ("data",),
 }
+# Rows rewritten per transaction in key rotation, where rows are large (a photo is 5 MB).
+_ROTATION_BATCH = {photos: 10}
 
 
 class StoreError(Exception):
@@ -293,6 +308,26 @@ class NewEscalation:
     id: str
     reason_code: str
     context: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NewPhoto:
+    """A photo to store with a write: its number on the case, its type and its bytes."""
+
+    seq: int
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    """A stored photo, opened."""
+
+    seq: int
+    content_type: str
+    size: int
+    data: bytes
+    created_at: float
 
 
 @dataclass(frozen=True)
@@ -554,12 +589,14 @@ class SessionStore:
         events: Sequence[NewEvent] = (),
         idempotency: tuple[str, str] | None = None,
         owner: str | None = None,
+        new_photos: Sequence[NewPhoto] = (),
     ) -> tuple[StoredSession, str]:
         """Persist a new session; returns it and its customer token (only its hash is kept).
 
         `idempotency` is (key, request fingerprint): recorded in the same transaction, so
         of two creations with one key only one commits (the other raises IntegrityError).
-        `owner` is the account that opens it, recorded in the same transaction.
+        `owner` is the account that opens it, and `new_photos` its evidence, recorded in the
+        same transaction.
         """
         now = self._clock()
         token = secrets.token_urlsafe(32)
@@ -588,6 +625,7 @@ class SessionStore:
                 )
             )
             self._insert_events(conn, session_id, 0, state, now, events)
+            self._insert_photos(conn, session_id, new_photos, now)
             if owner is not None:
                 conn.execute(
                     insert(account_sessions).values(
@@ -641,10 +679,12 @@ class SessionStore:
         events: Sequence[NewEvent] = (),
         escalation: NewEscalation | None = None,
         owed: OutboxItem | None = None,
+        new_photos: Sequence[NewPhoto] = (),
     ) -> StoredSession:
         """Write a new version of a session read earlier, with its events, in one transaction.
 
-        `owed` goes to the outbox in the same transaction: a message the new state owes CS.
+        `owed` goes to the outbox in the same transaction: a message the new state owes CS;
+        so do `new_photos`, the evidence the customer added with this write.
 
         A state change appends a `state_changed` event. ConcurrencyConflict when another
         writer got there first; SessionIntegrityError when the row was altered behind us.
@@ -696,6 +736,7 @@ class SessionStore:
                 self._insert_escalation(conn, previous.id, escalation, now)
             if owed is not None:
                 self._insert_outbox(conn, previous.id, owed, now)
+            self._insert_photos(conn, previous.id, new_photos, now)
         if state != previous.state:
             metrics.SESSION_TRANSITIONS.labels(previous.state, state).inc()
         created = previous.created_at
@@ -769,6 +810,7 @@ class SessionStore:
                 idempotency_keys,
                 outbox,
                 account_sessions,
+                photos,
             ):
                 conn.execute(delete(table).where(table.c.session_id.in_(ids)))
             conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))
@@ -852,7 +894,8 @@ class SessionStore:
             elif rotated:  # (else a writer got there first, with the current keys)
                 counts["sessions"] += 1
         for table, columns in _SEALED_COLUMNS.items():
-            counts[table.name] = self._rotate_table(table, columns, batch, counts)
+            size = min(batch, _ROTATION_BATCH.get(table, batch))
+            counts[table.name] = self._rotate_table(table, columns, size, counts)
         return counts
 
     def _all_session_ids(self) -> list[str]:
@@ -915,6 +958,39 @@ class SessionStore:
             if len(rows) < batch:
                 return done
             offset += batch
+
+    # -- photos ---------------------------------------------------------------------------
+
+    def _insert_photos(
+        self, conn: Connection, session_id: str, new: Sequence[NewPhoto], now: float
+    ) -> None:
+        for photo in new:
+            conn.execute(
+                insert(photos).values(
+                    session_id=session_id,
+                    seq=photo.seq,
+                    content_type=photo.content_type,
+                    size=len(photo.data),
+                    data=self._cipher.seal_bytes(photo.data),
+                    created_at=now,
+                )
+            )
+
+    def photos(self, session_id: str) -> list[StoredPhoto]:
+        """The session's photos, opened, in the order they were added."""
+        query = select(photos).where(photos.c.session_id == session_id).order_by(photos.c.seq)
+        with _timed("photos"), self._reads.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            StoredPhoto(
+                row.seq,
+                row.content_type,
+                row.size,
+                self._cipher.open_bytes(row.data),
+                row.created_at,
+            )
+            for row in rows
+        ]
 
     # -- events ---------------------------------------------------------------------------
 

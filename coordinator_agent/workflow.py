@@ -13,13 +13,20 @@ import asyncio
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from coordinator_agent import promises as follow_through
-from coordinator_agent.case import close_attempt, describe_for_cs, escalation_context, find_order_id
+from coordinator_agent.case import (
+    close_attempt,
+    describe_for_cs,
+    escalation_context,
+    find_order_id,
+    photos_wanted,
+)
+from coordinator_agent.evidence import CleanPhoto
 from coordinator_agent.letters import complaint_letter, filing_deadline
 from coordinator_agent.models import (
     WORKING_STATES,
@@ -27,6 +34,7 @@ from coordinator_agent.models import (
     Decision,
     Negotiation,
     NegotiationAction,
+    PhotoRecord,
     Resolution,
     SessionDocument,
 )
@@ -35,6 +43,7 @@ from coordinator_agent.store import (
     ConcurrencyConflict,
     NewEscalation,
     NewEvent,
+    NewPhoto,
     OutboxItem,
     SessionIntegrityError,
     SessionNotFound,
@@ -44,7 +53,7 @@ from coordinator_agent.store import (
 )
 from shared import limits, metrics
 from shared.a2a.client import A2ACallError, A2AUnavailable, SkillResult
-from shared.a2a.models import TaskState
+from shared.a2a.models import Part, TaskState, file_part
 from shared.domain import (
     MONITORING_STATES,
     RETRYING_STATES,
@@ -73,7 +82,12 @@ class SkillCaller(Protocol):
     """What the workflow needs of an agent: call one skill (shared A2AClient fits)."""
 
     async def call_skill(
-        self, skill: str, input: dict[str, Any], *, metadata: dict[str, Any] | None = None
+        self,
+        skill: str,
+        input: dict[str, Any],
+        *,
+        metadata: dict[str, Any] | None = None,
+        files: Sequence[Part] = (),
     ) -> SkillResult: ...
 
 
@@ -125,6 +139,7 @@ class Step:
     escalation: NewEscalation | None = None
     # The negotiate call that closes an open CS contact: goes to the outbox with the write.
     walk_away: dict[str, Any] | None = None
+    new_photos: Sequence[NewPhoto] = ()  # evidence the customer added, stored with the write
 
 
 class Workflow:
@@ -669,6 +684,11 @@ class Workflow:
         customer for, or a change of mind at an approval."""
         return self._act(session_id, lambda doc: self._apply_message(doc, text, choice))
 
+    def add_photos(self, session_id: str, photos: Sequence[CleanPhoto]) -> SessionState:
+        """Evidence for the case (stored with the case's write); a case waiting for the photos
+        CS asked for carries on with them."""
+        return self._act(session_id, lambda doc: self._apply_photos(doc, photos))
+
     async def cancel(self, session_id: str) -> SessionState:
         """Stop the case for good (and tell CS, if a conversation is open).
 
@@ -906,16 +926,30 @@ class Workflow:
             "state": negotiation.state,
             "action": negotiation.action,
             "case": describe_for_cs(doc),
+            "photos_available": len(doc.photos),
         }
         customer_input = doc.customer_input()
         if customer_input:
             request["customer_input"] = customer_input
-        result, event = await self._call(self._negotiation, NEGOTIATION, "negotiate", request, doc)
+        files: list[Part] = []
+        if negotiation.send_photos and doc.photos:  # the agent asked: CS wants to see them
+            files = await self.offload(self._photo_parts, doc)
+        result, event = await self._call(
+            self._negotiation, NEGOTIATION, "negotiate", request, doc, files=files
+        )
         if not result.ok:
             raise Escalate("negotiation_failed", f"the negotiation failed: {_failure(result)}")
         await self.offload(
             self._commit_round, stored.id, result.output, event, sent_input=bool(customer_input)
         )
+
+    def _photo_parts(self, doc: SessionDocument) -> list[Part]:
+        """The case's photos as A2A file parts (their bytes, no metadata: it was stripped)."""
+        names = {p.seq: p.filename for p in doc.photos}
+        return [
+            file_part(p.data, p.content_type, names.get(p.seq, f"photo-{p.seq}"))
+            for p in self._store.photos(doc.id)
+        ]
 
     def _commit_round(
         self, session_id: str, output: dict[str, Any], event: NewEvent, *, sent_input: bool
@@ -925,6 +959,7 @@ class Workflow:
             stored = self._store.get(session_id)
             doc = SessionDocument.model_validate(stored.document)
             events = [event, *self._record_round(doc, output)]
+            doc.negotiation.send_photos = output.get("needs_photos") is True
             if sent_input and output.get("round"):  # the customer's answer reached CS
                 for message in doc.messages:
                     message.handled = message.handled or message.kind == "customer_input"
@@ -987,7 +1022,8 @@ class Workflow:
             doc.negotiation.cs_exchanges = exchanges
         elif round_.get("cs_text"):
             doc.negotiation.cs_exchanges += 1
-        detail = {k: round_.get(k) for k in ("round", "sent", "cs_text", "cs_offer", "decision")}
+        keys = ("round", "sent", "cs_text", "cs_offer", "decision", "attachments")
+        detail = {k: round_.get(k) for k in keys if k != "attachments" or round_.get(k)}
         return [NewEvent("cs_exchange", NEGOTIATION, {**detail, "attempt": doc.attempt})]
 
     def _finish_negotiation(
@@ -1117,6 +1153,33 @@ class Workflow:
             "information CS asked for, or an approval"
         )
 
+    def _apply_photos(self, doc: SessionDocument, photos: Sequence[CleanPhoto]) -> Step:
+        state = SessionState(doc.state)
+        if state in TERMINAL_STATES:
+            raise InvalidState(f"the case is {state.value}: photos can no longer be added")
+        if len(doc.photos) + len(photos) > limits.MAX_PHOTOS_PER_CASE:
+            raise InvalidInput(
+                f"a case takes at most {limits.MAX_PHOTOS_PER_CASE} photos; "
+                f"this one has {len(doc.photos)}"
+            )
+        now, wanted = self._clock(), photos_wanted(doc)
+        first = max((p.seq for p in doc.photos), default=0) + 1
+        new = [NewPhoto(first + i, p.content_type, p.data) for i, p in enumerate(photos)]
+        doc.photos += [
+            PhotoRecord(
+                seq=n.seq, content_type=n.content_type, size=len(n.data),
+                width=p.width, height=p.height, added_at=now,
+            )
+            for n, p in zip(new, photos, strict=True)
+        ]  # fmt: skip
+        detail = {"count": len(new), "photos": len(doc.photos)}
+        events = [NewEvent("photos_added", "customer", detail)]
+        if wanted:  # what CS asked for: carry on, and send them
+            doc.question = None
+            _resume_clock(doc.negotiation, now)
+            return Step(SessionState.NEGOTIATING, events, "customer", new_photos=new)
+        return Step(state, events, "customer", new_photos=new)
+
     def _clarify(self, doc: SessionDocument, text: str, choice: str | None, now: float) -> Step:
         """The customer's answer to a clarification: one of the choices, or words."""
         picked = _pick_choice(doc.choices, choice, text)
@@ -1221,6 +1284,7 @@ class Workflow:
             events=step.events,
             escalation=step.escalation,
             owed=owed,
+            new_photos=step.new_photos,
         )
         if owed is not None:
             self._kick_outbox()
@@ -1242,10 +1306,16 @@ class Workflow:
         skill: str,
         request: dict[str, Any],
         doc: SessionDocument,
+        files: Sequence[Part] = (),
     ) -> tuple[SkillResult, NewEvent]:
-        """Call a skill; returns its result and the event that records the call."""
+        """Call a skill (with `files` as file parts, if any); returns its result and the event
+        that records the call."""
         started = time.perf_counter()
-        result = await agent.call_skill(skill, request, metadata={"session_id": doc.id})
+        meta = {"session_id": doc.id}
+        if files:
+            result = await agent.call_skill(skill, request, metadata=meta, files=files)
+        else:
+            result = await agent.call_skill(skill, request, metadata=meta)
         if result.retryable:  # the agent is up, but something it needs is not (yet)
             raise A2AUnavailable(f"{peer} cannot answer {skill} yet: {result.message[:200]}")
         detail = {
@@ -1253,6 +1323,8 @@ class Workflow:
             "task_state": str(result.state),
             "ms": round((time.perf_counter() - started) * 1000, 1),
         }
+        if files:
+            detail["files"] = len(files)
         return result, NewEvent("agent_call", peer, detail)
 
     def _new_escalation(

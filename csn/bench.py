@@ -41,7 +41,7 @@ from csn.ledger import (
     misread,
     within_terms,
 )
-from csn.scenarios import PERSONAS, Scenario, clarify, describe, generate
+from csn.scenarios import PERSONAS, Scenario, clarify, describe, generate, photo_upload
 from shared import limits
 from shared.domain import AGREED_STATES, MONITORING_STATES, RETRYING_STATES, TERMINAL_STATES
 from shared.settings import ServiceSettings
@@ -270,6 +270,10 @@ class Bench:
         doc = response.json()
         if doc.get("state") == "awaiting_clarification":
             answer = clarify(result.scenario, doc)
+        elif doc.get("photos_wanted"):  # CS asked for photos: the customer takes one
+            body = photo_upload(result.scenario.index)
+            await self._request(customer, "POST", path + "/photos", headers=headers, json=body)
+            return 1
         elif doc.get("state") == "awaiting_customer_input":
             answer = {"text": describe(result.scenario)}
         else:

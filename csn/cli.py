@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
         "--customer", default=None, help="one of your linked retailer customer ids (if several)"
     )
     submit.add_argument("--order-id", default=None)
+    submit.add_argument(
+        "--photo", action="append", default=[], type=Path, metavar="FILE",
+        help="a photo of the problem (JPEG, PNG, HEIC; repeat for more, five at most)",
+    )  # fmt: skip
     submit.add_argument("--auto-approve", action="store_true")
     submit.add_argument("--coordinator", default="http://127.0.0.1:9000")
     submit.set_defaults(run=_submit)
@@ -242,7 +246,7 @@ def _submit(args: argparse.Namespace) -> int:
     return asyncio.run(
         submit(
             args.issue, args.customer, args.auto_approve, args.coordinator, args.order_id,
-            token=sign_in["token"],
+            token=sign_in["token"], photos=args.photo,
         )
     )  # fmt: skip
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import random
 import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+from PIL import Image, ImageDraw
 
 PERSONAS = ("cooperative", "adversarial", "bureaucratic", "random")
 
@@ -252,17 +256,48 @@ def _typo(rng: random.Random, text: str) -> str:
 
 
 def describe(scenario: Scenario) -> str:
-    """The customer's answer when CS wants details: the order, what is wrong, the photos."""
+    """The customer's answer when CS wants details: the order and what is wrong."""
     return details(scenario.order_id, scenario.problem_type, scenario.item)
 
 
 def details(order_id: str, problem_type: str, item: str) -> str:
-    """A customer's account of a problem with an order, photos mentioned where they help."""
+    """A customer's account of a problem with an order (photos go as photos, not as words)."""
     detail = DETAILS.get(problem_type, "there is a problem with the {item}")
-    text = f"It's order {order_id}: {detail.format(item=item or 'item')}."
-    if problem_type in PHOTO_PROBLEMS:
-        text += " I've attached photos that show it."
-    return text
+    return f"It's order {order_id}: {detail.format(item=item or 'item')}."
+
+
+def evidence_photo(seed: int = 0, size: tuple[int, int] = (320, 240)) -> bytes:
+    """A photo a customer takes of what arrived: a real JPEG (an item on a table, a crack
+    across it, camera noise), different for each seed, a few kilobytes."""
+    rng = random.Random(seed)
+    width, height = size
+    image = Image.new("RGB", size, (rng.randrange(150, 220), rng.randrange(130, 200), 120))
+    draw = ImageDraw.Draw(image)
+    box = (width // 5, height // 5, width * 4 // 5, height * 4 // 5)
+    draw.rounded_rectangle(
+        box, radius=18, fill=(rng.randrange(40, 90), 90, 140), outline=(20, 20, 20)
+    )
+    x, y = box[0] + 10, box[1] + 10
+    crack = [(x, y)]
+    while x < box[2] - 10 and y < box[3] - 10:
+        x, y = x + rng.randrange(8, 24), y + rng.randrange(4, 20)
+        crack.append((x, y))
+    draw.line(crack, fill=(245, 245, 245), width=3)
+    pixels = image.load()
+    for _ in range(width * height // 20):  # sensor noise: no two photos compress alike
+        px, py = rng.randrange(width), rng.randrange(height)
+        r, g, b = pixels[px, py]
+        shift = rng.randrange(-12, 13)
+        pixels[px, py] = (max(0, min(255, r + shift)), max(0, min(255, g + shift)), b)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def photo_upload(seed: int = 0) -> dict[str, Any]:
+    """The body that adds one evidence photo to a case (POST /v1/sessions/{id}/photos)."""
+    data = base64.b64encode(evidence_photo(seed)).decode("ascii")
+    return {"photos": [{"filename": f"photo-{seed}.jpg", "data": data}]}
 
 
 def item_name(order: dict[str, Any]) -> str:

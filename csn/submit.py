@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -111,6 +113,15 @@ async def ask_stdin(prompt: str) -> str | None:
     return line.rstrip("\n") if line else None
 
 
+def _photo(path: Path) -> dict[str, str]:
+    """A photo for the API: its bytes in base64 (the coordinator checks what it is)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SubmitError(f"cannot read the photo {path}: {error.strerror}") from None
+    return {"filename": path.name, "data": base64.b64encode(data).decode("ascii")}
+
+
 class CaseFollower:
     """Follows one case: prints its events, answers what it waits for, prints the result."""
 
@@ -125,10 +136,16 @@ class CaseFollower:
         self._session_id = ""
         self._seen = 0
 
-    async def run(self, issue: str, customer: str | None, order_id: str | None) -> int:
-        """Open the case and follow it to its end; returns the process exit code."""
+    async def run(
+        self,
+        issue: str,
+        customer: str | None,
+        order_id: str | None,
+        photos: Sequence[Path] = (),
+    ) -> int:
+        """Open the case (with its photos) and follow it to its end; returns the exit code."""
         try:
-            await self._open(issue, customer, order_id)
+            await self._open(issue, customer, order_id, photos)
             doc = await self._follow()
         except SubmitError as error:
             self._console.print(Text(str(error), style="red"))
@@ -141,12 +158,16 @@ class CaseFollower:
         self._print_result(doc)
         return 0 if doc["state"] in AGREED else 1
 
-    async def _open(self, issue: str, customer: str | None, order_id: str | None) -> None:
+    async def _open(
+        self, issue: str, customer: str | None, order_id: str | None, photos: Sequence[Path]
+    ) -> None:
         body: dict[str, Any] = {"message": issue, "auto_approve": self._auto_approve}
         if customer:
             body["customer_id"] = customer
         if order_id:
             body["order_id"] = order_id
+        if photos:
+            body["photos"] = [_photo(path) for path in photos]
         response = await self._post_once("/v1/sessions", body)
         if response.status_code == 401:
             raise SubmitError(f"{_detail(response)}: sign in again with `csn login`")
@@ -321,6 +342,7 @@ async def submit(
     token: str,
     ask: Ask = ask_stdin,
     transport: httpx.AsyncBaseTransport | None = None,
+    photos: Sequence[Path] = (),
 ) -> int:
     """Submit a case for the signed-in account (`token`) and follow it to its end; 0 when
     resolved, 1 otherwise, 2 on errors."""
@@ -329,4 +351,4 @@ async def submit(
         base_url=coordinator_url, timeout=15.0, transport=transport
     ) as http:
         follower = CaseFollower(http, console, ask, auto_approve, token)
-        return await follower.run(issue, customer, order_id)
+        return await follower.run(issue, customer, order_id, photos)

@@ -93,7 +93,6 @@ UNRESPONSIVE_REPLIES = 3
 DESCRIPTION_WORDS = 12
 # A by-the-book agent wants photos of what arrived, unless the customer just changed their mind.
 PHOTO_PROBLEMS = CONDITION_PROBLEMS - {ProblemType.UNWANTED_ITEM}
-_PHOTO = re.compile(r"\b(photos?|pictures?|pics?|images?|attached|attachment|screenshots?)\b", re.I)
 _PROBLEM_WORDS: tuple[tuple[ProblemType, re.Pattern[str]], ...] = tuple(
     (problem, re.compile(pattern, re.I))
     for problem, pattern in (
@@ -503,8 +502,8 @@ def _satisfies(ask: str, msg: CustomerTurn, state: ContactState) -> bool:
     text = msg.text
     if ask == "order_id":
         return state.order_id.replace("-", "") in re.sub(r"\D", "", text)
-    if ask == "photos":  # a picture, or (as a trusting agent takes it) words about one
-        return msg.attachments > 0 or bool(_PHOTO.search(text))
+    if ask == "photos":  # a picture: saying "photos attached" without one is no photo
+        return msg.attachments > 0
     if ask == "description":
         return len(text.split()) >= DESCRIPTION_WORDS
     return bool(text.strip())

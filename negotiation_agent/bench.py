@@ -30,13 +30,14 @@ import httpx
 from tenacity import wait_none
 
 from csn.ledger import Misread, by_contact, granted_value, grants_of, is_as_asked, misread
-from csn.scenarios import details, generate, item_name
+from csn.scenarios import details, evidence_photo, generate, item_name
 from negotiation_agent.dialogue import (
     CSDesk,
     CSReply,
     Decision,
     NegotiationState,
     PendingMessage,
+    Photo,
     decide,
     same_terms,
 )
@@ -105,10 +106,12 @@ class RecordingDesk(CSDesk):
         super().__init__(*args, **kwargs)
         self.sent: list[PendingMessage] = []
 
-    async def send(self, contact_id: str, key: str, message: PendingMessage) -> object:
+    async def send(
+        self, contact_id: str, key: str, message: PendingMessage, photos: Sequence[Photo] = ()
+    ) -> object:
         """Record, then send."""
         self.sent.append(message)
-        return await super().send(contact_id, key, message)
+        return await super().send(contact_id, key, message, photos)
 
 
 def accept_first(
@@ -283,11 +286,16 @@ async def negotiate_case(
     result: RoundResult | None = None
     resumes, answers = RESUMES, ANSWERS
     customer_input: str | None = None
+    photos: list[Photo] = []  # the customer's, once CS asked for them
     for _ in range(MAX_CALLS):
         action = "accept" if result is not None and _status(result) == "agreement" else "continue"
-        call = {**base, "state": state, "action": action, "customer_input": customer_input}
+        call = {
+            **base, "state": state, "action": action, "customer_input": customer_input,
+            "photos_available": len(photos),
+        }  # fmt: skip
         inp = NegotiateInput.model_validate(call)
-        result = await Negotiation(inp, desk, validator, time.time(), decider).run()  # type: ignore[arg-type]
+        sent = photos if result is not None and result.needs_photos else []  # as the coordinator
+        result = await Negotiation(inp, desk, validator, time.time(), decider, photos=sent).run()  # type: ignore[arg-type]
         if _status(result) == "cs_unavailable" and resumes:
             resumes -= 1  # "try again later": resume from the checkpoint, same idempotency keys
             continue
@@ -300,6 +308,9 @@ async def negotiate_case(
         if _status(result) == "needs_input" and answers:
             answers -= 1  # CS wants what only the customer has: the customer answers
             customer_input = details(order.order_id, case["problem"], item_name(case["order"]))
+            if result.needs_photos and not photos:  # ... and takes the photo CS asked for
+                jpeg = evidence_photo(len(case.get("message", "")))
+                photos = [Photo(filename="photo-1.jpg", content_type="image/jpeg", data=jpeg)]
             continue
         if result.done:
             break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 import unicodedata
@@ -24,7 +25,7 @@ from shared import metrics
 from shared.domain import Offer, OfferType
 from shared.language.cs_reply import CSReading, OfferTerms, read_asks, read_cs_reply
 from shared.language.reader import Reader
-from shared.limits import CS_MAX_ATTEMPTS, CS_TIMEOUT_S
+from shared.limits import CS_MAX_ATTEMPTS, CS_TIMEOUT_S, MAX_PHOTO_BYTES
 from shared.logs import get_logger
 from shared.retry import is_transient, transient_retry
 
@@ -64,6 +65,19 @@ _PROBLEM_WORDS = {
 # ---------------------------------------------------------------- the state of a negotiation
 
 
+class Photo(BaseModel):
+    """A photo of the case, as the coordinator sent it (an A2A file part): evidence for CS."""
+
+    filename: str = Field(min_length=1, max_length=100)
+    content_type: Literal["image/jpeg", "image/png", "image/heic"]
+    data: bytes = Field(min_length=1, max_length=MAX_PHOTO_BYTES)
+
+    def attachment(self) -> dict[str, str]:
+        """The CS desk's attachment: name, type, base64 bytes."""
+        encoded = base64.b64encode(self.data).decode("ascii")
+        return {"filename": self.filename, "content_type": self.content_type, "data": encoded}
+
+
 class PendingMessage(BaseModel):
     """The message the next round sends: fixed in advance so a replay sends the same body."""
 
@@ -71,9 +85,10 @@ class PendingMessage(BaseModel):
     text: str = Field(max_length=SENT_TEXT_LIMIT)
     ask: Offer | None = None
     citations: list[str] = Field(default_factory=list, max_length=10)
+    attach_photos: bool = False  # the case's photos go with it (CS asked to see them)
 
-    def body(self) -> dict[str, Any]:
-        """The CS desk's message body."""
+    def body(self, photos: Sequence[Photo] = ()) -> dict[str, Any]:
+        """The CS desk's message body (with the photos as attachments, when it carries them)."""
         body: dict[str, Any] = {
             "text": self.text,
             "intent": self.intent,
@@ -81,6 +96,8 @@ class PendingMessage(BaseModel):
         }
         if self.ask is not None:
             body["ask"] = self.ask.model_dump(exclude_none=True)
+        if self.attach_photos and photos:
+            body["attachments"] = [p.attachment() for p in photos]
         return body
 
 
@@ -511,11 +528,15 @@ def _citation_line(strategy: Strategy, round_no: int) -> tuple[str, list[str]]:
 
 
 def answer_lines(
-    asks: list[str], facts: CaseFacts, goal: Offer, customer_input: str | None
+    asks: list[str], facts: CaseFacts, goal: Offer, customer_input: str | None, photos: int = 0
 ) -> list[str]:
     """Answers to what CS asked, from the case; the customer's own words for the rest."""
     lines = []
     for ask in asks:
+        if ask == "photos" and photos:
+            lines.append(
+                f"I have attached {photos} photo{'s' if photos > 1 else ''} the customer took."
+            )
         if ask == "order_id":
             lines.append(f"The order number is {facts.order_id}.")
         elif ask == "description":
@@ -549,8 +570,10 @@ def compose_ask(
     cs_asks: list[str] | None = None,
     intent: Intent = "ask",
     customer_input: str | None = None,
+    photos: int = 0,
 ) -> PendingMessage:
-    """A polite, specific message: the order, the problem, answers to CS, the ask, the policies."""
+    """A polite, specific message: the order, the problem, answers to CS, the ask, the policies;
+    with `photos` (how many the case has) the photos CS asked for go with it."""
     problem = _PROBLEM_WORDS.get(facts.problem_type, _PROBLEM_WORDS["other"])
     cites, ids = _citation_line(strategy, round_no)
     lines = []
@@ -569,7 +592,8 @@ def compose_ask(
         lines.append(f"Thank you for offering {describe_terms(cs_offer)}; {why}.")
     elif not cs_asks and not customer_input:
         lines.append(f"Thank you. To restate the case: order {facts.order_id}, {problem}.")
-    lines += answer_lines(cs_asks or [], facts, strategy.goal, customer_input)
+    attach = bool(photos) and "photos" in (cs_asks or [])
+    lines += answer_lines(cs_asks or [], facts, strategy.goal, customer_input, photos)
     if intent == "supervisor":
         lines.append(
             "As we have not found a solution, I would like a supervisor to review this case."
@@ -578,7 +602,7 @@ def compose_ask(
         f"{cites}the customer is entitled to {describe_terms(ask)}. Could you please arrange it?"
     )
     text = " ".join(lines)[:SENT_TEXT_LIMIT]
-    return PendingMessage(intent=intent, text=text, ask=ask, citations=ids)
+    return PendingMessage(intent=intent, text=text, ask=ask, citations=ids, attach_photos=attach)
 
 
 def compose_confirm(offer: Offer, again: bool = False) -> PendingMessage:
@@ -634,6 +658,7 @@ def next_message(
     reply: CSReply,
     round_no: int,
     customer_input: str | None = None,
+    photos: int = 0,
 ) -> PendingMessage | None:
     """The message the next round will send for this decision (None when there is none)."""
     if decision.kind not in ("counter", "supervisor") or decision.ask is None:
@@ -648,6 +673,7 @@ def next_message(
         cs_asks=reply.asks,
         intent=intent,
         customer_input=customer_input,
+        photos=photos,
     )
 
 
@@ -715,10 +741,12 @@ class CSDesk:
             raise CSUnavailable("CS answered the contact request without a contact id")
         return OpenedContact(contact_id=contact_id, asks=greeting_asks(data))
 
-    async def send(self, contact_id: str, key: str, message: PendingMessage) -> object:
-        """Send one message; returns CS's raw JSON reply."""
+    async def send(
+        self, contact_id: str, key: str, message: PendingMessage, photos: Sequence[Photo] = ()
+    ) -> object:
+        """Send one message (with the photos it carries); returns CS's raw JSON reply."""
         path = f"/v1/contacts/{quote(contact_id, safe='')}/messages"  # CS's id: untrusted
-        return await self._post("message", path, key, message.body())
+        return await self._post("message", path, key, message.body(photos))
 
     async def ping(self) -> bool:
         """True when the desk answers its health check."""

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    computed_field,
+    model_validator,
+)
 
 from negotiation_agent.dialogue import (
     CUSTOMER_ONLY_ASKS,
@@ -22,6 +29,7 @@ from negotiation_agent.dialogue import (
     NegotiationState,
     Outcome,
     PendingMessage,
+    Photo,
     advance,
     compose_accept,
     compose_ask,
@@ -52,11 +60,13 @@ from negotiation_agent.strategy import (
 )
 from shared import metrics
 from shared.a2a.client import A2ACallError, A2AClient, A2AUnavailable
+from shared.a2a.models import Part, part_bytes
 from shared.a2a.server import Skill, SkillContext, SkillError
 from shared.domain import ORDER_ID_PATTERN, DesiredOutcome, Offer, ProblemType
 from shared.language.claude import ClaudeReader
 from shared.language.cs_reply import read_cs_reply
 from shared.language.reader import Reader, load_reader
+from shared.limits import MAX_PHOTOS_PER_CASE
 from shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -137,6 +147,8 @@ class NegotiateInput(BaseModel):
     action: Literal["continue", "accept", "walk_away"] = "continue"
     case: CaseInput = Field(default_factory=CaseInput)
     customer_input: str | None = Field(default=None, max_length=2000)  # an answer CS asked for
+    # How many photos the case has (the photos themselves come as file parts when asked for)
+    photos_available: int = Field(default=0, ge=0, le=MAX_PHOTOS_PER_CASE)
 
 
 class RoundReport(BaseModel):
@@ -149,10 +161,16 @@ class RoundReport(BaseModel):
     cs_acts: list[str] = Field(default_factory=list)
     decision: str
     reason: str
+    attachments: int = 0  # photos sent with our message
 
 
 def round_report(
-    round_no: int, message: PendingMessage, reply: CSReply, decision: str, reason: str = ""
+    round_no: int,
+    message: PendingMessage,
+    reply: CSReply,
+    decision: str,
+    reason: str = "",
+    attachments: int = 0,
 ) -> RoundReport:
     """One exchange: what we sent, what CS answered, what we made of it."""
     return RoundReport(
@@ -163,12 +181,13 @@ def round_report(
         cs_acts=reply.acts,
         decision=decision,
         reason=reason,
+        attachments=attachments,
     )
 
 
 def history_entry(report: RoundReport, intent: Intent) -> HistoryEntry:
     """The round as the state's history keeps it (the reason capped)."""
-    fields = report.model_dump(exclude={"reason"})
+    fields = report.model_dump(exclude={"reason", "attachments"})
     return HistoryEntry(intent=intent, reason=report.reason[:500], **fields)
 
 
@@ -179,6 +198,14 @@ class RoundResult(BaseModel):
     round: RoundReport | None = None
     done: bool
     outcome: Outcome | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def needs_photos(self) -> bool:
+        """The next call must carry the case's photos: the message it sends shows them to CS,
+        or CS asked for them and the case waits for the customer to add them."""
+        pending = self.state.pending
+        return bool(pending and pending.attach_photos) or "photos" in self.state.waiting_for
 
 
 class Validation(BaseModel):
@@ -316,8 +343,10 @@ class Negotiation:
         drafter: Drafter | None = None,
         reader: Reader | None = None,
         claude: ClaudeReader | None = None,
+        photos: Sequence[Photo] = (),
     ) -> None:
         self.inp = inp
+        self.photos = list(photos)  # the case's photos, when the coordinator sent them
         self.desk = desk
         self.validator = validator
         self.now = now
@@ -331,6 +360,11 @@ class Negotiation:
         )
         raw = inp.state.model_dump() if inp.state is not None else {"started_at": now}
         self.state = NegotiationState.model_validate(raw)
+
+    @property
+    def has_photos(self) -> bool:
+        """Whether the case has photos to show CS (here, or with the next call)."""
+        return bool(self.photos) or self.inp.photos_available > 0
 
     def key(self, round_no: int) -> str:
         """The idempotency key of a round: replaying it is answered from CS's cache."""
@@ -411,6 +445,7 @@ class Negotiation:
             round_no,
             cs_asks=asks,
             customer_input=self.inp.customer_input if self.state.waiting_for else None,
+            photos=len(self.photos) if self.state.waiting_for else 0,
         )
 
     async def ensure_contact(self) -> list[str]:
@@ -424,10 +459,15 @@ class Negotiation:
         return opened.asks
 
     async def exchange(self, message: PendingMessage, round_no: int) -> object:
-        """Send one message on the open contact."""
+        """Send one message on the open contact (with the case's photos, if it carries them)."""
         await self.ensure_contact()
         assert self.state.contact_id is not None
-        return await self.desk.send(self.state.contact_id, self.key(round_no), message)
+        if not message.attach_photos:
+            return await self.desk.send(self.state.contact_id, self.key(round_no), message)
+        if not self.photos:
+            raise SkillError("this round shows CS the case's photos: send them with the call")
+        key = self.key(round_no)
+        return await self.desk.send(self.state.contact_id, key, message, self.photos)
 
     async def after_confirmation(
         self, round_no: int, message: PendingMessage, reply: CSReply
@@ -466,12 +506,17 @@ class Negotiation:
             for a in reply.asks
             if a in CUSTOMER_ONLY_ASKS or (a == "description" and "description" in answered)
         ]
-        already_given = self.inp.customer_input and self.state.waiting_for
-        if missing and not already_given:
-            return self.needs_input(round_no, message, reply, missing)
+        # photos the case has are shown to CS with the next message, without asking anyone
+        from_customer = [a for a in missing if a != "photos" or not self.has_photos]
+        already_given = (self.inp.customer_input or self.photos) and self.state.waiting_for
+        if from_customer and not already_given:
+            return self.needs_input(round_no, message, reply, missing, from_customer)
         if reply.asks:
             ask = self.strategy.round_plan(min(round_no + 1, self.strategy.max_rounds)).ask
-            pending = compose_ask(self.strategy, self.facts, ask, round_no + 1, cs_asks=reply.asks)
+            photos = self.photo_count() if "photos" in reply.asks else 0
+            pending = compose_ask(
+                self.strategy, self.facts, ask, round_no + 1, cs_asks=reply.asks, photos=photos
+            )
             report = self.fold(
                 round_no, message, reply, "answer", "answering CS's questions", pending=pending
             )
@@ -490,13 +535,24 @@ class Negotiation:
             return self.result(report, done=False)
         return None
 
+    def photo_count(self) -> int:
+        """How many photos the case has to show CS."""
+        return len(self.photos) or self.inp.photos_available
+
     def needs_input(
-        self, round_no: int, message: PendingMessage, reply: CSReply, missing: list[str]
+        self,
+        round_no: int,
+        message: PendingMessage,
+        reply: CSReply,
+        missing: list[str],
+        from_customer: list[str],
     ) -> RoundResult:
-        """CS wants something only the customer has: pause and ask them."""
-        wanted = " and ".join(ASK_WORDS.get(a, a.replace("_", " ")) for a in missing)
+        """CS wants something only the customer has: pause and ask them (`missing` is all CS
+        wants that we cannot answer from the case; `from_customer`, what only they can give)."""
+        wanted = " and ".join(ASK_WORDS.get(a, a.replace("_", " ")) for a in from_customer)
+        how = "add them to the case" if from_customer == ["photos"] else "send them"
         question = (
-            f"Customer service asks for {wanted}. Please send them (or tell us what they show) "
+            f"Customer service asks for {wanted}. Please {how} (or tell us what they show) "
             "and we will carry on."
         )
         report = self.fold(round_no, message, reply, "needs_input", question, waiting_for=missing)
@@ -538,7 +594,8 @@ class Negotiation:
         """Fold one exchange into the state (history, counts, the next message); its report."""
         if pending is not None:
             pending = not_a_repeat(pending, message.text)  # the message this round sent
-        report = round_report(round_no, message, reply, decision, reason)
+        shown = len(self.photos) if message.attach_photos else 0
+        report = round_report(round_no, message, reply, decision, reason, shown)
         answering = [a for a in reply.asks if a not in CUSTOMER_ONLY_ASKS] if pending else []
         answered = list(dict.fromkeys([*self.state.answered, *answering]))
         self.state = self.state.model_copy(
@@ -733,6 +790,27 @@ def _confirmed_terms(ours: Offer, said: Offer | None) -> Offer:
     return ours.model_copy(update=details)
 
 
+def photos_of(files: Sequence[Part]) -> list[Photo]:
+    """The case's photos from the call's file parts; SkillError if one is not a photo we send."""
+    if len(files) > MAX_PHOTOS_PER_CASE:
+        raise SkillError(f"at most {MAX_PHOTOS_PER_CASE} photos go with one message")
+    try:
+        return [
+            Photo(
+                filename=part.filename or f"photo-{n}.jpg",
+                content_type=part.media_type,  # type: ignore[arg-type]
+                data=part_bytes(part),
+            )
+            for n, part in enumerate(files, start=1)
+        ]
+    except ValidationError as error:
+        raise SkillError(
+            f"a file part is not a photo CS takes: {error.error_count()} problems"
+        ) from None
+    except ValueError as error:
+        raise SkillError(str(error)) from None
+
+
 async def negotiate(inp: NegotiateInput, ctx: SkillContext) -> dict[str, Any]:
     """Skill: run one round of the CS dialogue and return the state to checkpoint."""
     app_state = ctx.app.state
@@ -744,6 +822,7 @@ async def negotiate(inp: NegotiateInput, ctx: SkillContext) -> dict[str, Any]:
         drafter=app_state.drafter,
         reader=app_state.reader,
         claude=app_state.claude,
+        photos=photos_of(ctx.files),
     )
     result = await negotiation.run()
     return result.model_dump(mode="json")

@@ -14,6 +14,13 @@ MAX_CLARIFICATIONS_READ = 2  # clarifications read with the first message
 # What analyze_issue reads: the first message and the latest clarifications, in full.
 MAX_ISSUE_CHARS = MAX_MESSAGE_CHARS * (1 + MAX_CLARIFICATIONS_READ) + MAX_CLARIFICATIONS_READ
 MAX_API_BODY_BYTES = 64_000  # the customer API's request bodies (413 above)
+# Evidence photos: JPEG, PNG or HEIC, each at most this big (as uploaded and as stored) ...
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+MAX_PHOTOS_PER_CASE = 5  # ... this many on one case (a CS desk takes five on a message) ...
+MAX_PHOTO_PIXELS = 50_000_000  # ... and no bigger than this decoded (a decompression bomb)
+# A request that carries photos as base64 (the photo upload, a new case with photos, the
+# negotiate call that sends them): every photo at its limit, plus room for the rest.
+MAX_PHOTO_BODY_BYTES = MAX_PHOTOS_PER_CASE * (MAX_PHOTO_BYTES * 4 // 3 + 4) + 200_000
 
 # -- rounds and deadlines -----------------------------------------------------------------
 MAX_ROUNDS = 20  # CS rounds in one attempt, whatever a strategy asks for

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -80,8 +82,12 @@ def create_service_app(
     readiness: Readiness | None = None,
     routers: Sequence[APIRouter] = (),
     a2a: bool = True,
+    large_bodies: LargeBodies | None = None,
 ) -> FastAPI:
-    """Build a service: the shared platform endpoints plus its own routers and skills."""
+    """Build a service: the shared platform endpoints plus its own routers and skills.
+
+    `large_bodies`: the paths (a pattern) that take bigger bodies (photos), and how big.
+    """
     configure_logging(name, settings.log_level, settings.log_json)
 
     @asynccontextmanager
@@ -98,7 +104,10 @@ def create_service_app(
     app.state.settings = settings
     app.state.service_name = name
     app.add_middleware(
-        RequestLimitsMiddleware, max_body_bytes=settings.max_body_bytes, service=name
+        RequestLimitsMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        service=name,
+        large_bodies=large_bodies,
     )
     app.include_router(_platform_router(name, readiness))
     for router in routers:
@@ -141,13 +150,37 @@ class BodyTooLarge(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class LargeBodies:
+    """Paths that take bigger bodies than the service's limit, from a signed-in caller only
+    (a request without credentials keeps the small limit)."""
+
+    paths: re.Pattern[str]
+    max_bytes: int
+
+    def limit(self, scope: Scope, headers: dict[bytes, bytes], default: int) -> int:
+        """The body limit of this request."""
+        signed_in = b"authorization" in headers or b"cookie" in headers
+        if signed_in and self.paths.fullmatch(scope.get("path", "")):
+            return max(default, self.max_bytes)
+        return default
+
+
 class RequestLimitsMiddleware:
     """Request ids, body size limit and latency metrics, as plain ASGI (streams pass through)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, service: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        service: str,
+        large_bodies: LargeBodies | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.service = service
+        self.large_bodies = large_bodies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -155,8 +188,11 @@ class RequestLimitsMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         request_id = _clean_request_id(headers.get(b"x-request-id", b"").decode("latin-1"))
+        limit = self.max_body_bytes
+        if self.large_bodies is not None:
+            limit = self.large_bodies.limit(scope, headers, limit)
         declared = headers.get(b"content-length", b"0")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
+        if declared.isdigit() and int(declared) > limit:
             await self._too_large(send)
             return
         status = {"code": 500, "started": False}
@@ -166,7 +202,7 @@ class RequestLimitsMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 status["seen"] = status.get("seen", 0) + len(message.get("body", b""))
-                if status["seen"] > self.max_body_bytes:
+                if status["seen"] > limit:
                     raise BodyTooLarge()
             return message
 

@@ -3,6 +3,8 @@ finds no misread on the structured channel, and a seed reproduces it."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import subprocess
 import sys
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from csn import bench
 from csn.scenarios import ID_STYLES, PROBLEM_PHRASES, Scenario, generate, problems_for
@@ -340,7 +343,7 @@ class FakeCoordinator:
     [
         (
             {"state": "awaiting_customer_input", "question": "Could you describe the damage?"},
-            {"text": ["112-4839201-5839201", "cracked", "photos"]},
+            {"text": ["112-4839201-5839201", "cracked"]},  # words, and no claim of a photo
         ),
         (
             {
@@ -397,6 +400,20 @@ async def test_the_simulated_customer_answers_what_the_case_asks(doc, expected):
     assert set(body) == {field}
     for word in words:
         assert word in body[field]
+
+
+async def test_the_simulated_customer_adds_a_real_photo_when_cs_asks_for_photos():
+    doc = {"state": "awaiting_customer_input", "question": "Photos?", "photos_wanted": True}
+    coordinator = FakeCoordinator(doc)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(coordinator)) as customer:
+        run = bench.Bench(args(), customer)
+        case = bench.Result(scenario(), session_id="S-1", state=doc["state"])
+        assert await run._answer(customer, case, "/v1/sessions/S-1", {}) == 1
+    [(path, body)] = coordinator.sent
+    assert path == "/v1/sessions/S-1/photos"
+    [photo] = body["photos"]
+    image = Image.open(io.BytesIO(base64.b64decode(photo["data"])))
+    assert image.format == "JPEG" and image.size == (320, 240)
 
 
 async def test_the_simulated_customer_approves_and_leaves_other_states_alone():

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from csn.scenarios import ID_STYLES, Scenario, clarify, describe, generate, pick_choice
+import base64
+import io
+
+from PIL import Image
+
+from csn.scenarios import (
+    ID_STYLES,
+    Scenario,
+    clarify,
+    describe,
+    evidence_photo,
+    generate,
+    photo_upload,
+    pick_choice,
+)
 
 
 def order(order_id: str, title: str | None = "Desk Lamp, brass", **fields) -> dict:
@@ -43,11 +57,21 @@ def test_any_order_id_and_title_make_cases() -> None:
     assert all(s.item and s.message for s in scenarios)
 
 
-def test_a_detailed_answer_names_the_order_and_the_damage_with_photos() -> None:
+def test_a_detailed_answer_names_the_order_and_the_damage_and_claims_no_photo() -> None:
     text = describe(case())
     assert "112-4839201-5839201" in text and "Countertop Blender" in text
-    assert "photos" in text and len(text.split()) >= 12
-    assert "photos" not in describe(case(problem_type="not_delivered"))
+    assert len(text.split()) >= 12
+    assert "photo" not in text and "attach" not in text  # a photo goes as a photo
+
+
+def test_the_customers_photo_is_a_real_jpeg_a_few_kilobytes_and_differs_per_case() -> None:
+    first, again, other = evidence_photo(1), evidence_photo(1), evidence_photo(2)
+    image = Image.open(io.BytesIO(first))
+    assert image.format == "JPEG" and image.size == (320, 240)
+    assert 2_000 < len(first) < 60_000
+    assert first == again and first != other
+    body = photo_upload(3)["photos"][0]
+    assert base64.b64decode(body["data"]) == evidence_photo(3)
 
 
 def test_the_customer_picks_the_choice_that_states_the_case() -> None:

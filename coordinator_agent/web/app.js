@@ -35,8 +35,10 @@ const EVENT_TYPES = [
   "cancelled", "escalated", "escalation_resolved", "reminder", "expired", "cs_retry_scheduled",
   "cs_retry", "cancel_requested", "cancel_too_late", "cs_contact_closed", "cs_contact_not_closed",
   "cs_chat_reopened", "promise_kept", "promise_broken", "promise_check_failed", "follow_up",
-  "follow_up_proposed", "follow_up_unavailable", "fulfilled", "dispute_packet",
+  "follow_up_proposed", "follow_up_unavailable", "fulfilled", "dispute_packet", "photos_added",
 ];
+const MAX_PHOTOS = 5;
+const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
 
 let csrf = null;
 let me;  // undefined until the first look; then the account, or null when signed out
@@ -96,6 +98,28 @@ function describeOffer(offer) {
   if (offer.return_required) words += ", the item to be returned";
   if (offer.days_to_complete) words += `, within ${offer.days_to_complete} days`;
   return words;
+}
+
+async function fileBase64(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+// The photos picked in a file field, as the API takes them; the server checks them again
+// (by their bytes, not their names) and removes their metadata.
+async function photosOf(input, already) {
+  const files = Array.from(input.files || []);
+  if (files.length + (already || 0) > MAX_PHOTOS) {
+    throw new Error(`A case takes at most ${MAX_PHOTOS} photos.`);
+  }
+  for (const file of files) {
+    if (file.size > MAX_PHOTO_BYTES) throw new Error(`${file.name} is larger than 5 MB.`);
+  }
+  return Promise.all(files.map(async (file) => ({ filename: file.name, data: await fileBase64(file) })));
 }
 
 function show(view) {
@@ -184,6 +208,17 @@ async function refreshCase() {
   $("cancel-case").hidden = TERMINAL.has(doc.state);
   renderConversation(events);
   renderCards(doc, events);
+  renderEvidence(doc);
+}
+
+function renderEvidence(doc) {
+  const photos = doc.photos || [];
+  const list = $("photo-list");
+  list.replaceChildren(...photos.map((p) => el("li", {},
+    `Photo ${p.seq}: ${p.content_type === "image/png" ? "PNG" : "JPEG"}, ${p.width} × ${p.height}, ${Math.ceil(p.size / 1024)} kB`)));
+  if (!photos.length) list.append(el("li", {}, "No photos yet."));
+  $("photo-form").hidden = TERMINAL.has(doc.state) || photos.length >= MAX_PHOTOS;
+  $("view-case").dataset.photos = String(photos.length);
 }
 
 function renderConversation(events) {
@@ -191,8 +226,14 @@ function renderConversation(events) {
   for (const event of events) {
     const detail = event.detail || {};
     if (event.type === "cs_exchange") {
-      if (detail.sent) items.push(el("li", { class: "ours" }, el("span", { class: "who" }, "We said"), detail.sent));
+      if (detail.sent) {
+        const shown = detail.attachments ? ` (with ${detail.attachments} photo${detail.attachments > 1 ? "s" : ""})` : "";
+        items.push(el("li", { class: "ours" }, el("span", { class: "who" }, `We said${shown}`), detail.sent));
+      }
       if (detail.cs_text) items.push(el("li", { class: "cs" }, el("span", { class: "who" }, "Customer service said"), detail.cs_text));
+    } else if (event.type === "photos_added") {
+      items.push(el("li", { class: "customer" }, el("span", { class: "who" }, "You added"),
+        `${detail.count} photo${detail.count > 1 ? "s" : ""}`));
     } else if (event.type === "message" && detail.text) {
       items.push(el("li", { class: "customer" }, el("span", { class: "who" }, "You said"), detail.text));
     }
@@ -216,6 +257,10 @@ function renderCards(doc, events) {
 function questionCard(doc) {
   const card = el("div", { class: "card" }, el("h3", {}, "We need a word from you"),
     el("p", {}, doc.question || "Please tell us more."));
+  if (doc.photos_wanted) {
+    card.append(el("p", {}, "Add them under \u201cYour photos\u201d below: we send them to " +
+      "customer service and carry on."));
+  }
   const choices = el("div", { class: "row" });
   for (const choice of doc.choices || []) {
     choices.append(el("button", { type: "button", onclick: () => act("messages", { choice: choice.id }) }, choice.label));
@@ -277,7 +322,22 @@ function approvalCard(doc, what) {
     el("button", { type: "button", onclick: () => act("decisions", { decision: "approve" }) }, "Approve"),
     el("button", { type: "button", class: "secondary", onclick: () => { reject.hidden = false; $("new-goal").focus(); } }, "Reject")),
   reject);
+  if (what !== "follow_up") card.append(changeOfMind());
   return card;
+}
+
+// Changed your mind (e.g. you would rather have a replacement)? Say so in words: the case is
+// read again and a new plan is made; an open conversation with customer service is closed.
+function changeOfMind() {
+  const form = el("form", { class: "change" },
+    el("label", { for: "change-text" }, "Changed your mind? Tell us what you want instead"),
+    el("textarea", { id: "change-text", rows: "2", maxlength: "4000", required: "" }),
+    el("button", { type: "submit", class: "secondary" }, "Change my request"));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    act("messages", { text: $("change-text").value });
+  });
+  return form;
 }
 
 function resultCard(doc, events) {
@@ -403,6 +463,8 @@ const BINDINGS = {
         body.customer_id = (picked && picked.dataset.customer) || me.links[0];
       }
       try {
+        const photos = await photosOf($("nc-photos"), 0);
+        if (photos.length) body.photos = photos;
         const created = await api("POST", "/v1/sessions", body);
         location.hash = `#/cases/${created.session_id}`;
       } catch (error) { flash(error.message); }
@@ -410,6 +472,15 @@ const BINDINGS = {
   },
   "view-case": () => {
     $("cancel-case").addEventListener("click", () => act("cancel"));
+    $("photo-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        const photos = await photosOf($("add-photos"), Number($("view-case").dataset.photos || 0));
+        if (!photos.length) return;
+        await act("photos", { photos });
+        e.target.reset();
+      } catch (error) { flash(error.message); }
+    });
   },
 };
 

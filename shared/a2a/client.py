@@ -6,6 +6,7 @@ import itertools
 import ssl
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,14 @@ from tenacity.wait import wait_base
 
 from shared import metrics
 from shared.a2a.errors import JSON_RPC_ERROR_CODE_MAP
-from shared.a2a.models import CARD_PATH, PROTOCOL_VERSION, Task, TaskState, data_message
+from shared.a2a.models import (
+    CARD_PATH,
+    PROTOCOL_VERSION,
+    Part,
+    Task,
+    TaskState,
+    data_message,
+)
 from shared.logs import current_context, get_logger
 from shared.retry import transient_retry
 
@@ -90,13 +98,21 @@ class A2AClient:
         self._down_since: float | None = None  # the first failure with no success since
 
     async def call_skill(
-        self, skill: str, input: dict[str, Any], *, metadata: dict[str, Any] | None = None
+        self,
+        skill: str,
+        input: dict[str, Any],
+        *,
+        metadata: dict[str, Any] | None = None,
+        files: Sequence[Part] = (),
     ) -> SkillResult:
-        """Send a skill call and wait for its task to finish or ask for input."""
+        """Send a skill call (with `files` as file parts) and wait for its task to finish or
+        ask for input."""
         meta = {**_context_metadata(), **(metadata or {})}
         message = data_message(
             {"skill": skill, "input": input}, text=f"Call {skill}", metadata=meta
         )
+        if files:
+            message = message.model_copy(update={"parts": [*message.parts, *files]})
         result = await self.request("SendMessage", {"message": message.wire()})
         if "task" not in result:
             raise A2ACallError(-32006, "expected a task in the SendMessage result")

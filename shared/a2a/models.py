@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -184,3 +186,42 @@ def data_message(
     parts = [Part(text=text)] if text else []
     parts.append(Part(data=data))
     return Message(message_id=str(uuid.uuid4()), role=role, parts=parts, **fields)
+
+
+def file_part(data: bytes, media_type: str, filename: str) -> Part:
+    """A file part: the bytes inline (base64 `raw`), with their media type and name."""
+    encoded = base64.b64encode(data).decode("ascii")
+    return Part(raw=encoded, media_type=media_type, filename=filename)
+
+
+def part_bytes(part: Part) -> bytes:
+    """The bytes of a file part; ValueError if it carries none, or not in base64."""
+    if part.raw is None:
+        raise ValueError("the part carries no file")
+    try:
+        return base64.b64decode(part.raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("a file part's raw bytes must be base64") from None
+
+
+def without_files(message: Message) -> Message:
+    """The message with each file's bytes replaced by a note of its name and size (what a task's
+    history keeps: evidence is passed to the skill, never retained by the agent)."""
+    if not any(p.raw is not None for p in message.parts):
+        return message
+    parts = [
+        p
+        if p.raw is None
+        else Part(
+            data={"file": p.filename, "mediaType": p.media_type, "bytes": _decoded_size(p.raw)},
+            metadata={"omitted": "file bytes are not retained"},
+        )
+        for p in message.parts
+    ]
+    return message.model_copy(update={"parts": parts})
+
+
+def _decoded_size(encoded: str) -> int:
+    """How many bytes base64 text holds (without decoding it)."""
+    text = encoded.strip()
+    return len(text) * 3 // 4 - text[-2:].count("=")

@@ -32,6 +32,7 @@ from shared.a2a.models import (
     Task,
     TaskState,
     TaskStatus,
+    without_files,
 )
 from shared.auth import bearer_token_valid
 from shared.logs import get_logger, log_context
@@ -48,6 +49,7 @@ class SkillContext:
     task_id: str
     context_id: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    files: list[Part] = field(default_factory=list)  # the message's file parts (raw bytes)
 
 
 SkillHandler = Callable[[Any, SkillContext], Awaitable[dict[str, Any]]]
@@ -362,11 +364,12 @@ class A2AServer:
                 status=TaskStatus(state=TaskState.SUBMITTED),
             )
         message = message.model_copy(update={"task_id": task.id, "context_id": task.context_id})
-        task.history.append(message)
+        files = [p for p in message.parts if p.raw is not None]
+        task.history.append(without_files(message))
         task.status = TaskStatus(state=TaskState.WORKING)
         self.tasks.put(task)
         metadata = {**(send.metadata or {}), **(message.metadata or {})}
-        context = SkillContext(request.app, task.id, task.context_id, metadata)
+        context = SkillContext(request.app, task.id, task.context_id, metadata, files)
         run = asyncio.create_task(self._run(task, call, context))
         self.tasks._runs[task.id] = run
         run.add_done_callback(lambda _: self.tasks._runs.pop(task.id, None))

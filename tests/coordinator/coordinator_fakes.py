@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 import uuid
@@ -160,6 +161,7 @@ class FakeDesk:
         self.closed: set[str] = set()  # contacts CS closed
         self.walked_away: list[str] = []
         self.heard: dict[str, str] = {}  # idempotency key -> the customer's answer it carried
+        self.photos: dict[str, list[bytes]] = {}  # idempotency key -> the photos it carried
         self.cases: list[dict[str, Any]] = []  # what each call told CS about the case
 
     def negotiate(self, inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
@@ -189,6 +191,8 @@ class FakeDesk:
         self.messages[key] = message
         if inp.get("customer_input") and state.get("waiting_for"):
             self.heard[key] = inp["customer_input"]
+        if inp.get(FILES):
+            self.photos[key] = [base64.b64decode(f["raw"]) for f in inp[FILES]]
         answer = self._answer(inp, state, number)
         if answer["state"].get("status") in ("closed", "accepted"):
             self.closed.add(contact)
@@ -206,6 +210,9 @@ class FakeDesk:
         sent = f"message {number}"
         if inp.get("customer_input") and state.get("waiting_for"):
             sent += f" (the customer adds: {inp['customer_input']})"
+            new_state["given"] = True
+        if inp.get(FILES) and "photos" in state.get("waiting_for", []):
+            sent += f" ({len(inp[FILES])} photos attached)"
             new_state["given"] = True
         if inp["action"] == "walk_away":
             self.walked_away.append(f"{inp['session_id']}:{inp['attempt']}:close")
@@ -234,7 +241,8 @@ class FakeDesk:
                 "policy_basis": [],
             }
             text = f"Please send {self.asks_for} of the item."
-            return _round(new_state, number, text, None, "needs_input", outcome, sent)
+            asked = _round(new_state, number, text, None, "needs_input", outcome, sent)
+            return {**asked, "needs_photos": self.asks_for == "photos"}  # as the real agent
         if number < self.rounds_to_agree:
             offer = {"type": "store_credit", "amount": 40.0, "currency": "USD"}
             return _round(
@@ -268,6 +276,9 @@ def _round(state, number, text, offer, decision, outcome, sent=None) -> dict[str
     }
 
 
+FILES = "__files__"  # where a fake skill finds the call's file parts (not a real input field)
+
+
 class FakeAgent:
     """An agent at the HTTP edge: A2A SendMessage in, a task with the scripted output out.
 
@@ -290,6 +301,9 @@ class FakeAgent:
         body = json.loads(request.content)
         message = body["params"]["message"]
         call = next(p["data"] for p in message["parts"] if "data" in p)
+        files = [p for p in message["parts"] if "raw" in p]  # A2A file parts
+        if files:
+            call = {**call, "input": {**call["input"], FILES: files}}
         run = asyncio.ensure_future(self._run(call))
         self.running.add(run)
         run.add_done_callback(self.running.discard)

@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import text
 
+from shared import limits
 from tests.coordinator.coordinator_fakes import (
     ORDER_ID,
     Fleet,
@@ -53,7 +54,10 @@ async def assert_intact(client, sid: str, token: str, state: str) -> None:
         (json.dumps({"customer_id": "C-1001", "message": "hi", "order_id": "12-3"}).encode(), 422),
         (json.dumps({"customer_id": "C-1001", "message": "hi", "admin": True}).encode(), 422),
         (json.dumps({"customer_id": "C-1001", "message": "a\x00b"}).encode(), 422),
-        (json.dumps({"customer_id": "C-1001", "message": "x" * 70_000}).encode(), 413),
+        # a new case may carry photos: a long body is read, and its message refused ...
+        (json.dumps({"customer_id": "C-1001", "message": "x" * 70_000}).encode(), 422),
+        # ... up to five photos' worth; above that it is not even read
+        (b'{"message": "' + b"x" * limits.MAX_PHOTO_BODY_BYTES + b'"}', 413),
     ],
 )
 async def test_bad_session_bodies_are_refused(coordinator, body: bytes, status: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import subprocess
 import sys
 import time
@@ -11,7 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
+from csn.scenarios import evidence_photo
 from shared.language.reader import load_reader
 from tests.fleet import PASSWORD, REPO, Fleet, running_fleet
 
@@ -143,24 +147,39 @@ def assert_outcome_is_what_cs_booked(fleet: Fleet, talk: dict[str, Any], doc: di
     assert doc["outcome"]["cs_quote"] in said
 
 
-def test_what_only_the_customer_has_is_asked_of_them_and_the_case_resolves(
-    fleet: Fleet,
+def photo_with_gps(seed: int) -> bytes:
+    """A real photo, with EXIF that says where it was taken (what must never reach CS)."""
+    image = Image.open(io.BytesIO(evidence_photo(seed)))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (51.0, 30.0, 12.0), 3: "W", 4: (0.0, 7.0, 39.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("channel", ["structured", "text"])
+def test_cs_asks_for_photos_the_case_waits_and_they_reach_cs_as_attachments(
+    fleet: Fleet, channel: str
 ) -> None:
-    """A by-the-book desk wants photos: the case waits on the customer, then carries on."""
-    configure_cs(fleet, persona="bureaucratic", seed=1, latency_ms=0, error_rate=0, timeout_rate=0)
+    """A by-the-book desk wants photos: the case waits on the customer; the photos they add
+    reach CS as attachments (stripped: the sizes the coordinator stored), on one message,
+    and the case resolves. Judged by the desk's own transcript and ledger."""
+    configure_cs(
+        fleet, persona="bureaucratic", seed=1, channel=channel,
+        latency_ms=0, error_rate=0, timeout_rate=0,
+    )  # fmt: skip
     customer = Customer(fleet)
     customer.submit(auto_approve=True)
     doc = customer.wait(lambda d: d["state"] in SETTLED | {"awaiting_customer_input"})
     assert doc["state"] == "awaiting_customer_input", doc.get("reason")
-    assert doc["awaiting"] == "customer_input" and "photo" in doc["question"].lower()
-    answer = "I took photos of the jug: the crack runs from the rim to the base."
+    assert doc["photos_wanted"] and "photo" in doc["question"].lower()
+    originals = [photo_with_gps(1), photo_with_gps(2)]
+    photos = {"photos": [{"data": base64.b64encode(raw).decode()} for raw in originals]}
     response = httpx.post(
-        f"{customer.url}/v1/sessions/{customer.session_id}/messages",
-        json={"text": answer},
-        headers=customer.headers,
-        timeout=10,
-    )
-    assert response.status_code == 202, response.text
+        f"{customer.url}/v1/sessions/{customer.session_id}/photos",
+        json=photos, headers=customer.headers, timeout=30,
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
     assert response.json()["state"] == "negotiating"
     doc = customer.wait(lambda d: d["state"] in SETTLED)
     assert doc["state"] == "awaiting_outcome_approval", doc.get("reason")
@@ -168,8 +187,14 @@ def test_what_only_the_customer_has_is_asked_of_them_and_the_case_resolves(
     doc = customer.wait(lambda d: d["state"] in SETTLED - {"awaiting_outcome_approval"})
     assert doc["state"] == "monitoring", doc.get("reason")
     talk = transcript(fleet, doc["negotiation"]["contact_id"])
-    ours = [m["text"] for m in talk["messages"] if m["role"] == "customer"]
-    assert sum(answer in text for text in ours) == 1  # CS got the customer's words, once
+    carried = [m for m in talk["messages"] if m["role"] == "customer" and m.get("attachments")]
+    assert len(carried) == 1  # the photos went once, with the message after they were added
+    sizes = [p["size"] for p in doc["photos"]]
+    assert carried[0]["attachments"] == [
+        {"filename": f"photo-{n}.jpg", "content_type": "image/jpeg", "size": size}
+        for n, size in enumerate(sizes, start=1)
+    ]
+    assert all(size < len(raw) for size, raw in zip(sizes, originals, strict=True))  # no EXIF
     assert_each_round_sent_once(talk, doc)
     assert_outcome_is_what_cs_booked(fleet, talk, doc)
 

@@ -15,6 +15,7 @@ from coordinator_agent.store import (
     Cipher,
     NewEscalation,
     NewEvent,
+    NewPhoto,
     SessionIntegrityError,
     SessionStore,
     make_engine,
@@ -25,6 +26,7 @@ from tests.fleet import REPO
 SECRET = "Jane Doe, 42 Baker Street: my blender broke"
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 HMAC_KEY = "a-separate-hmac-key"
+PHOTO = b"\xff\xd8\xff\xe0 twelve photos: more than one rotation batch of them"
 
 
 def open_store(db: Path, keys: str, mac_key: str = "") -> SessionStore:
@@ -40,6 +42,7 @@ def fill(store: SessionStore) -> str:
     live, token = store.create(
         "live", "C-1001", "negotiating", {"customer_id": "C-1001", "message": SECRET},
         events=[NewEvent("session_created", "customer", {"text": SECRET})],
+        new_photos=[NewPhoto(n, "image/jpeg", PHOTO + bytes([n])) for n in range(1, 13)],
     )  # fmt: skip
     done, _ = store.create(
         "done", "C-1002", "received", {"customer_id": "C-1002", "message": SECRET}
@@ -57,6 +60,7 @@ def assert_readable(store: SessionStore, token: str) -> None:
     assert store.escalation("e1").context == {"reason": SECRET}
     assert store.rating("done")["comment"] == SECRET
     store.authenticate("live", token)
+    assert [p.data for p in store.photos("live")] == [PHOTO + bytes([n]) for n in range(1, 13)]
 
 
 def rotate_keys_process(db: Path, keys: str, tmp_path: Path) -> subprocess.CompletedProcess:

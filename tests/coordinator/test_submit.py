@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
+from csn.scenarios import evidence_photo
 from csn.submit import clean, describe_offer, parse_answer, render_event, submit
 from tests.coordinator.coordinator_fakes import ORDER_ID, Fleet, account, running
 
@@ -126,3 +129,27 @@ async def test_submit_without_a_live_sign_in_says_to_sign_in(
     assert code == 2
     assert "csn login" in capsys.readouterr().out
     assert app.state.store.count_by_state() == {}
+
+
+async def test_photos_go_with_the_case_and_a_fake_one_opens_none(
+    settings, fleet: Fleet, capsys, tmp_path
+) -> None:
+    jug, fake = tmp_path / "jug.jpg", tmp_path / "fake.jpg"
+    jug.write_bytes(evidence_photo(1))
+    fake.write_text("not a photo")
+    async with running(settings, fleet) as (app, client):
+        token = await account_token(client)
+        transport = httpx.ASGITransport(app=app)
+
+        async def with_photos(*paths: Path) -> int:
+            return await submit(
+                f"My blender {ORDER_ID} arrived broken", None, True, "http://coordinator", None,
+                token=token, ask=scripted(), transport=transport, photos=list(paths),
+            )  # fmt: skip
+
+        assert await with_photos(jug, fake) == 2
+        assert "photo 2: not a photo" in capsys.readouterr().out
+        assert app.state.store.count_by_state() == {}
+        assert await with_photos(jug) == 0
+        [sid] = app.state.store.ids_in_states(["monitoring"])
+        assert [p.content_type for p in app.state.store.photos(sid)] == ["image/jpeg"]

@@ -84,13 +84,24 @@ async def test_a_photo_satisfies_the_bureaucrat_without_a_word_about_it(
     assert reply["asks"] == [] and reply["offer"]["type"] == "full_refund"
 
 
-async def test_words_about_photos_still_satisfy_the_bureaucrat(
-    configure, open_contact, say
+@pytest.mark.parametrize(
+    "words",
+    [
+        " Photos attached.",
+        " I've attached photos of the jug and of the box it came in.",
+        " Here are the pictures (see attachment).",
+    ],
+)
+async def test_words_about_photos_do_not_satisfy_the_bureaucrat(
+    configure, open_contact, say, words
 ) -> None:
+    """Saying a photo is attached is not a photo: the desk asks again, and offers nothing."""
     await configure(persona="bureaucratic")
     contact = await open_contact()
-    reply = (await say(contact, text=DESCRIPTION + " Photos attached.")).json()
-    assert reply["asks"] == [] and reply["offer"]["type"] == "full_refund"
+    reply = (await say(contact, text=DESCRIPTION + words)).json()
+    assert reply["asks"] == ["photos"] and reply["offer"] is None
+    then = (await say(contact, text=DESCRIPTION, attachments=[attachment()])).json()
+    assert then["asks"] == [] and then["offer"]["type"] == "full_refund"
 
 
 async def test_without_photo_or_words_the_bureaucrat_asks_for_photos(

@@ -22,6 +22,7 @@ from .conftest import BLENDER, CUSTOMER, POLICIES
 
 FULL = 129.99
 FULL_ASK = {"type": "full_refund", "amount": FULL}
+PHOTO = {"filename": "jug.jpg", "content_type": "image/jpeg", "data": "/9j/4AAQSkZJRg=="}
 DETAILS = (
     f"Order {BLENDER}: the blender arrived with the glass jug cracked right through and the "
     "base scratched. I've attached photos of the jug and of the box it came in."
@@ -164,7 +165,9 @@ def test_bureaucratic_asks_for_details_first(orders, book) -> None:
     assert chat.greeting["asks"] == ["order_id", "description", "photos"]
     vague = chat.say("It's broken.", ask=FULL_ASK)
     assert vague["offer"] is None and vague["asks"] == ["order_id", "description", "photos"]
-    detailed = chat.say(DETAILS, ask=FULL_ASK)
+    words_only = chat.say(DETAILS, ask=FULL_ASK)  # "I've attached photos", but none is
+    assert words_only["offer"] is None and words_only["asks"] == ["photos"]
+    detailed = chat.say(DETAILS, ask=FULL_ASK, attachments=[PHOTO])
     assert detailed["asks"] == [] and detailed["offer"]["type"] == "full_refund"
 
 

@@ -219,10 +219,14 @@ def test_bureaucratic_takes_an_attachment_as_the_photos(orders, book) -> None:
     assert chat.offer["type"] == "full_refund"
 
 
-def test_bureaucratic_takes_words_about_photos_as_the_photos(orders, book) -> None:
+def test_on_the_chat_too_words_about_photos_are_no_photos(orders, book) -> None:
+    """On the text channel as on the structured one: only an attachment is a photo."""
     chat = Chat(make_desk(orders, book, "bureaucratic"))
-    chat.say(DETAILS + " Photos of the jug are attached. I'd like a full refund of $129.99.")
-    assert chat.offer["type"] == "full_refund"
+    reply = chat.say(
+        DETAILS + " Photos of the jug are attached. I'd like a full refund of $129.99."
+    )
+    assert chat.offer is None
+    assert any(p in reply["text"] for p in PHRASES["details"]["photos"])
 
 
 def test_bureaucratic_without_photos_or_words_about_them_asks_again(orders, book) -> None:

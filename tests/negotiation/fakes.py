@@ -16,7 +16,7 @@ from typing import Any, Literal
 import httpx
 from tenacity import wait_none
 
-from negotiation_agent.dialogue import CSDesk
+from negotiation_agent.dialogue import CSDesk, Photo
 from negotiation_agent.skills import NegotiateInput, Negotiation, RoundResult, Validation
 from shared.domain import Offer
 from shared.language.reader import Reader
@@ -282,6 +282,7 @@ def make_input(
     action="continue",
     attempt=1,
     customer_input: str | None = None,
+    photos_available: int = 0,
 ) -> NegotiateInput:
     return NegotiateInput.model_validate(
         {
@@ -295,6 +296,7 @@ def make_input(
             "action": action,
             "case": CASE,
             "customer_input": customer_input,
+            "photos_available": photos_available,
         }
     )
 
@@ -322,17 +324,31 @@ class Harness:
         self.state: dict[str, Any] | None = None
         self.now = 1_000_000.0
         self.drafter: Any = None
+        self.needs_photos = False
 
     async def call(
-        self, action: str = "continue", state: Any = "checkpoint", customer_input: str | None = None
+        self,
+        action: str = "continue",
+        state: Any = "checkpoint",
+        customer_input: str | None = None,
+        photos: list[Photo] | None = None,
     ) -> RoundResult:
+        """One negotiate call; `photos`: the case's photos (sent with the call only when the
+        last result said the call needs them, as the coordinator does)."""
         state = self.state if state == "checkpoint" else state
-        inp = make_input(self.strategy, state, action, customer_input=customer_input)
+        case_photos = photos or []
+        inp = make_input(
+            self.strategy, state, action, customer_input=customer_input,
+            photos_available=len(case_photos),
+        )  # fmt: skip
+        sent = case_photos if self.needs_photos else []
         negotiation = Negotiation(
-            inp, self.desk, self.validator, self.now, drafter=self.drafter, reader=self.reader
-        )
+            inp, self.desk, self.validator, self.now, drafter=self.drafter, reader=self.reader,
+            photos=sent,
+        )  # fmt: skip
         result = await negotiation.run()
         self.state = result.state.model_dump(mode="json")
+        self.needs_photos = result.needs_photos
         return result
 
     async def until_done(self, limit: int = 25) -> list[RoundResult]:

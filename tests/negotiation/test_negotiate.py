@@ -6,11 +6,13 @@ Deals are judged from the desk's side: what it said yes to (`confirmed`) and wha
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from negotiation_agent.dialogue import Photo
 from negotiation_agent.skills import NegotiateInput
 from shared.a2a.server import SkillError
 from tests.negotiation.conftest import make_strategy
@@ -223,6 +225,56 @@ async def test_photos_asked_pause_for_the_customer_then_carry_on(reader, channel
     results = await harness.to_the_end()
     assert results[-1].outcome.status == "accepted" and desk.ledger == [FULL]
     assert_no_repeats(desk)
+
+
+JPEG_BYTES = b"\xff\xd8\xff\xe0 a photo's bytes, as the coordinator sends them"
+PHOTO = Photo(filename="photo-1.jpg", content_type="image/jpeg", data=JPEG_BYTES)
+ASKS_PHOTOS = {"text": "Could you send a few photos of the damage?", "asks": ["photos"]}
+
+
+def attachments(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{**a, "data": base64.b64decode(a["data"])} for a in body.get("attachments", [])]
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_photos_the_customer_adds_go_to_cs_as_attachments(reader, channel) -> None:
+    """CS asks, the case has none: the customer is asked; the message after their photos
+    carries those very bytes as attachments (and no message before it carries any)."""
+    desk = FakeDesk(then(ASKS_PHOTOS, after=spoken(FULL)), channel=channel)
+    harness = Harness(reader, desk)
+    paused = await harness.call()
+    assert paused.outcome.status == "needs_input" and paused.needs_photos
+    assert "add them to the case" in paused.outcome.question
+    resumed = await harness.call(photos=[PHOTO])
+    sent = desk.processed[1]
+    assert attachments(sent) == [
+        {"filename": "photo-1.jpg", "content_type": "image/jpeg", "data": JPEG_BYTES}
+    ]
+    assert "attached 1 photo" in sent["text"] and resumed.round.attachments == 1
+    assert "attachments" not in desk.processed[0] and not resumed.needs_photos
+    results = await harness.to_the_end()
+    assert results[-1].outcome.status == "accepted" and desk.ledger == [FULL]
+    assert all("attachments" not in b for b in desk.processed[2:])
+
+
+async def test_photos_the_case_has_are_sent_without_asking_the_customer(reader) -> None:
+    desk = FakeDesk(then(ASKS_PHOTOS, after=spoken(FULL)))
+    harness = Harness(reader, desk)
+    first = await harness.call(photos=[PHOTO, PHOTO])
+    assert not first.done and first.round.decision == "answer" and first.needs_photos
+    second = await harness.call(photos=[PHOTO, PHOTO])
+    assert len(attachments(desk.processed[1])) == 2 and second.round.attachments == 2
+    assert "attached 2 photos" in desk.processed[1]["text"]
+
+
+async def test_a_message_that_shows_photos_is_not_sent_without_them(reader) -> None:
+    desk = FakeDesk(then(ASKS_PHOTOS, after=spoken(FULL)))
+    harness = Harness(reader, desk)
+    await harness.call(photos=[PHOTO])
+    harness.needs_photos = False  # a caller that ignores needs_photos
+    with pytest.raises(SkillError, match="photos"):
+        await harness.call(photos=[PHOTO])
+    assert len(desk.processed) == 1
 
 
 async def test_unclear_words_are_not_an_offer_and_cs_is_asked_to_state_it(reader) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 from pydantic import BaseModel
 
+from shared.a2a.models import part_bytes
 from shared.a2a.server import InputRequired, Skill, SkillContext, SkillError
 from shared.service import create_service_app
 from shared.settings import ServiceSettings
@@ -19,7 +21,7 @@ class EchoInput(BaseModel):
     delay_s: float = 0.0
 
 
-async def echo(inp: EchoInput, ctx: SkillContext) -> dict[str, str]:
+async def echo(inp: EchoInput, ctx: SkillContext) -> dict[str, Any]:
     if inp.delay_s:
         await asyncio.sleep(inp.delay_s)
     if inp.text == "?":
@@ -28,6 +30,9 @@ async def echo(inp: EchoInput, ctx: SkillContext) -> dict[str, str]:
         raise SkillError("cannot echo that")
     if inp.text == "boom":
         raise RuntimeError("unexpected")
+    if ctx.files:  # what the call's file parts held, as the skill received them
+        files = [[f.filename, f.media_type, len(part_bytes(f))] for f in ctx.files]
+        return {"echo": inp.text, "files": files}
     return {"echo": inp.text}
 
 

@@ -10,6 +10,7 @@ Skipped only where chromium is absent and this is not CI (CI=true: it fails inst
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -19,7 +20,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
+from csn.scenarios import evidence_photo
 from tests.fleet import OPS_TOKEN, REPO, Fleet, running_fleet
 
 pytestmark = pytest.mark.integration
@@ -112,10 +115,15 @@ def test_sign_up_link_start_approve_resolve_and_rate(fleet: Fleet, page: Page) -
         "My blender arrived with a cracked jug. I'd like a full refund please."
     )
     page.get_by_label("Order (optional)").select_option(ORDER_ID)
+    original = photo_with_gps()
+    page.get_by_label("Photos").set_input_files(
+        {"name": "cracked-jug.jpg", "mimeType": "image/jpeg", "buffer": original}
+    )
     page.get_by_role("button", name="Start").click()
     status = page.get_by_role("status")
     expect(status).to_have_text("Waiting for your approval", timeout=60_000)
     expect(page.get_by_text("Our plan")).to_be_visible()
+    expect(page.locator("#photo-list")).to_contain_text("Photo 1: JPEG, 320 × 240")
     _shot(page, "strategy")
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_text("Customer service offers")).to_be_visible(timeout=60_000)
@@ -138,6 +146,10 @@ def test_sign_up_link_start_approve_resolve_and_rate(fleet: Fleet, page: Page) -
     assert [(a["customer_id"], a["order_id"], a["type"]) for a in ledger][-1:] == [
         ("C-1001", ORDER_ID, "full_refund")
     ]
+    [case] = _api_cases(fleet, "robin@example.com")
+    [kept] = case["photos"]  # stored as a JPEG of the same picture, without its EXIF
+    assert (kept["content_type"], kept["width"], kept["height"]) == ("image/jpeg", 320, 240)
+    assert kept["size"] < len(original)
     print(f"browser journey: {time.monotonic() - started:.1f} s")
 
     page.get_by_role("button", name="Sign out").click()
@@ -203,6 +215,79 @@ def _a_case_in_the_browser(page: Page, seed: int) -> bool:
             expect(status).not_to_have_text("Waiting for your approval")
         page.wait_for_timeout(200)
     return False
+
+
+def photo_with_gps(seed: int = 1) -> bytes:
+    """A real JPEG (the simulated customer's) with EXIF that says where it was taken."""
+    image = Image.open(io.BytesIO(evidence_photo(seed)))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (51.0, 30.0, 12.0), 3: "W", 4: (0.0, 7.0, 39.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def _api_cases(fleet: Fleet, email: str) -> list[dict]:
+    """The account's cases as the API serves them (signed in with the test's password)."""
+    base = fleet.url("coordinator_agent")
+    login = httpx.post(
+        f"{base}/v1/auth/login", json={"email": email, "password": "a long passphrase"}
+    )
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    listed = httpx.get(f"{base}/v1/sessions", headers=headers).json()["sessions"]
+    return [
+        httpx.get(f"{base}/v1/sessions/{c['session_id']}", headers=headers).json() for c in listed
+    ]
+
+
+def test_cs_asks_for_photos_and_the_case_page_takes_them(fleet: Fleet, page: Page) -> None:
+    """A by-the-book desk wants photos the case does not have: the case page says so, the
+    customer adds one there, the case carries on; a fake photo is refused in words."""
+    cs = fleet.url("mock_cs_service") + "/v1/admin/config"
+    httpx.put(cs, json={"persona": "bureaucratic", "seed": 1}).raise_for_status()
+    try:
+        page.goto(fleet.url("coordinator_agent") + "/")
+        page.get_by_role("link", name="Create one").click()
+        page.get_by_label("Email").fill("ash@example.com")
+        page.get_by_label("Password").fill("a long passphrase")
+        page.get_by_role("button", name="Create account").click()
+        page.get_by_label("Order number").fill(ORDER_ID)
+        page.get_by_label("Email on file").fill(EMAIL_ON_FILE)
+        page.get_by_role("button", name="Link account").click()
+        expect(page.get_by_text("Linked retailer customer C-1001")).to_be_visible()
+        page.get_by_label("What went wrong?").fill(
+            f"Order {ORDER_ID}: the blender arrived with its jug cracked. A full refund please."
+        )
+        page.get_by_role("button", name="Start").click()
+        status = page.get_by_role("status")
+        expect(status).to_have_text("Waiting for your approval", timeout=60_000)
+        page.get_by_role("button", name="Approve").click()
+        expect(status).to_have_text(
+            "Customer service asked for something only you have", timeout=60_000
+        )
+        expect(page.get_by_text("Add them under")).to_be_visible()
+        photos = page.get_by_label("Photos")
+        photos.set_input_files(
+            {"name": "jug.jpg", "mimeType": "image/jpeg", "buffer": b"not a photo at all"}
+        )
+        page.get_by_role("button", name="Add photos").click()
+        expect(page.get_by_role("alert")).to_contain_text("not a photo")
+        _shot(page, "photos")
+        findings = serious_findings(page)
+        assert not findings, findings
+        photos.set_input_files(
+            {"name": "jug.jpg", "mimeType": "image/jpeg", "buffer": photo_with_gps(2)}
+        )
+        page.get_by_role("button", name="Add photos").click()
+        expect(page.locator("#photo-list")).to_contain_text("Photo 1: JPEG")
+        expect(page.locator("#conversation")).to_contain_text("(with 1 photo)", timeout=60_000)
+        expect(status).to_have_text("Waiting for your approval", timeout=60_000)
+        expect(page.get_by_text("Customer service offers")).to_be_visible()
+        expect(
+            page.get_by_label("Changed your mind? Tell us what you want instead")
+        ).to_be_visible()
+    finally:
+        httpx.put(cs, json={"persona": "cooperative", "seed": 0}).raise_for_status()
 
 
 def test_keyboard_only_with_no_serious_accessibility_findings(fleet: Fleet, page: Page) -> None:
