@@ -932,7 +932,9 @@ class Workflow:
         if customer_input:
             request["customer_input"] = customer_input
         files: list[Part] = []
-        if negotiation.send_photos and doc.photos:  # the agent asked: CS wants to see them
+        # The agent asked (CS wants to see them), or the chat opens: its greeting may ask.
+        opening = negotiation.state is None
+        if (negotiation.send_photos or opening) and doc.photos:
             files = await self.offload(self._photo_parts, doc)
         result, event = await self._call(
             self._negotiation, NEGOTIATION, "negotiate", request, doc, files=files

@@ -41,7 +41,15 @@ from csn.ledger import (
     misread,
     within_terms,
 )
-from csn.scenarios import PERSONAS, Scenario, clarify, describe, generate, photo_upload
+from csn.scenarios import (
+    PERSONAS,
+    Scenario,
+    clarify,
+    describe,
+    generate,
+    photo_upload,
+    photographs_first,
+)
 from shared import limits
 from shared.domain import AGREED_STATES, MONITORING_STATES, RETRYING_STATES, TERMINAL_STATES
 from shared.settings import ServiceSettings
@@ -187,6 +195,8 @@ class Bench:
             "message": scenario.message,
             "auto_approve": True,
         }
+        if photographs_first(scenario):
+            body.update(photo_upload(scenario.index))
         created = await self._create(customer, body, started)
         if created is None or created.status_code != 202:
             result.notes.append(f"create failed: {created.status_code if created else 'no answer'}")

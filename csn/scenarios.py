@@ -294,6 +294,18 @@ def evidence_photo(seed: int = 0, size: tuple[int, int] = (320, 240)) -> bytes:
     return out.getvalue()
 
 
+# Problems a photo shows. Half the customers with one (every other scenario) attach a photo
+# when they open the case, as the page's form invites; the others add one when CS asks.
+PHOTOGRAPHED = frozenset(
+    {"damaged_item", "defective_item", "wrong_item", "missing_parts", "not_as_described"}
+)
+
+
+def photographs_first(scenario: Scenario) -> bool:
+    """Whether this simulated customer attaches a photo to the new case."""
+    return scenario.problem_type in PHOTOGRAPHED and scenario.index % 2 == 0
+
+
 def photo_upload(seed: int = 0) -> dict[str, Any]:
     """The body that adds one evidence photo to a case (POST /v1/sessions/{id}/photos)."""
     data = base64.b64encode(evidence_photo(seed)).decode("ascii")

@@ -435,7 +435,9 @@ class Negotiation:
         """The message fixed by the last round, or the opening, or the customer's answer."""
         if self.state.pending is not None:
             return self.state.pending
-        answerable = [a for a in greeting if a not in CUSTOMER_ONLY_ASKS]
+        # photos a greeting asks for go with the opening when the case has them here
+        shown = [a for a in greeting if a == "photos" and self.photos]
+        answerable = [a for a in greeting if a not in CUSTOMER_ONLY_ASKS] + shown
         asks = self.state.waiting_for or answerable
         ask = self.strategy.round_plan(round_no).ask if round_no > 1 else self.strategy.opening_ask
         return compose_ask(
@@ -445,7 +447,7 @@ class Negotiation:
             round_no,
             cs_asks=asks,
             customer_input=self.inp.customer_input if self.state.waiting_for else None,
-            photos=len(self.photos) if self.state.waiting_for else 0,
+            photos=len(self.photos) if self.state.waiting_for or shown else 0,
         )
 
     async def ensure_contact(self) -> list[str]:

@@ -9,12 +9,14 @@ from PIL import Image
 
 from csn.scenarios import (
     ID_STYLES,
+    PHOTOGRAPHED,
     Scenario,
     clarify,
     describe,
     evidence_photo,
     generate,
     photo_upload,
+    photographs_first,
     pick_choice,
 )
 
@@ -110,3 +112,12 @@ def test_the_customer_answers_with_the_choice_id_or_in_words() -> None:
     assert clarify(case(), {"choices": ["Damaged"]}) == {"text": "Damaged"}
     text = clarify(case(), {"choices": ["Something else"]})["text"]
     assert "112-4839201-5839201" in text and "Countertop Blender" in text
+
+
+def test_half_the_customers_with_a_visible_problem_attach_a_photo_at_the_start() -> None:
+    orders = [order(f"11{i}-0000000-000000{i}") for i in range(5)]
+    scenarios = generate(orders, 200, seed=3)
+    visible = [s for s in scenarios if s.problem_type in PHOTOGRAPHED]
+    first = [s for s in visible if photographs_first(s)]
+    assert 0.3 < len(first) / len(visible) < 0.7
+    assert not any(photographs_first(s) for s in scenarios if s not in visible)

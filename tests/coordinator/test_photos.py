@@ -256,3 +256,16 @@ async def test_photos_added_while_nothing_waits_for_them_change_no_state(
     events = (await client.get(f"/v1/sessions/{sid}/events", headers=auth(token))).json()
     added = [e for e in events["events"] if e["type"] == "photos_added"]
     assert [e["detail"] for e in added] == [{"count": 1, "photos": 1}]
+
+
+async def test_the_call_that_opens_the_chat_carries_the_photos_the_case_has(
+    coordinator, fleet: Fleet
+) -> None:
+    """A greeting may ask for photos (a by-the-book desk's does): the first negotiate call
+    brings them, so the opening can show them without a round trip to the customer."""
+    app, client = coordinator
+    sid, token = await submit(client, auto_approve=True, **body(photo()))
+    await wait_for(client, sid, token, {"awaiting_outcome_approval"})
+    first = f"{sid}:1:1"
+    assert fleet.desk.photos.get(first) == stored(app, sid)
+    assert [k for k in fleet.desk.photos if k != first] == []  # then only when asked

@@ -153,6 +153,7 @@ class FakeDesk:
     standing: dict[str, Any] | None = None  # the desk's own offer on the table
     confirmed: list[dict[str, Any]] = field(default_factory=list)  # terms it said yes to
     ledger: list[dict[str, Any]] = field(default_factory=list)  # what it granted
+    greeting: dict[str, Any] = field(default_factory=lambda: {"text": "Hi!"})
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET" and request.url.path == "/healthz":
@@ -176,7 +177,10 @@ class FakeDesk:
 
     def handle(self, path: str, body: dict[str, Any]) -> httpx.Response:
         if path == "/v1/contacts":
-            return httpx.Response(201, json={"contact_id": "CT-1", "status": "open", "text": "Hi!"})
+            greeting = dict(self.greeting)
+            if self.channel == "text":
+                greeting.pop("asks", None)
+            return httpx.Response(201, json={"contact_id": "CT-1", "status": "open", **greeting})
         if self.closed:
             return httpx.Response(409, json={"detail": "contact is closed"})
         self.processed.append(body)
@@ -333,15 +337,15 @@ class Harness:
         customer_input: str | None = None,
         photos: list[Photo] | None = None,
     ) -> RoundResult:
-        """One negotiate call; `photos`: the case's photos (sent with the call only when the
-        last result said the call needs them, as the coordinator does)."""
+        """One negotiate call; `photos`: the case's photos (sent with the call that opens the
+        chat, and when the last result said the call needs them, as the coordinator does)."""
         state = self.state if state == "checkpoint" else state
         case_photos = photos or []
         inp = make_input(
             self.strategy, state, action, customer_input=customer_input,
             photos_available=len(case_photos),
         )  # fmt: skip
-        sent = case_photos if self.needs_photos else []
+        sent = case_photos if self.needs_photos or state is None else []
         negotiation = Negotiation(
             inp, self.desk, self.validator, self.now, drafter=self.drafter, reader=self.reader,
             photos=sent,

@@ -267,6 +267,27 @@ async def test_photos_the_case_has_are_sent_without_asking_the_customer(reader) 
     assert "attached 2 photos" in desk.processed[1]["text"]
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_photos_a_greeting_asks_for_go_with_the_opening(reader, channel) -> None:
+    """A by-the-book desk's greeting asks for photos; the case has them: the first message
+    carries them, and the customer is not asked."""
+    desk = FakeDesk(then(after=spoken(FULL)), channel=channel, greeting=ASKS_PHOTOS)
+    harness = Harness(reader, desk)
+    first = await harness.call(photos=[PHOTO])
+    assert len(attachments(desk.processed[0])) == 1 and first.round.attachments == 1
+    assert "attached 1 photo" in desk.processed[0]["text"]
+    results = await harness.to_the_end()
+    assert results[-1].outcome.status == "accepted" and desk.ledger == [FULL]
+
+
+async def test_a_greeting_asking_for_photos_a_case_lacks_opens_without_them(reader) -> None:
+    desk = FakeDesk(then(after=spoken(FULL)), greeting=ASKS_PHOTOS)
+    harness = Harness(reader, desk)
+    await harness.call()
+    assert "attachments" not in desk.processed[0]
+    assert "attached" not in desk.processed[0]["text"]
+
+
 async def test_a_message_that_shows_photos_is_not_sent_without_them(reader) -> None:
     desk = FakeDesk(then(ASKS_PHOTOS, after=spoken(FULL)))
     harness = Harness(reader, desk)
