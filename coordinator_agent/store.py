@@ -40,6 +40,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    exists,
     func,
     insert,
     select,
@@ -149,6 +150,18 @@ ratings = Table(
 )
 
 
+# Which coordinator instance drives a case (coordinator_agent/leases.py): a row while one
+# does, with its owner and until when; deleted when the case waits or ends.
+case_leases = Table(
+    "case_leases",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("owner", String(100), nullable=False, index=True),
+    Column("expires_at", Float, nullable=False, index=True),
+    Column("renewed_at", Float, nullable=False),  # the holder's last sign of life
+)
+
+
 # -- customer accounts (coordinator_agent/accounts.py) --------------------------------------
 # Emails, names, password hashes and customer ids are sealed; lookups go by keyed hash.
 accounts = Table(
@@ -241,6 +254,12 @@ class TokenExpired(StoreError):
 
 class TokenForOtherSession(StoreError):
     default = "this token does not grant access to this session"
+
+
+class LeaseLost(StoreError):
+    """Another coordinator instance took this case's lease: this one must stop driving it."""
+
+    default = "another coordinator instance drives this case now"
 
 
 class IdempotencyKeyReused(StoreError):
@@ -442,6 +461,13 @@ SELECT_EVENTS = (
 )
 
 
+def _held_by(session_id: str, owner: str) -> Any:
+    """The condition "this owner holds the case's lease" (the fence of a driving write)."""
+    return exists().where(
+        and_(case_leases.c.session_id == session_id, case_leases.c.owner == owner)
+    )
+
+
 def _checksummed(session_id: str, state: str, version: int, canonical: bytes) -> bytes:
     """What a session's checksum covers: its identity, state, version and document."""
     header = canonical_json({"id": session_id, "state": state, "version": version})
@@ -641,10 +667,14 @@ class SessionStore:
         events: Sequence[NewEvent] = (),
         escalation: NewEscalation | None = None,
         owed: OutboxItem | None = None,
+        fence: str | None = None,
     ) -> StoredSession:
         """Write a new version of a session read earlier, with its events, in one transaction.
 
         `owed` goes to the outbox in the same transaction: a message the new state owes CS.
+        `fence` is the lease owner driving the case: the write happens only while that owner
+        still holds the case's lease (LeaseLost otherwise), so an instance that stalled past
+        its lease cannot write over the instance that took the case over.
 
         A state change appends a `state_changed` event. ConcurrencyConflict when another
         writer got there first; SessionIntegrityError when the row was altered behind us.
@@ -671,25 +701,23 @@ class SessionStore:
         elif state not in self._terminal:
             values["completed_at"] = None
             values["archived_at"] = None
+        written = and_(
+            sessions.c.id == previous.id,
+            sessions.c.version == previous.version,
+            # The row must still be exactly what was read and verified.
+            sessions.c.state == previous.state,
+            sessions.c.checksum == previous.checksum,
+            sessions.c.quarantined == 0,
+        )
+        if fence is not None:
+            written = and_(written, _held_by(previous.id, fence))
         with _timed("save"), self._engine.begin() as conn:
             result = conn.execute(
-                update(sessions)
-                .where(
-                    and_(
-                        sessions.c.id == previous.id,
-                        sessions.c.version == previous.version,
-                        # The row must still be exactly what was read and verified.
-                        sessions.c.state == previous.state,
-                        sessions.c.checksum == previous.checksum,
-                        sessions.c.quarantined == 0,
-                    )
-                )
-                .values(**values)
-                .returning(sessions.c.last_seq)
+                update(sessions).where(written).values(**values).returning(sessions.c.last_seq)
             )
             last_seq = result.scalar_one_or_none()
             if last_seq is None:
-                self._explain_failed_write(conn, previous)
+                self._explain_failed_write(conn, previous, fence)
             first_seq = last_seq - len(all_events)
             self._insert_events(conn, previous.id, first_seq, state, now, all_events)
             if escalation is not None:
@@ -1071,12 +1099,16 @@ class SessionStore:
             row.document,
         )
 
-    def _explain_failed_write(self, conn: Connection, previous: StoredSession) -> None:
+    def _explain_failed_write(
+        self, conn: Connection, previous: StoredSession, fence: str | None = None
+    ) -> None:
         row = conn.execute(select(sessions).where(sessions.c.id == previous.id)).first()
         if row is None:
             raise SessionNotFound()
         if row.version != previous.version:
             raise ConcurrencyConflict()
+        if fence is not None and not conn.execute(select(_held_by(previous.id, fence))).scalar():
+            raise LeaseLost()
         raise SessionIntegrityError()
 
     def _insert_events(
