@@ -304,7 +304,9 @@ def test_two_owners_cannot_hold_one_case_and_a_release_frees_it(store: SessionSt
     assert a.renew() == set()
 
 
-def test_an_expired_lease_is_taken_over_and_fences_the_old_owner(store: SessionStore, clock) -> None:
+def test_an_expired_lease_is_taken_over_and_fences_the_old_owner(
+    store: SessionStore, clock
+) -> None:
     stored, _ = new_session(store)
     a = LeaseStore(store.engine, "instance-a", ttl_s=5, clock=clock)
     b = LeaseStore(store.engine, "instance-b", ttl_s=5, clock=clock)
