@@ -79,7 +79,7 @@ def haproxy_config(backends: list[Backend]) -> str:
         f"    timeout client {long_s}s",
         f"    timeout server {long_s}s",
         "    timeout http-request 30s",
-        "    timeout check 3s",
+        "    timeout check 5s",  # a coordinator's /readyz asks its store and both agents
         "    retries 3",
         "    retry-on conn-failure",
         "    option redispatch 1",
@@ -95,9 +95,9 @@ def haproxy_config(backends: list[Backend]) -> str:
             "    balance leastconn",  # live streams are long: count connections, not turns
             "    option httpchk GET /readyz",
             "    http-check expect status 200",
-            # Out of the rotation after 2 failed checks a second apart, or at once when a
-            # connection is refused; back after one good check.
-            "    default-server inter 1s fall 2 rise 1 observe layer4 error-limit 1 "
+            # Out of the rotation at once when a connection is refused (it died), or after 3
+            # failed checks a second apart (not ready); back after one good check.
+            "    default-server inter 1s fall 3 rise 1 observe layer4 error-limit 1 "
             "on-error mark-down",
         ]
         for number, port in enumerate(backend.instance_ports, 1):

@@ -180,12 +180,13 @@ class Supervisor:
         return self._stopping
 
     def wait_healthy(self, timeout_s: float = 60.0) -> bool:
-        """Block until every service answers /healthz, restarting any that dies meanwhile."""
+        """Block until every service answers /healthz (through its balancer too, if it has
+        one), restarting any that dies meanwhile."""
         deadline = time.monotonic() + timeout_s
         with httpx.Client(timeout=1.0) as http:
             while time.monotonic() < deadline and not self._stopping:
                 self.check(http)
-                if all(c.healthy_once for c in self.children):
+                if all(c.healthy_once for c in self.children) and self._balanced(http):
                     return True
                 time.sleep(POLL_S)
         return False
@@ -205,6 +206,17 @@ class Supervisor:
                 child.failures += 1
                 if child.failures >= HUNG_AFTER_FAILURES:
                     self._restart(child, "not answering")
+
+    def _balanced(self, http: httpx.Client) -> bool:
+        """Every balancer has an instance in its rotation (it passed a readiness check)."""
+        for backend in self.backends:
+            try:
+                url = f"http://{backend.host}:{backend.port}/healthz"
+                if http.get(url).status_code != 200:
+                    return False
+            except httpx.HTTPError:
+                return False
+        return True
 
     def _healthy(self, http: httpx.Client, child: Child) -> bool:
         if child.command is not None:  # the balancer: it accepts connections
