@@ -829,6 +829,23 @@ class SessionStore:
         with self._reads.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def outbox_claim(self, item_id: str, until: float) -> bool:
+        """Take a due outbox item for delivery by this instance: it is not due again (for the
+        others) before `until`. False when another instance took it first."""
+        with self._engine.begin() as conn:
+            claimed = conn.execute(
+                update(outbox)
+                .where(
+                    and_(
+                        outbox.c.id == item_id,
+                        outbox.c.done_at.is_(None),
+                        outbox.c.due_at <= self._clock(),
+                    )
+                )
+                .values(due_at=until)
+            )
+            return claimed.rowcount == 1
+
     def outbox_done(self, item_id: str, result: str) -> None:
         """Mark an outbox item delivered (or given up on, with why)."""
         with self._engine.begin() as conn:

@@ -651,6 +651,10 @@ class Workflow:
         for item in await self.offload(self._store.outbox_due):
             if item.id in self._delivering:
                 continue
+            if self._leases.shared and not await self.offload(
+                self._store.outbox_claim, item.id, self._clock() + limits.negotiate_timeout_s()
+            ):
+                continue  # another coordinator instance delivers it
             self._delivering.add(item.id)
             try:
                 delivered += await self._deliver(item)

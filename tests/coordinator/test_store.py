@@ -22,6 +22,7 @@ from coordinator_agent.store import (
     LeaseLost,
     NewEscalation,
     NewEvent,
+    OutboxItem,
     SessionIntegrityError,
     SessionNotFound,
     SessionStore,
@@ -360,3 +361,18 @@ def test_of_many_instances_racing_for_a_case_exactly_one_wins(store: SessionStor
         won = list(pool.map(race, owners))
     assert won.count(True) == 1
     assert owners[won.index(True)].holder("s1") == f"instance-{won.index(True)}"
+
+
+def test_an_outbox_item_is_claimed_by_one_instance_at_a_time(store: SessionStore, clock) -> None:
+    stored, _ = new_session(store)
+    owed = OutboxItem("farewell", {"contact_id": "c-1"})
+    store.save(stored, "cancelled", {"step": 1}, actor="customer", owed=owed)
+    [due] = store.outbox_due()
+    assert store.outbox_claim(due.id, until=clock.now + 60)
+    assert not store.outbox_claim(due.id, until=clock.now + 60)  # the other instance
+    assert store.outbox_due() == []
+    clock.now += 61  # the claimer died without delivering: due again
+    assert store.outbox_claim(due.id, until=clock.now + 60)
+    store.outbox_done(due.id, "closed")
+    clock.now += 61
+    assert not store.outbox_claim(due.id, until=clock.now + 60)
