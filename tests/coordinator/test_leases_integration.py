@@ -25,7 +25,6 @@ from shared.language.reader import load_reader
 from tests.coordinator.test_fleet_integration import (
     ISSUE,
     SETTLED,
-    assert_each_round_sent_once,
     configure_cs,
     transcript,
 )
@@ -167,12 +166,18 @@ def test_a_decision_or_cancel_sent_to_the_other_instance_is_acted_on(
     assert doc["state"] == "cancelled", doc.get("reason")
     types = [e["type"] for e in driven.events(B)]
     assert "cancel_requested" in types and "taken_over" not in types
+    # Its farewell closes its CS contact: let it land before the desk is reset for the next
+    # test (a reset desk reuses contact ids, and a late farewell would close another's chat).
+    deadline = time.monotonic() + 30
+    while "cs_contact_closed" not in [e["type"] for e in driven.events(B)]:
+        assert time.monotonic() < deadline, [e["type"] for e in driven.events(B)]
+        time.sleep(0.2)
     assert ledger(fleet)["key_conflicts"] == 0
 
 
 def test_a_killed_coordinators_cases_are_finished_by_the_other(two_coordinators: Fleet) -> None:
     fleet = two_coordinators
-    reset_cs(fleet, persona="adversarial", latency_ms=300)
+    reset_cs(fleet, persona="adversarial", latency_ms=600)
     cases = [Case(fleet, A, auto_approve=True) for _ in range(6)]
 
     def mid_round(doc: dict[str, Any]) -> bool:
@@ -185,7 +190,7 @@ def test_a_killed_coordinators_cases_are_finished_by_the_other(two_coordinators:
     killed_at = time.time()
     fleet.kill(A, signal.SIGKILL)  # mid-round: CS messages may be in flight right now
     driven = [c for c in cases if c.doc(B)["state"] not in SETTLED]  # as A left them
-    assert len(driven) >= 3
+    assert len(driven) >= 2  # (a case or so may have reached its outcome meanwhile)
 
     docs = [c.wait(B, lambda d: d["state"] in SETTLED, timeout=120) for c in cases]
     assert [d["state"] for d in docs] == ["awaiting_outcome_approval"] * len(cases), [
@@ -202,11 +207,17 @@ def test_a_killed_coordinators_cases_are_finished_by_the_other(two_coordinators:
     for case in cases:  # the customer approves on B; CS books each case once
         assert case.post(B, "decisions", {"decision": "approve"}).status_code == 200
     docs = [c.wait(B, lambda d: d["state"] == "monitoring", timeout=60) for c in cases]
-    for doc in docs:
-        assert [r["round"] for r in doc["negotiation"]["rounds"]] == list(
-            range(1, len(doc["negotiation"]["rounds"]) + 1)
-        )
-        assert_each_round_sent_once(transcript(fleet, doc["negotiation"]["contact_id"]), doc)
+    for doc in docs:  # each chat's rounds once, in order (CS may have closed a first chat)
+        rounds = [(r["attempt"], r["round"]) for r in doc["negotiation"]["rounds"]]
+        for attempt in {a for a, _ in rounds}:
+            numbers = [n for a, n in rounds if a == attempt]
+            assert numbers == list(range(1, len(numbers) + 1)), rounds
+        # CS got each round of the current chat once (a chat CS closed was another contact)
+        talk = transcript(fleet, doc["negotiation"]["contact_id"])
+        ours = [m for m in talk["messages"] if m.get("role") == "customer"]
+        last = max(attempt for attempt, _ in rounds)
+        sent = [r for r in doc["negotiation"]["rounds"] if r["attempt"] == last and r.get("sent")]
+        assert len(ours) == len(sent), [m.get("text") for m in ours]
     booked = ledger(fleet)
     assert booked["key_conflicts"] == 0  # no key came twice with another request
     contacts = [a["contact_id"] for a in booked["agreements"]]
