@@ -34,6 +34,8 @@ from shared.logs import get_logger
 
 log = get_logger(__name__)
 
+RENEW_BATCH = 500  # case ids per renewing statement
+
 
 def lease_owner() -> str:
     """This process's name as a lease owner: host, process id and a random part (a restarted
@@ -110,17 +112,30 @@ class LeaseStore:
             return Taken(session_id)
         return Taken(session_id, row.owner, row.renewed_at)
 
-    def renew(self) -> set[str]:
-        """Extend every lease this owner still holds; returns their case ids."""
+    def renew(self, session_ids: Iterable[str]) -> set[str]:
+        """Extend the leases of these cases that this owner still holds; returns those.
+
+        Only the cases named: a lease this process no longer tracks (a release that failed,
+        an acquisition cancelled halfway) is left to run out, so another instance takes the
+        case over rather than nobody driving it forever.
+        """
+        wanted, renewed = sorted(set(session_ids)), set()
         now = self._clock()
         with self._engine.begin() as conn:
-            renewed = conn.execute(
-                update(case_leases)
-                .where(case_leases.c.owner == self.owner)
-                .values(expires_at=now + self._ttl_s, renewed_at=now)
-                .returning(case_leases.c.session_id)
-            )
-            return set(renewed.scalars())
+            for start in range(0, len(wanted), RENEW_BATCH):
+                rows = conn.execute(
+                    update(case_leases)
+                    .where(
+                        and_(
+                            case_leases.c.owner == self.owner,
+                            case_leases.c.session_id.in_(wanted[start : start + RENEW_BATCH]),
+                        )
+                    )
+                    .values(expires_at=now + self._ttl_s, renewed_at=now)
+                    .returning(case_leases.c.session_id)
+                )
+                renewed.update(rows.scalars())
+        return renewed
 
     def release(self, session_id: str) -> None:
         """Give the case's lease back (if it is still ours)."""
@@ -237,7 +252,7 @@ class SharedLeases:
     async def renew(self) -> set[str]:
         """Renew every lease; returns the cases whose lease was lost (taken over meanwhile)."""
         before = dict(self._held)
-        renewed = await self._keeper.run(self._store.renew)
+        renewed = await self._keeper.run(self._store.renew, list(before))
         lost = set()
         for session_id, generation in before.items():
             if session_id not in renewed and self._held.get(session_id) == generation:

@@ -297,12 +297,12 @@ def test_two_owners_cannot_hold_one_case_and_a_release_frees_it(store: SessionSt
     assert a.acquire("s1") == Taken("s1")  # the holder may take it again
     clock.now += 4  # not yet expired
     assert b.acquire("s1") is None
-    assert a.renew() == {"s1"}
+    assert a.renew(["s1"]) == {"s1"}
     a.release("s1")
     assert b.holder("s1") is None
     assert b.acquire("s1") == Taken("s1")
     assert a.acquire("s1") is None
-    assert a.renew() == set()
+    assert a.renew(["s1"]) == set()
 
 
 def test_an_expired_lease_is_taken_over_and_fences_the_old_owner(
@@ -316,7 +316,7 @@ def test_an_expired_lease_is_taken_over_and_fences_the_old_owner(
     clock.now += 5.5  # a stopped renewing (it died, or stalled)
     taken = b.acquire("s1")
     assert taken == Taken("s1", "instance-a", clock.now - 5.5)
-    assert a.renew() == set()  # a learns it lost the case
+    assert a.renew(["s1"]) == set()  # a learns it lost the case
     a.release("s1")  # ... and giving it back does not free it from b
     assert b.holder("s1") == "instance-b"
     with pytest.raises(LeaseLost):  # a's late write is refused, and nothing is written
@@ -334,7 +334,7 @@ def test_only_unleased_or_expired_cases_are_claimable(store: SessionStore, clock
     assert b.claimable(["received"]) == []  # just written: its writer starts it
     assert a.acquire("held") and a.acquire("expired")
     clock.now += 3
-    a.renew()  # "held" and "expired" both renewed at +3 ...
+    assert a.renew(["held", "expired"]) == {"held", "expired"}  # both renewed at +3 ...
     a.release("free")
     clock.now += 4
     assert sorted(b.claimable(["received"])) == ["free"]
@@ -376,3 +376,17 @@ def test_an_outbox_item_is_claimed_by_one_instance_at_a_time(store: SessionStore
     store.outbox_done(due.id, "closed")
     clock.now += 61
     assert not store.outbox_claim(due.id, until=clock.now + 60)
+
+
+def test_a_lease_its_owner_no_longer_tracks_is_not_renewed(store: SessionStore, clock) -> None:
+    """A lease left behind (a release that failed) runs out instead of blocking the case."""
+    new_session(store, "tracked")
+    new_session(store, "orphan")
+    a = LeaseStore(store.engine, "instance-a", ttl_s=5, clock=clock)
+    b = LeaseStore(store.engine, "instance-b", ttl_s=5, clock=clock)
+    assert a.acquire("tracked") and a.acquire("orphan")
+    clock.now += 4
+    assert a.renew(["tracked"]) == {"tracked"}
+    clock.now += 2
+    assert b.claimable(["received"]) == ["orphan"]
+    assert b.acquire("orphan") == Taken("orphan", "instance-a", clock.now - 6)
