@@ -118,7 +118,10 @@ def test_csn_up_runs_replicas_behind_haproxy_and_heals_them(
         first, second = (health(url)["pid"] for url in instances)
         wait_for(lambda: set(pids_behind(coordinator)) == {first, second}, 10)  # both serve
 
-        os.kill(first, signal.SIGKILL)  # out of the rotation at once: no request fails
+        os.kill(first, signal.SIGKILL)
+        wait_for(lambda: health(instances[0]) is None, 5)  # dead: its port refuses
+        # Out of the rotation at once: no request through the balancer fails (only one in
+        # flight on the instance as it died could have).
         assert set(pids_behind(coordinator)) <= {second}
         # Restarted at once; healthy again within seconds (more on a loaded machine).
         healed = wait_for(lambda: (h := health(instances[0])) and h["pid"] != first, 20)
