@@ -498,10 +498,14 @@ async def _event_stream(request: Request, session_id: str, after: int) -> AsyncI
     how late a change made by another coordinator instance is seen.
     """
     store = _store(request)
-    # Only another coordinator on a shared database writes without waking our feed.
+    # Only another coordinator on a shared database writes without waking our feed, unless
+    # its changes are relayed (PostgreSQL NOTIFY): then polling is only a safety net.
+    feed = request.app.state.feed
     poll = request.app.state.settings.sse_poll_s if store.shared else HEARTBEAT_S
+    if feed.relayed:
+        poll = max(poll, limits.SSE_RELAY_POLL_S)
     last, quiet = after, 0.0
-    with request.app.state.feed.subscribe(session_id) as changed:
+    with feed.subscribe(session_id) as changed:
         while not await request.is_disconnected():
             changed.clear()
             events = await _offload(request, store.events, session_id, after=last)

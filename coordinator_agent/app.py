@@ -16,7 +16,16 @@ from coordinator_agent.accounts import AccountStore, RetailerDirectory
 from coordinator_agent.api import ops_router, router
 from coordinator_agent.config import Settings
 from coordinator_agent.feed import ChangeFeed
-from coordinator_agent.store import STORE_THREADS, Cipher, SessionStore, StoreThreads, make_engine
+from coordinator_agent.leases import CaseLeases, LeaseStore, LocalLeases, SharedLeases, lease_owner
+from coordinator_agent.relay import ChangeRelay
+from coordinator_agent.store import (
+    STORE_THREADS,
+    Cipher,
+    SessionStore,
+    StoreThreads,
+    database_url,
+    make_engine,
+)
 from coordinator_agent.web_app import router as web_router
 from coordinator_agent.workflow import Limits, Workflow
 from shared import limits
@@ -39,13 +48,24 @@ def cipher(settings: Settings) -> Cipher:
     return Cipher(settings.encryption_key.get_secret_value(), settings.hmac_key.get_secret_value())
 
 
-def build_store(settings: Settings, feed: ChangeFeed | None = None) -> SessionStore:
-    """The session store for the configured database and key."""
+def build_store(
+    settings: Settings, feed: ChangeFeed | None = None, relay: ChangeRelay | None = None
+) -> SessionStore:
+    """The session store for the configured database and key; its committed changes wake
+    this instance's streams (`feed`) and, through `relay`, the other instances'."""
+    on_change = feed.changed if feed else None
+    if feed is not None and relay is not None:
+        wake, announce = feed.changed, relay.changed
+
+        def on_change(session_id: str) -> None:
+            wake(session_id)
+            announce(session_id)
+
     store = SessionStore(
         make_engine(settings.database_url),
         cipher(settings),
         terminal_states=TERMINAL_STATES,
-        on_change=feed.changed if feed else None,
+        on_change=on_change,
     )
     store.migrate()
     return store
@@ -57,6 +77,7 @@ def build_workflow(
     context_http: httpx.AsyncClient,
     negotiation_http: httpx.AsyncClient,
     threads: StoreThreads | None = None,
+    leases: CaseLeases | None = None,
 ) -> Workflow:
     """The workflow, with A2A clients for the context and negotiation agents."""
     token = settings.agent_token.get_secret_value()
@@ -87,7 +108,12 @@ def build_workflow(
         promise_grace_days=settings.promise_grace_days,
         promise_recheck_days=settings.promise_recheck_days,
     )
-    return Workflow(store, context, negotiation, limits=bounds, threads=threads)
+    return Workflow(store, context, negotiation, limits=bounds, threads=threads, leases=leases)
+
+
+def shared_database(settings: Settings) -> bool:
+    """Whether the database may be shared by several coordinators (anything but SQLite)."""
+    return database_url(settings.database_url).get_backend_name() != "sqlite"
 
 
 async def maintain(workflow: Workflow, store: SessionStore, settings: Settings) -> None:
@@ -119,8 +145,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         feed = ChangeFeed()
-        store = build_store(settings, feed)
+        # Several coordinators may share a PostgreSQL database: the cases are leased, and the
+        # changes each makes are relayed to the others' live streams.
+        relay = ChangeRelay(settings.database_url, feed) if shared_database(settings) else None
+        store = build_store(settings, feed, relay)
         threads = StoreThreads(STORE_THREADS if store.shared else 1)
+        leases: CaseLeases = LocalLeases()
+        if relay is not None:
+            relay.start()
+            feed.relayed = True
+            leases = SharedLeases(LeaseStore(store.engine, lease_owner()), threads)
         # One pool per peer: httpcore's pool bookkeeping grows with the square of its
         # connections, and every case in flight may hold one.
         pool = settings.agent_max_connections
@@ -129,7 +163,9 @@ def create_app(
             peer_http_client(agent_transport, pool) as negotiation_http,
             peer_http_client(agent_transport) as retailer_http,
         ):
-            workflow = build_workflow(settings, store, context_http, negotiation_http, threads)
+            workflow = build_workflow(
+                settings, store, context_http, negotiation_http, threads, leases
+            )
             app.state.store, app.state.workflow, app.state.feed = store, workflow, feed
             app.state.accounts = AccountStore(store.engine, store.cipher)
             app.state.retailer = RetailerDirectory(
@@ -139,14 +175,18 @@ def create_app(
             workflow.resume_all()
             workflow.deliver_outbox_soon()  # farewells a previous process still owed CS
             jobs = asyncio.create_task(maintain(workflow, store, settings))
+            lease_job = asyncio.create_task(workflow.keep_leases())
             try:
                 yield
             finally:
-                jobs.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await jobs
+                for job in (jobs, lease_job):
+                    job.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await job
                 await workflow.stop()
                 threads.close()
+                if relay is not None:
+                    relay.close()
                 store.dispose()
 
     return create_service_app(

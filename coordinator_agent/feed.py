@@ -20,6 +20,9 @@ class ChangeFeed:
         self._listeners: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
+        # Other instances' changes arrive too (PostgreSQL NOTIFY, coordinator_agent.relay):
+        # streams need not poll the store for them.
+        self.relayed = False
 
     def changed(self, session_id: str) -> None:
         """Called by the store after a committed change to `session_id` (from any thread)."""
@@ -29,6 +32,15 @@ class ChangeFeed:
             self._wake(session_id)
         else:
             self._loop.call_soon_threadsafe(self._wake, session_id)
+
+    def changed_all(self) -> None:
+        """Wake every stream (changes may have been missed, e.g. while the relay reconnected)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake_all)
+
+    def _wake_all(self) -> None:
+        for session_id in list(self._listeners):
+            self._wake(session_id)
 
     def _wake(self, session_id: str) -> None:
         for listener in self._listeners.get(session_id, ()):

@@ -40,6 +40,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    exists,
     func,
     insert,
     select,
@@ -146,6 +147,18 @@ ratings = Table(
     Column("score", Integer, nullable=False),
     Column("comment", LargeBinary, nullable=True),
     Column("at", Float, nullable=False),
+)
+
+
+# Which coordinator instance drives a case (coordinator_agent/leases.py): a row while one
+# does, with its owner and until when; deleted when the case waits or ends.
+case_leases = Table(
+    "case_leases",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("owner", String(100), nullable=False, index=True),
+    Column("expires_at", Float, nullable=False, index=True),
+    Column("renewed_at", Float, nullable=False),  # the holder's last sign of life
 )
 
 
@@ -256,6 +269,12 @@ class TokenExpired(StoreError):
 
 class TokenForOtherSession(StoreError):
     default = "this token does not grant access to this session"
+
+
+class LeaseLost(StoreError):
+    """Another coordinator instance took this case's lease: this one must stop driving it."""
+
+    default = "another coordinator instance drives this case now"
 
 
 class IdempotencyKeyReused(StoreError):
@@ -477,6 +496,13 @@ SELECT_EVENTS = (
 )
 
 
+def _held_by(session_id: str, owner: str) -> Any:
+    """The condition "this owner holds the case's lease" (the fence of a driving write)."""
+    return exists().where(
+        and_(case_leases.c.session_id == session_id, case_leases.c.owner == owner)
+    )
+
+
 def _checksummed(session_id: str, state: str, version: int, canonical: bytes) -> bytes:
     """What a session's checksum covers: its identity, state, version and document."""
     header = canonical_json({"id": session_id, "state": state, "version": version})
@@ -680,11 +706,15 @@ class SessionStore:
         escalation: NewEscalation | None = None,
         owed: OutboxItem | None = None,
         new_photos: Sequence[NewPhoto] = (),
+        fence: str | None = None,
     ) -> StoredSession:
         """Write a new version of a session read earlier, with its events, in one transaction.
 
         `owed` goes to the outbox in the same transaction: a message the new state owes CS;
-        so do `new_photos`, the evidence the customer added with this write.
+        so do `new_photos`, the evidence the customer added with this write. `fence` is the
+        lease owner driving the case: the write happens only while that owner still holds
+        the case's lease (LeaseLost otherwise), so an instance that stalled past its lease
+        cannot write over the instance that took the case over.
 
         A state change appends a `state_changed` event. ConcurrencyConflict when another
         writer got there first; SessionIntegrityError when the row was altered behind us.
@@ -711,25 +741,23 @@ class SessionStore:
         elif state not in self._terminal:
             values["completed_at"] = None
             values["archived_at"] = None
+        written = and_(
+            sessions.c.id == previous.id,
+            sessions.c.version == previous.version,
+            # The row must still be exactly what was read and verified.
+            sessions.c.state == previous.state,
+            sessions.c.checksum == previous.checksum,
+            sessions.c.quarantined == 0,
+        )
+        if fence is not None:
+            written = and_(written, _held_by(previous.id, fence))
         with _timed("save"), self._engine.begin() as conn:
             result = conn.execute(
-                update(sessions)
-                .where(
-                    and_(
-                        sessions.c.id == previous.id,
-                        sessions.c.version == previous.version,
-                        # The row must still be exactly what was read and verified.
-                        sessions.c.state == previous.state,
-                        sessions.c.checksum == previous.checksum,
-                        sessions.c.quarantined == 0,
-                    )
-                )
-                .values(**values)
-                .returning(sessions.c.last_seq)
+                update(sessions).where(written).values(**values).returning(sessions.c.last_seq)
             )
             last_seq = result.scalar_one_or_none()
             if last_seq is None:
-                self._explain_failed_write(conn, previous)
+                self._explain_failed_write(conn, previous, fence)
             first_seq = last_seq - len(all_events)
             self._insert_events(conn, previous.id, first_seq, state, now, all_events)
             if escalation is not None:
@@ -842,6 +870,23 @@ class SessionStore:
             query = query.where(outbox.c.session_id == session_id)
         with self._reads.connect() as conn:
             return int(conn.execute(query).scalar_one())
+
+    def outbox_claim(self, item_id: str, until: float) -> bool:
+        """Take a due outbox item for delivery by this instance: it is not due again (for the
+        others) before `until`. False when another instance took it first."""
+        with self._engine.begin() as conn:
+            claimed = conn.execute(
+                update(outbox)
+                .where(
+                    and_(
+                        outbox.c.id == item_id,
+                        outbox.c.done_at.is_(None),
+                        outbox.c.due_at <= self._clock(),
+                    )
+                )
+                .values(due_at=until)
+            )
+            return claimed.rowcount == 1
 
     def outbox_done(self, item_id: str, result: str) -> None:
         """Mark an outbox item delivered (or given up on, with why)."""
@@ -1147,12 +1192,16 @@ class SessionStore:
             row.document,
         )
 
-    def _explain_failed_write(self, conn: Connection, previous: StoredSession) -> None:
+    def _explain_failed_write(
+        self, conn: Connection, previous: StoredSession, fence: str | None = None
+    ) -> None:
         row = conn.execute(select(sessions).where(sessions.c.id == previous.id)).first()
         if row is None:
             raise SessionNotFound()
         if row.version != previous.version:
             raise ConcurrencyConflict()
+        if fence is not None and not conn.execute(select(_held_by(previous.id, fence))).scalar():
+            raise LeaseLost()
         raise SessionIntegrityError()
 
     def _insert_events(

@@ -10,6 +10,7 @@ in flight, with the same idempotency key, so CS never receives a message twice.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 import uuid
 from collections import defaultdict
@@ -27,6 +28,7 @@ from coordinator_agent.case import (
     photos_wanted,
 )
 from coordinator_agent.evidence import CleanPhoto
+from coordinator_agent.leases import CaseLeases, LocalLeases, Taken, takeover_detail
 from coordinator_agent.letters import complaint_letter, filing_deadline
 from coordinator_agent.models import (
     WORKING_STATES,
@@ -41,6 +43,7 @@ from coordinator_agent.models import (
 from coordinator_agent.promises import RUNG_NAMES, FollowThrough, Rung
 from coordinator_agent.store import (
     ConcurrencyConflict,
+    LeaseLost,
     NewEscalation,
     NewEvent,
     NewPhoto,
@@ -76,6 +79,9 @@ MAX_WRITE_RETRIES = 5
 # A monitored case's next check, as this process last read or wrote it, is trusted this long
 # (another coordinator may have checked it meanwhile); so a pass reads only the cases due.
 CHECK_SCHEDULE_CACHE_S = 60.0
+# The lease owner whose task drives the case being written: its writes are fenced by the
+# lease. Set by `run` while it holds the lease; store threads inherit it with the context.
+_DRIVER: contextvars.ContextVar[str | None] = contextvars.ContextVar("lease_driver", default=None)
 
 
 class SkillCaller(Protocol):
@@ -154,8 +160,11 @@ class Workflow:
         limits: Limits | None = None,
         clock: Callable[[], float] = time.time,
         threads: StoreThreads | None = None,
+        leases: CaseLeases | None = None,
     ) -> None:
         self._store = store
+        # Which instance drives which case, when several share the database (SQLite: one).
+        self._leases: CaseLeases = leases or LocalLeases()
         # The store blocks: every piece of work that touches it runs in these threads, as a
         # whole (read, decide, write), and only the asyncio bookkeeping stays on the loop.
         self._threads = threads or StoreThreads()
@@ -208,14 +217,68 @@ class Workflow:
         return any(not t.done() for t in self._tasks.get(session_id, ()))
 
     async def run(self, session_id: str) -> None:
-        """Advance the case step by step; returns when it waits for a person or is over."""
+        """Advance the case step by step; returns when it waits for a person or is over, or
+        when another coordinator instance drives it."""
         with log_context(session_id=session_id):
             async with self._locks[session_id]:
-                while await self._advance(session_id):
+                while await self._drive(session_id):
                     pass
 
+    async def _drive(self, session_id: str) -> bool:
+        """Drive the case under its lease. True when it must be driven again: someone wrote a
+        working state just as the lease was given back (and may have failed to take it)."""
+        taken = await self._leases.acquire(session_id)
+        if taken is None:
+            return False  # another instance drives it; a write of ours is seen by it
+        driver = _DRIVER.set(self._leases.owner)
+        try:
+            if taken.previous_owner is not None:
+                await self.offload(self._note_takeover, taken)
+            while self._leases.holds(session_id) and await self._advance(session_id):
+                pass
+        except LeaseLost:
+            log.warning("another coordinator instance took the case over; leaving it")
+            return False
+        finally:
+            _DRIVER.reset(driver)
+            await self._leases.release(session_id)
+        if not self._leases.shared:
+            return False
+        return await self.offload(self._store.state, session_id) in WORKING_STATES
+
+    def _note_takeover(self, taken: Taken) -> None:
+        detail = takeover_detail(taken, self._clock())
+        metrics.LEASE_TAKEOVERS.inc()
+        metrics.LEASE_TAKEOVER_SECONDS.observe(detail["after_s"])
+        log.info("took the case over from a silent instance after %s s", detail["after_s"])
+        self._store.note(taken.session_id, [NewEvent("taken_over", COORDINATOR, detail)])
+
+    async def keep_leases(self) -> None:
+        """Renew this instance's leases, and take over the cases nobody drives (their
+        instance died): a periodic job, while several coordinators share the database."""
+        if not self._leases.shared:
+            return
+        renewed_at = 0.0
+        while True:
+            try:
+                if time.monotonic() - renewed_at >= limits.LEASE_RENEW_S:
+                    renewed_at = time.monotonic()
+                    for session_id in await self._leases.renew():
+                        log.warning("lease lost; another instance drives the case now")
+                        for task in self._tasks.get(session_id, ()):
+                            task.cancel()
+                for session_id in await self._leases.claimable(WORKING_STATES):
+                    if not self.running(session_id):
+                        self.start(session_id)
+            except Exception:  # the job must outlive a database hiccup
+                log.exception("lease pass failed")
+            await asyncio.sleep(limits.LEASE_SCAN_S)
+
     def resume_all(self) -> int:
-        """Start every case a previous process left in a working state."""
+        """Start every case a previous process left in a working state (one instance; when
+        several share the database, `keep_leases` takes over the cases nobody drives)."""
+        if self._leases.shared:
+            return 0
         ids = self._store.ids_in_states(WORKING_STATES)
         for session_id in ids:
             self.start(session_id)
@@ -224,11 +287,13 @@ class Workflow:
         return len(ids)
 
     async def stop(self) -> None:
-        """Cancel every running case task (their checkpoints stay for the next start)."""
+        """Cancel every running case task (their checkpoints stay for the next start) and give
+        the leases back, so other instances take the cases over at once."""
         tasks = [t for group in self._tasks.values() for t in group] + list(self._farewells)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._leases.close()
 
     async def watchdog_once(self) -> list[str]:
         """Escalate cases stuck in a working state; restart those nobody drives. Returns escalated."""
@@ -246,8 +311,8 @@ class Workflow:
                     self._write_escalation, session_id, "stuck", reason, actor="watchdog"
                 )
                 escalated.append(session_id)
-            elif not self.running(session_id):
-                self.start(session_id)
+            elif not self.running(session_id) and not self._leases.shared:
+                self.start(session_id)  # shared: the lease job takes over unleased cases
         await self.offload(self.watch_waiting)
         await self.offload(self.retry_cs_due)
         await self.offload(self.check_promises_due)
@@ -601,6 +666,10 @@ class Workflow:
         for item in await self.offload(self._store.outbox_due):
             if item.id in self._delivering:
                 continue
+            if self._leases.shared and not await self.offload(
+                self._store.outbox_claim, item.id, self._clock() + limits.negotiate_timeout_s()
+            ):
+                continue  # another coordinator instance delivers it
             self._delivering.add(item.id)
             try:
                 delivered += await self._deliver(item)
@@ -778,7 +847,7 @@ class Workflow:
             await self.offload(
                 self._escalate, stored, doc, "agent_error", f"an agent refused a call: {error}"
             )
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, LeaseLost):
             raise
         except Exception as error:  # a bug must escalate the case, never strand it
             log.exception("workflow step failed in state %s", stored.state)
@@ -1287,6 +1356,7 @@ class Workflow:
             escalation=step.escalation,
             owed=owed,
             new_photos=step.new_photos,
+            fence=_DRIVER.get(),
         )
         if owed is not None:
             self._kick_outbox()

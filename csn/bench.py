@@ -18,8 +18,10 @@ import signal
 import ssl
 import statistics
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -71,6 +73,9 @@ LEDGER_FIGURES = (
     "misreads",
 )
 MAX_ANSWERS = 12  # a customer answers a case this many times at most
+# The balancer answers these when no instance could take the request (all restarting), or one
+# died under it: retried like a refused connection (cases are created with idempotency keys).
+BALANCER_RETRY = {502, 503, 504}
 
 
 @dataclass
@@ -98,6 +103,8 @@ class Result:
     misread: Misread | None = None
     compliant: list[bool | None] = field(default_factory=list)  # per grant; None: not judged
     terms: dict[str, Any] | None = None  # what the desk allows the case's real problem
+    # (when, previous owner silent for) of each takeover by another coordinator instance
+    takeovers: list[tuple[float, float]] = field(default_factory=list)
 
 
 class Bench:
@@ -113,6 +120,9 @@ class Bench:
             "mock_cs_service": args.cs.rstrip("/"),
         }
         self.restarts = 0
+        self.kills: list[tuple[float, str]] = []  # (when, service) of every kill
+        # Every instance of each service (`csn up`'s fleet file), for chaos and CPU counts.
+        self.instances = fleet_instances(args) or {name: [url] for name, url in self.urls.items()}
         self.key_conflicts: int | None = None  # from the desk's ledger
         self.accounts: dict[str, dict[str, str]] = {}  # customer id -> the account's headers
 
@@ -197,7 +207,7 @@ class Bench:
         }
         if photographs_first(scenario):
             body.update(photo_upload(scenario.index))
-        created = await self._create(customer, body, started)
+        created = await self._create(customer, body, started, key=uuid.uuid4().hex)
         if created is None or created.status_code != 202:
             result.notes.append(f"create failed: {created.status_code if created else 'no answer'}")
             return result
@@ -226,6 +236,8 @@ class Bench:
                     async for event in events:
                         last_seq = max(last_seq, int(event.get("seq") or 0))
                         result.state = event.get("state") or result.state
+                        if event.get("type") == "taken_over":
+                            result.takeovers.append(_takeover(event))
                         if event.get("type") == "state_changed" and answered < MAX_ANSWERS:
                             answered += await self._answer(customer, result, path, headers)
                         if result.state in settled:
@@ -301,10 +313,11 @@ class Bench:
         self.accounts = {a["customer_id"]: {"Authorization": f"Bearer {a['token']}"} for a in made}
 
     async def _create(
-        self, customer: httpx.AsyncClient, body: dict[str, Any], started: float
+        self, customer: httpx.AsyncClient, body: dict[str, Any], started: float, key: str
     ) -> httpx.Response | None:
-        """Open the case as its customer's account; a 429 (too many new cases) is waited out."""
-        headers = self.accounts.get(str(body["customer_id"]), {})
+        """Open the case as its customer's account; a 429 (too many new cases) is waited out.
+        The idempotency key makes a retry after a lost answer (chaos) open no second case."""
+        headers = {**self.accounts.get(str(body["customer_id"]), {}), "Idempotency-Key": key}
         while True:
             created = await self._request(
                 customer, "POST", "/v1/sessions", json=body, headers=headers
@@ -322,13 +335,15 @@ class Bench:
         deadline = time.monotonic() + 30
         while True:
             try:
-                return await customer.request(
+                response = await customer.request(
                     method, self.urls["coordinator_agent"] + path, **kwargs
                 )
+                if response.status_code not in BALANCER_RETRY or time.monotonic() > deadline:
+                    return response
             except httpx.TransportError:
                 if time.monotonic() > deadline:
                     return None
-                await asyncio.sleep(0.5)
+            await asyncio.sleep(0.5)
 
     async def _score(self, result: Result, doc: dict[str, Any]) -> None:
         """Note what the fleet reports: the entitlement, the CS contact, the outcome."""
@@ -463,36 +478,43 @@ class Bench:
     async def cpu_seconds(self) -> dict[str, float]:
         """CPU seconds each service's process has used (`process_cpu_seconds_total`), and ours."""
         used = {"bench": time.process_time()}
-        for service, url in self.urls.items():
-            try:
-                text = (await self.http.get(url + "/metrics")).text
-            except httpx.HTTPError:
-                continue
-            for family in text_string_to_metric_families(text):
-                if family.name == "process_cpu_seconds":
-                    used[service] = sum(sample.value for sample in family.samples)
+        for service, urls in self.instances.items():
+            for url in urls:  # every instance of a replicated service, summed
+                try:
+                    text = (await self.http.get(url + "/metrics")).text
+                except httpx.HTTPError:
+                    continue
+                for family in text_string_to_metric_families(text):
+                    if family.name == "process_cpu_seconds":
+                        seconds = sum(sample.value for sample in family.samples)
+                        used[service] = used.get(service, 0.0) + seconds
         return used
 
     async def chaos(self, stop: asyncio.Event) -> None:
-        """Kill a random agent (coordinator included) every few seconds; count the heals."""
+        """Kill a random agent instance (coordinators included: each of several) every few
+        seconds; count the heals."""
         rng = random.Random(self.args.seed)
+        targets = [
+            (service, url) for service in CHAOS_TARGETS for url in self.instances.get(service, [])
+        ]
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self.args.chaos_interval_s)
                 return
             except TimeoutError:
                 pass
-            target = rng.choice(CHAOS_TARGETS)
-            if await self._kill_and_wait(self.urls[target]):
+            service, url = rng.choice(targets)
+            if await self._kill_and_wait(service, url):
                 self.restarts += 1
 
-    async def _kill_and_wait(self, url: str) -> bool:
+    async def _kill_and_wait(self, service: str, url: str) -> bool:
         try:
             pid = (await self.http.get(url + "/healthz")).json()["pid"]
         except (httpx.HTTPError, KeyError, ValueError):
             return False
         os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 15
+        self.kills.append((time.time(), service))
+        deadline = time.monotonic() + 30  # a coordinator restarting on a loaded machine
         while time.monotonic() < deadline:
             await asyncio.sleep(0.2)
             try:
@@ -550,6 +572,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if agreements is not None:
         report["misreads"] += len(unattributed)  # bookings no case reports
     report["restarts"] = bench.restarts
+    report["kills"] = _count(service for _, service in bench.kills)
+    report["takeover"] = takeover_figures(results, bench.kills)
     report["keys_sent_twice"] = bench.key_conflicts  # the desk's count; None: it keeps none
     report["cpu_s_per_case"] = _cpu_per_case(cpu_before, cpu_after, len(results), args.chaos)
     return report
@@ -563,6 +587,48 @@ def _cpu_per_case(
         return None
     used = {name: after[name] - before[name] for name in after if name in before}
     return {name: round(seconds / cases, 4) for name, seconds in used.items()}
+
+
+def fleet_instances(args: argparse.Namespace) -> dict[str, list[str]]:
+    """Each service's instance URLs from `csn up`'s fleet file (`<var dir>/fleet.json`), when
+    it describes the fleet under test (its coordinator address is the one benchmarked)."""
+    path = Path(args.fleet_file) if args.fleet_file else ServiceSettings().var_dir / "fleet.json"
+    try:
+        services = json.loads(path.read_text())["services"]
+        if services["coordinator_agent"]["url"] != args.coordinator.rstrip("/"):
+            return {}
+        return {name: [str(u) for u in entry["instances"]] for name, entry in services.items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _takeover(event: dict[str, Any]) -> tuple[float, float]:
+    """When a case was taken over, and how long its previous coordinator had been silent."""
+    at = datetime.fromisoformat(str(event.get("at"))).timestamp()
+    return at, float((event.get("detail") or {}).get("after_s") or 0.0)
+
+
+def takeover_figures(results: list[Result], kills: list[tuple[float, str]]) -> dict[str, Any]:
+    """How soon a killed coordinator's cases were resumed by another instance: from the kill
+    (the bench's clock) to the case's taken_over event (the coordinator's, same machine)."""
+    killed = sorted(at for at, service in kills if service == "coordinator_agent")
+    latencies, silent = [], []
+    for result in results:
+        for at, after_s in result.takeovers:
+            before = [k for k in killed if k <= at]
+            if before:
+                latencies.append(at - before[-1])
+            silent.append(after_s)
+    latencies.sort()
+    return {
+        "coordinator_kills": len(killed),
+        "cases_taken_over": len(silent),
+        "within_s": limits.TAKEOVER_WITHIN_S,
+        "resumed_within": sum(s <= limits.TAKEOVER_WITHIN_S for s in latencies),
+        "latency_p50_s": _percentile(latencies, 50),
+        "latency_max_s": round(latencies[-1], 2) if latencies else None,
+        "owner_silent_max_s": max(silent) if silent else None,
+    }
 
 
 def judge(results: list[Result], agreements: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -775,6 +841,14 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         f"restarts {report['restarts']}  keys sent twice {report['keys_sent_twice']}  "
         f"wall {report['wall_s']} s  states {report['states']}"
     )
+    takeover = report.get("takeover") or {}
+    if report["chaos"]:
+        console.print(
+            f"kills {report.get('kills')}  cases taken over {takeover.get('cases_taken_over')} "
+            f"(resumed within {takeover.get('within_s')} s: {takeover.get('resumed_within')})  "
+            f"takeover latency p50 {takeover.get('latency_p50_s')} s, "
+            f"max {takeover.get('latency_max_s')} s"
+        )
     cpu = report.get("cpu_s_per_case") or {}
     console.print(
         f"cases_per_s {report['cases_per_s']}  cpu_s_per_case "
@@ -830,6 +904,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=int, default=0, help="CS fault injection: added latency")
     p.add_argument("--chaos", action="store_true", help="kill random agents during the run")
     p.add_argument("--chaos-interval-s", type=float, default=4.0)
+    p.add_argument(
+        "--fleet-file",
+        default=None,
+        help="where `csn up` wrote the fleet's instances (default: <CSN_VAR_DIR>/fleet.json); "
+        "--chaos kills each instance of a replicated service by it",
+    )
     p.add_argument("--case-timeout-s", type=float, default=300.0)
     p.add_argument(
         "--follow-through",

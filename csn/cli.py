@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from csn.balancer import parse_replicas
 from csn.supervisor import SERVICES, Supervisor, external_cs_url, parse_ports
 from shared.language.reader import load_reader
 
@@ -57,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
         "--database-url",
         default=None,
         help="the coordinator's database (sets CSN_DATABASE_URL), e.g. postgresql://user@host/db",
+    )
+    up.add_argument(
+        "--replicas",
+        default=None,
+        help="several instances behind a load balancer (HAProxy) on the service's port, e.g. "
+        "coordinator_agent=2,context_agent=2,negotiation_agent=2 (several coordinators need "
+        "--database-url postgresql://...)",
     )
     up.add_argument(
         "--no-mock",
@@ -130,12 +138,20 @@ def _serve(args: argparse.Namespace) -> int:
 def _up(args: argparse.Namespace) -> int:
     try:
         ports = parse_ports(args.base_port, args.port)
+        replicas = parse_replicas(args.replicas)
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
     log_dir = Path(args.log_dir) if args.log_dir else None
     if args.database_url:
         os.environ["CSN_DATABASE_URL"] = args.database_url  # the children inherit it
+    if replicas.get("coordinator_agent", 1) > 1 and not _shared_database():
+        print(
+            "several coordinators need a database they can share: "
+            "--database-url postgresql://user@host/db (SQLite is one instance's)",
+            file=sys.stderr,
+        )
+        return 2
     print("[csn up] loading the reader of language (built once per corpus, then cached)")
     load_reader()  # the agents then load it from the cache instead of each building it
     cs_url = external_cs_url()
@@ -146,6 +162,8 @@ def _up(args: argparse.Namespace) -> int:
         log_dir=log_dir,
         cs_url=cs_url,
         start_mock=not args.no_mock,
+        replicas=replicas,
+        var_dir=Path(os.environ.get("CSN_VAR_DIR", "var")),
     )
     supervisor.handle_signals()
     try:
@@ -158,7 +176,11 @@ def _up(args: argparse.Namespace) -> int:
 def _supervise(
     supervisor: Supervisor, args: argparse.Namespace, ports: dict[str, int], log_dir: Path | None
 ) -> int:
-    supervisor.start_all()
+    try:
+        supervisor.start_all()
+    except RuntimeError as error:
+        print(f"[csn up] {error}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     if not supervisor.wait_healthy():
         if supervisor.stopping:
@@ -167,12 +189,17 @@ def _supervise(
         return 1
     print(f"[csn up] fleet healthy in {time.monotonic() - started:.1f} s:")
     for child in supervisor.children:
-        print(f"  {child.name:<18} {supervisor.url(child)}  (docs: {supervisor.url(child)}/docs)")
+        if child.command is None and child.service not in supervisor.replicas:
+            print(
+                f"  {child.name:<18} {supervisor.url(child)}  (docs: {supervisor.url(child)}/docs)"
+            )
+    for backend in supervisor.backends:
+        balanced = f"http://{backend.host}:{backend.port}"
+        instances = ", ".join(str(p) for p in backend.instance_ports)
+        print(f"  {backend.service:<18} {balanced}  (HAProxy; instances on ports {instances})")
     print(f"[csn up] the agents' CS desk: {supervisor.env['CSN_CS_URL']}")
     if args.demo:
-        coordinator = supervisor.url(
-            next(c for c in supervisor.children if c.port == ports["coordinator_agent"])
-        )
+        coordinator = f"http://{supervisor.host}:{ports['coordinator_agent']}"
         if _seed_demo_accounts(coordinator, supervisor.env["CSN_CS_URL"]):
             demo = [sys.executable, "-m", "csn", "submit", SAMPLE_CASE, "--auto-approve"]
             demo += ["--coordinator", coordinator]
@@ -183,6 +210,18 @@ def _supervise(
     print("[csn up] supervising; Ctrl-C stops the fleet", flush=True)
     supervisor.run_forever()
     return 0
+
+
+def _shared_database() -> bool:
+    """Whether the coordinators' database (CSN_DATABASE_URL) can be shared: not SQLite."""
+    from coordinator_agent.store import database_url
+    from shared.settings import ServiceSettings
+
+    url = ServiceSettings().database_url  # the environment, then .env, then the default
+    try:
+        return database_url(url).get_backend_name() != "sqlite"
+    except Exception:  # a malformed URL: the coordinator will say so
+        return True
 
 
 def _seed_demo_accounts(coordinator: str, cs_url: str) -> bool:

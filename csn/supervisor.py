@@ -7,12 +7,19 @@ start-up and port overrides, which is a short poll loop over `subprocess`.
 The agents find their peers on the ports started here, except the CS desk: `CSN_CS_URL`,
 when the operator sets it (environment, or `.env`), points them at another desk, and
 `start_mock=False` leaves the local mock out.
+
+With replicas (`csn up --replicas coordinator_agent=2,...`) a service's port belongs to its
+load balancer (HAProxy, see `csn.balancer`), which is supervised like the services, and its
+instances listen next to it; every instance is restarted when it dies. Where everything
+listens is written to `<var dir>/fleet.json` (the chaos benchmark kills instances by it).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +29,8 @@ from pathlib import Path
 
 import httpx
 from dotenv import dotenv_values
+
+from csn.balancer import Backend, check_config, haproxy_binary, haproxy_config, instance_port
 
 SERVICES: dict[str, int] = {
     "mock_cs_service": 9003,
@@ -41,10 +50,13 @@ HUNG_AFTER_FAILURES = 8  # consecutive failed health checks of a started service
 
 @dataclass
 class Child:
-    """One supervised service process."""
+    """One supervised process: a service instance, or the load balancer (`command`)."""
 
     name: str
     port: int
+    service: str = ""  # the service it runs (default: its name)
+    env: dict[str, str] | None = None  # on top of the fleet's environment
+    command: list[str] | None = None  # not a service: the balancer
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     restarts: int = 0
@@ -65,31 +77,92 @@ class Supervisor:
         log_dir: Path | None = None,
         cs_url: str | None = None,
         start_mock: bool = True,
+        replicas: dict[str, int] | None = None,
+        var_dir: Path = Path("var"),
     ) -> None:
         self.host = host
+        self.ports = ports
         started = {n: p for n, p in ports.items() if start_mock or n != "mock_cs_service"}
-        self.children = [Child(name, port) for name, port in started.items()]
+        self.replicas = {n: c for n, c in (replicas or {}).items() if c > 1 and n in started}
+        self.backends = [
+            Backend(name, host, ports[name], tuple(instance_port(ports[name], i + 1)
+                                                    for i in range(count)))
+            for name, count in self.replicas.items()
+        ]  # fmt: skip
+        self.children = self._children(started)
         self.env = fleet_env(host, ports, cs_url)
         self.log_dir = log_dir
+        self.var_dir = var_dir
         self._log = log
         self._stopping = False
+
+    def _children(self, started: dict[str, int]) -> list[Child]:
+        """The balancer first (the agents' peers are behind it), then every instance."""
+        children = []
+        if self.backends:
+            children.append(Child("haproxy", self.backends[0].port))
+        balanced = {b.service: b for b in self.backends}
+        for name, port in started.items():
+            backend = balanced.get(name)
+            if backend is None:
+                children.append(Child(name, port, service=name))
+                continue
+            public = {"CSN_PUBLIC_URL": f"http://{self.host}:{port}"}  # the agent card's URL
+            children += [
+                Child(f"{name}-{number}", instance, service=name, env=public)
+                for number, instance in enumerate(backend.instance_ports, 1)
+            ]
+        return children
 
     def url(self, child: Child) -> str:
         return f"http://{self.host}:{child.port}"
 
+    def prepare(self) -> None:
+        """Write the balancer's configuration (checked by HAProxy) and the fleet file.
+        RuntimeError when HAProxy is needed but missing or refuses the configuration."""
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        if self.backends:
+            binary = haproxy_binary()
+            if binary is None:
+                raise RuntimeError(
+                    "--replicas needs HAProxy as the load balancer: apt-get install haproxy"
+                )
+            config = self.var_dir / "haproxy.cfg"
+            config.write_text(haproxy_config(self.backends))
+            complaint = check_config(binary, str(config))
+            if complaint:
+                raise RuntimeError(f"HAProxy refused {config}: {complaint}")
+            self.children[0].command = [binary, "-f", str(config), "-db"]
+        (self.var_dir / "fleet.json").write_text(json.dumps(self.layout(), indent=2))
+
+    def layout(self) -> dict[str, dict[str, object]]:
+        """Each service's address and its instances' (the same when it runs alone)."""
+        services: dict[str, dict[str, object]] = {}
+        for child in self.children:
+            if child.command is None:
+                entry = services.setdefault(
+                    child.service,
+                    {"url": f"http://{self.host}:{self.ports[child.service]}", "instances": []},
+                )
+                entry["instances"].append(self.url(child))  # type: ignore[attr-defined]
+        return {"services": services}
+
     def start_all(self) -> None:
+        self.prepare()
         for child in self.children:
             self._spawn(child)
 
     def _spawn(self, child: Child) -> None:
-        command = [sys.executable, "-m", "csn", "serve", child.name, "--port", str(child.port)]
-        command += ["--host", self.host]
+        command = child.command or [
+            sys.executable, "-m", "csn", "serve", child.service, "--port", str(child.port),
+            "--host", self.host,
+        ]  # fmt: skip
         output = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             output = open(self.log_dir / f"{child.name}.log", "ab")  # noqa: SIM115 (the child owns it)
         child.process = subprocess.Popen(  # noqa: S603 (our own command)
-            command, env=self.env, stdout=output, stderr=output
+            command, env={**self.env, **(child.env or {})}, stdout=output, stderr=output
         )
         if output is not None:
             output.close()  # the child has its own copy of the descriptor
@@ -107,12 +180,13 @@ class Supervisor:
         return self._stopping
 
     def wait_healthy(self, timeout_s: float = 60.0) -> bool:
-        """Block until every service answers /healthz, restarting any that dies meanwhile."""
+        """Block until every service answers /healthz (through its balancer too, if it has
+        one), restarting any that dies meanwhile."""
         deadline = time.monotonic() + timeout_s
         with httpx.Client(timeout=1.0) as http:
             while time.monotonic() < deadline and not self._stopping:
                 self.check(http)
-                if all(c.healthy_once for c in self.children):
+                if all(c.healthy_once for c in self.children) and self._balanced(http):
                     return True
                 time.sleep(POLL_S)
         return False
@@ -133,7 +207,24 @@ class Supervisor:
                 if child.failures >= HUNG_AFTER_FAILURES:
                     self._restart(child, "not answering")
 
+    def _balanced(self, http: httpx.Client) -> bool:
+        """Every balancer has an instance in its rotation (it passed a readiness check)."""
+        for backend in self.backends:
+            try:
+                url = f"http://{backend.host}:{backend.port}/healthz"
+                if http.get(url).status_code != 200:
+                    return False
+            except httpx.HTTPError:
+                return False
+        return True
+
     def _healthy(self, http: httpx.Client, child: Child) -> bool:
+        if child.command is not None:  # the balancer: it accepts connections
+            try:
+                with socket.create_connection((self.host, child.port), timeout=1):
+                    return True
+            except OSError:
+                return False
         try:
             return http.get(self.url(child) + "/healthz").status_code == 200
         except httpx.HTTPError:

@@ -39,6 +39,17 @@ PROMISE_GRACE_DAYS = 2.0  # a promise is broken this long after its due date
 PROMISE_RECHECK_DAYS = 2.0  # after chasing a broken promise, look again this much later
 DISPUTE_FILING_DAYS = 120  # card issuers take disputes this long after the transaction
 
+# -- several coordinators on one database (leases) -----------------------------------------
+# One instance drives a case at a time: it holds the case's lease, renewed while the case
+# runs. A dead instance's leases run out and the others' takeover scan finds them, so its
+# cases resume within LEASE_TTL_S + LEASE_SCAN_S (+ a scan's work): inside TAKEOVER_WITHIN_S.
+TAKEOVER_WITHIN_S = 10.0  # a killed coordinator's cases resume elsewhere within this
+LEASE_TTL_S = 5.0  # a lease not renewed for this long may be taken by another instance
+LEASE_RENEW_S = 1.5  # the holder renews its leases this often (three tries per TTL)
+LEASE_SCAN_S = 1.0  # every instance looks for expired leases (and unleased cases) this often
+LEASE_UNCLAIMED_GRACE_S = 2.0  # a working case with no lease: left to its writer this long
+SSE_RELAY_POLL_S = 5.0  # live streams re-read this often when NOTIFY wakes them (a safety net)
+
 # -- accounts -----------------------------------------------------------------------------
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 256
@@ -94,4 +105,6 @@ def negotiate_timeout_s(
 
 
 # A round in flight must never look stuck to the watchdog.
+assert LEASE_TTL_S + LEASE_SCAN_S < TAKEOVER_WITHIN_S
+assert 2 * LEASE_RENEW_S < LEASE_TTL_S  # one late renewal does not lose a lease
 assert negotiate_timeout_s() < WORKING_STATE_TIMEOUT_S

@@ -118,6 +118,16 @@ PROMISE_RECOVERED_AMOUNT = Counter(
     "Money (refunds and credit, in the order's currency) that posted only after a broken "
     "promise was chased.",
 )
+LEASE_TAKEOVERS = Counter(
+    "csn_lease_takeovers_total",
+    "Cases this coordinator took over from an instance whose lease ran out (it died).",
+)
+LEASE_TAKEOVER_SECONDS = Histogram(
+    "csn_lease_takeover_seconds",
+    "How long a taken-over case's previous instance had been silent (its last lease renewal) "
+    "when this one resumed the case.",
+    buckets=(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 30, 60),
+)
 FOLLOW_UP_RUNGS = Counter(
     "csn_follow_up_rungs_total",
     "Rungs climbed after a broken promise: recontact, supervisor, complaint, dispute.",

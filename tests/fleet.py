@@ -75,7 +75,13 @@ class Fleet:
 
     def start(self, service: str) -> None:
         """Start (or restart) one service and wait until it is healthy."""
-        log = open(self.var_dir / f"{service}.log", "ab")  # noqa: SIM115 (lives with the process)
+        self.start_as(service, service)
+
+    def start_as(self, name: str, service: str, env: dict[str, str] | None = None) -> None:
+        """Start (or restart) an instance of `service` called `name` (its own port, log and
+        process; e.g. a second coordinator) and wait until it is healthy."""
+        self.ports.setdefault(name, free_port())
+        log = open(self.var_dir / f"{name}.log", "ab")  # noqa: SIM115 (lives with the process)
         command = [
             sys.executable,
             "-m",
@@ -83,11 +89,13 @@ class Fleet:
             "serve",
             service,
             "--port",
-            str(self.ports[service]),
+            str(self.ports[name]),
         ]
-        process = subprocess.Popen(command, env=self.env, cwd=REPO, stdout=log, stderr=log)
-        self.processes[service] = process
-        wait_healthy(self.url(service), process=process)
+        process = subprocess.Popen(
+            command, env={**self.env, **(env or {})}, cwd=REPO, stdout=log, stderr=log
+        )
+        self.processes[name] = process
+        wait_healthy(self.url(name), process=process)
 
     def kill(self, service: str, sig: int = signal.SIGKILL) -> None:
         """Kill one service the hard way."""

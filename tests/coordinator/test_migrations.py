@@ -14,7 +14,7 @@ from sqlalchemy import inspect
 from coordinator_agent.migrations import current, upgrade
 from coordinator_agent.store import make_engine, metadata
 
-HEAD = "0003"  # the newest revision
+HEAD = "0004"  # the newest revision
 # the tables of the initial revision: what a store made before migrations holds
 BEFORE = {"sessions", "events", "tokens", "escalations", "outbox", "idempotency_keys", "ratings"}
 

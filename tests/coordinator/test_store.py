@@ -4,18 +4,25 @@ purge. Every test runs against a real SQLite file and a real PostgreSQL server."
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import MetaData, select, text
+from sqlalchemy.exc import OperationalError
 
+from coordinator_agent.leases import LeaseStore, Taken
 from coordinator_agent.store import (
     Cipher,
     ConcurrencyConflict,
+    LeaseLost,
     NewEscalation,
     NewEvent,
+    OutboxItem,
     SessionIntegrityError,
     SessionNotFound,
     SessionStore,
@@ -276,3 +283,110 @@ def test_the_store_benchmark_reports_percentiles(tmp_path: Path, capsys) -> None
     report = json.loads(out.read_text())
     assert report["sessions"] == 50
     assert report["write"]["p50_ms"] <= report["write"]["p99_ms"] <= report["write"]["max_ms"]
+
+
+# -- leases: one coordinator instance drives a case at a time ------------------------------
+
+
+def test_two_owners_cannot_hold_one_case_and_a_release_frees_it(store: SessionStore, clock) -> None:
+    new_session(store)
+    a = LeaseStore(store.engine, "instance-a", ttl_s=5, clock=clock)
+    b = LeaseStore(store.engine, "instance-b", ttl_s=5, clock=clock)
+    assert a.acquire("s1") == Taken("s1")
+    assert b.acquire("s1") is None
+    assert a.acquire("s1") == Taken("s1")  # the holder may take it again
+    clock.now += 4  # not yet expired
+    assert b.acquire("s1") is None
+    assert a.renew(["s1"]) == {"s1"}
+    a.release("s1")
+    assert b.holder("s1") is None
+    assert b.acquire("s1") == Taken("s1")
+    assert a.acquire("s1") is None
+    assert a.renew(["s1"]) == set()
+
+
+def test_an_expired_lease_is_taken_over_and_fences_the_old_owner(
+    store: SessionStore, clock
+) -> None:
+    stored, _ = new_session(store)
+    a = LeaseStore(store.engine, "instance-a", ttl_s=5, clock=clock)
+    b = LeaseStore(store.engine, "instance-b", ttl_s=5, clock=clock)
+    assert a.acquire("s1") is not None
+    stored = store.save(stored, "analyzing", {"step": 1}, actor="a", fence="instance-a")
+    clock.now += 5.5  # a stopped renewing (it died, or stalled)
+    taken = b.acquire("s1")
+    assert taken == Taken("s1", "instance-a", clock.now - 5.5)
+    assert a.renew(["s1"]) == set()  # a learns it lost the case
+    a.release("s1")  # ... and giving it back does not free it from b
+    assert b.holder("s1") == "instance-b"
+    with pytest.raises(LeaseLost):  # a's late write is refused, and nothing is written
+        store.save(stored, "planning", {"step": 2}, actor="a", fence="instance-a")
+    assert store.get("s1").version == stored.version
+    saved = store.save(stored, "planning", {"step": 2}, actor="b", fence="instance-b")
+    assert saved.version == stored.version + 1
+
+
+def test_only_unleased_or_expired_cases_are_claimable(store: SessionStore, clock) -> None:
+    for session_id in ("free", "held", "expired"):
+        new_session(store, session_id)
+    a = LeaseStore(store.engine, "instance-a", ttl_s=5, clock=clock)
+    b = LeaseStore(store.engine, "instance-b", ttl_s=5, clock=clock)
+    assert b.claimable(["received"]) == []  # just written: its writer starts it
+    assert a.acquire("held") and a.acquire("expired")
+    clock.now += 3
+    assert a.renew(["held", "expired"]) == {"held", "expired"}  # both renewed at +3 ...
+    a.release("free")
+    clock.now += 4
+    assert sorted(b.claimable(["received"])) == ["free"]
+    clock.now += 2  # ... and a fell silent: both run out at +8
+    assert sorted(b.claimable(["received"])) == ["expired", "free", "held"]
+    assert b.claimable(["negotiating"]) == []
+
+
+def test_of_many_instances_racing_for_a_case_exactly_one_wins(store: SessionStore) -> None:
+    new_session(store)
+    owners = [LeaseStore(store.engine, f"instance-{n}", ttl_s=30) for n in range(8)]
+    start = threading.Barrier(len(owners))
+
+    def race(owner: LeaseStore) -> bool:
+        start.wait()
+        for _ in range(20):
+            try:
+                return owner.acquire("s1") is not None
+            except OperationalError:  # SQLite: "database is locked" past its busy timeout
+                time.sleep(0.01)
+        raise AssertionError("never got an answer")
+
+    with ThreadPoolExecutor(len(owners)) as pool:
+        won = list(pool.map(race, owners))
+    assert won.count(True) == 1
+    assert owners[won.index(True)].holder("s1") == f"instance-{won.index(True)}"
+
+
+def test_an_outbox_item_is_claimed_by_one_instance_at_a_time(store: SessionStore, clock) -> None:
+    stored, _ = new_session(store)
+    owed = OutboxItem("farewell", {"contact_id": "c-1"})
+    store.save(stored, "cancelled", {"step": 1}, actor="customer", owed=owed)
+    [due] = store.outbox_due()
+    assert store.outbox_claim(due.id, until=clock.now + 60)
+    assert not store.outbox_claim(due.id, until=clock.now + 60)  # the other instance
+    assert store.outbox_due() == []
+    clock.now += 61  # the claimer died without delivering: due again
+    assert store.outbox_claim(due.id, until=clock.now + 60)
+    store.outbox_done(due.id, "closed")
+    clock.now += 61
+    assert not store.outbox_claim(due.id, until=clock.now + 60)
+
+
+def test_a_lease_its_owner_no_longer_tracks_is_not_renewed(store: SessionStore, clock) -> None:
+    """A lease left behind (a release that failed) runs out instead of blocking the case."""
+    new_session(store, "tracked")
+    new_session(store, "orphan")
+    a = LeaseStore(store.engine, "instance-a", ttl_s=5, clock=clock)
+    b = LeaseStore(store.engine, "instance-b", ttl_s=5, clock=clock)
+    assert a.acquire("tracked") and a.acquire("orphan")
+    clock.now += 4
+    assert a.renew(["tracked"]) == {"tracked"}
+    clock.now += 2
+    assert b.claimable(["received"]) == ["orphan"]
+    assert b.acquire("orphan") == Taken("orphan", "instance-a", clock.now - 6)

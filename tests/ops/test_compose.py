@@ -1,15 +1,21 @@
-"""docker-compose.yml: the four services, Prometheus and Grafana, wired to each other."""
+"""docker-compose.yml: the four services (three of them replicated behind HAProxy), PostgreSQL,
+Prometheus and Grafana, wired to each other."""
 
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
 from typing import Any
 
 import pytest
 import yaml
 
+from csn.balancer import COMPOSE_PORTS, compose_config, haproxy_binary
 from tests.ops.conftest import ROOT, SERVICES
+
+REPLICATED = set(COMPOSE_PORTS)
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +28,7 @@ def _env(service: dict[str, Any]) -> dict[str, str]:
 
 
 def test_names_the_fleet_and_its_observers(compose):
-    assert set(compose["services"]) == {*SERVICES, "prometheus", "grafana"}
+    assert set(compose["services"]) == {*SERVICES, "balancer", "postgres", "prometheus", "grafana"}
 
 
 @pytest.mark.parametrize(("name", "port"), SERVICES.items())
@@ -46,20 +52,22 @@ def interpolate(value: str, env: dict[str, str]) -> str:
     return re.sub(r"\$\{(\w+)(:-|:\?)?([^}]*)\}", one, value)
 
 
-def test_only_the_coordinator_prometheus_and_grafana_are_published_on_loopback(compose):
+def test_only_the_balanced_coordinator_prometheus_and_grafana_are_published_on_loopback(
+    compose,
+):
     published = {
         name: [interpolate(str(p), {}) for p in service.get("ports", [])]
         for name, service in compose["services"].items()
         if service.get("ports")
     }
     assert published == {
-        "coordinator_agent": ["127.0.0.1:9000:9000"],
+        "balancer": ["127.0.0.1:9000:9000"],
         "prometheus": ["127.0.0.1:9090:9090"],
         "grafana": ["127.0.0.1:3000:3000"],
     }
 
 
-REQUIRED = {"CSN_AGENT_TOKEN", "CSN_OPS_TOKEN", "GF_SECURITY_ADMIN_PASSWORD"}
+REQUIRED = {"CSN_AGENT_TOKEN", "CSN_OPS_TOKEN", "GF_SECURITY_ADMIN_PASSWORD", "POSTGRES_PASSWORD"}
 
 
 def test_no_secret_has_a_default_and_a_missing_one_stops_the_stack(compose):
@@ -91,6 +99,7 @@ def test_each_service_gets_only_the_secrets_it_needs(compose):
     assert secrets["negotiation_agent"] == {"CSN_AGENT_TOKEN", "ANTHROPIC_API_KEY"}
     assert secrets["mock_cs_service"] == {"CSN_MOCK_ADMIN_TOKEN"}
     assert secrets["grafana"] == {"GF_SECURITY_ADMIN_PASSWORD"}
+    assert secrets["postgres"] == {"POSTGRES_PASSWORD"}
 
 
 @pytest.mark.parametrize(("name", "port"), SERVICES.items())
@@ -98,7 +107,8 @@ def test_each_service_listens_on_all_interfaces_and_finds_its_peers(compose, nam
     env = _env(compose["services"][name])
     assert env["CSN_HOST"] == "0.0.0.0"
     assert env["CSN_PORT"] == str(port)
-    assert env["CSN_PUBLIC_URL"] == f"http://{name}:{port}"
+    host = "balancer" if name in REPLICATED else name  # peers reach replicas through it
+    assert env["CSN_PUBLIC_URL"] == f"http://{host}:{port}"
     for peer, peer_port in SERVICES.items():
         key = {
             "coordinator_agent": "CSN_COORDINATOR_URL",
@@ -106,7 +116,8 @@ def test_each_service_listens_on_all_interfaces_and_finds_its_peers(compose, nam
             "negotiation_agent": "CSN_NEGOTIATION_URL",
             "mock_cs_service": "CSN_CS_URL",
         }[peer]
-        assert env[key] == f"http://{peer}:{peer_port}"
+        peer_host = "balancer" if peer in REPLICATED else peer
+        assert env[key] == f"http://{peer_host}:{peer_port}"
 
 
 def test_agents_share_one_token_from_the_environment(compose):
@@ -164,3 +175,39 @@ def test_grafana_dashboard_provider_points_at_the_mounted_dashboards(compose):
     )["providers"][0]
     assert mounts["./deploy/grafana/dashboards"] == provider["options"]["path"]
     assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
+
+
+def test_the_agents_run_replicas_behind_the_balancer_and_share_postgres(compose):
+    for name in REPLICATED:
+        service = compose["services"][name]
+        assert interpolate(str(service["deploy"]["replicas"]), {}) == "2"
+        assert "ports" not in service  # several replicas cannot bind one host port
+    coordinator = compose["services"]["coordinator_agent"]
+    url = interpolate(_env(coordinator)["CSN_DATABASE_URL"], {"POSTGRES_PASSWORD": "pw"})
+    assert url == "postgresql://csn:pw@postgres:5432/csn"
+    assert coordinator["depends_on"]["postgres"] == {"condition": "service_healthy"}
+
+
+def test_the_balancer_mounts_the_configuration_csn_generates(compose):
+    balancer = compose["services"]["balancer"]
+    source, target = balancer["volumes"][0].split(":")[:2]
+    assert target == "/usr/local/etc/haproxy/haproxy.cfg"
+    text = (ROOT / source).read_text()
+    assert text == compose_config() + "\n"  # regenerate: csn.balancer.compose_config()
+    for name, port in COMPOSE_PORTS.items():
+        assert f"bind :{port}" in text
+        assert f"{name}:{port} check resolvers docker" in text
+    assert text.count("option httpchk GET /readyz") == len(COMPOSE_PORTS)
+
+
+def test_the_balancer_configuration_is_valid_for_haproxy(tmp_path):
+    binary = haproxy_binary()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("HAProxy is not installed (apt-get install haproxy)")
+        pytest.skip("HAProxy is not installed (apt-get install haproxy)")
+    done = subprocess.run(  # noqa: S603 (our own command)
+        [binary, "-c", "-f", str(ROOT / "deploy/haproxy/haproxy.cfg")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -96,12 +96,18 @@ def test_stateless_agents_have_a_budget_and_scale_on_cpu(service: str) -> None:
     assert metric["resource"]["name"] == "cpu"
 
 
-def test_the_coordinator_is_never_two_at_once() -> None:
-    """Until cases carry leases, a rollout stops the old coordinator before the new starts."""
+def test_coordinators_share_the_cases_by_lease_so_they_scale_and_roll() -> None:
+    """Cases are leased (one driver each), so several coordinators run, roll one at a time,
+    keep one through a drain and scale on CPU like the agents."""
     deployment = of_kind("Deployment")["coordinator-agent"]
-    assert deployment["spec"]["replicas"] == 1
-    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
-    assert "coordinator-agent" not in of_kind("HorizontalPodAutoscaler")
+    assert deployment["spec"]["replicas"] >= 2
+    strategy = deployment["spec"]["strategy"]
+    assert strategy["type"] == "RollingUpdate"
+    assert strategy["rollingUpdate"]["maxUnavailable"] == 0
+    budget = of_kind("PodDisruptionBudget")["coordinator-agent"]
+    assert budget["spec"]["minAvailable"] < deployment["spec"]["replicas"]
+    scaler = of_kind("HorizontalPodAutoscaler")["coordinator-agent"]
+    assert scaler["spec"]["minReplicas"] >= 2
 
 
 def test_secrets_are_referenced_never_inlined() -> None:

@@ -47,10 +47,11 @@ def test_rule_unit_tests_pass(promtool):
 def test_config_scrapes_the_four_services_by_compose_name():
     config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
     targets = {
-        job["job_name"]: [t for sc in job["static_configs"] for t in sc["targets"]]
+        job["job_name"]: [t for sc in job.get("static_configs", []) for t in sc["targets"]]
+        + [f"{n}:{sd['port']}" for sd in job.get("dns_sd_configs", []) for n in sd["names"]]
         for job in config["scrape_configs"]
     }
-    for service, port in SERVICES.items():
+    for service, port in SERVICES.items():  # replicated ones by DNS: every replica
         assert targets[service] == [f"{service}:{port}"]
     assert config["rule_files"] == ["alerts.yml"]
 
