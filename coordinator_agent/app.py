@@ -129,7 +129,9 @@ def create_app(
         ):
             workflow = build_workflow(settings, store, context_http, negotiation_http, threads)
             app.state.store, app.state.workflow, app.state.feed = store, workflow, feed
-            app.state.accounts = AccountStore(store.engine, store.cipher)
+            app.state.accounts = AccountStore(
+                store.engine, store.cipher, sessions_per_account=settings.sessions_per_account
+            )
             app.state.retailer = RetailerDirectory(
                 retailer_http, settings.cs_url, settings.mock_admin_token.get_secret_value()
             )

@@ -38,6 +38,9 @@ class Settings(ServiceSettings):
     # token; unset, the mock answers loopback callers only.
     mock_admin_token: SecretStr = SecretStr("")
     cookie_secure: bool = False  # mark the page's session cookie Secure (behind HTTPS)
+    # New cases per account per minute (unset: the table's limit). Load tests that play
+    # many customers through the few demo accounts raise it (`csn bench-compare` does).
+    sessions_per_account: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _fill_hmac_key(self) -> Settings:
