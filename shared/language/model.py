@@ -45,8 +45,13 @@ def features_text(text: str) -> str:
     return _DIGITS.sub("0", text.lower())
 
 
+# What the models see of a message (ids, amounts and digits made placeholders) repeats
+# across cases far more than its words do: the features of this many are kept.
+FEATURES_KEPT = 4096
+
+
 class Features:
-    """Word (1-2) and character (2-5) n-gram TF-IDF of a text; the last text is remembered."""
+    """Word (1-2) and character (2-5) n-gram TF-IDF of a text; recent texts are remembered."""
 
     def __init__(self, texts: Sequence[str]) -> None:
         words = TfidfVectorizer(
@@ -65,6 +70,7 @@ class Features:
         self._union = FeatureUnion([("words", words), ("chars", chars)])
         self._union.fit([features_text(t) for t in texts])
         self._last: tuple[str | None, Any] = (None, None)
+        self._kept: dict[str, Any] = {}
 
     @property
     def sizes(self) -> list[int]:
@@ -84,7 +90,14 @@ class Features:
         last_text, last = self._last
         if text != last_text:
             seen = features_text(text)
-            last = [vectorizer.transform([seen]) for _, vectorizer in self._union.transformer_list]
+            kept = self.__dict__.setdefault("_kept", {})  # (a reader pickled before it)
+            last = kept.get(seen)
+            if last is None:
+                parts = self._union.transformer_list
+                last = [vectorizer.transform([seen]) for _, vectorizer in parts]
+                if len(kept) >= FEATURES_KEPT:
+                    kept.pop(next(iter(kept)), None)  # the oldest
+                kept[seen] = last
             self._last = (text, last)
         return last
 
@@ -98,7 +111,7 @@ class Features:
         return total
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"_union": self._union, "_last": (None, None)}
+        return {"_union": self._union, "_last": (None, None), "_kept": {}}
 
 
 def _linear(c: float) -> LogisticRegression:
