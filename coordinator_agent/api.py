@@ -470,10 +470,13 @@ async def _event_stream(request: Request, session_id: str, after: int) -> AsyncI
     # Only another coordinator on a shared database writes without waking our feed.
     poll = request.app.state.settings.sse_poll_s if store.shared else HEARTBEAT_S
     last, quiet = after, 0.0
-    with request.app.state.feed.subscribe(session_id) as changed:
+    feed = request.app.state.feed
+    with feed.subscribe(session_id) as changed:
         while not await request.is_disconnected():
             changed.clear()
-            events = await _offload(request, store.events, session_id, after=last)
+            events = feed.recent(session_id, last)  # what this process just wrote, if
+            if events is None:  # they follow on from `last`; else from the store
+                events = await _offload(request, store.events, session_id, after=last)
             for event in events:
                 last = event.seq
                 yield f"id: {event.seq}\nevent: {event.type}\ndata: {json.dumps(event_json(event))}\n\n"

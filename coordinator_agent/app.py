@@ -45,6 +45,7 @@ def build_store(settings: Settings, feed: ChangeFeed | None = None) -> SessionSt
         cipher(settings),
         terminal_states=TERMINAL_STATES,
         on_change=feed.changed if feed else None,
+        on_events=feed.written if feed else None,
     )
     store.migrate()
     return store

@@ -562,6 +562,7 @@ class SessionStore:
         clock: Callable[[], float] = time.time,
         terminal_states: Iterable[str] = (),
         on_change: Callable[[str], None] | None = None,
+        on_events: Callable[[str, list[Event]], None] | None = None,
     ) -> None:
         self._engine = engine
         # Reads are one statement each: without a transaction around them a PostgreSQL read
@@ -571,6 +572,8 @@ class SessionStore:
         self._clock = clock
         self._terminal = frozenset(terminal_states)
         self._on_change = on_change or (lambda session_id: None)
+        # The events a write appended, as a read would return them, for live streams.
+        self._on_events = on_events or (lambda session_id, written: None)
         self._opened = _Opened()
 
     def migrate(self) -> str | None:
@@ -755,7 +758,7 @@ class SessionStore:
             if last_seq is None:
                 self._explain_failed_write(conn, previous)
             first_seq = last_seq - len(all_events)
-            self._insert_events(conn, previous.id, first_seq, state, now, all_events)
+            written = self._insert_events(conn, previous.id, first_seq, state, now, all_events)
             if escalation is not None:
                 self._insert_escalation(conn, previous.id, escalation, now)
             if owed is not None:
@@ -764,6 +767,7 @@ class SessionStore:
         if state != previous.state:
             metrics.SESSION_TRANSITIONS.labels(previous.state, state).inc()
         created = previous.created_at
+        self._on_events(previous.id, written)
         self._on_change(previous.id)
         return StoredSession(previous.id, state, version, document, created, now, checksum, sealed)
 
@@ -898,7 +902,10 @@ class SessionStore:
             if result is None:
                 raise SessionNotFound()
             first_seq = result.last_seq - len(new_events)
-            self._insert_events(conn, session_id, first_seq, result.state, now, new_events)
+            written = self._insert_events(
+                conn, session_id, first_seq, result.state, now, new_events
+            )
+        self._on_events(session_id, written)
         self._on_change(session_id)
 
     # -- key rotation ---------------------------------------------------------------------
@@ -1163,22 +1170,27 @@ class SessionStore:
         state: str,
         now: float,
         new_events: Sequence[NewEvent],
-    ) -> None:
+    ) -> list[Event]:
+        """Append the events; returns them as `events()` will read them back."""
         if not new_events:
-            return
-        rows = [
-            {
-                "session_id": session_id,
-                "seq": first_seq + offset + 1,
-                "at": now,
-                "type": item.type,
-                "state": state,
-                "actor": item.actor,
-                "detail": self._cipher.seal(item.detail),
-            }
-            for offset, item in enumerate(new_events)
-        ]
+            return []
+        rows, written = [], []
+        for offset, item in enumerate(new_events):
+            seq, plain = first_seq + offset + 1, canonical_json(item.detail).encode()
+            rows.append(
+                {
+                    "session_id": session_id,
+                    "seq": seq,
+                    "at": now,
+                    "type": item.type,
+                    "state": state,
+                    "actor": item.actor,
+                    "detail": self._cipher.seal_bytes(plain),
+                }
+            )
+            written.append(Event(seq, now, item.type, state, item.actor, orjson.loads(plain)))
         conn.execute(INSERT_EVENTS, rows)
+        return written
 
     def _insert_escalation(
         self, conn: Connection, session_id: str, escalation: NewEscalation, now: float
