@@ -109,11 +109,17 @@ class AccountStore:
     """Accounts, their sign-in tokens, retailer links and cases, in the coordinator's store."""
 
     def __init__(
-        self, engine: Engine, cipher: Cipher, *, clock: Callable[[], float] = time.time
+        self,
+        engine: Engine,
+        cipher: Cipher,
+        *,
+        clock: Callable[[], float] = time.time,
+        sessions_per_account: int | None = None,
     ) -> None:
         self._engine = engine
         self._cipher = cipher
         self._clock = clock
+        self._sessions_per_account = sessions_per_account  # None: the table's limit
 
     # -- accounts and sign-in -------------------------------------------------------------
 
@@ -273,7 +279,7 @@ class AccountStore:
         )
         with self._engine.connect() as conn:
             count, oldest = conn.execute(query).one()
-        if count >= limits.SESSIONS_PER_ACCOUNT:
+        if count >= (self._sessions_per_account or limits.SESSIONS_PER_ACCOUNT):
             raise Throttled(oldest - since, "too many new cases; try again in a minute")
 
     # -- throttles ------------------------------------------------------------------------

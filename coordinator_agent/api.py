@@ -114,22 +114,28 @@ async def session_access(session_id: str, request: Request, credentials: Credent
     token, via_cookie = presented
     if len(session_id) > MAX_ID_CHARS or len(token) > 200:
         raise HTTPException(404, "no such session")
-    account_id = await _offload(request, signed_in_account, request, token, via_cookie)
+    # One trip to a store thread for every check (each trip waits its turn behind the cases).
+    await _offload(request, _check_access, request, session_id, token, via_cookie)
+    return session_id
+
+
+def _check_access(request: Request, session_id: str, token: str, via_cookie: bool) -> None:
+    """Raise the HTTP error unless `token` opens `session_id` (runs in a store thread)."""
+    account_id = signed_in_account(request, token, via_cookie)
     if account_id is not None:
-        if not await _offload(request, accounts_of(request).owns, account_id, session_id):
+        if not accounts_of(request).owns(account_id, session_id):
             raise HTTPException(404, "no such session")
-        return session_id
+        return
     if via_cookie:
         raise _unauthorized("your sign-in expired; sign in again")
     try:
-        await _offload(request, _store(request).authenticate, session_id, token)
+        _store(request).authenticate(session_id, token)
     except (TokenInvalid, TokenExpired) as error:
         raise _unauthorized(str(error)) from None
     except TokenForOtherSession as error:
         raise HTTPException(403, str(error)) from None
     except SessionNotFound:
         raise HTTPException(404, "no such session") from None
-    return session_id
 
 
 def ops_access(request: Request, credentials: OpsCredentials) -> None:
@@ -508,7 +514,9 @@ async def _event_stream(request: Request, session_id: str, after: int) -> AsyncI
     with feed.subscribe(session_id) as changed:
         while not await request.is_disconnected():
             changed.clear()
-            events = await _offload(request, store.events, session_id, after=last)
+            events = feed.recent(session_id, last)  # what this process just wrote, if
+            if events is None:  # they follow on from `last`; else from the store
+                events = await _offload(request, store.events, session_id, after=last)
             for event in events:
                 last = event.seq
                 yield f"id: {event.seq}\nevent: {event.type}\ndata: {json.dumps(event_json(event))}\n\n"

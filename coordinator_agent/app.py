@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -66,6 +67,7 @@ def build_store(
         cipher(settings),
         terminal_states=TERMINAL_STATES,
         on_change=on_change,
+        on_events=feed.written if feed else None,
     )
     store.migrate()
     return store
@@ -144,6 +146,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sys.setswitchinterval(settings.gil_switch_interval_s)
         feed = ChangeFeed()
         # Several coordinators may share a PostgreSQL database: the cases are leased, and the
         # changes each makes are relayed to the others' live streams.
@@ -167,7 +170,9 @@ def create_app(
                 settings, store, context_http, negotiation_http, threads, leases
             )
             app.state.store, app.state.workflow, app.state.feed = store, workflow, feed
-            app.state.accounts = AccountStore(store.engine, store.cipher)
+            app.state.accounts = AccountStore(
+                store.engine, store.cipher, sessions_per_account=settings.sessions_per_account
+            )
             app.state.retailer = RetailerDirectory(
                 retailer_http, settings.cs_url, settings.mock_admin_token.get_secret_value()
             )

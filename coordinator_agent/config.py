@@ -27,6 +27,10 @@ class Settings(ServiceSettings):
     cs_retry_schedule_s: tuple[float, ...] = limits.CS_RETRY_SCHEDULE_S
     farewell_retry_s: tuple[float, ...] = limits.FAREWELL_RETRY_S
     sse_poll_s: float = 0.5
+    # How long a thread may hold the GIL while another waits for it (Python's default 5 ms).
+    # A store thread back from the database waits that long for the busy event loop to let
+    # go; with one store thread serving every case (SQLite), those waits queued up.
+    gil_switch_interval_s: float = Field(default=0.0005, gt=0, le=0.1)
     agent_max_connections: int = 1024
     agent_outage_grace_s: float = limits.AGENT_OUTAGE_GRACE_S
     # Follow-through, in days of CSN_DAY_SECONDS: a promise is broken this long after its due
@@ -40,6 +44,9 @@ class Settings(ServiceSettings):
     # token; unset, the mock answers loopback callers only.
     mock_admin_token: SecretStr = SecretStr("")
     cookie_secure: bool = False  # mark the page's session cookie Secure (behind HTTPS)
+    # New cases per account per minute (unset: the table's limit). Load tests that play
+    # many customers through the few demo accounts raise it (`csn bench-compare` does).
+    sessions_per_account: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _fill_hmac_key(self) -> Settings:

@@ -2,6 +2,8 @@
 
 The store commits in its own threads (`StoreThreads`), so a change is announced from a
 thread other than the event loop's: the wake-up is handed to the loop thread-safely.
+While a session has streams, the events its writes append are kept here too, so a woken
+stream takes them from memory instead of reading (and decrypting) them back from the store.
 """
 
 from __future__ import annotations
@@ -9,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
+
+RECENT_KEPT = 200  # events kept per watched session
 
 
 class ChangeFeed:
@@ -18,6 +23,7 @@ class ChangeFeed:
 
     def __init__(self) -> None:
         self._listeners: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._recent: dict[str, list[Any]] = {}  # watched session -> its latest events, in seq
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         # Other instances' changes arrive too (PostgreSQL NOTIFY, coordinator_agent.relay):
@@ -42,6 +48,31 @@ class ChangeFeed:
         for session_id in list(self._listeners):
             self._wake(session_id)
 
+    def written(self, session_id: str, events: Sequence[Any]) -> None:
+        """Called by the store with the events a committed write appended (any thread)."""
+        if not events or session_id not in self._listeners or self._loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._keep(session_id, list(events))
+        else:  # before the wake-up that follows it: the loop runs them in order
+            self._loop.call_soon_threadsafe(self._keep, session_id, list(events))
+
+    def _keep(self, session_id: str, events: list[Any]) -> None:
+        if session_id not in self._listeners:
+            return
+        kept = self._recent.get(session_id, [])
+        if kept and events[0].seq != kept[-1].seq + 1:
+            kept = []  # not the next ones (a write announced out of order): start again
+        self._recent[session_id] = (kept + events)[-RECENT_KEPT:]
+
+    def recent(self, session_id: str, after: int) -> list[Any] | None:
+        """The events after seq `after`, if those kept follow on from it without a gap;
+        None when they do not, or there are none (then read the store)."""
+        kept = self._recent.get(session_id)
+        if not kept or kept[0].seq > after + 1 or kept[-1].seq <= after:
+            return None
+        return [e for e in kept if e.seq > after]
+
     def _wake(self, session_id: str) -> None:
         for listener in self._listeners.get(session_id, ()):
             listener.set()
@@ -60,6 +91,7 @@ class ChangeFeed:
             listeners.discard(listener)
             if not listeners:
                 del self._listeners[session_id]
+                self._recent.pop(session_id, None)
 
 
 async def wait_for_change(listener: asyncio.Event, timeout_s: float) -> bool:

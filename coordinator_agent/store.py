@@ -13,6 +13,7 @@ import contextvars
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -503,6 +504,76 @@ def _held_by(session_id: str, owner: str) -> Any:
     )
 
 
+# The hot write: a new version of a session read earlier, only if the row is still exactly
+# what was read (same version, state and checksum, not quarantined). Built once; `_ENDS`
+# also sets the completion and archive times (a case ends, or is open again).
+UPDATE_SESSION = (
+    update(sessions)
+    .where(
+        and_(
+            sessions.c.id == bindparam("read_id"),
+            sessions.c.version == bindparam("read_version"),
+            sessions.c.state == bindparam("read_state"),
+            sessions.c.checksum == bindparam("read_checksum"),
+            sessions.c.quarantined == 0,
+        )
+    )
+    .values(
+        state=bindparam("new_state"),
+        version=bindparam("new_version"),
+        document=bindparam("new_document"),
+        checksum=bindparam("new_checksum"),
+        updated_at=bindparam("new_updated_at"),
+        last_seq=sessions.c.last_seq + bindparam("new_events", type_=Integer),
+    )
+    .returning(sessions.c.last_seq)
+)
+UPDATE_SESSION_ENDS = UPDATE_SESSION.values(
+    completed_at=bindparam("new_completed_at", type_=Float),
+    archived_at=bindparam("new_archived_at", type_=Float),
+)
+INSERT_EVENTS = insert(events)
+OPENED_KEPT = 4096  # sessions whose verified plaintext a store keeps (see `_Opened`)
+
+
+class _Opened:
+    """The plaintext of the session rows this process last wrote or verified, by id.
+
+    A row read back byte for byte as it was written or verified (same state, version,
+    checksum and ciphertext) needs no second decryption and checksum: reading a case back
+    after writing it is what every workflow step does. Any other row is verified in full.
+    """
+
+    def __init__(self, kept: int = OPENED_KEPT) -> None:
+        self._kept = kept
+        self._rows: dict[str, tuple[str, int, str, bytes, bytes]] = {}
+        self._lock = threading.Lock()  # store threads share it
+
+    def remember(
+        self, session_id: str, state: str, version: int, checksum: str, sealed: bytes,
+        canonical: bytes,
+    ) -> None:  # fmt: skip
+        with self._lock:
+            self._rows.pop(session_id, None)
+            if len(self._rows) >= self._kept:
+                del self._rows[next(iter(self._rows))]  # the least recently remembered
+            self._rows[session_id] = (state, version, checksum, sealed, canonical)
+
+    def known(self, row: Any) -> bytes | None:
+        """The plaintext of `row`, if it is exactly a row remembered; else None."""
+        found = self._rows.get(row.id)
+        if found is None:
+            return None
+        state, version, checksum, sealed, canonical = found
+        if (state, version, checksum) != (row.state, row.version, row.checksum):
+            return None
+        return canonical if sealed == row.document else None
+
+    def forget(self, session_id: str) -> None:
+        with self._lock:
+            self._rows.pop(session_id, None)
+
+
 def _checksummed(session_id: str, state: str, version: int, canonical: bytes) -> bytes:
     """What a session's checksum covers: its identity, state, version and document."""
     header = canonical_json({"id": session_id, "state": state, "version": version})
@@ -552,6 +623,7 @@ class SessionStore:
         clock: Callable[[], float] = time.time,
         terminal_states: Iterable[str] = (),
         on_change: Callable[[str], None] | None = None,
+        on_events: Callable[[str, list[Event]], None] | None = None,
     ) -> None:
         self._engine = engine
         # Reads are one statement each: without a transaction around them a PostgreSQL read
@@ -561,6 +633,9 @@ class SessionStore:
         self._clock = clock
         self._terminal = frozenset(terminal_states)
         self._on_change = on_change or (lambda session_id: None)
+        # The events a write appended, as a read would return them, for live streams.
+        self._on_events = on_events or (lambda session_id, written: None)
+        self._opened = _Opened()
 
     def migrate(self) -> str | None:
         """Bring the schema to the newest migration (Alembic); returns the revision."""
@@ -626,7 +701,7 @@ class SessionStore:
         """
         now = self._clock()
         token = secrets.token_urlsafe(32)
-        checksum, sealed = self._seal_document(session_id, state, 1, document)
+        checksum, sealed, canonical = self._seal_document(session_id, state, 1, document)
         with _timed("create"), self._engine.begin() as conn:
             conn.execute(
                 insert(sessions).values(
@@ -668,6 +743,7 @@ class SessionStore:
                         created_at=now,
                     )
                 )
+        self._opened.remember(session_id, state, 1, checksum, sealed, canonical)
         stored = StoredSession(session_id, state, 1, document, now, now, checksum, sealed)
         return stored, token
 
@@ -726,54 +802,52 @@ class SessionStore:
             change = {"from": previous.state, "to": state}
             # Last: the events that led to the change come before it in the history.
             all_events.append(NewEvent("state_changed", actor, change))
-        checksum, sealed = self._seal_document(previous.id, state, version, document)
-        values: dict[str, Any] = {
-            "state": state,
-            "version": version,
-            "document": sealed,
-            "checksum": checksum,
-            "updated_at": now,
-            "last_seq": sessions.c.last_seq + len(all_events),
-        }
-        if state in self._terminal and previous.state not in self._terminal:
-            values["completed_at"] = now
-            values["archived_at"] = now
-        elif state not in self._terminal:
-            values["completed_at"] = None
-            values["archived_at"] = None
-        written = and_(
-            sessions.c.id == previous.id,
-            sessions.c.version == previous.version,
+        checksum, sealed, canonical = self._seal_document(previous.id, state, version, document)
+        params: dict[str, Any] = {
             # The row must still be exactly what was read and verified.
-            sessions.c.state == previous.state,
-            sessions.c.checksum == previous.checksum,
-            sessions.c.quarantined == 0,
-        )
-        if fence is not None:
-            written = and_(written, _held_by(previous.id, fence))
+            "read_id": previous.id,
+            "read_version": previous.version,
+            "read_state": previous.state,
+            "read_checksum": previous.checksum,
+            "new_state": state,
+            "new_version": version,
+            "new_document": sealed,
+            "new_checksum": checksum,
+            "new_updated_at": now,
+            "new_events": len(all_events),
+        }
+        statement = UPDATE_SESSION_ENDS
+        if state in self._terminal and previous.state not in self._terminal:
+            params["new_completed_at"] = params["new_archived_at"] = now
+        elif state not in self._terminal:
+            params["new_completed_at"] = params["new_archived_at"] = None
+        else:
+            statement = UPDATE_SESSION  # ended before: its completion time stays
+        if fence is not None:  # several coordinators: only while this one holds the lease
+            statement = statement.where(_held_by(previous.id, fence))
         with _timed("save"), self._engine.begin() as conn:
-            result = conn.execute(
-                update(sessions).where(written).values(**values).returning(sessions.c.last_seq)
-            )
-            last_seq = result.scalar_one_or_none()
+            last_seq = conn.execute(statement, params).scalar_one_or_none()
             if last_seq is None:
                 self._explain_failed_write(conn, previous, fence)
             first_seq = last_seq - len(all_events)
-            self._insert_events(conn, previous.id, first_seq, state, now, all_events)
+            written = self._insert_events(conn, previous.id, first_seq, state, now, all_events)
             if escalation is not None:
                 self._insert_escalation(conn, previous.id, escalation, now)
             if owed is not None:
                 self._insert_outbox(conn, previous.id, owed, now)
             self._insert_photos(conn, previous.id, new_photos, now)
+        self._opened.remember(previous.id, state, version, checksum, sealed, canonical)
         if state != previous.state:
             metrics.SESSION_TRANSITIONS.labels(previous.state, state).inc()
         created = previous.created_at
+        self._on_events(previous.id, written)
         self._on_change(previous.id)
         return StoredSession(previous.id, state, version, document, created, now, checksum, sealed)
 
     def quarantine(self, session_id: str, escalation: NewEscalation) -> None:
         """Take a session that failed its integrity check out of service; queue it for a human."""
         now = self._clock()
+        self._opened.forget(session_id)
         with self._engine.begin() as conn:
             conn.execute(
                 update(sessions)
@@ -919,7 +993,10 @@ class SessionStore:
             if result is None:
                 raise SessionNotFound()
             first_seq = result.last_seq - len(new_events)
-            self._insert_events(conn, session_id, first_seq, result.state, now, new_events)
+            written = self._insert_events(
+                conn, session_id, first_seq, result.state, now, new_events
+            )
+        self._on_events(session_id, written)
         self._on_change(session_id)
 
     # -- key rotation ---------------------------------------------------------------------
@@ -954,7 +1031,7 @@ class SessionStore:
         except (SessionNotFound, SessionIntegrityError):
             return None
         version = stored.version + 1
-        checksum, sealed = self._seal_document(stored.id, stored.state, version, stored.document)
+        checksum, sealed, _ = self._seal_document(stored.id, stored.state, version, stored.document)
         values: dict[str, Any] = {"version": version, "checksum": checksum, "document": sealed}
         customer_id = stored.document.get("customer_id")
         if isinstance(customer_id, str):
@@ -1156,12 +1233,12 @@ class SessionStore:
 
     def _seal_document(
         self, session_id: str, state: str, version: int, document: dict[str, Any]
-    ) -> tuple[str, bytes]:
-        """The checksum and the ciphertext of a document, from one canonical rendering."""
+    ) -> tuple[str, bytes, bytes]:
+        """The checksum and the ciphertext of a document, from one canonical rendering (also
+        returned)."""
         canonical = canonical_json(document).encode()
-        return self._checksum(session_id, state, version, canonical), self._cipher.seal_bytes(
-            canonical
-        )
+        checksum = self._checksum(session_id, state, version, canonical)
+        return checksum, self._cipher.seal_bytes(canonical), canonical
 
     def _checksum(self, session_id: str, state: str, version: int, canonical: bytes) -> str:
         """HMAC over the row's identity, state and version and the canonical document."""
@@ -1173,13 +1250,12 @@ class SessionStore:
     def _verified(self, row: Any) -> StoredSession:
         if row.quarantined:
             raise SessionIntegrityError("the stored session failed its integrity check earlier")
-        try:
-            canonical = self._cipher.open_bytes(row.document)
-        except (InvalidToken, ValueError) as error:
-            raise SessionIntegrityError("the stored document cannot be decrypted") from error
-        checksummed = _checksummed(row.id, row.state, row.version, canonical)
-        if not self._cipher.verify_mac_bytes(checksummed, row.checksum):
-            raise SessionIntegrityError()
+        canonical = self._opened.known(row)
+        if canonical is None:
+            canonical = self._open_verified(row)
+            self._opened.remember(
+                row.id, row.state, row.version, row.checksum, row.document, canonical
+            )
         document = orjson.loads(canonical)
         return StoredSession(
             row.id,
@@ -1191,6 +1267,17 @@ class SessionStore:
             row.checksum,
             row.document,
         )
+
+    def _open_verified(self, row: Any) -> bytes:
+        """The row's decrypted document, once its checksum is verified."""
+        try:
+            canonical = self._cipher.open_bytes(row.document)
+        except (InvalidToken, ValueError) as error:
+            raise SessionIntegrityError("the stored document cannot be decrypted") from error
+        checksummed = _checksummed(row.id, row.state, row.version, canonical)
+        if not self._cipher.verify_mac_bytes(checksummed, row.checksum):
+            raise SessionIntegrityError()
+        return canonical
 
     def _explain_failed_write(
         self, conn: Connection, previous: StoredSession, fence: str | None = None
@@ -1212,22 +1299,27 @@ class SessionStore:
         state: str,
         now: float,
         new_events: Sequence[NewEvent],
-    ) -> None:
+    ) -> list[Event]:
+        """Append the events; returns them as `events()` will read them back."""
         if not new_events:
-            return
-        rows = [
-            {
-                "session_id": session_id,
-                "seq": first_seq + offset + 1,
-                "at": now,
-                "type": item.type,
-                "state": state,
-                "actor": item.actor,
-                "detail": self._cipher.seal(item.detail),
-            }
-            for offset, item in enumerate(new_events)
-        ]
-        conn.execute(insert(events), rows)
+            return []
+        rows, written = [], []
+        for offset, item in enumerate(new_events):
+            seq, plain = first_seq + offset + 1, canonical_json(item.detail).encode()
+            rows.append(
+                {
+                    "session_id": session_id,
+                    "seq": seq,
+                    "at": now,
+                    "type": item.type,
+                    "state": state,
+                    "actor": item.actor,
+                    "detail": self._cipher.seal_bytes(plain),
+                }
+            )
+            written.append(Event(seq, now, item.type, state, item.actor, orjson.loads(plain)))
+        conn.execute(INSERT_EVENTS, rows)
+        return written
 
     def _insert_escalation(
         self, conn: Connection, session_id: str, escalation: NewEscalation, now: float

@@ -28,6 +28,7 @@ import httpx
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 SERVICES = ("coordinator_agent", "context_agent", "negotiation_agent", "mock_cs_service")
+THROTTLE_FREE_SESSIONS = 1_000_000
 
 
 @contextmanager
@@ -50,6 +51,10 @@ def baseline_checkout(commit: str, workdir: Path):
 def fleet(csn: Path, tree: Path, base_port: int, var_dir: Path, database_url: str | None):
     """`csn up --base-port` from `tree`, until its coordinator is ready; stopped afterwards."""
     env = {**os.environ, "CSN_VAR_DIR": str(var_dir), "CSN_LOG_LEVEL": "WARNING"}
+    # The bench plays hundreds of cases through the order system's few customers (one demo
+    # account each): lift the per-account cap on new cases, which the baseline predates, so
+    # both sides run the same cases instead of one side waiting out 429s.
+    env.setdefault("CSN_SESSIONS_PER_ACCOUNT", str(THROTTLE_FREE_SESSIONS))
     env.pop("CSN_DATABASE_URL", None)
     if database_url:
         env["CSN_DATABASE_URL"] = database_url

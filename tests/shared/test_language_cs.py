@@ -289,3 +289,23 @@ def test_what_cs_is_still_missing_is_asked_for(text: str, asks: list[str]) -> No
 def test_the_overcharged_amount_is_part_of_the_money(reader: Reader) -> None:
     offer = read(reader, "I will refund the overcharged amount to your card today.").offer
     assert offer is not None and offer.type == "partial_refund"
+
+
+def test_one_texts_features_are_what_the_vectorizers_compute(reader: Reader) -> None:
+    """The single-text TF-IDF (no sklearn transform) against sklearn's own, on held-out text."""
+    import numpy as np
+
+    from shared.language.model import _tfidf_of_one, features_text
+    from shared.language.reader import training_records
+
+    customer, cs = training_records("test")
+    texts = [str(r["text"]) for r in (customer + cs)[:300]] + ["", "?!", "0000 ordernumber"]
+    union = reader.acts._features._union
+    for text in texts:
+        seen = features_text(text)
+        for _, vectorizer in union.transformer_list:
+            expected = vectorizer.transform([seen]).toarray().ravel()
+            columns, weights = _tfidf_of_one(vectorizer, seen)
+            got = np.zeros_like(expected)
+            got[columns] = weights
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
