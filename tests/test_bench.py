@@ -224,6 +224,29 @@ def test_cases_are_judged_from_the_ledger_not_from_our_records():
     assert listed["S-1"]["differences"] == ["amount"]
 
 
+# One customer and a $20 mug delivered five days ago: a data file of the order system's shape.
+SAM = {
+    "customer_id": "K-7",
+    "name": "Sam Lee",
+    "email": "sam@example.com",
+    "phone": "+1 206 555 0100",
+    "address": "1 Main Street, Seattle, WA 98101",
+    "prime": False,
+}
+MUG = {
+    "order_id": "901-0000001-0000001",
+    "customer_id": "K-7",
+    "order_date": "-9d",
+    "promised_delivery_date": "-6d",
+    "delivered_date": "-5d",
+    "status": "delivered",
+    "seller": "retailer",
+    "payment_method": "card",
+    "total": 20.0,
+    "items": [{"sku": "X", "title": "Mug", "category": "kitchen", "price": 20.0, "quantity": 1}],
+}
+
+
 def mock_cs_app(tmp_path: Path, customers: list[dict], orders: list[dict]):
     from mock_cs_service.app import create_app
     from mock_cs_service.config import Settings
@@ -237,29 +260,7 @@ def mock_cs_app(tmp_path: Path, customers: list[dict], orders: list[dict]):
 
 
 async def test_the_bench_reads_customers_from_the_order_system_whatever_the_data(tmp_path):
-    customer = {
-        "customer_id": "K-7",
-        "name": "Sam Lee",
-        "email": "sam@example.com",
-        "phone": "+1 206 555 0100",
-        "address": "1 Main Street, Seattle, WA 98101",
-        "prime": False,
-    }
-    order = {
-        "order_id": "901-0000001-0000001",
-        "customer_id": "K-7",
-        "order_date": "-9d",
-        "promised_delivery_date": "-6d",
-        "delivered_date": "-5d",
-        "status": "delivered",
-        "seller": "retailer",
-        "payment_method": "card",
-        "total": 20.0,
-        "items": [
-            {"sku": "X", "title": "Mug", "category": "kitchen", "price": 20.0, "quantity": 1}
-        ],
-    }
-    app = mock_cs_app(tmp_path, [customer], [order])
+    app = mock_cs_app(tmp_path, [SAM], [MUG])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
         run = bench.Bench(args("--persona", "adversarial", "--channel", "text"), http)
         orders = await run.orders()
@@ -270,28 +271,13 @@ async def test_the_bench_reads_customers_from_the_order_system_whatever_the_data
         config = (await http.get(f"{CS}/v1/admin/config")).json()
         assert config["persona"] == "adversarial" and config["channel"] == "text"
     scenarios = generate(orders, 30, seed=1)  # one order is enough
-    assert len(scenarios) == 30 and {s.order_id for s in scenarios} == {order["order_id"]}
+    assert len(scenarios) == 30 and {s.order_id for s in scenarios} == {MUG["order_id"]}
 
 
 async def test_entitlement_and_compliance_are_the_desks_own_terms(tmp_path):
     """A $20 mug delivered five days ago and broken: the retailer refunds at most $20."""
-    order = {
-        "order_id": "901-0000001-0000001",
-        "customer_id": "C-1001",
-        "order_date": "-9d",
-        "promised_delivery_date": "-6d",
-        "delivered_date": "-5d",
-        "status": "delivered",
-        "seller": "retailer",
-        "payment_method": "card",
-        "total": 20.0,
-        "items": [
-            {"sku": "X", "title": "Mug", "category": "kitchen", "price": 20.0, "quantity": 1}
-        ],
-    }
-    customer = {"customer_id": "C-1001", "name": "Sam Lee", "email": "sam@example.com"}
-    app = mock_cs_app(tmp_path, [customer], [order])
-    broken = scenario(0, order_id=order["order_id"], desired_outcome="full_refund")
+    app = mock_cs_app(tmp_path, [SAM], [MUG])
+    broken = scenario(0, order_id=MUG["order_id"], desired_outcome="full_refund")
     cases = [result(broken, "resolved", "CT-A", None), result(broken, "resolved", "CT-B", None)]
     cases[0].grants = [booked("CT-A", "full_refund", 20.0)]
     cases[1].grants = [booked("CT-B", "full_refund", 35.0)]  # more than the order cost

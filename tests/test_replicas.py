@@ -22,7 +22,7 @@ from csn.accounts import demo_account
 from csn.balancer import Backend, check_config, haproxy_binary, haproxy_config, parse_replicas
 from tests.fleet import PASSWORD, REPO, fleet_environment
 from tests.postgres import PostgresServer
-from tests.test_supervisor import health, wait_for
+from tests.test_supervisor import health, stopped, wait_for
 
 REPLICAS = "coordinator_agent=2,context_agent=2,negotiation_agent=2"
 
@@ -146,10 +146,6 @@ def test_csn_up_runs_replicas_behind_haproxy_and_heals_them(
             60,
         )
     finally:
-        up.send_signal(signal.SIGTERM)
-        up.wait(timeout=30)
-        out.close()
-    output = (tmp_path / "up.out").read_text()
-    assert up.returncode == 0, output
+        output = stopped(up, out, tmp_path / "up.out")
     assert "coordinator_agent-1 exited; restarting" in output
     assert health(coordinator) is None and not any(health(u) for u in instances)

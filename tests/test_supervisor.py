@@ -60,13 +60,19 @@ def test_csn_up_starts_all_and_restarts_a_killed_service(tmp_path):
             healed = wait_for(lambda u=url, v=victim: (h := health(u)) and h["pid"] != v, 10)
             print(f"{name} healed in {healed:.2f} s")
     finally:
-        up.send_signal(signal.SIGTERM)
-        up.wait(timeout=30)
-        out.close()
-    output = (tmp_path / "up.out").read_text()
-    assert up.returncode == 0, output
+        output = stopped(up, out, tmp_path / "up.out")
     assert "restarting" in output
     assert not any(health(u) for u in urls.values()), "services outlived csn up"
+
+
+def stopped(up: subprocess.Popen, out, log: Path) -> str:
+    """Stop `csn up` as Ctrl-C would; it must exit cleanly. Returns what it printed."""
+    up.send_signal(signal.SIGTERM)
+    up.wait(timeout=30)
+    out.close()
+    output = log.read_text()
+    assert up.returncode == 0, output
+    return output
 
 
 def processes_listening_on(ports) -> list[str]:
