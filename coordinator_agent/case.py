@@ -92,7 +92,7 @@ def session_view(doc: SessionDocument, rating: dict[str, Any] | None = None) -> 
         "reason": doc.reason,
         "negotiation": {
             "attempt": doc.attempt,
-            "contact_id": (doc.negotiation.state or {}).get("contact_id"),
+            "contact_id": _contact_id(doc),
             "rounds": all_rounds(doc),
             "cs_exchanges": total_exchanges(doc),
         },
@@ -155,6 +155,11 @@ def iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 
 
+def _contact_id(doc: SessionDocument) -> str | None:
+    contact_id = (doc.negotiation.state or {}).get("contact_id")
+    return contact_id if isinstance(contact_id, str) else None
+
+
 def close_attempt(doc: SessionDocument, because: str) -> None:
     """Keep the current attempt in the history and start a fresh one."""
     doc.attempts.append(
@@ -166,6 +171,7 @@ def close_attempt(doc: SessionDocument, because: str) -> None:
             cs_exchanges=doc.negotiation.cs_exchanges,
             proposal=doc.proposal,
             ended_because=because,
+            contact_id=_contact_id(doc),
         )
     )
     doc.attempt += 1

@@ -106,6 +106,7 @@ class Attempt(BaseModel):
     cs_exchanges: int
     proposal: dict[str, Any] | None
     ended_because: str
+    contact_id: str | None = None  # the CS chat it was (the desk's reference)
 
 
 class SessionDocument(BaseModel):

@@ -32,17 +32,8 @@ from rich.table import Table
 
 from csn import follow_through
 from csn.accounts import demo_accounts, demo_password
-from csn.ledger import (
-    Misread,
-    by_contact,
-    can_be_granted,
-    ceiling,
-    granted_value,
-    grants_of,
-    is_as_asked,
-    misread,
-    within_terms,
-)
+from csn.desk_records import DeskRecords
+from csn.ledger import Misread, by_contact, grants_of, owed, verdict, within_terms
 from csn.scenarios import (
     PERSONAS,
     Scenario,
@@ -55,7 +46,6 @@ from csn.scenarios import (
 from shared import limits
 from shared.domain import AGREED_STATES, MONITORING_STATES, RETRYING_STATES, TERMINAL_STATES
 from shared.settings import ServiceSettings
-from shared.valuation import offer_value
 
 # A case waiting for CS to come back (cs_unavailable, retried on a schedule) or for CS to keep
 # its word (monitoring, for days) is settled for a run; --follow-through waits for the latter.
@@ -87,12 +77,13 @@ class Result:
     token: str | None = None
     state: str = "not_created"
     seconds: float = 0.0
-    cs_exchanges: int = 0
+    cs_exchanges: int = 0  # messages of ours the desk answered, from its transcripts
     entitled: bool = False  # policy allows a remedy for the case's real problem
     askable: bool = False  # ... and one of the kind the customer asked for
     entitled_value: float = 0.0
     item_value: float = 0.0
     contact_id: str | None = None
+    earlier_contacts: list[str] = field(default_factory=list)  # chats CS closed, new one opened
     reported_offer: dict[str, Any] | None = None  # what we told the customer was agreed
     lost: bool = False
     notes: list[str] = field(default_factory=list)
@@ -126,6 +117,7 @@ class Bench:
         self.throttled = 0  # 429s waited out on opening a case (they count in e2e times)
         self.key_conflicts: int | None = None  # from the desk's ledger
         self.accounts: dict[str, dict[str, str]] = {}  # customer id -> the account's headers
+        self.desk = DeskRecords(http, self.urls["mock_cs_service"])
 
     @property
     def cs(self) -> str:
@@ -165,7 +157,7 @@ class Bench:
 
     async def reset_cs(self) -> None:
         """Start from a desk that remembers no contact and has booked nothing."""
-        (await self.http.post(f"{self.cs}/v1/admin/reset")).raise_for_status()
+        (await self.desk.admin_request("POST", "/v1/admin/reset")).raise_for_status()
 
     async def configure_cs(self, persona: str) -> None:
         config = {
@@ -180,20 +172,18 @@ class Bench:
             config["followup"] = self.args.followup
         else:  # independent cases: a new complaint on a reused order is not a chase
             config["chases_in_words"] = False
-        response = await self.http.put(f"{self.cs}/v1/admin/config", json=config)
+        response = await self.desk.admin_request("PUT", "/v1/admin/config", json=config)
         if response.status_code == 422 and self.args.channel == "structured":
             # an older desk: it only speaks structured, and never takes words for a chase
             config = {k: v for k, v in config.items() if k not in {"channel", "chases_in_words"}}
-            response = await self.http.put(f"{self.cs}/v1/admin/config", json=config)
+            response = await self.desk.admin_request("PUT", "/v1/admin/config", json=config)
         response.raise_for_status()
 
     async def ledger(self) -> list[dict[str, Any]] | None:
         """What the desk actually granted (None when the desk keeps no ledger)."""
-        response = await self.http.get(f"{self.cs}/v1/admin/ledger")
-        if response.status_code == 404:
+        body = await self.desk.ledger()
+        if body is None:
             return None
-        response.raise_for_status()
-        body = response.json()
         self.key_conflicts = body.get("key_conflicts")
         return list(body["agreements"])
 
@@ -361,8 +351,12 @@ class Bench:
             entitlement.get("item_value") or entitlement.get("order_total") or 0
         )
         negotiation = doc.get("negotiation") or {}
-        result.cs_exchanges = int(negotiation.get("cs_exchanges") or 0)
         result.contact_id = negotiation.get("contact_id")
+        result.earlier_contacts = [
+            str(a["contact_id"])
+            for a in doc.get("attempts") or ()
+            if isinstance(a, dict) and a.get("contact_id")
+        ]
         if doc.get("reason"):
             result.notes.append(str(doc["reason"])[:200])
         if result.state in AGREED:
@@ -375,32 +369,30 @@ class Bench:
         gate = asyncio.Semaphore(16)
 
         async def one(result: Result) -> None:
+            scenario = result.scenario
             async with gate:
-                result.terms = await self.desk_terms(result.scenario)
+                result.terms = await self.desk.terms(scenario.order_id, scenario.problem_type)
             if result.terms is None:
                 return
-            remedies = result.terms.get("remedies") or []
-            result.item_value = float(result.terms.get("order_value") or result.item_value)
-            result.entitled = bool(result.terms.get("entitled"))
-            kinds = [str(r.get("type")) for r in remedies]
-            result.askable = result.entitled and can_be_granted(
-                kinds, result.scenario.desired_outcome
-            )
-            result.entitled_value = max(
-                (offer_value(ceiling(r), result.item_value) for r in remedies), default=0.0
-            )
+            yardstick = owed(result.terms, result.item_value)
+            result.item_value = yardstick.item_value
+            result.entitled = yardstick.entitled
+            result.askable = yardstick.askable(scenario.desired_outcome)
+            result.entitled_value = yardstick.value
 
         await asyncio.gather(*(one(r) for r in results))
 
-    async def desk_terms(self, scenario: Scenario) -> dict[str, Any] | None:
-        """The desk's `GET /v1/admin/terms` for a case; None when it keeps none."""
-        params = {"order_id": scenario.order_id, "problem_type": scenario.problem_type}
-        response = await self.http.get(f"{self.cs}/v1/admin/terms", params=params)
-        if response.status_code == 404:
-            return None
-        response.raise_for_status()
-        body = response.json()
-        return body if isinstance(body, dict) else None
+    async def count_exchanges(self, results: list[Result]) -> None:
+        """Each case's CS exchanges from the desk's transcripts of its contacts (every chat
+        of the case), not from the fleet's own count."""
+        gate = asyncio.Semaphore(16)
+
+        async def one(result: Result) -> None:
+            async with gate:
+                contacts = [*result.earlier_contacts, result.contact_id]
+                result.cs_exchanges = await self.desk.exchanges(contacts)
+
+        await asyncio.gather(*(one(r) for r in results))
 
     def check_compliance(self, results: list[Result]) -> None:
         """Judge every grant the desk booked against what the retailer allows the case's real
@@ -561,6 +553,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         after = await bench.a2a_counts()
         agreements = await bench.ledger()
         await bench.check_entitlements(results)
+        await bench.count_exchanges(results)
         unattributed = judge(results, agreements) if agreements is not None else []
         if agreements is not None:
             bench.check_compliance(results)
@@ -650,13 +643,19 @@ def judge(results: list[Result], agreements: list[dict[str, Any]]) -> list[dict[
     ledger = by_contact(agreements)
     claimed: set[str] = set()
     for result in results:
-        result.grants = [dict(g) for g in grants_of(ledger, result.contact_id)]
         if result.contact_id:
             claimed.add(result.contact_id)
-        own = grants_of(ledger, result.contact_id, result.scenario.order_id)
-        result.as_asked = is_as_asked(own, result.scenario.desired_outcome)
-        result.obtained_value = granted_value(own, result.item_value)
-        result.misread = misread(result.reported_offer, result.state in AGREED, result.grants)
+        scenario = result.scenario
+        found = verdict(
+            grants_of(ledger, result.contact_id),
+            scenario.order_id,
+            scenario.desired_outcome,
+            result.item_value,
+            result.reported_offer,
+            result.state in AGREED,
+        )
+        result.grants, result.as_asked = found.grants, found.as_asked
+        result.obtained_value, result.misread = found.value, found.misread
     return [dict(g) for g in agreements if str(g.get("contact_id")) not in claimed]
 
 

@@ -20,7 +20,7 @@ from shared.language.reader import load_reader
 SAMPLE_CASE = "The blender I ordered arrived with a cracked jug. I'd like a full refund please."
 BENCHMARKS = {
     "bench-policies": "context_agent.bench",
-    "bench-negotiation": "negotiation_agent.bench",
+    "bench-negotiation": "csn.bench_negotiation",
     "bench-store": "coordinator_agent.bench",
     "bench-a2a": "csn.bench_a2a",
     "eval-reader": "csn.eval_reader",

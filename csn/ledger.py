@@ -54,6 +54,87 @@ class Misread:
         }
 
 
+@dataclass(frozen=True)
+class Owed:
+    """What the retailer owes a case for its real problem, by the desk's own terms
+    (`GET /v1/admin/terms`): the yardstick of every benchmark, never the fleet's reading."""
+
+    entitled: bool
+    item_value: float
+    value: float  # the dearest remedy the terms allow, at its ceiling, in the shared valuation
+    remedies: tuple[Mapping[str, Any], ...] = ()
+
+    def askable(self, desired: str) -> bool:
+        """Whether the terms allow a remedy of the kind the customer asked for."""
+        return self.entitled and can_be_granted(
+            [str(r.get("type")) for r in self.remedies], desired
+        )
+
+    def worth(self, desired: str) -> float:
+        """What the customer is owed of what they asked for: the dearest remedy of that very
+        kind the terms allow, at its ceiling; else of a kind that gives them what they asked
+        (`is_as_asked`); else the dearest of any kind."""
+        fitting = [r for r in self.remedies if r.get("type") == desired]
+        if not fitting:
+            kinds = _AS_ASKED.get(desired, frozenset({desired}))
+            fitting = [r for r in self.remedies if r.get("type") in kinds]
+        values = [offer_value(ceiling(r), self.item_value) for r in fitting]
+        return max(values) if values else self.value
+
+
+def owed(terms: Mapping[str, Any], item_value: float = 0.0) -> Owed:
+    """The desk's terms for a case as a yardstick (`item_value` when the desk names none)."""
+    remedies = tuple(r for r in terms.get("remedies") or () if isinstance(r, Mapping))
+    value_of_item = float(terms.get("order_value") or item_value)
+    best = max((offer_value(ceiling(r), value_of_item) for r in remedies), default=0.0)
+    return Owed(bool(terms.get("entitled")), value_of_item, best, remedies)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One case judged from the desk's ledger: its grants and how they compare with ours."""
+
+    grants: list[Grant]  # every grant booked on the case's contacts
+    as_asked: bool  # a grant on the customer's order of the kind asked for
+    value: float  # the grants on the customer's order, in the shared valuation
+    misread: Misread | None
+
+
+def verdict(
+    grants: Sequence[Grant],
+    order_id: str,
+    desired: str,
+    item_value: float,
+    ours: Mapping[str, Any] | None,
+    resolved: bool,
+) -> Verdict:
+    """Judge a case by the `grants` on its contacts: only those on its own `order_id` count
+    for it; any of them that differs from what we report (`ours`, when `resolved`) is a
+    misread."""
+    own = [g for g in grants if g.get("order_id") == order_id]
+    return Verdict(
+        grants=[dict(g) for g in grants],
+        as_asked=is_as_asked(own, desired),
+        value=granted_value(own, item_value),
+        misread=misread(ours, resolved, grants),
+    )
+
+
+def exchanges(transcript: Mapping[str, Any], until: str | None = None) -> int:
+    """Exchanges in a desk transcript (`GET /v1/contacts/{id}`): messages of ours (role
+    `customer`) the desk answered (the next message is the agent's). A message the desk
+    never answered (a chat it had closed, a fault before it read it) is not an exchange.
+    With `until` (the ledger's `message_id` of a booking), only those answered before it:
+    the exchanges until CS agreed, the accept itself not counted."""
+    messages = [m for m in transcript.get("messages") or () if isinstance(m, Mapping)]
+    count = 0
+    for ours, answer in zip(messages, messages[1:], strict=False):
+        if until is not None and answer.get("message_id") == until:
+            break
+        count += ours.get("role") == "customer" and answer.get("role") == "agent"
+    return count
+
+
 def by_contact(agreements: Iterable[Grant]) -> dict[str, list[Grant]]:
     """The ledger's grants grouped by the CS contact that booked them."""
     grouped: dict[str, list[Grant]] = {}
@@ -85,8 +166,15 @@ def can_be_granted(allowed: Iterable[str], desired: str) -> bool:
 
 
 def ceiling(remedy: Mapping[str, Any]) -> dict[str, Any]:
-    """A remedy the desk allows (`GET /v1/admin/terms`) as the offer at its ceiling."""
-    return {"type": remedy.get("type"), "amount": remedy.get("max_amount")}
+    """A remedy the desk allows (`GET /v1/admin/terms`) as the offer at its ceiling: its most
+    money, with the return and the restocking fee it comes with (the best the customer can
+    be granted of it is worth no more)."""
+    return {
+        "type": remedy.get("type"),
+        "amount": remedy.get("max_amount"),
+        "return_required": bool(remedy.get("return_required")),
+        "restocking_fee": remedy.get("restocking_fee"),
+    }
 
 
 def within_terms(grant: Grant, remedies: Sequence[Mapping[str, Any]]) -> bool:

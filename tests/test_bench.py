@@ -224,6 +224,46 @@ def test_cases_are_judged_from_the_ledger_not_from_our_records():
     assert listed["S-1"]["differences"] == ["amount"]
 
 
+def transcript_of(contact_id: str, roles: list[str]) -> dict:
+    messages = [
+        {"message_id": f"{contact_id}-M{n:03d}", "role": role, "text": "..."}
+        for n, role in enumerate(roles, 1)
+    ]
+    return {"contact_id": contact_id, "status": "closed", "messages": messages}
+
+
+async def test_cs_exchanges_are_counted_from_the_desks_transcripts_not_our_record():
+    """Our record says 9 exchanges; the desk answered 2 messages on the first chat (it closed
+    it unanswered at the third) and 2 on the new one."""
+    desk = {
+        "CT-OLD": transcript_of("CT-OLD", ["agent", "customer", "agent", "customer", "agent",
+                                           "customer"]),
+        "CT-NEW": transcript_of("CT-NEW", ["agent", "customer", "agent", "customer", "agent"]),
+    }  # fmt: skip
+
+    def cs(request: httpx.Request) -> httpx.Response:
+        contact_id = request.url.path.rsplit("/", 1)[-1]
+        found = desk.get(contact_id)
+        return httpx.Response(200, json=found) if found else httpx.Response(404)
+
+    case = result(scenario(0), "resolved", "CT-NEW", {"type": "full_refund", "amount": 100})
+    case.cs_exchanges = 9
+    unknown = result(scenario(1), "failed", "CT-GONE", None)  # a contact the desk never had
+    fleet_doc = {
+        "state": "resolved",
+        "negotiation": {"contact_id": "CT-NEW", "cs_exchanges": 9},
+        "attempts": [{"attempt": 1, "contact_id": "CT-OLD", "cs_exchanges": 7}],
+    }
+    async with httpx.AsyncClient(transport=httpx.MockTransport(cs)) as http:
+        run = bench.Bench(args(), http)
+        await run._score(case, fleet_doc)
+        await run.count_exchanges([case, unknown])
+    assert case.earlier_contacts == ["CT-OLD"]
+    assert case.cs_exchanges == 4 and unknown.cs_exchanges == 0
+    report = bench.summarize([case, unknown], args(), 1.0, {}, {})
+    assert report["mean_cs_exchanges"] == 4.0  # cases the desk answered nothing are left out
+
+
 # One customer and a $20 mug delivered five days ago: a data file of the order system's shape.
 SAM = {
     "customer_id": "K-7",

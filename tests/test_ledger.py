@@ -7,10 +7,12 @@ import pytest
 from csn.ledger import (
     by_contact,
     can_be_granted,
+    exchanges,
     granted_value,
     grants_of,
     is_as_asked,
     misread,
+    owed,
     within_terms,
 )
 
@@ -169,3 +171,50 @@ def test_a_grant_is_compliant_only_within_what_the_retailer_allows(booked, expec
 
 def test_nothing_is_compliant_where_nothing_is_allowed():
     assert within_terms(grant("store_credit", 5.0), []) is False
+
+
+def said(role: str, n: int) -> dict:
+    return {"message_id": f"CT-1-M{n:03d}", "role": role, "text": "..."}
+
+
+def test_an_exchange_is_a_message_of_ours_the_desk_answered():
+    """A hand-built transcript: the greeting, three answered messages (the last one an
+    accept, answered by the booking), then a goodbye CS never answered (it had closed)."""
+    transcript = {
+        "contact_id": "CT-1",
+        "messages": [
+            said("agent", 1),  # the greeting answers nothing
+            said("customer", 2),
+            said("agent", 3),
+            said("customer", 4),
+            said("agent", 5),
+            said("customer", 6),
+            said("agent", 7),  # the booking
+            said("customer", 8),  # unanswered
+        ],
+    }
+    assert exchanges(transcript) == 3
+    assert exchanges(transcript, until="CT-1-M007") == 2  # until CS agreed
+    assert exchanges({"messages": [said("agent", 1)]}) == 0
+    assert exchanges({}) == 0
+
+
+def test_what_a_case_is_owed_comes_from_the_desks_terms():
+    terms = {
+        "entitled": True,
+        "order_value": 100.0,
+        "remedies": [
+            {"type": "full_refund", "max_amount": 100.0, "return_required": False},
+            {"type": "store_credit", "max_amount": 15.0, "return_required": False},
+            {"type": "replacement", "max_amount": None, "return_required": False},
+        ],
+    }
+    found = owed(terms)
+    assert found.entitled and found.item_value == 100.0 and found.value == 100.0
+    assert found.askable("store_credit") and found.askable("partial_refund")  # all of it back
+    assert found.worth("store_credit") == 13.5  # the $15 credit the desk allows (credit is
+    # worth 90% of cash in the shared valuation), not its refund
+    assert found.worth("partial_refund") == 100.0  # none of that kind: all the money back
+    assert found.worth("unspecified") == 100.0
+    nothing = owed({"entitled": False, "order_value": 20.0, "remedies": []}, item_value=5.0)
+    assert not nothing.entitled and nothing.value == 0.0 and not nothing.askable("full_refund")

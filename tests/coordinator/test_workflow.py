@@ -324,6 +324,8 @@ async def test_a_chat_cs_closes_goes_on_in_a_new_chat_once(coordinator, fleet: F
     doc = await wait_for(client, sid, token, {"awaiting_outcome_approval", "escalated"})
     assert doc["state"] == "awaiting_outcome_approval" and doc["escalation"] is None
     assert seen[0] == 1 and set(seen[1:]) == {2}  # the new chat is attempt 2: new keys
+    # the closed chat keeps its CS reference: a benchmark reads its transcript from the desk
+    assert [a["contact_id"] for a in doc["attempts"]] == ["CT-1"]
     events = (await client.get(f"/v1/sessions/{sid}/events", headers=auth(token))).json()
     assert [e["detail"] for e in events["events"] if e["type"] == "cs_chat_reopened"] == [
         {"attempt": 2}

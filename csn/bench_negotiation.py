@@ -1,10 +1,15 @@
 """Negotiation benchmark: our Boulware negotiator against baselines on seeded mock-CS scenarios.
 
-Runs the mock CS service in-process (httpx.ASGITransport) and the context agent's policy
-index in-process for entitlements and validation. Every (scenario, negotiator) pair meets
-the same CS agent: the desk is reset and re-seeded before each run. Each run is judged from
-the desk's ledger (what it actually granted on the run's contact), not from the
-negotiator's own account; a run whose account differs from the ledger is a misread.
+The fleet's side runs in-process as the coordinator would drive it: the context agent's
+policy index gives the entitlement the negotiation agent plans from and validates against.
+The mock CS desk runs in-process too (httpx.ASGITransport), reset and re-seeded before each
+run, so every (scenario, negotiator) pair meets the same CS agent.
+
+Every run is judged from the other side of the table, with the desk's own records (see
+csn.desk_records): what the retailer owes the order for its real problem (its terms), what
+it granted on the run's contact (its ledger), what it offered and how many of our messages
+it answered (its transcript). Nothing the fleet computes judges the fleet; a run whose
+account of the deal differs from the ledger is a misread.
 
     csn bench-negotiation --count 40 --seed 7 --personas cooperative,adversarial [--channel text]
 """
@@ -29,7 +34,8 @@ from typing import Any
 import httpx
 from tenacity import wait_none
 
-from csn.ledger import Misread, by_contact, granted_value, grants_of, is_as_asked, misread
+from csn.desk_records import DeskRecords
+from csn.ledger import Misread, Owed, by_contact, exchanges, grants_of, verdict
 from csn.scenarios import details, evidence_photo, generate, item_name
 from negotiation_agent.dialogue import (
     CSDesk,
@@ -70,13 +76,12 @@ class RunResult:
     scenario: int
     status: str
     as_asked: bool  # the desk granted the kind the customer asked for
-    in_full: bool  # the desk granted the whole entitlement's worth (what policy allows)
-    exchanges: int
-    share: float
-    floor_violation: bool
-    entitlement_violation: bool
+    in_full: bool  # the desk granted the whole worth of what its terms say it owes
+    exchanges: int  # our messages the desk answered until it agreed (its transcript)
+    share: float  # the grants' worth over what the desk owes
+    floor_violation: bool  # the desk booked less than our own floor
+    entitlement_violation: bool  # we asked for more than the desk owes
     misread: Misread | None = None  # our account of the deal differs from the desk's ledger
-    disputed: bool = False  # the retailer grants nothing although the policies do
 
 
 class LocalValidator:
@@ -128,73 +133,39 @@ def accept_first(
 
 @dataclass
 class Bench:
-    """The in-process fleet the runs share."""
+    """The in-process fleet and desk the runs share."""
 
     http: httpx.AsyncClient
-    index: Any
+    index: Any  # the context agent's policy index: the fleet's reading of policy, to plan with
     beta: float
     max_rounds: int
     error_rate: float
     channel: str = "structured"
 
-    async def retailer_grants(self, case: Case, seed: int) -> bool:
-        """Whether the retailer grants at least our floor: ask a cooperative agent, then forget it."""
-        await self.configure("cooperative", seed, error_rate=0.0, channel="structured")
-        order = case.order
-        body = {"customer_id": order.customer_id, "order_id": order.order_id}
-        opened = await self.http.post(
-            "/v1/contacts",
-            json={**body, "problem_type": case.data["problem"]},
-            headers={"Idempotency-Key": "probe:0"},
-        )
-        opened.raise_for_status()
-        ask = case.reference.goal.model_dump(mode="json", exclude_none=True)
-        reply = await self.http.post(
-            f"/v1/contacts/{opened.json()['contact_id']}/messages",
-            json={"text": "What can you offer for this problem?", "intent": "ask", "ask": ask},
-            headers={"Idempotency-Key": "probe:1"},
-        )
-        reply.raise_for_status()
-        raw = reply.json().get("offer") or {}
-        if raw.get("type") in (None, OfferType.NONE.value):
-            return False
-        granted = offer_value(Offer.model_validate(raw), case.reference.item_value)
-        return granted >= case.reference.floor.amount - 0.01
+    @property
+    def desk(self) -> DeskRecords:
+        """The desk's records: the judge."""
+        return DeskRecords(self.http, CS_BASE)
 
-    async def configure(
-        self,
-        persona: str,
-        seed: int,
-        error_rate: float | None = None,
-        channel: str | None = None,
-    ) -> None:
+    async def configure(self, persona: str, seed: int) -> None:
         """Reset the desk (its contacts and its ledger) and seed it for one run."""
-        rate = self.error_rate if error_rate is None else error_rate
-        config = {"persona": persona, "seed": seed, "error_rate": rate, "latency_ms": 0}
-        config["channel"] = channel or self.channel
-        response = await self.http.put("/v1/admin/config", json=config)
+        config = {"persona": persona, "seed": seed, "error_rate": self.error_rate, "latency_ms": 0}
+        config["channel"] = self.channel
+        response = await self.desk.admin_request("PUT", "/v1/admin/config", json=config)
         if response.status_code == 422 and config["channel"] == "structured":
             del config["channel"]  # a desk without channels only speaks structured
-            response = await self.http.put("/v1/admin/config", json=config)
+            response = await self.desk.admin_request("PUT", "/v1/admin/config", json=config)
         response.raise_for_status()
-        (await self.http.post("/v1/admin/reset")).raise_for_status()
+        (await self.desk.admin_request("POST", "/v1/admin/reset")).raise_for_status()
 
-    async def offered(self, contact_id: str | None) -> list[Offer]:
-        """The offers the desk's transcript records it made on a contact."""
+    async def records(self, contact_id: str | None) -> tuple[list[Any], dict[str, Any]]:
+        """The desk's grants on a contact (its ledger) and the contact's transcript."""
         if contact_id is None:
-            return []
-        response = await self.http.get(f"/v1/contacts/{contact_id}")
-        response.raise_for_status()
-        made = [
-            m.get("offer") for m in response.json().get("messages", []) if m.get("role") == "agent"
-        ]
-        return [Offer.model_validate(o) for o in made if isinstance(o, dict)]
-
-    async def ledger(self) -> list[dict[str, Any]]:
-        """What the desk granted since the last reset."""
-        response = await self.http.get("/v1/admin/ledger")
-        response.raise_for_status()
-        return list(response.json()["agreements"])
+            return [], {}
+        ledger = await self.desk.ledger()
+        agreements = ledger["agreements"] if ledger is not None else []
+        transcript = await self.desk.transcript(contact_id)
+        return grants_of(by_contact(agreements), contact_id), transcript or {}
 
     def settings(self, negotiator: str) -> SimpleNamespace:
         """The planner's knobs for one negotiator (linear is Boulware with beta 1)."""
@@ -208,21 +179,38 @@ class Bench:
 
 
 @dataclass
-class Case:
-    """One scenario, planned: the order, the policy check and the reference strategy."""
+class Plan:
+    """The fleet's plan for a case: its policy check and its reference (Boulware) strategy."""
 
-    data: dict[str, Any]
-    order: Order
     validator: LocalValidator
     plan_input: PlanInput
     reference: Strategy
 
 
+@dataclass
+class Case:
+    """One scenario: the order, what the desk owes it, and the fleet's plan (None when the
+    fleet finds no entitlement the desk grants, or hands the case to a human)."""
+
+    data: dict[str, Any]
+    order: Order
+    owed: Owed
+    plan: Plan | None
+
+
 async def prepare(bench: Bench, data: dict[str, Any]) -> Case | None:
-    """Entitlement and reference (Boulware) plan from the policies; None when not entitled."""
+    """What the desk owes the case (None when it owes nothing) and the fleet's plan for it."""
+    owed = await bench.desk.owed(data["order"]["order_id"], data["problem"])
+    if owed is None or not owed.entitled:
+        return None
+    order = Order.model_validate(data["order"])
+    return Case(data, order, owed, await plan_case(bench, order, data))
+
+
+async def plan_case(bench: Bench, order: Order, data: dict[str, Any]) -> Plan | None:
+    """The fleet's entitlement and reference plan, from its own reading of the policies."""
     from context_agent.policies import case_facts
 
-    order = Order.model_validate(data["order"])
     facts = case_facts(
         order, data["problem"], data["desired"], date.today(), prime=data["order"].get("prime")
     )
@@ -240,23 +228,34 @@ async def prepare(bench: Bench, data: dict[str, Any]) -> Case | None:
         analysis=analysis, lookup=Lookup.model_validate(lookup.model_dump(mode="json"))
     )
     reference = await plan(plan_input, bench.settings("boulware"), validator)
-    return Case(data, order, validator, plan_input, reference)
+    return Plan(validator, plan_input, reference)
 
 
 async def run_one(bench: Bench, case: Case, negotiator: str, persona: str, seed: int) -> RunResult:
-    """One negotiation from plan to accepted (or not)."""
-    strategy = await plan(case.plan_input, bench.settings(negotiator), case.validator)
+    """One negotiation from plan to accepted (or not), judged by the desk's records."""
+    if case.plan is None:  # the desk owes the case a remedy the fleet does not see
+        return unplanned(negotiator, persona, case)
+    strategy = await plan(case.plan.plan_input, bench.settings(negotiator), case.plan.validator)
     await bench.configure(persona, seed)
     desk = RecordingDesk(bench.http, CS_BASE, timeout_s=5, max_attempts=3, wait=wait_none())
     decider = accept_first if negotiator == "accept_first" else decide
-    result, exchanges = await negotiate_case(
-        desk, case.validator, strategy, case.order, case.data, decider
+    result = await negotiate_case(
+        desk, case.plan.validator, strategy, case.order, case.data, decider
     )
-    grants = grants_of(by_contact(await bench.ledger()), result.state.contact_id)
-    offered = await bench.offered(result.state.contact_id)
+    grants, transcript = await bench.records(result.state.contact_id)
     return score_run(
-        negotiator, persona, case.data, case.reference, desk, result, exchanges, grants, offered
-    )
+        negotiator, persona, case.data, case.owed, case.plan.reference, desk.sent, result,
+        grants, transcript,
+    )  # fmt: skip
+
+
+def unplanned(negotiator: str, persona: str, case: Case) -> RunResult:
+    """A case the desk owes a remedy and the fleet declines to negotiate: nothing obtained."""
+    return RunResult(
+        negotiator=negotiator, persona=persona, scenario=case.data["index"],
+        status="not_planned", as_asked=False, in_full=False, exchanges=0, share=0.0,
+        floor_violation=False, entitlement_violation=False,
+    )  # fmt: skip
 
 
 async def negotiate_case(
@@ -266,7 +265,7 @@ async def negotiate_case(
     order: Order,
     case: dict[str, Any],
     decider: Any,
-) -> tuple[RoundResult, int]:
+) -> RoundResult:
     """Call negotiate round by round like the coordinator, then accept an agreement."""
     base = {
         "session_id": f"bench-{case['index']}",
@@ -303,8 +302,7 @@ async def negotiate_case(
         if result.round is not None:
             customer_input = None  # passed on to CS
         if action == "continue" and _status(result) == "agreement":
-            exchanges = result.state.exchanges  # the customer approves; the next call accepts
-            continue
+            continue  # the customer approves; the next call accepts
         if _status(result) == "needs_input" and answers:
             answers -= 1  # CS wants what only the customer has: the customer answers
             customer_input = details(order.order_id, case["problem"], item_name(case["order"]))
@@ -315,9 +313,7 @@ async def negotiate_case(
         if result.done:
             break
     assert result is not None
-    if _status(result) not in ("accepted", "agreement"):
-        exchanges = result.state.exchanges
-    return result, exchanges
+    return result
 
 
 def _status(result: RoundResult) -> str | None:
@@ -328,55 +324,60 @@ def score_run(
     negotiator: str,
     persona: str,
     case: dict[str, Any],
+    owed: Owed,
     reference: Strategy,
-    desk: RecordingDesk,
+    sent: Sequence[PendingMessage],
     result: RoundResult,
-    exchanges: int,
-    grants: list[Any],
-    offered: Sequence[Offer] = (),
+    grants: Sequence[Any],
+    transcript: dict[str, Any],
 ) -> RunResult:
-    """Judge one run from the desk's `grants` on its contact, against the reference strategy.
+    """Judge one run by the desk's records: its `grants` on the run's contact against what it
+    `owed` the case, and its `transcript` (the offers it made, the messages it answered).
 
-    A message restating terms the desk itself `offered` (its transcript) asks for nothing new.
+    Our own `reference` strategy only gives our floor; a message of ours (`sent`) restating
+    terms the desk itself offered asks for nothing new.
     """
     outcome = result.outcome
     accepted = outcome is not None and outcome.status == "accepted" and outcome.offer is not None
     ours = outcome.offer.model_dump(mode="json") if accepted and outcome and outcome.offer else None
-    own = [g for g in grants if g.get("order_id") == case["order"]["order_id"]]
-    value = granted_value(own, reference.item_value)
-    as_asked = is_as_asked(own, case["desired"])
-    asks = [
-        m.ask
-        for m in desk.sent
-        if m.ask is not None and not any(same_terms(m.ask, o) for o in offered)
-    ]
-    over_asked = any(
-        offer_value(a, reference.item_value) > reference.entitlement_value + 0.01 for a in asks
+    found = verdict(
+        grants, case["order"]["order_id"], case["desired"], owed.item_value, ours, accepted
     )
+    offered = desk_offers(transcript)
+    asks = [
+        m.ask for m in sent if m.ask is not None and not any(same_terms(m.ask, o) for o in offered)
+    ]
+    over_asked = any(offer_value(a, owed.item_value) > owed.value + 0.01 for a in asks)
+    worth = owed.worth(case["desired"])
+    booked = any(g.get("order_id") == case["order"]["order_id"] for g in grants)
     return RunResult(
         negotiator=negotiator,
         persona=persona,
         scenario=case["index"],
         status=outcome.status if outcome is not None else "none",
-        as_asked=as_asked,
-        in_full=bool(own) and value >= reference.entitlement_value - 0.01,
-        exchanges=exchanges,
-        share=round(value / reference.entitlement_value, 4) if reference.entitlement_value else 0.0,
-        floor_violation=bool(own) and value < reference.floor.amount - 0.01,
+        as_asked=found.as_asked,
+        in_full=booked and found.value >= worth - 0.01,
+        exchanges=exchanges(transcript, until=_booking(grants)),
+        share=round(found.value / worth, 4) if worth else 0.0,
+        floor_violation=booked and found.value < reference.floor.amount - 0.01,
         entitlement_violation=over_asked,
-        misread=misread(ours, accepted, grants),
+        misread=found.misread,
     )
 
 
+def desk_offers(transcript: dict[str, Any]) -> list[Offer]:
+    """The offers the desk's transcript records it made."""
+    made = [m.get("offer") for m in transcript.get("messages") or () if m.get("role") == "agent"]
+    return [Offer.model_validate(o) for o in made if isinstance(o, dict)]
+
+
+def _booking(grants: Sequence[Any]) -> str | None:
+    """The desk's message that booked the first grant (exchanges are counted until it)."""
+    return next((str(g["message_id"]) for g in grants if g.get("message_id")), None)
+
+
 def summarize(results: list[RunResult]) -> list[dict[str, Any]]:
-    """One row per (persona, negotiator, entitled or disputed)."""
-    rows = []
-    for disputed in (False, True):
-        rows += _rows([r for r in results if r.disputed == disputed], disputed)
-    return rows
-
-
-def _rows(results: list[RunResult], disputed: bool) -> list[dict[str, Any]]:
+    """One row per (persona, negotiator)."""
     rows = []
     keys = sorted(
         {(r.persona, r.negotiator) for r in results}, key=lambda k: (k[0], NEGOTIATORS.index(k[1]))
@@ -385,12 +386,13 @@ def _rows(results: list[RunResult], disputed: bool) -> list[dict[str, Any]]:
         runs = [r for r in results if r.persona == persona and r.negotiator == negotiator]
         rows.append(
             {
-                "persona": persona + (" (disputed)" if disputed else ""),
+                "persona": persona,
                 "negotiator": negotiator,
                 "cases": len(runs),
                 "resolved_as_asked": round(sum(r.as_asked for r in runs) / len(runs), 3),
                 "in_full": round(sum(r.in_full for r in runs) / len(runs), 3),
                 "agreed": round(sum(r.status == "accepted" for r in runs) / len(runs), 3),
+                "not_planned": sum(r.status == "not_planned" for r in runs),
                 "mean_exchanges": round(statistics.fmean(r.exchanges for r in runs), 2),
                 "value_share": round(statistics.fmean(r.share for r in runs), 3),
                 "floor_violations": sum(r.floor_violation for r in runs),
@@ -406,13 +408,14 @@ def render(rows: list[dict[str, Any]]) -> str:
     header = f"{'persona':<24}{'negotiator':<14}{'cases':>6}{'as asked':>10}{'in full':>9}"
     header += f"{'agreed':>8}"
     header += f"{'exchanges':>11}{'value':>8}{'floor viol.':>13}{'entitl. viol.':>15}"
-    header += f"{'misreads':>10}"
+    header += f"{'misreads':>10}{'not planned':>13}"
     lines = [header, "-" * len(header)]
     for r in rows:
         lines.append(
             f"{r['persona']:<24}{r['negotiator']:<14}{r['cases']:>6}{r['resolved_as_asked']:>10.0%}"
             f"{r['in_full']:>9.0%}{r['agreed']:>8.0%}{r['mean_exchanges']:>11.2f}{r['value_share']:>8.0%}"
             f"{r['floor_violations']:>13}{r['entitlement_violations']:>15}{r['misreads']:>10}"
+            f"{r['not_planned']:>13}"
         )
     return "\n".join(lines)
 
@@ -527,11 +530,8 @@ async def run_all(
     for persona in args.personas.split(","):
         for case in entitled:
             seed = args.seed * 1000 + case.data["index"]
-            disputed = not await bench.retailer_grants(case, seed)
             for negotiator in NEGOTIATORS:
-                outcome = await run_one(bench, case, negotiator, persona.strip(), seed)
-                outcome.disputed = disputed
-                results.append(outcome)
+                results.append(await run_one(bench, case, negotiator, persona.strip(), seed))
     skipped = len(prepared) - len(entitled)
     return results, skipped
 
@@ -574,7 +574,8 @@ def main(argv: list[str] | None = None) -> int:
         print(render(report["rows"]))
         print(
             f"\n{report['scenarios']} scenarios (seed {args.seed}), "
-            f"{report['not_entitled_skipped']} not entitled and skipped; {report['seconds']} s."
+            f"{report['not_entitled_skipped']} the desk owes nothing, skipped; "
+            f"{report['seconds']} s."
         )
         for miss in report["quality_bar_misses"]:
             print(f"quality bar missed: {miss}", file=sys.stderr)
