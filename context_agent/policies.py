@@ -926,7 +926,7 @@ class PolicyIndex:
         assessment = self.assess(facts)
         unresolved = [c for c in assessment.conflicts if c.rule == "unresolved"]
         outcomes = entitled_outcomes(assessment.applicable, facts)
-        return check_offer(offer, outcomes, unresolved, source)
+        return check_offer(offer, outcomes, unresolved, source, paid=facts.order_total)
 
 
 # Who proposes the offer being checked: our ask, or CS's offer we consider accepting.
@@ -944,8 +944,9 @@ def check_offer(
     outcomes: Iterable[EntitledOutcome],
     unresolved: Sequence[Conflict] = (),
     source: OfferSource = "ask",
+    paid: float | None = None,
 ) -> ValidationResult:
-    """Check one offer against the entitled outcomes of its type."""
+    """Check one offer against the entitled outcomes of its type (`paid`: the order's total)."""
     outcomes = list(outcomes)
     same_type = [o for o in outcomes if o.type == offer.type] or [
         o for o in outcomes if o.type in EQUIVALENT_TYPES.get(OfferType(offer.type), ())
@@ -960,7 +961,7 @@ def check_offer(
                 + (f" (allowed: {', '.join(allowed)})" if allowed else " (no remedy is allowed)")
             ],
         )
-    attempts = [(_violations(offer, o, source), o) for o in same_type]
+    attempts = [(_violations(offer, o, source, paid), o) for o in same_type]
     attempts.sort(key=lambda pair: len(pair[0]))
     violations, basis = attempts[0]
     if unresolved:
@@ -975,22 +976,22 @@ def check_offer(
     )
 
 
-def _violations(offer: Offer, allowed: EntitledOutcome, source: OfferSource) -> list[str]:
+def _violations(
+    offer: Offer, allowed: EntitledOutcome, source: OfferSource, paid: float | None = None
+) -> list[str]:
     """Where an offer goes beyond one entitled outcome's terms.
 
-    Waiving a required return is the retailer's prerogative: CS may offer it, we may
-    not ask for it. Amount and fee limits hold whoever proposes the offer.
+    Waiving a required return, or giving more than our reading of the policies, up to what
+    the customer paid, is the retailer's prerogative: CS may offer it, we may not ask for
+    it. Above what was paid, and a fee above the policy's, fail whoever proposes them.
     """
     basis = ", ".join(allowed.policy_ids)
     found = []
-    if (
-        offer.amount is not None
-        and allowed.max_amount is not None
-        and offer.amount > allowed.max_amount + AMOUNT_TOLERANCE
-    ):
-        found.append(
-            f"amount {offer.amount:.2f} exceeds the {allowed.max_amount:.2f} allowed by {basis}"
-        )
+    limit = allowed.max_amount
+    if limit is not None and source == "offer" and paid is not None:
+        limit = max(limit, paid)
+    if offer.amount is not None and limit is not None and offer.amount > limit + AMOUNT_TOLERANCE:
+        found.append(f"amount {offer.amount:.2f} exceeds the {limit:.2f} allowed by {basis}")
     if allowed.return_required and not offer.return_required and source == "ask":
         found.append(f"{basis} requires the item to be returned")
     if (offer.restocking_fee or 0.0) > (allowed.restocking_fee or 0.0) + AMOUNT_TOLERANCE:

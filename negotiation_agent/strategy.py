@@ -266,6 +266,8 @@ def choose_goal(entitlement: Entitlement, desired: str | None) -> tuple[Offer, E
     wanted = goal_type_for(desired, entitlement)
     family = _FAMILY.get(wanted, (wanted,)) if wanted is not None else tuple(_REMEDIES)
     matching = [o for o in options if OfferType(o.type) in family] or options
+    if wanted is OfferType.STORE_CREDIT:
+        wanted = credit_or_refund(matching, entitlement)
     best = max(
         matching,
         key=lambda o: (
@@ -274,6 +276,20 @@ def choose_goal(entitlement: Entitlement, desired: str | None) -> tuple[Offer, E
         ),
     )
     return offer_from_outcome(best, entitlement), best
+
+
+def credit_or_refund(options: list[EntitledOutcome], entitlement: Entitlement) -> OfferType:
+    """Store credit, unless policy allows credit only below what a refund pays (a goodwill
+    credit): then the larger refund, which serves a customer who asked for credit as well."""
+
+    def most(kind: OfferType) -> float:
+        amounts = [
+            offer_from_outcome(o, entitlement).amount or 0.0 for o in options if o.type == kind
+        ]
+        return max(amounts, default=0.0)
+
+    refund = max((OfferType.FULL_REFUND, OfferType.PARTIAL_REFUND), key=most)
+    return refund if most(refund) > most(OfferType.STORE_CREDIT) + 0.005 else OfferType.STORE_CREDIT
 
 
 def item_value_of(entitlement: Entitlement) -> float:

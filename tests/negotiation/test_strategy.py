@@ -121,3 +121,27 @@ def test_score_offer_against_ask_and_floor(strategy) -> None:
     assert not credit.meets_ask and credit.meets_floor and not credit.as_asked
     odd = score_offer(Offer(type="return_label"), strategy, 1)
     assert not odd.acceptable_type and odd.value == 0
+
+
+def test_store_credit_goal_asks_for_the_credit_policy_allows_in_full() -> None:
+    plan = make_strategy("store_credit")  # credit up to the item's value, no return
+    assert plan.goal.type == "store_credit" and plan.goal.amount == 129.99
+
+
+def test_store_credit_goal_takes_the_refund_when_credit_is_only_goodwill() -> None:
+    """A customer happy with store credit, owed a $119.95 refund, where policy allows only
+    $12 of goodwill credit: the goal is the refund (money serves them at least as well)."""
+    payload = lookup_payload(119.95)
+    outcomes = payload["entitlement"]["outcomes"]
+    next(o for o in outcomes if o["type"] == "store_credit")["max_amount"] = 12.0
+    plan = build_strategy(
+        Lookup.model_validate(payload),
+        desired="store_credit",
+        floor_amount=None,
+        beta=0.3,
+        max_rounds=8,
+        deadline_s=1800,
+        floor_share=0.8,
+    )
+    assert plan.goal.type == "full_refund" and plan.goal.amount == 119.95
+    assert "store_credit" in plan.floor.acceptable_types
