@@ -985,9 +985,21 @@ def _acts(
     if _CLOSING.search(text):
         acts.append("closing")
     model_fact = probabilities.get("fact", 0.0) >= ACT_THRESHOLD and offer is None
-    if _is_fact(text, offer) or model_fact or not acts:
+    if not acts and not _is_fact(text, offer):
+        acts.append(_likeliest_act_without_terms(probabilities))
+    elif _is_fact(text, offer) or model_fact:
         acts.append("fact")
     return [a for a in ACTS if a in acts]
+
+
+def _likeliest_act_without_terms(probabilities: dict[str, float]) -> str:
+    """Where the words name no act, the model's likeliest one that needs no terms read.
+
+    An offer or a confirmation carries terms the words must give, so the model alone never
+    makes one; a plain statement is a fact."""
+    candidates = ("refusal", "question", "closing", "fact")
+    best = max(candidates, key=lambda act: probabilities.get(act, 0.0))
+    return best if probabilities.get(best, 0.0) >= ACT_THRESHOLD else "fact"
 
 
 # ---------------------------------------------------------------- the reading
