@@ -245,6 +245,7 @@ _COUNTERFACTUAL = _rx(
     r"\bif (?:\w+ ){0,4}(?:were|had)\b|\bif (?:you|we|i|they|it)'d \w+ed\b"
     r"|\b(?:would|could|should|might)(?:'ve| have (?:\w+ed|been|got|gotten|sent|given|done|made|had)\b)"
 )
+_REAL_MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| shall| am| are|'m|'re)\b|\blet me\b")
 _MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| could|'d| would| shall)\b|\bthen\b")
 _ASKED_ABOUT = _rx(
     r"^\W*(?:did|have you|has|had|was|were|when did|when was|is (?:it|the|your|this)|are (?:you|they|the))\b"
@@ -575,6 +576,13 @@ def _is_hypothetical(clause_text: str, offset: int) -> bool:
     return not _MAIN_CLAUSE.search(clause_text[marks[-1].end() : offset])
 
 
+def _is_counterfactual(before: str) -> bool:
+    """Governed by an unreal past ("I could have refunded", "if it were ..., I could refund"),
+    not merely beside one ("that code would have saved you $11, so I'll refund that")."""
+    marks = list(_COUNTERFACTUAL.finditer(before))
+    return bool(marks) and not _REAL_MAIN_CLAUSE.search(before[marks[-1].end() :])
+
+
 def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int, int]]:
     """Whether a remedy named here is in force, and the clause it stands in."""
     clause = _span_of(_clauses(text), start)
@@ -603,7 +611,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
             and not _DONE_FRAME.search(clause_text)
             and not _IRREALIS.search(clause_text),
         ),
-        ("counterfactual", bool(_COUNTERFACTUAL.search(sentence_text))),
+        ("counterfactual", _is_counterfactual(text[sentence[0] : start])),
         ("policy", bool(_HABITUAL.search(clause_text))),
         (
             "policy",

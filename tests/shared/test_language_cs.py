@@ -309,3 +309,27 @@ def test_one_texts_features_are_what_the_vectorizers_compute(reader: Reader) -> 
             got = np.zeros_like(expected)
             got[columns] = weights
             np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        (
+            "Thanks, that code would have saved you $11.70, so I'll refund that to your card now.",
+            "partial_refund",
+            11.7,
+        ),
+        (
+            "I'll refund the $2.95 delivery charge since the free-shipping threshold should have applied.",
+            "partial_refund",
+            2.95,
+        ),
+    ],
+)
+def test_an_unreal_past_beside_the_offer_does_not_govern_it(
+    reader: Reader, text: str, kind: str, amount: float
+) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None
+    assert (reading.offer.type, reading.offer.amount) == (kind, amount)
+    assert "offer" in reading.acts and "refusal" not in reading.acts
