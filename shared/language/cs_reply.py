@@ -254,7 +254,11 @@ _CHOICE_OR = _rx(r"\bor\b")
 _PREFERENCE_Q = _rx(
     r"\bwhich (?:\w+ )?(?:would|do|one|option)\b|\bwould (?:you|u) (?:like|prefer|rather)\b|\bdo you (?:want|prefer)\b"
     r"|\byou'd (?:like|prefer|rather)\b|\bprefer\b|\brather\b|\beither\b|\bwhat would you like\b|\bhow would you like\b"
+    r"|\bwhich (?:\w+ )?(?:works?|suits?|sounds?|is (?:better|best|easier))\b"
 )
+_LEFT_TO_YOU = _rx(r"\b(?:up to you|your (?:call|choice)|you (?:choose|decide|pick))\b")
+# "Let me offer you the choice: wait a few days, or I reship now?": one remedy against another course
+_CHOICE_OFFERED = _rx(r"\b(?:the|a) choice\b|\b(?:two|three|a few|some) options\b")
 
 # ---------------------------------------------------------------- what a clause is doing
 
@@ -558,12 +562,20 @@ def _is_choice(text: str, sentence: tuple[int, int]) -> bool:
     """A choice put as a question: two remedies joined by "or", and a question about which."""
     body = text[sentence[0] : sentence[1]]
     named = _remedy_spans(body)
-    if len(named) < 2 or not _CHOICE_OR.search(body[named[0][1] :]):
+    if len(named) == 1:
+        # one remedy against another course: "would you prefer the same model again, or ...?"
+        asked = "?" in body or bool(_CHOICE_OFFERED.search(body) and "?" in text[sentence[1] :])
+        return (
+            asked
+            and bool(_CHOICE_OR.search(body))
+            and bool(_PREFERENCE_Q.search(body) or _CHOICE_OFFERED.search(body))
+        )
+    if not named or not _CHOICE_OR.search(body[named[0][1] :]):
         return False
     rest = text[sentence[0] :]
     return (
         "?" in body
-        or bool(_PREFERENCE_Q.search(body))
+        or bool(_PREFERENCE_Q.search(body) or _LEFT_TO_YOU.search(rest))
         or bool(_PREFERENCE_Q.search(rest) and "?" in rest)
     )
 

@@ -333,3 +333,19 @@ def test_an_unreal_past_beside_the_offer_does_not_govern_it(
     assert reading.offer is not None
     assert (reading.offer.type, reading.offer.amount) == (kind, amount)
     assert "offer" in reading.acts and "refusal" not in reading.acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can re-send the order, or I can refund it. Up to you.",
+        "Two options on my side: I can refund the charger, or post it out on its own. Which works better for you?",
+        "Would you prefer the same model again, or would you like to look at refunding it instead?",
+        "Let me offer you the choice: wait a few more days, or I reship now?",
+    ],
+)
+def test_a_choice_left_to_the_customer_is_a_question(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is None
+    assert "question" in reading.acts and "offer" not in reading.acts
+    assert "preferred_remedy" in reading.asks
