@@ -309,10 +309,13 @@ _CLOSING = _rx(
     r"|\bthat's everything\b|\bstart a new (?:chat|one)\b"
 )
 _REFUSAL = _rx(
-    r"\b(?:can't|cannot|can not|unable to|not able to|won't be able to|won't|don't|do not|doesn't|does not|isn't able to"
+    r"\b(?:can't|cannot|can not|cant|unable to|not able to|won't be able to|won't|don't|do not|doesn't|does not|isn't able to"
     r"|no longer|couldn't|aren't able to|are not able to|not in a position to)"
     r"(?: \w+){0,3}? (?:refund|offer|accept|approve|do|override|price[- ]?match|take|cover|send|replace|exchange|give"
-    r"|process|go (?:to|higher|above|any|beyond)|increase|cancel|change|honou?r|allow|help|authori[sz]e|treat|reimburse|issue|arrange|reship|credit|extend|make an exception|waive|promise)\b"
+    r"|process|go (?:to|higher|above|any|beyond|as high)|increase|cancel|change|honou?r|allow|help|authori[sz]e|treat|reimburse|issue|arrange|reship|credit|extend|make an exception|waive|promise"
+    r"|apply|skip|reverse|repair|match)\b"
+    r"|\bcan(?:'t|not) be (?:waived|applied|reversed|repaired|cancelled|canceled|extended|reshipped|replaced|honou?red)\b"
+    r"|\bnon-?(?:returnable|refundable)\b|\b(?:our|my|that's our|that's my) final (?:position|decision|answer)\b|^\W*no\.\s"
     r"|\bnot (?:possible|available|eligible|due|an option|something (?:i|we))|\bisn't (?:possible|available|due|something)"
     r"|\bno way\b|\bdeclined\b|\bineligible\b|\bfinal sale\b|\bonly allows\b|\bnothing (?:more|further|else)\b|\banything further\b"
     r"|\bthere isn't (?:a lot|much|anything)|\bnot offering\b|\bhands are tied\b|\bno can do\b|\bnot (?:permitted|allowed|authori[sz]ed)\b|\boff the table\b|\bwish there (?:was|were) more\b|\bis (?:still )?no\b|\bno refund\b|\bnot (?:be )?refundable\b"
@@ -416,7 +419,9 @@ _REQUEST = _rx(
     r"|\bplease (?:send|share|provide|confirm|tell|describe|attach|upload|reply|let me know|give|check|include|take)"
     r"|\bi(?:'ll| will)? need (?:you to|a |an |the |some |your |to see|to know|photos?|pictures?)|\bi(?:'d| would) need\b|\bmay i (?:ask|have|get)\b"
     r"|(?:^|[.!?,]\s*|\bjust |\bplease )confirm (?:your|the)\b"
-    r"|\bkindly (?:send|provide|share|confirm|tell|attach|upload|reply)|\b(?:can|could|may) i (?:take|grab|have|get|ask)\b"
+    r"|\bkindly (?:send|provide|share|confirm|tell|attach|upload|reply|revert|advise|state)|\b(?:can|could|may) i (?:just )?(?:take|grab|have|get|ask|check)\b"
+    r"|\bplease (?:advise|state|specify|forward|submit)\b|\bgoing to need\b|\bask that you\b"
+    r"|\b(?:grateful|appreciate it) if you (?:could|can|would)\b|\b(?:information|details) (?:required|needed)\b"
     r"|\b(?:just |simply )?(?:send|give|tell) (?:me|us)\b|\blet me know (?:which|what|when|the|your|if you)\b|\breply with\b|\bpls\b"
     r"|\bwe(?:'ll| will) need\b|\bi just need\b"
     r"|\b(?:i|we)(?: do| would| will|'d|'ll)?(?: still| also| first| just)? (?:need|require)s?\b(?! to (?:check|look|ask|confirm with|speak|escalate|review))"
@@ -438,7 +443,7 @@ _ASK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "photos",
         _rx(
-            r"\bphotos?\b|\bpictures?\b|\bpics?\b|\bimages?\b|\bsnaps?\b|\bscreenshots?\b|\bvideo\b"
+            r"\bphotos?\b|\bphotograph|\bpictures?\b|\bpics?\b|\bimages?\b|\bsnaps?\b|\bscreenshots?\b|\bvideo\b"
         ),
     ),
     (
@@ -456,7 +461,7 @@ _ASK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "dates",
         _rx(
-            r"\bwhen (?:did|was|were|exactly|it (?:arrived|came|was delivered|happened|started|stopped|broke))|\bwhat (?:date|day|time)|\bwhich (?:date|day)s?\b|\bthe date\b|\bhow long ago"
+            r"\bwhen (?:did|was|were|exactly|it (?:arrived|came|was delivered|happened|started|stopped|broke))|\bwhat (?:date|day|time)|\bwhich (?:date|day)s?\b|\bthe date\b|\bdate of (?:purchase|delivery|order|travel)\b|\bhow long ago"
         ),
     ),
     (

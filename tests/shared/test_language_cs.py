@@ -349,3 +349,35 @@ def test_a_choice_left_to_the_customer_is_a_question(reader: Reader, text: str) 
     assert reading.offer is None
     assert "question" in reading.acts and "offer" not in reading.acts
     assert "preferred_remedy" in reading.asks
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sory we cant do more then $10 for this, its the max i can do",
+        "No. Outside window.",
+        "I'm not able to go as high as $80.",
+        "I'm afraid the restocking fee can't be waived.",
+        "That's our final position on this, I'm afraid.",
+        "Sorry, this one is non-returnable for hygiene reasons.",
+        "I'm sorry but I can't skip the return step for an item of this value.",
+    ],
+)
+def test_refusals_in_other_words(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert "refusal" in reading.acts and reading.offer is None
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("I'm going to need the serial, it's the S/N on the sticker under the battery", ["serial_number"]),
+        ("Kindly revert with the invoice number and date of purchase.", ["dates"]),
+        ("I'd be grateful if you could photograph the dent from two angles.", ["photos"]),
+        ("We kindly ask that you provide the model number printed inside the door.", ["serial_number"]),
+        ("Please advise the flight number.", ["other"]),
+    ],
+)
+def test_requests_in_other_words(reader: Reader, text: str, asks: list[str]) -> None:
+    reading = read(reader, text)
+    assert "question" in reading.acts and reading.asks == asks
