@@ -215,6 +215,15 @@ _GENERAL_POLICY = _rx(
     r"|\bplease (?:be aware|note)\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
 )
 _HABITUAL = _rx(r"\b(?:usually|normally|typically|generally|in most cases)\b")
+# "..., usually within 2 business days": how long the remedy takes, not a standing policy
+_HABITUAL_TIMING = _rx(
+    r"\b(?:usually|normally|typically|generally) (?:within|in|takes?|around|about|under|by)\b"
+)
+_GOVERNED_BEFORE = _rx(
+    r"\b(?:i|we)(?:'ll| will| can|'m going to| am going to|'d like to| would like to)"
+    r"(?: (?:also|happily|gladly|now|just|definitely|still|certainly))?"
+    r"(?: (?:offer|give|issue|arrange|process|get|do)(?: you)?(?: (?:a|an|the|your))?)?\s*$"
+)
 _PENDING = _rx(
     r"\basked (?:my |our |the )?(?:manager|supervisor|team|warehouse|colleague)s? (?:about|for|whether|if)"
     r"|\b(?:looking into|check(?:ing)? (?:whether|if)|see (?:whether|if)|escalat\w+|can't promise|cannot promise|no promises)"
@@ -621,6 +630,9 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ),
         ("pending", bool(_PENDING.search(sentence_text) or _LATER.search(clause_text))),
         ("hypothetical", _is_hypothetical(clause_text, start - clause[0])),
+        # "I'll refund the $20 you were overcharged": the offer's own verb governs it; a past
+        # or a "usually" elsewhere in the clause belongs to something else
+        ("live", bool(_GOVERNED_BEFORE.search(text[clause[0] : start]))),
         ("past", bool(_PAST_FACT.search(tense_text))),
         (
             "past",
@@ -629,7 +641,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
             and not _IRREALIS.search(clause_text),
         ),
         ("counterfactual", _is_counterfactual(text[sentence[0] : start])),
-        ("policy", bool(_HABITUAL.search(clause_text))),
+        ("policy", bool(_HABITUAL.search(_HABITUAL_TIMING.sub(" ", clause_text)))),
         (
             "policy",
             bool(_GENERAL_POLICY.search(clause_text)) and not _OFFER_FRAME.search(clause_text),

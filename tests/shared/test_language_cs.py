@@ -381,3 +381,41 @@ def test_refusals_in_other_words(reader: Reader, text: str) -> None:
 def test_requests_in_other_words(reader: Reader, text: str, asks: list[str]) -> None:
     reading = read(reader, text)
     assert "question" in reading.acts and reading.asks == asks
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount", "required"),
+    [
+        (
+            "Okay, I can see the price was $79 in your basket. I'll refund the $20 you were"
+            " overcharged, and you keep the earbuds of course.",
+            "partial_refund",
+            20.0,
+            False,
+        ),
+        (
+            "Since your order was delivered late I can refund the $5.99 shipping fee back to your card.",
+            "partial_refund",
+            5.99,
+            None,
+        ),
+        (
+            "We can send you the missing hardware kit free of charge, usually within 2 business days.",
+            "replacement",
+            None,
+            None,
+        ),
+        (
+            "Once the unit arrives back at our returns centre we'll issue a full refund, normally within 14 days.",
+            "full_refund",
+            None,
+            True,
+        ),
+    ],
+)
+def test_a_past_or_a_timing_beside_the_offer_leaves_it_on_the_table(
+    reader: Reader, text: str, kind: str, amount: float | None, required: bool | None
+) -> None:
+    offer = read(reader, text).offer
+    assert offer is not None
+    assert (offer.type, offer.amount, offer.return_required) == (kind, amount, required)
