@@ -419,3 +419,27 @@ def test_a_past_or_a_timing_beside_the_offer_leaves_it_on_the_table(
     offer = read(reader, text).offer
     assert offer is not None
     assert (offer.type, offer.amount, offer.return_required) == (kind, amount, required)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        ("Excellent, your order is being re-sent today. Same items, fresh tracking.", "reship", None),
+        ("I can reverse that charge of $45.00 today.", "partial_refund", 45.0),
+        ("Let me send back $12 for it, you keep the set.", "partial_refund", 12.0),
+        (
+            "We're happy to accept it back. You'll get the full two hundred dollars once we receive it.",
+            "full_refund",
+            200.0,
+        ),
+        ("The travel credit of USD 276.00 has been issued and sent to your email.", "store_credit", 276.0),
+        ("That's right! A new medium goes out tomorrow, and you keep the large.", "replacement", None),
+        ("You are eligible for a full refund of $58.97.", "full_refund", 58.97),
+    ],
+)
+def test_remedies_in_other_words(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    offer = read(reader, text, total=200.0 if "hundred" in text else 129.99).offer
+    assert offer is not None
+    assert (offer.type, offer.amount) == (kind, amount)
