@@ -371,10 +371,16 @@ def test_refusals_in_other_words(reader: Reader, text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "asks"),
     [
-        ("I'm going to need the serial, it's the S/N on the sticker under the battery", ["serial_number"]),
+        (
+            "I'm going to need the serial, it's the S/N on the sticker under the battery",
+            ["serial_number"],
+        ),
         ("Kindly revert with the invoice number and date of purchase.", ["dates"]),
         ("I'd be grateful if you could photograph the dent from two angles.", ["photos"]),
-        ("We kindly ask that you provide the model number printed inside the door.", ["serial_number"]),
+        (
+            "We kindly ask that you provide the model number printed inside the door.",
+            ["serial_number"],
+        ),
         ("Please advise the flight number.", ["other"]),
     ],
 )
@@ -424,7 +430,11 @@ def test_a_past_or_a_timing_beside_the_offer_leaves_it_on_the_table(
 @pytest.mark.parametrize(
     ("text", "kind", "amount"),
     [
-        ("Excellent, your order is being re-sent today. Same items, fresh tracking.", "reship", None),
+        (
+            "Excellent, your order is being re-sent today. Same items, fresh tracking.",
+            "reship",
+            None,
+        ),
         ("I can reverse that charge of $45.00 today.", "partial_refund", 45.0),
         ("Let me send back $12 for it, you keep the set.", "partial_refund", 12.0),
         (
@@ -432,8 +442,16 @@ def test_a_past_or_a_timing_beside_the_offer_leaves_it_on_the_table(
             "full_refund",
             200.0,
         ),
-        ("The travel credit of USD 276.00 has been issued and sent to your email.", "store_credit", 276.0),
-        ("That's right! A new medium goes out tomorrow, and you keep the large.", "replacement", None),
+        (
+            "The travel credit of USD 276.00 has been issued and sent to your email.",
+            "store_credit",
+            276.0,
+        ),
+        (
+            "That's right! A new medium goes out tomorrow, and you keep the large.",
+            "replacement",
+            None,
+        ),
         ("You are eligible for a full refund of $58.97.", "full_refund", 58.97),
     ],
 )
