@@ -994,16 +994,30 @@ def _is_refusal(text: str, offer_made: bool, model_says: bool) -> bool:
     return bool(_REFUSAL.search(said)) and (model_says or not offer_made)
 
 
-def _is_fact(text: str, offer: OfferTerms | None) -> bool:
-    """It states a past event or a standing policy beside whatever else it does."""
-    statuses = {m.status for m in _mentions(text)}
+def _is_fact(text: str, offer: OfferTerms | None, asking: bool = False) -> bool:
+    """It states a past event or a standing policy beside whatever else it does.
+
+    Beside a question, only what is stated outside the question counts: "have you already
+    tried ...?" or "it's on the sticker, usually ..." help the question, they state no fact."""
+    stated = [
+        (s, e)
+        for s, e in _sentences(text)
+        if not asking or ("?" not in text[s:e] and not _REQUEST.search(text[s:e]))
+    ]
+    statuses = {m.status for m in _mentions(text) if any(s <= m.start < e for s, e in stated)}
     if offer is not None:
         return "past" in statuses
     if statuses & {"past", "policy"}:
         return True
-    plain = [x for x in _sentence_texts(text) if not _remedy_spans(x) and not _CLOSING.search(x)]
+    plain = [
+        text[s:e]
+        for s, e in stated
+        if not _remedy_spans(text[s:e]) and not _CLOSING.search(text[s:e])
+    ]
+    habitual = None if asking else _HABITUAL
     return any(
-        _PAST_FACT.search(x) or _HABITUAL.search(x) or _STANDING_RULE.search(x) for x in plain
+        _PAST_FACT.search(x) or (habitual and habitual.search(x)) or _STANDING_RULE.search(x)
+        for x in plain
     )
 
 
@@ -1027,10 +1041,11 @@ def _acts(
         acts.append("question")
     if _CLOSING.search(text):
         acts.append("closing")
-    model_fact = probabilities.get("fact", 0.0) >= ACT_THRESHOLD and offer is None
-    if not acts and not _is_fact(text, offer):
+    model_fact = probabilities.get("fact", 0.0) >= ACT_THRESHOLD and offer is None and not asks
+    fact = _is_fact(text, offer, asking=bool(asks))
+    if not acts and not fact:
         acts.append(_likeliest_act_without_terms(probabilities))
-    elif _is_fact(text, offer) or model_fact:
+    elif fact or model_fact:
         acts.append("fact")
     return [a for a in ACTS if a in acts]
 

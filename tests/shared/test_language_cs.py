@@ -461,3 +461,15 @@ def test_remedies_in_other_words(
     offer = read(reader, text, total=200.0 if "hundred" in text else 129.99).offer
     assert offer is not None
     assert (offer.type, offer.amount) == (kind, amount)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Have you already tried resetting the router by holding the button for ten seconds?",
+        'Could you please provide the serial number? It\'s on a sticker underneath the unit, usually starting with "SN".',
+        "Can you let me know the email address the gift card was sent to?",
+    ],
+)
+def test_what_helps_a_question_is_no_fact(reader: Reader, text: str) -> None:
+    assert read(reader, text).acts == ["question"]
