@@ -79,7 +79,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "store_credit",
         _rx(
-            r"\bstore credit|\baccount credit|\bsite credit|\bshop credit|\bstore balance|\bbill credit|\bwallet credit"
+            r"\bstore credit|\btravel credit|\baccount credit|\bsite credit|\bshop credit|\bstore balance|\bbill credit|\bwallet credit"
             r"|\bcredit (?:in|to|into|on) (?:your|ur|the) (?:wallet|balance|bill)|\b(?:\d+|a few|some) (?:reward |loyalty )?points\b"
             r"|(?:\$\s?\d[\d.,]*|\bdollars?) (?:of |in )credit\b|\bcode (?:off|for) (?:your|ur) next\b"
             r"|\bcredit (?:on|to|into|onto) your (?:store |shopping |customer )?account"
@@ -95,7 +95,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "reship",
         _rx(
-            r"\bre-?ship|\bre-?send|\bre-?dispatch|\bre-?deliver"
+            r"\bre-?ship|\bre-?send|\bre-sent\b|\bre-?dispatch|\bre-?deliver|\bsend (?:it|them) back out\b"
             r"|\b(?:send|sent|ship|shipped|dispatch|dispatched|post|posted|mail|mailed|deliver|put|place|placed)"
             r" (?:you )?(?:it|them|the (?:whole |entire )?(?:order|package|parcel|items?|shipment)|your order|everything)"
             r"(?: (?:out|over|through|to you|for you))*(?: \w+){0,2}? again\b"
@@ -121,6 +121,8 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:get|send|ship|courier|deliver) (?:you )?(?:a |an )?(?:new|fresh|brand[- ]new|another|replacement) \w+(?: \w+)?(?: \w+)? (?:out |over )?to you"
             r"|\b(?:a|the) (?:different|correct|right) (?:size|colou?r|model)\b"
             r"|\b(?:a|an) (?:new|brand[- ]new|fresh) \w+ (?:to be |will be |is )?(?:delivered|sent|shipped|dispatched|on its way)"
+            r"|\b(?:a|an|the) (?:new|brand[- ]new|fresh|missing) \w+ (?:goes|is going|will go|ships) out\b"
+            r"|\bthe (?:new|missing) \w+ (?:to be|will be|is being|has been|is) (?:dispatched|sent|shipped|posted|emailed)\b"
         ),
     ),
     (
@@ -144,6 +146,9 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:credit|return|put|pay|send|give|offer|do) (?:you )?(?:the )?(?:\$|£|€)\s?\d"
             r"|\bpay (?:you )?back\b|\bgoodwill (?:payment|gesture)|\bgift ?card balance|\bmeet you at (?:\$|£|€)\s?\d"
             r"|\b(?:get|have|receive) (?:the |your )?(?:full amount|money|\$\s?\d[\d,.]*|[\w-]+ dollars) back\b"
+            r"|\brevers(?:e|ed|ing) (?:the |that |this |your )?(?:\w+ )?(?:charge|payment|fee)\b|\b(?:charge|payment) (?:is |has been |will be )?reversed\b"
+            r"|\b(?:send|put|pay|give) (?:you )?back (?:\$|£|€)\s?\d"
+            r"|\byou(?:'ll| will) (?:get|receive) (?:the )?(?:full |whole |entire )?(?:(?:\$|£|€|usd ?)\s?\d|(?:[\w-]+ ){1,3}dollars\b)"
         ),
     ),
 )
@@ -215,6 +220,15 @@ _GENERAL_POLICY = _rx(
     r"|\bplease (?:be aware|note)\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
 )
 _HABITUAL = _rx(r"\b(?:usually|normally|typically|generally|in most cases)\b")
+# "..., usually within 2 business days": how long the remedy takes, not a standing policy
+_HABITUAL_TIMING = _rx(
+    r"\b(?:usually|normally|typically|generally) (?:within|in|takes?|around|about|under|by)\b"
+)
+_GOVERNED_BEFORE = _rx(
+    r"\b(?:i|we)(?:'ll| will| can|'m going to| am going to|'d like to| would like to)"
+    r"(?: (?:also|happily|gladly|now|just|definitely|still|certainly))?"
+    r"(?: (?:offer|give|issue|arrange|process|get|do)(?: you)?(?: (?:a|an|the|your))?)?\s*$"
+)
 _PENDING = _rx(
     r"\basked (?:my |our |the )?(?:manager|supervisor|team|warehouse|colleague)s? (?:about|for|whether|if)"
     r"|\b(?:looking into|check(?:ing)? (?:whether|if)|see (?:whether|if)|escalat\w+|can't promise|cannot promise|no promises)"
@@ -245,6 +259,7 @@ _COUNTERFACTUAL = _rx(
     r"\bif (?:\w+ ){0,4}(?:were|had)\b|\bif (?:you|we|i|they|it)'d \w+ed\b"
     r"|\b(?:would|could|should|might)(?:'ve| have (?:\w+ed|been|got|gotten|sent|given|done|made|had)\b)"
 )
+_REAL_MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| shall| am| are|'m|'re)\b|\blet me\b")
 _MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| could|'d| would| shall)\b|\bthen\b")
 _ASKED_ABOUT = _rx(
     r"^\W*(?:did|have you|has|had|was|were|when did|when was|is (?:it|the|your|this)|are (?:you|they|the))\b"
@@ -253,7 +268,11 @@ _CHOICE_OR = _rx(r"\bor\b")
 _PREFERENCE_Q = _rx(
     r"\bwhich (?:\w+ )?(?:would|do|one|option)\b|\bwould (?:you|u) (?:like|prefer|rather)\b|\bdo you (?:want|prefer)\b"
     r"|\byou'd (?:like|prefer|rather)\b|\bprefer\b|\brather\b|\beither\b|\bwhat would you like\b|\bhow would you like\b"
+    r"|\bwhich (?:\w+ )?(?:works?|suits?|sounds?|is (?:better|best|easier))\b"
 )
+_LEFT_TO_YOU = _rx(r"\b(?:up to you|your (?:call|choice)|you (?:choose|decide|pick))\b")
+# "Let me offer you the choice: wait a few days, or I reship now?": one remedy against another course
+_CHOICE_OFFERED = _rx(r"\b(?:the|a) choice\b|\b(?:two|three|a few|some) options\b")
 
 # ---------------------------------------------------------------- what a clause is doing
 
@@ -267,6 +286,7 @@ _OFFER_FRAME = _rx(
     r"|\b(?:i|we) (?:are|'re) able\b|\bable to\b|\bwhat i'm able\b|\bwhy don't (?:i|we|you)\b|\bhappy to\b"
     r"|\b(?:can|could) (?:do|offer|give|send|refund|issue|arrange)\b|\bwill (?:go|be)\b|\bgoes out\b|\bfollows?\b"
     r"|^\W*(?:\w+ ){0,3}(?:\$|£|€)?\s?[\d.,]+ (?:back|off)\b|^\W*half back\b|\bwe will\b|\bwill (?:refund|send|ship|issue)\b"
+    r"|\byou(?:'re| are) (?:eligible|entitled) (?:for|to)\b"
 )
 _DONE_FRAME = _rx(
     r"\b(?:i|we)(?:'ve| have) (?:\w+ ){1,5}?and (?:refunded|credited|reimbursed|issued|processed|arranged|booked)\b"
@@ -304,10 +324,13 @@ _CLOSING = _rx(
     r"|\bthat's everything\b|\bstart a new (?:chat|one)\b"
 )
 _REFUSAL = _rx(
-    r"\b(?:can't|cannot|can not|unable to|not able to|won't be able to|won't|don't|do not|doesn't|does not|isn't able to"
+    r"\b(?:can't|cannot|can not|cant|unable to|not able to|won't be able to|won't|don't|do not|doesn't|does not|isn't able to"
     r"|no longer|couldn't|aren't able to|are not able to|not in a position to)"
     r"(?: \w+){0,3}? (?:refund|offer|accept|approve|do|override|price[- ]?match|take|cover|send|replace|exchange|give"
-    r"|process|go (?:to|higher|above|any|beyond)|increase|cancel|change|honou?r|allow|help|authori[sz]e|treat|reimburse|issue|arrange|reship|credit|extend|make an exception|waive|promise)\b"
+    r"|process|go (?:to|higher|above|any|beyond|as high)|increase|cancel|change|honou?r|allow|help|authori[sz]e|treat|reimburse|issue|arrange|reship|credit|extend|make an exception|waive|promise"
+    r"|apply|skip|reverse|repair|match)\b"
+    r"|\bcan(?:'t|not) be (?:waived|applied|reversed|repaired|cancelled|canceled|extended|reshipped|replaced|honou?red)\b"
+    r"|\bnon-?(?:returnable|refundable)\b|\b(?:our|my|that's our|that's my) final (?:position|decision|answer)\b|^\W*no\.\s"
     r"|\bnot (?:possible|available|eligible|due|an option|something (?:i|we))|\bisn't (?:possible|available|due|something)"
     r"|\bno way\b|\bdeclined\b|\bineligible\b|\bfinal sale\b|\bonly allows\b|\bnothing (?:more|further|else)\b|\banything further\b"
     r"|\bthere isn't (?:a lot|much|anything)|\bnot offering\b|\bhands are tied\b|\bno can do\b|\bnot (?:permitted|allowed|authori[sz]ed)\b|\boff the table\b|\bwish there (?:was|were) more\b|\bis (?:still )?no\b|\bno refund\b|\bnot (?:be )?refundable\b"
@@ -411,7 +434,9 @@ _REQUEST = _rx(
     r"|\bplease (?:send|share|provide|confirm|tell|describe|attach|upload|reply|let me know|give|check|include|take)"
     r"|\bi(?:'ll| will)? need (?:you to|a |an |the |some |your |to see|to know|photos?|pictures?)|\bi(?:'d| would) need\b|\bmay i (?:ask|have|get)\b"
     r"|(?:^|[.!?,]\s*|\bjust |\bplease )confirm (?:your|the)\b"
-    r"|\bkindly (?:send|provide|share|confirm|tell|attach|upload|reply)|\b(?:can|could|may) i (?:take|grab|have|get|ask)\b"
+    r"|\bkindly (?:send|provide|share|confirm|tell|attach|upload|reply|revert|advise|state)|\b(?:can|could|may) i (?:just )?(?:take|grab|have|get|ask|check)\b"
+    r"|\bplease (?:advise|state|specify|forward|submit)\b|\bgoing to need\b|\bask that you\b"
+    r"|\b(?:grateful|appreciate it) if you (?:could|can|would)\b|\b(?:information|details) (?:required|needed)\b"
     r"|\b(?:just |simply )?(?:send|give|tell) (?:me|us)\b|\blet me know (?:which|what|when|the|your|if you)\b|\breply with\b|\bpls\b"
     r"|\bwe(?:'ll| will) need\b|\bi just need\b"
     r"|\b(?:i|we)(?: do| would| will|'d|'ll)?(?: still| also| first| just)? (?:need|require)s?\b(?! to (?:check|look|ask|confirm with|speak|escalate|review))"
@@ -433,7 +458,7 @@ _ASK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "photos",
         _rx(
-            r"\bphotos?\b|\bpictures?\b|\bpics?\b|\bimages?\b|\bsnaps?\b|\bscreenshots?\b|\bvideo\b"
+            r"\bphotos?\b|\bphotograph|\bpictures?\b|\bpics?\b|\bimages?\b|\bsnaps?\b|\bscreenshots?\b|\bvideo\b"
         ),
     ),
     (
@@ -451,7 +476,7 @@ _ASK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "dates",
         _rx(
-            r"\bwhen (?:did|was|were|exactly|it (?:arrived|came|was delivered|happened|started|stopped|broke))|\bwhat (?:date|day|time)|\bwhich (?:date|day)s?\b|\bthe date\b|\bhow long ago"
+            r"\bwhen (?:did|was|were|exactly|it (?:arrived|came|was delivered|happened|started|stopped|broke))|\bwhat (?:date|day|time)|\bwhich (?:date|day)s?\b|\bthe date\b|\bdate of (?:purchase|delivery|order|travel)\b|\bhow long ago"
         ),
     ),
     (
@@ -557,12 +582,20 @@ def _is_choice(text: str, sentence: tuple[int, int]) -> bool:
     """A choice put as a question: two remedies joined by "or", and a question about which."""
     body = text[sentence[0] : sentence[1]]
     named = _remedy_spans(body)
-    if len(named) < 2 or not _CHOICE_OR.search(body[named[0][1] :]):
+    if len(named) == 1:
+        # one remedy against another course: "would you prefer the same model again, or ...?"
+        asked = "?" in body or bool(_CHOICE_OFFERED.search(body) and "?" in text[sentence[1] :])
+        return (
+            asked
+            and bool(_CHOICE_OR.search(body))
+            and bool(_PREFERENCE_Q.search(body) or _CHOICE_OFFERED.search(body))
+        )
+    if not named or not _CHOICE_OR.search(body[named[0][1] :]):
         return False
     rest = text[sentence[0] :]
     return (
         "?" in body
-        or bool(_PREFERENCE_Q.search(body))
+        or bool(_PREFERENCE_Q.search(body) or _LEFT_TO_YOU.search(rest))
         or bool(_PREFERENCE_Q.search(rest) and "?" in rest)
     )
 
@@ -573,6 +606,13 @@ def _is_hypothetical(clause_text: str, offset: int) -> bool:
     if not marks or _PROPOSED_IF.search(clause_text[: marks[-1].end()]):
         return False
     return not _MAIN_CLAUSE.search(clause_text[marks[-1].end() : offset])
+
+
+def _is_counterfactual(before: str) -> bool:
+    """Governed by an unreal past ("I could have refunded", "if it were ..., I could refund"),
+    not merely beside one ("that code would have saved you $11, so I'll refund that")."""
+    marks = list(_COUNTERFACTUAL.finditer(before))
+    return bool(marks) and not _REAL_MAIN_CLAUSE.search(before[marks[-1].end() :])
 
 
 def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int, int]]:
@@ -596,6 +636,9 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ),
         ("pending", bool(_PENDING.search(sentence_text) or _LATER.search(clause_text))),
         ("hypothetical", _is_hypothetical(clause_text, start - clause[0])),
+        # "I'll refund the $20 you were overcharged": the offer's own verb governs it; a past
+        # or a "usually" elsewhere in the clause belongs to something else
+        ("live", bool(_GOVERNED_BEFORE.search(text[clause[0] : start]))),
         ("past", bool(_PAST_FACT.search(tense_text))),
         (
             "past",
@@ -603,8 +646,8 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
             and not _DONE_FRAME.search(clause_text)
             and not _IRREALIS.search(clause_text),
         ),
-        ("counterfactual", bool(_COUNTERFACTUAL.search(sentence_text))),
-        ("policy", bool(_HABITUAL.search(clause_text))),
+        ("counterfactual", _is_counterfactual(text[sentence[0] : start])),
+        ("policy", bool(_HABITUAL.search(_HABITUAL_TIMING.sub(" ", clause_text)))),
         (
             "policy",
             bool(_GENERAL_POLICY.search(clause_text)) and not _OFFER_FRAME.search(clause_text),
@@ -951,16 +994,30 @@ def _is_refusal(text: str, offer_made: bool, model_says: bool) -> bool:
     return bool(_REFUSAL.search(said)) and (model_says or not offer_made)
 
 
-def _is_fact(text: str, offer: OfferTerms | None) -> bool:
-    """It states a past event or a standing policy beside whatever else it does."""
-    statuses = {m.status for m in _mentions(text)}
+def _is_fact(text: str, offer: OfferTerms | None, asking: bool = False) -> bool:
+    """It states a past event or a standing policy beside whatever else it does.
+
+    Beside a question, only what is stated outside the question counts: "have you already
+    tried ...?" or "it's on the sticker, usually ..." help the question, they state no fact."""
+    stated = [
+        (s, e)
+        for s, e in _sentences(text)
+        if not asking or ("?" not in text[s:e] and not _REQUEST.search(text[s:e]))
+    ]
+    statuses = {m.status for m in _mentions(text) if any(s <= m.start < e for s, e in stated)}
     if offer is not None:
         return "past" in statuses
     if statuses & {"past", "policy"}:
         return True
-    plain = [x for x in _sentence_texts(text) if not _remedy_spans(x) and not _CLOSING.search(x)]
+    plain = [
+        text[s:e]
+        for s, e in stated
+        if not _remedy_spans(text[s:e]) and not _CLOSING.search(text[s:e])
+    ]
+    habitual = None if asking else _HABITUAL
     return any(
-        _PAST_FACT.search(x) or _HABITUAL.search(x) or _STANDING_RULE.search(x) for x in plain
+        _PAST_FACT.search(x) or (habitual and habitual.search(x)) or _STANDING_RULE.search(x)
+        for x in plain
     )
 
 
@@ -984,10 +1041,23 @@ def _acts(
         acts.append("question")
     if _CLOSING.search(text):
         acts.append("closing")
-    model_fact = probabilities.get("fact", 0.0) >= ACT_THRESHOLD and offer is None
-    if _is_fact(text, offer) or model_fact or not acts:
+    model_fact = probabilities.get("fact", 0.0) >= ACT_THRESHOLD and offer is None and not asks
+    fact = _is_fact(text, offer, asking=bool(asks))
+    if not acts and not fact:
+        acts.append(_likeliest_act_without_terms(probabilities))
+    elif fact or model_fact:
         acts.append("fact")
     return [a for a in ACTS if a in acts]
+
+
+def _likeliest_act_without_terms(probabilities: dict[str, float]) -> str:
+    """Where the words name no act, the model's likeliest one that needs no terms read.
+
+    An offer or a confirmation carries terms the words must give, so the model alone never
+    makes one; a plain statement is a fact."""
+    candidates = ("refusal", "question", "closing", "fact")
+    best = max(candidates, key=lambda act: probabilities.get(act, 0.0))
+    return best if probabilities.get(best, 0.0) >= ACT_THRESHOLD else "fact"
 
 
 # ---------------------------------------------------------------- the reading

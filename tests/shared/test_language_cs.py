@@ -309,3 +309,167 @@ def test_one_texts_features_are_what_the_vectorizers_compute(reader: Reader) -> 
             got = np.zeros_like(expected)
             got[columns] = weights
             np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        (
+            "Thanks, that code would have saved you $11.70, so I'll refund that to your card now.",
+            "partial_refund",
+            11.7,
+        ),
+        (
+            "I'll refund the $2.95 delivery charge since the free-shipping threshold should have applied.",
+            "partial_refund",
+            2.95,
+        ),
+    ],
+)
+def test_an_unreal_past_beside_the_offer_does_not_govern_it(
+    reader: Reader, text: str, kind: str, amount: float
+) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None
+    assert (reading.offer.type, reading.offer.amount) == (kind, amount)
+    assert "offer" in reading.acts and "refusal" not in reading.acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can re-send the order, or I can refund it. Up to you.",
+        "Two options on my side: I can refund the charger, or post it out on its own. Which works better for you?",
+        "Would you prefer the same model again, or would you like to look at refunding it instead?",
+        "Let me offer you the choice: wait a few more days, or I reship now?",
+    ],
+)
+def test_a_choice_left_to_the_customer_is_a_question(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is None
+    assert "question" in reading.acts and "offer" not in reading.acts
+    assert "preferred_remedy" in reading.asks
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sory we cant do more then $10 for this, its the max i can do",
+        "No. Outside window.",
+        "I'm not able to go as high as $80.",
+        "I'm afraid the restocking fee can't be waived.",
+        "That's our final position on this, I'm afraid.",
+        "Sorry, this one is non-returnable for hygiene reasons.",
+        "I'm sorry but I can't skip the return step for an item of this value.",
+    ],
+)
+def test_refusals_in_other_words(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert "refusal" in reading.acts and reading.offer is None
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        (
+            "I'm going to need the serial, it's the S/N on the sticker under the battery",
+            ["serial_number"],
+        ),
+        ("Kindly revert with the invoice number and date of purchase.", ["dates"]),
+        ("I'd be grateful if you could photograph the dent from two angles.", ["photos"]),
+        (
+            "We kindly ask that you provide the model number printed inside the door.",
+            ["serial_number"],
+        ),
+        ("Please advise the flight number.", ["other"]),
+    ],
+)
+def test_requests_in_other_words(reader: Reader, text: str, asks: list[str]) -> None:
+    reading = read(reader, text)
+    assert "question" in reading.acts and reading.asks == asks
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount", "required"),
+    [
+        (
+            "Okay, I can see the price was $79 in your basket. I'll refund the $20 you were"
+            " overcharged, and you keep the earbuds of course.",
+            "partial_refund",
+            20.0,
+            False,
+        ),
+        (
+            "Since your order was delivered late I can refund the $5.99 shipping fee back to your card.",
+            "partial_refund",
+            5.99,
+            None,
+        ),
+        (
+            "We can send you the missing hardware kit free of charge, usually within 2 business days.",
+            "replacement",
+            None,
+            None,
+        ),
+        (
+            "Once the unit arrives back at our returns centre we'll issue a full refund, normally within 14 days.",
+            "full_refund",
+            None,
+            True,
+        ),
+    ],
+)
+def test_a_past_or_a_timing_beside_the_offer_leaves_it_on_the_table(
+    reader: Reader, text: str, kind: str, amount: float | None, required: bool | None
+) -> None:
+    offer = read(reader, text).offer
+    assert offer is not None
+    assert (offer.type, offer.amount, offer.return_required) == (kind, amount, required)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        (
+            "Excellent, your order is being re-sent today. Same items, fresh tracking.",
+            "reship",
+            None,
+        ),
+        ("I can reverse that charge of $45.00 today.", "partial_refund", 45.0),
+        ("Let me send back $12 for it, you keep the set.", "partial_refund", 12.0),
+        (
+            "We're happy to accept it back. You'll get the full two hundred dollars once we receive it.",
+            "full_refund",
+            200.0,
+        ),
+        (
+            "The travel credit of USD 276.00 has been issued and sent to your email.",
+            "store_credit",
+            276.0,
+        ),
+        (
+            "That's right! A new medium goes out tomorrow, and you keep the large.",
+            "replacement",
+            None,
+        ),
+        ("You are eligible for a full refund of $58.97.", "full_refund", 58.97),
+    ],
+)
+def test_remedies_in_other_words(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    offer = read(reader, text, total=200.0 if "hundred" in text else 129.99).offer
+    assert offer is not None
+    assert (offer.type, offer.amount) == (kind, amount)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Have you already tried resetting the router by holding the button for ten seconds?",
+        'Could you please provide the serial number? It\'s on a sticker underneath the unit, usually starting with "SN".',
+        "Can you let me know the email address the gift card was sent to?",
+    ],
+)
+def test_what_helps_a_question_is_no_fact(reader: Reader, text: str) -> None:
+    assert read(reader, text).acts == ["question"]
