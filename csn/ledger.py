@@ -31,6 +31,11 @@ _AS_ASKED: dict[str, frozenset[str]] = {
     "unspecified": REMEDY_TYPES,
 }
 
+# Kinds that serve a customer at least as well as the one they asked for.
+_AT_LEAST_AS_GOOD: dict[str, frozenset[str]] = {
+    "store_credit": frozenset({"store_credit", "full_refund", "partial_refund"}),
+}
+
 Grant = Mapping[str, Any]  # {contact_id, customer_id, order_id, type, amount, return_required}
 
 
@@ -72,9 +77,11 @@ class Owed:
 
     def worth(self, desired: str) -> float:
         """What the customer is owed of what they asked for: the dearest remedy of that very
-        kind the terms allow, at its ceiling; else of a kind that gives them what they asked
-        (`is_as_asked`); else the dearest of any kind."""
-        fitting = [r for r in self.remedies if r.get("type") == desired]
+        kind the terms allow, at its ceiling (for store credit, a refund too: money buys
+        credit); else of a kind that gives them what they asked (`is_as_asked`); else the
+        dearest of any kind."""
+        kinds = _AT_LEAST_AS_GOOD.get(desired, frozenset({desired}))
+        fitting = [r for r in self.remedies if r.get("type") in kinds]
         if not fitting:
             kinds = _AS_ASKED.get(desired, frozenset({desired}))
             fitting = [r for r in self.remedies if r.get("type") in kinds]

@@ -212,8 +212,11 @@ def test_what_a_case_is_owed_comes_from_the_desks_terms():
     found = owed(terms)
     assert found.entitled and found.item_value == 100.0 and found.value == 100.0
     assert found.askable("store_credit") and found.askable("partial_refund")  # all of it back
-    assert found.worth("store_credit") == 13.5  # the $15 credit the desk allows (credit is
-    # worth 90% of cash in the shared valuation), not its refund
+    # the desk allows $15 of credit (worth $13.50: credit is 90% of cash in the shared
+    # valuation) and a $100 refund, which serves a customer who asked for credit as well
+    assert found.worth("store_credit") == 100.0
+    credit_only = owed({**terms, "remedies": terms["remedies"][1:]})
+    assert credit_only.worth("store_credit") == 13.5
     assert found.worth("partial_refund") == 100.0  # none of that kind: all the money back
     assert found.worth("unspecified") == 100.0
     nothing = owed({"entitled": False, "order_value": 20.0, "remedies": []}, item_value=5.0)
