@@ -219,7 +219,8 @@ def analyze_message(
     plain = blank_spans(raw, mentions.spans)
     text = normalize_text(plain)
     amounts, dates = find_amounts(text), find_dates(text, today)
-    reading = reading if reading is not None else read_customer_message(plain, reader)
+    if reading is None:
+        reading = read_customer_message(plain, reader, item_names(orders))
     problem = hints.problem_type or ProblemType(reading.problem_type)
     if hint and hint not in mentions.ids:
         mentions.ids.insert(0, hint)  # a given id that is not the customer's is fuzzy-matched too
@@ -256,10 +257,17 @@ def analyze_message(
     )
 
 
-def read_message(message: str, reader: Reader) -> CustomerReading:
-    """The problem and wish of a message as `analyze_message` reads them (order ids set aside)."""
+def read_message(message: str, reader: Reader, orders: Sequence[Order] = ()) -> CustomerReading:
+    """The problem and wish of a message as `analyze_message` reads them (order ids and the
+    orders' product names set aside)."""
     raw = message[:MAX_MESSAGE_CHARS]
-    return read_customer_message(blank_spans(raw, find_order_ids(raw).spans), reader)
+    plain = blank_spans(raw, find_order_ids(raw).spans)
+    return read_customer_message(plain, reader, item_names(orders))
+
+
+def item_names(orders: Sequence[Order]) -> list[str]:
+    """The product names of the customer's orders (the reader reads them as "the item")."""
+    return list(dict.fromkeys(item.title for order in orders for item in order.items))
 
 
 def _reading_choices(reading: CustomerReading, hints: Hints) -> list[Choice]:

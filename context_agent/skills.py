@@ -176,11 +176,13 @@ async def analyze_issue(inp: AnalyzeInput, ctx: SkillContext) -> dict[str, Any]:
     reader: Reader = ctx.app.state.reader
     hints = Hints(inp.problem_type, inp.desired_outcome, inp.asked)
     reading, claude = None, ctx.app.state.claude
+    orders = [o for o, _ in parsed]
     if claude is not None and not inp.asked:  # Claude checks the reading: a dispute asks
-        reading = await claude.read_customer(inp.message, read_message(inp.message, reader))
+        ours = read_message(inp.message, reader, orders)
+        reading = await claude.read_customer(inp.message, ours)
     analysis = analyze_message(
         inp.message,
-        [o for o, _ in parsed],
+        orders,
         rules,
         reader,
         _today(ctx),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from shared.language.model import Ranked
+from shared.language.names import without_names
 from shared.language.reader import Reader
 
 # Below these calibrated probabilities the customer is asked, with the likeliest readings as
@@ -131,10 +133,12 @@ def _leading(ranked: list[tuple[str, float]], ours: str, disputed: str | None) -
     return list(dict.fromkeys([*first, *(label for label, _ in ranked)]))
 
 
-def read_customer_message(text: str, reader: Reader) -> CustomerReading:
-    """The problem type and desired outcome of a message, each with its calibrated confidence."""
-    problem: Ranked = reader.problem.rank(text)
-    outcome: Ranked = reader.outcome.rank(text)
+def read_customer_message(text: str, reader: Reader, names: Sequence[str] = ()) -> CustomerReading:
+    """The problem type and desired outcome of a message, each with its calibrated confidence.
+    `names` are the product names of the customer's orders, read as "the item"."""
+    plain = without_names(text, names)
+    problem: Ranked = reader.problem.rank(plain)
+    outcome: Ranked = reader.outcome.rank(plain)
     return CustomerReading(
         problem_type=problem.best,
         problem_confidence=problem.confidence,

@@ -9,7 +9,7 @@ classifiers of one kind of text share one feature extractor, run once per text.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,8 @@ _MONEY = re.compile(
 )
 _PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s?%")
 _DIGITS = re.compile(r"\d")
+# Between a text and its cue words (see `Features`): the character n-grams stop here.
+CUE_MARK = "\x1f"
 
 
 def features_text(text: str) -> str:
@@ -42,7 +44,12 @@ def features_text(text: str) -> str:
         text = text[:start] + " ordernumber " + text[end:]
     text = _MONEY.sub(" moneyamount ", text)
     text = _PERCENT.sub(" percentshare ", text)
-    return _DIGITS.sub("0", text.lower())
+    return _DIGITS.sub("0", text.lower()).replace(CUE_MARK, " ")
+
+
+def _before_cues(seen: str) -> str:
+    """The text without its cue words: what the character n-grams see."""
+    return seen.split(CUE_MARK, 1)[0]
 
 
 # What the models see of a message (ids, amounts and digits made placeholders) repeats
@@ -51,9 +58,17 @@ FEATURES_KEPT = 4096
 
 
 class Features:
-    """Word (1-2) and character (2-5) n-gram TF-IDF of a text; recent texts are remembered."""
+    """Word (1-2) and character (2-5) n-gram TF-IDF of a text; recent texts are remembered.
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    `cues`, when given, names what rules found in a text (e.g. `wishes.wish_cues`): its cue
+    words join the word n-grams only, so a cue weighs as one word and never leaks character
+    n-grams into the text's own.
+    """
+
+    def __init__(
+        self, texts: Sequence[str], cues: Callable[[str], list[str]] | None = None
+    ) -> None:
+        self._cues = cues
         words = TfidfVectorizer(
             lowercase=False,
             ngram_range=(1, 2),
@@ -62,13 +77,14 @@ class Features:
         )
         chars = TfidfVectorizer(
             lowercase=False,
+            preprocessor=_before_cues,
             analyzer="char_wb",
             ngram_range=(2, 5),
             sublinear_tf=True,
             min_df=2,
         )
         self._union = FeatureUnion([("words", words), ("chars", chars)])
-        self._union.fit([features_text(t) for t in texts])
+        self._union.fit([self._seen(t) for t in texts])
         self._last: tuple[str | None, Any] = (None, None)
         self._kept: dict[str, Any] = {}
 
@@ -79,7 +95,13 @@ class Features:
 
     def matrix(self, texts: Sequence[str]) -> Any:
         """The feature matrix of many texts."""
-        return self._union.transform([features_text(t) for t in texts])
+        return self._union.transform([self._seen(t) for t in texts])
+
+    def _seen(self, text: str) -> str:
+        """What the vectorizers see of a text: its placeholders, then any cue words."""
+        seen = features_text(text)
+        cues = self.__dict__.get("_cues")  # (a reader pickled before cues)
+        return f"{seen}{CUE_MARK}{' '.join(cues(text))}" if cues is not None else seen
 
     def of(self, text: str) -> Any:
         """One text's features (the classifiers of a text ask for them in turn).
@@ -89,7 +111,7 @@ class Features:
         """
         last_text, last = self._last
         if text != last_text:
-            seen = features_text(text)
+            seen = self._seen(text)
             kept = self.__dict__.setdefault("_kept", {})  # (a reader pickled before it)
             last = kept.get(seen)
             if last is None:
@@ -111,7 +133,12 @@ class Features:
         return total
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"_union": self._union, "_last": (None, None), "_kept": {}}
+        return {
+            "_union": self._union,
+            "_cues": self.__dict__.get("_cues"),
+            "_last": (None, None),
+            "_kept": {},
+        }
 
 
 def _tfidf_of_one(vectorizer: TfidfVectorizer, seen: str) -> tuple[np.ndarray, np.ndarray]:

@@ -13,8 +13,9 @@ import sklearn
 
 from shared.language import corpus
 from shared.language.model import Features, MultiLabelClassifier, TextClassifier
+from shared.language.wishes import wish_cues
 
-MODEL_VERSION = "reader-4"  # bump when features or models change: the cache key includes it
+MODEL_VERSION = "reader-5"  # bump when features or models change: the cache key includes it
 _lock = threading.Lock()
 _loaded: dict[str, Reader] = {}
 
@@ -39,7 +40,7 @@ class Reader:
         """Fit every model on these records (their train split is the caller's choice)."""
         texts = [r["text"] for r in customer]
         cs_texts = [r["text"] for r in cs]
-        words, cs_words = Features(texts), Features(cs_texts)
+        words, cs_words = Features(texts, cues=wish_cues), Features(cs_texts)
         return cls(
             problem=TextClassifier.train(words, texts, [r["problem_type"] for r in customer]),
             outcome=TextClassifier.train(words, texts, [r["desired_outcome"] for r in customer]),

@@ -24,12 +24,13 @@ from context_agent.extraction import (
     find_amounts,
     find_dates,
     find_order_ids,
+    item_names,
     load_rules,
     normalize_order_id,
 )
 from shared.domain import DesiredOutcome, ProblemType
 from shared.language.model import Ranked
-from tests.context.conftest import TODAY
+from tests.context.conftest import TODAY, as_order, make_order
 
 B = "112-4839201-5839201"  # blender, delivered 10 days ago
 H = "113-1111111-2222222"  # headphones, delivered 20 days ago
@@ -496,3 +497,28 @@ def test_a_broken_rules_file_is_a_clear_error(tmp_path) -> None:
     path.write_text("status_hints: [\n")
     with pytest.raises(RulesError, match="rules.yaml"):
         load_rules(path)
+
+
+# ---------------------------------------------------------------- product names set aside
+
+
+def test_the_orders_item_names_are_the_reader_s_the_item(rules) -> None:
+    mug = as_order(make_order(B, title="Broken Heart Mug"))
+    car = as_order(
+        make_order(H, title="Remote Control Off-Road Car", extra_items=[_item("Broken Heart Mug")])
+    )
+    assert item_names([mug, car]) == ["Broken Heart Mug", "Remote Control Off-Road Car"]
+
+
+def _item(title: str) -> dict[str, Any]:
+    return {"sku": "SKU-X", "title": title, "category": "toys", "price": 10.0, "quantity": 1}
+
+
+def test_a_product_name_does_not_pull_the_reading(rules, reader) -> None:
+    """ "Off-Road Car doesn't match the description" is about the listing (from the bench):
+    with the name set aside it reads not_as_described, or asks with it among the choices."""
+    car = as_order(make_order(B, title="Remote Control Off-Road Car", category="toys"))
+    message = "Remote Control Off-Road Car doesn't match the description at all"
+    analysis = analyze(message, [car], rules, reader, order_id=B)
+    assert analysis.item == "Remote Control Off-Road Car"  # the name still finds the item
+    assert_read_or_asked(analysis, "problem_type", "not_as_described")

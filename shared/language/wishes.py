@@ -1,0 +1,82 @@
+"""A customer's wish said in so many words: cues the learned models see beside the words.
+
+The remedy a customer asks for is often one short phrase ("reship it", "put it back on my
+card", "knock something off the price") buried in a long complaint, and the n-gram models
+weigh it no more than the complaint's words. These rules find such phrases, and a remedy
+turned down ("not store credit", "no refund needed"), and name each with a cue word that
+the models learn to weigh. They decide nothing by themselves.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shared.language.normalize import normalize
+
+# "no refund" alone is a complaint ("still no refund"), not a refusal: it is not listed.
+_NOT = (
+    r"(?:not|(?:don'?t|do not|won'?t) (?:want|need|bother with)|no need for|rather than|than"
+    r"|instead of|over)"
+)
+_A = r"(?:(?:a|an|the|any|my|some)\s+)?"
+
+# (cue, pattern): a remedy asked for. Patterns see normalized, lower-case text.
+_ASKED: tuple[tuple[str, str], ...] = (
+    (
+        "full",
+        r"\bfull refund\b|\brefund (?:me|it|them|the (?:lot|whole|full|order|item)|my money"
+        r"|everything|in full)\b|\b(?:all (?:of )?)?(?:my|the|our) money back\b"
+        r"|\brefund(?:ed)? (?:please|pls|plz|asap|now)\b|\brefund\s*[.!]*\s*$"
+        r"|\b(?:back|refund(?: it)?) (?:on|to) my (?:card|visa|mastercard|paypal|bank)\b"
+        r"|\b(?:want|like|get|need|have) (?:a |my )?refund\b|\breturn (?:it|them) for a refund\b",
+    ),
+    (
+        "partial",
+        r"\bpartial(?:ly)? refund|(?<!pay )(?<!explain )\bthe difference\b|\bdiscount\b|\bcompensat"
+        r"|\b(?:knock|take) (?:\w+ ){0,3}off\b|\brefund (?:the|for the) (?:extra|shipping|"
+        r"delivery|overcharge|duplicate|second|double)|\bprice adjustment\b"
+        r"|(?<!all )(?<!full )(?:\$\s?[\d.,]+|\b\d+\s?%|\b\d+ (?:dollars|bucks)) (?:off|back)\b"
+        r"|\b(?:some|a bit of|bit of|a little|half|half (?:of )?(?:my|the)|part of (?:my|the)"
+        r"|a portion of (?:my|the)) money\b"
+        r"|\b(?:i'?ll|i will|i'?d|i'?m|happy to|willing to|can) (?:just |still )?keep(?:ing)?\b",
+    ),
+    (
+        "replace",
+        r"\breplace(?:ment|d)?\b|\bswap\b"
+        r"|\bexchange\b(?! (?:it |them )?for (?:a |some )?(?:store credit|credit|gift|voucher))|\bre-?ship|\bre-?send|\bre-?deliver"
+        r"|\bsen[dt] (?:it |them |me |us )?(?:again|another|a new|new|the right|the correct"
+        r"|what i ordered|the one i ordered|a working|a proper|out)\b"
+        r"|\b(?:a|another) (?:new|fresh|working) (?:one|pair|set|unit)\b|\banother one\b"
+        r"|\bship (?:me )?(?:another|a new|the right|the correct|the missing)\b"
+        r"|\bneed (?:it|them|one) (?:sent|shipped|posted)\b",
+    ),
+    (
+        "credit",
+        r"\bstore credit\b|\baccount credit\b|\bcredit (?:on|to|in) my account\b"
+        r"|(?<!\d )(?<!the )(?<!this )(?<!that )\bgift ?card\b(?! code| i bought| expire)|\bvoucher\b|\bcredit note\b|\bas (?:a |store |account )?credit\b"
+        r"|\bas points\b|\b(?:put|add|credit|move) (?:it|the \w+|them)? ?(?:back )?(?:on|to|into) my account\b",
+    ),
+)
+_ASKED_RE = tuple((cue, re.compile(pattern)) for cue, pattern in _ASKED)
+_REFUSED: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("full", re.compile(rf"\b{_NOT}\s+{_A}(?:full )?refund\b|\bno refund needed\b")),
+    (
+        "replace",
+        re.compile(
+            rf"\b{_NOT}\s+{_A}(?:replacement|another|new one|new pair|exchange|swap|resend)"
+            r"|\b(?:don'?t|do not) bother (?:re-?sending|sending|replacing)"
+            r"|\bno need to (?:re-?)?send\b"
+        ),
+    ),
+    ("credit", re.compile(rf"\b{_NOT}\s+{_A}(?:store |account )?credit\b|\b{_NOT}\s+{_A}voucher")),
+)
+
+
+def wish_cues(text: str) -> list[str]:
+    """Cue words for the remedies the text asks for and those it turns down, in a fixed order."""
+    plain = normalize(text).lower()
+    refused = {cue for cue, pattern in _REFUSED if pattern.search(plain)}
+    asked = [
+        f"cue{cue}" for cue, pattern in _ASKED_RE if cue not in refused and pattern.search(plain)
+    ]
+    return asked + [f"cue{cue}refused" for cue, _ in _REFUSED if cue in refused]

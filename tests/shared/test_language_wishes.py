@@ -1,0 +1,60 @@
+"""The wish cues: remedies asked for and turned down, read by rules (hand-labelled cases)."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.language.model import Features
+from shared.language.wishes import wish_cues
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("parcel missing, app says delivered. refund", ["cuefull"]),
+        ("wrong flavour of cat food. just put it back on my card", ["cuefull"]),
+        ("I want my money back", ["cuefull"]),
+        ("the driver marked it delivered, nobody got it. reship it", ["cuereplace"]),
+        ("bed frame missing the slats. can you ship the missing ones?", ["cuereplace"]),
+        ("It's usable so if you knock something off the price I'll keep it", ["cuepartial"]),
+        ("listed at $99, charged $129. please refund the difference", ["cuepartial"]),
+        ("the lamp has no dimmer. works fine otherwise. bit of money back?", ["cuepartial"]),
+        ("Would prefer a voucher over replacement.", ["cuecredit", "cuereplacerefused"]),
+        ("refund to my card please, not store credit.", ["cuefull", "cuecreditrefused"]),
+        ("I'd rather have credit on my account than a refund.", ["cuecredit", "cuefullrefused"]),
+        ("no refund needed, just stop the subscription", ["cuefullrefused"]),
+        (
+            "Broken ear on the owl. No need to send a new one, a voucher is fine",
+            ["cuecredit", "cuereplacerefused"],
+        ),
+    ],
+)
+def test_a_wish_said_in_words_is_a_cue(text: str, expected: list[str]) -> None:
+    assert wish_cues(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "returned the shoes 3 weeks ago, still no refund yet",  # a complaint, not a refusal
+        "Does the $50 gift card expire?",  # a product, not a wish for credit
+        "the order says $64 but $86.40 was taken, can someone explain the difference",
+        "The drill came without the charger. Please advise.",
+    ],
+)
+def test_no_wish_no_cue(text: str) -> None:
+    assert wish_cues(text) == []
+
+
+def test_cue_words_join_the_word_features_only() -> None:
+    texts = ["refund please", "send a new one", "it is broken", "the box was crushed"]
+    features = Features(texts, cues=wish_cues)
+    words, chars = features.of("refund please")
+    vocabulary = features._union.transformer_list[0][1].vocabulary_
+    char_vocabulary = features._union.transformer_list[1][1].vocabulary_
+    assert "cuefull" in vocabulary
+    assert vocabulary["cuefull"] in words[0]
+    assert not any("cue" in gram for gram in char_vocabulary)
+    # one text's row equals the batch transform's row (the fast path and the union agree)
+    row = features.matrix(["refund please"]).toarray()[0]
+    assert row[vocabulary["cuefull"]] > 0
