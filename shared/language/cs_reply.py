@@ -305,6 +305,25 @@ _DONE_FRAME = _rx(
     r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:set|put) (?:that|it|this|everything) (?:up|through)\b"
     r"|\ball (?:set|sorted|done|arranged)\b|\bthat(?:'s| has| is) (?:been )?(?:done|arranged|sorted|set up|all set)"
     r"|\bthank(?:s| you) for accepting\b|\bis booked\b|\bis attached\b|\bas agreed\b|\bon the same page\b"
+    # "$9 credit applied!", "Refund processed.", "Replacement armrest ordered": a remedy named,
+    # then its participle, with no auxiliary: a status line
+    r"|^\W*(?:[\w$.,]+ ){0,3}(?:refund|reshipment|replacement|credit|voucher|label|exchange|order|reship)s?"
+    r"(?: (?!(?:was|were|is|are|has|have|had|been|be|we|i|you|they|it)\b)\w+)?(?: of (?:\$|£|€)?\s?[\d.,]+)? (?:processed|created|applied|ordered|issued|done|approved|booked"
+    r"|arranged|actioned|generated|scheduled|sent|added|raised|submitted)\b(?! (?:by|if|once|when|as soon))"
+    r"|\b(?:has|have|'s) (?:now |just |already )?(?:gone|been) (?:through|actioned|generated|created|scheduled|cancelled|switched)\b"
+    r"|\b(?:has|have|'s) (?:now |just )?gone (?:back|onto|into|to|out)\b|\b(?:is|are) (?:now )?(?:in|on) your (?:\w+ )?(?:account|balance|wallet)\b"
+    r"|\b(?:is|are|'s) (?:now )?(?:scheduled|underway)\b|\b(?:request|claim) (?:is|has been) (?:accepted|approved)\b|\bis being (?:re-?sent|reshipped|posted|dispatched)\b"
+    r"|\b(?:i|we)(?:'ve| have) (?:now |just )?(?:cancelled|switched|changed|made|scheduled|actioned)\b"
+    r"|\b(?:refund|credit|replacement|reship(?:ment)?|exchange|label) it is\b|\bwe agreed\b|\bjust to be clear\b"
+    r"|^\W*(?:great|perfect|lovely|brilliant|excellent|fab|fabulous|wonderful|fantastic|super|awesome|okey[- ]dokey"
+    r"|got it|you got it|understood|noted|right you are|affirmative|i confirm|that's it exactly|mhm,? correct)\b"
+    r"|^\W*(?:ok(?:ay)?|great|right|good),? so (?:that's|that is|it's)\b"
+)
+# "... if you'd like it", "just say the word": put forward, waiting for a yes
+_AWAITING = _rx(
+    r"\bif you(?:'d| would) like (?:it|that|this|them|one)\b|\bjust say the word\b"
+    r"|\bif you(?:'d| would) like (?:it|that|this|them|me to|us to)? ?(?:applied|sent|processed|issued|set up|arranged)\b"
+    r"|\bwould you like (?:that|it|this|them)\b[^?]*\?"
 )
 _PROPOSAL_Q = _rx(
     r"\b(?:would|will|does|do|could|can|is|shall|should|how)\b[^?]*\b(?:work|suit|sound|okay|ok|acceptable|fair|help|do"
@@ -915,7 +934,11 @@ def _is_confirmation(text: str) -> bool:
         # an invitation to go ahead, not a new proposal
         sentences = [x for x in sentences if not _GO_AHEAD.search(x) or _remedy_spans(x)]
     body = " ".join(sentences)
-    return bool(_DONE_FRAME.search(body)) and not _PROPOSAL_Q.search(body)
+    return (
+        bool(_DONE_FRAME.search(body))
+        and not _PROPOSAL_Q.search(body)
+        and not _AWAITING.search(body)
+    )
 
 
 def _sentence_texts(text: str) -> list[str]:

@@ -473,3 +473,47 @@ def test_remedies_in_other_words(
 )
 def test_what_helps_a_question_is_no_fact(reader: Reader, text: str) -> None:
     assert read(reader, text).acts == ["question"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        ("Perfect, $20 credit applied to your account. No return needed.", "store_credit", 20.0),
+        ("Refund processed: $45 to your card, 3-5 days to show.", "partial_refund", 45.0),
+        ("Got it. A replacement kettle ordered, arriving Friday.", "replacement", None),
+        ("A store credit it is: $30 on your account.", "store_credit", 30.0),
+        ("That's been actioned. $18 has gone back to your card.", "partial_refund", 18.0),
+        ("Lovely, so that's $25 back to your Visa and you keep the lamp.", "partial_refund", 25.0),
+    ],
+)
+def test_a_status_line_or_an_acknowledgement_confirms(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    reading = read(reader, text)
+    assert "confirmation" in reading.acts and "offer" not in reading.acts
+    assert reading.offer is not None
+    assert (reading.offer.type, reading.offer.amount) == (kind, amount)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've approved $20 back to your card if you'd like it.",
+        "I've arranged a $15 voucher for you, just say the word.",
+    ],
+)
+def test_done_but_waiting_for_a_yes_is_an_offer(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert "offer" in reading.acts and "confirmation" not in reading.acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your refund was processed on 3 May for $40.",
+        "A $10 credit was added to your account in March.",
+    ],
+)
+def test_a_past_remedy_with_an_auxiliary_is_no_status_line(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is None and "confirmation" not in reading.acts
