@@ -300,7 +300,7 @@ _DONE_FRAME = _rx(
     r"|\b(?:has|have) (?:now |just |already )?(?:approved|processed|issued|authori[sz]ed|arranged|credited|refunded)\b"
     r"|\bis (?:now )?being (?:refunded|processed|sent|shipped|credited|dispatched)|\b(?:is|are|'s) (?:now )?on (?:its|their|the) way"
     r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
-    r"|\bconfirmed\b|\bjust confirming\b|\bconfirming (?:that|your|the)\b|\bthat(?:'s| is) (?:right|correct|exactly right)\b"
+    r"|\bconfirmed\b|\bjust confirming\b|(?<!for )\bconfirming (?:that|your|the)\b|\bthat(?:'s| is) (?:right|correct|exactly right)\b"
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely)\b"
     r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:set|put) (?:that|it|this|everything) (?:up|through)\b"
     r"|\ball (?:set|sorted|done|arranged)\b|\bthat(?:'s| has| is) (?:been )?(?:done|arranged|sorted|set up|all set)"
@@ -313,17 +313,25 @@ _DONE_FRAME = _rx(
     r"|\b(?:has|have|'s) (?:now |just |already )?(?:gone|been) (?:through|actioned|generated|created|scheduled|cancelled|switched)\b"
     r"|\b(?:has|have|'s) (?:now |just )?gone (?:back|onto|into|to|out)\b|\b(?:is|are) (?:now )?(?:in|on) your (?:\w+ )?(?:account|balance|wallet)\b"
     r"|\b(?:is|are|'s) (?:now )?(?:scheduled|underway)\b|\b(?:request|claim) (?:is|has been) (?:accepted|approved)\b|\bis being (?:re-?sent|reshipped|posted|dispatched)\b"
-    r"|\b(?:i|we)(?:'ve| have) (?:now |just )?(?:cancelled|switched|changed|made|scheduled|actioned)\b"
+    r"|\b(?:i|we)(?:'ve| have) (?:now |just )?(?:cancelled|switched|changed|made|scheduled|actioned|completed)\b"
     r"|\b(?:refund|credit|replacement|reship(?:ment)?|exchange|label) it is\b|\bwe agreed\b|\bjust to be clear\b"
     r"|^\W*(?:great|perfect|lovely|brilliant|excellent|fab|fabulous|wonderful|fantastic|super|awesome|okey[- ]dokey"
     r"|got it|you got it|understood|noted|right you are|affirmative|i confirm|that's it exactly|mhm,? correct)\b"
-    r"|^\W*(?:ok(?:ay)?|great|right|good),? so (?:that's|that is|it's)\b"
+    r"|^\W*(?:(?:ok(?:ay)?|great|right|good),? )?so(?: (?:that's|that is|it's)\b|:)"
 )
-# "... if you'd like it", "just say the word": put forward, waiting for a yes
+# "Our warehouse confirmed ...": someone else's finding reported, not our remedy done
+_THIRD_PARTY_CONFIRMED = _rx(r"\b(?:the|our|your|my) \w+ (?:has |have )?(?:now |also )?confirmed\b")
+# "use the label I've emailed you": a thing described by what was done, not the remedy done
+_DONE_ABOUT_A_THING = _rx(
+    r"\b(?:the|that|this) (?:\w+ ){1,2}(?:that |which )?(?:i|we)(?:'ve| have) (?:just |already )?\w+"
+)
+SHORT_REPORT_WORDS = 6  # "That's been actioned.", "I've set that up for you.", "Processed — ..."
+_LEAD = re.compile(r"\s*(?:[—–:!]|--|\s-\s)\s*")  # a sentence's lead before a dash, colon or "!"
+# "... if you'd like it", "just say the word", "I can offer": put forward, waiting for a yes
 _AWAITING = _rx(
     r"\bif you(?:'d| would) like (?:it|that|this|them|one)\b|\bjust say the word\b"
     r"|\bif you(?:'d| would) like (?:it|that|this|them|me to|us to)? ?(?:applied|sent|processed|issued|set up|arranged)\b"
-    r"|\bwould you like (?:that|it|this|them)\b[^?]*\?"
+    r"|\bwould you like (?:that|it|this|them)\b[^?]*\?|\b(?:i|we) (?:can|could) (?:also )?offer\b"
 )
 _PROPOSAL_Q = _rx(
     r"\b(?:would|will|does|do|could|can|is|shall|should|how)\b[^?]*\b(?:work|suit|sound|okay|ok|acceptable|fair|help|do"
@@ -926,19 +934,28 @@ def _decide_offer(
 # ---------------------------------------------------------------- the acts
 
 
-def _is_confirmation(text: str) -> bool:
-    """The remedy is reported set up or agreed, not put forward for the customer to accept."""
+def _is_confirmation(text: str, offer_made: bool = False) -> bool:
+    """The remedy is reported set up or agreed, not put forward for the customer to accept.
+
+    Beside an offer, the report must be about the remedy: in a sentence that names it, or
+    in a short one of its own ("Done."); "the technician confirmed the fault" or "the label
+    I've emailed" report something else."""
     sentences = [x for x in _sentence_texts(text) if not _CLOSING.search(x)]
     if _AFFIRMATIVE.search(text):
         # "Yes, confirmed: <terms>. Shall I process it?": a yes to our restatement, and
         # an invitation to go ahead, not a new proposal
         sentences = [x for x in sentences if not _GO_AHEAD.search(x) or _remedy_spans(x)]
     body = " ".join(sentences)
-    return (
-        bool(_DONE_FRAME.search(body))
-        and not _PROPOSAL_Q.search(body)
-        and not _AWAITING.search(body)
-    )
+    if _PROPOSAL_Q.search(body) or _AWAITING.search(body):
+        return False
+    if not offer_made:
+        return bool(_DONE_FRAME.search(_THIRD_PARTY_CONFIRMED.sub(" ", body)))
+    reports = [
+        _DONE_ABOUT_A_THING.sub(" ", _RETURN_YES.sub(" ", x)) if _remedy_spans(x) else x
+        for i, x in enumerate(sentences)
+        if i == 0 or _remedy_spans(x) or len(_LEAD.split(x)[0].split()) <= SHORT_REPORT_WORDS
+    ]
+    return any(_DONE_FRAME.search(_THIRD_PARTY_CONFIRMED.sub(" ", x)) for x in reports)
 
 
 def _sentence_texts(text: str) -> list[str]:
@@ -1050,7 +1067,7 @@ def _acts(
     """The dialogue acts: the words decide where they are clear, the model where they are not."""
     acts: list[str] = []
     if offer is not None:
-        acts.append("confirmation" if _is_confirmation(text) else "offer")
+        acts.append("confirmation" if _is_confirmation(text, offer_made=True) else "offer")
     elif (
         not asks
         and (_AFFIRMATIVE.search(text) or _is_confirmation(text))

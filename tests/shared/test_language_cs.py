@@ -517,3 +517,27 @@ def test_done_but_waiting_for_a_yes_is_an_offer(reader: Reader, text: str) -> No
 def test_a_past_remedy_with_an_auxiliary_is_no_status_line(reader: Reader, text: str) -> None:
     reading = read(reader, text)
     assert reading.offer is None and "confirmation" not in reading.acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our engineer confirmed the motor is faulty. We can send you a new unit next week.",
+        "Please post the lamp back with the label I've emailed, and once it arrives we'll send a new one.",
+        "We'll refund the full $60 once the item has been sent back to us.",
+        "Let me see... yes, I can offer you $15 back on your card.",
+    ],
+)
+def test_a_report_about_something_else_leaves_the_offer_an_offer(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert "offer" in reading.acts and "confirmation" not in reading.acts
+
+
+def test_someone_elses_finding_is_no_confirmation(reader: Reader) -> None:
+    reading = read(reader, "The courier has confirmed the parcel left the depot on Monday.")
+    assert "confirmation" not in reading.acts
+
+
+def test_a_short_report_beside_the_terms_confirms(reader: Reader) -> None:
+    reading = read(reader, "So: $30 back, keep the item. Processed - it should show in 3 days.")
+    assert "confirmation" in reading.acts and "offer" not in reading.acts
