@@ -82,7 +82,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bstore credit|\btravel credit|\baccount credit|\bsite credit|\bshop credit|\bstore balance|\bbill credit|\bwallet credit"
             r"|\bcredit (?:in|to|into|on) (?:your|ur|the) (?:wallet|balance|bill)|\b(?:\d+|a few|some) (?:reward |loyalty )?points\b"
             r"|(?:\$\s?\d[\d.,]*|\bdollars?) (?:of |in )credit\b|\bcode (?:off|for) (?:your|ur) next\b"
-            r"|\bcredit (?:on|to|into|onto) your (?:store |shopping |customer )?account"
+            r"|\bcredit (?:on|to|into|onto) (?:your|ur) (?:store |shopping |customer )?account"
             r"|\bcredit(?:ed)? your (?:store |shopping |customer )?account\b"
             r"|\b(?:e-?)?gift ?card\b(?! balance)|\bgift certificate|\bvoucher|\b(?:promo(?:tional)?|discount) (?:credit|code)"
             r"|\bcoupon|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credit\b"
@@ -114,7 +114,8 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\breplacement|\breplace (?:it|the|your|them|that|this)\b|\breplaced\b"
             r"|\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model)\b|\bbrand[- ]new\b"
             r"|\bexchange|\bswap"
-            r"|\bsend (?:you |out )?(?:a |the )?(?:new|fresh|brand[- ]new|another|working|correct|right|proper)\b"
+            r"|\bsend(?:ing)? (?:you |out )?(?:a |the |one |two )?(?:new|fresh|brand[- ]new|another|working|correct|right|proper)\b(?! (?:tracking|link|code|label|email|number|ticket|password))"
+            r"|\b(?:arrange|sort|order|organi[sz]e|get|ship|post)(?: you| out)* (?:a|an|one) (?:new|fresh|brand[- ]new|replacement) (?!(?:tracking|link|code|label|email|number|ticket|password|address|card)\b)\w+"
             r"|\bsend (?:you |out )?(?:the )?missing (?:parts?|pieces?|items?|screws?|accessor)"
             r"|\b(?:send|get|ship|post|courier|e-?mail|mail)(?: (?:you|out|over))*(?: (?:the|a|an))? (?:missing|correct|right|proper) \w+"
             r"|\b(?:send|ship|get|post)(?: (?:you|out|over))* (?:two|three|four|\d+) (?:new|replacement|fresh|spare) \w+"
@@ -148,7 +149,9 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:get|have|receive) (?:the |your )?(?:full amount|money|\$\s?\d[\d,.]*|[\w-]+ dollars) back\b"
             r"|\brevers(?:e|ed|ing) (?:the |that |this |your )?(?:\w+ )?(?:charge|payment|fee)\b|\b(?:charge|payment) (?:is |has been |will be )?reversed\b"
             r"|\b(?:send|put|pay|give) (?:you )?back (?:\$|£|€)\s?\d"
-            r"|\byou(?:'ll| will) (?:get|receive) (?:the )?(?:full |whole |entire )?(?:(?:\$|£|€|usd ?)\s?\d|(?:[\w-]+ ){1,3}dollars\b)"
+            r"|\b(?:the |your )?(?:rest of (?:your|the) )?money (?:will |'ll )?(?:come|go)(?:es)? back\b"
+            r"|(?:\$|£|€)\s?\d[\d,.]* (?:lands?|will land|goes|will go) (?:back )?(?:on|to|in|into) (?:your|the) (?:card|account|bank)"
+            r"|\byou(?:'ll| will) (?:get|receive|see) (?:the )?(?:full |whole |entire )?(?:(?:\$|£|€|usd ?)\s?\d|(?:[\w-]+ ){1,3}dollars\b)"
         ),
     ),
 )
@@ -245,9 +248,7 @@ _REQUESTED_BEFORE = _rx(
     r"\b(?:i(?:'ll| will)? need|i(?:'d| would) need|please (?:send|provide|share|attach)|(?:could|can|would) you (?:please )?(?:send|provide|share|attach))"
     r"(?! (?:\w+ ){0,3}(?:so|then|and) (?:i|we)\b)[^,;]*$"
 )
-_WH_WORD = (
-    r"(?:what(?! about| if)|what's|which|when|where|why(?! don't)|who|how (?:many|much|long|often))"
-)
+_WH_WORD = r"(?:what(?! about| if| (?:i|we) can do| (?:i|we)(?:'m| am) able)|what's|which|when|where|why(?! don't)|who|how (?:many|much|long|often))"
 _WH_QUESTION = _rx(rf"^\W*{_WH_WORD}\b[^?]*\?\s*$")
 _WH_CLAUSE_BEFORE = _rx(rf"(?:^|[,:;]\s*){_WH_WORD}\b[^?.!,]*$")
 _HYPOTHETICAL = _rx(r"\b(?:if|unless|whether|in case)\b")

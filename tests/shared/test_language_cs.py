@@ -541,3 +541,31 @@ def test_someone_elses_finding_is_no_confirmation(reader: Reader) -> None:
 def test_a_short_report_beside_the_terms_confirms(reader: Reader) -> None:
     reading = read(reader, "So: $30 back, keep the item. Processed - it should show in 3 days.")
     assert "confirmation" in reading.acts and "offer" not in reading.acts
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        ("We can send two new filters to you at no cost.", "replacement", None),
+        ("I'd like to fix this by sending you a new kettle today.", "replacement", None),
+        ("Please recycle the cracked one and I'll arrange a fresh jar.", "replacement", None),
+        ("i can put credit on ur account for the full amount", "store_credit", None),
+        ("Once we have the boots back, the $35 lands on your card.", "partial_refund", 35.0),
+        (
+            "What I can do is add $10 of store credit to your account, if that suits?",
+            "store_credit",
+            10.0,
+        ),
+    ],
+)
+def test_more_remedies_in_other_words(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    offer = read(reader, text).offer
+    assert offer is not None
+    assert (offer.type, offer.amount) == (kind, amount)
+
+
+def test_a_new_tracking_number_is_no_replacement(reader: Reader) -> None:
+    reading = read(reader, "I'll send you a new tracking number by email shortly.")
+    assert reading.offer is None
