@@ -374,6 +374,19 @@ _STANDING_RULE = _rx(
     r"\b(?:we|they) (?:don't|do not|only|never) (?:sell|refund|offer|cover|ship|accept|price)"
     r"|\b(?:expired|was bought|is final sale|are final sale|only allows|can only)\b"
 )
+# What CS found about the case: "I can see it was delivered on the 4th", "the price dropped",
+# "the courier reports a failed attempt", "returns are accepted within 30 days"
+_OBSERVED = _rx(
+    r"\b(?:i can see|looking at|our records|according to)\b|\b(?:tracking|system) shows\b"
+)
+_EVENT = _rx(
+    r"\b(?:courier|carrier|warehouse|bank)\b[^.?!]{0,20}\b(?:confirmed|reports?|reported)\b"
+    r"|\b(?:was|were) (?:delivered|left|dispatched|scanned|signed for)\b"
+    r"|\b(?:price|charge|payment) (?:dropped|went down|was taken)\b|\b(?:is|are) (?:still )?under warranty\b"
+    r"|\b(?:returns|refunds|exchanges|the warranty|our warranty)\b[^.?!]{0,30}\b(?:within|for|up to) (?:\d+|thirty|fourteen|sixty|ninety) (?:days|months|years)\b"
+    r"|\b(?:warranty|guarantee) covers\b"
+)
+_APOLOGY = _rx(r"\bsorry\b|\bapologi[sz]e|\bunfortunately\b")
 _PREFERRED = _rx(
     r"\bwould (?:you|u) (?:like|prefer|rather)|\bdo you (?:want|prefer)|\bwhich (?:would you|do you|one|option)"
     r"|\bhow would you like|\bwhat would you like|\bprefer(?:ence)?\b|\b(?:what|fair) (?:outcome|resolution|remedy)"
@@ -1047,7 +1060,7 @@ def _is_fact(text: str, offer: OfferTerms | None, asking: bool = False) -> bool:
     ]
     statuses = {m.status for m in _mentions(text) if any(s <= m.start < e for s, e in stated)}
     if offer is not None:
-        return "past" in statuses
+        return "past" in statuses or any(_observes(text[s:e], seen=True) for s, e in stated)
     if statuses & {"past", "policy"}:
         return True
     plain = [
@@ -1057,8 +1070,26 @@ def _is_fact(text: str, offer: OfferTerms | None, asking: bool = False) -> bool:
     ]
     habitual = None if asking else _HABITUAL
     return any(
-        _PAST_FACT.search(x) or (habitual and habitual.search(x)) or _STANDING_RULE.search(x)
+        _PAST_FACT.search(x)
+        or (habitual and habitual.search(x))
+        or _STANDING_RULE.search(x)
+        or (asking and _observes(x, seen=False))
         for x in plain
+    )
+
+
+def _observes(sentence: str, seen: bool) -> bool:
+    """A finding about the case, said on its own: no remedy, question, request or apology in it.
+
+    Beside a question, what CS merely sees ("I can see three orders") serves the question:
+    only an event or a rule counts."""
+    return (
+        bool(_EVENT.search(sentence) or (seen and _OBSERVED.search(sentence)))
+        and not _remedy_spans(sentence)
+        and "?" not in sentence
+        and not _REQUEST.search(sentence)
+        and not _APOLOGY.search(sentence)
+        and not _CLOSING.search(sentence)
     )
 
 

@@ -569,3 +569,31 @@ def test_more_remedies_in_other_words(
 def test_a_new_tracking_number_is_no_replacement(reader: Reader) -> None:
     reading = read(reader, "I'll send you a new tracking number by email shortly.")
     assert reading.offer is None
+
+
+@pytest.mark.parametrize(
+    ("text", "acts"),
+    [
+        (
+            "I can see the lamp was delivered to your neighbour on Friday. I can refund $12 to your card.",
+            ["offer", "fact"],
+        ),
+        (
+            "The price went down a day after you ordered. I'll refund the $15 difference.",
+            ["offer", "fact"],
+        ),
+        (
+            "The carrier reports a missed delivery on Monday. When would suit you for another attempt?",
+            ["question", "fact"],
+        ),
+        (
+            "Exchanges are accepted within 60 days of purchase. Which size would you like?",
+            ["question", "fact"],
+        ),
+        ("Which order do you mean? I can see two on your account.", ["question"]),
+    ],
+)
+def test_a_finding_about_the_case_is_a_fact_beside_the_offer_or_question(
+    reader: Reader, text: str, acts: list[str]
+) -> None:
+    assert set(read(reader, text).acts) == set(acts)
