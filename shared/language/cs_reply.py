@@ -200,6 +200,17 @@ _CLAUSE_SPLIT = re.compile(
     r"|\band (?=(?:i|we)(?:'ll| will| can|'d| could)\b)",
     re.IGNORECASE,
 )
+# "a partial refund of $50 or... actually, the full $100": what comes before is withdrawn
+_CORRECTION = _rx(
+    r"(?:^|[,.;:!?—–-]|\bor\b)\W*(?:actually|on second thought|scratch that|no wait)\b|\blet me rephrase\b"
+)
+_CANCELLED_BEFORE = _rx(
+    r"\b(?:cancel(?:led|ed|ling)?|withdr[ae]wn?|scrap(?:ped)?) (?:the|your|that|this) (?:\w+ )?$"
+)
+# "I'd love to offer a replacement but I can't": the next clause takes it back
+_ELLIPTIC_CANT = _rx(
+    r"\W*but (?:i|we) (?:can't|cannot|can ?not|couldn't|am not able|'m not able|am unable|'m unable|won't)\b\s*(?:[.;,:!—–-]|$)"
+)
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
 _PAST_FACT = _rx(
     r"\balready\b|\brecords show|\bour system shows|\bpreviously\b|\blast (?:week|month|tuesday|monday|wednesday|thursday|friday|saturday|sunday)\b"
@@ -664,6 +675,9 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
     tense_text = _THE_ITEM_BOUGHT.sub("the item", clause_text)
     checks = (
         ("set aside", any(s <= start < e for s, e in (m.span() for m in _INSTEAD.finditer(text)))),
+        ("set aside", bool(_CANCELLED_BEFORE.search(text[clause[0] : start]))),
+        ("set aside", bool(_CORRECTION.search(text[end:]))),
+        ("negated", bool(_ELLIPTIC_CANT.match(text[clause[1] :]))),
         ("negated", _is_negated(text, clause, start, end)),
         ("choice", _is_choice(text, sentence)),
         ("asked", bool(_ASKED_ABOUT.search(sentence_text)) and "?" in sentence_text),
@@ -890,13 +904,21 @@ def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:
     # "we'll email a label; the full refund follows", "a replacement once we receive it back
     # (I'll email you a prepaid label)": the label serves the remedy it comes with
     served = [
-        m for m in live if m.kind != "return_label" and (m.kind != "refund" or _stated_sum(text, m))
+        m
+        for m in live
+        if m.kind != "return_label"
+        and (m.kind != "refund" or _stated_sum(text, m) or _in_full(text, m))
     ]
     if label is not None and served:
         return ([m for m in served if m.framed] or served)[0]
     specific = [m for m in framed if m.kind != "refund"] or framed
     fitting = [m for m in specific if FAMILY[m.kind] == FAMILY.get(model_type)]
     return (fitting or specific)[0]
+
+
+def _in_full(text: str, mention: _Mention) -> bool:
+    """ "the full amount goes back to your card": the money the label serves, in full."""
+    return bool(_FULL_MARKER.search(text[mention.clause[0] : mention.clause[1]]))
 
 
 def _stated_sum(text: str, mention: _Mention) -> bool:

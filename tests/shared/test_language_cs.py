@@ -597,3 +597,36 @@ def test_a_finding_about_the_case_is_a_fact_beside_the_offer_or_question(
     reader: Reader, text: str, acts: list[str]
 ) -> None:
     assert set(read(reader, text).acts) == set(acts)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        (
+            "I could do $20 back... actually, let me offer the full $80 refund instead.",
+            "full_refund",
+            80.0,
+        ),
+        (
+            "I'd like to send a replacement but I can't; what I can do is $25 back.",
+            "partial_refund",
+            25.0,
+        ),
+        (
+            "Done: I've cancelled the exchange and issued a $64 refund to your card.",
+            "partial_refund",
+            64.0,
+        ),
+        (
+            "I'll email a prepaid label; once the chair is back, the full amount goes back to your card.",
+            "full_refund",
+            None,
+        ),
+    ],
+)
+def test_a_remedy_taken_back_or_served_by_the_label(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None
+    assert (offer.type, offer.amount) == (kind, amount)
