@@ -437,11 +437,16 @@ _REFUND_THE_TOTAL = _rx(
 )
 _PURPOSE_BEFORE = _rx(r"\b(?:for|towards?|to get) (?:a|an|your|the)\s*$")
 _RETURN_YES = _rx(
+    # the item goes back by collection, in person, or "once the courier picks it up"
+    r"\b(?:arrange|book|schedule)s? (?:a |the )?collection\b|\b(?:of|after|on|upon) (?:the )?(?:pick-?up|collection)\b"
+    r"|\bpicks? (?:the|it|them|your) (?:\w+ )?up\b|\bonce the (?:driver|courier) has\b|\bconfirms? (?:the )?collection\b"
+    r"|\bneed (?:it|them|the \w+) back\b|\bsend (?:it|them) in\b|\b(?:bring|take) (?:it|them|the \w+) (?:to|into|in)\b"
+    r"|\b(?:after|following) (?:the|your) return\b|\breturns team\b|\bscans? the return\b|"
     r"\bupon (?:receipt|return) of\b|\breturned (?:merchandise|item|goods|unit|product)\b|\b(?:accept|take) (?:it|them) back\b|\bback with us\b|"
     r"\b(?:item|it|product|unit|order|original|them) (?:is |being |must be |has been )?returned first\b|\breturned first\b|"
-    r"\b(?:send|ship|post|mail|bring|drop|return|pop|pack) (?:it|them|the (?:\w+ )?\w+|that|this|everything|the original)(?: off| up)? back\b"
+    r"\b(?:send|ship|post|mail|bring|drop|return|pop|pack) (?:it|them|the (?:\w+ )?\w+|that|this|everything|the original)(?: off| up)? back\b(?! out| to you)"
     r"|\breturn (?:it|them|the item|the product|the unit|the original|the \w+)\b(?! label)"
-    r"|\b(?:once|after|when|as soon as|upon|the day) (?:we|our|the|it|they|your|you(?:'ve| have)?|it's|they're|that)\b[^.;]{0,60}?\b(?:receive|received|receiving|receipt|get|gets|got|arrives?|reach|reaches|reached"
+    r"|\b(?:once|after|when|as soon as|upon|the day) (?:we|our|the|it|they|your|you(?:'ve| have)?|it's|they're|that)\b[^.;]{0,60}?\b(?:receive|received|receiving|(?<!non-)receipt|get|gets|got|arrives?|reach|reaches|reached"
     r"|scanned|collect(?:s|ed)?|checked in|inspected|is back|are back|'s back|returned|back with us|back to us|back in|comes? back|your return)\b"
     r"|\b(?:return|returned|returning) (?:is |will be )?(?:required|needed|necessary)|\bmust (?:be )?(?:sent back|returned?)\b"
     r"|\b(?:needs?|has|have|must) (?:to )?(?:come|go|be sent|be shipped|be posted) back\b|\b(?:needs?|has|have) to be returned\b"
@@ -457,6 +462,10 @@ _RETURN_YES = _rx(
     r"|\b(?:once|when|as soon as|after) (?:the|your) (?:return|parcel|item|package) (?:lands|has landed|is in)\b"
 )
 _RETURN_NO = _rx(
+    # "Return: not required", "customer retains item", "the rug is yours", "bin the cracked one"
+    r"\bretains?\b|\b(?!choice|decision|call)\w+ (?:is|are) yours\b"
+    r"|\bwithout needing (?:it|them|the \w+) back\b|\bbin (?:it|them|the)\b|\bin the bin\b|\brecycle (?:it|them|the)\b"
+    r"|\b(?:fine|free) to keep\b|\bnot required to (?:return|send)\b|"
     r"\bkeep (?:it|them|the|this|that|your)\b|\bno need to (?:return|send|ship|post)|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post)"
     r"|\b(?:don't|do not|won't|will not) need (?:it|them|the \w+) back\b"
@@ -471,6 +480,8 @@ _RETURN_NO = _rx(
     r"|\b(?:don't|dont|do not) worry about (?:sending|returning|posting|shipping)\b"
     r"|\bnothing (?:needs?|has|must) (?:to )?(?:come|go|be sent|be returned|be posted)\b"
 )
+# a status line's field: "Return of original item: not required."
+_RETURN_FIELD_NO = _rx(r"\breturn\b[^.;:]{0,30}:\s*not (?:required|needed)\b")
 _METHOD_ORIGINAL = _rx(
     r"\boriginal (?:payment|form of payment|method|card|account)|\b(?:your|the) (?:card|credit card|debit card|bank|bank account|visa|mastercard|amex|paypal|payment method)"
     r"|\bcard you (?:used|paid|checked out)|\bback to (?:your|the) (?:card|account|bank|visa|mastercard|paypal)|\bsame (?:card|method|account)"
@@ -810,7 +821,7 @@ def _offered_percent(text: str, mention: _Mention) -> float | None:
 def _return_required(text: str, kind: str) -> bool | None:
     """Whether the item must come back first, read where no negation governs the words."""
     live = " ".join(_unnegated(text[s:e], _RETURN_NO) for s, e in _clauses(text))
-    if _RETURN_NO.search(live):
+    if _RETURN_NO.search(live) or _RETURN_FIELD_NO.search(text):
         return False
     said = " ".join(_unnegated(text[s:e], _RETURN_YES) for s, e in _clauses(text))
     money_back = re.sub(
@@ -831,7 +842,12 @@ def _unnegated(clause: str, pattern: re.Pattern[str]) -> str:
     match = pattern.search(clause)
     if match is None:
         return ""
-    before = _BENIGN_NEGATION.sub(" ", clause[: match.start()])
+    before = clause[: match.start()]
+    if _NEGATION.search(match.group()):
+        # "we won't charge a fee, and you won't need to send it back": words negated on
+        # their own are not governed by the negation of another conjunct
+        before = re.split(r",|;|\band\b", before)[-1]
+    before = _BENIGN_NEGATION.sub(" ", before)
     return "" if _NEGATION.search(before) else clause[match.start() :]
 
 

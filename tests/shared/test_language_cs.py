@@ -630,3 +630,28 @@ def test_a_remedy_taken_back_or_served_by_the_label(
     offer = read(reader, text, total=None).offer
     assert offer is not None
     assert (offer.type, offer.amount) == (kind, amount)
+
+
+@pytest.mark.parametrize(
+    ("text", "required"),
+    [
+        ("Replacement: same model. Return of the faulty unit: not required.", False),
+        ("Refund of $20 issued. Customer retains the item.", False),
+        ("$15 back to your card and the lamp is yours.", False),
+        ("I'll send a new mug today, and you can bin the chipped one.", False),
+        ("We can refund $6 for the bruised apples, the rest is fine to keep.", False),
+        ("We won't charge a fee, and you won't need to send it back: a full refund of $40.", False),
+        (
+            "I can't refund you and let you keep it too; if you return it, we'll refund in full.",
+            True,
+        ),
+        ("I'll book a collection and refund the full $300 once the driver has the sofa.", True),
+        ("We'll need the shoes back before we send the right size.", True),
+        ("Take the item to any of our stores and they'll refund the full $25.", True),
+        ("I can send it back out to you today at no charge.", None),
+    ],
+)
+def test_return_terms_in_other_words(reader: Reader, text: str, required: bool | None) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None
+    assert offer.return_required is required
