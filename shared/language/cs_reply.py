@@ -183,10 +183,12 @@ _BENIGN_NEGATION = _rx(
     r"|\bwithout (?:you )?(?:returning|sending|having to|needing|any)\b|\bat no (?:extra |additional )?(?:cost|charge)\b"
     r"|\bno longer need\b|\bnot (?:required|needed|necessary)\b|\bno (?:questions asked)\b"
     r"|\bif (?:it|that|this|they) (?:doesn't|does not|isn't|is not)\b|\bnot (?:to )?worry\b"
+    r"|\b(?:don't|do not|wouldn't|would not) (?:normally|usually|typically|generally)\b"
+    r"|\b(?:can't|cannot|can not) promise\b"
     r"|\bdon't (?:worry|hesitate)\b|\bnot only\b|\bno later than\b|\b(?:rather|prefer) not\b|\bwhy don't (?:you|we|i)\b"
 )
 _NEGATED_AFTER = _rx(
-    r"^[^,;]{0,40}?\b(?:isn't|is not|aren't|are not|can't be|cannot be|can not be|won't be|couldn't be"
+    r"^(?:(?!\b(?:since|because|as|if|when|while|which|who)\b)[^,;]){0,40}?\b(?:isn't|is not|aren't|are not|can't be|cannot be|can not be|won't be|couldn't be"
     r"|is no longer|isn't something|not (?:possible|available|due|an option)|(?:is|are) off the table)\b"
 )
 _INSTEAD = _rx(

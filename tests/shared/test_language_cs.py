@@ -655,3 +655,20 @@ def test_return_terms_in_other_words(reader: Reader, text: str, required: bool |
     offer = read(reader, text, total=None).offer
     assert offer is not None
     assert offer.return_required is required
+
+
+@pytest.mark.parametrize(
+    ("text", "acts"),
+    [
+        ("I can't promise anything, but I've asked my team lead about a refund.", ["fact"]),
+        (
+            "We don't usually cover return postage, but I'm happy to refund the $6 postage this time.",
+            ["offer"],
+        ),
+        ("I can offer you a 20% refund since the colour isn't as pictured.", ["offer"]),
+    ],
+)
+def test_a_hedge_a_habit_or_a_reason_is_no_refusal(
+    reader: Reader, text: str, acts: list[str]
+) -> None:
+    assert read(reader, text).acts == acts
