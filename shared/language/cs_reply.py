@@ -382,6 +382,14 @@ _REFUSAL_OF_RETURN = _rx(
     r"\b(?:can't|cannot|can not|unable to|not able to|won't be able to|won't|don't|do not)(?: \w+){0,2}? (?:take|accept)"
     r" (?:(?:it|them|the \w+) )?(?:back|(?:the |a )?returns?)\b|\bno way\b|\bnot possible\b|\bisn't possible\b|\bdeclined\b"
 )
+# A rule said to everyone, its subject a kind of thing with no article: "sale items can be
+# exchanged but not refunded", "please note store credit cannot be exchanged for cash"; a
+# refusal answers this case ("a second refund can't be issued", "we can't refund it")
+_GENERIC_RULE = _rx(
+    r"^\W*(?:please (?:note|be aware)(?: that)?,? |for [\w ]{1,20} reasons,? )?"
+    r"(?:(?!(?:a|an|the|this|that|these|those|your|my|our|it|i|we|you|no|not|there|here|unfortunately|sorry)\b)[\w-]+ ){1,4}"
+    r"(?:can(?:'t|not| not)? be|are (?:non-|not )|is non-)"
+)
 _ELLIPTIC_NOT = _rx(r",\s*(?:and )?not (?:a |an |as |the |to )?\s*$")
 _STANDING_RULE = _rx(
     r"\b(?:we|they) (?:don't|do not|only|never) (?:sell|refund|offer|cover|ship|accept|price)"
@@ -1077,12 +1085,15 @@ def read_asks(text: str) -> list[str]:
 
 def _is_refusal(text: str, offer_made: bool, model_says: bool) -> bool:
     """It says no to a remedy, or that something asked for cannot be done."""
+    case = [(s, e) for s, e in _sentences(text) if not _GENERIC_RULE.search(text[s:e])]
     for mention in _mentions(text):
+        if not any(s <= mention.start < e for s, e in case):
+            continue  # "sale items can be exchanged but not refunded": a rule, said to all
         if mention.status == "counterfactual" or (
             mention.status == "negated" and not _ELLIPTIC_NOT.search(text[: mention.start])
         ):
             return True
-    said = _BENIGN_NEGATION.sub(" ", text)
+    said = _BENIGN_NEGATION.sub(" ", " ".join(text[s:e] for s, e in case))
     if _REFUSAL_OF_RETURN.search(said):
         return True
     return bool(_REFUSAL.search(said)) and (model_says or not offer_made)

@@ -672,3 +672,17 @@ def test_a_hedge_a_habit_or_a_reason_is_no_refusal(
     reader: Reader, text: str, acts: list[str]
 ) -> None:
     assert read(reader, text).acts == acts
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("Clearance items can be exchanged but not refunded.", False),
+        ("Please note gift cards cannot be exchanged for cash.", False),
+        ("For safety reasons opened cosmetics can't be returned.", False),
+        ("Unfortunately the item can't be returned now it's been used.", True),
+        ("A second refund can't be issued for the same order.", True),
+    ],
+)
+def test_a_rule_said_to_everyone_is_no_refusal(reader: Reader, text: str, refusal: bool) -> None:
+    assert ("refusal" in read(reader, text).acts) is refusal
