@@ -241,7 +241,8 @@ _HABITUAL_TIMING = _rx(
     r"\b(?:usually|normally|typically|generally) (?:within|in|takes?|around|about|under|by)\b"
 )
 _GOVERNED_BEFORE = _rx(
-    r"\b(?:i|we)(?:'ll| will| can|'m going to| am going to|'d like to| would like to)"
+    r"\b(?:i|we)(?:'ll| will| can|'m going to| am going to|'d like to| would like to"
+    r"|(?:'d| would|'ll| will|'m| am|'re| are)(?: be)? (?:happy|glad|pleased) to|(?:'d| would) (?:happily|gladly))"
     r"(?: (?:also|happily|gladly|now|just|definitely|still|certainly))?"
     r"(?: (?:offer|give|issue|arrange|process|get|do)(?: you)?(?: (?:a|an|the|your))?)?\s*$"
 )
@@ -369,14 +370,14 @@ _REFUSAL = _rx(
     r"|no longer|couldn't|aren't able to|are not able to|not in a position to)"
     r"(?: \w+){0,3}? (?:refund|offer|accept|approve|do|override|price[- ]?match|take|cover|send|replace|exchange|give"
     r"|process|go (?:to|higher|above|any|beyond|as high)|increase|cancel|change|honou?r|allow|help|authori[sz]e|treat|reimburse|issue|arrange|reship|credit|extend|make an exception|waive|promise"
-    r"|apply|skip|reverse|repair|match)\b"
+    r"|apply|skip|reverse|repair|match|adjust)\b"
     r"|\bcan(?:'t|not) be (?:waived|applied|reversed|repaired|cancelled|canceled|extended|reshipped|replaced|honou?red)\b"
     r"|\bnon-?(?:returnable|refundable)\b|\b(?:our|my|that's our|that's my) final (?:position|decision|answer)\b|^\W*no\.\s"
     r"|\bnot (?:possible|available|eligible|due|an option|something (?:i|we))|\bisn't (?:possible|available|due|something)"
     r"|\bno way\b|\bdeclined\b|\bineligible\b|\bfinal sale\b|\bonly allows\b|\bnothing (?:more|further|else)\b|\banything further\b"
     r"|\bthere isn't (?:a lot|much|anything)|\bnot offering\b|\bhands are tied\b|\bno can do\b|\bnot (?:permitted|allowed|authori[sz]ed)\b|\boff the table\b|\bwish there (?:was|were) more\b|\bis (?:still )?no\b|\bno refund\b|\bnot (?:be )?refundable\b"
     r"|\bdoesn't cover\b|\bnot covered\b|\b(?:aren't|isn't) covered\b|\bnothing (?:i|we) can do\b"
-    r"|\bcan(?:'t|not) be (?:returned|refunded|exchanged|accepted|changed)\b|\ball (?:i'm|i am|we're|we are) able to offer\b|\bwindow has closed\b|\b(?:isn't|is not) (?:something|a remedy)\b|^\W*no,? (?:i'm|we're|sorry)\b"
+    r"|\bcan(?:'t|not) be (?:returned|refunded|exchanged|accepted|changed)\b|\ball (?:i'm|i am|we're|we are) able to offer\b|\bwindow (?:has )?closed\b|\b(?:isn't|is not) (?:something|a remedy)\b|^\W*no,? (?:i'm|we're|sorry)\b"
 )
 _REFUSAL_OF_RETURN = _rx(
     r"\b(?:can't|cannot|can not|unable to|not able to|won't be able to|won't|don't|do not)(?: \w+){0,2}? (?:take|accept)"

@@ -686,3 +686,22 @@ def test_a_hedge_a_habit_or_a_reason_is_no_refusal(
 )
 def test_a_rule_said_to_everyone_is_no_refusal(reader: Reader, text: str, refusal: bool) -> None:
     assert ("refusal" in read(reader, text).acts) is refusal
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("I'd be glad to refund the $25 voucher value that didn't apply at checkout.", 25.0),
+        ("I'd happily refund the $8 delivery charge you paid last week.", 8.0),
+    ],
+)
+def test_glad_to_governs_the_remedy_over_a_past_beside_it(
+    reader: Reader, text: str, amount: float
+) -> None:
+    offer = read(reader, text).offer
+    assert offer is not None and offer.amount == amount
+
+
+def test_a_closed_window_or_no_adjustment_is_a_refusal(reader: Reader) -> None:
+    assert "refusal" in read(reader, "Your purchase was 30 days ago, so we can't adjust it.").acts
+    assert "refusal" in read(reader, "I'm sorry, the window closed on 3 May.").acts
