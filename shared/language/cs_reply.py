@@ -140,7 +140,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\brefund|\breimburse|\bmoney back|\bcompensat|\bdiscount|\bprice adjustment"
             r"|\b(?:off|back) (?:the |your )?(?:order|price|purchase|total)"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:off|back)\b|\b(?:dollars?|bucks|usd) (?:off|back)\b|\bpercent (?:off|back)\b|% (?:off|back)\b"
-            rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:\w+ )?(?:price|order|total|paid|purchase|cost|amount))? (?:back|off)\b"
+            rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:[\w$£€.,]+ )?(?:price|order|total|paid|purchase|cost|amount))? (?:back|off)\b"
             r"|\bknock(?:ed|ing)? (?:\$?\d+(?:\.\d+)?%?|\w+)(?: \w+)? off\b|\b(?:price|money) back\b"
             r"|\bback (?:to|on|onto|into) (?:your|the) (?:card|original|visa|mastercard|amex|paypal|bank|account|payment|debit|credit card)"
             r"|\bcredit(?:ed)? (?:back )?(?:to|on|onto) (?:your|the) (?:card|original|visa|mastercard|amex|paypal|bank|payment|debit)"
@@ -437,8 +437,9 @@ _FEE_BEFORE = _rx(
 )
 _NET_BEFORE = _rx(
     r"(?:\bso(?: you(?:'d| would|'ll| will) (?:get|receive))?|\bwhich (?:comes|works out|is) to|\bleaving(?: you with)?|\bthat(?:'s| is)"
-    r"|\bgiving you|\byou(?:'d| would|'ll| will) (?:get|receive)|\bcomes to|\bcoming to|\bnet|=)\s*(?:a (?:refund|total) of\s*)?$"
+    r"|\bgiving you|\byou(?:'d| would|'ll| will) (?:get|receive)|\bcomes to|\bcoming to|\bnet|=|\bi\.e\.,?|\bthat is,)\s*(?:a (?:refund|total) of\s*)?$"
 )
+_SUM_AFTER = _rx(r"\s*(?:in total|total|altogether|all in|all together)\b")
 _TOTAL_BEFORE = _rx(
     r"(?:you paid|order total(?: (?:of|was|is))?|total (?:of|was|is)|paid|cost|priced at|price (?:of|was|is)|out of|from"
     r"|more than|over|above|under|beyond|go to|up to)\s*$"
@@ -795,6 +796,9 @@ def _offered_amount(text: str, mention: _Mention, amounts: list[Amount]) -> floa
     worked_out = any(_is_fee(text, a) for a in amounts) or find_percent(text[mention.clause[0] :])
     if net and worked_out:
         return net[-1].value  # "$420 minus a $42 fee, so $378", "15% back, which comes to $178.50"
+    summed = [a for a in usable if _SUM_AFTER.match(text[a.end : a.end + 20])]
+    if summed:
+        return summed[-1].value  # "$7.50 per glass, $30 in total"
     s, e = mention.clause
     near = [a for a in usable if s <= a.start < e] or [
         a for a in usable if not _in_dead_clause(text, a)

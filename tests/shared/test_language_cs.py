@@ -705,3 +705,32 @@ def test_glad_to_governs_the_remedy_over_a_past_beside_it(
 def test_a_closed_window_or_no_adjustment_is_a_refusal(reader: Reader) -> None:
     assert "refusal" in read(reader, "Your purchase was 30 days ago, so we can't adjust it.").acts
     assert "refusal" in read(reader, "I'm sorry, the window closed on 3 May.").acts
+
+
+@pytest.mark.parametrize(
+    ("text", "amounts"),
+    [
+        ("a twenty dollar voucher", [20.0]),
+        ("a hundred dollars", [100.0]),
+        ("twelve dollars and forty cents", [12.4]),
+        ("sixty-five dollars and ninety-nine cents", [65.99]),
+        ("we refund 89,50 $ today", [89.5]),
+        ("refund 40$, you keep it", [40.0]),
+    ],
+)
+def test_amounts_in_words_and_with_the_symbol_after(text: str, amounts: list[float]) -> None:
+    assert find_amounts(text) == amounts
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("I can refund $5 per broken plate, $20 in total, and you keep the rest.", 20.0),
+        ("We can offer 10% of the $300 order back, i.e. $30, and you keep it.", 30.0),
+    ],
+)
+def test_the_sum_on_offer_is_the_total_or_the_worked_out_share(
+    reader: Reader, text: str, amount: float
+) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None and offer.amount == amount
