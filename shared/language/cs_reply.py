@@ -171,7 +171,7 @@ _PART_MARKER = _rx(
 # ---------------------------------------------------------------- scope: negation, contrast, tense, mood
 
 _NEGATION = _rx(
-    r"\b(?:not|no|never|cannot|can't|can ?not|unable|won't|wouldn't|isn't|aren't|don't|doesn't"
+    r"\b(?:not|no|never|cannot|can't|cant|can ?not|unable|won't|wouldn't|isn't|aren't|don't|doesn't"
     r"|didn't|couldn't|shouldn't|mustn't|unfortunately|neither|nor|impossible|ineligible"
     r"|not eligible|not able|nothing|decline[ds]?|denied|refuse[ds]?)\b"
 )
@@ -215,7 +215,7 @@ _ELLIPTIC_CANT = _rx(
 )
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
 _PAST_FACT = _rx(
-    r"\balready\b|\brecords show|\bour system shows|\bpreviously\b|\blast (?:week|month|tuesday|monday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"\balready\b|\byesterday\b|\bnow that\b|\brecords show|\bour system shows|\bpreviously\b|\blast (?:week|month|tuesday|monday|wednesday|thursday|friday|saturday|sunday)\b"
     r"|\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b|\bhad (?:been )?(?:issued|refunded|processed|sent)|\b(?:days?|weeks?|months?) ago\b"
     r"|\byou(?:'ve| have) (?:already |now )?(?:had|received|got)\b|\bat checkout\b|\bwhen (?:you|it) (?:ordered|bought|paid)"
 )
@@ -248,6 +248,7 @@ _GOVERNED_BEFORE = _rx(
 )
 _PENDING = _rx(
     r"\basked (?:my |our |the )?(?:manager|supervisor|team|warehouse|colleague)s? (?:about|for|whether|if)"
+    r"|\b(?:requested|asked for|sought|seeking|requesting) (?:\w+ )?(?:approval|authori[sz]ation|sign-off)\b"
     r"|\b(?:looking into|check(?:ing)? (?:whether|if)|see (?:whether|if)|escalat\w+|can't promise|cannot promise|no promises)"
     r"|\b(?:might|may) be (?:able|eligible|possible)\b|\bonce (?:the|our) (?:investigation|claim)\b[^.]*\b(?:decide|determine)"
 )
@@ -279,7 +280,7 @@ _MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| could|'d| would| shall)\b|\bth
 _ASKED_ABOUT = _rx(
     r"^\W*(?:did|have you|has|had|was|were|when did|when was|is (?:it|the|your|this)|are (?:you|they|the))\b"
 )
-_CHOICE_OR = _rx(r"\bor\b")
+_CHOICE_OR = _rx(r"\bor\b|\botherwise\b")
 _PREFERENCE_Q = _rx(
     r"\bwhich (?:\w+ )?(?:would|do|one|option)\b|\bwould (?:you|u) (?:like|prefer|rather)\b|\bdo you (?:want|prefer)\b"
     r"|\byou'd (?:like|prefer|rather)\b|\bprefer\b|\brather\b|\beither\b|\bwhat would you like\b|\bhow would you like\b"
@@ -658,12 +659,15 @@ def _is_choice(text: str, sentence: tuple[int, int]) -> bool:
     body = text[sentence[0] : sentence[1]]
     named = _remedy_spans(body)
     if len(named) == 1:
-        # one remedy against another course: "would you prefer the same model again, or ...?"
-        asked = "?" in body or bool(_CHOICE_OFFERED.search(body) and "?" in text[sentence[1] :])
+        # one remedy against another course: "would you prefer the same model again, or ...?",
+        # "we can refund you or offer another model. Which would you prefer?"
+        after = text[sentence[1] :]
+        next_asks = bool(_PREFERENCE_Q.search(_SENTENCE_SPLIT.split(after.strip())[0]))
+        asked = "?" in body or bool((_CHOICE_OFFERED.search(body) or next_asks) and "?" in after)
         return (
             asked
             and bool(_CHOICE_OR.search(body))
-            and bool(_PREFERENCE_Q.search(body) or _CHOICE_OFFERED.search(body))
+            and bool(_PREFERENCE_Q.search(body) or _CHOICE_OFFERED.search(body) or next_asks)
         )
     if not named or not _CHOICE_OR.search(body[named[0][1] :]):
         return False
@@ -725,6 +729,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
             and not _IRREALIS.search(clause_text),
         ),
         ("counterfactual", _is_counterfactual(text[sentence[0] : start])),
+        ("policy", bool(_GENERIC_RULE.search(sentence_text))),
         ("policy", bool(_HABITUAL.search(_HABITUAL_TIMING.sub(" ", clause_text)))),
         (
             "policy",

@@ -734,3 +734,21 @@ def test_the_sum_on_offer_is_the_total_or_the_worked_out_share(
 ) -> None:
     offer = read(reader, text, total=None).offer
     assert offer is not None and offer.amount == amount
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As it's sold out, we can refund you or suggest a similar model. Which would you prefer?",
+        "If you can wait, I can send one on Friday; otherwise I can refund you. Which suits you?",
+        "I'm closing this chat now that the refund has gone through.",
+        "I've requested approval for a store credit from my manager.",
+        "sorry we cant replace the lid on its own",
+        "Unworn shoes can be returned within 30 days for a full refund.",
+        "I can see the refund went out yesterday, $30.",
+    ],
+)
+def test_no_offer_in_a_choice_a_past_a_pending_approval_or_a_rule(
+    reader: Reader, text: str
+) -> None:
+    assert read(reader, text).offer is None
