@@ -341,6 +341,8 @@ _THIRD_PARTY_CONFIRMED = _rx(r"\b(?:the|our|your|my) \w+ (?:has |have )?(?:now |
 _DONE_ABOUT_A_THING = _rx(
     r"\b(?:the|that|this) (?:\w+ ){1,2}(?:that |which )?(?:i|we)(?:'ve| have) (?:just |already )?\w+"
 )
+# "I can't take it back because it's been set up": the reason's past is not the remedy's
+_REASON = _rx(r"\b(?:because|since)\b[^,;.]*")
 SHORT_REPORT_WORDS = 6  # "That's been actioned.", "I've set that up for you.", "Processed — ..."
 _LEAD = re.compile(r"\s*(?:[—–:!]|--|\s-\s)\s*")  # a sentence's lead before a dash, colon or "!"
 # "... if you'd like it", "just say the word", "I can offer": put forward, waiting for a yes
@@ -1023,7 +1025,9 @@ def _is_confirmation(text: str, offer_made: bool = False) -> bool:
     if not offer_made:
         return bool(_DONE_FRAME.search(_THIRD_PARTY_CONFIRMED.sub(" ", body)))
     reports = [
-        _DONE_ABOUT_A_THING.sub(" ", _RETURN_YES.sub(" ", x)) if _remedy_spans(x) else x
+        _RETURN_YES.sub(" ", _DONE_ABOUT_A_THING.sub(" ", _REASON.sub(" ", x)))
+        if _remedy_spans(x)
+        else x
         for i, x in enumerate(sentences)
         if i == 0 or _remedy_spans(x) or len(_LEAD.split(x)[0].split()) <= SHORT_REPORT_WORDS
     ]

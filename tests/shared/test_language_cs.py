@@ -752,3 +752,17 @@ def test_no_offer_in_a_choice_a_past_a_pending_approval_or_a_rule(
     reader: Reader, text: str
 ) -> None:
     assert read(reader, text).offer is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't take the blender back because it's been used, but a $20 refund is something I can do.",
+        "Please pack the lamp, use the prepaid label we've emailed you, and we'll send the new one.",
+    ],
+)
+def test_a_reason_or_a_thing_already_sent_leaves_the_offer_an_offer(
+    reader: Reader, text: str
+) -> None:
+    acts = read(reader, text).acts
+    assert "offer" in acts and "confirmation" not in acts
