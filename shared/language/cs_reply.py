@@ -105,7 +105,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bnew shipment|\bship (?:out )?a (?:fresh|new) (?:copy|one) of (?:the|your) order"
             r"|\b(?:order|parcel|package|items?)\b[^.?!;]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
             r"|\b(?:order|parcel|package|it) (?:ships|goes out|will ship) again\b|\ba second time\b"
-            r"|\breplacement (?:parcel|shipment|package|delivery)"
+            r"|\breplacement (?:parcel|shipment|package|delivery)|\b(?:the|a|your) reorder\b"
         ),
     ),
     (
@@ -122,7 +122,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:get|send|ship|courier|deliver) (?:you )?(?:a |an )?(?:new|fresh|brand[- ]new|another|replacement) \w+(?: \w+)?(?: \w+)? (?:out |over )?to you"
             r"|\b(?:a|the) (?:different|correct|right) (?:size|colou?r|model)\b"
             r"|\b(?:a|an) (?:new|brand[- ]new|fresh) \w+ (?:to be |will be |is )?(?:delivered|sent|shipped|dispatched|on its way)"
-            r"|\b(?:a|an|the) (?:new|brand[- ]new|fresh|missing) \w+ (?:goes|is going|will go|ships) out\b"
+            r"|\b(?:(?:a|an|the) )?(?:new|brand[- ]new|fresh|missing) \w+ (?:goes|going|is going|will go|ships|shipping) out\b"
             r"|\bthe (?:new|missing) \w+ (?:to be|will be|is being|has been|is) (?:dispatched|sent|shipped|posted|emailed)\b"
         ),
     ),
@@ -132,6 +132,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\breturns? label|\bprepaid (?:\w+ )?(?:shipping |postage |return |drop-off )?label"
             r"|\bshipping label|\bpostage label|\bfree (?:returns? )?label|\bfreepost label|\bfree return"
             r"|\b(?:drop-off|ups|fedex|dhl|usps|courier) label"
+            r"|\bthe label(?:'s| is| has been| will be)? (?:now )?(?:sent|emailed|attached|in your (?:inbox|email)|on its way)"
         ),
     ),
     (
@@ -144,7 +145,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bknock(?:ed|ing)? (?:\$?\d+(?:\.\d+)?%?|\w+)(?: \w+)? off\b|\b(?:price|money) back\b"
             r"|\bback (?:to|on|onto|into) (?:your|the) (?:card|original|visa|mastercard|amex|paypal|bank|account|payment|debit|credit card)"
             r"|\bcredit(?:ed)? (?:back )?(?:to|on|onto) (?:your|the) (?:card|original|visa|mastercard|amex|paypal|bank|payment|debit)"
-            r"|\b(?:credit|return|put|pay|send|give|offer|do) (?:you )?(?:the )?(?:\$|£|€)\s?\d"
+            r"|\b(?:credit|return|put|pay|send|give|offer|do) (?:you )?(?:the )?(?:(?:\$|£|€)\s?\d|\d[\d.,]* (?:bucks|dollars|usd)\b)"
             r"|\bpay (?:you )?back\b|\bgoodwill (?:payment|gesture)|\bgift ?card balance|\bmeet you at (?:\$|£|€)\s?\d"
             r"|\b(?:get|have|receive) (?:the |your )?(?:full amount|money|\$\s?\d[\d,.]*|[\w-]+ dollars) back\b"
             r"|\brevers(?:e|ed|ing) (?:the |that |this |your )?(?:\w+ )?(?:charge|payment|fee)\b|\b(?:charge|payment) (?:is |has been |will be )?reversed\b"

@@ -766,3 +766,22 @@ def test_a_reason_or_a_thing_already_sent_leaves_the_offer_an_offer(
 ) -> None:
     acts = read(reader, text).acts
     assert "offer" in acts and "confirmation" not in acts
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        ("ok done, new filter going out today, keep the old one", "replacement", None),
+        ("Yes, I've put the reorder through, same items, no charge.", "reship", None),
+        ("I can credit you 15 bucks for the missing cable, ok?", "partial_refund", 15.0),
+        (
+            "The label has been sent to your email. Please post the boots back.",
+            "return_label",
+            None,
+        ),
+    ],
+)
+def test_terse_remedies(reader: Reader, text: str, kind: str, amount: float | None) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None
+    assert (offer.type, offer.amount) == (kind, amount)
