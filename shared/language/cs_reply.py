@@ -412,6 +412,13 @@ _EVENT = _rx(
     r"|\b(?:returns|refunds|exchanges|the warranty|our warranty)\b[^.?!]{0,30}\b(?:within|for|up to) (?:\d+|thirty|fourteen|sixty|ninety) (?:days|months|years)\b"
     r"|\b(?:warranty|guarantee) covers\b"
 )
+# Where the case stands, no remedy done: "I've raised a ticket", "I've escalated this",
+# "I'll look into this and get back to you"
+_PROCESS = _rx(
+    r"\b(?:escalated|passed (?:your|this|the) (?:case|details|request|photos)|raised a (?:ticket|case|claim|complaint)"
+    r"|made a note|logged (?:a|the|this|your)|get back to you|be in touch|hear from (?:them|us|me)|look into this"
+    r"|submitted a claim|sent (?:your|the) (?:photos?|pictures?|details)|asked my (?:supervisor|manager|team)|requested approval)\b"
+)
 _APOLOGY = _rx(r"\bsorry\b|\bapologi[sz]e|\bunfortunately\b")
 _PREFERRED = _rx(
     r"\bwould (?:you|u) (?:like|prefer|rather)|\bdo you (?:want|prefer)|\bwhich (?:would you|do you|one|option)"
@@ -1168,7 +1175,7 @@ def _acts(
         acts.append("confirmation" if _is_confirmation(text, offer_made=True) else "offer")
     elif (
         not asks
-        and (_AFFIRMATIVE.search(text) or _is_confirmation(text))
+        and (_AFFIRMATIVE.search(text) or (_is_confirmation(text) and not _PROCESS.search(text)))
         and not _AGREEMENT_NO.search(text)
         and not _is_refusal(text, False, False)
     ):
@@ -1181,6 +1188,8 @@ def _acts(
         acts.append("closing")
     model_fact = probabilities.get("fact", 0.0) >= ACT_THRESHOLD and offer is None and not asks
     fact = _is_fact(text, offer, asking=bool(asks))
+    if offer is None and not asks and "refusal" not in acts and _PROCESS.search(text):
+        fact = True  # "I've escalated this to our claims team": where the case stands
     if not acts and not fact:
         acts.append(_likeliest_act_without_terms(probabilities))
     elif fact or model_fact:

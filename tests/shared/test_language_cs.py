@@ -785,3 +785,16 @@ def test_terse_remedies(reader: Reader, text: str, kind: str, amount: float | No
     offer = read(reader, text, total=None).offer
     assert offer is not None
     assert (offer.type, offer.amount) == (kind, amount)
+
+
+@pytest.mark.parametrize(
+    ("text", "acts"),
+    [
+        ("I've raised a ticket with our courier about the delay.", ["fact"]),
+        ("I've made a note on your account. Have a great evening!", ["fact", "closing"]),
+        ("I've escalated this to our billing team; you'll hear from them within 2 days.", ["fact"]),
+        ("So I can look into this, could you tell me your order number?", ["question"]),
+    ],
+)
+def test_where_the_case_stands_is_a_fact(reader: Reader, text: str, acts: list[str]) -> None:
+    assert set(read(reader, text).acts) == set(acts)
