@@ -1175,7 +1175,7 @@ def _acts(
         acts.append("confirmation" if _is_confirmation(text, offer_made=True) else "offer")
     elif (
         not asks
-        and (_AFFIRMATIVE.search(text) or (_is_confirmation(text) and not _PROCESS.search(text)))
+        and (_AFFIRMATIVE.search(text) or (_is_confirmation(text) and not _reports_the_past(text)))
         and not _AGREEMENT_NO.search(text)
         and not _is_refusal(text, False, False)
     ):
@@ -1195,6 +1195,12 @@ def _acts(
     elif fact or model_fact:
         acts.append("fact")
     return [a for a in ACTS if a in acts]
+
+
+def _reports_the_past(text: str) -> bool:
+    """Nothing on the table, and the report is of where the case stands or a remedy given
+    before ("the replacement already went out on Tuesday"): a fact, not a confirmation."""
+    return bool(_PROCESS.search(text)) or any(m.status == "past" for m in _mentions(text))
 
 
 def _likeliest_act_without_terms(probabilities: dict[str, float]) -> str:

@@ -798,3 +798,15 @@ def test_terse_remedies(reader: Reader, text: str, kind: str, amount: float | No
 )
 def test_where_the_case_stands_is_a_fact(reader: Reader, text: str, acts: list[str]) -> None:
     assert set(read(reader, text).acts) == set(acts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The replacement already went out on Thursday.",
+        "Your refund was already credited to your card last week.",
+    ],
+)
+def test_a_remedy_given_before_is_a_fact_not_a_confirmation(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.acts == ["fact"] and reading.offer is None
