@@ -82,7 +82,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bstore credit|\btravel credit|\baccount credit|\bsite credit|\bshop credit|\bstore balance|\bbill credit|\bwallet credit"
             r"|\bcredit (?:in|to|into|on) (?:your|ur|the) (?:wallet|balance|bill)|\b(?:\d+|a few|some) (?:reward |loyalty )?points\b"
             r"|(?:\$\s?\d[\d.,]*|\bdollars?) (?:of |in )credit\b|\bcode (?:off|for) (?:your|ur) next\b"
-            r"|\bcredit (?:on|to|into|onto) your (?:store |shopping |customer )?account"
+            r"|\bcredit (?:on|to|into|onto) (?:your|ur) (?:store |shopping |customer )?account"
             r"|\bcredit(?:ed)? your (?:store |shopping |customer )?account\b"
             r"|\b(?:e-?)?gift ?card\b(?! balance)|\bgift certificate|\bvoucher|\b(?:promo(?:tional)?|discount) (?:credit|code)"
             r"|\bcoupon|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credit\b"
@@ -105,7 +105,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bnew shipment|\bship (?:out )?a (?:fresh|new) (?:copy|one) of (?:the|your) order"
             r"|\b(?:order|parcel|package|items?)\b[^.?!;]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
             r"|\b(?:order|parcel|package|it) (?:ships|goes out|will ship) again\b|\ba second time\b"
-            r"|\breplacement (?:parcel|shipment|package|delivery)"
+            r"|\breplacement (?:parcel|shipment|package|delivery)|\b(?:the|a|your) reorder\b"
         ),
     ),
     (
@@ -114,14 +114,15 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\breplacement|\breplace (?:it|the|your|them|that|this)\b|\breplaced\b"
             r"|\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model)\b|\bbrand[- ]new\b"
             r"|\bexchange|\bswap"
-            r"|\bsend (?:you |out )?(?:a |the )?(?:new|fresh|brand[- ]new|another|working|correct|right|proper)\b"
+            r"|\bsend(?:ing)? (?:you |out )?(?:a |the |one |two )?(?:new|fresh|brand[- ]new|another|working|correct|right|proper)\b(?! (?:tracking|link|code|label|email|number|ticket|password))"
+            r"|\b(?:arrange|sort|order|organi[sz]e|get|ship|post)(?: you| out)* (?:a|an|one) (?:new|fresh|brand[- ]new|replacement) (?!(?:tracking|link|code|label|email|number|ticket|password|address|card)\b)\w+"
             r"|\bsend (?:you |out )?(?:the )?missing (?:parts?|pieces?|items?|screws?|accessor)"
             r"|\b(?:send|get|ship|post|courier|e-?mail|mail)(?: (?:you|out|over))*(?: (?:the|a|an))? (?:missing|correct|right|proper) \w+"
             r"|\b(?:send|ship|get|post)(?: (?:you|out|over))* (?:two|three|four|\d+) (?:new|replacement|fresh|spare) \w+"
             r"|\b(?:get|send|ship|courier|deliver) (?:you )?(?:a |an )?(?:new|fresh|brand[- ]new|another|replacement) \w+(?: \w+)?(?: \w+)? (?:out |over )?to you"
             r"|\b(?:a|the) (?:different|correct|right) (?:size|colou?r|model)\b"
             r"|\b(?:a|an) (?:new|brand[- ]new|fresh) \w+ (?:to be |will be |is )?(?:delivered|sent|shipped|dispatched|on its way)"
-            r"|\b(?:a|an|the) (?:new|brand[- ]new|fresh|missing) \w+ (?:goes|is going|will go|ships) out\b"
+            r"|\b(?:(?:a|an|the) )?(?:new|brand[- ]new|fresh|missing) \w+ (?:goes|going|is going|will go|ships|shipping) out\b"
             r"|\bthe (?:new|missing) \w+ (?:to be|will be|is being|has been|is) (?:dispatched|sent|shipped|posted|emailed)\b"
         ),
     ),
@@ -131,6 +132,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\breturns? label|\bprepaid (?:\w+ )?(?:shipping |postage |return |drop-off )?label"
             r"|\bshipping label|\bpostage label|\bfree (?:returns? )?label|\bfreepost label|\bfree return"
             r"|\b(?:drop-off|ups|fedex|dhl|usps|courier) label"
+            r"|\bthe label(?:'s| is| has been| will be)? (?:now )?(?:sent|emailed|attached|in your (?:inbox|email)|on its way)"
         ),
     ),
     (
@@ -139,16 +141,18 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\brefund|\breimburse|\bmoney back|\bcompensat|\bdiscount|\bprice adjustment"
             r"|\b(?:off|back) (?:the |your )?(?:order|price|purchase|total)"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:off|back)\b|\b(?:dollars?|bucks|usd) (?:off|back)\b|\bpercent (?:off|back)\b|% (?:off|back)\b"
-            rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:\w+ )?(?:price|order|total|paid|purchase|cost|amount))? (?:back|off)\b"
+            rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:[\w$£€.,]+ )?(?:price|order|total|paid|purchase|cost|amount))? (?:back|off)\b"
             r"|\bknock(?:ed|ing)? (?:\$?\d+(?:\.\d+)?%?|\w+)(?: \w+)? off\b|\b(?:price|money) back\b"
             r"|\bback (?:to|on|onto|into) (?:your|the) (?:card|original|visa|mastercard|amex|paypal|bank|account|payment|debit|credit card)"
             r"|\bcredit(?:ed)? (?:back )?(?:to|on|onto) (?:your|the) (?:card|original|visa|mastercard|amex|paypal|bank|payment|debit)"
-            r"|\b(?:credit|return|put|pay|send|give|offer|do) (?:you )?(?:the )?(?:\$|£|€)\s?\d"
+            r"|\b(?:credit|return|put|pay|send|give|offer|do) (?:you )?(?:the )?(?:(?:\$|£|€)\s?\d|\d[\d.,]* (?:bucks|dollars|usd)\b)"
             r"|\bpay (?:you )?back\b|\bgoodwill (?:payment|gesture)|\bgift ?card balance|\bmeet you at (?:\$|£|€)\s?\d"
             r"|\b(?:get|have|receive) (?:the |your )?(?:full amount|money|\$\s?\d[\d,.]*|[\w-]+ dollars) back\b"
             r"|\brevers(?:e|ed|ing) (?:the |that |this |your )?(?:\w+ )?(?:charge|payment|fee)\b|\b(?:charge|payment) (?:is |has been |will be )?reversed\b"
             r"|\b(?:send|put|pay|give) (?:you )?back (?:\$|£|€)\s?\d"
-            r"|\byou(?:'ll| will) (?:get|receive) (?:the )?(?:full |whole |entire )?(?:(?:\$|£|€|usd ?)\s?\d|(?:[\w-]+ ){1,3}dollars\b)"
+            r"|\b(?:the |your )?(?:rest of (?:your|the) )?money (?:will |'ll )?(?:come|go)(?:es)? back\b"
+            r"|(?:\$|£|€)\s?\d[\d,.]* (?:lands?|will land|goes|will go) (?:back )?(?:on|to|in|into) (?:your|the) (?:card|account|bank)"
+            r"|\byou(?:'ll| will) (?:get|receive|see) (?:the )?(?:full |whole |entire )?(?:(?:\$|£|€|usd ?)\s?\d|(?:[\w-]+ ){1,3}dollars\b)"
         ),
     ),
 )
@@ -168,7 +172,7 @@ _PART_MARKER = _rx(
 # ---------------------------------------------------------------- scope: negation, contrast, tense, mood
 
 _NEGATION = _rx(
-    r"\b(?:not|no|never|cannot|can't|can ?not|unable|won't|wouldn't|isn't|aren't|don't|doesn't"
+    r"\b(?:not|no|never|cannot|can't|cant|can ?not|unable|won't|wouldn't|isn't|aren't|don't|doesn't"
     r"|didn't|couldn't|shouldn't|mustn't|unfortunately|neither|nor|impossible|ineligible"
     r"|not eligible|not able|nothing|decline[ds]?|denied|refuse[ds]?)\b"
 )
@@ -180,10 +184,12 @@ _BENIGN_NEGATION = _rx(
     r"|\bwithout (?:you )?(?:returning|sending|having to|needing|any)\b|\bat no (?:extra |additional )?(?:cost|charge)\b"
     r"|\bno longer need\b|\bnot (?:required|needed|necessary)\b|\bno (?:questions asked)\b"
     r"|\bif (?:it|that|this|they) (?:doesn't|does not|isn't|is not)\b|\bnot (?:to )?worry\b"
+    r"|\b(?:don't|do not|wouldn't|would not) (?:normally|usually|typically|generally)\b"
+    r"|\b(?:can't|cannot|can not) promise\b"
     r"|\bdon't (?:worry|hesitate)\b|\bnot only\b|\bno later than\b|\b(?:rather|prefer) not\b|\bwhy don't (?:you|we|i)\b"
 )
 _NEGATED_AFTER = _rx(
-    r"^[^,;]{0,40}?\b(?:isn't|is not|aren't|are not|can't be|cannot be|can not be|won't be|couldn't be"
+    r"^(?:(?!\b(?:since|because|as|if|when|while|which|who)\b)[^,;]){0,40}?\b(?:isn't|is not|aren't|are not|can't be|cannot be|can not be|won't be|couldn't be"
     r"|is no longer|isn't something|not (?:possible|available|due|an option)|(?:is|are) off the table)\b"
 )
 _INSTEAD = _rx(
@@ -197,9 +203,20 @@ _CLAUSE_SPLIT = re.compile(
     r"|\band (?=(?:i|we)(?:'ll| will| can|'d| could)\b)",
     re.IGNORECASE,
 )
+# "a partial refund of $50 or... actually, the full $100": what comes before is withdrawn
+_CORRECTION = _rx(
+    r"(?:^|[,.;:!?—–-]|\bor\b)\W*(?:actually|on second thought|scratch that|no wait)\b|\blet me rephrase\b"
+)
+_CANCELLED_BEFORE = _rx(
+    r"\b(?:cancel(?:led|ed|ling)?|withdr[ae]wn?|scrap(?:ped)?) (?:the|your|that|this) (?:\w+ )?$"
+)
+# "I'd love to offer a replacement but I can't": the next clause takes it back
+_ELLIPTIC_CANT = _rx(
+    r"\W*but (?:i|we) (?:can't|cannot|can ?not|couldn't|am not able|'m not able|am unable|'m unable|won't)\b\s*(?:[.;,:!—–-]|$)"
+)
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
 _PAST_FACT = _rx(
-    r"\balready\b|\brecords show|\bour system shows|\bpreviously\b|\blast (?:week|month|tuesday|monday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"\balready\b|\byesterday\b|\bnow that\b|\brecords show|\bour system shows|\bpreviously\b|\blast (?:week|month|tuesday|monday|wednesday|thursday|friday|saturday|sunday)\b"
     r"|\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b|\bhad (?:been )?(?:issued|refunded|processed|sent)|\b(?:days?|weeks?|months?) ago\b"
     r"|\byou(?:'ve| have) (?:already |now )?(?:had|received|got)\b|\bat checkout\b|\bwhen (?:you|it) (?:ordered|bought|paid)"
 )
@@ -225,12 +242,14 @@ _HABITUAL_TIMING = _rx(
     r"\b(?:usually|normally|typically|generally) (?:within|in|takes?|around|about|under|by)\b"
 )
 _GOVERNED_BEFORE = _rx(
-    r"\b(?:i|we)(?:'ll| will| can|'m going to| am going to|'d like to| would like to)"
+    r"\b(?:i|we)(?:'ll| will| can|'m going to| am going to|'d like to| would like to"
+    r"|(?:'d| would|'ll| will|'m| am|'re| are)(?: be)? (?:happy|glad|pleased) to|(?:'d| would) (?:happily|gladly))"
     r"(?: (?:also|happily|gladly|now|just|definitely|still|certainly))?"
     r"(?: (?:offer|give|issue|arrange|process|get|do)(?: you)?(?: (?:a|an|the|your))?)?\s*$"
 )
 _PENDING = _rx(
     r"\basked (?:my |our |the )?(?:manager|supervisor|team|warehouse|colleague)s? (?:about|for|whether|if)"
+    r"|\b(?:requested|asked for|sought|seeking|requesting) (?:\w+ )?(?:approval|authori[sz]ation|sign-off)\b"
     r"|\b(?:looking into|check(?:ing)? (?:whether|if)|see (?:whether|if)|escalat\w+|can't promise|cannot promise|no promises)"
     r"|\b(?:might|may) be (?:able|eligible|possible)\b|\bonce (?:the|our) (?:investigation|claim)\b[^.]*\b(?:decide|determine)"
 )
@@ -245,9 +264,7 @@ _REQUESTED_BEFORE = _rx(
     r"\b(?:i(?:'ll| will)? need|i(?:'d| would) need|please (?:send|provide|share|attach)|(?:could|can|would) you (?:please )?(?:send|provide|share|attach))"
     r"(?! (?:\w+ ){0,3}(?:so|then|and) (?:i|we)\b)[^,;]*$"
 )
-_WH_WORD = (
-    r"(?:what(?! about| if)|what's|which|when|where|why(?! don't)|who|how (?:many|much|long|often))"
-)
+_WH_WORD = r"(?:what(?! about| if| (?:i|we) can do| (?:i|we)(?:'m| am) able)|what's|which|when|where|why(?! don't)|who|how (?:many|much|long|often))"
 _WH_QUESTION = _rx(rf"^\W*{_WH_WORD}\b[^?]*\?\s*$")
 _WH_CLAUSE_BEFORE = _rx(rf"(?:^|[,:;]\s*){_WH_WORD}\b[^?.!,]*$")
 _HYPOTHETICAL = _rx(r"\b(?:if|unless|whether|in case)\b")
@@ -264,7 +281,7 @@ _MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| could|'d| would| shall)\b|\bth
 _ASKED_ABOUT = _rx(
     r"^\W*(?:did|have you|has|had|was|were|when did|when was|is (?:it|the|your|this)|are (?:you|they|the))\b"
 )
-_CHOICE_OR = _rx(r"\bor\b")
+_CHOICE_OR = _rx(r"\bor\b|\botherwise\b")
 _PREFERENCE_Q = _rx(
     r"\bwhich (?:\w+ )?(?:would|do|one|option)\b|\bwould (?:you|u) (?:like|prefer|rather)\b|\bdo you (?:want|prefer)\b"
     r"|\byou'd (?:like|prefer|rather)\b|\bprefer\b|\brather\b|\beither\b|\bwhat would you like\b|\bhow would you like\b"
@@ -300,11 +317,40 @@ _DONE_FRAME = _rx(
     r"|\b(?:has|have) (?:now |just |already )?(?:approved|processed|issued|authori[sz]ed|arranged|credited|refunded)\b"
     r"|\bis (?:now )?being (?:refunded|processed|sent|shipped|credited|dispatched)|\b(?:is|are|'s) (?:now )?on (?:its|their|the) way"
     r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
-    r"|\bconfirmed\b|\bjust confirming\b|\bconfirming (?:that|your|the)\b|\bthat(?:'s| is) (?:right|correct|exactly right)\b"
+    r"|\bconfirmed\b|\bjust confirming\b|(?<!for )\bconfirming (?:that|your|the)\b|\bthat(?:'s| is) (?:right|correct|exactly right)\b"
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely)\b"
     r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:set|put) (?:that|it|this|everything) (?:up|through)\b"
     r"|\ball (?:set|sorted|done|arranged)\b|\bthat(?:'s| has| is) (?:been )?(?:done|arranged|sorted|set up|all set)"
     r"|\bthank(?:s| you) for accepting\b|\bis booked\b|\bis attached\b|\bas agreed\b|\bon the same page\b"
+    # "$9 credit applied!", "Refund processed.", "Replacement armrest ordered": a remedy named,
+    # then its participle, with no auxiliary: a status line
+    r"|^\W*(?:[\w$.,]+ ){0,3}(?:refund|reshipment|replacement|credit|voucher|label|exchange|order|reship)s?"
+    r"(?: (?!(?:was|were|is|are|has|have|had|been|be|we|i|you|they|it)\b)\w+)?(?: of (?:\$|£|€)?\s?[\d.,]+)? (?:processed|created|applied|ordered|issued|done|approved|booked"
+    r"|arranged|actioned|generated|scheduled|sent|added|raised|submitted)\b(?! (?:by|if|once|when|as soon))"
+    r"|\b(?:has|have|'s) (?:now |just |already )?(?:gone|been) (?:through|actioned|generated|created|scheduled|cancelled|switched)\b"
+    r"|\b(?:has|have|'s) (?:now |just )?gone (?:back|onto|into|to|out)\b|\b(?:is|are) (?:now )?(?:in|on) your (?:\w+ )?(?:account|balance|wallet)\b"
+    r"|\b(?:is|are|'s) (?:now )?(?:scheduled|underway)\b|\b(?:request|claim) (?:is|has been) (?:accepted|approved)\b|\bis being (?:re-?sent|reshipped|posted|dispatched)\b"
+    r"|\b(?:i|we)(?:'ve| have) (?:now |just )?(?:cancelled|switched|changed|made|scheduled|actioned|completed)\b"
+    r"|\b(?:refund|credit|replacement|reship(?:ment)?|exchange|label) it is\b|\bwe agreed\b|\bjust to be clear\b"
+    r"|^\W*(?:great|perfect|lovely|brilliant|excellent|fab|fabulous|wonderful|fantastic|super|awesome|okey[- ]dokey"
+    r"|got it|you got it|understood|noted|right you are|affirmative|i confirm|that's it exactly|mhm,? correct)\b"
+    r"|^\W*(?:(?:ok(?:ay)?|great|right|good),? )?so(?: (?:that's|that is|it's)\b|:)"
+)
+# "Our warehouse confirmed ...": someone else's finding reported, not our remedy done
+_THIRD_PARTY_CONFIRMED = _rx(r"\b(?:the|our|your|my) \w+ (?:has |have )?(?:now |also )?confirmed\b")
+# "use the label I've emailed you": a thing described by what was done, not the remedy done
+_DONE_ABOUT_A_THING = _rx(
+    r"\b(?:the|that|this) (?:\w+ ){1,2}(?:that |which )?(?:i|we)(?:'ve| have) (?:just |already )?\w+"
+)
+# "I can't take it back because it's been set up": the reason's past is not the remedy's
+_REASON = _rx(r"\b(?:because|since)\b[^,;.]*")
+SHORT_REPORT_WORDS = 6  # "That's been actioned.", "I've set that up for you.", "Processed — ..."
+_LEAD = re.compile(r"\s*(?:[—–:!]|--|\s-\s)\s*")  # a sentence's lead before a dash, colon or "!"
+# "... if you'd like it", "just say the word", "I can offer": put forward, waiting for a yes
+_AWAITING = _rx(
+    r"\bif you(?:'d| would) like (?:it|that|this|them|one)\b|\bjust say the word\b"
+    r"|\bif you(?:'d| would) like (?:it|that|this|them|me to|us to)? ?(?:applied|sent|processed|issued|set up|arranged)\b"
+    r"|\bwould you like (?:that|it|this|them)\b[^?]*\?|\b(?:i|we) (?:can|could) (?:also )?offer\b"
 )
 _PROPOSAL_Q = _rx(
     r"\b(?:would|will|does|do|could|can|is|shall|should|how)\b[^?]*\b(?:work|suit|sound|okay|ok|acceptable|fair|help|do"
@@ -328,24 +374,52 @@ _REFUSAL = _rx(
     r"|no longer|couldn't|aren't able to|are not able to|not in a position to)"
     r"(?: \w+){0,3}? (?:refund|offer|accept|approve|do|override|price[- ]?match|take|cover|send|replace|exchange|give"
     r"|process|go (?:to|higher|above|any|beyond|as high)|increase|cancel|change|honou?r|allow|help|authori[sz]e|treat|reimburse|issue|arrange|reship|credit|extend|make an exception|waive|promise"
-    r"|apply|skip|reverse|repair|match)\b"
+    r"|apply|skip|reverse|repair|match|adjust)\b"
     r"|\bcan(?:'t|not) be (?:waived|applied|reversed|repaired|cancelled|canceled|extended|reshipped|replaced|honou?red)\b"
     r"|\bnon-?(?:returnable|refundable)\b|\b(?:our|my|that's our|that's my) final (?:position|decision|answer)\b|^\W*no\.\s"
     r"|\bnot (?:possible|available|eligible|due|an option|something (?:i|we))|\bisn't (?:possible|available|due|something)"
     r"|\bno way\b|\bdeclined\b|\bineligible\b|\bfinal sale\b|\bonly allows\b|\bnothing (?:more|further|else)\b|\banything further\b"
     r"|\bthere isn't (?:a lot|much|anything)|\bnot offering\b|\bhands are tied\b|\bno can do\b|\bnot (?:permitted|allowed|authori[sz]ed)\b|\boff the table\b|\bwish there (?:was|were) more\b|\bis (?:still )?no\b|\bno refund\b|\bnot (?:be )?refundable\b"
     r"|\bdoesn't cover\b|\bnot covered\b|\b(?:aren't|isn't) covered\b|\bnothing (?:i|we) can do\b"
-    r"|\bcan(?:'t|not) be (?:returned|refunded|exchanged|accepted|changed)\b|\ball (?:i'm|i am|we're|we are) able to offer\b|\bwindow has closed\b|\b(?:isn't|is not) (?:something|a remedy)\b|^\W*no,? (?:i'm|we're|sorry)\b"
+    r"|\bcan(?:'t|not) be (?:returned|refunded|exchanged|accepted|changed)\b|\ball (?:i'm|i am|we're|we are) able to offer\b|\bwindow (?:has )?closed\b|\b(?:isn't|is not) (?:something|a remedy)\b|^\W*no,? (?:i'm|we're|sorry)\b"
 )
 _REFUSAL_OF_RETURN = _rx(
     r"\b(?:can't|cannot|can not|unable to|not able to|won't be able to|won't|don't|do not)(?: \w+){0,2}? (?:take|accept)"
     r" (?:(?:it|them|the \w+) )?(?:back|(?:the |a )?returns?)\b|\bno way\b|\bnot possible\b|\bisn't possible\b|\bdeclined\b"
+)
+# A rule said to everyone, its subject a kind of thing with no article: "sale items can be
+# exchanged but not refunded", "please note store credit cannot be exchanged for cash"; a
+# refusal answers this case ("a second refund can't be issued", "we can't refund it")
+_GENERIC_RULE = _rx(
+    r"^\W*(?:please (?:note|be aware)(?: that)?,? |for [\w ]{1,20} reasons,? )?"
+    r"(?:(?!(?:a|an|the|this|that|these|those|your|my|our|it|i|we|you|no|not|there|here|unfortunately|sorry)\b)[\w-]+ ){1,4}"
+    r"(?:can(?:'t|not| not)? be|are (?:non-|not )|is non-)"
 )
 _ELLIPTIC_NOT = _rx(r",\s*(?:and )?not (?:a |an |as |the |to )?\s*$")
 _STANDING_RULE = _rx(
     r"\b(?:we|they) (?:don't|do not|only|never) (?:sell|refund|offer|cover|ship|accept|price)"
     r"|\b(?:expired|was bought|is final sale|are final sale|only allows|can only)\b"
 )
+# What CS found about the case: "I can see it was delivered on the 4th", "the price dropped",
+# "the courier reports a failed attempt", "returns are accepted within 30 days"
+_OBSERVED = _rx(
+    r"\b(?:i can see|looking at|our records|according to)\b|\b(?:tracking|system) shows\b"
+)
+_EVENT = _rx(
+    r"\b(?:courier|carrier|warehouse|bank)\b[^.?!]{0,20}\b(?:confirmed|reports?|reported)\b"
+    r"|\b(?:was|were) (?:delivered|left|dispatched|scanned|signed for)\b"
+    r"|\b(?:price|charge|payment) (?:dropped|went down|was taken)\b|\b(?:is|are) (?:still )?under warranty\b"
+    r"|\b(?:returns|refunds|exchanges|the warranty|our warranty)\b[^.?!]{0,30}\b(?:within|for|up to) (?:\d+|thirty|fourteen|sixty|ninety) (?:days|months|years)\b"
+    r"|\b(?:warranty|guarantee) covers\b"
+)
+# Where the case stands, no remedy done: "I've raised a ticket", "I've escalated this",
+# "I'll look into this and get back to you"
+_PROCESS = _rx(
+    r"\b(?:escalated|passed (?:your|this|the) (?:case|details|request|photos)|raised a (?:ticket|case|claim|complaint)"
+    r"|made a note|logged (?:a|the|this|your)|get back to you|be in touch|hear from (?:them|us|me)|look into this"
+    r"|submitted a claim|sent (?:your|the) (?:photos?|pictures?|details)|asked my (?:supervisor|manager|team)|requested approval)\b"
+)
+_APOLOGY = _rx(r"\bsorry\b|\bapologi[sz]e|\bunfortunately\b")
 _PREFERRED = _rx(
     r"\bwould (?:you|u) (?:like|prefer|rather)|\bdo you (?:want|prefer)|\bwhich (?:would you|do you|one|option)"
     r"|\bhow would you like|\bwhat would you like|\bprefer(?:ence)?\b|\b(?:what|fair) (?:outcome|resolution|remedy)"
@@ -374,8 +448,9 @@ _FEE_BEFORE = _rx(
 )
 _NET_BEFORE = _rx(
     r"(?:\bso(?: you(?:'d| would|'ll| will) (?:get|receive))?|\bwhich (?:comes|works out|is) to|\bleaving(?: you with)?|\bthat(?:'s| is)"
-    r"|\bgiving you|\byou(?:'d| would|'ll| will) (?:get|receive)|\bcomes to|\bcoming to|\bnet|=)\s*(?:a (?:refund|total) of\s*)?$"
+    r"|\bgiving you|\byou(?:'d| would|'ll| will) (?:get|receive)|\bcomes to|\bcoming to|\bnet|=|\bi\.e\.,?|\bthat is,)\s*(?:a (?:refund|total) of\s*)?$"
 )
+_SUM_AFTER = _rx(r"\s*(?:in total|total|altogether|all in|all together)\b")
 _TOTAL_BEFORE = _rx(
     r"(?:you paid|order total(?: (?:of|was|is))?|total (?:of|was|is)|paid|cost|priced at|price (?:of|was|is)|out of|from"
     r"|more than|over|above|under|beyond|go to|up to)\s*$"
@@ -385,11 +460,16 @@ _REFUND_THE_TOTAL = _rx(
 )
 _PURPOSE_BEFORE = _rx(r"\b(?:for|towards?|to get) (?:a|an|your|the)\s*$")
 _RETURN_YES = _rx(
+    # the item goes back by collection, in person, or "once the courier picks it up"
+    r"\b(?:arrange|book|schedule)s? (?:a |the )?collection\b|\b(?:of|after|on|upon) (?:the )?(?:pick-?up|collection)\b"
+    r"|\bpicks? (?:the|it|them|your) (?:\w+ )?up\b|\bonce the (?:driver|courier) has\b|\bconfirms? (?:the )?collection\b"
+    r"|\bneed (?:it|them|the \w+) back\b|\bsend (?:it|them) in\b|\b(?:bring|take) (?:it|them|the \w+) (?:to|into|in)\b"
+    r"|\b(?:after|following) (?:the|your) return\b|\breturns team\b|\bscans? the return\b|"
     r"\bupon (?:receipt|return) of\b|\breturned (?:merchandise|item|goods|unit|product)\b|\b(?:accept|take) (?:it|them) back\b|\bback with us\b|"
     r"\b(?:item|it|product|unit|order|original|them) (?:is |being |must be |has been )?returned first\b|\breturned first\b|"
-    r"\b(?:send|ship|post|mail|bring|drop|return|pop|pack) (?:it|them|the (?:\w+ )?\w+|that|this|everything|the original)(?: off| up)? back\b"
+    r"\b(?:send|ship|post|mail|bring|drop|return|pop|pack) (?:it|them|the (?:\w+ )?\w+|that|this|everything|the original)(?: off| up)? back\b(?! out| to you)"
     r"|\breturn (?:it|them|the item|the product|the unit|the original|the \w+)\b(?! label)"
-    r"|\b(?:once|after|when|as soon as|upon|the day) (?:we|our|the|it|they|your|you(?:'ve| have)?|it's|they're|that)\b[^.;]{0,60}?\b(?:receive|received|receiving|receipt|get|gets|got|arrives?|reach|reaches|reached"
+    r"|\b(?:once|after|when|as soon as|upon|the day) (?:we|our|the|it|they|your|you(?:'ve| have)?|it's|they're|that)\b[^.;]{0,60}?\b(?:receive|received|receiving|(?<!non-)receipt|get|gets|got|arrives?|reach|reaches|reached"
     r"|scanned|collect(?:s|ed)?|checked in|inspected|is back|are back|'s back|returned|back with us|back to us|back in|comes? back|your return)\b"
     r"|\b(?:return|returned|returning) (?:is |will be )?(?:required|needed|necessary)|\bmust (?:be )?(?:sent back|returned?)\b"
     r"|\b(?:needs?|has|have|must) (?:to )?(?:come|go|be sent|be shipped|be posted) back\b|\b(?:needs?|has|have) to be returned\b"
@@ -405,6 +485,10 @@ _RETURN_YES = _rx(
     r"|\b(?:once|when|as soon as|after) (?:the|your) (?:return|parcel|item|package) (?:lands|has landed|is in)\b"
 )
 _RETURN_NO = _rx(
+    # "Return: not required", "customer retains item", "the rug is yours", "bin the cracked one"
+    r"\bretains?\b|\b(?!choice|decision|call)\w+ (?:is|are) yours\b"
+    r"|\bwithout needing (?:it|them|the \w+) back\b|\bbin (?:it|them|the)\b|\bin the bin\b|\brecycle (?:it|them|the)\b"
+    r"|\b(?:fine|free) to keep\b|\bnot required to (?:return|send)\b|"
     r"\bkeep (?:it|them|the|this|that|your)\b|\bno need to (?:return|send|ship|post)|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post)"
     r"|\b(?:don't|do not|won't|will not) need (?:it|them|the \w+) back\b"
@@ -419,6 +503,8 @@ _RETURN_NO = _rx(
     r"|\b(?:don't|dont|do not) worry about (?:sending|returning|posting|shipping)\b"
     r"|\bnothing (?:needs?|has|must) (?:to )?(?:come|go|be sent|be returned|be posted)\b"
 )
+# a status line's field: "Return of original item: not required."
+_RETURN_FIELD_NO = _rx(r"\breturn\b[^.;:]{0,30}:\s*not (?:required|needed)\b")
 _METHOD_ORIGINAL = _rx(
     r"\boriginal (?:payment|form of payment|method|card|account)|\b(?:your|the) (?:card|credit card|debit card|bank|bank account|visa|mastercard|amex|paypal|payment method)"
     r"|\bcard you (?:used|paid|checked out)|\bback to (?:your|the) (?:card|account|bank|visa|mastercard|paypal)|\bsame (?:card|method|account)"
@@ -583,12 +669,15 @@ def _is_choice(text: str, sentence: tuple[int, int]) -> bool:
     body = text[sentence[0] : sentence[1]]
     named = _remedy_spans(body)
     if len(named) == 1:
-        # one remedy against another course: "would you prefer the same model again, or ...?"
-        asked = "?" in body or bool(_CHOICE_OFFERED.search(body) and "?" in text[sentence[1] :])
+        # one remedy against another course: "would you prefer the same model again, or ...?",
+        # "we can refund you or offer another model. Which would you prefer?"
+        after = text[sentence[1] :]
+        next_asks = bool(_PREFERENCE_Q.search(_SENTENCE_SPLIT.split(after.strip())[0]))
+        asked = "?" in body or bool((_CHOICE_OFFERED.search(body) or next_asks) and "?" in after)
         return (
             asked
             and bool(_CHOICE_OR.search(body))
-            and bool(_PREFERENCE_Q.search(body) or _CHOICE_OFFERED.search(body))
+            and bool(_PREFERENCE_Q.search(body) or _CHOICE_OFFERED.search(body) or next_asks)
         )
     if not named or not _CHOICE_OR.search(body[named[0][1] :]):
         return False
@@ -623,6 +712,9 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
     tense_text = _THE_ITEM_BOUGHT.sub("the item", clause_text)
     checks = (
         ("set aside", any(s <= start < e for s, e in (m.span() for m in _INSTEAD.finditer(text)))),
+        ("set aside", bool(_CANCELLED_BEFORE.search(text[clause[0] : start]))),
+        ("set aside", bool(_CORRECTION.search(text[end:]))),
+        ("negated", bool(_ELLIPTIC_CANT.match(text[clause[1] :]))),
         ("negated", _is_negated(text, clause, start, end)),
         ("choice", _is_choice(text, sentence)),
         ("asked", bool(_ASKED_ABOUT.search(sentence_text)) and "?" in sentence_text),
@@ -647,6 +739,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
             and not _IRREALIS.search(clause_text),
         ),
         ("counterfactual", _is_counterfactual(text[sentence[0] : start])),
+        ("policy", bool(_GENERIC_RULE.search(sentence_text))),
         ("policy", bool(_HABITUAL.search(_HABITUAL_TIMING.sub(" ", clause_text)))),
         (
             "policy",
@@ -718,6 +811,9 @@ def _offered_amount(text: str, mention: _Mention, amounts: list[Amount]) -> floa
     worked_out = any(_is_fee(text, a) for a in amounts) or find_percent(text[mention.clause[0] :])
     if net and worked_out:
         return net[-1].value  # "$420 minus a $42 fee, so $378", "15% back, which comes to $178.50"
+    summed = [a for a in usable if _SUM_AFTER.match(text[a.end : a.end + 20])]
+    if summed:
+        return summed[-1].value  # "$7.50 per glass, $30 in total"
     s, e = mention.clause
     near = [a for a in usable if s <= a.start < e] or [
         a for a in usable if not _in_dead_clause(text, a)
@@ -755,7 +851,7 @@ def _offered_percent(text: str, mention: _Mention) -> float | None:
 def _return_required(text: str, kind: str) -> bool | None:
     """Whether the item must come back first, read where no negation governs the words."""
     live = " ".join(_unnegated(text[s:e], _RETURN_NO) for s, e in _clauses(text))
-    if _RETURN_NO.search(live):
+    if _RETURN_NO.search(live) or _RETURN_FIELD_NO.search(text):
         return False
     said = " ".join(_unnegated(text[s:e], _RETURN_YES) for s, e in _clauses(text))
     money_back = re.sub(
@@ -776,7 +872,12 @@ def _unnegated(clause: str, pattern: re.Pattern[str]) -> str:
     match = pattern.search(clause)
     if match is None:
         return ""
-    before = _BENIGN_NEGATION.sub(" ", clause[: match.start()])
+    before = clause[: match.start()]
+    if _NEGATION.search(match.group()):
+        # "we won't charge a fee, and you won't need to send it back": words negated on
+        # their own are not governed by the negation of another conjunct
+        before = re.split(r",|;|\band\b", before)[-1]
+    before = _BENIGN_NEGATION.sub(" ", before)
     return "" if _NEGATION.search(before) else clause[match.start() :]
 
 
@@ -849,13 +950,21 @@ def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:
     # "we'll email a label; the full refund follows", "a replacement once we receive it back
     # (I'll email you a prepaid label)": the label serves the remedy it comes with
     served = [
-        m for m in live if m.kind != "return_label" and (m.kind != "refund" or _stated_sum(text, m))
+        m
+        for m in live
+        if m.kind != "return_label"
+        and (m.kind != "refund" or _stated_sum(text, m) or _in_full(text, m))
     ]
     if label is not None and served:
         return ([m for m in served if m.framed] or served)[0]
     specific = [m for m in framed if m.kind != "refund"] or framed
     fitting = [m for m in specific if FAMILY[m.kind] == FAMILY.get(model_type)]
     return (fitting or specific)[0]
+
+
+def _in_full(text: str, mention: _Mention) -> bool:
+    """ "the full amount goes back to your card": the money the label serves, in full."""
+    return bool(_FULL_MARKER.search(text[mention.clause[0] : mention.clause[1]]))
 
 
 def _stated_sum(text: str, mention: _Mention) -> bool:
@@ -907,15 +1016,30 @@ def _decide_offer(
 # ---------------------------------------------------------------- the acts
 
 
-def _is_confirmation(text: str) -> bool:
-    """The remedy is reported set up or agreed, not put forward for the customer to accept."""
+def _is_confirmation(text: str, offer_made: bool = False) -> bool:
+    """The remedy is reported set up or agreed, not put forward for the customer to accept.
+
+    Beside an offer, the report must be about the remedy: in a sentence that names it, or
+    in a short one of its own ("Done."); "the technician confirmed the fault" or "the label
+    I've emailed" report something else."""
     sentences = [x for x in _sentence_texts(text) if not _CLOSING.search(x)]
     if _AFFIRMATIVE.search(text):
         # "Yes, confirmed: <terms>. Shall I process it?": a yes to our restatement, and
         # an invitation to go ahead, not a new proposal
         sentences = [x for x in sentences if not _GO_AHEAD.search(x) or _remedy_spans(x)]
     body = " ".join(sentences)
-    return bool(_DONE_FRAME.search(body)) and not _PROPOSAL_Q.search(body)
+    if _PROPOSAL_Q.search(body) or _AWAITING.search(body):
+        return False
+    if not offer_made:
+        return bool(_DONE_FRAME.search(_THIRD_PARTY_CONFIRMED.sub(" ", body)))
+    reports = [
+        _RETURN_YES.sub(" ", _DONE_ABOUT_A_THING.sub(" ", _REASON.sub(" ", x)))
+        if _remedy_spans(x)
+        else x
+        for i, x in enumerate(sentences)
+        if i == 0 or _remedy_spans(x) or len(_LEAD.split(x)[0].split()) <= SHORT_REPORT_WORDS
+    ]
+    return any(_DONE_FRAME.search(_THIRD_PARTY_CONFIRMED.sub(" ", x)) for x in reports)
 
 
 def _sentence_texts(text: str) -> list[str]:
@@ -983,12 +1107,15 @@ def read_asks(text: str) -> list[str]:
 
 def _is_refusal(text: str, offer_made: bool, model_says: bool) -> bool:
     """It says no to a remedy, or that something asked for cannot be done."""
+    case = [(s, e) for s, e in _sentences(text) if not _GENERIC_RULE.search(text[s:e])]
     for mention in _mentions(text):
+        if not any(s <= mention.start < e for s, e in case):
+            continue  # "sale items can be exchanged but not refunded": a rule, said to all
         if mention.status == "counterfactual" or (
             mention.status == "negated" and not _ELLIPTIC_NOT.search(text[: mention.start])
         ):
             return True
-    said = _BENIGN_NEGATION.sub(" ", text)
+    said = _BENIGN_NEGATION.sub(" ", " ".join(text[s:e] for s, e in case))
     if _REFUSAL_OF_RETURN.search(said):
         return True
     return bool(_REFUSAL.search(said)) and (model_says or not offer_made)
@@ -1006,7 +1133,7 @@ def _is_fact(text: str, offer: OfferTerms | None, asking: bool = False) -> bool:
     ]
     statuses = {m.status for m in _mentions(text) if any(s <= m.start < e for s, e in stated)}
     if offer is not None:
-        return "past" in statuses
+        return "past" in statuses or any(_observes(text[s:e], seen=True) for s, e in stated)
     if statuses & {"past", "policy"}:
         return True
     plain = [
@@ -1016,8 +1143,26 @@ def _is_fact(text: str, offer: OfferTerms | None, asking: bool = False) -> bool:
     ]
     habitual = None if asking else _HABITUAL
     return any(
-        _PAST_FACT.search(x) or (habitual and habitual.search(x)) or _STANDING_RULE.search(x)
+        _PAST_FACT.search(x)
+        or (habitual and habitual.search(x))
+        or _STANDING_RULE.search(x)
+        or (asking and _observes(x, seen=False))
         for x in plain
+    )
+
+
+def _observes(sentence: str, seen: bool) -> bool:
+    """A finding about the case, said on its own: no remedy, question, request or apology in it.
+
+    Beside a question, what CS merely sees ("I can see three orders") serves the question:
+    only an event or a rule counts."""
+    return (
+        bool(_EVENT.search(sentence) or (seen and _OBSERVED.search(sentence)))
+        and not _remedy_spans(sentence)
+        and "?" not in sentence
+        and not _REQUEST.search(sentence)
+        and not _APOLOGY.search(sentence)
+        and not _CLOSING.search(sentence)
     )
 
 
@@ -1027,10 +1172,10 @@ def _acts(
     """The dialogue acts: the words decide where they are clear, the model where they are not."""
     acts: list[str] = []
     if offer is not None:
-        acts.append("confirmation" if _is_confirmation(text) else "offer")
+        acts.append("confirmation" if _is_confirmation(text, offer_made=True) else "offer")
     elif (
         not asks
-        and (_AFFIRMATIVE.search(text) or _is_confirmation(text))
+        and (_AFFIRMATIVE.search(text) or (_is_confirmation(text) and not _reports_the_past(text)))
         and not _AGREEMENT_NO.search(text)
         and not _is_refusal(text, False, False)
     ):
@@ -1043,11 +1188,19 @@ def _acts(
         acts.append("closing")
     model_fact = probabilities.get("fact", 0.0) >= ACT_THRESHOLD and offer is None and not asks
     fact = _is_fact(text, offer, asking=bool(asks))
+    if offer is None and not asks and "refusal" not in acts and _PROCESS.search(text):
+        fact = True  # "I've escalated this to our claims team": where the case stands
     if not acts and not fact:
         acts.append(_likeliest_act_without_terms(probabilities))
     elif fact or model_fact:
         acts.append("fact")
     return [a for a in ACTS if a in acts]
+
+
+def _reports_the_past(text: str) -> bool:
+    """Nothing on the table, and the report is of where the case stands or a remedy given
+    before ("the replacement already went out on Tuesday"): a fact, not a confirmation."""
+    return bool(_PROCESS.search(text)) or any(m.status == "past" for m in _mentions(text))
 
 
 def _likeliest_act_without_terms(probabilities: dict[str, float]) -> str:

@@ -37,7 +37,8 @@ _TENS = {
 _NUMBER_WORD = "|".join([*_UNITS, *_TENS, "hundred", "thousand", "a", "and"])
 _WORDS_NUMBER = re.compile(
     rf"\b((?:(?:{_NUMBER_WORD})[\s-]+)*(?:{'|'.join([*_UNITS, *_TENS, 'hundred', 'thousand'])}))"
-    r"(?:\s+(?:and\s+)?(\w+)\s+cents?)?\s+(?:us\s+)?(?:dollars?|bucks|usd)\b",
+    r"(?:\s+(?:and\s+)?(\w+)\s+cents?)?\s+(?:us\s+)?(?:dollars?|bucks|usd)\b"
+    r"(?:\s+and\s+([a-z]+(?:-[a-z]+)?)\s+cents?\b)?",
     re.IGNORECASE,
 )
 _NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?"
@@ -45,6 +46,8 @@ _AMOUNT_SYMBOL = re.compile(rf"(?:us\$|\$|usd\s?|€|£)\s?{_NUMBER}\b", re.IGNO
 _AMOUNT_AFTER = re.compile(
     rf"(?<![\w.,]){_NUMBER}\s?(?:dollars?|bucks|usd|eur|euros?|gbp|pounds)\b", re.IGNORECASE
 )
+# "179,99 $", "50$": the symbol after the number, the cents after a point or a comma
+_AMOUNT_SYMBOL_AFTER = re.compile(r"(?<![\w.,])(\d+)(?:[.,](\d{2}))?\s?(?:\$|€|£)(?!\s?\d)")
 _PERCENT = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d+)?)\s?(?:%|per ?cent\b|pct\b)", re.IGNORECASE)
 _PERCENT_WORDS = re.compile(
     rf"\b((?:(?:{'|'.join([*_UNITS, *_TENS, 'hundred', 'a', 'and'])})[\s-]+)+)per ?cent\b",
@@ -159,11 +162,9 @@ def words_to_number(words: str) -> float | None:
     """'one hundred and twenty-five' -> 125; None when the words are not a number."""
     total, current, seen = 0, 0, False
     for word in re.split(r"[\s-]+", words.lower()):
-        if word in ("and", ""):
-            continue
-        if word == "a":
-            current = max(current, 1)
-        elif word in _UNITS:
+        if word in ("and", "a", ""):
+            continue  # "a hundred" is a hundred: "hundred" and "thousand" count at least one
+        if word in _UNITS:
             current += _UNITS[word]
         elif word in _TENS:
             current += _TENS[word]
@@ -182,14 +183,15 @@ def find_amount_spans(text: str) -> list[Amount]:
     """Money amounts ($12, 12.50 dollars, USD 1,299.00, forty dollars), in order of mention."""
     text = normalize(text)
     found: list[Amount] = []
-    for regex in (_AMOUNT_SYMBOL, _AMOUNT_AFTER):
+    for regex in (_AMOUNT_SYMBOL, _AMOUNT_AFTER, _AMOUNT_SYMBOL_AFTER):
         for m in regex.finditer(text):
             value = float(m.group(1).replace(",", "") + "." + (m.group(2) or "0"))
             _add_amount(found, Amount(round(value, 2), m.start(), m.end()))
     for m in _WORDS_NUMBER.finditer(text):
         value = words_to_number(m.group(1))
         if value is not None:
-            cents = words_to_number(m.group(2)) if m.group(2) else None
+            said_cents = m.group(2) or m.group(3)
+            cents = words_to_number(said_cents) if said_cents else None
             _add_amount(found, Amount(round(value + (cents or 0) / 100, 2), m.start(), m.end()))
     return sorted(found, key=lambda a: a.start)
 

@@ -473,3 +473,340 @@ def test_remedies_in_other_words(
 )
 def test_what_helps_a_question_is_no_fact(reader: Reader, text: str) -> None:
     assert read(reader, text).acts == ["question"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        ("Perfect, $20 credit applied to your account. No return needed.", "store_credit", 20.0),
+        ("Refund processed: $45 to your card, 3-5 days to show.", "partial_refund", 45.0),
+        ("Got it. A replacement kettle ordered, arriving Friday.", "replacement", None),
+        ("A store credit it is: $30 on your account.", "store_credit", 30.0),
+        ("That's been actioned. $18 has gone back to your card.", "partial_refund", 18.0),
+        ("Lovely, so that's $25 back to your Visa and you keep the lamp.", "partial_refund", 25.0),
+    ],
+)
+def test_a_status_line_or_an_acknowledgement_confirms(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    reading = read(reader, text)
+    assert "confirmation" in reading.acts and "offer" not in reading.acts
+    assert reading.offer is not None
+    assert (reading.offer.type, reading.offer.amount) == (kind, amount)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've approved $20 back to your card if you'd like it.",
+        "I've arranged a $15 voucher for you, just say the word.",
+    ],
+)
+def test_done_but_waiting_for_a_yes_is_an_offer(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert "offer" in reading.acts and "confirmation" not in reading.acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your refund was processed on 3 May for $40.",
+        "A $10 credit was added to your account in March.",
+    ],
+)
+def test_a_past_remedy_with_an_auxiliary_is_no_status_line(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is None and "confirmation" not in reading.acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our engineer confirmed the motor is faulty. We can send you a new unit next week.",
+        "Please post the lamp back with the label I've emailed, and once it arrives we'll send a new one.",
+        "We'll refund the full $60 once the item has been sent back to us.",
+        "Let me see... yes, I can offer you $15 back on your card.",
+    ],
+)
+def test_a_report_about_something_else_leaves_the_offer_an_offer(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert "offer" in reading.acts and "confirmation" not in reading.acts
+
+
+def test_someone_elses_finding_is_no_confirmation(reader: Reader) -> None:
+    reading = read(reader, "The courier has confirmed the parcel left the depot on Monday.")
+    assert "confirmation" not in reading.acts
+
+
+def test_a_short_report_beside_the_terms_confirms(reader: Reader) -> None:
+    reading = read(reader, "So: $30 back, keep the item. Processed - it should show in 3 days.")
+    assert "confirmation" in reading.acts and "offer" not in reading.acts
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        ("We can send two new filters to you at no cost.", "replacement", None),
+        ("I'd like to fix this by sending you a new kettle today.", "replacement", None),
+        ("Please recycle the cracked one and I'll arrange a fresh jar.", "replacement", None),
+        ("i can put credit on ur account for the full amount", "store_credit", None),
+        ("Once we have the boots back, the $35 lands on your card.", "partial_refund", 35.0),
+        (
+            "What I can do is add $10 of store credit to your account, if that suits?",
+            "store_credit",
+            10.0,
+        ),
+    ],
+)
+def test_more_remedies_in_other_words(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    offer = read(reader, text).offer
+    assert offer is not None
+    assert (offer.type, offer.amount) == (kind, amount)
+
+
+def test_a_new_tracking_number_is_no_replacement(reader: Reader) -> None:
+    reading = read(reader, "I'll send you a new tracking number by email shortly.")
+    assert reading.offer is None
+
+
+@pytest.mark.parametrize(
+    ("text", "acts"),
+    [
+        (
+            "I can see the lamp was delivered to your neighbour on Friday. I can refund $12 to your card.",
+            ["offer", "fact"],
+        ),
+        (
+            "The price went down a day after you ordered. I'll refund the $15 difference.",
+            ["offer", "fact"],
+        ),
+        (
+            "The carrier reports a missed delivery on Monday. When would suit you for another attempt?",
+            ["question", "fact"],
+        ),
+        (
+            "Exchanges are accepted within 60 days of purchase. Which size would you like?",
+            ["question", "fact"],
+        ),
+        ("Which order do you mean? I can see two on your account.", ["question"]),
+    ],
+)
+def test_a_finding_about_the_case_is_a_fact_beside_the_offer_or_question(
+    reader: Reader, text: str, acts: list[str]
+) -> None:
+    assert set(read(reader, text).acts) == set(acts)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        (
+            "I could do $20 back... actually, let me offer the full $80 refund instead.",
+            "full_refund",
+            80.0,
+        ),
+        (
+            "I'd like to send a replacement but I can't; what I can do is $25 back.",
+            "partial_refund",
+            25.0,
+        ),
+        (
+            "Done: I've cancelled the exchange and issued a $64 refund to your card.",
+            "partial_refund",
+            64.0,
+        ),
+        (
+            "I'll email a prepaid label; once the chair is back, the full amount goes back to your card.",
+            "full_refund",
+            None,
+        ),
+    ],
+)
+def test_a_remedy_taken_back_or_served_by_the_label(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None
+    assert (offer.type, offer.amount) == (kind, amount)
+
+
+@pytest.mark.parametrize(
+    ("text", "required"),
+    [
+        ("Replacement: same model. Return of the faulty unit: not required.", False),
+        ("Refund of $20 issued. Customer retains the item.", False),
+        ("$15 back to your card and the lamp is yours.", False),
+        ("I'll send a new mug today, and you can bin the chipped one.", False),
+        ("We can refund $6 for the bruised apples, the rest is fine to keep.", False),
+        ("We won't charge a fee, and you won't need to send it back: a full refund of $40.", False),
+        (
+            "I can't refund you and let you keep it too; if you return it, we'll refund in full.",
+            True,
+        ),
+        ("I'll book a collection and refund the full $300 once the driver has the sofa.", True),
+        ("We'll need the shoes back before we send the right size.", True),
+        ("Take the item to any of our stores and they'll refund the full $25.", True),
+        ("I can send it back out to you today at no charge.", None),
+    ],
+)
+def test_return_terms_in_other_words(reader: Reader, text: str, required: bool | None) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None
+    assert offer.return_required is required
+
+
+@pytest.mark.parametrize(
+    ("text", "acts"),
+    [
+        ("I can't promise anything, but I've asked my team lead about a refund.", ["fact"]),
+        (
+            "We don't usually cover return postage, but I'm happy to refund the $6 postage this time.",
+            ["offer"],
+        ),
+        ("I can offer you a 20% refund since the colour isn't as pictured.", ["offer"]),
+    ],
+)
+def test_a_hedge_a_habit_or_a_reason_is_no_refusal(
+    reader: Reader, text: str, acts: list[str]
+) -> None:
+    assert read(reader, text).acts == acts
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("Clearance items can be exchanged but not refunded.", False),
+        ("Please note gift cards cannot be exchanged for cash.", False),
+        ("For safety reasons opened cosmetics can't be returned.", False),
+        ("Unfortunately the item can't be returned now it's been used.", True),
+        ("A second refund can't be issued for the same order.", True),
+    ],
+)
+def test_a_rule_said_to_everyone_is_no_refusal(reader: Reader, text: str, refusal: bool) -> None:
+    assert ("refusal" in read(reader, text).acts) is refusal
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("I'd be glad to refund the $25 voucher value that didn't apply at checkout.", 25.0),
+        ("I'd happily refund the $8 delivery charge you paid last week.", 8.0),
+    ],
+)
+def test_glad_to_governs_the_remedy_over_a_past_beside_it(
+    reader: Reader, text: str, amount: float
+) -> None:
+    offer = read(reader, text).offer
+    assert offer is not None and offer.amount == amount
+
+
+def test_a_closed_window_or_no_adjustment_is_a_refusal(reader: Reader) -> None:
+    assert "refusal" in read(reader, "Your purchase was 30 days ago, so we can't adjust it.").acts
+    assert "refusal" in read(reader, "I'm sorry, the window closed on 3 May.").acts
+
+
+@pytest.mark.parametrize(
+    ("text", "amounts"),
+    [
+        ("a twenty dollar voucher", [20.0]),
+        ("a hundred dollars", [100.0]),
+        ("twelve dollars and forty cents", [12.4]),
+        ("sixty-five dollars and ninety-nine cents", [65.99]),
+        ("we refund 89,50 $ today", [89.5]),
+        ("refund 40$, you keep it", [40.0]),
+    ],
+)
+def test_amounts_in_words_and_with_the_symbol_after(text: str, amounts: list[float]) -> None:
+    assert find_amounts(text) == amounts
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("I can refund $5 per broken plate, $20 in total, and you keep the rest.", 20.0),
+        ("We can offer 10% of the $300 order back, i.e. $30, and you keep it.", 30.0),
+    ],
+)
+def test_the_sum_on_offer_is_the_total_or_the_worked_out_share(
+    reader: Reader, text: str, amount: float
+) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None and offer.amount == amount
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As it's sold out, we can refund you or suggest a similar model. Which would you prefer?",
+        "If you can wait, I can send one on Friday; otherwise I can refund you. Which suits you?",
+        "I'm closing this chat now that the refund has gone through.",
+        "I've requested approval for a store credit from my manager.",
+        "sorry we cant replace the lid on its own",
+        "Unworn shoes can be returned within 30 days for a full refund.",
+        "I can see the refund went out yesterday, $30.",
+    ],
+)
+def test_no_offer_in_a_choice_a_past_a_pending_approval_or_a_rule(
+    reader: Reader, text: str
+) -> None:
+    assert read(reader, text).offer is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't take the blender back because it's been used, but a $20 refund is something I can do.",
+        "Please pack the lamp, use the prepaid label we've emailed you, and we'll send the new one.",
+    ],
+)
+def test_a_reason_or_a_thing_already_sent_leaves_the_offer_an_offer(
+    reader: Reader, text: str
+) -> None:
+    acts = read(reader, text).acts
+    assert "offer" in acts and "confirmation" not in acts
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        ("ok done, new filter going out today, keep the old one", "replacement", None),
+        ("Yes, I've put the reorder through, same items, no charge.", "reship", None),
+        ("I can credit you 15 bucks for the missing cable, ok?", "partial_refund", 15.0),
+        (
+            "The label has been sent to your email. Please post the boots back.",
+            "return_label",
+            None,
+        ),
+    ],
+)
+def test_terse_remedies(reader: Reader, text: str, kind: str, amount: float | None) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None
+    assert (offer.type, offer.amount) == (kind, amount)
+
+
+@pytest.mark.parametrize(
+    ("text", "acts"),
+    [
+        ("I've raised a ticket with our courier about the delay.", ["fact"]),
+        ("I've made a note on your account. Have a great evening!", ["fact", "closing"]),
+        ("I've escalated this to our billing team; you'll hear from them within 2 days.", ["fact"]),
+        ("So I can look into this, could you tell me your order number?", ["question"]),
+    ],
+)
+def test_where_the_case_stands_is_a_fact(reader: Reader, text: str, acts: list[str]) -> None:
+    assert set(read(reader, text).acts) == set(acts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The replacement already went out on Thursday.",
+        "Your refund was already credited to your card last week.",
+    ],
+)
+def test_a_remedy_given_before_is_a_fact_not_a_confirmation(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.acts == ["fact"] and reading.offer is None
