@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from shared.language.entities import Amount, find_amount_spans, find_days, find_percent
+from shared.language.names import without_names
 from shared.language.normalize import normalize
 from shared.language.reader import Reader
 
@@ -1216,23 +1217,12 @@ def _likeliest_act_without_terms(probabilities: dict[str, float]) -> str:
 # ---------------------------------------------------------------- the reading
 
 
-def _without_names(text: str, names: Sequence[str]) -> str:
-    """The text with the order's product names said as "the item": a "Gift Card, $50" or a
-    "Replacement Filter" that CS names is a thing, not a remedy or a sum."""
-    variants = {v for name in names for v in (normalize(name), normalize(name).split(",")[0])}
-    for variant in sorted(
-        (v.strip() for v in variants if len(v.strip()) >= 4), key=len, reverse=True
-    ):
-        text = re.sub(re.escape(variant), "the item", text, flags=re.IGNORECASE)
-    return text
-
-
 def read_cs_reply(
     text: str, reader: Reader, order_total: float | None = None, names: Sequence[str] = ()
 ) -> CSReading:
     """Acts, offer terms and asks of one CS message; an offer only where the words put one
     forward. `names` are the order's product names, read as "the item"."""
-    clean = _without_names(normalize(text), names)
+    clean = without_names(normalize(text), names)
     probabilities = reader.acts.probabilities(clean)
     ranked = dict(reader.offer_type.rank(clean).labels)
     model_type = max(ranked, key=lambda k: ranked[k])
