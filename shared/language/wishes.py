@@ -48,7 +48,12 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|what i ordered|the one i ordered|a working|a proper|out)\b"
         r"|\b(?:a|another) (?:new|fresh|working) (?:one|pair|set|unit)\b|\banother one\b"
         r"|\bship (?:me )?(?:another|a new|the right|the correct|the missing)\b"
-        r"|\bneed (?:it|them|one) (?:sent|shipped|posted)\b",
+        r"|\bneed (?:it|them|one) (?:sent|shipped|posted)\b"
+        # a new thing wished for ("can i get a new jar", "need new screws"), not "like new"
+        r"|\b(?:get|need|want|send (?:me|us)) (?:a |some )?new (?!one\b|pair\b|set\b|unit\b)\w+"
+        # a missing thing asked to be sent ("please post the handles", "can u email it")
+        r"|\b(?:please|pls|plz|kindly|can (?:you|u)|could (?:you|u)|would you) (?:just )?"
+        r"(?:post|mail|dispatch|email|e-mail) (?:me |us |her |him )?(?:the|a|it|them|those)\b",
     ),
     (
         "credit",

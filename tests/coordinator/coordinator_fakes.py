@@ -41,6 +41,16 @@ PROBLEM_CHOICES = [
     {"id": "problem:defective_item", "label": "It does not work", "problem_type": "defective_item"},
     {"id": "problem:other", "label": "Something else", "problem_type": "other"},
 ]
+UNSURE_WISH = "please make it right somehow"  # a wish the fake reader cannot place
+OUTCOME_CHOICES = [
+    {"id": "outcome:replacement", "label": "A replacement", "desired_outcome": "replacement"},
+    {"id": "outcome:full_refund", "label": "All my money back", "desired_outcome": "full_refund"},
+    {
+        "id": "outcome:unspecified",
+        "label": "Whatever the policies allow",
+        "desired_outcome": "unspecified",
+    },
+]
 ORDER_CHOICES = [
     {"id": f"order:{ORDER_ID}", "label": f"{ORDER_ID}: Blender", "order_id": ORDER_ID},
     {"id": f"order:{OTHER_ORDER}", "label": f"{OTHER_ORDER}: Kettle", "order_id": OTHER_ORDER},
@@ -49,8 +59,8 @@ ORDER_CHOICES = [
 
 def analyze_issue(inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
     """Like the context agent: asks for the order (order choices) when it finds none, and for
-    the problem (reading choices) when the words are vague, until the customer picked or was
-    asked once; a picked reading wins over the words."""
+    the problem (reading choices) when the words are vague, then for the wish, until the
+    customer picked or was asked once; a picked reading wins over the words."""
     if inp["customer_id"] == "C-404":
         return "TASK_STATE_FAILED", {"error": "unknown customer"}, "unknown customer"
     order_id = inp.get("order_id") or (ORDER_ID if ORDER_ID in inp["message"] else None)
@@ -75,6 +85,9 @@ def analyze_issue(inp: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
     elif vague and not inp.get("asked"):
         out["choices"] = PROBLEM_CHOICES
         out["question"] = "Which of these best describes the problem?"
+    elif UNSURE_WISH in inp["message"] and not inp.get("desired_outcome") and not inp.get("asked"):
+        out["choices"] = OUTCOME_CHOICES
+        out["question"] = "What would you like the retailer to do about it?"
     if out["choices"]:
         out["needs_clarification"] = True
         return "TASK_STATE_INPUT_REQUIRED", out, out["question"]

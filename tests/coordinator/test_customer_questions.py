@@ -12,6 +12,7 @@ import pytest
 from tests.coordinator.coordinator_fakes import (
     ORDER_ID,
     OTHER_ORDER,
+    UNSURE_WISH,
     VAGUE,
     Fleet,
     auth,
@@ -93,6 +94,28 @@ async def test_a_picked_reading_is_passed_to_analysis_and_wins(
     events = (await client.get(f"/v1/sessions/{sid}/events", headers=auth(token))).json()
     [message] = [e for e in events["events"] if e["type"] == "message"]
     assert message["detail"]["choice"] == "problem:defective_item"
+
+
+async def test_a_picked_wish_is_passed_to_analysis_and_wins(coordinator, fleet: Fleet) -> None:
+    _, client = coordinator
+    message = f"My blender {ORDER_ID} arrived cracked, {UNSURE_WISH}"
+    sid, token = await submit(client, message=message)
+    doc = await wait_for(client, sid, token, {"awaiting_clarification"})
+    assert doc["question"] == "What would you like the retailer to do about it?"
+    assert [c["id"] for c in doc["choices"]] == [
+        "outcome:replacement",
+        "outcome:full_refund",
+        "outcome:unspecified",
+    ]
+    response = await post_message(client, sid, token, {"choice": "outcome:replacement"})
+    assert response.status_code == 202, response.text
+    doc = await wait_for(client, sid, token, {"awaiting_strategy_approval"})
+    assert doc["analysis"]["desired_outcome"] == "replacement"
+    assert doc["choices"] == [] and doc["question"] is None
+    last = analyze_inputs(fleet)[-1]
+    assert (last["desired_outcome"], last["asked"]) == ("replacement", True)
+    assert "problem_type" not in last  # only the wish was asked about
+    assert last["message"] == message
 
 
 async def test_an_answer_in_words_is_read_once_more_then_taken(coordinator, fleet) -> None:

@@ -394,3 +394,31 @@ def test_a_close_runner_up_asks_the_customer(ranked, asked) -> None:
     assert reading.unsure_problem is asked
     if asked:
         assert [c.problem_type for c in reading.choices()][:2] == [r[0] for r in ranked]
+
+
+@pytest.mark.parametrize(
+    ("ranked", "asked"),
+    [
+        ([("full_refund", 0.55), ("replacement", 0.42), ("unspecified", 0.03)], True),
+        ([("unspecified", 0.50), ("full_refund", 0.40), ("replacement", 0.10)], True),
+        ([("full_refund", 0.60), ("replacement", 0.40)], False),
+        ([("unspecified", 0.70), ("full_refund", 0.30)], False),
+        ([("replacement", 0.9)], False),
+    ],
+)
+def test_a_close_runner_up_wish_asks_once_the_problem_is_sure(ranked, asked) -> None:
+    reading = _reading([("damaged_item", 0.95), ("other", 0.05)], ranked)
+    assert reading.unsure_outcome is asked
+    if asked:
+        offered = [c.desired_outcome for c in reading.choices()]
+        assert set(offered) >= {ranked[0][0], ranked[1][0]}
+        assert offered[-1] == "unspecified"
+
+
+def test_a_close_runner_up_wish_waits_for_an_unsure_problem() -> None:
+    reading = _reading(
+        [("damaged_item", 0.50), ("defective_item", 0.45)],
+        [("full_refund", 0.50), ("replacement", 0.45)],
+    )
+    assert reading.unsure_problem and reading.unsure_outcome
+    assert all(c.id.startswith("problem:") for c in reading.choices())

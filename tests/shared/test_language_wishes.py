@@ -16,6 +16,10 @@ from shared.language.wishes import wish_cues
         ("I want my money back", ["cuefull"]),
         ("the driver marked it delivered, nobody got it. reship it", ["cuereplace"]),
         ("bed frame missing the slats. can you ship the missing ones?", ["cuereplace"]),
+        ("the jar has a crack and leaks. can i get a new jar", ["cuereplace"]),
+        ("the screws bag was empty. need new screws for the cabinet", ["cuereplace"]),
+        ("the wardrobe's door handles aren't in the box. please post the handles", ["cuereplace"]),
+        ("the download code was not in the box. pls email it", ["cuereplace"]),
         ("It's usable so if you knock something off the price I'll keep it", ["cuepartial"]),
         ("listed at $99, charged $129. please refund the difference", ["cuepartial"]),
         ("the lamp has no dimmer. works fine otherwise. bit of money back?", ["cuepartial"]),
@@ -40,6 +44,9 @@ def test_a_wish_said_in_words_is_a_cue(text: str, expected: list[str]) -> None:
         "Does the $50 gift card expire?",  # a product, not a wish for credit
         "the order says $64 but $86.40 was taken, can someone explain the difference",
         "The drill came without the charger. Please advise.",
+        "described as like new but has highlighting on a third of the pages",
+        "my new phone restarts every hour",
+        "the lady on the phone said just email us a picture and we'll sort it",
     ],
 )
 def test_no_wish_no_cue(text: str) -> None:
