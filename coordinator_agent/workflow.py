@@ -178,6 +178,12 @@ class Workflow:
         self._farewells: set[asyncio.Task[Any]] = set()  # outbox deliveries in flight
         self._delivering: set[str] = set()  # outbox items being delivered by this process
         self._check_at: dict[str, tuple[float, float]] = {}  # id -> (next check, when seen)
+        # A case to be driven, as this process just wrote it: the next step starts from it
+        # instead of reading it back. Every write of this process goes through `_save`, so
+        # the version kept is the newest unless another process wrote (another coordinator,
+        # `csn rotate-keys`): then the step's save fails with ConcurrencyConflict and the
+        # retry reads.
+        self._written: dict[str, StoredSession] = {}
         self._steps: dict[str, Callable[[StoredSession, SessionDocument], Awaitable[None]]] = {
             SessionState.RECEIVED: self._receive,
             SessionState.ANALYZING: self._analyze,
@@ -241,6 +247,7 @@ class Workflow:
             return False
         finally:
             _DRIVER.reset(driver)
+            self._written.pop(session_id, None)
             await self._leases.release(session_id)
         if not self._leases.shared:
             return False
@@ -817,7 +824,9 @@ class Workflow:
 
     async def _advance(self, session_id: str) -> bool:
         """Run the step the case's state calls for; False when there is nothing to do."""
-        stored = await self.offload(self._load_or_quarantine, session_id)
+        stored = self._written.pop(session_id, None)
+        if stored is None:
+            stored = await self.offload(self._load_or_quarantine, session_id)
         if stored is None:
             return False
         step = self._steps.get(stored.state)
@@ -1011,7 +1020,7 @@ class Workflow:
         if not result.ok:
             raise Escalate("negotiation_failed", f"the negotiation failed: {_failure(result)}")
         await self.offload(
-            self._commit_round, stored.id, result.output, event, sent_input=bool(customer_input)
+            self._commit_round, stored, result.output, event, sent_input=bool(customer_input)
         )
 
     def _photo_parts(self, doc: SessionDocument) -> list[Part]:
@@ -1023,11 +1032,14 @@ class Workflow:
         ]
 
     def _commit_round(
-        self, session_id: str, output: dict[str, Any], event: NewEvent, *, sent_input: bool
+        self, started: StoredSession, output: dict[str, Any], event: NewEvent, *, sent_input: bool
     ) -> None:
-        """Record a round on the case as it is now: a cancel that came meanwhile is seen."""
+        """Record a round on the case as it is now: a cancel that came meanwhile is seen.
+
+        The case as now is the version the round `started` from unless this process wrote
+        another meanwhile (kept by `_save`) or another process did (the save fails: re-read)."""
+        stored = self._written.pop(started.id, None) or started
         for _ in range(MAX_WRITE_RETRIES):
-            stored = self._store.get(session_id)
             doc = SessionDocument.model_validate(stored.document)
             events = [event, *self._record_round(doc, output)]
             doc.negotiation.send_photos = output.get("needs_photos") is True
@@ -1039,7 +1051,7 @@ class Workflow:
                 self._save(stored, doc, step)
                 return
             except ConcurrencyConflict:
-                continue
+                stored = self._store.get(started.id)
         raise ConcurrencyConflict()
 
     def _after_round(
@@ -1362,6 +1374,8 @@ class Workflow:
             self._kick_outbox()
         if step.state in MONITORING_STATES:
             self._remember_check(doc, self._clock())
+        if step.state in WORKING_STATES:  # a step follows: it starts from this version
+            self._written[saved.id] = saved
         return saved
 
     def _enter(self, doc: SessionDocument, state: SessionState) -> None:
