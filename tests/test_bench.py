@@ -441,6 +441,30 @@ async def test_a_case_is_given_up_at_its_timeout_even_inside_a_stream_of_heartbe
     assert [n.split(" in ")[0] for n in case.notes] == ["timed out"]
 
 
+async def test_a_coordinator_older_than_photos_at_opening_gets_the_case_without_them():
+    """bench-compare's baseline refuses the photos field: the same case opens without it."""
+    opened = []
+
+    def older_coordinator(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            body = json.loads(request.content)
+            if "photos" in body:
+                return httpx.Response(422, json={"detail": "extra fields not permitted"})
+            opened.append(body)
+            return httpx.Response(202, json={"session_id": f"S-{len(opened)}", "token": "t"})
+        return httpx.Response(200, json={"state": "failed"})
+
+    photographed = scenario(index=0, problem_type="damaged_item")
+    assert bench.photographs_first(photographed)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(older_coordinator)) as customer:
+        run = bench.Bench(args(), customer)
+        run._follow = lambda *a: asyncio.sleep(0, result=None)
+        first = await run.run_case(photographed, customer)
+        second = await run.run_case(photographed, customer)
+    assert (first.session_id, second.session_id) == ("S-1", "S-2")
+    assert not run.photos_at_opening and all("photos" not in b for b in opened)
+
+
 @pytest.mark.integration
 def test_bench_follow_through_judges_promises_from_the_desks_books(tmp_path):
     """Days of 1 s and a forgetful desk: every promise is judged from the ledger, broken
