@@ -25,6 +25,7 @@ from shared.a2a.models import (
     TaskState,
     data_message,
 )
+from shared.limits import PEER_KEEPALIVE_S
 from shared.logs import current_context, get_logger
 from shared.retry import transient_retry
 
@@ -242,7 +243,9 @@ def peer_http_client(
     if transport is None:
         shards = max(1, max_connections // SHARD_CONNECTIONS)
         limits = httpx.Limits(
-            max_connections=SHARD_CONNECTIONS, max_keepalive_connections=SHARD_CONNECTIONS
+            max_connections=SHARD_CONNECTIONS,
+            max_keepalive_connections=SHARD_CONNECTIONS,
+            keepalive_expiry=PEER_KEEPALIVE_S,
         )
         transport = ShardedTransport(shards, limits)
     return httpx.AsyncClient(transport=transport)
