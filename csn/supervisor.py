@@ -47,10 +47,12 @@ URL_SETTINGS = {
 }
 POLL_S = 0.25
 # Liveness: the process is alive and answers /healthz now and then. A busy service (1,000
-# cases in flight) answers late, not never, so each probe waits long and a service counts as
-# hung only after a whole window without one answer.
+# cases in flight) answers late or, for a while, not at all, yet works: each probe waits
+# long, and a silent service counts as hung after a whole window in which it also used no
+# CPU (stuck), or after a much longer one even while it used CPU (spinning).
 HEALTH_TIMEOUT_S = 5.0
 HUNG_AFTER_S = 60.0
+SPINNING_AFTER_S = 600.0
 
 
 @dataclass
@@ -66,6 +68,8 @@ class Child:
     started_at: float = 0.0
     restarts: int = 0
     answered_at: float = 0.0  # its last /healthz answer (monotonic)
+    working_at: float = 0.0  # the last pass that saw it use CPU
+    cpu_s: float | None = None  # its CPU time then
     healthy_once: bool = False
     backoff_s: float = 0.0
     next_start_at: float = 0.0
@@ -172,7 +176,7 @@ class Supervisor:
         if output is not None:
             output.close()  # the child has its own copy of the descriptor
         child.started_at = time.monotonic()
-        child.healthy_once = False
+        child.healthy_once, child.cpu_s = False, None
 
     def handle_signals(self) -> None:
         """From now on SIGINT/SIGTERM stop the fleet cleanly, whatever stage we are at."""
@@ -211,11 +215,21 @@ class Supervisor:
             answers = list(probes.map(lambda c: self._healthy(http, c), alive))
         now = time.monotonic()
         for child, healthy in zip(alive, answers, strict=True):
+            cpu_s = cpu_seconds(child.process.pid) if child.process else None
+            if cpu_s is not None and child.cpu_s is not None and cpu_s > child.cpu_s:
+                child.working_at = now
+            child.cpu_s = cpu_s
             if healthy:
                 child.answered_at, child.healthy_once = now, True
-            elif child.healthy_once and now - child.answered_at >= HUNG_AFTER_S:
-                if not self._stopping:
-                    self._restart(child, f"not answering for {now - child.answered_at:.0f} s")
+            elif child.healthy_once and not self._stopping and self._hung(child, now):
+                self._restart(child, f"not answering for {now - child.answered_at:.0f} s")
+
+    @staticmethod
+    def _hung(child: Child, now: float) -> bool:
+        """Silent for the whole window while using no CPU, or for far longer while using it."""
+        silent_for = now - child.answered_at
+        idle_for = now - max(child.answered_at, child.working_at)
+        return idle_for >= HUNG_AFTER_S or silent_for >= SPINNING_AFTER_S
 
     def _balanced(self, http: httpx.Client) -> bool:
         """Every balancer has an instance in its rotation (it passed a readiness check)."""
@@ -278,6 +292,15 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time a process has used so far (Linux's /proc); None when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def fleet_env(host: str, ports: dict[str, int], cs_url: str | None = None) -> dict[str, str]:

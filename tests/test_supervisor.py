@@ -284,13 +284,13 @@ class LateHealth:
 
 
 @contextmanager
-def supervising(delay_s: float | None):
-    """A supervisor of one live process whose /healthz answers after `delay_s`; restarts are
-    recorded, not made."""
+def supervising(delay_s: float | None, program: str = "import time; time.sleep(60)"):
+    """A supervisor of one live process (running `program`) whose /healthz answers after
+    `delay_s`; restarts are recorded, not made."""
     health = LateHealth(delay_s)
     supervisor = Supervisor({"coordinator_agent": health.port})
     [child] = supervisor.children
-    child.process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    child.process = subprocess.Popen([sys.executable, "-c", program])
     child.healthy_once, child.answered_at = True, time.monotonic()
     restarts: list[str] = []
     supervisor._restart = lambda c, why: restarts.append(why)
@@ -325,3 +325,20 @@ def test_a_service_silent_for_the_whole_window_is_restarted(monkeypatch):
         while not restarts and time.monotonic() < deadline:
             supervisor.check(http)
     assert len(restarts) == 1 and restarts[0].startswith("not answering")
+
+
+def test_a_silent_service_that_keeps_working_is_restarted_only_after_a_long_while(monkeypatch):
+    """1,000 cases in flight can keep a service from answering for a minute: while it uses CPU
+    it is busy, not stuck; only a far longer silence means it spins."""
+    monkeypatch.setattr(supervisor_module, "HUNG_AFTER_S", 1.0)
+    monkeypatch.setattr(supervisor_module, "SPINNING_AFTER_S", 4.0)
+    busy = "import time\nwhile True: sum(range(10_000))"
+    with (
+        supervising(delay_s=None, program=busy) as (supervisor, restarts),
+        httpx.Client(timeout=0.3) as http,
+    ):
+        started = time.monotonic()
+        while not restarts and time.monotonic() - started < 8:
+            supervisor.check(http)
+        waited = time.monotonic() - started
+    assert len(restarts) == 1 and waited >= 3.5
