@@ -306,20 +306,23 @@ class Workflow:
         """Escalate cases stuck in a working state; restart those nobody drives. Returns escalated."""
         escalated = []
         now = self._clock()
-        for session_id in await self.offload(self._store.ids_in_states, WORKING_STATES):
+        # Only the cases idle past the timeout are read (every case in flight was, each pass).
+        stale = now - self._limits.working_state_timeout_s
+        ids = self._store.ids_in_states
+        for session_id in await self.offload(ids, WORKING_STATES, updated_before=stale):
             stored = await self.offload(self._load_or_quarantine, session_id)
-            if stored is None:
+            if stored is None or stored.updated_at >= stale:
                 continue
-            idle = now - stored.updated_at
-            if idle > self._limits.working_state_timeout_s:
-                await self._cancel_tasks(session_id)
-                reason = f"no progress in state {stored.state} for {int(idle)} s"
-                await self.offload(
-                    self._write_escalation, session_id, "stuck", reason, actor="watchdog"
-                )
-                escalated.append(session_id)
-            elif not self.running(session_id) and not self._leases.shared:
-                self.start(session_id)  # shared: the lease job takes over unleased cases
+            await self._cancel_tasks(session_id)
+            reason = f"no progress in state {stored.state} for {int(now - stored.updated_at)} s"
+            await self.offload(
+                self._write_escalation, session_id, "stuck", reason, actor="watchdog"
+            )
+            escalated.append(session_id)
+        if not self._leases.shared:  # shared: the lease job takes over unleased cases
+            for session_id in await self.offload(ids, WORKING_STATES):
+                if session_id not in escalated and not self.running(session_id):
+                    self.start(session_id)
         await self.offload(self.watch_waiting)
         await self.offload(self.retry_cs_due)
         await self.offload(self.check_promises_due)
@@ -858,6 +861,9 @@ class Workflow:
             )
         except (asyncio.CancelledError, LeaseLost):
             raise
+        except SessionIntegrityError as error:  # the row was altered behind the step's back
+            await self.offload(self.quarantine, session_id, error)
+            return False
         except Exception as error:  # a bug must escalate the case, never strand it
             log.exception("workflow step failed in state %s", stored.state)
             await self.offload(self._escalate, stored, doc, "internal_error", type(error).__name__)
