@@ -465,7 +465,11 @@ def make_engine(url: str, pool_size: int = STORE_THREADS) -> Engine:
     parsed = database_url(url)
     pool = {"pool_size": pool_size, "max_overflow": pool_size}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True, **pool)
+        # No ping before every checkout (a round trip per store call, as many as the calls
+        # themselves): a dropped connection fails one call, and SQLAlchemy then replaces
+        # every pooled connection older than the failure. Recycled hourly, before a server's
+        # or a proxy's idle timeout closes them behind our back.
+        return create_engine(parsed, pool_recycle=3600, **pool)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"check_same_thread": False}, **pool)

@@ -178,6 +178,12 @@ class Workflow:
         self._farewells: set[asyncio.Task[Any]] = set()  # outbox deliveries in flight
         self._delivering: set[str] = set()  # outbox items being delivered by this process
         self._check_at: dict[str, tuple[float, float]] = {}  # id -> (next check, when seen)
+        # A case to be driven, as this process just wrote it: the next step starts from it
+        # instead of reading it back. Every write of this process goes through `_save`, so
+        # the version kept is the newest unless another process wrote (another coordinator,
+        # `csn rotate-keys`): then the step's save fails with ConcurrencyConflict and the
+        # retry reads.
+        self._written: dict[str, StoredSession] = {}
         self._steps: dict[str, Callable[[StoredSession, SessionDocument], Awaitable[None]]] = {
             SessionState.RECEIVED: self._receive,
             SessionState.ANALYZING: self._analyze,
@@ -241,6 +247,7 @@ class Workflow:
             return False
         finally:
             _DRIVER.reset(driver)
+            self._written.pop(session_id, None)
             await self._leases.release(session_id)
         if not self._leases.shared:
             return False
@@ -299,20 +306,23 @@ class Workflow:
         """Escalate cases stuck in a working state; restart those nobody drives. Returns escalated."""
         escalated = []
         now = self._clock()
-        for session_id in await self.offload(self._store.ids_in_states, WORKING_STATES):
+        # Only the cases idle past the timeout are read (every case in flight was, each pass).
+        stale = now - self._limits.working_state_timeout_s
+        ids = self._store.ids_in_states
+        for session_id in await self.offload(ids, WORKING_STATES, updated_before=stale):
             stored = await self.offload(self._load_or_quarantine, session_id)
-            if stored is None:
+            if stored is None or stored.updated_at >= stale:
                 continue
-            idle = now - stored.updated_at
-            if idle > self._limits.working_state_timeout_s:
-                await self._cancel_tasks(session_id)
-                reason = f"no progress in state {stored.state} for {int(idle)} s"
-                await self.offload(
-                    self._write_escalation, session_id, "stuck", reason, actor="watchdog"
-                )
-                escalated.append(session_id)
-            elif not self.running(session_id) and not self._leases.shared:
-                self.start(session_id)  # shared: the lease job takes over unleased cases
+            await self._cancel_tasks(session_id)
+            reason = f"no progress in state {stored.state} for {int(now - stored.updated_at)} s"
+            await self.offload(
+                self._write_escalation, session_id, "stuck", reason, actor="watchdog"
+            )
+            escalated.append(session_id)
+        if not self._leases.shared:  # shared: the lease job takes over unleased cases
+            for session_id in await self.offload(ids, WORKING_STATES):
+                if session_id not in escalated and not self.running(session_id):
+                    self.start(session_id)
         await self.offload(self.watch_waiting)
         await self.offload(self.retry_cs_due)
         await self.offload(self.check_promises_due)
@@ -817,7 +827,9 @@ class Workflow:
 
     async def _advance(self, session_id: str) -> bool:
         """Run the step the case's state calls for; False when there is nothing to do."""
-        stored = await self.offload(self._load_or_quarantine, session_id)
+        stored = self._written.pop(session_id, None)
+        if stored is None:
+            stored = await self.offload(self._load_or_quarantine, session_id)
         if stored is None:
             return False
         step = self._steps.get(stored.state)
@@ -849,6 +861,9 @@ class Workflow:
             )
         except (asyncio.CancelledError, LeaseLost):
             raise
+        except SessionIntegrityError as error:  # the row was altered behind the step's back
+            await self.offload(self.quarantine, session_id, error)
+            return False
         except Exception as error:  # a bug must escalate the case, never strand it
             log.exception("workflow step failed in state %s", stored.state)
             await self.offload(self._escalate, stored, doc, "internal_error", type(error).__name__)
@@ -1011,7 +1026,7 @@ class Workflow:
         if not result.ok:
             raise Escalate("negotiation_failed", f"the negotiation failed: {_failure(result)}")
         await self.offload(
-            self._commit_round, stored.id, result.output, event, sent_input=bool(customer_input)
+            self._commit_round, stored, result.output, event, sent_input=bool(customer_input)
         )
 
     def _photo_parts(self, doc: SessionDocument) -> list[Part]:
@@ -1023,11 +1038,14 @@ class Workflow:
         ]
 
     def _commit_round(
-        self, session_id: str, output: dict[str, Any], event: NewEvent, *, sent_input: bool
+        self, started: StoredSession, output: dict[str, Any], event: NewEvent, *, sent_input: bool
     ) -> None:
-        """Record a round on the case as it is now: a cancel that came meanwhile is seen."""
+        """Record a round on the case as it is now: a cancel that came meanwhile is seen.
+
+        The case as now is the version the round `started` from unless this process wrote
+        another meanwhile (kept by `_save`) or another process did (the save fails: re-read)."""
+        stored = self._written.pop(started.id, None) or started
         for _ in range(MAX_WRITE_RETRIES):
-            stored = self._store.get(session_id)
             doc = SessionDocument.model_validate(stored.document)
             events = [event, *self._record_round(doc, output)]
             doc.negotiation.send_photos = output.get("needs_photos") is True
@@ -1039,7 +1057,7 @@ class Workflow:
                 self._save(stored, doc, step)
                 return
             except ConcurrencyConflict:
-                continue
+                stored = self._store.get(started.id)
         raise ConcurrencyConflict()
 
     def _after_round(
@@ -1362,6 +1380,8 @@ class Workflow:
             self._kick_outbox()
         if step.state in MONITORING_STATES:
             self._remember_check(doc, self._clock())
+        if step.state in WORKING_STATES:  # a step follows: it starts from this version
+            self._written[saved.id] = saved
         return saved
 
     def _enter(self, doc: SessionDocument, state: SessionState) -> None:

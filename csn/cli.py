@@ -15,6 +15,7 @@ import httpx
 
 from csn.balancer import parse_replicas
 from csn.supervisor import SERVICES, Supervisor, external_cs_url, parse_ports
+from shared import limits
 from shared.language.reader import load_reader
 
 SAMPLE_CASE = "The blender I ordered arrived with a cracked jug. I'd like a full refund please."
@@ -131,6 +132,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_config=None,
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=int(limits.SERVER_KEEPALIVE_S),
     )
     return 0
 

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,13 @@ URL_SETTINGS = {
     "coordinator_agent": "CSN_COORDINATOR_URL",
 }
 POLL_S = 0.25
-HUNG_AFTER_FAILURES = 8  # consecutive failed health checks of a started service
+# Liveness: the process is alive and answers /healthz now and then. A busy service (1,000
+# cases in flight) answers late or, for a while, not at all, yet works: each probe waits
+# long, and a silent service counts as hung after a whole window in which it also used no
+# CPU (stuck), or after a much longer one even while it used CPU (spinning).
+HEALTH_TIMEOUT_S = 5.0
+HUNG_AFTER_S = 60.0
+SPINNING_AFTER_S = 600.0
 
 
 @dataclass
@@ -60,7 +67,9 @@ class Child:
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     restarts: int = 0
-    failures: int = 0
+    answered_at: float = 0.0  # its last /healthz answer (monotonic)
+    working_at: float = 0.0  # the last pass that saw it use CPU
+    cpu_s: float | None = None  # its CPU time then
     healthy_once: bool = False
     backoff_s: float = 0.0
     next_start_at: float = 0.0
@@ -167,8 +176,7 @@ class Supervisor:
         if output is not None:
             output.close()  # the child has its own copy of the descriptor
         child.started_at = time.monotonic()
-        child.failures = 0
-        child.healthy_once = False
+        child.healthy_once, child.cpu_s = False, None
 
     def handle_signals(self) -> None:
         """From now on SIGINT/SIGTERM stop the fleet cleanly, whatever stage we are at."""
@@ -183,7 +191,7 @@ class Supervisor:
         """Block until every service answers /healthz (through its balancer too, if it has
         one), restarting any that dies meanwhile."""
         deadline = time.monotonic() + timeout_s
-        with httpx.Client(timeout=1.0) as http:
+        with httpx.Client(timeout=HEALTH_TIMEOUT_S) as http:
             while time.monotonic() < deadline and not self._stopping:
                 self.check(http)
                 if all(c.healthy_once for c in self.children) and self._balanced(http):
@@ -192,20 +200,36 @@ class Supervisor:
         return False
 
     def check(self, http: httpx.Client) -> None:
-        """One supervision pass: restart the dead and the hung, note who is healthy."""
+        """One supervision pass: restart the dead and the hung, note who is healthy.
+        The live are probed side by side, so a slow answer delays no one else's restart."""
+        alive = []
         for child in self.children:
             if self._stopping:
                 return
             process = child.process
             if process is None or process.poll() is not None:
                 self._restart(child, "exited" if process else "not started")
-                continue
-            if self._healthy(http, child):
-                child.failures, child.healthy_once = 0, True
-            elif child.healthy_once:
-                child.failures += 1
-                if child.failures >= HUNG_AFTER_FAILURES:
-                    self._restart(child, "not answering")
+            else:
+                alive.append(child)
+        with ThreadPoolExecutor(max_workers=max(1, len(alive))) as probes:
+            answers = list(probes.map(lambda c: self._healthy(http, c), alive))
+        now = time.monotonic()
+        for child, healthy in zip(alive, answers, strict=True):
+            cpu_s = cpu_seconds(child.process.pid) if child.process else None
+            if cpu_s is not None and child.cpu_s is not None and cpu_s > child.cpu_s:
+                child.working_at = now
+            child.cpu_s = cpu_s
+            if healthy:
+                child.answered_at, child.healthy_once = now, True
+            elif child.healthy_once and not self._stopping and self._hung(child, now):
+                self._restart(child, f"not answering for {now - child.answered_at:.0f} s")
+
+    @staticmethod
+    def _hung(child: Child, now: float) -> bool:
+        """Silent for the whole window while using no CPU, or for far longer while using it."""
+        silent_for = now - child.answered_at
+        idle_for = now - max(child.answered_at, child.working_at)
+        return idle_for >= HUNG_AFTER_S or silent_for >= SPINNING_AFTER_S
 
     def _balanced(self, http: httpx.Client) -> bool:
         """Every balancer has an instance in its rotation (it passed a readiness check)."""
@@ -247,7 +271,7 @@ class Supervisor:
 
     def run_forever(self) -> None:
         """Supervise until SIGINT/SIGTERM (see `handle_signals`)."""
-        with httpx.Client(timeout=1.0) as http:
+        with httpx.Client(timeout=HEALTH_TIMEOUT_S) as http:
             while not self._stopping:
                 self.check(http)
                 time.sleep(POLL_S)
@@ -268,6 +292,15 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time a process has used so far (Linux's /proc); None when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def fleet_env(host: str, ports: dict[str, int], cs_url: str | None = None) -> dict[str, str]:

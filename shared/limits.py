@@ -78,6 +78,12 @@ RETRY_MAX_S = 5.0
 CS_CALLS_PER_ROUND = 3
 A2A_CALLS_PER_ROUND = 1
 NEGOTIATE_MARGIN_S = 15.0
+# Idle keep-alive connections: a service keeps one open this long after its last answer,
+# and our clients drop theirs sooner, so a client never reuses a connection the server is
+# closing at that very moment (a ReadError and a retry: hundreds at 1,000 cases in flight,
+# when both sides used 5 s).
+SERVER_KEEPALIVE_S = 30.0
+PEER_KEEPALIVE_S = 20.0
 
 
 def backoff_s(

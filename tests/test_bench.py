@@ -3,11 +3,13 @@ finds no misread on the structured channel, and a seed reproduces it."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -451,6 +453,56 @@ async def test_the_simulated_customer_approves_and_leaves_other_states_alone():
         case.state = "negotiating"
         assert await run._answer(customer, case, "/v1/sessions/S-1", {}) == 0
     assert coordinator.sent == [("/v1/sessions/S-1/decisions", {"decision": "approve"})]
+
+
+class Heartbeats(httpx.AsyncByteStream):
+    """A live event stream that never ends and never reports a change: keep-alives only."""
+
+    async def __aiter__(self):
+        while True:
+            yield b": keep-alive\n\n"
+            await asyncio.sleep(0.01)
+
+
+async def test_a_case_is_given_up_at_its_timeout_even_inside_a_stream_of_heartbeats():
+    def stuck_coordinator(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(202, json={"session_id": "S-1", "token": "t"})
+        if request.url.path.endswith("/events"):
+            return httpx.Response(200, stream=Heartbeats())
+        return httpx.Response(200, json={"state": "negotiating"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(stuck_coordinator)) as customer:
+        run = bench.Bench(args("--case-timeout-s", "0.3"), customer)
+        started = time.perf_counter()
+        case = await asyncio.wait_for(run.run_case(scenario(), customer), timeout=5)
+    assert time.perf_counter() - started < 2
+    assert case.lost and case.session_id == "S-1"
+    assert [n.split(" in ")[0] for n in case.notes] == ["timed out"]
+
+
+async def test_a_coordinator_older_than_photos_at_opening_gets_the_case_without_them():
+    """bench-compare's baseline refuses the photos field: the same case opens without it."""
+    opened = []
+
+    def older_coordinator(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            body = json.loads(request.content)
+            if "photos" in body:
+                return httpx.Response(422, json={"detail": "extra fields not permitted"})
+            opened.append(body)
+            return httpx.Response(202, json={"session_id": f"S-{len(opened)}", "token": "t"})
+        return httpx.Response(200, json={"state": "failed"})
+
+    photographed = scenario(index=0, problem_type="damaged_item")
+    assert bench.photographs_first(photographed)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(older_coordinator)) as customer:
+        run = bench.Bench(args(), customer)
+        run._follow = lambda *a: asyncio.sleep(0, result=None)
+        first = await run.run_case(photographed, customer)
+        second = await run.run_case(photographed, customer)
+    assert (first.session_id, second.session_id) == ("S-1", "S-2")
+    assert not run.photos_at_opening and all("photos" not in b for b in opened)
 
 
 @pytest.mark.integration

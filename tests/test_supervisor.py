@@ -8,14 +8,25 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
+from csn import supervisor as supervisor_module
 from csn.accounts import demo_account
-from csn.supervisor import SERVICES, Supervisor, external_cs_url, fleet_env, parse_ports
+from csn.supervisor import (
+    HEALTH_TIMEOUT_S,
+    SERVICES,
+    Supervisor,
+    external_cs_url,
+    fleet_env,
+    parse_ports,
+)
 from tests.fleet import PASSWORD, REPO, fleet_environment, free_port, running_fleet
 
 
@@ -242,3 +253,92 @@ def test_csn_up_demo_seeds_an_account_per_customer_and_resolves_the_sample_case(
         finally:
             up.send_signal(signal.SIGTERM)
             up.wait(timeout=30)
+
+
+class LateHealth:
+    """A /healthz that answers after `delay_s` (None: never), on a real socket."""
+
+    def __init__(self, delay_s: float | None) -> None:
+        delay = delay_s
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                time.sleep(delay if delay is not None else 3600)
+                body = b'{"status": "ok"}'
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextmanager
+def supervising(delay_s: float | None, program: str = "import time; time.sleep(60)"):
+    """A supervisor of one live process (running `program`) whose /healthz answers after
+    `delay_s`; restarts are recorded, not made."""
+    health = LateHealth(delay_s)
+    supervisor = Supervisor({"coordinator_agent": health.port})
+    [child] = supervisor.children
+    child.process = subprocess.Popen([sys.executable, "-c", program])
+    child.healthy_once, child.answered_at = True, time.monotonic()
+    restarts: list[str] = []
+    supervisor._restart = lambda c, why: restarts.append(why)
+    try:
+        yield supervisor, restarts
+    finally:
+        child.process.kill()
+        child.process.wait()
+        health.close()
+
+
+def test_a_busy_service_that_answers_late_is_not_restarted():
+    """Under 1,000 cases in flight /healthz may take seconds: late is alive."""
+    with (
+        supervising(delay_s=1.5) as (supervisor, restarts),
+        httpx.Client(timeout=HEALTH_TIMEOUT_S) as http,
+    ):
+        [child] = supervisor.children
+        for _ in range(4):
+            before = child.answered_at
+            supervisor.check(http)
+            assert child.answered_at > before  # the late answer counts
+    assert restarts == []
+
+
+def test_a_service_silent_for_the_whole_window_is_restarted(monkeypatch):
+    monkeypatch.setattr(supervisor_module, "HUNG_AFTER_S", 1.0)
+    with supervising(delay_s=None) as (supervisor, restarts), httpx.Client(timeout=0.3) as http:
+        supervisor.check(http)
+        assert restarts == []  # one miss is no verdict
+        deadline = time.monotonic() + 5
+        while not restarts and time.monotonic() < deadline:
+            supervisor.check(http)
+    assert len(restarts) == 1 and restarts[0].startswith("not answering")
+
+
+def test_a_silent_service_that_keeps_working_is_restarted_only_after_a_long_while(monkeypatch):
+    """1,000 cases in flight can keep a service from answering for a minute: while it uses CPU
+    it is busy, not stuck; only a far longer silence means it spins."""
+    monkeypatch.setattr(supervisor_module, "HUNG_AFTER_S", 1.0)
+    monkeypatch.setattr(supervisor_module, "SPINNING_AFTER_S", 4.0)
+    busy = "import time\nwhile True: sum(range(10_000))"
+    with (
+        supervising(delay_s=None, program=busy) as (supervisor, restarts),
+        httpx.Client(timeout=0.3) as http,
+    ):
+        started = time.monotonic()
+        while not restarts and time.monotonic() - started < 8:
+            supervisor.check(http)
+        waited = time.monotonic() - started
+    assert len(restarts) == 1 and waited >= 3.5

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 from tenacity import RetryCallState
 from tenacity.wait import wait_base
 
@@ -24,6 +25,7 @@ from shared.a2a.models import (
     TaskState,
     data_message,
 )
+from shared.limits import PEER_KEEPALIVE_S
 from shared.logs import current_context, get_logger
 from shared.retry import transient_retry
 
@@ -169,11 +171,12 @@ class A2AClient:
         body = {"jsonrpc": "2.0", "id": str(uuid.uuid4()), "method": method, "params": params}
         headers = {
             "Authorization": f"Bearer {self._token}",
+            "Content-Type": "application/json",
             "A2A-Version": PROTOCOL_VERSION,
             "X-Request-ID": current_context().get("request_id", str(uuid.uuid4())),
         }
-        response = await self._http.post(
-            self._url, json=body, headers=headers, timeout=self._timeout
+        response = await self._http.post(  # orjson: several times faster than httpx's json
+            self._url, content=orjson.dumps(body), headers=headers, timeout=self._timeout
         )
         if response.status_code in (401, 403):
             raise A2ACallError(response.status_code, f"{self._peer} refused the agent token")
@@ -194,7 +197,7 @@ class A2AClient:
 
 def _unwrap(response: httpx.Response) -> dict[str, Any]:
     try:
-        payload = response.json()
+        payload = orjson.loads(response.content)
     except ValueError:
         raise A2ACallError(-32006, f"non-JSON answer (HTTP {response.status_code})") from None
     if not isinstance(payload, dict):
@@ -225,17 +228,25 @@ def _context_metadata() -> dict[str, Any]:
     return {k: context[k] for k in ("request_id", "session_id") if k in context}
 
 
+SHARD_CONNECTIONS = 8  # per pool: httpcore walks its pool (quadratically) twice per request
+
+
 def peer_http_client(
-    transport: httpx.AsyncBaseTransport | None = None, max_connections: int = 512, shards: int = 8
+    transport: httpx.AsyncBaseTransport | None = None, max_connections: int = 512
 ) -> httpx.AsyncClient:
     """The HTTP client a service uses for its peers: pools sized for many cases in flight.
 
     httpx keeps only 20 idle connections by default; under load every other call then
-    pays a new TCP connection, so keep as many idle as may be busy at once.
+    pays a new TCP connection, so keep as many idle as may be busy at once, in pools of
+    `SHARD_CONNECTIONS` (see `ShardedTransport`).
     """
     if transport is None:
-        per_shard = max(1, max_connections // shards)
-        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
+        shards = max(1, max_connections // SHARD_CONNECTIONS)
+        limits = httpx.Limits(
+            max_connections=SHARD_CONNECTIONS,
+            max_keepalive_connections=SHARD_CONNECTIONS,
+            keepalive_expiry=PEER_KEEPALIVE_S,
+        )
         transport = ShardedTransport(shards, limits)
     return httpx.AsyncClient(transport=transport)
 

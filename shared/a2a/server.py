@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections import OrderedDict
@@ -11,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ValidationError
@@ -210,10 +210,10 @@ class A2AServer:
                 return stream
             result = await self._methods[method](payload.get("params") or {}, request)
             self._count(method, "ok", started)
-            return JSONResponse({"jsonrpc": "2.0", "id": rpc_id, "result": result})
+            return RPCResponse({"jsonrpc": "2.0", "id": rpc_id, "result": result})
         except errors.A2AError as error:
             self._count(method, error.reason.lower(), started)
-            return JSONResponse({"jsonrpc": "2.0", "id": rpc_id, "error": error.to_json()})
+            return RPCResponse({"jsonrpc": "2.0", "id": rpc_id, "error": error.to_json()})
 
     def _count(self, method: str, result: str, started: float) -> None:
         known = method if method in self._methods or method in self._streams else "unknown"
@@ -225,7 +225,7 @@ class A2AServer:
     @staticmethod
     def _parse(body: bytes) -> dict[str, Any]:
         try:
-            payload = json.loads(body)
+            payload = orjson.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise errors.ParseError() from None
         if isinstance(payload, list):
@@ -441,12 +441,20 @@ def _check_content_type(content_type: str | None) -> None:
         )
 
 
+class RPCResponse(JSONResponse):
+    """A JSON-RPC answer rendered by orjson: several times faster than the stdlib's `json`,
+    on every skill call an agent answers."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
 def _event_stream(events: AsyncIterator[str]) -> StreamingResponse:
     return StreamingResponse(events, media_type="text/event-stream")
 
 
 def _sse(rpc_id: Any, result: dict[str, Any]) -> str:
-    return f"data: {json.dumps({'jsonrpc': '2.0', 'id': rpc_id, 'result': result})}\n\n"
+    return f"data: {orjson.dumps({'jsonrpc': '2.0', 'id': rpc_id, 'result': result}).decode()}\n\n"
 
 
 def _summarize(error: ValidationError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -304,3 +305,18 @@ async def test_a_bad_idempotency_key_is_422(coordinator, key: str) -> None:
     response = await client.post("/v1/sessions", json=body, headers=headers)
     assert response.status_code in (400, 422), response.text
     assert app.state.store.count_by_state() == {}
+
+
+async def test_a_session_tampered_while_a_step_runs_is_quarantined(coordinator, fleet) -> None:
+    """The step started from the version it wrote last; its save finds the row altered."""
+    app, client = coordinator
+    fleet.negotiation.delay_s = 0.5
+    sid, token = await submit(client, auto_approve=True)
+    await wait_for(client, sid, token, {"negotiating"})
+    sql(app, "UPDATE sessions SET checksum = 'forged' WHERE id = :id", id=sid)
+    for _ in range(100):
+        queue = (await client.get("/v1/ops/escalations", headers=OPS)).json()["escalations"]
+        if queue:
+            break
+        await asyncio.sleep(0.05)
+    assert [(e["session_id"], e["reason_code"]) for e in queue] == [(sid, "integrity")]

@@ -80,3 +80,31 @@ async def test_the_event_loop_does_not_wait_for_a_locked_database(tmp_path) -> N
             blocker.execute("COMMIT")
             blocker.close()
         await asyncio.wait_for(create, 10)
+
+
+def test_a_dropped_postgresql_connection_fails_one_call_then_the_pool_heals(postgres_server):
+    """No ping before every checkout (a round trip per store call): when the server drops the
+    pooled connections, one call fails and SQLAlchemy replaces the rest of the pool."""
+    import sqlalchemy
+
+    from coordinator_agent.store import make_engine
+
+    engine = make_engine(postgres_server.database(), pool_size=4)
+    try:
+        held = [engine.connect() for _ in range(4)]  # four pooled connections
+        pids = [c.execute(sqlalchemy.text("select pg_backend_pid()")).scalar() for c in held]
+        for conn in held:
+            conn.close()
+        with make_engine(postgres_server.url(), pool_size=1).connect() as admin:
+            for pid in pids:
+                admin.execute(sqlalchemy.text(f"select pg_terminate_backend({pid})"))
+        failures = 0
+        for _ in range(6):
+            try:
+                with engine.connect() as conn:
+                    assert conn.execute(sqlalchemy.text("select 1")).scalar() == 1
+            except sqlalchemy.exc.OperationalError:
+                failures += 1
+        assert failures == 1
+    finally:
+        engine.dispose()

@@ -338,3 +338,31 @@ async def test_a_second_chat_cs_closes_escalates(coordinator, fleet: Fleet) -> N
     sid, token = await submit(client, auto_approve=True)
     doc = await wait_for(client, sid, token, {"escalated"})
     assert seen == [1, 2] and "CS closed" in doc["reason"]
+
+
+class CountingReads:
+    """The workflow's store, counting the sessions it reads."""
+
+    def __init__(self, store) -> None:
+        self._store = store
+        self.reads = 0
+
+    def get(self, session_id: str):
+        self.reads += 1
+        return self._store.get(session_id)
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+
+async def test_a_step_starts_from_the_version_the_last_one_wrote(coordinator, fleet: Fleet) -> None:
+    """Each step reads the case once at most: after a step's write, the next starts from it."""
+    app, client = coordinator
+    workflow = app.state.workflow
+    counting = workflow._store = CountingReads(workflow._store)
+    sid, token = await submit(client, auto_approve=True)
+    doc = await wait_for(client, sid, token, {"awaiting_outcome_approval"})
+    assert doc["negotiation"]["cs_exchanges"] >= 2  # analysis, planning and rounds: all ran
+    # the case as the API created it, and once stopped (nothing left to do); every step in
+    # between (analysis, planning, each round and its record) starts from what it wrote
+    assert counting.reads == 2

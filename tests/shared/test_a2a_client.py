@@ -127,3 +127,21 @@ async def test_unavailable_says_how_long_the_peer_has_been_down(client):
     with pytest.raises(A2AUnavailable) as third:
         await client.call_skill("lookup_policies", {})
     assert third.value.down_for_s <= second.value.down_for_s + 1.0
+
+
+async def test_peer_clients_drop_idle_connections_before_our_servers_close_them(monkeypatch):
+    """Else a client may reuse a connection the server is closing: a ReadError, a retry."""
+    import argparse
+
+    import uvicorn
+
+    from csn import cli
+    from shared.a2a.client import peer_http_client
+
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: served.update(kwargs))
+    cli._serve(argparse.Namespace(service="context_agent", host=None, port=None))
+    async with peer_http_client() as http:
+        pools = [shard._pool for shard in http._transport._pools]
+    assert {p._keepalive_expiry for p in pools} == {pools[0]._keepalive_expiry}
+    assert pools[0]._keepalive_expiry < served["timeout_keep_alive"]
