@@ -31,10 +31,9 @@ _AS_ASKED: dict[str, frozenset[str]] = {
     "unspecified": REMEDY_TYPES,
 }
 
-# Kinds that serve a customer at least as well as the one they asked for.
-_AT_LEAST_AS_GOOD: dict[str, frozenset[str]] = {
-    "store_credit": frozenset({"store_credit", "full_refund", "partial_refund"}),
-}
+# Kinds that serve a customer at least as well as the one they asked for: all the money back
+# buys the credit.
+_AT_LEAST_AS_GOOD: dict[str, frozenset[str]] = {"store_credit": _AS_ASKED["store_credit"]}
 
 Grant = Mapping[str, Any]  # {contact_id, customer_id, order_id, type, amount, return_required}
 

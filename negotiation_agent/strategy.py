@@ -279,8 +279,8 @@ def choose_goal(entitlement: Entitlement, desired: str | None) -> tuple[Offer, E
 
 
 def credit_or_refund(options: list[EntitledOutcome], entitlement: Entitlement) -> OfferType:
-    """Store credit, unless policy allows credit only below what a refund pays (a goodwill
-    credit): then the larger refund, which serves a customer who asked for credit as well."""
+    """Store credit, unless policy allows credit only below a full refund (a goodwill credit):
+    then the full refund, which serves a customer who asked for credit as well."""
 
     def most(kind: OfferType) -> float:
         amounts = [
@@ -288,8 +288,9 @@ def credit_or_refund(options: list[EntitledOutcome], entitlement: Entitlement) -
         ]
         return max(amounts, default=0.0)
 
-    refund = max((OfferType.FULL_REFUND, OfferType.PARTIAL_REFUND), key=most)
-    return refund if most(refund) > most(OfferType.STORE_CREDIT) + 0.005 else OfferType.STORE_CREDIT
+    if most(OfferType.FULL_REFUND) > most(OfferType.STORE_CREDIT) + 0.005:
+        return OfferType.FULL_REFUND
+    return OfferType.STORE_CREDIT
 
 
 def item_value_of(entitlement: Entitlement) -> float:
