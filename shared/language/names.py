@@ -16,12 +16,19 @@ SHORTEST_NAME = 4  # shorter names ("Mug", "TV") are ordinary words too: left as
 ITEM = "the item"
 
 
+def _variants(name: str) -> set[str]:
+    """A name as customers write it: whole, its part before a comma, or any run of two or more
+    of its words ("Control Off-Road Car" for a "Remote Control Off-Road Car")."""
+    whole = normalize(name)
+    words = whole.split(",")[0].split()
+    runs = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, len(words) + 1)}
+    return {v.strip() for v in (whole, whole.split(",")[0], *runs)}
+
+
 def without_names(text: str, names: Sequence[str]) -> str:
-    """The text with each product name (whole, or its part before a comma) said as "the item",
-    longest first, matched as whole words whatever the case."""
-    variants = {
-        v.strip() for name in names for v in (normalize(name), normalize(name).split(",")[0])
-    }
+    """The text with each product name (see `_variants`) said as "the item", longest first,
+    matched as whole words whatever the case."""
+    variants = {v for name in names for v in _variants(name)}
     for variant in sorted((v for v in variants if len(v) >= SHORTEST_NAME), key=len, reverse=True):
         text = re.sub(rf"(?<!\w){re.escape(variant)}(?!\w)", ITEM, text, flags=re.IGNORECASE)
     return text

@@ -33,6 +33,17 @@ from shared.language.names import without_names
             "the TV is cracked, Gift Cards aside",
         ),
         ("nothing named here", [], "nothing named here"),
+        # customers name a product by part of it: two or more of its words in a row
+        (
+            "Control Off-Road Car doesn't match the description at all",
+            ["Remote Control Off-Road Car"],
+            "the item doesn't match the description at all",
+        ),
+        (
+            "the running shoes never arrived, the X10 is what I wanted",
+            ["StrideMax X10 Running Shoes, Men's 10"],
+            "the the item never arrived, the X10 is what I wanted",
+        ),
     ],
 )
 def test_a_product_name_is_read_as_the_item(text: str, names: list[str], expected: str) -> None:
