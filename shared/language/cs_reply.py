@@ -484,6 +484,12 @@ _RETURN_YES = _rx(
     r"|\b(?:for|with) the return\b|\bsend (?:it|them|the \w+) back for\b"
     r"|\b(?:send|sending|ship|post|mail) back (?:the|your|it|them)\b"
     r"|\b(?:once|when|as soon as|after) (?:the|your) (?:return|parcel|item|package) (?:lands|has landed|is in)\b"
+    # the thing that goes back named by what is wrong with it: "drop the old one at UPS",
+    # "he'll take the faulty one", "within 7 days of receiving the old one", "old one out"
+    r"|\b(?:take|takes|taking|collect|collects|collecting|drop|receiv\w+|pick(?:s|ing)? up|swap|remove|removes)"
+    r" (?:away |off )?(?:the|your) (?:old|faulty|broken|damaged|defective|original) (?:one|\w+)\b"
+    r"|\bold (?:one|unit|machine|item) (?:out|goes back|back)\b|\bcollection first\b"
+    r"|\b(?:take|takes|taking|receiv\w+|getting|have) (?:it|them|the \w+) back\b(?! (?:to|on|onto|into) (?:your|the))"
 )
 _RETURN_NO = _rx(
     # "Return: not required", "customer retains item", "the rug is yours", "bin the cracked one"
@@ -503,6 +509,10 @@ _RETURN_NO = _rx(
     r"|\b(?:dont|don't|do not|doesn't|does not|not) need (?:to )?(?:return|send|ship|post)\b|\bdispose of\b"
     r"|\b(?:don't|dont|do not) worry about (?:sending|returning|posting|shipping)\b"
     r"|\bnothing (?:needs?|has|must) (?:to )?(?:come|go|be sent|be returned|be posted)\b"
+    # "Don't send it back", "a return isn't possible", "it can go in the recycling"
+    r"|\b(?:don't|dont|do not|no need to) (?:bother )?(?:send|return|post|ship|mail)(?:ing)? (?:it|them|the \w+|anything)\b"
+    r"|\breturns? (?:isn't|is not|is n't|wouldn't be|won't be) (?:possible|needed|required|necessary)\b"
+    r"|\b(?:in|into) the recycling\b|\brecycle\b"
 )
 # a status line's field: "Return of original item: not required."
 _RETURN_FIELD_NO = _rx(r"\breturn\b[^.;:]{0,30}:\s*not (?:required|needed)\b")

@@ -810,3 +810,21 @@ def test_where_the_case_stands_is_a_fact(reader: Reader, text: str, acts: list[s
 def test_a_remedy_given_before_is_a_fact_not_a_confirmation(reader: Reader, text: str) -> None:
     reading = read(reader, text)
     assert reading.acts == ["fact"] and reading.offer is None
+
+
+@pytest.mark.parametrize(
+    ("text", "required"),
+    [
+        ("We'll send a new kettle and our courier will collect the faulty one.", True),
+        ("Your refund goes out within 3 days of receiving the damaged lamp.", True),
+        ("We can take the blender back and refund you in full.", True),
+        ("Happy to refund $40 to your card once we have it back.", True),
+        ("Swap arranged: new mattress in, old one out, on Friday.", True),
+        ("A new charger is on its way; the old one can go in the recycling.", False),
+        ("Since it's been worn, a return isn't possible, but I can refund $12.", False),
+        ("Please don't send it back; I'll refund $25 to your card.", False),
+    ],
+)
+def test_return_said_through_the_old_item(reader: Reader, text: str, required: bool | None) -> None:
+    offer = read(reader, text).offer
+    assert offer is not None and offer.return_required is required
