@@ -67,6 +67,30 @@ _SHARE = rf"(?:half|a quarter|a third|a fifth|a tenth|three quarters|\d+ ?%|(?:\
 
 # ---------------------------------------------------------------- remedies and their words
 
+# Goods put in the post, whatever they are called: "the bolts will be posted today", "I'll
+# send the small cube separately". A word that names money, a message or a document is not
+# goods; a new, fresh or correct thing is a replacement, anything else sent again a reship.
+_NOT_GOODS = (
+    r"(?:refunds?|money|credit|labels?|links?|e-?mails?|codes?|vouchers?|tracking|numbers?|details"
+    r"|invoices?|receipts?|confirmation|forms?|instructions|updates?|messages?|reply|ticket|survey"
+    r"|password|photos?|pictures?|statement|payments?|amount|funds|cheque|check|gift|card|quote"
+    r"|it|them|you|this|that|me|us|one|back|\d[\w.]*)\b"
+)
+_FRESH = r"(?:new|fresh|missing|brand-new|replacement|correct|right|spare|different|another|second|working)\b"
+# "your order will be shipped once payment clears" is the first delivery, not a remedy
+_FIRST_DELIVERY = r"(?:order|parcel|package|shipment|delivery|purchase|items?)\b(?! again)"
+_GOODS = (
+    rf"(?:(?!{_NOT_GOODS}|{_FRESH})[\w-]+ ){{0,3}}(?!{_NOT_GOODS}|{_FRESH}|{_FIRST_DELIVERY})[\w-]+"
+)
+_FRESH_GOODS = rf"(?:[\w-]+ )?{_FRESH} (?:(?!{_NOT_GOODS})[\w-]+ ){{0,2}}(?!{_NOT_GOODS})[\w-]+"
+_POSTED = r"(?:re-?)?(?:sent|posted|dispatched|shipped|delivered|mailed|couriered)\b"
+_TO_BE_POSTED = rf"(?:will be|'ll be|is being|are being|to be|will get|gets?|can be) {_POSTED}"
+_PUT_IN_THE_POST = (
+    r"(?:send|sending|post|posting|dispatch|dispatching|ship|shipping|courier|pop|popping|mail)"
+    r"(?: you| out| over)*"
+)
+_POST_AFTER = r"(?: separately| in the post| today| tomorrow| by (?:tracked|express|first|courier|post)| within| out\b)"
+
 _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "full_refund",
@@ -107,6 +131,9 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:order|parcel|package|items?)\b[^.?!;]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
             r"|\b(?:order|parcel|package|it) (?:ships|goes out|will ship) again\b|\ba second time\b"
             r"|\breplacement (?:parcel|shipment|package|delivery)|\b(?:the|a|your) reorder\b"
+            r"|\bresent\b|\b(?:attempt|try|arrange) (?:delivery|to deliver)\b"
+            rf"|\b(?:the|your) {_GOODS} {_TO_BE_POSTED}|\b(?:the|your) {_GOODS} (?:has|have) been re-?{_POSTED}"
+            rf"|\b{_PUT_IN_THE_POST} (?:the|your) {_GOODS}{_POST_AFTER}"
         ),
     ),
     (
@@ -125,6 +152,8 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:a|an) (?:new|brand[- ]new|fresh) \w+ (?:to be |will be |is )?(?:delivered|sent|shipped|dispatched|on its way)"
             r"|\b(?:(?:a|an|the) )?(?:new|brand[- ]new|fresh|missing) \w+ (?:goes|going|is going|will go|ships|shipping) out\b"
             r"|\bthe (?:new|missing) \w+ (?:to be|will be|is being|has been|is) (?:dispatched|sent|shipped|posted|emailed)\b"
+            rf"|\b(?:the|your|a|an) {_FRESH_GOODS} (?:{_TO_BE_POSTED}|{_POSTED})"
+            rf"|\b{_PUT_IN_THE_POST} (?:the|your|a|an) {_FRESH_GOODS}{_POST_AFTER}"
         ),
     ),
     (

@@ -828,3 +828,36 @@ def test_a_remedy_given_before_is_a_fact_not_a_confirmation(reader: Reader, text
 def test_return_said_through_the_old_item(reader: Reader, text: str, required: bool | None) -> None:
     offer = read(reader, text).offer
     assert offer is not None and offer.return_required is required
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("The hinges will be posted tomorrow by tracked mail.", "reship"),
+        ("I'll send the spare remote separately.", "replacement"),
+        ("We can post the charger today.", "reship"),
+        ("Your candles have been resent to the new address, as agreed.", "reship"),
+        ("I can have a fresh blender dispatched by Friday.", "replacement"),
+        ("The correct lampshade will be delivered on Monday.", "replacement"),
+        ("I'll ask the courier to attempt delivery again tomorrow.", "reship"),
+    ],
+)
+def test_goods_put_in_the_post_whatever_they_are_called(
+    reader: Reader, text: str, kind: str
+) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None and offer.type == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The tracking link will be sent by email.",
+        "Your order will be shipped once the payment clears.",
+        "Your order was dispatched on Monday and should arrive soon.",
+        "Please post the jeans back within 14 days.",
+    ],
+)
+def test_a_message_or_the_first_delivery_sent_is_no_reship(reader: Reader, text: str) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is None or offer.type not in ("reship", "replacement")
