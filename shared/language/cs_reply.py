@@ -110,7 +110,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bcredit (?:on|to|into|onto) (?:your|ur) (?:store |shopping |customer )?account"
             r"|\bcredit(?:ed)? your (?:store |shopping |customer )?account\b"
             r"|\b(?:e-?)?gift ?card\b(?! balance)|\bgift certificate|\bvoucher|\b(?:promo(?:tional)?|discount) (?:credit|code)"
-            r"|\bcoupon|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credit\b"
+            r"|\bcoupon|(?:\$|£|€)\s?\d[\d,.]* (?:\w+ )?(?:code|voucher)\b|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credit\b"
             r"|\bgoodwill credit|\bcredit note|\b(?:a|the) credit (?:of|for) "
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credit\b|\bdollars (?:in |of )?(?:\w+ )?credit\b"
             r"|\bbucks (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
@@ -173,12 +173,12 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:off|back)\b|\b(?:dollars?|bucks|usd) (?:off|back)\b|\bpercent (?:off|back)\b|% (?:off|back)\b"
             rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:[\w$£€.,]+ )?(?:price|order|total|paid|purchase|cost|amount))? (?:back|off)\b"
             r"|\bknock(?:ed|ing)? (?:\$?\d+(?:\.\d+)?%?|\w+)(?: \w+)? off\b|\b(?:price|money) back\b"
-            r"|\bback (?:to|on|onto|into) (?:your|the) (?:card|original|visa|mastercard|amex|paypal|bank|account|payment|debit|credit card)"
-            r"|\bcredit(?:ed)? (?:back )?(?:to|on|onto) (?:your|the) (?:card|original|visa|mastercard|amex|paypal|bank|payment|debit)"
+            r"|\bback (?:to|on|onto|into) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|account|payment|debit|credit card)"
+            r"|\bcredit(?:ed)? (?:back )?(?:to|on|onto) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|payment|debit)"
             r"|\b(?:credit|return|put|pay|send|give|offer|do) (?:you )?(?:the )?(?:(?:\$|£|€)\s?\d|\d[\d.,]* (?:bucks|dollars|usd)\b)"
             r"|\bpay (?:you )?back\b|\bgoodwill (?:payment|gesture)|\bgift ?card balance|\bmeet you at (?:\$|£|€)\s?\d"
             r"|\b(?:get|have|receive) (?:the |your )?(?:full amount|money|\$\s?\d[\d,.]*|[\w-]+ dollars) back\b"
-            r"|\brevers(?:e|ed|ing) (?:the |that |this |your )?(?:\w+ )?(?:charge|payment|fee)\b|\b(?:charge|payment) (?:is |has been |will be )?reversed\b"
+            r"|\brevers(?:e|ed|ing) (?:the |that |this |your )?(?:[\w$.,]+ ){0,2}(?:charge|payment|fee)\b|\b(?:charge|payment) (?:is |has been |will be )?reversed\b"
             r"|\b(?:send|put|pay|give) (?:you )?back (?:\$|£|€)\s?\d"
             r"|\b(?:the |your )?(?:rest of (?:your|the) )?money (?:will |'ll )?(?:come|go)(?:es)? back\b"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:lands?|will land|goes|will go) (?:back )?(?:on|to|in|into) (?:your|the) (?:card|account|bank)"
@@ -250,6 +250,9 @@ _PAST_FACT = _rx(
     r"|\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b|\bhad (?:been )?(?:issued|refunded|processed|sent)|\b(?:days?|weeks?|months?) ago\b"
     r"|\byou(?:'ve| have) (?:already |now )?(?:had|received|got)\b|\bat checkout\b|\bwhen (?:you|it) (?:ordered|bought|paid)"
 )
+# "on the 3rd" dates a past event, unless the clause looks ahead ("will visit on the 18th")
+_DATED = _rx(r"\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b")
+_AHEAD = _rx(r"\bwill\b|'ll\b|\bshall\b|\bgoing to\b|\bbooked (?:in )?for\b")
 _PAST_TENSE = _rx(
     r"\b(?:was|were) (?:\w+ )?(?:\w+ed|sent|paid|given|made|done|put)\b"
     r"|\b(?:we|i|you) (?:issued|processed|refunded|sent|credited|received|had|got|offered|applied)\b"
@@ -341,7 +344,7 @@ _DONE_FRAME = _rx(
     r"|"
     r"\b(?:i|we)(?:'ve| have) (?:now |just |already )?(?:gone ahead|processed|issued|set up|arranged|approved|put through"
     r"|submitted|booked|credited|applied|placed|sent|added|raised|ordered|initiated|refunded|authori[sz]ed|created|emailed"
-    r"|reshipped|dispatched|loaded|put|organi[sz]ed|requested|logged|started|been able)\b"
+    r"|reshipped|dispatched|loaded|put|organi[sz]ed|requested|logged|started|been able|reversed|resent)\b"
     r"|\b(?:has|have|'s) (?:now |just |already )?been (?:\w+ )?(?:processed|issued|set up|arranged|approved|credited|applied|placed|booked"
     r"|submitted|raised|initiated|refunded|authori[sz]ed|sent|added|dispatched|emailed|shipped|done|loaded|organi[sz]ed)"
     r"|\b(?:has|have) (?:now |just |already )?(?:approved|processed|issued|authori[sz]ed|arranged|credited|refunded)\b"
@@ -744,6 +747,11 @@ def _is_counterfactual(before: str) -> bool:
     return bool(marks) and not _REAL_MAIN_CLAUSE.search(before[marks[-1].end() :])
 
 
+def _looking_ahead(clause: str) -> str:
+    """The clause without its dates where it looks ahead: "we'll swap it on the 18th"."""
+    return _DATED.sub(" ", clause) if _AHEAD.search(clause) else clause
+
+
 def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int, int]]:
     """Whether a remedy named here is in force, and the clause it stands in."""
     clause = _span_of(_clauses(text), start)
@@ -771,7 +779,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         # "I'll refund the $20 you were overcharged": the offer's own verb governs it; a past
         # or a "usually" elsewhere in the clause belongs to something else
         ("live", bool(_GOVERNED_BEFORE.search(text[clause[0] : start]))),
-        ("past", bool(_PAST_FACT.search(tense_text))),
+        ("past", bool(_PAST_FACT.search(_looking_ahead(tense_text)))),
         (
             "past",
             bool(_PAST_TENSE.search(tense_text))

@@ -861,3 +861,27 @@ def test_goods_put_in_the_post_whatever_they_are_called(
 def test_a_message_or_the_first_delivery_sent_is_no_reship(reader: Reader, text: str) -> None:
     offer = read(reader, text, total=None).offer
     assert offer is None or offer.type not in ("reship", "replacement")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        ("all sorted, the $6.50 delivery fee is back on ur card", "partial_refund", 6.5),
+        (
+            "I've reversed the second $48 payment; it shows on your card within 3 days.",
+            "partial_refund",
+            48.0,
+        ),
+        ("I can give you a $15 code to use on your next order.", "store_credit", 15.0),
+    ],
+)
+def test_money_back_said_plainly(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None and (offer.type, offer.amount) == (kind, amount)
+
+
+def test_a_date_ahead_is_not_a_past_remedy(reader: Reader) -> None:
+    offer = read(reader, "Our engineer will come on the 21st to replace the oven.").offer
+    assert offer is not None and offer.type == "replacement"
