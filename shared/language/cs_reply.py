@@ -110,7 +110,8 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bcredit (?:on|to|into|onto) (?:your|ur) (?:store |shopping |customer )?account"
             r"|\bcredit(?:ed)? your (?:store |shopping |customer )?account\b"
             r"|\b(?:e-?)?gift ?card\b(?! balance)|\bgift certificate|\bvoucher|\b(?:promo(?:tional)?|discount) (?:credit|code)"
-            r"|\bcoupon|(?:\$|£|€)\s?\d[\d,.]* (?:\w+ )?(?:code|voucher)\b|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credit\b"
+            r"|\bcoupon|\b(?:add(?:ed|ing)?|convert(?:ed|ing)?|load(?:ed|ing)?) [^.;!?]{0,40}?(?:to|onto|into) (?:your |ur |the |a )?gift ?card balance\b"
+            r"|\b(?:off|towards?) (?:your|ur) next (?:purchase|order|visit|booking)\b|(?:\$|£|€)\s?\d[\d,.]* (?:\w+ )?(?:code|voucher)\b|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credit\b"
             r"|\bgoodwill credit|\bcredit note|\b(?:a|the) credit (?:of|for) "
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credit\b|\bdollars (?:in |of )?(?:\w+ )?credit\b"
             r"|\bbucks (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
@@ -308,6 +309,8 @@ _PROPOSED_IF = _rx(
 _COUNTERFACTUAL = _rx(
     r"\bif (?:\w+ ){0,4}(?:were|had)\b|\bif (?:you|we|i|they|it)'d \w+ed\b"
     r"|\b(?:would|could|should|might)(?:'ve| have (?:\w+ed|been|got|gotten|sent|given|done|made|had)\b)"
+    # "Had you reported it sooner, we could have replaced it": the remedy is the unreal verb
+    r"|\b(?:would|could|should|might)(?:'ve| have)\s*$|^\W*had (?:you|we|i|it|they|the \w+)\b"
 )
 _REAL_MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| shall| am| are|'m|'re)\b|\blet me\b")
 _MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| could|'d| would| shall)\b|\bthen\b")

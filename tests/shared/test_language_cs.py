@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.language.cs_reply import CSReading, read_asks, read_cs_reply
+from shared.language.cs_reply import CSReading, read_asks, read_cs_reply, read_offer_by_rules
 from shared.language.entities import find_amounts, find_percent
 from shared.language.reader import Reader, load_reader
 
@@ -885,3 +885,21 @@ def test_money_back_said_plainly(
 def test_a_date_ahead_is_not_a_past_remedy(reader: Reader) -> None:
     offer = read(reader, "Our engineer will come on the 21st to replace the oven.").offer
     assert offer is not None and offer.type == "replacement"
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("I'm adding $20 to your gift card balance for the trouble.", 20.0),
+        ("I can convert the $45 subscription to gift card balance if you like.", 45.0),
+        ("I can give you 15% off your next order to make up for it.", None),
+    ],
+)
+def test_credit_for_later_is_store_credit(reader: Reader, text: str, amount: float | None) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None and (offer.type, offer.amount) == ("store_credit", amount)
+
+
+def test_an_inverted_unreal_past_is_no_offer() -> None:
+    text = "Had you written within 2 days we could have replaced it, but the window has closed."
+    assert read_offer_by_rules(text)[0] is None
