@@ -912,7 +912,10 @@ def _return_required(text: str, kind: str) -> bool | None:
         flags=re.IGNORECASE,
     )
     if kind == "return_label" and not re.search(
-        r"\bmust\b|\bfor a (?:full )?refund\b|\bonce\b|\bback\b", money_back, re.IGNORECASE
+        r"\bmust\b|\bfor a (?:full )?refund\b|\bonce\b|\bback\b|\b(?:stick|attach|drop|pack)\b|\bcollection\b"
+        r"|\breceipt\b",
+        money_back,
+        re.IGNORECASE,
     ):
         return None
     return True if _RETURN_YES.search(money_back) else None

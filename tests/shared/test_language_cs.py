@@ -903,3 +903,19 @@ def test_credit_for_later_is_store_credit(reader: Reader, text: str, amount: flo
 def test_an_inverted_unreal_past_is_no_offer() -> None:
     text = "Had you written within 2 days we could have replaced it, but the window has closed."
     assert read_offer_by_rules(text)[0] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "required"),
+    [
+        ("I've emailed a return label; tape it to the carton and drop it at any depot.", True),
+        ("We'll book a collection and a courier label will follow by email.", True),
+        ("I can email you a prepaid return label if you'd like one.", None),
+    ],
+)
+def test_a_label_with_how_to_send_the_item_requires_it_back(
+    reader: Reader, text: str, required: bool | None
+) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None and offer.type == "return_label"
+    assert offer.return_required is required
