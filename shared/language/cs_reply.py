@@ -74,15 +74,13 @@ _NOT_GOODS = (
     r"(?:refunds?|money|credit|labels?|links?|e-?mails?|codes?|vouchers?|tracking|numbers?|details"
     r"|invoices?|receipts?|confirmation|forms?|instructions|updates?|messages?|reply|ticket|survey"
     r"|password|photos?|pictures?|statement|payments?|amount|funds|cheque|check|gift|card|quote"
-    r"|it|them|you|this|that|me|us|one|back|\d[\w.]*)\b"
+    r"|it|them|you|this|that|one|back)\b"
 )
 _FRESH = r"(?:new|fresh|missing|brand-new|replacement|correct|right|spare|different|another|second|working)\b"
 # "your order will be shipped once payment clears" is the first delivery, not a remedy
 _FIRST_DELIVERY = r"(?:order|parcel|package|shipment|delivery|purchase|items?)\b(?! again)"
-_GOODS = (
-    rf"(?:(?!{_NOT_GOODS}|{_FRESH})[\w-]+ ){{0,3}}(?!{_NOT_GOODS}|{_FRESH}|{_FIRST_DELIVERY})[\w-]+"
-)
-_FRESH_GOODS = rf"(?:[\w-]+ )?{_FRESH} (?:(?!{_NOT_GOODS})[\w-]+ ){{0,2}}(?!{_NOT_GOODS})[\w-]+"
+_GOODS = rf"(?:(?!{_NOT_GOODS}|{_FRESH})[\w-]+ ){{0,3}}(?!{_NOT_GOODS}|{_FRESH}|{_FIRST_DELIVERY}|\d)[\w-]+"
+_FRESH_GOODS = rf"(?:[\w-]+ )?{_FRESH} (?:(?!{_NOT_GOODS})[\w-]+ ){{0,2}}(?!{_NOT_GOODS}|\d)[\w-]+"
 _POSTED = r"(?:re-?)?(?:sent|posted|dispatched|shipped|delivered|mailed|couriered)\b"
 _TO_BE_POSTED = rf"(?:will be|'ll be|is being|are being|to be|will get|gets?|can be) {_POSTED}"
 _PUT_IN_THE_POST = (
@@ -336,6 +334,8 @@ _OFFER_FRAME = _rx(
     r"|\bwould (?:a|an|the|\$|you (?:accept|like|prefer|take|be)|it help|that|this|[\w-]+ (?:dollars|bucks|percent)|\d)"
     r"|\bdoes (?:that|this) (?:work|sound)|\bsound good\b|\bshall i\b|\boffer(?:ing)?\b|\bwhat (?:i|we) can do\b"
     r"|\bthe best (?:i|we) can\b|\byou(?:'ll| will| would|'d| can) (?:get|receive|have|keep)\b|\bon the table\b|\bcould (?:we|i)\b"
+    # "our technician will visit on the 18th to swap it": a remedy in force, in the future
+    r"|\bwill (?!you\b|need\b|have to\b|not\b|never\b|only\b|usually\b)\w+\b"
     r"|\b(?:i|we) (?:are|'re) able\b|\bable to\b|\bwhat i'm able\b|\bwhy don't (?:i|we|you)\b|\bhappy to\b"
     r"|\b(?:can|could) (?:do|offer|give|send|refund|issue|arrange)\b|\bwill (?:go|be)\b|\bgoes out\b|\bfollows?\b"
     r"|^\W*(?:\w+ ){0,3}(?:\$|£|€)?\s?[\d.,]+ (?:back|off)\b|^\W*half back\b|\bwe will\b|\bwill (?:refund|send|ship|issue)\b"
@@ -349,7 +349,8 @@ _DONE_FRAME = _rx(
     r"|submitted|booked|credited|applied|placed|sent|added|raised|ordered|initiated|refunded|authori[sz]ed|created|emailed"
     r"|reshipped|dispatched|loaded|put|organi[sz]ed|requested|logged|started|been able|reversed|resent)\b"
     r"|\b(?:has|have|'s) (?:now |just |already )?been (?:\w+ )?(?:processed|issued|set up|arranged|approved|credited|applied|placed|booked"
-    r"|submitted|raised|initiated|refunded|authori[sz]ed|sent|added|dispatched|emailed|shipped|done|loaded|organi[sz]ed)"
+    r"|submitted|raised|initiated|refunded|authori[sz]ed|sent|added|dispatched|emailed|shipped|done|loaded|organi[sz]ed"
+    r"|re-?sent|reshipped|redelivered|reversed)"
     r"|\b(?:has|have) (?:now |just |already )?(?:approved|processed|issued|authori[sz]ed|arranged|credited|refunded)\b"
     r"|\bis (?:now )?being (?:refunded|processed|sent|shipped|credited|dispatched)|\b(?:is|are|'s) (?:now )?on (?:its|their|the) way"
     r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
@@ -357,7 +358,7 @@ _DONE_FRAME = _rx(
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely)\b"
     r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:set|put) (?:that|it|this|everything) (?:up|through)\b"
     r"|\ball (?:set|sorted|done|arranged)\b|\bthat(?:'s| has| is) (?:been )?(?:done|arranged|sorted|set up|all set)"
-    r"|\bthank(?:s| you) for accepting\b|\bis booked\b|\bis attached\b|\bas agreed\b|\bon the same page\b"
+    r"|\bthank(?:s| you) for accepting\b|\bis booked\b|\bis attached\b|\bas (?:agreed|discussed|promised|arranged)\b|\bon the same page\b"
     # "$9 credit applied!", "Refund processed.", "Replacement armrest ordered": a remedy named,
     # then its participle, with no auxiliary: a status line
     r"|^\W*(?:[\w$.,]+ ){0,3}(?:refund|reshipment|replacement|credit|voucher|label|exchange|order|reship)s?"

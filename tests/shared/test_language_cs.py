@@ -7,8 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from shared.language.cs_reply import CSReading, read_asks, read_cs_reply, read_offer_by_rules
+from shared.language.cs_reply import (
+    CSReading,
+    live_mentions,
+    read_asks,
+    read_cs_reply,
+    read_offer_by_rules,
+)
 from shared.language.entities import find_amounts, find_percent
+from shared.language.normalize import normalize
 from shared.language.reader import Reader, load_reader
 
 
@@ -919,3 +926,18 @@ def test_a_label_with_how_to_send_the_item_requires_it_back(
     offer = read(reader, text, total=None).offer
     assert offer is not None and offer.type == "return_label"
     assert offer.return_required is required
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Your order has been resent to the new address.", "reship"),
+        ("Okay, redelivery booked for Friday as discussed.", "reship"),
+        ("I'll pop the correct 30cm shelf in the post today.", "replacement"),
+        ("Our engineer will call round on Monday to swap the washer.", "replacement"),
+    ],
+)
+def test_goods_sent_are_put_forward(text: str, kind: str) -> None:
+    offer, _ = read_offer_by_rules(text)
+    assert offer is not None and offer.type == kind
+    assert any(m.framed for m in live_mentions(normalize(text))[0])
