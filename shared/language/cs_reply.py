@@ -241,7 +241,9 @@ _CANCELLED_BEFORE = _rx(
 )
 # "I'd love to offer a replacement but I can't": the next clause takes it back
 _ELLIPTIC_CANT = _rx(
-    r"\W*but (?:i|we) (?:can't|cannot|can ?not|couldn't|am not able|'m not able|am unable|'m unable|won't)\b\s*(?:[.;,:!—–-]|$)"
+    # "..., but (without the warranty) I honestly can't."
+    r"\W*but (?:[\w'-]+ ){0,6}?(?:i|we)(?: (?:honestly|really|just|simply|sadly|unfortunately))?"
+    r" (?:can't|cannot|can ?not|couldn't|am not able|'m not able|am unable|'m unable|won't)\b\s*(?:[.;,:!—–-]|$)"
 )
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
 _PAST_FACT = _rx(

@@ -941,3 +941,9 @@ def test_goods_sent_are_put_forward(text: str, kind: str) -> None:
     offer, _ = read_offer_by_rules(text)
     assert offer is not None and offer.type == kind
     assert any(m.framed for m in live_mentions(normalize(text))[0])
+
+
+def test_a_later_bare_cant_takes_back_the_remedy(reader: Reader) -> None:
+    text = "I'd really like to offer a refund, but past the 30 days I simply can't."
+    reading = read(reader, text)
+    assert reading.offer is None and "refusal" in reading.acts
