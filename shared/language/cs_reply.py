@@ -407,6 +407,10 @@ _CLOSING = _rx(
     r"|\bmark (?:the|this|your) (?:ticket|case|chat) as (?:closed|resolved)|\b(?:chat|conversation) will (?:now )?end"
     r"|\bend (?:our|this|the) (?:chat|conversation)|^\W*thanks again\W*$"
     r"|\bthat's everything\b|\bstart a new (?:chat|one)\b"
+    # a last line that only thanks, is sorry again or wishes well: "Thanks, and sorry it
+    # missed your flight.", "Happy reading!", "That's all from me."
+    r"|^\W*(?:thanks?|thank you)(?: again| so much)?,? (?:and )?(?:sorry|apologies)\b[^.?!]*[.!]*\W*$"
+    r"|^\W*happy (?!to\b)\w+(?: \w+)?\W*$|\bthat's all (?:from|for) (?:me|us|now|today)\b"
 )
 _REFUSAL = _rx(
     r"\b(?:can't|cannot|can not|cant|unable to|not able to|won't be able to|won't|don't|do not|doesn't|does not|isn't able to"

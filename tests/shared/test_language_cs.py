@@ -947,3 +947,15 @@ def test_a_later_bare_cant_takes_back_the_remedy(reader: Reader) -> None:
     text = "I'd really like to offer a refund, but past the 30 days I simply can't."
     reading = read(reader, text)
     assert reading.offer is None and "refusal" in reading.acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks, and sorry again that it came late!",
+        "Happy baking! 🎂",
+        "That's all from me for today.",
+    ],
+)
+def test_a_last_line_of_thanks_or_wishes_is_a_closing(reader: Reader, text: str) -> None:
+    assert read(reader, text).acts == ["closing"]
