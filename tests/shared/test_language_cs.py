@@ -959,3 +959,18 @@ def test_a_later_bare_cant_takes_back_the_remedy(reader: Reader) -> None:
 )
 def test_a_last_line_of_thanks_or_wishes_is_a_closing(reader: Reader, text: str) -> None:
     assert read(reader, text).acts == ["closing"]
+
+
+@pytest.mark.parametrize(
+    ("text", "act"),
+    [
+        ("That's all booked: the new lamp goes out on Friday.", "confirmation"),
+        ("The $12 is back on your card now.", "confirmation"),
+        ("The $40 has now been restored to your account credit.", "confirmation"),
+        ("Agreed: once the return arrives, $80 goes back to your card.", "confirmation"),
+        ("We refund the $15 and it's back on your card in about 3 days.", "offer"),
+    ],
+)
+def test_a_remedy_reported_done_is_a_confirmation(reader: Reader, text: str, act: str) -> None:
+    reading = read(reader, text, total=None)
+    assert reading.offer is not None and act in reading.acts
