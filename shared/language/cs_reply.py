@@ -189,7 +189,7 @@ _FULL_MARKER = _rx(
     r"\bin full\b|\bfull (?:amount|price|purchase price|cost|value|order (?:total|value))\b"
     r"|\b(?:everything|all(?: of what)?|every (?:cent|penny)(?: of what)?) (?:that )?you (?:paid|spent)\b"
     r"|\bevery (?:cent|penny)\b|\bentire (?:amount|purchase|order)\b|\ball (?:of )?your money\b|\bthe (?:whole|entire) (?:thing|order|amount)"
-    r"|\b100 ?%|\bthe total\b|\ball (?:\$|£|€)|\bthe full (?:\$|£|€)|\brefund (?:all|everything)\b|\bfor the full order\b"
+    r"|\b100 ?%|\bthe total\b|\ball (?:\$|£|€)|\b(?:the |your )?full (?:\$|£|€)|\brefund (?:all|everything)\b|\bfor the full order\b"
 )
 _PART_MARKER = _rx(
     r"\b(?:partial|part of|some of|a portion|discount|compensation|goodwill|off\b|difference)"

@@ -974,3 +974,8 @@ def test_a_last_line_of_thanks_or_wishes_is_a_closing(reader: Reader, text: str)
 def test_a_remedy_reported_done_is_a_confirmation(reader: Reader, text: str, act: str) -> None:
     reading = read(reader, text, total=None)
     assert reading.offer is not None and act in reading.acts
+
+
+def test_full_before_the_sum_is_a_full_refund(reader: Reader) -> None:
+    offer = read(reader, "No need to return it. Full $64 back to your card.", total=None).offer
+    assert offer is not None and (offer.type, offer.amount) == ("full_refund", 64.0)
