@@ -148,6 +148,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:send|ship|get|post)(?: (?:you|out|over))* (?:two|three|four|\d+) (?:new|replacement|fresh|spare) \w+"
             r"|\b(?:get|send|ship|courier|deliver) (?:you )?(?:a |an )?(?:new|fresh|brand[- ]new|another|replacement) \w+(?: \w+)?(?: \w+)? (?:out |over )?to you"
             r"|\b(?:a|the) (?:different|correct|right) (?:size|colou?r|model)\b"
+            r"|\b(?:send|ship|post|swap|exchange)(?: (?:you|it|them|out))* (?:for )?(?:the|a|an) (?:size|colou?r) (?!chart|guide)\w+"
             r"|\b(?:a|an) (?:new|brand[- ]new|fresh) \w+ (?:to be |will be |is )?(?:delivered|sent|shipped|dispatched|on its way)"
             r"|\b(?:(?:a|an|the) )?(?:new|brand[- ]new|fresh|missing) \w+ (?:goes|going|is going|will go|ships|shipping) out\b"
             r"|\bthe (?:new|missing) \w+ (?:to be|will be|is being|has been|is) (?:dispatched|sent|shipped|posted|emailed)\b"
@@ -287,7 +288,11 @@ _PENDING = _rx(
     r"|\b(?:looking into|check(?:ing)? (?:whether|if)|see (?:whether|if)|escalat\w+|can't promise|cannot promise|no promises)"
     r"|\b(?:might|may) be (?:able|eligible|possible)\b|\bonce (?:the|our) (?:investigation|claim)\b[^.]*\b(?:decide|determine)"
 )
-_LATER = _rx(r"\b(?:get|come) back to you\b|\bupdate you\b|\bwait(?:ing)? (?:to hear|for)\b")
+# "rather than waiting for the refund": the wait is what the offer spares, not its condition
+_LATER = _rx(
+    r"\b(?:get|come) back to you\b|\bupdate you\b"
+    r"|(?<!rather than )(?<!instead of )(?<!not )\bwait(?:ing)? (?:to hear|for)\b"
+)
 _REPORTED = _rx(
     r"\b(?:understand|see|know|note|hear|appreciate) (?:that )?you(?:'d| would| want| wanted| asked| requested| were| are|'re)"
     r"|\byou (?:asked|requested|mentioned|wanted|said|chose)\b|\byour request\b|\byou(?:'re| are) (?:asking|looking|hoping) for\b"

@@ -979,3 +979,14 @@ def test_a_remedy_reported_done_is_a_confirmation(reader: Reader, text: str, act
 def test_full_before_the_sum_is_a_full_refund(reader: Reader) -> None:
     offer = read(reader, "No need to return it. Full $64 back to your card.", total=None).offer
     assert offer is not None and (offer.type, offer.amount) == ("full_refund", 64.0)
+
+
+def test_a_wait_spared_is_no_condition() -> None:
+    text = "I can put $30 on your account as store credit rather than waiting for the bank."
+    offer, _ = read_offer_by_rules(text)
+    assert offer is not None and (offer.type, offer.amount) == ("store_credit", 30.0)
+
+
+def test_another_size_sent_is_a_replacement() -> None:
+    offer, _ = read_offer_by_rules("I can send you the size M instead of the L.")
+    assert offer is not None and offer.type == "replacement"
