@@ -302,6 +302,8 @@ _REPORTED_BEFORE = re.compile(rf"(?:{_REPORTED.pattern})(?: [\w']+){{0,3}}\s*$",
 _REQUESTED_BEFORE = _rx(
     r"\b(?:i(?:'ll| will)? need|i(?:'d| would) need|please (?:send|provide|share|attach)|(?:could|can|would) you (?:please )?(?:send|provide|share|attach))"
     r"(?! (?:\w+ ){0,3}(?:so|then|and) (?:i|we)\b)[^,;]*$"
+    # "would you like to place a new order for a different size?": the customer buys it
+    r"|\byou(?:'d| would)? (?:like to |want to |could |can |may )?(?:place|make) (?:a |another )?(?:new )?order\b[^,;]*$"
 )
 _WH_WORD = r"(?:what(?! about| if| (?:i|we) can do| (?:i|we)(?:'m| am) able)|what's|which|when|where|why(?! don't)|who|how (?:many|much|long|often))"
 _WH_QUESTION = _rx(rf"^\W*{_WH_WORD}\b[^?]*\?\s*$")

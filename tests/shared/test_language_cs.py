@@ -990,3 +990,10 @@ def test_a_wait_spared_is_no_condition() -> None:
 def test_another_size_sent_is_a_replacement() -> None:
     offer, _ = read_offer_by_rules("I can send you the size M instead of the L.")
     assert offer is not None and offer.type == "replacement"
+
+
+def test_a_new_order_the_customer_places_is_no_offer(reader: Reader) -> None:
+    reading = read(reader, "Would you like to place a new order for a different colour?")
+    assert reading.offer is None
+    offer, _ = read_offer_by_rules("You can place a new order for the right size.")
+    assert offer is None
