@@ -9,6 +9,7 @@ import pytest
 
 from shared.language.cs_reply import (
     CSReading,
+    _decide_offer,
     live_mentions,
     read_asks,
     read_cs_reply,
@@ -997,3 +998,21 @@ def test_a_new_order_the_customer_places_is_no_offer(reader: Reader) -> None:
     assert reading.offer is None
     offer, _ = read_offer_by_rules("You can place a new order for the right size.")
     assert offer is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Okay, redelivery booked for Monday afternoon as discussed.", "reship"),
+        ("Great, the new kettle will be delivered on Friday as agreed.", "replacement"),
+        ("Your refund went out on 14 March.", None),
+    ],
+)
+def test_a_remedy_agreed_and_still_to_come_outweighs_a_sure_none(
+    text: str, kind: str | None
+) -> None:
+    # the kind model sure there is no remedy, the act model seeing neither offer nor confirmation
+    offer, _, _ = _decide_offer(
+        normalize(text), {"offer": 0.1, "confirmation": 0.2}, "none", 0.95, None
+    )
+    assert (offer.type if offer else None) == kind
