@@ -82,6 +82,8 @@ _FIRST_DELIVERY = r"(?:order|parcel|package|shipment|delivery|purchase|items?)\b
 _GOODS = rf"(?:(?!{_NOT_GOODS}|{_FRESH})[\w-]+ ){{0,3}}(?!{_NOT_GOODS}|{_FRESH}|{_FIRST_DELIVERY}|\d)[\w-]+"
 _FRESH_GOODS = rf"(?:[\w-]+ )?{_FRESH} (?:(?!{_NOT_GOODS})[\w-]+ ){{0,2}}(?!{_NOT_GOODS}|\d)[\w-]+"
 _POSTED = r"(?:re-?)?(?:sent|posted|dispatched|shipped|delivered|mailed|couriered)\b"
+# "the new cable is booked and will leave our depot", "... leaves the warehouse today"
+_ON_ITS_WAY = r"(?:is|are|has been|have been) (?:now )?(?:booked|ordered|arranged)\b|(?:will |'ll )?leaves? (?:our|the) (?:depot|warehouse)\b"
 _TO_BE_POSTED = rf"(?:will be|'ll be|is being|are being|to be|will get|gets?|can be) {_POSTED}"
 _PUT_IN_THE_POST = (
     r"(?:send|sending|post|posting|dispatch|dispatching|ship|shipping|courier|pop|popping|mail)"
@@ -152,7 +154,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:a|an) (?:new|brand[- ]new|fresh) \w+ (?:to be |will be |is )?(?:delivered|sent|shipped|dispatched|on its way)"
             r"|\b(?:(?:a|an|the) )?(?:new|brand[- ]new|fresh|missing) \w+ (?:goes|going|is going|will go|ships|shipping) out\b"
             r"|\bthe (?:new|missing) \w+ (?:to be|will be|is being|has been|is) (?:dispatched|sent|shipped|posted|emailed)\b"
-            rf"|\b(?:the|your|a|an) {_FRESH_GOODS} (?:{_TO_BE_POSTED}|{_POSTED})"
+            rf"|\b(?:the|your|a|an) {_FRESH_GOODS} (?:{_TO_BE_POSTED}|{_POSTED}|{_ON_ITS_WAY})"
             rf"|\b{_PUT_IN_THE_POST} (?:the|your|a|an) {_FRESH_GOODS}{_POST_AFTER}"
         ),
     ),

@@ -936,6 +936,7 @@ def test_a_label_with_how_to_send_the_item_requires_it_back(
         ("Okay, redelivery booked for Friday as discussed.", "reship"),
         ("I'll pop the correct 30cm shelf in the post today.", "replacement"),
         ("Our engineer will call round on Monday to swap the washer.", "replacement"),
+        ("The new toaster is booked and will leave our warehouse tomorrow.", "replacement"),
     ],
 )
 def test_goods_sent_are_put_forward(text: str, kind: str) -> None:
