@@ -7,8 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from shared.language.cs_reply import CSReading, read_asks, read_cs_reply
+from shared.language.cs_reply import (
+    CSReading,
+    _decide_offer,
+    live_mentions,
+    read_asks,
+    read_cs_reply,
+    read_offer_by_rules,
+)
 from shared.language.entities import find_amounts, find_percent
+from shared.language.normalize import normalize
 from shared.language.reader import Reader, load_reader
 
 
@@ -810,3 +818,202 @@ def test_where_the_case_stands_is_a_fact(reader: Reader, text: str, acts: list[s
 def test_a_remedy_given_before_is_a_fact_not_a_confirmation(reader: Reader, text: str) -> None:
     reading = read(reader, text)
     assert reading.acts == ["fact"] and reading.offer is None
+
+
+@pytest.mark.parametrize(
+    ("text", "required"),
+    [
+        ("We'll send a new kettle and our courier will collect the faulty one.", True),
+        ("Your refund goes out within 3 days of receiving the damaged lamp.", True),
+        ("We can take the blender back and refund you in full.", True),
+        ("Happy to refund $40 to your card once we have it back.", True),
+        ("Swap arranged: new mattress in, old one out, on Friday.", True),
+        ("A new charger is on its way; the old one can go in the recycling.", False),
+        ("Since it's been worn, a return isn't possible, but I can refund $12.", False),
+        ("Please don't send it back; I'll refund $25 to your card.", False),
+    ],
+)
+def test_return_said_through_the_old_item(reader: Reader, text: str, required: bool | None) -> None:
+    offer = read(reader, text).offer
+    assert offer is not None and offer.return_required is required
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("The hinges will be posted tomorrow by tracked mail.", "reship"),
+        ("I'll send the spare remote separately.", "replacement"),
+        ("We can post the charger today.", "reship"),
+        ("Your candles have been resent to the new address, as agreed.", "reship"),
+        ("I can have a fresh blender dispatched by Friday.", "replacement"),
+        ("The correct lampshade will be delivered on Monday.", "replacement"),
+        ("I'll ask the courier to attempt delivery again tomorrow.", "reship"),
+    ],
+)
+def test_goods_put_in_the_post_whatever_they_are_called(
+    reader: Reader, text: str, kind: str
+) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None and offer.type == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The tracking link will be sent by email.",
+        "Your order will be shipped once the payment clears.",
+        "Your order was dispatched on Monday and should arrive soon.",
+        "Please post the jeans back within 14 days.",
+    ],
+)
+def test_a_message_or_the_first_delivery_sent_is_no_reship(reader: Reader, text: str) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is None or offer.type not in ("reship", "replacement")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        ("all sorted, the $6.50 delivery fee is back on ur card", "partial_refund", 6.5),
+        (
+            "I've reversed the second $48 payment; it shows on your card within 3 days.",
+            "partial_refund",
+            48.0,
+        ),
+        ("I can give you a $15 code to use on your next order.", "store_credit", 15.0),
+    ],
+)
+def test_money_back_said_plainly(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None and (offer.type, offer.amount) == (kind, amount)
+
+
+def test_a_date_ahead_is_not_a_past_remedy(reader: Reader) -> None:
+    offer = read(reader, "Our engineer will come on the 21st to replace the oven.").offer
+    assert offer is not None and offer.type == "replacement"
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("I'm adding $20 to your gift card balance for the trouble.", 20.0),
+        ("I can convert the $45 subscription to gift card balance if you like.", 45.0),
+        ("I can give you 15% off your next order to make up for it.", None),
+    ],
+)
+def test_credit_for_later_is_store_credit(reader: Reader, text: str, amount: float | None) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None and (offer.type, offer.amount) == ("store_credit", amount)
+
+
+def test_an_inverted_unreal_past_is_no_offer() -> None:
+    text = "Had you written within 2 days we could have replaced it, but the window has closed."
+    assert read_offer_by_rules(text)[0] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "required"),
+    [
+        ("I've emailed a return label; tape it to the carton and drop it at any depot.", True),
+        ("We'll book a collection and a courier label will follow by email.", True),
+        ("I can email you a prepaid return label if you'd like one.", None),
+    ],
+)
+def test_a_label_with_how_to_send_the_item_requires_it_back(
+    reader: Reader, text: str, required: bool | None
+) -> None:
+    offer = read(reader, text, total=None).offer
+    assert offer is not None and offer.type == "return_label"
+    assert offer.return_required is required
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Your order has been resent to the new address.", "reship"),
+        ("Okay, redelivery booked for Friday as discussed.", "reship"),
+        ("I'll pop the correct 30cm shelf in the post today.", "replacement"),
+        ("Our engineer will call round on Monday to swap the washer.", "replacement"),
+        ("The new toaster is booked and will leave our warehouse tomorrow.", "replacement"),
+    ],
+)
+def test_goods_sent_are_put_forward(text: str, kind: str) -> None:
+    offer, _ = read_offer_by_rules(text)
+    assert offer is not None and offer.type == kind
+    assert any(m.framed for m in live_mentions(normalize(text))[0])
+
+
+def test_a_later_bare_cant_takes_back_the_remedy(reader: Reader) -> None:
+    text = "I'd really like to offer a refund, but past the 30 days I simply can't."
+    reading = read(reader, text)
+    assert reading.offer is None and "refusal" in reading.acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks, and sorry again that it came late!",
+        "Happy baking! 🎂",
+        "That's all from me for today.",
+    ],
+)
+def test_a_last_line_of_thanks_or_wishes_is_a_closing(reader: Reader, text: str) -> None:
+    assert read(reader, text).acts == ["closing"]
+
+
+@pytest.mark.parametrize(
+    ("text", "act"),
+    [
+        ("That's all booked: the new lamp goes out on Friday.", "confirmation"),
+        ("The $12 is back on your card now.", "confirmation"),
+        ("The $40 has now been restored to your account credit.", "confirmation"),
+        ("Agreed: once the return arrives, $80 goes back to your card.", "confirmation"),
+        ("We refund the $15 and it's back on your card in about 3 days.", "offer"),
+    ],
+)
+def test_a_remedy_reported_done_is_a_confirmation(reader: Reader, text: str, act: str) -> None:
+    reading = read(reader, text, total=None)
+    assert reading.offer is not None and act in reading.acts
+
+
+def test_full_before_the_sum_is_a_full_refund(reader: Reader) -> None:
+    offer = read(reader, "No need to return it. Full $64 back to your card.", total=None).offer
+    assert offer is not None and (offer.type, offer.amount) == ("full_refund", 64.0)
+
+
+def test_a_wait_spared_is_no_condition() -> None:
+    text = "I can put $30 on your account as store credit rather than waiting for the bank."
+    offer, _ = read_offer_by_rules(text)
+    assert offer is not None and (offer.type, offer.amount) == ("store_credit", 30.0)
+
+
+def test_another_size_sent_is_a_replacement() -> None:
+    offer, _ = read_offer_by_rules("I can send you the size M instead of the L.")
+    assert offer is not None and offer.type == "replacement"
+
+
+def test_a_new_order_the_customer_places_is_no_offer(reader: Reader) -> None:
+    reading = read(reader, "Would you like to place a new order for a different colour?")
+    assert reading.offer is None
+    offer, _ = read_offer_by_rules("You can place a new order for the right size.")
+    assert offer is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Okay, redelivery booked for Monday afternoon as discussed.", "reship"),
+        ("Great, the new kettle will be delivered on Friday as agreed.", "replacement"),
+        ("Your refund went out on 14 March.", None),
+    ],
+)
+def test_a_remedy_agreed_and_still_to_come_outweighs_a_sure_none(
+    text: str, kind: str | None
+) -> None:
+    # the kind model sure there is no remedy, the act model seeing neither offer nor confirmation
+    offer, _, _ = _decide_offer(
+        normalize(text), {"offer": 0.1, "confirmation": 0.2}, "none", 0.95, None
+    )
+    assert (offer.type if offer else None) == kind
