@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared.language import cs_reply
 from shared.language.cs_reply import (
     CSReading,
     _decide_offer,
@@ -692,8 +693,10 @@ def test_a_hedge_a_habit_or_a_reason_is_no_refusal(
         ("A second refund can't be issued for the same order.", True),
     ],
 )
-def test_a_rule_said_to_everyone_is_no_refusal(reader: Reader, text: str, refusal: bool) -> None:
-    assert ("refusal" in read(reader, text).acts) is refusal
+def test_a_rule_said_to_everyone_is_no_refusal(text: str, refusal: bool) -> None:
+    """The words' verdict: where they name no act, the act model may still weigh in (it reads
+    "opened cosmetics can't be returned" as a refusal since the seventh CS writer joined)."""
+    assert cs_reply._is_refusal(normalize(text), offer_made=False, model_says=False) is refusal
 
 
 @pytest.mark.parametrize(
