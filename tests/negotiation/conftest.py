@@ -78,10 +78,12 @@ def make_strategy(
     floor_amount: float | None = None,
     item_value: float = 129.99,
     beta: float = 0.3,
+    payload: dict[str, Any] | None = None,
 ) -> Strategy:
-    """A strategy built by the pure planner (no validation)."""
+    """A strategy built by the pure planner (no validation), from `payload` (a lookup) or the
+    damaged blender's."""
     return build_strategy(
-        Lookup.model_validate(lookup_payload(item_value)),
+        Lookup.model_validate(payload or lookup_payload(item_value)),
         desired=desired,
         floor_amount=floor_amount,
         beta=beta,

@@ -134,14 +134,6 @@ def test_store_credit_goal_takes_the_refund_when_credit_is_only_goodwill() -> No
     payload = lookup_payload(119.95)
     outcomes = payload["entitlement"]["outcomes"]
     next(o for o in outcomes if o["type"] == "store_credit")["max_amount"] = 12.0
-    plan = build_strategy(
-        Lookup.model_validate(payload),
-        desired="store_credit",
-        floor_amount=None,
-        beta=0.3,
-        max_rounds=8,
-        deadline_s=1800,
-        floor_share=0.8,
-    )
+    plan = make_strategy("store_credit", payload=payload)
     assert plan.goal.type == "full_refund" and plan.goal.amount == 119.95
     assert "store_credit" in plan.floor.acceptable_types
