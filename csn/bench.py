@@ -169,6 +169,8 @@ class Bench:
             "timeout_rate": self.args.timeout_rate,
             "channel": self.args.channel,
         }
+        if self.args.wording != "first":
+            config["wording"] = self.args.wording  # (an older desk knows only its own words)
         if self.args.follow_through:
             config["followup"] = self.args.followup
         else:  # independent cases: a new complaint on a reused order is not a chase
@@ -719,6 +721,7 @@ def summarize(
         "concurrency": args.concurrency,
         "seed": args.seed,
         "channel": args.channel,
+        "wording": args.wording,
         "chaos": bool(args.chaos),
         "wall_s": round(wall_s, 2),
         "cases_per_s": round(len(results) / wall_s, 2) if wall_s else None,
@@ -927,6 +930,12 @@ def parser() -> argparse.ArgumentParser:
         default="structured",
         choices=("structured", "text"),
         help="how the CS desk talks: structured offers, or plain text only",
+    )
+    p.add_argument(
+        "--wording",
+        default="first",
+        choices=("first", "second", "third"),
+        help="whose words the desk speaks on the text channel (two phrase books written apart)",
     )
     p.add_argument("--error-rate", type=float, default=0.0, help="CS fault injection: 5xx share")
     p.add_argument(

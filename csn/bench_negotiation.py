@@ -141,6 +141,7 @@ class Bench:
     max_rounds: int
     error_rate: float
     channel: str = "structured"
+    wording: str = "first"
 
     @property
     def desk(self) -> DeskRecords:
@@ -151,6 +152,8 @@ class Bench:
         """Reset the desk (its contacts and its ledger) and seed it for one run."""
         config = {"persona": persona, "seed": seed, "error_rate": self.error_rate, "latency_ms": 0}
         config["channel"] = self.channel
+        if self.wording != "first":
+            config["wording"] = self.wording
         response = await self.desk.admin_request("PUT", "/v1/admin/config", json=config)
         if response.status_code == 422 and config["channel"] == "structured":
             del config["channel"]  # a desk without channels only speaks structured
@@ -493,6 +496,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 args.max_rounds,
                 args.error_rate,
                 args.channel,
+                args.wording,
             )
             cases = await load_cases(http, data_file, args.count, args.seed)
             results, skipped = await run_all(bench, cases, args)
@@ -500,6 +504,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "seed": args.seed,
         "channel": args.channel,
+        "wording": args.wording,
         "scenarios": len(cases),
         "not_entitled_skipped": skipped,
         "rows": rows,
@@ -551,6 +556,12 @@ def _parser() -> argparse.ArgumentParser:
         default="structured",
         choices=("structured", "text"),
         help="how the CS desk talks: structured offers, or plain text only",
+    )
+    parser.add_argument(
+        "--wording",
+        default="first",
+        choices=("first", "second", "third"),
+        help="whose words the desk speaks on the text channel (two phrase books written apart)",
     )
     parser.add_argument("--policy-dir", default=None)
     parser.add_argument("--data", default=None, help="mock order data (JSON)")

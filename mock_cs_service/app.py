@@ -41,6 +41,7 @@ def build_desk(settings: Settings) -> Desk:
     config = DeskConfig(
         persona=settings.mock_persona,
         channel=settings.mock_channel,
+        wording=settings.mock_wording,
         seed=settings.mock_seed,
         latency_ms=settings.mock_latency_ms,
         error_rate=settings.mock_error_rate,
@@ -224,7 +225,7 @@ def admin_router() -> APIRouter:
 
     @router.put("/config")
     async def put_config(update: ConfigUpdate, request: Request) -> Any:
-        """Change persona, channel, seed, latency and fault rates; fields left out stay."""
+        """Change persona, channel, wording, seed, latency and fault rates; fields left out stay."""
         try:
             config = _desk(request).configure(update)
         except ValidationError as exc:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
-from mock_cs_service.desk import MAX_MESSAGE_BYTES, Channel
+from mock_cs_service.desk import MAX_MESSAGE_BYTES, Channel, Wording
 from mock_cs_service.followup import FollowUpTrait
 from mock_cs_service.orders import DEFAULT_DATA
 from mock_cs_service.personas import Persona
@@ -21,6 +21,7 @@ class Settings(ServiceSettings):
     mock_data: Path | None = DEFAULT_DATA
     mock_persona: Persona = Persona.COOPERATIVE
     mock_channel: Channel = Channel.STRUCTURED
+    mock_wording: Wording = Wording.FIRST  # whose words the text channel speaks
     mock_seed: int = Field(default=0, ge=0)
     mock_latency_ms: int = Field(default=0, ge=0, le=60_000)
     mock_error_rate: float = Field(default=0.0, ge=0.0, le=1.0)

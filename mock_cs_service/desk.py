@@ -52,7 +52,7 @@ from mock_cs_service.personas import (
 from mock_cs_service.policy_book import PolicyBook
 from mock_cs_service.reading import Intent, StatedTerms, read_message
 from mock_cs_service.remedies import CaseTerms, OrderFacts, case_terms
-from mock_cs_service.wording import Phrasebook, Scene, default_phrasebook
+from mock_cs_service.wording import Phrasebook, Scene, phrasebook_named
 from shared.domain import Offer, Order, ProblemType
 
 MAX_MESSAGES = 30
@@ -73,6 +73,14 @@ class Channel(StrEnum):
     TEXT = "text"
 
 
+class Wording(StrEnum):
+    """Whose words the desk speaks on the text channel (`wording.PHRASE_BOOKS`)."""
+
+    FIRST = "first"
+    SECOND = "second"
+    THIRD = "third"
+
+
 class DeskConfig(BaseModel):
     """The simulation's settings: who answers, how, and how the line misbehaves."""
 
@@ -80,6 +88,7 @@ class DeskConfig(BaseModel):
 
     persona: Persona = Persona.COOPERATIVE
     channel: Channel = Channel.STRUCTURED
+    wording: Wording = Wording.FIRST
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     latency_ms: int = Field(default=0, ge=0, le=60_000)
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
@@ -105,6 +114,7 @@ class ConfigUpdate(BaseModel):
 
     persona: Persona | None = None
     channel: Channel | None = None
+    wording: Wording | None = None
     seed: int | None = None
     latency_ms: int | None = None
     error_rate: float | None = None
@@ -339,7 +349,7 @@ class Desk:
     ) -> None:
         self.orders = orders
         self.policies = policies
-        self.phrasebook = phrasebook or default_phrasebook()
+        self.phrasebook = phrasebook  # words of its own (tests); else the configured wording
         self._config = config or DeskConfig()
         self._clock = clock
         self._lock = threading.RLock()
@@ -632,7 +642,8 @@ class Desk:
             currency=_currency(contact.order),
             payment_method=str(getattr(contact.order, "payment_method", None) or "card"),
         )
-        return self.phrasebook.say(turn.speech, scene, contact.words)
+        book = self.phrasebook or phrasebook_named(self._config.wording.value)
+        return book.say(turn.speech, scene, contact.words)
 
     def _book(self, contact: Contact, message_id: str, offer: Offer) -> None:
         now = self._clock()

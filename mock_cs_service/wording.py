@@ -24,6 +24,14 @@ from mock_cs_service.personas import Act, Lead, Speech
 from shared.domain import Offer, OfferType
 
 PHRASINGS = Path(__file__).parent / "phrasings.yaml"
+# Phrase books by name, each written apart from the others and from the reader's corpora:
+# the first desk's; a second, whose words the reader was then fixed on; a third, held out
+# (never read by anyone tuning the reader), so a bench can face a desk nobody tuned for.
+PHRASE_BOOKS = {
+    "first": PHRASINGS,
+    "second": Path(__file__).parent / "phrasings_second.yaml",
+    "third": Path(__file__).parent / "phrasings_third.yaml",
+}
 MIN_PHRASINGS = 4
 QUESTION_SHARE = 0.3  # offers put as a question ("Would $40 back work for you?")
 NEGATED_SHARE = 0.5  # offers that turn down the ask put with a negation ("I can't do X, but")
@@ -174,9 +182,14 @@ class Phrasebook:
 
 
 @cache
+def phrasebook_named(name: str = "first") -> Phrasebook:
+    """A shipped phrase book (`PHRASE_BOOKS`), read once per process."""
+    return Phrasebook.load(PHRASE_BOOKS[name])
+
+
 def default_phrasebook() -> Phrasebook:
-    """The shipped phrasings, read once per process."""
-    return Phrasebook.load()
+    """The first desk's phrasings."""
+    return phrasebook_named("first")
 
 
 @dataclass(frozen=True)

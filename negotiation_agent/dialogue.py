@@ -245,13 +245,15 @@ def parse_reply(
     order_total: float | None = None,
     reading: CSReading | None = None,
     names: Sequence[str] = (),
+    answering_acceptance: bool = False,
 ) -> CSReply:
     """A CS reply read from its words (or from `reading` of them, if already read); a
-    structured offer counts only where the words agree. `names`: the order's product names."""
+    structured offer counts only where the words agree. `names`: the order's product names;
+    `answering_acceptance`: the reply answers our "yes, please go ahead"."""
     data = payload if isinstance(payload, dict) else {}
     text = reply_text(payload)
     if reading is None:
-        reading = read_cs_reply(text, reader, order_total, names)
+        reading = read_cs_reply(text, reader, order_total, names, answering_acceptance)
     said = _said_offer(reading, currency, order_total)
     structured = _structured_offer(data.get("offer"))
     offer, source, unsure = said, "text" if said else "none", reading.unsure

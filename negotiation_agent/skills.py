@@ -375,16 +375,27 @@ class Negotiation:
         sent while a round is in flight (or replayed) cannot collide with it."""
         return f"{self.inp.session_id}:{self.inp.attempt}:close"
 
-    async def read(self, raw: object) -> CSReply:
-        """CS's reply, read from its words (and checked by Claude when configured)."""
+    async def read(self, raw: object, answering_acceptance: bool = False) -> CSReply:
+        """CS's reply, read from its words (and checked by Claude when configured);
+        `answering_acceptance`: it answers our "yes, please go ahead"."""
         total, reading = self.strategy.item_value, None
         names = [self.facts.item] if self.facts.item else []
         if self.claude is not None:
             text = reply_text(raw)
             reading = await self.claude.read_cs(
-                text, read_cs_reply(text, self.reader, total, names), total
+                text,
+                read_cs_reply(text, self.reader, total, names, answering_acceptance),
+                total,
             )
-        return parse_reply(raw, self.reader, self.strategy.goal.currency, total, reading, names)
+        return parse_reply(
+            raw,
+            self.reader,
+            self.strategy.goal.currency,
+            total,
+            reading,
+            names,
+            answering_acceptance,
+        )
 
     async def run(self) -> RoundResult:
         """Dispatch on the action and the state's status."""
@@ -698,7 +709,7 @@ class Negotiation:
             return self.unavailable(str(error))
         except CSRejected as error:
             return self.rejected(error)
-        reply = await self.read(raw)
+        reply = await self.read(raw, answering_acceptance=True)
         # CS's words must say yes: a structured `agreed` alone confirms nothing
         said_yes = reply.confirms and not reply.contradicts and not reply.unsure
         same = names_terms(reply, agreed.offer)

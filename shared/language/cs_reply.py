@@ -97,14 +97,14 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         _rx(
             r"\bfull refund|\brefund(?:ed)? (?:you |this |it |that )?in full\b"
             r"|\brefund(?:ed|ing)? (?:you )?(?:for )?(?:the |your )?(?:full|entire|whole|total)\b"
-            r"|\b100 ?% refund|\bcomplete refund|\bmoney back in full\b|\brefund (?:you )?every (?:cent|penny)"
+            r"|\b100 ?% refund|\b(?:complete|total|entire|whole) refund|\bfull reimbursement\b|\breimburse (?:you )?in full\b|\bmoney back in full\b|\brefund (?:you )?every (?:cent|penny)"
             r"|\brefund (?:all|everything)\b"
         ),
     ),
     (
         "store_credit",
         _rx(
-            r"\bstore credit|\btravel credit|\baccount credit|\bsite credit|\bshop credit|\bstore balance|\bbill credit|\bwallet credit"
+            r"\bstore credit|\btravel credit|\baccount credit|\bsite credit|\bshop credit|\b(?:store|shop|site|account|wallet|customer) balance|\bbill credit|\bwallet credit"
             r"|\bcredit (?:in|to|into|on) (?:your|ur|the) (?:wallet|balance|bill)|\b(?:\d+|a few|some) (?:reward |loyalty )?points\b"
             r"|(?:\$\s?\d[\d.,]*|\bdollars?) (?:of |in )credit\b|\bcode (?:off|for) (?:your|ur) next\b"
             r"|\bcredit (?:on|to|into|onto) (?:your|ur) (?:store |shopping |customer )?account"
@@ -115,6 +115,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bgoodwill credit|\bcredit note|\b(?:a|the) credit (?:of|for) "
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credit\b|\bdollars (?:in |of )?(?:\w+ )?credit\b"
             r"|\bbucks (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
+            r"|\bcredit(?:ed)? (?:\$|£|€)\s?[\d.,]+ (?:to|on|onto|into) (?:your|ur) (?:\w+ )?account\b"
             r"|\bonto (?:a |your )?(?:gift|store)|\bin credit\b|\bcredit back (?:to|on|onto) your account"
         ),
     ),
@@ -325,6 +326,7 @@ _REAL_MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| shall| am| are|'m|'re)\b|
 _MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| could|'d| would| shall)\b|\bthen\b")
 _ASKED_ABOUT = _rx(
     r"^\W*(?:did|have you|has|had|was|were|when did|when was|is (?:it|the|your|this)|are (?:you|they|the))\b"
+    r"(?! (?:ok|okay|happy|alright|all right|fine|good) (?:with|for)\b)"
 )
 _CHOICE_OR = _rx(r"\bor\b|\botherwise\b")
 _PREFERENCE_Q = _rx(
@@ -344,7 +346,10 @@ _OFFER_FRAME = _rx(
     r"|\b(?:i'll|we'll|i'd|we'd)\b|\blet me\b|\bhow (?:about|does|would)\b|\bwhat about\b"
     r"|\bwould (?:a|an|the|\$|you (?:accept|like|prefer|take|be)|it help|that|this|[\w-]+ (?:dollars|bucks|percent)|\d)"
     r"|\bdoes (?:that|this) (?:work|sound)|\bsound good\b|\bshall i\b|\boffer(?:ing)?\b|\bwhat (?:i|we) can do\b"
-    r"|\bthe best (?:i|we) can\b|\byou(?:'ll| will| would|'d| can) (?:get|receive|have|keep)\b|\bon the table\b|\bcould (?:we|i)\b"
+    r"|\bthe best (?:i|we) can\b|\byou(?:'ll| will| would|'d| can) (?:get|receive|have|keep)\b|\byou(?:'re| are) (?:getting|receiving)\b|\bthe terms (?:are|would be|will be)\b"
+    # "Are you OK with ...?", "it's still ...", "the offer remains ...", "so again, that's ..."
+    r"|\bare you (?:ok|okay|happy|alright|all right|fine|good) (?:with|for)\b|\b(?:it|that|this)(?:'s| is) still\b"
+    r"|\b(?:offer|option)(?: on the table)? (?:is|remains|stands)\b|\bremains\b|\bso (?:again,? )?that(?:'s| is| would be)\b|\bon the table\b|\bcould (?:we|i)\b"
     # "our technician will visit on the 18th to swap it": a remedy in force, in the future
     r"|\bwill (?!you\b|need\b|have to\b|not\b|never\b|only\b|usually\b)\w+\b"
     r"|\b(?:i|we) (?:are|'re) able\b|\bable to\b|\bwhat i'm able\b|\bwhy don't (?:i|we|you)\b|\bhappy to\b"
@@ -358,21 +363,32 @@ _DONE_FRAME = _rx(
     r"|"
     r"\b(?:i|we)(?:'ve| have) (?:now |just |already )?(?:gone ahead|processed|issued|set up|arranged|approved|put through"
     r"|submitted|booked|credited|applied|placed|sent|added|raised|ordered|initiated|refunded|authori[sz]ed|created|emailed"
-    r"|reshipped|dispatched|loaded|put|organi[sz]ed|requested|logged|started|been able|reversed|resent)\b"
+    r"|re-?shipped|dispatched|loaded|put|organi[sz]ed|requested|logged|started|been able|reversed|re-?sent|voided)\b"
+    # "I went ahead and put through ...", "the refund of $15 is processed", "your credit is
+    # live on your account now", "Refunded ✔️ $18 to Apple Pay": the remedy's status
+    r"|\bwent ahead and\b|\b(?:the|your) (?:\w+ ){0,2}(?:refund|credit|voucher|replacement|reship(?:ment)?|exchange|label)"
+    r"(?: of (?:\$|£|€)?\s?[\d.,]+)?(?: for (?:the |your )?\w+(?: \w+)?)? (?:is|are) (?:now )?(?:done|processed|complete|completed|live|active|through|sorted)\b"
+    r"(?! (?:within|in|once|when|after|by|as soon)\b)"
+    r"|^\W*(?:refunded|re-?shipped|credited|processed|issued|approved|actioned)\b(?! (?:within|in|once|when|after|by)\b)"
     r"|\b(?:has|have|'s) (?:now |just |already )?been (?:\w+ )?(?:processed|issued|set up|arranged|approved|credited|applied|placed|booked"
     r"|submitted|raised|initiated|refunded|authori[sz]ed|sent|added|dispatched|emailed|shipped|done|loaded|organi[sz]ed"
-    r"|re-?sent|reshipped|redelivered|reversed|restored)"
+    r"|re-?sent|re-?shipped|redelivered|reversed|restored|voided|cancelled|canceled)"
     r"|\b(?:has|have) (?:now |just |already )?(?:approved|processed|issued|authori[sz]ed|arranged|credited|refunded)\b"
     r"|\bis (?:now )?being (?:refunded|processed|sent|shipped|credited|dispatched)|\b(?:is|are|'s) (?:now )?on (?:its|their|the) way"
     r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
     r"|\bconfirmed\b|\bjust confirming\b|(?<!for )\bconfirming (?:that|your|the)\b|\bthat(?:'s| is) (?:right|correct|exactly right)\b"
-    r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely)\b"
+    r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
+    r"|spot on|bang on|precisely|absolutely|indeed)\b"
     r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:set|put) (?:that|it|this|everything) (?:up|through)\b"
     r"|\ball (?:set|sorted|done|arranged|booked)\b|\bthat(?:'s| has| is) (?:been )?(?:done|arranged|sorted|set up|all set)"
     # "the $25 is back on your card now", "Agreed: ..."
     r"|\b(?:is|are|'s) (?:now )?back (?:on|in|to|onto|into) (?:your|ur)\b"
     r"(?![^.;,]*\b(?:in|within|by|after|once|when) (?:about |around |up to )?(?:\d|a|the|one|two|three|few)\b)"
     r"|^\W*agreed\b"
+    # "that's all lodged", "it's gone through", "everything's been put through"
+    r"|\b(?:that|this|it|everything|all)(?:'s| is| has| has been|'s been)? (?:all |now |just |already )?"
+    r"(?:lodged|booked in|gone through|put through|actioned|keyed in|logged|taken care of|in motion|in place|finali[sz]ed|completed)\b"
+    r"|\ball (?:lodged|processed|actioned|booked in|go)\b"
     r"|\bthank(?:s| you) for accepting\b|\bis booked\b|\bis attached\b|\bas (?:agreed|discussed|promised|arranged)\b|\bon the same page\b"
     # "$9 credit applied!", "Refund processed.", "Replacement armrest ordered": a remedy named,
     # then its participle, with no auxiliary: a status line
@@ -403,6 +419,11 @@ _AWAITING = _rx(
     r"\bif you(?:'d| would) like (?:it|that|this|them|one)\b|\bjust say the word\b"
     r"|\bif you(?:'d| would) like (?:it|that|this|them|me to|us to)? ?(?:applied|sent|processed|issued|set up|arranged)\b"
     r"|\bwould you like (?:that|it|this|them)\b[^?]*\?|\b(?:i|we) (?:can|could) (?:also )?offer\b"
+    # "Let me know if you'd like me to go ahead.", "Just say when you want me to proceed."
+    r"|\b(?:if|when|whether) (?:you'd|you would|you want|you're happy for) (?:like )?(?:me|us) to (?:go ahead|proceed|process|book|set)"
+    # "Reply yes and I'll get it done", "Pls confirm if ok to proceed", "Happy for me to proceed?"
+    r"|\breply (?:yes|ok)\b|\bif (?:it's |that's |you're )?(?:ok|okay|fine|happy) (?:for me |for us )?to (?:proceed|go ahead)\b"
+    r"|\bhappy for (?:me|us) to (?:proceed|go ahead|book|process)\b"
 )
 _PROPOSAL_Q = _rx(
     r"\b(?:would|will|does|do|could|can|is|shall|should|how)\b[^?]*\b(?:work|suit|sound|okay|ok|acceptable|fair|help|do"
@@ -420,6 +441,8 @@ _CLOSING = _rx(
     r"|\bmark (?:the|this|your) (?:ticket|case|chat) as (?:closed|resolved)|\b(?:chat|conversation) will (?:now )?end"
     r"|\bend (?:our|this|the) (?:chat|conversation)|^\W*thanks again\W*$"
     r"|\bthat's everything\b|\bstart a new (?:chat|one)\b"
+    # "Anything else on your mind?", "Can I help with anything further?"
+    r"|^\W*(?:(?:is|was) there |(?:can|could|may) (?:i|we) help (?:you )?with )?(?:anything|something) (?:else|further|more)\b[^.?!]*\?"
     # a last line that only thanks, is sorry again or wishes well: "Thanks, and sorry it
     # missed your flight.", "Happy reading!", "That's all from me."
     r"|^\W*(?:thanks?|thank you)(?: again| so much)?,? (?:and )?(?:sorry|apologies)\b[^.?!]*[.!]*\W*$"
@@ -434,7 +457,7 @@ _REFUSAL = _rx(
     r"|\bcan(?:'t|not) be (?:waived|applied|reversed|repaired|cancelled|canceled|extended|reshipped|replaced|honou?red)\b"
     r"|\bnon-?(?:returnable|refundable)\b|\b(?:our|my|that's our|that's my) final (?:position|decision|answer)\b|^\W*no\.\s"
     r"|\bnot (?:possible|available|eligible|due|an option|something (?:i|we))|\bisn't (?:possible|available|due|something)"
-    r"|\bno way\b|\bdeclined\b|\bineligible\b|\bfinal sale\b|\bonly allows\b|\bnothing (?:more|further|else)\b|\banything further\b"
+    r"|\bno way\b|\bdeclined\b|\bineligible\b|\bfinal sale\b|\bonly allows\b|\bnothing (?:more|further|else)\b"
     r"|\bthere isn't (?:a lot|much|anything)|\bnot offering\b|\bhands are tied\b|\bno can do\b|\bnot (?:permitted|allowed|authori[sz]ed)\b|\boff the table\b|\bwish there (?:was|were) more\b|\bis (?:still )?no\b|\bno refund\b|\bnot (?:be )?refundable\b"
     r"|\bdoesn't cover\b|\bnot covered\b|\b(?:aren't|isn't) covered\b|\bnothing (?:i|we) can do\b"
     r"|\bcan(?:'t|not) be (?:returned|refunded|exchanged|accepted|changed)\b|\ball (?:i'm|i am|we're|we are) able to offer\b|\bwindow (?:has )?closed\b|\b(?:isn't|is not) (?:something|a remedy)\b|^\W*no,? (?:i'm|we're|sorry)\b"
@@ -527,9 +550,10 @@ _RETURN_YES = _rx(
     r"|\breturn (?:it|them|the item|the product|the unit|the original|the \w+)\b(?! label)"
     r"|\b(?:once|after|when|as soon as|upon|the day) (?:we|our|the|it|they|your|you(?:'ve| have)?|it's|they're|that)\b[^.;]{0,60}?\b(?:receive|received|receiving|(?<!non-)receipt|get|gets|got|arrives?|reach|reaches|reached"
     r"|scanned|collect(?:s|ed)?|checked in|inspected|is back|are back|'s back|returned|back with us|back to us|back in|comes? back|your return)\b"
+    r"|\brequires? (?:a |the |its )?return\b"
     r"|\b(?:return|returned|returning) (?:is |will be )?(?:required|needed|necessary)|\bmust (?:be )?(?:sent back|returned?)\b"
     r"|\b(?:needs?|has|have|must) (?:to )?(?:come|go|be sent|be shipped|be posted) back\b|\b(?:needs?|has|have) to be returned\b"
-    r"|\b(?:on|upon) (?:its |the item's )?return\b|\bsubject to (?:the |its )?return\b|\bin exchange for (?:the|your) (?:item|return)"
+    r"|\b(?:on|upon) (?:its |the item's )?return\b|\bsubject to (?:the |its )?return\b|\bsubject to (?:the |your |its )?(?:\w+ ){0,3}being (?:returned|sent back)\b|\bin exchange for (?:the|your) (?:item|return)"
     r"|\bhave (?:it|the item|them) back\b|\b(?:get|take) (?:it|the item|them) back\b|\bcomes? back to us\b"
     r"|\b(?:collect(?:s|ed)?|pick(?:s|ed)? up|picked up|taken away|take (?:it|them|the \w+(?: \w+)?) away)\b"
     r"|\bprovided (?:the|it|they|you)\b[^.]*\b(?:return|come back|comes back|sent back)"
@@ -551,7 +575,7 @@ _RETURN_NO = _rx(
     r"\bretains?\b|\b(?!choice|decision|call)\w+ (?:is|are) yours\b"
     r"|\bwithout needing (?:it|them|the \w+) back\b|\bbin (?:it|them|the)\b|\bin the bin\b|\brecycle (?:it|them|the)\b"
     r"|\b(?:fine|free) to keep\b|\bnot required to (?:return|send)\b|"
-    r"\bkeep (?:it|them|the|this|that|your)\b|\bno need to (?:return|send|ship|post)|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
+    r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)|\bno need to (?:return|send|ship|post)|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post)"
     r"|\b(?:don't|do not|won't|will not) need (?:it|them|the \w+) back\b"
     r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|needing to)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
@@ -832,9 +856,21 @@ def _mentions(text: str) -> tuple[_Mention, ...]:
                 continue
             status, clause = _status(text, kind, m.start(), m.end())
             clause_text = text[clause[0] : clause[1]]
-            framed = bool(_OFFER_FRAME.search(clause_text) or _DONE_FRAME.search(clause_text))
+            framed = bool(
+                _OFFER_FRAME.search(clause_text)
+                or _DONE_FRAME.search(clause_text)
+                or _framed_by_lead(text, m.start())
+            )
             found.append(_Mention(kind, m.start(), m.end(), clause, status, framed))
     return tuple(sorted(found, key=lambda x: x.start))
+
+
+def _framed_by_lead(text: str, start: int) -> bool:
+    """ "That's booked in for you: a store voucher", "All sorted — a new one on its way": a
+    sentence's lead before a colon or a dash frames the remedy it introduces."""
+    sentence_start, _ = _span_of(_sentences(text), start)
+    lead = _LEAD.split(text[sentence_start:start], maxsplit=1)
+    return len(lead) > 1 and bool(_OFFER_FRAME.search(lead[0]) or _DONE_FRAME.search(lead[0]))
 
 
 @lru_cache(maxsize=4096)
@@ -1247,12 +1283,19 @@ def _observes(sentence: str, seen: bool) -> bool:
 
 
 def _acts(
-    text: str, probabilities: dict[str, float], offer: OfferTerms | None, asks: list[str]
+    text: str,
+    probabilities: dict[str, float],
+    offer: OfferTerms | None,
+    asks: list[str],
+    answering_acceptance: bool = False,
 ) -> list[str]:
     """The dialogue acts: the words decide where they are clear, the model where they are not."""
     acts: list[str] = []
     if offer is not None:
-        acts.append("confirmation" if _is_confirmation(text, offer_made=True) else "offer")
+        done = _is_confirmation(text, offer_made=True) or (
+            answering_acceptance and _restates_plainly(text)
+        )
+        acts.append("confirmation" if done else "offer")
     elif (
         not asks
         and (_AFFIRMATIVE.search(text) or (_is_confirmation(text) and not _reports_the_past(text)))
@@ -1277,6 +1320,18 @@ def _acts(
     return [a for a in ACTS if a in acts]
 
 
+def _restates_plainly(text: str) -> bool:
+    """Terms said back with nothing asked, awaited or refused: in answer to our "yes, please go
+    ahead", a person's way of saying it is done ("Ticket closed with: a full refund of $40")."""
+    asked = [x for x in _sentence_texts(text) if "?" in x and not _CLOSING.search(x)]
+    return not (
+        asked
+        or _PROPOSAL_Q.search(text)
+        or _AWAITING.search(text)
+        or _is_refusal(text, offer_made=True, model_says=False)
+    )
+
+
 def _reports_the_past(text: str) -> bool:
     """Nothing on the table, and the report is of where the case stands or a remedy given
     before ("the replacement already went out on Tuesday"): a fact, not a confirmation."""
@@ -1297,10 +1352,15 @@ def _likeliest_act_without_terms(probabilities: dict[str, float]) -> str:
 
 
 def read_cs_reply(
-    text: str, reader: Reader, order_total: float | None = None, names: Sequence[str] = ()
+    text: str,
+    reader: Reader,
+    order_total: float | None = None,
+    names: Sequence[str] = (),
+    answering_acceptance: bool = False,
 ) -> CSReading:
     """Acts, offer terms and asks of one CS message; an offer only where the words put one
-    forward. `names` are the order's product names, read as "the item"."""
+    forward. `names` are the order's product names, read as "the item". Where the message
+    answers our acceptance (`answering_acceptance`), terms said back plainly confirm them."""
     clean = without_names(normalize(text), names)
     probabilities = reader.acts.probabilities(clean)
     ranked = dict(reader.offer_type.rank(clean).labels)
@@ -1310,7 +1370,7 @@ def read_cs_reply(
     )
     asks = _read_asks(clean, offer is not None)
     return CSReading(
-        acts=_acts(clean, probabilities, offer, asks),
+        acts=_acts(clean, probabilities, offer, asks, answering_acceptance),
         offer=offer,
         asks=asks,
         unsure=unsure,

@@ -31,4 +31,13 @@ def without_names(text: str, names: Sequence[str]) -> str:
     variants = {v for name in names for v in _variants(name)}
     for variant in sorted((v for v in variants if len(v) >= SHORTEST_NAME), key=len, reverse=True):
         text = re.sub(rf"(?<!\w){re.escape(variant)}(?!\w)", ITEM, text, flags=re.IGNORECASE)
-    return text
+    # "your Brass Lamp" is "the item", "another Brass Lamp" "another item"
+    text = _OWN_ITEM.sub(ITEM, text)
+    return _FRESH_ITEM.sub(r"\1 item", text)
+
+
+_OWN_ITEM = re.compile(rf"\b(?:the|a|an|your|my|our|his|her|their|this|that) {ITEM}\b", re.I)
+_FRESH_ITEM = re.compile(
+    rf"\b(another|new|fresh|brand-new|replacement|second|spare|working|correct|right) {ITEM}\b",
+    re.I,
+)

@@ -20,7 +20,7 @@ from mock_cs_service.config import Settings
 from mock_cs_service.desk import CustomerMessage, Desk, DeskConfig, OpenContact
 from mock_cs_service.orders import DEFAULT_DATA, OrderBook
 from mock_cs_service.policy_book import PolicyBook
-from mock_cs_service.wording import PHRASINGS
+from mock_cs_service.wording import PHRASE_BOOKS, PHRASINGS, phrasebook_named
 
 from .conftest import BLENDER, CUSTOMER, POLICIES
 
@@ -483,3 +483,43 @@ def test_the_channel_setting_reads_the_environment(monkeypatch, tmp_path) -> Non
     monkeypatch.setenv("CSN_MOCK_CHANNEL", "smoke-signals")
     with pytest.raises(ValueError, match="mock_channel"):
         Settings(var_dir=tmp_path)
+
+
+# ---- whose words: phrase books written apart --------------------------------------------------
+
+
+def _greeting_words(book_name: str) -> list[str]:
+    tree = yaml.safe_load(PHRASE_BOOKS[book_name].read_text())
+    return [t.split("{")[0].strip().lower() for t in tree["greeting"]["plain"]]
+
+
+@pytest.mark.parametrize("wording", ["second", "third"])
+def test_a_desk_speaks_the_configured_phrase_book(orders, book, wording) -> None:
+    desk = Desk(orders, book, DeskConfig(persona="cooperative", channel="text", wording=wording))
+    greetings = [Chat(desk).greeting["text"].lower() for _ in range(12)]
+    theirs, first = _greeting_words(wording), _greeting_words("first")
+    assert all(any(g.startswith(w) for w in theirs if w) for g in greetings)
+    assert not any(g.startswith(w) for g in greetings for w in first if len(w) > 12)
+
+
+def test_every_phrase_book_loads_and_keeps_the_desks_decisions(orders, book) -> None:
+    """The words differ, the decisions and the ledger do not."""
+    for name in PHRASE_BOOKS:
+        assert phrasebook_named(name)["offer.plain"]
+    ledgers = []
+    for wording in PHRASE_BOOKS:
+        desk = Desk(orders, book, DeskConfig(persona="cooperative", channel="text", wording=wording))
+        chat = Chat(desk)
+        chat.say(DETAILS + " I'd like a full refund of $129.99.")
+        chat.say("Yes, please go ahead: I accept a full refund of $129.99.")
+        ledgers.append([(a["type"], a["amount"]) for a in desk.agreements()])
+    assert ledgers == [[("full_refund", FULL)]] * len(PHRASE_BOOKS)
+
+
+async def test_wording_is_configured_and_validated_over_http(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/v1/admin/config")).json()["wording"] == "first"
+    changed = await client.put("/v1/admin/config", json={"wording": "third"})
+    assert changed.status_code == 200 and changed.json()["wording"] == "third"
+    bad = await client.put("/v1/admin/config", json={"wording": "/etc/passwd"})
+    assert bad.status_code == 422
+    assert (await client.get("/v1/admin/config")).json()["wording"] == "third"

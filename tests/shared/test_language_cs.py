@@ -1020,3 +1020,76 @@ def test_a_remedy_agreed_and_still_to_come_outweighs_a_sure_none(
         normalize(text), {"offer": 0.1, "confirmation": 0.2}, "none", 0.95, None
     )
     assert (offer.type if offer else None) == kind
+
+
+# A status line's lead frames the remedy after its colon or dash; a report in any of the
+# usual participles is a confirmation (written by hand, from a second desk's kinds of words).
+@pytest.mark.parametrize(
+    ("text", "kind", "amount", "returned"),
+    [
+        ("That's booked in for you: a store voucher worth $25.00.", "store_credit", 25.0, None),
+        ("All sorted: $25 added to your account balance. Was there something else?", "store_credit", 25.0, None),
+        (
+            "Lovely, that’s gone through — a brand-new lamp sent out to you, and you can hang on "
+            "to the old one. Can I help with anything further?",
+            "replacement",
+            None,
+            False,
+        ),
+        (
+            "Sweet, that’s all lodged: a total refund amounting to $129.99 to your card, subject "
+            "to the lamp being returned.",
+            "full_refund",
+            129.99,
+            True,
+        ),
+    ],
+)
+def test_a_status_line_reports_the_remedy_done(
+    reader: Reader, text: str, kind: str, amount: float | None, returned: bool | None
+) -> None:
+    reading = read(reader, text)
+    assert reading.confirms and "refusal" not in reading.acts
+    assert reading.offer is not None and reading.offer.type == kind
+    assert reading.offer.amount == amount and reading.offer.return_required is returned
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Understood. I can still do a $25.00 credit on your account. Let me know if you'd like me to go ahead.",
+        "Just to recap where we are. My offer hasn’t changed: $25 in store credit. Pls confirm if ok to proceed.",
+        "No change from my last message. Sorry, it’s still a resend of your parcel! Reply yes and I’ll get it done.",
+        "Are you OK with $30 of your money back credited to your card?",
+    ],
+)
+def test_an_offer_awaiting_our_yes_is_no_confirmation(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None and "offer" in reading.acts and not reading.confirms
+
+
+def test_keeping_the_packaging_is_no_waived_return(reader: Reader) -> None:
+    reading = read(
+        reader,
+        "I can offer you a new unit. This one does require a return, so please keep the "
+        "original packaging handy.",
+    )
+    assert reading.offer is not None and reading.offer.return_required is True
+
+
+@pytest.mark.parametrize(
+    ("text", "confirms"),
+    [
+        # terms said back plainly, in answer to our "yes, please go ahead": done
+        ("Ticket closed with the following: a full refund of $129.99 to your card.", True),
+        ("A full refund of $129.99 to your card, no return needed. Anything else?", True),
+        # still asking, awaiting a yes, or refusing: not done, whatever it answers
+        ("A full refund of $129.99 to your card. Shall I go ahead?", False),
+        ("I can do a full refund of $129.99 once you send photos. Could you send them?", False),
+        ("I can't process a full refund of $129.99 today, sorry.", False),
+    ],
+)
+def test_terms_said_back_after_our_acceptance(reader: Reader, text: str, confirms: bool) -> None:
+    answered = read_cs_reply(text, reader, 129.99, answering_acceptance=True)
+    assert answered.confirms is confirms
+    assert not (read_cs_reply(text, reader, 129.99).confirms and not confirms)

@@ -18,13 +18,13 @@ from shared.language.names import without_names
         (
             "my broken heart mug set came with one half",
             ["Broken Heart Mug"],
-            "my the item set came with one half",
+            "the item set came with one half",
         ),
         # the part before a comma is a name too; longest first
         (
             "Charged twice for the Digital Gift Card. I'd like a refund",
             ["Digital Gift Card, $100"],
-            "Charged twice for the the item. I'd like a refund",
+            "Charged twice for the item. I'd like a refund",
         ),
         # whole words only, and short names are ordinary words
         (
@@ -42,7 +42,13 @@ from shared.language.names import without_names
         (
             "the running shoes never arrived, the X10 is what I wanted",
             ["StrideMax X10 Running Shoes, Men's 10"],
-            "the the item never arrived, the X10 is what I wanted",
+            "the item never arrived, the X10 is what I wanted",
+        ),
+        # a determiner goes with the name; a fresh one is "another item", not "another the item"
+        (
+            "That's booked in: another Brass Table Lamp at no cost, keep your Brass Table Lamp",
+            ["Brass Table Lamp"],
+            "That's booked in: another item at no cost, keep the item",
         ),
     ],
 )
