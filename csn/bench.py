@@ -934,7 +934,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--wording",
         default="first",
-        choices=("first", "second", "third"),
+        choices=("first", "second", "third", "fourth"),
         help="whose words the desk speaks on the text channel (two phrase books written apart)",
     )
     p.add_argument("--error-rate", type=float, default=0.0, help="CS fault injection: 5xx share")

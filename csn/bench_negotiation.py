@@ -560,7 +560,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--wording",
         default="first",
-        choices=("first", "second", "third"),
+        choices=("first", "second", "third", "fourth"),
         help="whose words the desk speaks on the text channel (two phrase books written apart)",
     )
     parser.add_argument("--policy-dir", default=None)

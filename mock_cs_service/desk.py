@@ -79,6 +79,7 @@ class Wording(StrEnum):
     FIRST = "first"
     SECOND = "second"
     THIRD = "third"
+    FOURTH = "fourth"
 
 
 class DeskConfig(BaseModel):

@@ -130,6 +130,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:new|fresh|second|another|replacement) (?:shipment|delivery|dispatch) of (?:the|your) (?:same )?(?:order|items?|parcel|package)"
             r"|\b(?:fresh|second) (?:shipment|delivery)\b|\b(?:in|into) the (?:post|mail) again\b|\b(?:sent|shipped|posted) out again\b"
             r"|\bnew shipment|\bship (?:out )?a (?:fresh|new) (?:copy|one) of (?:the|your) order"
+            r"|\b(?:new|fresh|second|another|replacement) (?:parcel|package|consignment)\b"
             r"|\b(?:order|parcel|package|items?)\b[^.?!;]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
             r"|\b(?:order|parcel|package|it) (?:ships|goes out|will ship) again\b|\ba second time\b"
             r"|\breplacement (?:parcel|shipment|package|delivery)|\b(?:the|a|your) reorder\b"
@@ -196,7 +197,7 @@ _FULL_MARKER = _rx(
     r"|\b100 ?%|\bthe total\b|\ball (?:\$|£|€)|\b(?:the |your )?full (?:\$|£|€)|\brefund (?:all|everything)\b|\bfor the full order\b"
 )
 _PART_MARKER = _rx(
-    r"\b(?:partial|part of|some of|a portion|discount|compensation|goodwill|off\b|difference)"
+    r"\b(?:partial|part of|part[- ]refund|some of|a portion|discount|compensation|goodwill|off\b|difference)"
     r"|\b(?:duplicate|extra|double|second|overcharged?) (?:charge|payment)|\bshipping\b|\bdelivery (?:fee|charge|cost)"
     r"|\bpostage\b|\bexpress\b|\bthis month's\b|\bfor the (?:missing|faulty|broken|late|damaged|lost) \w+"
     r"|\bovercharged? (?:amount|sum|difference)\b|\bthe overcharge\b"
@@ -348,6 +349,8 @@ _OFFER_FRAME = _rx(
     r"|\bdoes (?:that|this) (?:work|sound)|\bsound good\b|\bshall i\b|\boffer(?:ing)?\b|\bwhat (?:i|we) can do\b"
     r"|\bthe best (?:i|we) can\b|\byou(?:'ll| will| would|'d| can) (?:get|receive|have|keep)\b|\byou(?:'re| are) (?:getting|receiving)\b|\bthe terms (?:are|would be|will be)\b"
     # "Are you OK with ...?", "it's still ...", "the offer remains ...", "so again, that's ..."
+    r"|\b(?:may|can|could|might) (?:we|i) (?:propose|suggest)\b|\bhow would you feel about\b"
+    r"|\b(?:the )?(?:option|solution|resolution) (?:i|we) (?:have|can)\b"
     r"|\bare you (?:ok|okay|happy|alright|all right|fine|good) (?:with|for)\b|\b(?:it|that|this)(?:'s| is) still\b"
     r"|\b(?:offer|option)(?: on the table)? (?:is|remains|stands)\b|\bremains\b|\bso (?:again,? )?that(?:'s| is| would be)\b|\bon the table\b|\bcould (?:we|i)\b"
     # "our technician will visit on the 18th to swap it": a remedy in force, in the future
@@ -422,7 +425,7 @@ _AWAITING = _rx(
     # "Let me know if you'd like me to go ahead.", "Just say when you want me to proceed."
     r"|\b(?:if|when|whether) (?:you'd|you would|you want|you're happy for) (?:like )?(?:me|us) to (?:go ahead|proceed|process|book|set)"
     # "Reply yes and I'll get it done", "Pls confirm if ok to proceed", "Happy for me to proceed?"
-    r"|\breply (?:yes|ok)\b|\bif (?:it's |that's |you're )?(?:ok|okay|fine|happy) (?:for me |for us )?to (?:proceed|go ahead)\b"
+    r"|\breply (?:yes|ok)\b|\brevert with your (?:confirmation|approval|decision)\b|\blmk if\b|\bif (?:it's |that's |you're )?(?:ok|okay|fine|happy) (?:for me |for us )?to (?:proceed|go ahead)\b"
     r"|\bhappy for (?:me|us) to (?:proceed|go ahead|book|process)\b"
 )
 _PROPOSAL_Q = _rx(
@@ -441,6 +444,7 @@ _CLOSING = _rx(
     r"|\bmark (?:the|this|your) (?:ticket|case|chat) as (?:closed|resolved)|\b(?:chat|conversation) will (?:now )?end"
     r"|\bend (?:our|this|the) (?:chat|conversation)|^\W*thanks again\W*$"
     r"|\bthat's everything\b|\bstart a new (?:chat|one)\b"
+    r"|\bany other (?:query|queries|questions?|issues?|thing)\b[^.?!]*\?|\banything (?:more|else) (?:i|we) can do\b"
     # "Anything else on your mind?", "Can I help with anything further?"
     r"|^\W*(?:(?:is|was) there |(?:can|could|may) (?:i|we) help (?:you )?with )?(?:anything|something) (?:else|further|more)\b[^.?!]*\?"
     # a last line that only thanks, is sorry again or wishes well: "Thanks, and sorry it
@@ -553,7 +557,7 @@ _RETURN_YES = _rx(
     r"|\brequires? (?:a |the |its )?return\b"
     r"|\b(?:return|returned|returning) (?:is |will be )?(?:required|needed|necessary)|\bmust (?:be )?(?:sent back|returned?)\b"
     r"|\b(?:needs?|has|have|must) (?:to )?(?:come|go|be sent|be shipped|be posted) back\b|\b(?:needs?|has|have) to be returned\b"
-    r"|\b(?:on|upon) (?:its |the item's )?return\b|\bsubject to (?:the |its )?return\b|\bsubject to (?:the |your |its )?(?:\w+ ){0,3}being (?:returned|sent back)\b|\bin exchange for (?:the|your) (?:item|return)"
+    r"|\b(?:on|upon) (?:its |the item's )?return\b|\bsubject to (?:the |its )?return\b|\bsubject to (?:you )?(?:sending|returning|posting)\b|\bsubject to (?:the |your |its )?(?:\w+ ){0,3}being (?:returned|sent back)\b|\bin exchange for (?:the|your) (?:item|return)"
     r"|\bhave (?:it|the item|them) back\b|\b(?:get|take) (?:it|the item|them) back\b|\bcomes? back to us\b"
     r"|\b(?:collect(?:s|ed)?|pick(?:s|ed)? up|picked up|taken away|take (?:it|them|the \w+(?: \w+)?) away)\b"
     r"|\bprovided (?:the|it|they|you)\b[^.]*\b(?:return|come back|comes back|sent back)"
@@ -580,7 +584,7 @@ _RETURN_NO = _rx(
     r"|\b(?:don't|do not|won't|will not) need (?:it|them|the \w+) back\b"
     r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|needing to)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
     r"|\bno return\b|\bnothing (?:to|for you to) (?:send|return)\b|\breturnless\b|\bhold on to\b|\bhang on to\b|\bdispose of it\b|\bdonate it\b"
-    r"|\byou(?:'d| would|'ll| can)? keep\b|\bkeeping (?:it|the|them)\b|\bkept (?:it|the|them)\b"
+    r"|\b(?:you|u)(?:'d| would|'ll| can| can just)? keep\b|\bkeeping (?:it|the|them)\b|\bkept (?:it|the|them)\b"
     r"|\b(?:send|return) (?:anything|nothing) back\b|\b(?:don't|do not|won't|will not) need to do anything\b"
     r"|\breturn (?:of (?:the )?(?:original )?(?:item|product|unit|goods)|needed|required)?:? ?not (?:required|needed)\b|\bthrow (?:it|them|the \w+ ones?|the \w+)? ?away\b"
     r"|\b(?:stays?|remains?) with you\b|\b(?:nothing|no need) to return\b"
@@ -867,7 +871,10 @@ def _mentions(text: str) -> tuple[_Mention, ...]:
 
 def _framed_by_lead(text: str, start: int) -> bool:
     """ "That's booked in for you: a store voucher", "All sorted — a new one on its way": a
-    sentence's lead before a colon or a dash frames the remedy it introduces."""
+    sentence's lead before a colon or a dash frames the remedy it introduces; so does a yes
+    opening the message ("Yes, that's right. It's a 100% refund ($40) to your card")."""
+    if _AFFIRMATIVE.search(text):
+        return True
     sentence_start, _ = _span_of(_sentences(text), start)
     lead = _LEAD.split(text[sentence_start:start], maxsplit=1)
     return len(lead) > 1 and bool(_OFFER_FRAME.search(lead[0]) or _DONE_FRAME.search(lead[0]))
@@ -884,11 +891,12 @@ def _remedy_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(spans))
 
 
-def live_mentions(text: str) -> tuple[list[_Mention], list[str]]:
-    """Remedies named in force (not negated, set aside, past, a policy or a choice question)."""
+def live_mentions(text: str, done_is_live: bool = False) -> tuple[list[_Mention], list[str]]:
+    """Remedies named in force (not negated, set aside, past, a policy or a choice question);
+    with `done_is_live` (in answer to our acceptance) a remedy said done is in force too."""
     live, notes = [], []
     for mention in _mentions(text):
-        if mention.status == "live":
+        if mention.status == "live" or (done_is_live and mention.status == "past"):
             live.append(mention)
         else:
             notes.append(f"{mention.status}: {mention.kind}")
@@ -1102,9 +1110,14 @@ def _decide_offer(
     model_type: str,
     model_none: float,
     total: float | None,
+    answering_acceptance: bool = False,
 ) -> tuple[OfferTerms | None, bool, list[str]]:
-    """The offer, whether the message is unsure, and notes; the words first, the models to weigh in."""
-    live, notes = live_mentions(text)
+    """The offer, whether the message is unsure, and notes; the words first, the models to weigh in.
+
+    In answer to our acceptance, a remedy named in force is framed by the exchange itself:
+    "A full refund of $40 to your card." says back what we accepted, and "we have initiated
+    a full refund" reports it done, not a refund of long ago."""
+    live, notes = live_mentions(text, done_is_live=answering_acceptance)
     offerish = (
         max(probabilities.get("offer", 0.0), probabilities.get("confirmation", 0.0))
         >= ACT_THRESHOLD
@@ -1115,7 +1128,7 @@ def _decide_offer(
             notes.append(f"the model reads {model_type}; the words name no remedy in force")
             return None, True, notes
         return None, False, notes
-    framed = any(m.framed for m in live)
+    framed = any(m.framed for m in live) or answering_acceptance
     # "Redelivery is confirmed for Wednesday": the words report a remedy agreed and still to
     # come; the kind model's "none" (fitted to reports of remedies long given) does not veto it
     ahead = framed and bool(_AGREED_AHEAD.search(text)) and _is_confirmation(text)
@@ -1323,11 +1336,12 @@ def _acts(
 def _restates_plainly(text: str) -> bool:
     """Terms said back with nothing asked, awaited or refused: in answer to our "yes, please go
     ahead", a person's way of saying it is done ("Ticket closed with: a full refund of $40")."""
-    asked = [x for x in _sentence_texts(text) if "?" in x and not _CLOSING.search(x)]
+    said = [x for x in _sentence_texts(text) if not _CLOSING.search(x)]  # "Anything else?"
+    body = " ".join(said)
     return not (
-        asked
-        or _PROPOSAL_Q.search(text)
-        or _AWAITING.search(text)
+        any("?" in x for x in said)
+        or _PROPOSAL_Q.search(body)
+        or _AWAITING.search(body)
         or _is_refusal(text, offer_made=True, model_says=False)
     )
 
@@ -1366,7 +1380,7 @@ def read_cs_reply(
     ranked = dict(reader.offer_type.rank(clean).labels)
     model_type = max(ranked, key=lambda k: ranked[k])
     offer, unsure, notes = _decide_offer(
-        clean, probabilities, model_type, ranked.get("none", 0.0), order_total
+        clean, probabilities, model_type, ranked.get("none", 0.0), order_total, answering_acceptance
     )
     asks = _read_asks(clean, offer is not None)
     return CSReading(
