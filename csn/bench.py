@@ -43,6 +43,7 @@ from csn.scenarios import (
     photo_upload,
     photographs_first,
 )
+from mock_cs_service.wording import PHRASE_BOOKS
 from shared import limits
 from shared.domain import AGREED_STATES, MONITORING_STATES, RETRYING_STATES, TERMINAL_STATES
 from shared.settings import ServiceSettings
@@ -934,8 +935,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--wording",
         default="first",
-        choices=("first", "second", "third", "fourth"),
-        help="whose words the desk speaks on the text channel (two phrase books written apart)",
+        choices=tuple(PHRASE_BOOKS),
+        help="whose words the desk speaks on the text channel (phrase books written apart)",
     )
     p.add_argument("--error-rate", type=float, default=0.0, help="CS fault injection: 5xx share")
     p.add_argument(

@@ -37,6 +37,7 @@ from tenacity import wait_none
 from csn.desk_records import DeskRecords
 from csn.ledger import Misread, Owed, by_contact, exchanges, grants_of, verdict
 from csn.scenarios import details, evidence_photo, generate, item_name
+from mock_cs_service.wording import PHRASE_BOOKS
 from negotiation_agent.dialogue import (
     CSDesk,
     CSReply,
@@ -560,8 +561,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--wording",
         default="first",
-        choices=("first", "second", "third", "fourth"),
-        help="whose words the desk speaks on the text channel (two phrase books written apart)",
+        choices=tuple(PHRASE_BOOKS),
+        help="whose words the desk speaks on the text channel (phrase books written apart)",
     )
     parser.add_argument("--policy-dir", default=None)
     parser.add_argument("--data", default=None, help="mock order data (JSON)")

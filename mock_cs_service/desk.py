@@ -80,6 +80,7 @@ class Wording(StrEnum):
     SECOND = "second"
     THIRD = "third"
     FOURTH = "fourth"
+    FIFTH = "fifth"
 
 
 class DeskConfig(BaseModel):

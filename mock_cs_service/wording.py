@@ -26,13 +26,15 @@ from shared.domain import Offer, OfferType
 PHRASINGS = Path(__file__).parent / "phrasings.yaml"
 # Phrase books by name, each written apart from the others and from the reader's corpora:
 # the first desk's; a second and a third, whose words the reader was then fixed on; a
-# fourth, held out (never read by anyone tuning the reader), so a bench can face a desk
+# fourth, whose failures the reader was fixed on in aggregate only (never its words); a
+# fifth, held out (never read by anyone tuning the reader), so a bench can face a desk
 # nobody tuned for.
 PHRASE_BOOKS = {
     "first": PHRASINGS,
     "second": Path(__file__).parent / "phrasings_second.yaml",
     "third": Path(__file__).parent / "phrasings_third.yaml",
     "fourth": Path(__file__).parent / "phrasings_fourth.yaml",
+    "fifth": Path(__file__).parent / "phrasings_fifth.yaml",
 }
 MIN_PHRASINGS = 4
 QUESTION_SHARE = 0.3  # offers put as a question ("Would $40 back work for you?")

@@ -53,6 +53,10 @@ FAMILY = {
 }
 ACT_THRESHOLD = 0.5
 MODEL_SURE_NONE = 0.9  # the kind model this sure there is no remedy overrules a bare mention
+# The kind model this sure of a remedy the words name in no way we know gives its kind, the
+# words its terms. Each CS writer held out in turn on the train split: 0.6 read 1.8 points
+# more offer terms exactly, with no more offers read where none is; 0.4 read one more.
+MODEL_SURE_KIND = 0.6
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -1104,6 +1108,33 @@ def read_offer_by_rules(
 _AGREED_AHEAD = _rx(r"\bwill\b|'ll\b|\bgoing to\b|\b(?:booked|confirmed|scheduled|arranged) for\b")
 
 
+_CONDITION = _rx(r"\b(?:if|unless|once|until|after|as soon as|provided|in case|whether)\b")
+
+
+def _terms_by_model(
+    text: str, model_type: str, model_sure: float, total: float | None, set_aside: bool
+) -> OfferTerms | None:
+    """Where the words name no remedy we know ("a wallet top-up of $20 is yours"), the kind
+    model's remedy, when it is sure and the message plain (nothing set aside, negated or
+    asked), with the terms the words do give; a sum of money needs a sum said. A condition
+    ("your order will be shipped once the payment clears") makes it no plain message."""
+    if (
+        model_sure < MODEL_SURE_KIND
+        or set_aside
+        or "?" in text
+        or _CONDITION.search(text)
+        or _NEGATION.search(_BENIGN_NEGATION.sub(" ", text))
+    ):
+        return None
+    if model_type == "partial_refund":
+        model_type = "refund"
+    mention = _Mention(model_type, 0, len(text), (0, len(text)), "live", True)
+    terms = _terms(text, mention, total)
+    if FAMILY[model_type] in ("money", "credit") and terms.amount is None and terms.percent is None:
+        return None
+    return terms
+
+
 def _decide_offer(
     text: str,
     probabilities: dict[str, float],
@@ -1111,6 +1142,7 @@ def _decide_offer(
     model_none: float,
     total: float | None,
     answering_acceptance: bool = False,
+    model_sure: float = 0.0,
 ) -> tuple[OfferTerms | None, bool, list[str]]:
     """The offer, whether the message is unsure, and notes; the words first, the models to weigh in.
 
@@ -1125,6 +1157,10 @@ def _decide_offer(
     model_sees = offerish or model_type != "none"
     if not live:
         if model_sees and model_type != "none" and offerish:
+            terms = _terms_by_model(text, model_type, model_sure, total, bool(notes))
+            if terms is not None:
+                notes.append(f"the model reads {model_type}; its terms read from the words")
+                return terms, False, notes
             notes.append(f"the model reads {model_type}; the words name no remedy in force")
             return None, True, notes
         return None, False, notes
@@ -1380,7 +1416,13 @@ def read_cs_reply(
     ranked = dict(reader.offer_type.rank(clean).labels)
     model_type = max(ranked, key=lambda k: ranked[k])
     offer, unsure, notes = _decide_offer(
-        clean, probabilities, model_type, ranked.get("none", 0.0), order_total, answering_acceptance
+        clean,
+        probabilities,
+        model_type,
+        ranked.get("none", 0.0),
+        order_total,
+        answering_acceptance,
+        ranked[model_type],
     )
     asks = _read_asks(clean, offer is not None)
     return CSReading(

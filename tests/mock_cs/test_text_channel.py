@@ -493,7 +493,7 @@ def _greeting_words(book_name: str) -> list[str]:
     return [t.split("{")[0].strip().lower() for t in tree["greeting"]["plain"]]
 
 
-@pytest.mark.parametrize("wording", ["second", "third", "fourth"])
+@pytest.mark.parametrize("wording", ["second", "third", "fourth", "fifth"])
 def test_a_desk_speaks_the_configured_phrase_book(orders, book, wording) -> None:
     desk = Desk(orders, book, DeskConfig(persona="cooperative", channel="text", wording=wording))
     greetings = [Chat(desk).greeting["text"].lower() for _ in range(12)]

@@ -1093,3 +1093,26 @@ def test_terms_said_back_after_our_acceptance(reader: Reader, text: str, confirm
     answered = read_cs_reply(text, reader, 129.99, answering_acceptance=True)
     assert answered.confirms is confirms
     assert not (read_cs_reply(text, reader, 129.99).confirms and not confirms)
+
+
+@pytest.mark.parametrize(
+    ("text", "sure", "kind", "unsure"),
+    [
+        # words we know name no remedy: the sure kind model names it, the words give the sum
+        ("All good, 40 dollars is in your wallet top-up now.", 0.8, "store_credit", False),
+        ("All good, 40 dollars is in your wallet top-up now.", 0.5, None, True),  # not sure
+        ("40 dollars goes in your wallet top-up if the photos show damage.", 0.8, None, True),
+        ("We can't do 40 dollars in your wallet top-up.", 0.8, None, True),
+        ("All good, your wallet top-up is done.", 0.8, None, True),  # credit without a sum
+    ],
+)
+def test_the_sure_kind_model_names_a_remedy_the_words_do_not(
+    text: str, sure: float, kind: str | None, unsure: bool
+) -> None:
+    offer, is_unsure, _ = _decide_offer(
+        normalize(text), {"offer": 0.8, "confirmation": 0.1}, "store_credit", 0.05, 129.99,
+        model_sure=sure,
+    )
+    assert (offer.type if offer else None) == kind and is_unsure is unsure
+    if offer is not None:
+        assert offer.amount == 40.0
