@@ -64,7 +64,7 @@ from shared.a2a.models import Part, part_bytes
 from shared.a2a.server import Skill, SkillContext, SkillError
 from shared.domain import ORDER_ID_PATTERN, DesiredOutcome, Offer, ProblemType
 from shared.language.claude import ClaudeReader
-from shared.language.cs_reply import read_cs_reply
+from shared.language.cs_reply import read_cs_reply, says_back
 from shared.language.reader import Reader, load_reader
 from shared.limits import MAX_PHOTOS_PER_CASE
 from shared.logs import get_logger
@@ -713,6 +713,10 @@ class Negotiation:
         # CS's words must say yes: a structured `agreed` alone confirms nothing
         said_yes = reply.confirms and not reply.contradicts and not reply.unsure
         same = names_terms(reply, agreed.offer)
+        if not said_yes and (reply.offer is None or same) and agreed.cs_quote:
+            # in words of its own we cannot read, CS says back the terms it confirmed before
+            names = [self.facts.item] if self.facts.item else []
+            said_yes = same = says_back(reply.text, agreed.cs_quote, agreed.offer.amount, names)
         if not (said_yes and same):
             why = "CS confirmed other terms" if said_yes else "CS did not confirm the agreement"
             report = self.fold(round_no, message, reply, "not_confirmed", why)

@@ -565,7 +565,7 @@ _RETURN_YES = _rx(
     r"|\bhave (?:it|the item|them) back\b|\b(?:get|take) (?:it|the item|them) back\b|\bcomes? back to us\b"
     r"|\b(?:collect(?:s|ed)?|pick(?:s|ed)? up|picked up|taken away|take (?:it|them|the \w+(?: \w+)?) away)\b"
     r"|\bprovided (?:the|it|they|you)\b[^.]*\b(?:return|come back|comes back|sent back)"
-    r"|\bonce you(?:'ve| have)? (?:sent|returned|posted|shipped|dropped)\b(?! (?:me|us|over)? ?(?:a |the )?(?:photo|picture|pic|image|serial|number|code|details|email|address))"
+    r"|\bonce you(?:'ve| have)? (?:sent|returned|posted|shipped|dropped|send|return|post|ship|drop)\b(?! (?:me|us|over)? ?(?:a |the )?(?:photo|picture|pic|image|serial|number|code|details|email|address))"
     r"|\bdrop (?:it|them|the \w+)(?: off)? (?:at|with)|\bback (?:first|with us)\b|\breturned unit\b"
     r"|\bhand (?:it|them|the \w+(?: \w+)?) (?:to|over)|\buse the (?:\w+ )?label\b|\bfor the (?:wrong|old|faulty|damaged) one\b"
     r"|\b(?:for|with) the return\b|\bsend (?:it|them|the \w+) back for\b"
@@ -1380,6 +1380,44 @@ def _restates_plainly(text: str) -> bool:
         or _AWAITING.search(body)
         or _is_refusal(text, offer_made=True, model_says=False)
     )
+
+
+# Words too common to show that a message says back what another said
+_COMMON = frozenset(
+    "the a an and or to of for on in at with your you our we i it is are be this that "
+    "that's it's yes yep no not as by from so just all now be been has have will can".split()
+)
+SAYS_BACK_SHARE = 0.5  # of the earlier terms' words
+
+
+def says_back(text: str, earlier: str, amount: float | None, names: Sequence[str] = ()) -> bool:
+    """In answer to our acceptance, the message says back, in CS's own words of before, the
+    terms CS confirmed: the accepted sum (and no other), half or more of the words CS
+    confirmed them with, and nothing asked, awaited, refused, hedged or conditional.
+
+    A desk whose words for "done" we have never seen still books what it confirmed in
+    words we read; its report repeats those words."""
+    text = without_names(normalize(text), names)
+    words = _content_words(text)
+    before = _content_words(without_names(normalize(earlier), names))
+    sums = [found.value for found in find_amount_spans(text)]
+    if amount is not None and (not sums or any(abs(x - amount) > 0.011 for x in sums)):
+        return False
+    if amount is None and sums:
+        return False
+    return (
+        bool(before)
+        and len(words & before) >= SAYS_BACK_SHARE * len(before)
+        and _restates_plainly(text)
+        and not _NEGATION.search(_BENIGN_NEGATION.sub(" ", text))
+        and not _PENDING.search(text)
+        and not _LATER.search(text)
+        and not _CONDITION.search(_RETURN_YES.sub(" ", text))
+    )
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z][a-z'-]+", text.lower()) if w not in _COMMON}
 
 
 def _reports_the_past(text: str) -> bool:

@@ -508,7 +508,9 @@ def test_every_phrase_book_loads_and_keeps_the_desks_decisions(orders, book) -> 
         assert phrasebook_named(name)["offer.plain"]
     ledgers = []
     for wording in PHRASE_BOOKS:
-        desk = Desk(orders, book, DeskConfig(persona="cooperative", channel="text", wording=wording))
+        desk = Desk(
+            orders, book, DeskConfig(persona="cooperative", channel="text", wording=wording)
+        )
         chat = Chat(desk)
         chat.say(DETAILS + " I'd like a full refund of $129.99.")
         chat.say("Yes, please go ahead: I accept a full refund of $129.99.")

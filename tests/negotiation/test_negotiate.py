@@ -147,6 +147,36 @@ async def test_cs_confirming_other_terms_in_words_only_is_not_accepted(reader, c
     assert results[-1].outcome.status == "no_agreement"
 
 
+@pytest.mark.parametrize(
+    ("words", "accepted"),
+    [
+        # done in words we have never seen, the terms said back in CS's words of before
+        (
+            "Consider it finished — $129.99 to your original payment method once you return the item.",
+            True,
+        ),
+        # another sum, a condition of its own, a hedge or a question: never accepted
+        (
+            "Consider it finished — $100.00 to your original payment method once you return the item.",
+            False,
+        ),
+        ("$129.99 to your original payment method if my manager signs it off.", False),
+        ("I'll check with my team about $129.99 to your original payment method.", False),
+        ("$129.99 to your original payment method once you return the item — ok?", False),
+    ],
+)
+async def test_terms_said_back_in_unread_words_at_acceptance(reader, words, accepted) -> None:
+    """A desk whose word for "done" we do not know: it books what it confirmed, and says so
+    in the words it confirmed the terms with ("Yes, that's right: a full refund ...")."""
+    books = FULL if accepted else None
+    desk = FakeDesk(spoken(FULL), channel="text", at_accept={"text": words, "books": books})
+    results = await Harness(reader, desk).to_the_end()
+    final = results[-1].outcome
+    assert (final.status == "accepted") is accepted
+    if accepted:
+        assert desk.ledger == [FULL] and same(terms_of(final), FULL) and final.cs_quote == words
+
+
 async def test_a_structured_agreed_flag_contradicted_by_the_text_is_not_accepted(reader) -> None:
     at_accept = {
         "text": "No, that's not right. What I offered is store credit of $129.99.",

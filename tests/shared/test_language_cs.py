@@ -1028,7 +1028,12 @@ def test_a_remedy_agreed_and_still_to_come_outweighs_a_sure_none(
     ("text", "kind", "amount", "returned"),
     [
         ("That's booked in for you: a store voucher worth $25.00.", "store_credit", 25.0, None),
-        ("All sorted: $25 added to your account balance. Was there something else?", "store_credit", 25.0, None),
+        (
+            "All sorted: $25 added to your account balance. Was there something else?",
+            "store_credit",
+            25.0,
+            None,
+        ),
         (
             "Lovely, that’s gone through — a brand-new lamp sent out to you, and you can hang on "
             "to the old one. Can I help with anything further?",
@@ -1110,7 +1115,11 @@ def test_the_sure_kind_model_names_a_remedy_the_words_do_not(
     text: str, sure: float, kind: str | None, unsure: bool
 ) -> None:
     offer, is_unsure, _ = _decide_offer(
-        normalize(text), {"offer": 0.8, "confirmation": 0.1}, "store_credit", 0.05, 129.99,
+        normalize(text),
+        {"offer": 0.8, "confirmation": 0.1},
+        "store_credit",
+        0.05,
+        129.99,
         model_sure=sure,
     )
     assert (offer.type if offer else None) == kind and is_unsure is unsure
