@@ -295,6 +295,8 @@ _PENDING = _rx(
     r"|\b(?:requested|asked for|sought|seeking|requesting) (?:\w+ )?(?:approval|authori[sz]ation|sign-off)\b"
     r"|\b(?:looking into|check(?:ing)? (?:whether|if)|see (?:whether|if)|escalat\w+|can't promise|cannot promise|no promises)"
     r"|\b(?:might|may) be (?:able|eligible|possible)\b|\bonce (?:the|our) (?:investigation|claim)\b[^.]*\b(?:decide|determine)"
+    r"|\b(?:check|speak|talk|confirm) with (?:my|our|the) (?:team|manager|supervisor|colleagues?|warehouse|finance)\b"
+    r"|\b(?:i|we)(?:'ll| will) (?:check|see|find out)\b"
 )
 # "rather than waiting for the refund": the wait is what the offer spares, not its condition
 _LATER = _rx(
@@ -1391,28 +1393,49 @@ SAYS_BACK_SHARE = 0.5  # of the earlier terms' words
 
 
 def says_back(text: str, earlier: str, amount: float | None, names: Sequence[str] = ()) -> bool:
-    """In answer to our acceptance, the message says back, in CS's own words of before, the
-    terms CS confirmed: the accepted sum (and no other), half or more of the words CS
-    confirmed them with, and nothing asked, awaited, refused, hedged or conditional.
+    """In answer to our acceptance, the message says back the terms CS confirmed, in words we
+    cannot read as a remedy: the accepted sum and no other, or (with no sum in the terms)
+    half or more of the words CS confirmed them with; and nothing asked (but a courtesy
+    question), awaited, refused, set against it, hedged or conditional.
 
-    A desk whose words for "done" we have never seen still books what it confirmed in
-    words we read; its report repeats those words."""
+    A desk whose words for "done" we have never seen still books what it confirmed; its
+    report repeats the sum, or the words, it confirmed."""
     text = without_names(normalize(text), names)
-    words = _content_words(text)
-    before = _content_words(without_names(normalize(earlier), names))
     sums = [found.value for found in find_amount_spans(text)]
-    if amount is not None and (not sums or any(abs(x - amount) > 0.011 for x in sums)):
-        return False
-    if amount is None and sums:
-        return False
+    if amount is not None:
+        if not sums or any(abs(x - amount) > 0.011 for x in sums):
+            return False
+    else:
+        before = _content_words(without_names(normalize(earlier), names))
+        if sums or not before or len(_content_words(text) & before) < SAYS_BACK_SHARE * len(before):
+            return False
+    said = [x for x in _sentence_texts(text) if not _CLOSING.search(x) and not _courtesy(x)]
+    body = " ".join(said)
+    return not (
+        any("?" in x for x in said)
+        or _PROPOSAL_Q.search(body)
+        or _AWAITING.search(body)
+        or _CONTRAST.search(body)
+        or _is_refusal(text, offer_made=True, model_says=False)
+        or _NEGATION.search(_BENIGN_NEGATION.sub(" ", body))
+        or _PENDING.search(body)
+        or _LATER.search(body)
+        or _CONDITION.search(_RETURN_YES.sub(" ", body))
+    )
+
+
+_CONTRAST = _rx(r"(?:instead|rather|but|however|only|except|unless|alternatively)")
+
+
+def _courtesy(sentence: str) -> bool:
+    """A question that asks for nothing of the case ("Anything more on your side?")."""
     return (
-        bool(before)
-        and len(words & before) >= SAYS_BACK_SHARE * len(before)
-        and _restates_plainly(text)
-        and not _NEGATION.search(_BENIGN_NEGATION.sub(" ", text))
-        and not _PENDING.search(text)
-        and not _LATER.search(text)
-        and not _CONDITION.search(_RETURN_YES.sub(" ", text))
+        "?" in sentence
+        and not find_amount_spans(sentence)
+        and not _remedy_spans(sentence)
+        and set(read_asks(sentence)) <= {"other"}
+        and not _PROPOSAL_Q.search(sentence)
+        and not _AWAITING.search(sentence)
     )
 
 
