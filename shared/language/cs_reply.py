@@ -1424,7 +1424,7 @@ def says_back(text: str, earlier: str, amount: float | None, names: Sequence[str
     )
 
 
-_CONTRAST = _rx(r"(?:instead|rather|but|however|only|except|unless|alternatively)")
+_CONTRAST = _rx(r"\b(?:instead|rather|but|however|only|except|unless|alternatively)\b")
 
 
 def _courtesy(sentence: str) -> bool:
