@@ -1133,18 +1133,28 @@ EARLIER = "Yes, that's right: a full refund of $129.99 to your card, once the la
 @pytest.mark.parametrize(
     ("text", "amount", "back"),
     [
-        ("Consider it finished — $129.99 to your card once the lamp is back with us.", 129.99, True),
+        (
+            "Consider it finished — $129.99 to your card once the lamp is back with us.",
+            129.99,
+            True,
+        ),
         ("Consider it finished — $129.99 to your card. Anything more on your side?", 129.99, True),
         ("Consider it finished — $129.99 as a wallet top-up instead.", 129.99, False),
         ("Consider it finished — $129.99, but only after our inspection.", 129.99, False),
         ("Consider it finished — $99.00 to your card.", 129.99, False),
         ("$129.99 to your card if the photos check out.", 129.99, False),
         ("We'll check with our team about the $129.99.", 129.99, False),
-        ("Consider it finished — $129.99 to your card. Could you send a photo first?", 129.99, False),
+        (
+            "Consider it finished — $129.99 to your card. Could you send a photo first?",
+            129.99,
+            False,
+        ),
         # no sum in the terms: the words CS confirmed them with
         ("Consider it finished: the lamp is back with us, full refund to your card.", None, True),
         ("Consider it finished.", None, False),
     ],
 )
-def test_terms_said_back_in_words_we_cannot_read(text: str, amount: float | None, back: bool) -> None:
+def test_terms_said_back_in_words_we_cannot_read(
+    text: str, amount: float | None, back: bool
+) -> None:
     assert cs_reply.says_back(text, EARLIER, amount) is back
