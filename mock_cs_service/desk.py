@@ -52,7 +52,7 @@ from mock_cs_service.personas import (
 from mock_cs_service.policy_book import PolicyBook
 from mock_cs_service.reading import Intent, StatedTerms, read_message
 from mock_cs_service.remedies import CaseTerms, OrderFacts, case_terms
-from mock_cs_service.wording import Phrasebook, Scene, phrasebook_named
+from mock_cs_service.wording import PHRASE_BOOKS, Phrasebook, Scene, phrasebook_named
 from shared.domain import Offer, Order, ProblemType
 
 MAX_MESSAGES = 30
@@ -352,6 +352,9 @@ class Desk:
         self.orders = orders
         self.policies = policies
         self.phrasebook = phrasebook  # words of its own (tests); else the configured wording
+        if phrasebook is None:
+            for name in PHRASE_BOOKS:  # every shipped book is checked on start-up
+                phrasebook_named(name)
         self._config = config or DeskConfig()
         self._clock = clock
         self._lock = threading.RLock()
