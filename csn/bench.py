@@ -43,7 +43,7 @@ from csn.scenarios import (
     photo_upload,
     photographs_first,
 )
-from mock_cs_service.wording import PHRASE_BOOKS
+from mock_cs_service.wording import Wording
 from shared import limits
 from shared.domain import AGREED_STATES, MONITORING_STATES, RETRYING_STATES, TERMINAL_STATES
 from shared.settings import ServiceSettings
@@ -935,7 +935,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--wording",
         default="first",
-        choices=tuple(PHRASE_BOOKS),
+        choices=[book.value for book in Wording],
         help="whose words the desk speaks on the text channel (phrase books written apart)",
     )
     p.add_argument("--error-rate", type=float, default=0.0, help="CS fault injection: 5xx share")

@@ -37,7 +37,7 @@ from tenacity import wait_none
 from csn.desk_records import DeskRecords
 from csn.ledger import Misread, Owed, by_contact, exchanges, grants_of, verdict
 from csn.scenarios import details, evidence_photo, generate, item_name
-from mock_cs_service.wording import PHRASE_BOOKS
+from mock_cs_service.wording import Wording
 from negotiation_agent.dialogue import (
     CSDesk,
     CSReply,
@@ -561,7 +561,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--wording",
         default="first",
-        choices=tuple(PHRASE_BOOKS),
+        choices=[book.value for book in Wording],
         help="whose words the desk speaks on the text channel (phrase books written apart)",
     )
     parser.add_argument("--policy-dir", default=None)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
-from mock_cs_service.desk import MAX_MESSAGE_BYTES, Channel, Wording
+from mock_cs_service.desk import MAX_MESSAGE_BYTES, Channel
 from mock_cs_service.followup import FollowUpTrait
 from mock_cs_service.orders import DEFAULT_DATA
 from mock_cs_service.personas import Persona
+from mock_cs_service.wording import Wording
 from shared.settings import ServiceSettings
 
 

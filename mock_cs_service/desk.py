@@ -52,7 +52,7 @@ from mock_cs_service.personas import (
 from mock_cs_service.policy_book import PolicyBook
 from mock_cs_service.reading import Intent, StatedTerms, read_message
 from mock_cs_service.remedies import CaseTerms, OrderFacts, case_terms
-from mock_cs_service.wording import PHRASE_BOOKS, Phrasebook, Scene, phrasebook_named
+from mock_cs_service.wording import PHRASE_BOOKS, Phrasebook, Scene, Wording, phrasebook_named
 from shared.domain import Offer, Order, ProblemType
 
 MAX_MESSAGES = 30
@@ -71,16 +71,6 @@ class Channel(StrEnum):
 
     STRUCTURED = "structured"
     TEXT = "text"
-
-
-class Wording(StrEnum):
-    """Whose words the desk speaks on the text channel (`wording.PHRASE_BOOKS`)."""
-
-    FIRST = "first"
-    SECOND = "second"
-    THIRD = "third"
-    FOURTH = "fourth"
-    FIFTH = "fifth"
 
 
 class DeskConfig(BaseModel):
@@ -647,7 +637,7 @@ class Desk:
             currency=_currency(contact.order),
             payment_method=str(getattr(contact.order, "payment_method", None) or "card"),
         )
-        book = self.phrasebook or phrasebook_named(self._config.wording.value)
+        book = self.phrasebook or phrasebook_named(self._config.wording)
         return book.say(turn.speech, scene, contact.words)
 
     def _book(self, contact: Contact, message_id: str, offer: Offer) -> None:

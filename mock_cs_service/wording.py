@@ -14,6 +14,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,17 +25,25 @@ from mock_cs_service.personas import Act, Lead, Speech
 from shared.domain import Offer, OfferType
 
 PHRASINGS = Path(__file__).parent / "phrasings.yaml"
-# Phrase books by name, each written apart from the others and from the reader's corpora:
-# the first desk's; a second and a third, whose words the reader was then fixed on; a
-# fourth, whose failures the reader was fixed on in aggregate only (never its words); a
-# fifth, held out (never read by anyone tuning the reader), so a bench can face a desk
-# nobody tuned for.
+
+
+class Wording(StrEnum):
+    """Whose words the desk speaks on the text channel: phrase books, each written apart
+    from the others and from the reader's corpora. The first is the desk's own; the reader
+    was then fixed on the second and third books' words, and on the fourth book's failures
+    counted by kind (never its words); the fifth is held out (never read by anyone tuning
+    the reader), so a bench can face a desk nobody tuned for."""
+
+    FIRST = "first"
+    SECOND = "second"
+    THIRD = "third"
+    FOURTH = "fourth"
+    FIFTH = "fifth"
+
+
 PHRASE_BOOKS = {
-    "first": PHRASINGS,
-    "second": Path(__file__).parent / "phrasings_second.yaml",
-    "third": Path(__file__).parent / "phrasings_third.yaml",
-    "fourth": Path(__file__).parent / "phrasings_fourth.yaml",
-    "fifth": Path(__file__).parent / "phrasings_fifth.yaml",
+    book: PHRASINGS if book is Wording.FIRST else PHRASINGS.with_name(f"phrasings_{book}.yaml")
+    for book in Wording
 }
 MIN_PHRASINGS = 4
 QUESTION_SHARE = 0.3  # offers put as a question ("Would $40 back work for you?")
@@ -186,14 +195,14 @@ class Phrasebook:
 
 
 @cache
-def phrasebook_named(name: str = "first") -> Phrasebook:
+def phrasebook_named(name: Wording = Wording.FIRST) -> Phrasebook:
     """A shipped phrase book (`PHRASE_BOOKS`), read once per process."""
     return Phrasebook.load(PHRASE_BOOKS[name])
 
 
 def default_phrasebook() -> Phrasebook:
     """The first desk's phrasings."""
-    return phrasebook_named("first")
+    return phrasebook_named(Wording.FIRST)
 
 
 @dataclass(frozen=True)

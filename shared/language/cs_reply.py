@@ -1128,7 +1128,7 @@ def _terms_by_model(
         or _NEGATION.search(_BENIGN_NEGATION.sub(" ", text))
     ):
         return None
-    if model_type == "partial_refund":
+    if model_type == "partial_refund":  # its sum and the order's total say full or partial
         model_type = "refund"
     mention = _Mention(model_type, 0, len(text), (0, len(text)), "live", True)
     terms = _terms(text, mention, total)
@@ -1371,10 +1371,16 @@ def _acts(
     return [a for a in ACTS if a in acts]
 
 
-def _restates_plainly(text: str) -> bool:
+def _restates_plainly(text: str, courtesy: bool = False) -> bool:
     """Terms said back with nothing asked, awaited or refused: in answer to our "yes, please go
-    ahead", a person's way of saying it is done ("Ticket closed with: a full refund of $40")."""
-    said = [x for x in _sentence_texts(text) if not _CLOSING.search(x)]  # "Anything else?"
+    ahead", a person's way of saying it is done ("Ticket closed with: a full refund of $40").
+    Closings ("Anything else?") are no question; with `courtesy`, nor are questions that ask
+    for nothing of the case ("Anything more on your side?")."""
+    said = [
+        x
+        for x in _sentence_texts(text)
+        if not _CLOSING.search(x) and not (courtesy and _courtesy(x))
+    ]
     body = " ".join(said)
     return not (
         any("?" in x for x in said)
@@ -1386,8 +1392,8 @@ def _restates_plainly(text: str) -> bool:
 
 # Words too common to show that a message says back what another said
 _COMMON = frozenset(
-    "the a an and or to of for on in at with your you our we i it is are be this that "
-    "that's it's yes yep no not as by from so just all now be been has have will can".split()
+    "the a an and or to of for on in at with your you our we i it is are be been this that "
+    "that's it's yes yep no not as by from so just all now has have will can".split()
 )
 SAYS_BACK_SHARE = 0.5  # of the earlier terms' words
 
@@ -1409,14 +1415,9 @@ def says_back(text: str, earlier: str, amount: float | None, names: Sequence[str
         before = _content_words(without_names(normalize(earlier), names))
         if sums or not before or len(_content_words(text) & before) < SAYS_BACK_SHARE * len(before):
             return False
-    said = [x for x in _sentence_texts(text) if not _CLOSING.search(x) and not _courtesy(x)]
-    body = " ".join(said)
-    return not (
-        any("?" in x for x in said)
-        or _PROPOSAL_Q.search(body)
-        or _AWAITING.search(body)
-        or _CONTRAST.search(body)
-        or _is_refusal(text, offer_made=True, model_says=False)
+    body = " ".join(x for x in _sentence_texts(text) if not _CLOSING.search(x) and not _courtesy(x))
+    return _restates_plainly(text, courtesy=True) and not (
+        _CONTRAST.search(body)
         or _NEGATION.search(_BENIGN_NEGATION.sub(" ", body))
         or _PENDING.search(body)
         or _LATER.search(body)

@@ -10,6 +10,7 @@ import pytest
 from shared.language import cs_reply
 from shared.language.cs_reply import (
     CSReading,
+    OfferTerms,
     _decide_offer,
     live_mentions,
     read_asks,
@@ -28,6 +29,13 @@ def reader() -> Reader:
 
 def read(reader: Reader, text: str, total: float | None = 129.99) -> CSReading:
     return read_cs_reply(text, reader, total)
+
+
+def offered(reader: Reader, text: str, total: float | None = None) -> OfferTerms:
+    """The offer the reader finds in a text, which must have one."""
+    offer = read(reader, text, total).offer
+    assert offer is not None, text
+    return offer
 
 
 def test_instead_of_offers_the_alternative(reader: Reader) -> None:
@@ -636,8 +644,7 @@ def test_a_finding_about_the_case_is_a_fact_beside_the_offer_or_question(
 def test_a_remedy_taken_back_or_served_by_the_label(
     reader: Reader, text: str, kind: str, amount: float | None
 ) -> None:
-    offer = read(reader, text, total=None).offer
-    assert offer is not None
+    offer = offered(reader, text)
     assert (offer.type, offer.amount) == (kind, amount)
 
 
@@ -661,8 +668,7 @@ def test_a_remedy_taken_back_or_served_by_the_label(
     ],
 )
 def test_return_terms_in_other_words(reader: Reader, text: str, required: bool | None) -> None:
-    offer = read(reader, text, total=None).offer
-    assert offer is not None
+    offer = offered(reader, text)
     assert offer.return_required is required
 
 
@@ -743,8 +749,8 @@ def test_amounts_in_words_and_with_the_symbol_after(text: str, amounts: list[flo
 def test_the_sum_on_offer_is_the_total_or_the_worked_out_share(
     reader: Reader, text: str, amount: float
 ) -> None:
-    offer = read(reader, text, total=None).offer
-    assert offer is not None and offer.amount == amount
+    offer = offered(reader, text)
+    assert offer.amount == amount
 
 
 @pytest.mark.parametrize(
@@ -793,8 +799,7 @@ def test_a_reason_or_a_thing_already_sent_leaves_the_offer_an_offer(
     ],
 )
 def test_terse_remedies(reader: Reader, text: str, kind: str, amount: float | None) -> None:
-    offer = read(reader, text, total=None).offer
-    assert offer is not None
+    offer = offered(reader, text)
     assert (offer.type, offer.amount) == (kind, amount)
 
 
@@ -856,8 +861,8 @@ def test_return_said_through_the_old_item(reader: Reader, text: str, required: b
 def test_goods_put_in_the_post_whatever_they_are_called(
     reader: Reader, text: str, kind: str
 ) -> None:
-    offer = read(reader, text, total=None).offer
-    assert offer is not None and offer.type == kind
+    offer = offered(reader, text)
+    assert offer.type == kind
 
 
 @pytest.mark.parametrize(
@@ -889,8 +894,8 @@ def test_a_message_or_the_first_delivery_sent_is_no_reship(reader: Reader, text:
 def test_money_back_said_plainly(
     reader: Reader, text: str, kind: str, amount: float | None
 ) -> None:
-    offer = read(reader, text, total=None).offer
-    assert offer is not None and (offer.type, offer.amount) == (kind, amount)
+    offer = offered(reader, text)
+    assert (offer.type, offer.amount) == (kind, amount)
 
 
 def test_a_date_ahead_is_not_a_past_remedy(reader: Reader) -> None:
@@ -907,8 +912,8 @@ def test_a_date_ahead_is_not_a_past_remedy(reader: Reader) -> None:
     ],
 )
 def test_credit_for_later_is_store_credit(reader: Reader, text: str, amount: float | None) -> None:
-    offer = read(reader, text, total=None).offer
-    assert offer is not None and (offer.type, offer.amount) == ("store_credit", amount)
+    offer = offered(reader, text)
+    assert (offer.type, offer.amount) == ("store_credit", amount)
 
 
 def test_an_inverted_unreal_past_is_no_offer() -> None:
@@ -927,8 +932,8 @@ def test_an_inverted_unreal_past_is_no_offer() -> None:
 def test_a_label_with_how_to_send_the_item_requires_it_back(
     reader: Reader, text: str, required: bool | None
 ) -> None:
-    offer = read(reader, text, total=None).offer
-    assert offer is not None and offer.type == "return_label"
+    offer = offered(reader, text)
+    assert offer.type == "return_label"
     assert offer.return_required is required
 
 
