@@ -30,15 +30,17 @@ PHRASINGS = Path(__file__).parent / "phrasings.yaml"
 class Wording(StrEnum):
     """Whose words the desk speaks on the text channel: phrase books, each written apart
     from the others and from the reader's corpora. The first is the desk's own; the reader
-    was then fixed on the second and third books' words, and on the fourth book's failures
-    counted by kind (never its words); the fifth is held out (never read by anyone tuning
-    the reader), so a bench can face a desk nobody tuned for."""
+    was then fixed on the second, third and fourth books' words; the fifth, sixth and
+    seventh are held out (never read by anyone tuning the reader), so a bench can face
+    desks nobody tuned for."""
 
     FIRST = "first"
     SECOND = "second"
     THIRD = "third"
     FOURTH = "fourth"
     FIFTH = "fifth"
+    SIXTH = "sixth"
+    SEVENTH = "seventh"
 
 
 PHRASE_BOOKS = {

@@ -375,11 +375,15 @@ class Negotiation:
         sent while a round is in flight (or replayed) cannot collide with it."""
         return f"{self.inp.session_id}:{self.inp.attempt}:close"
 
+    def names(self) -> list[str]:
+        """The order's product names, read in CS's words as "the item"."""
+        return [self.facts.item] if self.facts.item else []
+
     async def read(self, raw: object, answering_acceptance: bool = False) -> CSReply:
         """CS's reply, read from its words (and checked by Claude when configured);
         `answering_acceptance`: it answers our "yes, please go ahead"."""
         total, reading = self.strategy.item_value, None
-        names = [self.facts.item] if self.facts.item else []
+        names = self.names()
         if self.claude is not None:
             text = reply_text(raw)
             reading = await self.claude.read_cs(
@@ -490,6 +494,16 @@ class Negotiation:
         assert restated is not None
         # CS's words must say yes: a structured `agreed` alone confirms nothing
         said_yes = reply.confirms and not reply.contradicts and not reply.unsure
+        if not said_yes and names_terms(reply, restated):
+            # in words of its own we cannot read, CS says back the terms we restated
+            said_yes = says_back(
+                reply.text,
+                message.text,
+                restated.amount,
+                self.names(),
+                restated.return_required,
+                invited=True,
+            )
         if said_yes and names_terms(reply, restated):
             agreed = _confirmed_terms(restated, reply.offer)
             report = self.fold(round_no, message, reply, "agreement", "CS confirmed the terms")
@@ -715,8 +729,13 @@ class Negotiation:
         same = names_terms(reply, agreed.offer)
         if not said_yes and (reply.offer is None or same) and agreed.cs_quote:
             # in words of its own we cannot read, CS says back the terms it confirmed before
-            names = [self.facts.item] if self.facts.item else []
-            said_yes = same = says_back(reply.text, agreed.cs_quote, agreed.offer.amount, names)
+            said_yes = same = says_back(
+                reply.text,
+                agreed.cs_quote,
+                agreed.offer.amount,
+                self.names(),
+                agreed.offer.return_required,
+            )
         if not (said_yes and same):
             why = "CS confirmed other terms" if said_yes else "CS did not confirm the agreement"
             report = self.fold(round_no, message, reply, "not_confirmed", why)

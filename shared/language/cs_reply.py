@@ -116,7 +116,8 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:e-?)?gift ?card\b(?! balance)|\bgift certificate|\bvoucher|\b(?:promo(?:tional)?|discount) (?:credit|code)"
             r"|\bcoupon|\b(?:add(?:ed|ing)?|convert(?:ed|ing)?|load(?:ed|ing)?) [^.;!?]{0,40}?(?:to|onto|into) (?:your |ur |the |a )?gift ?card balance\b"
             r"|\b(?:off|towards?) (?:your|ur) next (?:purchase|order|visit|booking)\b|(?:\$|£|€)\s?\d[\d,.]* (?:\w+ )?(?:code|voucher)\b|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credit\b"
-            r"|\bgoodwill credit|\bcredit note|\b(?:a|the) credit (?:of|for) "
+            r"|\bgoodwill credit|\bcredit (?:note|slip)|\b(?:a|the) credit (?:of|for) |\btop-?up\b"
+            r"|\b(?:as|in) (?:\w+ )?points\b|\bpoints (?:on|to|into|onto) (?:your|ur|the) (?:\w+ )?account\b"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credit\b|\bdollars (?:in |of )?(?:\w+ )?credit\b"
             r"|\bbucks (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
             r"|\bcredit(?:ed)? (?:\$|£|€)\s?[\d.,]+ (?:to|on|onto|into) (?:your|ur) (?:\w+ )?account\b"
@@ -132,10 +133,10 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?: (?:out|over|through|to you|for you))*(?: \w+){0,2}? again\b"
             r"|\b(?:send|ship|dispatch) (?:you |out )?(?:a )?(?:second|another|new|fresh) (?:shipment|parcel|package|delivery)"
             r"|\b(?:new|fresh|second|another|replacement) (?:shipment|delivery|dispatch) of (?:the|your) (?:same )?(?:order|items?|parcel|package)"
-            r"|\b(?:fresh|second) (?:shipment|delivery)\b|\b(?:in|into) the (?:post|mail) again\b|\b(?:sent|shipped|posted) out again\b"
+            r"|\b(?:fresh|second|renewed|repeat) (?:shipment|delivery|dispatch)\b|\b(?:in|into) the (?:post|mail) again\b|\b(?:sent|shipped|posted) out again\b"
             r"|\bnew shipment|\bship (?:out )?a (?:fresh|new) (?:copy|one) of (?:the|your) order"
             r"|\b(?:new|fresh|second|another|replacement) (?:parcel|package|consignment)\b"
-            r"|\b(?:order|parcel|package|items?)\b[^.?!;]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
+            r"|\b(?:order|parcel|package|items?|consignment|shipment|goods|delivery)\b[^.?!;]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
             r"|\b(?:order|parcel|package|it) (?:ships|goes out|will ship) again\b|\ba second time\b"
             r"|\breplacement (?:parcel|shipment|package|delivery)|\b(?:the|a|your) reorder\b"
             r"|\bresent\b|\b(?:attempt|try|arrange) (?:delivery|to deliver)\b"
@@ -147,7 +148,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "replacement",
         _rx(
             r"\breplacement|\breplace (?:it|the|your|them|that|this)\b|\breplaced\b"
-            r"|\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model)\b|\bbrand[- ]new\b"
+            r"|\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model|piece)\b|\bbrand[- ]new\b"
             r"|\bexchange|\bswap"
             r"|\bsend(?:ing)? (?:you |out )?(?:a |the |one |two )?(?:new|fresh|brand[- ]new|another|working|correct|right|proper)\b(?! (?:tracking|link|code|label|email|number|ticket|password))"
             r"|\b(?:arrange|sort|order|organi[sz]e|get|ship|post)(?: you| out)* (?:a|an|one) (?:new|fresh|brand[- ]new|replacement) (?!(?:tracking|link|code|label|email|number|ticket|password|address|card)\b)\w+"
@@ -178,7 +179,8 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         _rx(
             r"\brefund|\breimburse|\bmoney back|\bcompensat|\bdiscount|\bprice adjustment"
             r"|\b(?:off|back) (?:the |your )?(?:order|price|purchase|total)"
-            r"|(?:\$|£|€)\s?\d[\d,.]* (?:off|back)\b|\b(?:dollars?|bucks|usd) (?:off|back)\b|\bpercent (?:off|back)\b|% (?:off|back)\b"
+            r"|(?:\$|£|€)\s?\d[\d,.]* (?:off|back)\b|\b(?:dollars?|bucks|usd) (?:off|back)\b"
+            r"|(?:\$|£|€)\s?\d[\d,.]*(?: of (?:your|the) (?:money|payment|purchase price))? (?:(?:paid|sent|put|going|coming|given) back|returned|refunded|reimbursed)\b(?! (?:item|goods|parcel|order|package)s?\b)|\bpercent (?:off|back)\b|% (?:off|back)\b"
             rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:[\w$£€.,]+ )?(?:price|order|total|paid|purchase|cost|amount))? (?:back|off)\b"
             r"|\bknock(?:ed|ing)? (?:\$?\d+(?:\.\d+)?%?|\w+)(?: \w+)? off\b|\b(?:price|money) back\b"
             r"|\bback (?:to|on|onto|into) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|account|payment|debit|credit card)"
@@ -201,7 +203,8 @@ _FULL_MARKER = _rx(
     r"|\b100 ?%|\bthe total\b|\ball (?:\$|£|€)|\b(?:the |your )?full (?:\$|£|€)|\brefund (?:all|everything)\b|\bfor the full order\b"
 )
 _PART_MARKER = _rx(
-    r"\b(?:partial|part of|part[- ]refund|some of|a portion|discount|compensation|goodwill|off\b|difference)"
+    r"\b(?:partial|part of|part[- ]refund|some of|a portion|discount|compensation|goodwill|difference)"
+    r"|(?<!\bit )(?<!\bthem )(?<!\bdrop )(?<!\bdropped )(?<!\bsign )(?<!\bsigned )\boff\b"
     r"|\b(?:duplicate|extra|double|second|overcharged?) (?:charge|payment)|\bshipping\b|\bdelivery (?:fee|charge|cost)"
     r"|\bpostage\b|\bexpress\b|\bthis month's\b|\bfor the (?:missing|faulty|broken|late|damaged|lost) \w+"
     r"|\bovercharged? (?:amount|sum|difference)\b|\bthe overcharge\b"
@@ -365,6 +368,11 @@ _OFFER_FRAME = _rx(
     r"|\b(?:can|could) (?:do|offer|give|send|refund|issue|arrange)\b|\bwill (?:go|be)\b|\bgoes out\b|\bfollows?\b"
     r"|^\W*(?:\w+ ){0,3}(?:\$|£|€)?\s?[\d.,]+ (?:back|off)\b|^\W*half back\b|\bwe will\b|\bwill (?:refund|send|ship|issue)\b"
     r"|\byou(?:'re| are) (?:eligible|entitled) (?:for|to)\b"
+    # "My proposal: ...", "Is it okay if I do ...?", "We should be delighted to arrange ...",
+    # "Can give you ...", "Accept a swap unit?"
+    r"|\b(?:my|our) (?:proposal|suggestion)\b|\b(?:i|we) (?:propose|suggest)\b|\bis it (?:ok|okay|alright|all right|fine) if\b"
+    r"|\b(?:should|would) be (?:delighted|happy|glad|pleased) to\b|(?:^|[.!?]\s+)(?:can|could) (?:give|do|offer|send|arrange|refund)\b"
+    r"|(?:^|[.!?]\s+)(?:accept|take|fancy) (?:a|an|the)\b[^.!?]*\?"
 )
 _DONE_FRAME = _rx(
     r"\b(?:i|we)(?:'ve| have) (?:\w+ ){1,5}?and (?:refunded|credited|reimbursed|issued|processed|arranged|booked)\b"
@@ -385,7 +393,10 @@ _DONE_FRAME = _rx(
     r"|\b(?:has|have) (?:now |just |already )?(?:approved|processed|issued|authori[sz]ed|arranged|credited|refunded)\b"
     r"|\bis (?:now )?being (?:refunded|processed|sent|shipped|credited|dispatched)|\b(?:is|are|'s) (?:now )?on (?:its|their|the) way"
     r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
-    r"|\bconfirmed\b|\bjust confirming\b|(?<!for )\bconfirming (?:that|your|the)\b|\bthat(?:'s| is) (?:right|correct|exactly right)\b"
+    r"|\bconfirmed\b|\bjust confirming\b|(?<!for )\bconfirming (?:that|your|the)\b"
+    r"|\bthat(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct)\b|^\W*correct\b"
+    r"|\bconsider it done\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
+    r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
     r"|spot on|bang on|precisely|absolutely|indeed)\b"
     r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:set|put) (?:that|it|this|everything) (?:up|through)\b"
@@ -431,7 +442,7 @@ _AWAITING = _rx(
     # "Let me know if you'd like me to go ahead.", "Just say when you want me to proceed."
     r"|\b(?:if|when|whether) (?:you'd|you would|you want|you're happy for) (?:like )?(?:me|us) to (?:go ahead|proceed|process|book|set)"
     # "Reply yes and I'll get it done", "Pls confirm if ok to proceed", "Happy for me to proceed?"
-    r"|\breply (?:yes|ok)\b|\brevert with your (?:confirmation|approval|decision)\b|\blmk if\b|\bif (?:it's |that's |you're )?(?:ok|okay|fine|happy) (?:for me |for us )?to (?:proceed|go ahead)\b"
+    r"|\b(?:reply|say) (?:yes|ok)\b|\brevert with your (?:confirmation|approval|decision)\b|\blmk if\b|\bif (?:it's |that's |you're )?(?:ok|okay|fine|happy) (?:for me |for us )?to (?:proceed|go ahead)\b"
     r"|\bhappy for (?:me|us) to (?:proceed|go ahead|book|process)\b"
 )
 _PROPOSAL_Q = _rx(
@@ -514,15 +525,18 @@ _PREFERRED = _rx(
     r"|\bhow would you like|\bwhat would you like|\bprefer(?:ence)?\b|\b(?:what|fair) (?:outcome|resolution|remedy)"
 )
 _AFFIRMATIVE = _rx(
-    r"^\s*(?:yes|yep|yeah|yup|correct|exactly|confirmed|absolutely|indeed|spot on|precisely"
-    r"|that(?:'s| is) (?:right|correct|it|exactly right|spot on|confirmed)|you(?:'ve| have) got it)\b"
+    r"^\s*(?:yes|yep|yeah|yup|correct|exactly|confirmed|absolutely|indeed|spot on|precisely|affirmative"
+    r"|(?:that|this|it)(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct|it|spot on|confirmed)"
+    r"|(?:all|quite|entirely) (?:right|correct)|you(?:'ve| have) got it|you(?:'re| are) (?:right|correct))\b"
 )
 _GO_AHEAD = _rx(
     r"\b(?:go[- ]ahead|proceed|process it|set (?:it|that) up|put (?:it|that) through)\b"
     r"|\blet me know if (?:you'd|you would) like (?:me|us) to\b|\bshall i\b|\bwant me to\b"
 )
 _AGREEMENT_NO = _rx(
-    r"^\s*(?:no|not quite|sorry,? (?:no|that's not))\b|\bthat(?:'s| is) not (?:right|correct|quite right|what)\b"
+    r"^\s*(?:no(?! (?:worries|problem|probs|trouble|bother|stress|dramas|need)\b)|not quite"
+    r"|sorry,? (?:no|that's not)|incorrect|wrong|negative|nope|nah)\b"
+    r"|\bthat(?:'s| is) not (?:right|correct|quite right|what)\b|\bthat(?:'s| is) (?:incorrect|wrong|mistaken)\b"
     r"|\bnot what (?:i|we) offered\b"
 )
 
@@ -588,7 +602,7 @@ _RETURN_NO = _rx(
     r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)|\bno need to (?:return|send|ship|post)|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post)"
     r"|\b(?:don't|do not|won't|will not) need (?:it|them|the \w+) back\b"
-    r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|needing to)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
+    r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|any return|needing to)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
     r"|\bno return\b|\bnothing (?:to|for you to) (?:send|return)\b|\breturnless\b|\bhold on to\b|\bhang on to\b|\bdispose of it\b|\bdonate it\b"
     r"|\b(?:you|u)(?:'d| would|'ll| can| can just)? keep\b|\bkeeping (?:it|the|them)\b|\bkept (?:it|the|them)\b"
     r"|\b(?:send|return) (?:anything|nothing) back\b|\b(?:don't|do not|won't|will not) need to do anything\b"
@@ -1193,7 +1207,7 @@ def _is_confirmation(text: str, offer_made: bool = False) -> bool:
     if _AFFIRMATIVE.search(text):
         # "Yes, confirmed: <terms>. Shall I process it?": a yes to our restatement, and
         # an invitation to go ahead, not a new proposal
-        sentences = [x for x in sentences if not _GO_AHEAD.search(x) or _remedy_spans(x)]
+        sentences = [x for x in sentences if not _invites(x)]
     body = " ".join(sentences)
     if _PROPOSAL_Q.search(body) or _AWAITING.search(body):
         return False
@@ -1344,7 +1358,7 @@ def _acts(
     acts: list[str] = []
     if offer is not None:
         done = _is_confirmation(text, offer_made=True) or (
-            answering_acceptance and _restates_plainly(text)
+            answering_acceptance and _restates_plainly(text, courtesy=True)
         )
         acts.append("confirmation" if done else "offer")
     elif (
@@ -1398,15 +1412,27 @@ _COMMON = frozenset(
 SAYS_BACK_SHARE = 0.5  # of the earlier terms' words
 
 
-def says_back(text: str, earlier: str, amount: float | None, names: Sequence[str] = ()) -> bool:
-    """In answer to our acceptance, the message says back the terms CS confirmed, in words we
-    cannot read as a remedy: the accepted sum and no other, or (with no sum in the terms)
-    half or more of the words CS confirmed them with; and nothing asked (but a courtesy
-    question), awaited, refused, set against it, hedged or conditional.
+def says_back(
+    text: str,
+    earlier: str,
+    amount: float | None,
+    names: Sequence[str] = (),
+    return_required: bool | None = None,
+    invited: bool = False,
+) -> bool:
+    """In answer to our acceptance (or, with `invited`, to our "to confirm: ... is that
+    right?"), the message says back the terms CS confirmed, in words we cannot read as a
+    remedy: the accepted sum and no other, or (with no sum in the terms) half or more of the
+    words CS confirmed them with; and nothing asked (but a courtesy question, or with
+    `invited` an invitation to go ahead), awaited, refused, denied, set against it, hedged or
+    conditional. A return CS names is a term: it must be one the terms require
+    (`return_required`), and then its "once it's back with us" is no hedge.
 
     A desk whose words for "done" we have never seen still books what it confirmed; its
     report repeats the sum, or the words, it confirmed."""
     text = without_names(normalize(text), names)
+    if _AGREEMENT_NO.search(text) or (invited and not _YES_WORD.search(text)):
+        return False  # our restatement needs a yes: an offer said again is no answer to it
     sums = [found.value for found in find_amount_spans(text)]
     if amount is not None:
         if not sums or any(abs(x - amount) > 0.011 for x in sums):
@@ -1415,8 +1441,19 @@ def says_back(text: str, earlier: str, amount: float | None, names: Sequence[str
         before = _content_words(without_names(normalize(earlier), names))
         if sums or not before or len(_content_words(text) & before) < SAYS_BACK_SHARE * len(before):
             return False
-    body = " ".join(x for x in _sentence_texts(text) if not _CLOSING.search(x) and not _courtesy(x))
-    return _restates_plainly(text, courtesy=True) and not (
+    said = [
+        x
+        for x in _sentence_texts(text)
+        if not _CLOSING.search(x) and not _courtesy(x) and not (invited and _invites(x))
+    ]
+    clauses = [c for x in said for c in re.split(r"[,;:]|\s[—–-]\s", x) if c.strip()]
+    said_return = _return_required(" ".join(said), "refund")
+    if None not in (return_required, said_return) and said_return != return_required:
+        return False
+    if return_required:
+        clauses = [c for c in clauses if not _RETURN_YES.search(c)]
+    body = " ".join(clauses)
+    return _restates_plainly(" ".join(said), courtesy=True) and not (
         _CONTRAST.search(body)
         or _NEGATION.search(_BENIGN_NEGATION.sub(" ", body))
         or _PENDING.search(body)
@@ -1425,13 +1462,40 @@ def says_back(text: str, earlier: str, amount: float | None, names: Sequence[str
     )
 
 
+def _invites(sentence: str) -> bool:
+    """ "Let me know if you'd like me to go ahead.": an invitation, asking nothing of the case."""
+    return (
+        bool(_GO_AHEAD.search(sentence) or _AWAITING.search(sentence))
+        and not _remedy_spans(sentence)
+        and not find_amount_spans(sentence)
+        and not any(p.search(sentence) for name, p in _ASK_PATTERNS if name != "preferred_remedy")
+    )
+
+
+_YES_WORD = _rx(
+    r"\b(?:yes|yep|yeah|yup|correct|exactly|confirm(?:ed)?|accurate|spot on|precisely|indeed"
+    r"|affirmative|absolutely|you(?:'ve| have) got it)\b|\bright(?! away| now| here| after| back)\b"
+)
 _CONTRAST = _rx(r"\b(?:instead|rather|but|however|only|except|unless|alternatively)\b")
 
 
+_COURTESY_WORDS = _rx(
+    r"\b(?:anything|something)\b|\bother (?:issues?|questions?|quer(?:y|ies)|things?|matters?)\b"
+    r"|\b(?:help|assist)\w*\b|\bfurther\b"
+)
+_ASKS_OF_YOU = _rx(
+    r"\b(?:could|can|would|will) you\b(?! (?:like|need))"
+    r"|\b(?:send|share|upload|provide|attach|tell|confirm|check|photos?|pictures?|number)\b"
+)
+
+
 def _courtesy(sentence: str) -> bool:
-    """A question that asks for nothing of the case ("Anything more on your side?")."""
+    """A question that asks for nothing of the case ("Anything more on your side?", "May we
+    be of assistance with anything further?"), not "Could you send them?"."""
     return (
         "?" in sentence
+        and bool(_COURTESY_WORDS.search(sentence))
+        and not _ASKS_OF_YOU.search(sentence)
         and not find_amount_spans(sentence)
         and not _remedy_spans(sentence)
         and set(read_asks(sentence)) <= {"other"}

@@ -33,6 +33,8 @@ _MONEY = re.compile(
 )
 _PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s?%")
 _DIGITS = re.compile(r"\d")
+# Money paid back to a credit card is no store credit: the card is only where it goes.
+_CREDIT_CARD = re.compile(r"\bcredit card", re.I)
 # Between a text and its cue words (see `Features`): the character n-grams stop here.
 CUE_MARK = "\x1f"
 
@@ -44,6 +46,7 @@ def features_text(text: str) -> str:
         text = text[:start] + " ordernumber " + text[end:]
     text = _MONEY.sub(" moneyamount ", text)
     text = _PERCENT.sub(" percentshare ", text)
+    text = _CREDIT_CARD.sub("card", text)
     return _DIGITS.sub("0", text.lower()).replace(CUE_MARK, " ")
 
 

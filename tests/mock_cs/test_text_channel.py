@@ -20,7 +20,7 @@ from mock_cs_service.config import Settings
 from mock_cs_service.desk import CustomerMessage, Desk, DeskConfig, OpenContact
 from mock_cs_service.orders import DEFAULT_DATA, OrderBook
 from mock_cs_service.policy_book import PolicyBook
-from mock_cs_service.wording import PHRASE_BOOKS, PHRASINGS, phrasebook_named
+from mock_cs_service.wording import PHRASE_BOOKS, PHRASINGS, Wording, phrasebook_named
 
 from .conftest import BLENDER, CUSTOMER, POLICIES
 
@@ -493,7 +493,7 @@ def _greeting_words(book_name: str) -> list[str]:
     return [t.split("{")[0].strip().lower() for t in tree["greeting"]["plain"]]
 
 
-@pytest.mark.parametrize("wording", ["second", "third", "fourth", "fifth"])
+@pytest.mark.parametrize("wording", [w for w in Wording if w is not Wording.FIRST])
 def test_a_desk_speaks_the_configured_phrase_book(orders, book, wording) -> None:
     desk = Desk(orders, book, DeskConfig(persona="cooperative", channel="text", wording=wording))
     greetings = [Chat(desk).greeting["text"].lower() for _ in range(12)]

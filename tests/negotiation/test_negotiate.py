@@ -177,6 +177,44 @@ async def test_terms_said_back_in_unread_words_at_acceptance(reader, words, acce
         assert desk.ledger == [FULL] and same(terms_of(final), FULL) and final.cs_quote == words
 
 
+class YesInItsOwnWords(FakeDesk):
+    """A desk that answers our restatement in words of its own; `means_yes` is what they
+    mean, known to the desk, never read from them."""
+
+    def __init__(self, words: str, means_yes: bool) -> None:
+        super().__init__(spoken(FULL), channel="text")
+        self.words, self.means_yes = words, means_yes
+
+    def confirm(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self.means_yes:
+            self.confirmed.append(dict(FULL))
+        return {"text": self.words}
+
+
+@pytest.mark.parametrize(
+    ("words", "means_yes"),
+    [
+        (
+            "Correct lah: $129.99 returned the same way you paid, once the item is back with "
+            "us. Tell me if you want to go ahead.",
+            True,
+        ),
+        ("That is quite correct: $129.99 back to your credit card, after you send it back.", True),
+        # no yes to our terms: another remedy, or the offer merely said again
+        ("Incorrect: $129.99 as points on your member account.", False),
+        ("I can do $129.99 back to your card once you return the item.", False),
+    ],
+)
+async def test_a_yes_to_our_restatement_in_words_of_its_own(reader, words, means_yes) -> None:
+    """Our "to confirm: ... is that right?" answered with a yes we have no rule for, and the
+    terms said back: an agreement; anything else never becomes one."""
+    desk = YesInItsOwnWords(words, means_yes)
+    results = await Harness(reader, desk).until_done()
+    agreed = [r.outcome for r in results if r.outcome and r.outcome.status == "agreement"]
+    assert bool(agreed) is means_yes
+    assert all(same(terms_of(o), FULL) and FULL in desk.confirmed for o in agreed)
+
+
 async def test_a_structured_agreed_flag_contradicted_by_the_text_is_not_accepted(reader) -> None:
     at_accept = {
         "text": "No, that's not right. What I offered is store credit of $129.99.",

@@ -1109,11 +1109,11 @@ def test_terms_said_back_after_our_acceptance(reader: Reader, text: str, confirm
     ("text", "sure", "kind", "unsure"),
     [
         # words we know name no remedy: the sure kind model names it, the words give the sum
-        ("All good, 40 dollars is in your wallet top-up now.", 0.8, "store_credit", False),
-        ("All good, 40 dollars is in your wallet top-up now.", 0.5, None, True),  # not sure
-        ("40 dollars goes in your wallet top-up if the photos show damage.", 0.8, None, True),
-        ("We can't do 40 dollars in your wallet top-up.", 0.8, None, True),
-        ("All good, your wallet top-up is done.", 0.8, None, True),  # credit without a sum
+        ("All good, 40 dollars is in your e-purse now.", 0.8, "store_credit", False),
+        ("All good, 40 dollars is in your e-purse now.", 0.5, None, True),  # not sure
+        ("40 dollars goes in your e-purse if the photos show damage.", 0.8, None, True),
+        ("We can't do 40 dollars in your e-purse.", 0.8, None, True),
+        ("All good, your e-purse is done.", 0.8, None, True),  # credit without a sum
     ],
 )
 def test_the_sure_kind_model_names_a_remedy_the_words_do_not(
@@ -1163,3 +1163,95 @@ def test_terms_said_back_in_words_we_cannot_read(
     text: str, amount: float | None, back: bool
 ) -> None:
     assert cs_reply.says_back(text, EARLIER, amount) is back
+
+
+# ---------------------------------------------------------------- remedies in other common words
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount", "back"),
+    [
+        ("$129.99 returned to your credit card, no return needed.", "full_refund", 129.99, False),
+        (
+            "$30 paid back to the card on file, and you keep the item.",
+            "partial_refund",
+            30.0,
+            False,
+        ),
+        (
+            "A refund for $129.99 to your card, once you've dropped it off at any branch.",
+            "full_refund",
+            129.99,
+            True,
+        ),
+        ("We can do $25 as points on your member account.", "store_credit", 25.0, None),
+        ("I can offer a credit slip for $25.", "store_credit", 25.0, None),
+        ("We can give you a wallet top-up of $25.", "store_credit", 25.0, None),
+        ("We'll arrange the consignment sent again at no cost.", "reship", None, None),
+        ("I can offer a renewed dispatch of your order.", "reship", None, None),
+        ("We can send a new piece with our compliments.", "replacement", None, None),
+    ],
+)
+def test_remedies_in_other_common_words(
+    reader: Reader, text: str, kind: str, amount: float | None, back: bool | None
+) -> None:
+    """Money "returned to your credit card" is a refund, not store credit; "dropped it off"
+    is a return, not a part of the money."""
+    offer = offered(reader, text, 129.99)
+    assert (offer.type, offer.amount, offer.return_required) == (kind, amount, back)
+
+
+def test_a_yes_in_other_words_confirms_the_terms_it_restates(reader: Reader) -> None:
+    reading = read(reader, "That is quite correct: a full refund of $129.99 to your card.", 129.99)
+    assert reading.confirms and reading.offer is not None
+    assert not read(reader, "No worries, a full refund of $129.99 is done.", 129.99).contradicts
+    assert read(reader, "Incorrect: it is $129.99 in store credit.", 129.99).contradicts
+
+
+RESTATED = "To confirm: a full refund of $129.99 to your card, no return needed. Is that right?"
+
+
+@pytest.mark.parametrize(
+    ("text", "back", "yes"),
+    [
+        # a yes we have no rule for, the terms said back, an invitation to go ahead
+        (
+            "Correct lah: $129.99 returned the same way you paid. Tell me if you want to go ahead.",
+            False,
+            True,
+        ),
+        # the return CS names is a term: it must be the one we restated
+        ("Correct lah: $129.99 to your card, once it's back at any of our branches.", False, False),
+        ("Correct lah: $129.99 to your card, once it's back at any of our branches.", True, True),
+        ("Correct lah: $129.99 to your card, no need to send anything back.", True, False),
+        # no yes in it: the offer said again, or a no in words of its own
+        ("$129.99 returned the same way you paid.", False, False),
+        (
+            "Mismatch. Valid offer: $129.99 back to the card, no need to return anything. Accept?",
+            True,
+            False,
+        ),
+        ("Incorrect: $129.99 to your card.", False, False),
+    ],
+)
+def test_a_yes_to_our_restatement_says_back_its_terms(text: str, back: bool, yes: bool) -> None:
+    assert cs_reply.says_back(text, RESTATED, 129.99, (), back, invited=True) is yes
+
+
+@pytest.mark.parametrize(
+    ("text", "back", "done"),
+    [
+        ("Consider it done: $129.99 back to your card, after you send the item back.", True, True),
+        (
+            "Consider it done: $129.99 back to your card, after you send the item back.",
+            False,
+            False,
+        ),
+        ("Consider it done: $129.99 back to your card, no return needed.", True, False),
+        ("No worries, that's in the system: $129.99 back to your card.", None, True),
+    ],
+)
+def test_done_at_acceptance_names_the_return_the_terms_name(
+    text: str, back: bool | None, done: bool
+) -> None:
+    assert cs_reply.says_back(text, EARLIER, 129.99, (), back) is done
