@@ -370,7 +370,8 @@ _OFFER_FRAME = _rx(
     r"|\byou(?:'re| are) (?:eligible|entitled) (?:for|to)\b"
     # "My proposal: ...", "Is it okay if I do ...?", "We should be delighted to arrange ...",
     # "Can give you ...", "Accept a swap unit?"
-    r"|\b(?:my|our) (?:proposal|suggestion)\b|\b(?:i|we) (?:propose|suggest)\b|\bis it (?:ok|okay|alright|all right|fine) if\b"
+    r"|\b(?:my|our) (?:proposal|suggestion)\b|\b(?:i|we) (?:propose|suggest)\b|\bproposed (?:resolution|solution|remedy|fix)\b"
+    r"|\bhow do you feel about\b|^\W*ok(?:ay)? to (?:proceed|go ahead) with\b|\bis it (?:ok|okay|alright|all right|fine) if\b"
     r"|\b(?:should|would) be (?:delighted|happy|glad|pleased) to\b|(?:^|[.!?]\s+)(?:can|could) (?:give|do|offer|send|arrange|refund)\b"
     r"|(?:^|[.!?]\s+)(?:accept|take|fancy) (?:a|an|the)\b[^.!?]*\?"
 )
@@ -442,7 +443,7 @@ _AWAITING = _rx(
     # "Let me know if you'd like me to go ahead.", "Just say when you want me to proceed."
     r"|\b(?:if|when|whether) (?:you'd|you would|you want|you're happy for) (?:like )?(?:me|us) to (?:go ahead|proceed|process|book|set)"
     # "Reply yes and I'll get it done", "Pls confirm if ok to proceed", "Happy for me to proceed?"
-    r"|\b(?:reply|say) (?:yes|ok)\b|\brevert with your (?:confirmation|approval|decision)\b|\blmk if\b|\bif (?:it's |that's |you're )?(?:ok|okay|fine|happy) (?:for me |for us )?to (?:proceed|go ahead)\b"
+    r"|\b(?:reply|say|answer|type|respond(?: with)?) ['\"‘“]?(?:yes|ok|okay|y)\b|\brevert with your (?:confirmation|approval|decision)\b|\blmk if\b|\bif (?:it's |that's |you're )?(?:ok|okay|fine|happy) (?:for me |for us )?to (?:proceed|go ahead)\b"
     r"|\bhappy for (?:me|us) to (?:proceed|go ahead|book|process)\b"
 )
 _PROPOSAL_Q = _rx(
@@ -602,7 +603,8 @@ _RETURN_NO = _rx(
     r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)|\bno need to (?:return|send|ship|post)|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post)"
     r"|\b(?:don't|do not|won't|will not) need (?:it|them|the \w+) back\b"
-    r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|any return|needing to)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
+    r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|any return|needing to)\b"
+    r"|\bwithout (?:you )?(?:any |the |a )?(?:need|needing|having|requirement) to (?:return|send|post|ship|mail|bring)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
     r"|\bno return\b|\bnothing (?:to|for you to) (?:send|return)\b|\breturnless\b|\bhold on to\b|\bhang on to\b|\bdispose of it\b|\bdonate it\b"
     r"|\b(?:you|u)(?:'d| would|'ll| can| can just)? keep\b|\bkeeping (?:it|the|them)\b|\bkept (?:it|the|them)\b"
     r"|\b(?:send|return) (?:anything|nothing) back\b|\b(?:don't|do not|won't|will not) need to do anything\b"
@@ -1073,8 +1075,22 @@ def _terms(text: str, mention: _Mention, total: float | None) -> OfferTerms:
         return_required=_return_required(text, kind),
         restocking_fee=fee,
         refund_method=_refund_method(text, kind),
-        days_to_complete=find_days(text),
+        days_to_complete=_days(text, kind),
     )
+
+
+def _days(text: str, kind: str) -> int | None:
+    """The days the remedy takes, leaving out what is said of other remedies in general
+    ("refunds to a card usually show after a week", beside a reship)."""
+    family = FAMILY[kind]
+    about_it = [
+        text[s:e]
+        for s, e in _sentences(text)
+        if not (_GENERAL_POLICY.search(text[s:e]) or _HABITUAL.search(text[s:e]))
+        or not (kinds := {FAMILY[m.kind] for m in _mentions(text[s:e])})
+        or family in kinds
+    ]
+    return find_days(" ".join(about_it))
 
 
 # ---------------------------------------------------------------- the offer

@@ -1255,3 +1255,43 @@ def test_done_at_acceptance_names_the_return_the_terms_name(
     text: str, back: bool | None, done: bool
 ) -> None:
     assert cs_reply.says_back(text, EARLIER, 129.99, (), back) is done
+
+
+def test_days_said_of_other_remedies_in_general_are_not_the_offers(reader: Reader) -> None:
+    beside_a_reship = (
+        "Yes, that's right: the order sent again, nothing to post back. "
+        "Refunds to a card usually show on your statement about a week after processing."
+    )
+    assert offered(reader, beside_a_reship).days_to_complete is None
+    refund = "I can refund $40 to your card. Refunds usually show within 5 days."
+    assert offered(reader, refund, 129.99).days_to_complete == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "back"),
+    [
+        # an offer awaiting our yes, however the yes is quoted, is no confirmation
+        (
+            "The option I have for you is $25.00 in store credit. Reply 'yes' to confirm.",
+            "store_credit",
+            None,
+        ),
+        ("How do you feel about a replacement lamp, no return needed?", "replacement", False),
+        (
+            "Proposed resolution — a swap for a fresh lamp. Should I put that through for you?",
+            "replacement",
+            None,
+        ),
+        (
+            "Offer: a replacement unit, shipped free, without any need to return the item.",
+            "replacement",
+            False,
+        ),
+    ],
+)
+def test_offers_awaiting_our_yes_in_other_words(
+    reader: Reader, text: str, kind: str, back: bool | None
+) -> None:
+    reading = read(reader, text, 129.99)
+    assert reading.offer is not None and not reading.confirms, text
+    assert (reading.offer.type, reading.offer.return_required) == (kind, back)
