@@ -503,6 +503,7 @@ class Negotiation:
                 self.names(),
                 restated.return_required,
                 invited=True,
+                named=reply.offer is not None,
             )
         if said_yes and names_terms(reply, restated):
             agreed = _confirmed_terms(restated, reply.offer)

@@ -280,7 +280,7 @@ _GENERAL_POLICY = _rx(
     r"|\b(?:refunds|returns|credits|replacements|exchanges) (?:over|under|above|below|to|for|on|of|from) [^.?!;]{0,40}?\b(?:need|require|take|go|are|must|can|may|get|have)\b"
     r"|\bour (?:policy|policies)\b|\bper (?:our )?policy\b"
     r"|\bitems? (?:over|under|above|below) (?:\$|£|€)|\bonce (?:a|the) refund is (?:issued|processed)\b|\bany refund\b"
-    r"|\bplease (?:be aware|note)\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
+    r"|\bplease (?:be aware|note)\b|\bas a (?:general )?rule\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
 )
 _HABITUAL = _rx(r"\b(?:usually|normally|typically|generally|in most cases)\b")
 # "..., usually within 2 business days": how long the remedy takes, not a standing policy
@@ -579,7 +579,7 @@ _RETURN_YES = _rx(
     r"|\b(?:return|returned|returning) (?:is |will be )?(?:required|needed|necessary)|\bmust (?:be )?(?:sent back|returned?)\b"
     r"|\b(?:needs?|has|have|must) (?:to )?(?:come|go|be sent|be shipped|be posted) back\b|\b(?:needs?|has|have) to be returned\b"
     r"|\b(?:on|upon) (?:its |the item's )?return\b|\bsubject to (?:the |its )?return\b|\bsubject to (?:you )?(?:sending|returning|posting)\b|\bsubject to (?:the |your |its )?(?:\w+ ){0,3}being (?:returned|sent back)\b|\bin exchange for (?:the|your) (?:item|return)"
-    r"|\bhave (?:it|the item|them) back\b|\b(?:get|take) (?:it|the item|them) back\b|\bcomes? back to us\b"
+    r"|\bhave (?:it|the item|them) back\b|\b(?:get|take) (?:it|the item|them) back\b|\b(?:comes?|coming) back to us\b"
     r"|\b(?:collect(?:s|ed)?|pick(?:s|ed)? up|picked up|taken away|take (?:it|them|the \w+(?: \w+)?) away)\b"
     r"|\bprovided (?:the|it|they|you)\b[^.]*\b(?:return|come back|comes back|sent back)"
     r"|\bonce you(?:'ve| have)? (?:sent|returned|posted|shipped|dropped|send|return|post|ship|drop)\b(?! (?:me|us|over)? ?(?:a |the )?(?:photo|picture|pic|image|serial|number|code|details|email|address))"
@@ -1435,6 +1435,7 @@ def says_back(
     names: Sequence[str] = (),
     return_required: bool | None = None,
     invited: bool = False,
+    named: bool = False,
 ) -> bool:
     """In answer to our acceptance (or, with `invited`, to our "to confirm: ... is that
     right?"), the message says back the terms CS confirmed, in words we cannot read as a
@@ -1442,25 +1443,32 @@ def says_back(
     words CS confirmed them with; and nothing asked (but a courtesy question, or with
     `invited` an invitation to go ahead), awaited, refused, denied, set against it, hedged or
     conditional. A return CS names is a term: it must be one the terms require
-    (`return_required`), and then its "once it's back with us" is no hedge.
+    (`return_required`), and then its "once it's back with us" is no hedge. With `named`,
+    the words were read as these very terms, so no share of the earlier words is needed.
+    What is said of refunds in general ("as a rule, refunds show a few days after we
+    process them") hedges nothing.
 
     A desk whose words for "done" we have never seen still books what it confirmed; its
     report repeats the sum, or the words, it confirmed."""
     text = without_names(normalize(text), names)
-    if _AGREEMENT_NO.search(text) or (invited and not _YES_WORD.search(text)):
+    yes = _YES_WORD.search(_YES_DENIED.sub(" ", text))
+    if _AGREEMENT_NO.search(text) or _YES_DENIED.search(text) or (invited and not yes):
         return False  # our restatement needs a yes: an offer said again is no answer to it
     sums = [found.value for found in find_amount_spans(text)]
     if amount is not None:
         if not sums or any(abs(x - amount) > 0.011 for x in sums):
             return False
-    else:
+    elif not named:
         before = _content_words(without_names(normalize(earlier), names))
         if sums or not before or len(_content_words(text) & before) < SAYS_BACK_SHARE * len(before):
             return False
     said = [
         x
         for x in _sentence_texts(text)
-        if not _CLOSING.search(x) and not _courtesy(x) and not (invited and _invites(x))
+        if not _CLOSING.search(x)
+        and not _courtesy(x)
+        and not (invited and _invites(x))
+        and not (_GENERAL_POLICY.search(x) and not find_amount_spans(x))
     ]
     clauses = [c for x in said for c in re.split(r"[,;:]|\s[—–-]\s", x) if c.strip()]
     said_return = _return_required(" ".join(said), "refund")
@@ -1489,10 +1497,16 @@ def _invites(sentence: str) -> bool:
 
 
 _YES_WORD = _rx(
-    r"\b(?:yes|yep|yeah|yup|correct|exactly|confirm(?:ed)?|accurate|spot on|precisely|indeed"
+    r"\b(?:yes|yep|yeah|yup|correct|exactly|confirmed|accurate|spot on|precisely|indeed"
     r"|affirmative|absolutely|you(?:'ve| have) got it)\b|\bright(?! away| now| here| after| back)\b"
 )
-_CONTRAST = _rx(r"\b(?:instead|rather|but|however|only|except|unless|alternatively)\b")
+# "not right", "isn't quite correct": a yes word said no to
+_YES_DENIED = _rx(
+    r"\b(?:not|n't|never|hardly)(?: (?:quite|exactly|entirely|completely|all|totally))? (?:yes|correct|accurate|right|exactly)\b"
+)
+_CONTRAST = _rx(
+    r"\b(?:instead|rather|but|however|only|except|unless|alternatively|actually|correction)\b"
+)
 
 
 _COURTESY_WORDS = _rx(

@@ -1295,3 +1295,25 @@ def test_offers_awaiting_our_yes_in_other_words(
     reading = read(reader, text, 129.99)
     assert reading.offer is not None and not reading.confirms, text
     assert (reading.offer.type, reading.offer.return_required) == (kind, back)
+
+
+@pytest.mark.parametrize(
+    ("text", "yes"),
+    [
+        # the reader found our very terms; a yes in words of its own confirms them
+        (
+            "Check: correct ✔ Terms: a free replacement, nothing to send back. Reply YES to proceed.",
+            True,
+        ),
+        # a yes word said no to, a correction, or only a request to confirm: no yes
+        ("That isn't quite right: a free replacement, nothing to send back.", False),
+        ("Actually, a free replacement, nothing to send back, is right.", False),
+        (
+            "Our offer is a free replacement, nothing to send back. Please confirm you want it.",
+            False,
+        ),
+    ],
+)
+def test_a_yes_to_terms_the_reader_found(text: str, yes: bool) -> None:
+    restated = "To confirm: a replacement, with no return needed. Is that right?"
+    assert cs_reply.says_back(text, restated, None, (), False, invited=True, named=True) is yes
