@@ -116,7 +116,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:e-?)?gift ?card\b(?! balance)|\bgift certificate|\bvoucher|\b(?:promo(?:tional)?|discount) (?:credit|code)"
             r"|\bcoupon|\b(?:add(?:ed|ing)?|convert(?:ed|ing)?|load(?:ed|ing)?) [^.;!?]{0,40}?(?:to|onto|into) (?:your |ur |the |a )?gift ?card balance\b"
             r"|\b(?:off|towards?) (?:your|ur) next (?:purchase|order|visit|booking)\b|(?:\$|£|€)\s?\d[\d,.]* (?:\w+ )?(?:code|voucher)\b|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credit\b"
-            r"|\bgoodwill credit|\bcredit (?:note|slip)|\b(?:a|the) credit (?:of|for) |\btop-?up\b"
+            r"|\bgoodwill credit|\bcredit (?:note|slip)|\be-?credit\b|\b(?:a|the) credit (?:of|for) |\btop-?up\b"
             r"|\b(?:as|in) (?:\w+ )?points\b|\bpoints (?:on|to|into|onto) (?:your|ur|the) (?:\w+ )?account\b"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credit\b|\bdollars (?:in |of )?(?:\w+ )?credit\b"
             r"|\bbucks (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
@@ -149,7 +149,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         _rx(
             r"\breplacement|\breplace (?:it|the|your|them|that|this)\b|\breplaced\b"
             r"|\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model|piece)\b|\bbrand[- ]new\b"
-            r"|\bexchange|\bswap"
+            r"|\bexchange|\bswap|\bsubstitute (?:unit|item|product|one|model)\b"
             r"|\bsend(?:ing)? (?:you |out )?(?:a |the |one |two )?(?:new|fresh|brand[- ]new|another|working|correct|right|proper)\b(?! (?:tracking|link|code|label|email|number|ticket|password))"
             r"|\b(?:arrange|sort|order|organi[sz]e|get|ship|post)(?: you| out)* (?:a|an|one) (?:new|fresh|brand[- ]new|replacement) (?!(?:tracking|link|code|label|email|number|ticket|password|address|card)\b)\w+"
             r"|\bsend (?:you |out )?(?:the )?missing (?:parts?|pieces?|items?|screws?|accessor)"
@@ -177,7 +177,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "refund",
         _rx(
-            r"\brefund|\breimburse|\bmoney back|\bcompensat|\bdiscount|\bprice adjustment"
+            r"\brefund|\breimburse|\bmoney[- ]back|\bcompensat|\bdiscount|\bprice adjustment"
             r"|\b(?:off|back) (?:the |your )?(?:order|price|purchase|total)"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:off|back)\b|\b(?:dollars?|bucks|usd) (?:off|back)\b"
             r"|(?:\$|£|€)\s?\d[\d,.]*(?: of (?:your|the) (?:money|payment|purchase price))? (?:(?:paid|sent|put|going|coming|given) back|returned|refunded|reimbursed)\b(?! (?:item|goods|parcel|order|package)s?\b)|\bpercent (?:off|back)\b|% (?:off|back)\b"
@@ -396,7 +396,7 @@ _DONE_FRAME = _rx(
     r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
     r"|\bconfirmed\b|\bjust confirming\b|(?<!for )\bconfirming (?:that|your|the)\b"
     r"|\bthat(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct)\b|^\W*correct\b"
-    r"|\bconsider it done\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
+    r"|\bconsider it done\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
     r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
     r"|spot on|bang on|precisely|absolutely|indeed)\b"
@@ -1502,7 +1502,7 @@ _YES_WORD = _rx(
 )
 # "not right", "isn't quite correct": a yes word said no to
 _YES_DENIED = _rx(
-    r"\b(?:not|n't|never|hardly)(?: (?:quite|exactly|entirely|completely|all|totally))? (?:yes|correct|accurate|right|exactly)\b"
+    r"(?:\bnot|n't|\bnever|\bhardly)(?: (?:quite|exactly|entirely|completely|all|totally))? (?:yes|correct|accurate|right|exactly)\b"
 )
 _CONTRAST = _rx(
     r"\b(?:instead|rather|but|however|only|except|unless|alternatively|actually|correction)\b"
@@ -1529,7 +1529,6 @@ def _courtesy(sentence: str) -> bool:
         and not find_amount_spans(sentence)
         and not _remedy_spans(sentence)
         and set(read_asks(sentence)) <= {"other"}
-        and not _PROPOSAL_Q.search(sentence)
         and not _AWAITING.search(sentence)
     )
 

@@ -1317,3 +1317,16 @@ def test_offers_awaiting_our_yes_in_other_words(
 def test_a_yes_to_terms_the_reader_found(text: str, yes: bool) -> None:
     restated = "To confirm: a replacement, with no return needed. Is that right?"
     assert cs_reply.says_back(text, restated, None, (), False, invited=True, named=True) is yes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "All set! I've processed $25 of shop credit on your account. Is there any other matter I can help with?",
+        "Done, I've put through a money-back payment of $25.00 to your card. Can I assist with anything further?",
+        "Brilliant, I've set the wheels in motion for $25 e-credit. Need a hand with anything else while you're here?",
+    ],
+)
+def test_done_at_acceptance_with_a_courtesy_question(reader: Reader, text: str) -> None:
+    """ "Is there any other matter I can help with?" asks nothing of the case."""
+    assert read_cs_reply(text, reader, 129.99, answering_acceptance=True).confirms
