@@ -494,7 +494,8 @@ class Negotiation:
         assert restated is not None
         # CS's words must say yes: a structured `agreed` alone confirms nothing
         said_yes = reply.confirms and not reply.contradicts and not reply.unsure
-        if not said_yes and names_terms(reply, restated):
+        same = names_terms(reply, restated)
+        if not said_yes and same:
             # in words of its own we cannot read, CS says back the terms we restated
             said_yes = says_back(
                 reply.text,
@@ -505,11 +506,11 @@ class Negotiation:
                 invited=True,
                 named=reply.offer is not None,
             )
-        if said_yes and names_terms(reply, restated):
+        if said_yes and same:
             agreed = _confirmed_terms(restated, reply.offer)
             report = self.fold(round_no, message, reply, "agreement", "CS confirmed the terms")
             return self.propose(agreed, "CS confirmed the terms in words", report, reply.text)
-        if not names_terms(reply, restated):
+        if not same:
             self.state = self.state.model_copy(update={"confirming": None, "confirm_asks": 0})
             return None  # CS states other terms: weigh them as a new offer
         if self.state.confirm_asks >= 2:

@@ -395,7 +395,7 @@ _DONE_FRAME = _rx(
     r"|\bis (?:now )?being (?:refunded|processed|sent|shipped|credited|dispatched)|\b(?:is|are|'s) (?:now )?on (?:its|their|the) way"
     r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
     r"|\bconfirmed\b|\bjust confirming\b|(?<!for )\bconfirming (?:that|your|the)\b"
-    r"|\bthat(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct)\b|^\W*correct\b"
+    r"|\bthat(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct)\b"
     r"|\bconsider it done\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
     r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
@@ -525,10 +525,15 @@ _PREFERRED = _rx(
     r"\bwould (?:you|u) (?:like|prefer|rather)|\bdo you (?:want|prefer)|\bwhich (?:would you|do you|one|option)"
     r"|\bhow would you like|\bwhat would you like|\bprefer(?:ence)?\b|\b(?:what|fair) (?:outcome|resolution|remedy)"
 )
+# The words of a yes: opening a message (`_AFFIRMATIVE`), or anywhere in it (`_YES_WORD`)
+_YES = (
+    r"yes|yep|yeah|yup|correct|exactly|confirmed|absolutely|indeed|spot on|precisely|affirmative"
+    r"|you(?:'ve| have) got it"
+)
 _AFFIRMATIVE = _rx(
-    r"^\s*(?:yes|yep|yeah|yup|correct|exactly|confirmed|absolutely|indeed|spot on|precisely|affirmative"
+    rf"^\s*(?:{_YES}"
     r"|(?:that|this|it)(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct|it|spot on|confirmed)"
-    r"|(?:all|quite|entirely) (?:right|correct)|you(?:'ve| have) got it|you(?:'re| are) (?:right|correct))\b"
+    r"|(?:all|quite|entirely) (?:right|correct)|you(?:'re| are) (?:right|correct))\b"
 )
 _GO_AHEAD = _rx(
     r"\b(?:go[- ]ahead|proceed|process it|set (?:it|that) up|put (?:it|that) through)\b"
@@ -1243,12 +1248,18 @@ def _sentence_texts(text: str) -> list[str]:
     return [text[s:e] for s, e in _sentences(text)]
 
 
+def _asks_for_something(sentence: str) -> bool:
+    """It asks for something of the case (an order number, photos, ...), not for a preference."""
+    return any(p.search(sentence) for name, p in _ASK_PATTERNS if name != "preferred_remedy")
+
+
 def _is_proposal(sentence: str, offer_made: bool) -> bool:
     """A question that only asks the customer to take the offer ("would $30 work?")."""
     if not offer_made or _CLOSING.search(sentence):
         return False
-    asks_for = any(p.search(sentence) for name, p in _ASK_PATTERNS if name != "preferred_remedy")
-    return not asks_for and bool(_PROPOSAL_Q.search(sentence) or _remedy_spans(sentence))
+    return not _asks_for_something(sentence) and bool(
+        _PROPOSAL_Q.search(sentence) or _remedy_spans(sentence)
+    )
 
 
 def _questions(text: str, offer_made: bool) -> list[str]:
@@ -1256,9 +1267,7 @@ def _questions(text: str, offer_made: bool) -> list[str]:
     found = []
     for sentence in _sentence_texts(text):
         asked = "?" in sentence and not _is_proposal(sentence, offer_made)
-        if _GO_AHEAD.search(sentence) and not any(
-            p.search(sentence) for name, p in _ASK_PATTERNS if name != "preferred_remedy"
-        ):
+        if _GO_AHEAD.search(sentence) and not _asks_for_something(sentence):
             continue  # "let me know if you'd like me to go ahead": an invitation, not a question
         closing_only = _CLOSING.search(sentence) and not _REQUEST.search(sentence)
         requested = bool(_REQUEST.search(sentence) or _CONDITION_ASK.search(sentence))
@@ -1271,8 +1280,7 @@ def _questions(text: str, offer_made: bool) -> list[str]:
 
 def _only_the_item_back(sentence: str) -> bool:
     """ "Please send it back with the label": an instruction about the return, not a question."""
-    asks_for = any(p.search(sentence) for name, p in _ASK_PATTERNS if name != "preferred_remedy")
-    return not asks_for and bool(_RETURN_YES.search(sentence))
+    return not _asks_for_something(sentence) and bool(_RETURN_YES.search(sentence))
 
 
 def _asks_in(sentences: list[str], choice: bool) -> list[str]:
@@ -1492,14 +1500,11 @@ def _invites(sentence: str) -> bool:
         bool(_GO_AHEAD.search(sentence) or _AWAITING.search(sentence))
         and not _remedy_spans(sentence)
         and not find_amount_spans(sentence)
-        and not any(p.search(sentence) for name, p in _ASK_PATTERNS if name != "preferred_remedy")
+        and not _asks_for_something(sentence)
     )
 
 
-_YES_WORD = _rx(
-    r"\b(?:yes|yep|yeah|yup|correct|exactly|confirmed|accurate|spot on|precisely|indeed"
-    r"|affirmative|absolutely|you(?:'ve| have) got it)\b|\bright(?! away| now| here| after| back)\b"
-)
+_YES_WORD = _rx(rf"\b(?:{_YES}|accurate)\b|\bright(?! away| now| here| after| back)\b")
 # "not right", "isn't quite correct": a yes word said no to
 _YES_DENIED = _rx(
     r"(?:\bnot|n't|\bnever|\bhardly)(?: (?:quite|exactly|entirely|completely|all|totally))? (?:yes|correct|accurate|right|exactly)\b"
