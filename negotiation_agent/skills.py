@@ -62,7 +62,7 @@ from shared import metrics
 from shared.a2a.client import A2ACallError, A2AClient, A2AUnavailable
 from shared.a2a.models import Part, part_bytes
 from shared.a2a.server import Skill, SkillContext, SkillError
-from shared.domain import ORDER_ID_PATTERN, DesiredOutcome, Offer, ProblemType
+from shared.domain import ORDER_ID_PATTERN, DesiredOutcome, Offer, OfferType, ProblemType
 from shared.language.claude import ClaudeReader
 from shared.language.cs_reply import read_cs_reply, says_back
 from shared.language.reader import Reader, load_reader
@@ -817,7 +817,8 @@ class Negotiation:
 
 
 def _confirmed_terms(ours: Offer, said: Offer | None) -> Offer:
-    """The agreed terms: ours as restated, with the details CS's own words added."""
+    """The agreed terms: ours as restated, with the kind and details CS's own words gave them
+    ("Exactly, a like-for-like replacement" to our "a reship": CS booked a replacement)."""
     if said is None:
         return ours
     details = {
@@ -825,6 +826,8 @@ def _confirmed_terms(ours: Offer, said: Offer | None) -> Offer:
         for k in ("amount", "restocking_fee", "refund_method", "days_to_complete")
         if getattr(said, k) is not None
     }
+    if {ours.type, said.type} == {OfferType.REPLACEMENT, OfferType.RESHIP}:
+        details["type"] = said.type  # a sum of money keeps the kind we restated
     return ours.model_copy(update=details)
 
 

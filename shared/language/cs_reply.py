@@ -221,7 +221,8 @@ _BENIGN_NEGATION = _rx(
     r"\bno (?:need|return|returns|cost|charge|extra|problem|worries|questions|obligation|hassle)\b"
     r"|\bnot a problem|\bnothing (?:to|for you to) (?:send|return|pay|do)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:send|return|ship|post|pay|do|wait)\b"
-    r"|\b(?:don't|do not|won't|will not) need (?:it|them|the \w+) back\b"
+    r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|the \w+|anything) back\b"
+    r"|\bno (?:send|ship|post|mail)[- ]?backs?\b"
     r"|\bwithout (?:you )?(?:returning|sending|having to|needing|any)\b|\bat no (?:extra |additional )?(?:cost|charge)\b"
     r"|\bno longer need\b|\bnot (?:required|needed|necessary)\b|\bno (?:questions asked)\b"
     r"|\bif (?:it|that|this|they) (?:doesn't|does not|isn't|is not)\b|\bnot (?:to )?worry\b"
@@ -292,6 +293,8 @@ _GOVERNED_BEFORE = _rx(
     r"|(?:'d| would|'ll| will|'m| am|'re| are)(?: be)? (?:happy|glad|pleased) to|(?:'d| would) (?:happily|gladly))"
     r"(?: (?:also|happily|gladly|now|just|definitely|still|certainly))?"
     r"(?: (?:offer|give|issue|arrange|process|get|do)(?: you)?(?: (?:a|an|the|your))?)?\s*$"
+    # "Best I got is a replacement", "the most we can do is $20 off": an offer's lead
+    r"|\b(?:best|most) (?:i|we)(?:'ve| have)? (?:got|have|can (?:do|offer|manage))(?: (?:is|would be))?(?: (?:a|an|the|your))?(?: [\w-]+){0,2}\s*$"
 )
 _PENDING = _rx(
     r"\basked (?:my |our |the )?(?:manager|supervisor|team|warehouse|colleague)s? (?:about|for|whether|if)"
@@ -356,7 +359,7 @@ _OFFER_FRAME = _rx(
     r"|\b(?:i'll|we'll|i'd|we'd)\b|\blet me\b|\bhow (?:about|does|would)\b|\bwhat about\b"
     r"|\bwould (?:a|an|the|\$|you (?:accept|like|prefer|take|be)|it help|that|this|[\w-]+ (?:dollars|bucks|percent)|\d)"
     r"|\bdoes (?:that|this) (?:work|sound)|\bsound good\b|\bshall i\b|\boffer(?:ing)?\b|\bwhat (?:i|we) can do\b"
-    r"|\bthe best (?:i|we) can\b|\byou(?:'ll| will| would|'d| can) (?:get|receive|have|keep)\b|\byou(?:'re| are) (?:getting|receiving)\b|\bthe terms (?:are|would be|will be)\b"
+    r"|\bthe best (?:i|we) can\b|\b(?:best|most) (?:i|we)(?:'ve| have)? (?:got|have|can)\b|\byou(?:'ll| will| would|'d| can) (?:get|receive|have|keep)\b|\byou(?:'re| are) (?:getting|receiving)\b|\bthe terms (?:are|would be|will be)\b"
     # "Are you OK with ...?", "it's still ...", "the offer remains ...", "so again, that's ..."
     r"|\b(?:may|can|could|might) (?:we|i) (?:propose|suggest)\b|\bhow would you feel about\b"
     r"|\b(?:the )?(?:option|solution|resolution) (?:i|we) (?:have|can)\b"
@@ -607,7 +610,8 @@ _RETURN_NO = _rx(
     r"|\b(?:fine|free) to keep\b|\bnot required to (?:return|send)\b|"
     r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)|\bno need to (?:return|send|ship|post)|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post)"
-    r"|\b(?:don't|do not|won't|will not) need (?:it|them|the \w+) back\b"
+    r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|the \w+|anything) back\b"
+    r"|\bno (?:send|ship|post|mail)[- ]?backs?\b"
     r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|any return|needing to)\b"
     r"|\bwithout (?:you )?(?:any |the |a )?(?:need|needing|having|requirement) to (?:return|send|post|ship|mail|bring)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
     r"|\bno return\b|\bnothing (?:to|for you to) (?:send|return)\b|\breturnless\b|\bhold on to\b|\bhang on to\b|\bdispose of it\b|\bdonate it\b"
@@ -628,7 +632,7 @@ _RETURN_NO = _rx(
 _RETURN_FIELD_NO = _rx(r"\breturn\b[^.;:]{0,30}:\s*not (?:required|needed)\b")
 _METHOD_ORIGINAL = _rx(
     r"\boriginal (?:payment|form of payment|method|card|account)|\b(?:your|the) (?:card|credit card|debit card|bank|bank account|visa|mastercard|amex|paypal|payment method)"
-    r"|\bcard you (?:used|paid|checked out)|\bback to (?:your|the) (?:card|account|bank|visa|mastercard|paypal)|\bsame (?:card|method|account)"
+    r"|\b(?:card|method|channel|means|account) you (?:used|paid|checked out)|\bsame (?:payment )?(?:channel|means|way)|\bback to (?:your|the) (?:card|account|bank|visa|mastercard|paypal)|\bsame (?:card|method|account)"
 )
 _METHOD_GIFT = _rx(
     r"\bgift ?card balance|\bas (?:a )?gift ?card|\bto (?:a|your) gift ?card|\bgift card\b"
