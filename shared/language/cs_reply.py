@@ -399,7 +399,7 @@ _DONE_FRAME = _rx(
     r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
     r"|\bconfirmed\b|\bjust confirming\b|(?<!for )\bconfirming (?:that|your|the)\b"
     r"|\bthat(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct)\b"
-    r"|\bconsider it done\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
+    r"|\bconsider it done\b|^\W*(?:\w+,? )?(?:locked in|squared away|lodged it|logged it|done and dusted)\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
     r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
     r"|spot on|bang on|precisely|absolutely|indeed)\b"
@@ -1105,6 +1105,9 @@ def _days(text: str, kind: str) -> int | None:
 # ---------------------------------------------------------------- the offer
 
 
+_PARCEL_ONLY = _rx(r"(?:new|fresh|second|another|replacement) (?:parcel|package|consignment|shipment|delivery)$")
+
+
 def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:
     """The remedy on the table when several are named in force: the first one put forward."""
     framed = [m for m in live if m.framed] or live
@@ -1121,6 +1124,12 @@ def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:
     if label is not None and served:
         return ([m for m in served if m.framed] or served)[0]
     specific = [m for m in framed if m.kind != "refund"] or framed
+    if any(m.kind == "replacement" for m in live):
+        # "a swap for a brand-new one. The new parcel will be delivered in 5 days": the
+        # parcel carries the replacement, it is no reship of the order
+        specific = [
+            m for m in specific if not _PARCEL_ONLY.match(text[m.start : m.end])
+        ] or specific
     fitting = [m for m in specific if FAMILY[m.kind] == FAMILY.get(model_type)]
     return (fitting or specific)[0]
 
