@@ -30,9 +30,10 @@ PHRASINGS = Path(__file__).parent / "phrasings.yaml"
 class Wording(StrEnum):
     """Whose words the desk speaks on the text channel: phrase books, each written apart
     from the others and from the reader's corpora. The first is the desk's own; the reader
-    was then fixed on the second, third, fourth, fifth and seventh books' words (the fifth
-    after two rounds held out); the sixth and eighth are held out (never read by anyone
-    tuning the reader), so a bench can face desks nobody tuned for."""
+    was then fixed on the second, third, fourth, fifth, seventh and eighth books' words (the
+    fifth after two rounds held out, the eighth after one); the sixth, ninth and tenth are
+    held out (never read by anyone tuning the reader), so a bench can face desks nobody
+    tuned for."""
 
     FIRST = "first"
     SECOND = "second"
@@ -42,6 +43,8 @@ class Wording(StrEnum):
     SIXTH = "sixth"
     SEVENTH = "seventh"
     EIGHTH = "eighth"
+    NINTH = "ninth"
+    TENTH = "tenth"
 
 
 PHRASE_BOOKS = {

@@ -510,9 +510,10 @@ class Negotiation:
             agreed = _confirmed_terms(restated, reply.offer)
             report = self.fold(round_no, message, reply, "agreement", "CS confirmed the terms")
             return self.propose(agreed, "CS confirmed the terms in words", report, reply.text)
-        if not same:
+        if not same or (reply.contradicts and reply.offer is not None):
+            # CS states other terms, or corrects ours in its own: weigh them as a new offer
             self.state = self.state.model_copy(update={"confirming": None, "confirm_asks": 0})
-            return None  # CS states other terms: weigh them as a new offer
+            return None
         if self.state.confirm_asks >= 2:
             report = self.fold(round_no, message, reply, "not_confirmed", "no clear yes from CS")
             return self.finish(

@@ -192,12 +192,14 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:send|put|pay|give) (?:you )?back (?:\$|£|€)\s?\d"
             r"|\b(?:the |your )?(?:rest of (?:your|the) )?money (?:will |'ll )?(?:come|go)(?:es)? back\b"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:lands?|will land|goes|will go) (?:back )?(?:on|to|in|into) (?:your|the) (?:card|account|bank)"
+            # "$79.99 in full through the same payment channel", "the whole $80 via the way you paid"
+            r"|(?:\$|£|€)\s?\d[\d,.]* in full (?:to|through|via|on|onto|back)\b"
             r"|\byou(?:'ll| will) (?:get|receive|see) (?:the )?(?:full |whole |entire )?(?:(?:\$|£|€|usd ?)\s?\d|(?:[\w-]+ ){1,3}dollars\b)"
         ),
     ),
 )
 _FULL_MARKER = _rx(
-    r"\bin full\b|\bfull (?:amount|price|purchase price|cost|value|order (?:total|value))\b"
+    r"\bin full\b|\bfull (?:amount|price|purchase price|cost|value|order (?:total|value))\b|\bthe (?:whole|entire|complete) (?:\$|£|€)"
     r"|\b(?:everything|all(?: of what)?|every (?:cent|penny)(?: of what)?) (?:that )?you (?:paid|spent)\b"
     r"|\bevery (?:cent|penny)\b|\bentire (?:amount|purchase|order)\b|\ball (?:of )?your money\b|\bthe (?:whole|entire) (?:thing|order|amount)"
     r"|\b100 ?%|\bthe total\b|\ball (?:\$|£|€)|\b(?:the |your )?full (?:\$|£|€)|\brefund (?:all|everything)\b|\bfor the full order\b"
@@ -402,7 +404,7 @@ _DONE_FRAME = _rx(
     r"|\bconsider it done\b|^\W*(?:\w+,? )?(?:locked in|squared away|lodged it|logged it|done and dusted)\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
     r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
-    r"|spot on|bang on|precisely|absolutely|indeed)\b"
+    r"|spot on|bang on|precisely|absolutely|indeed)\b(?! or no\b)"
     r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:set|put) (?:that|it|this|everything) (?:up|through)\b"
     r"|\ball (?:set|sorted|done|arranged|booked)\b|\bthat(?:'s| has| is) (?:been )?(?:done|arranged|sorted|set up|all set)"
     # "the $25 is back on your card now", "Agreed: ..."
@@ -452,7 +454,7 @@ _AWAITING = _rx(
 _PROPOSAL_Q = _rx(
     r"\b(?:would|will|does|do|could|can|is|shall|should|how)\b[^?]*\b(?:work|suit|sound|okay|ok|acceptable|fair|help|do"
     r"|be (?:all right|alright|enough)|alright|all right|good|fine|like me to|want me to|go ahead|set (?:that|it|this) up|accept|agree|happy with)\b[^?]*\?"
-    r"|^\W*(?:works?|sounds?|ok|okay|good|alright|fair)(?: for you| good| fair| okay)?\W*\?|\bsound good\?|\bhow (?:about|does)\b[^?]*\?|\bwhat about\b[^?]*\?|\bshall i\b[^?]*\?|\bok(?:ay)?\?|\bdeal\?"
+    r"|^\W*(?:works?|sounds?|ok|okay|good|alright|fair)(?: for you| good| fair| okay)?\W*\?|\bsound good\?|^\W*(?:so,? )?(?:yes|yay|deal) or (?:no|nay)\W*\?|\bhow (?:about|does)\b[^?]*\?|\bwhat about\b[^?]*\?|\bshall i\b[^?]*\?|\bok(?:ay)?\?|\bdeal\?"
     r"|\b(?:could|can|shall) (?:we|i)\b[^?]*\?|\bwould you like me to\b[^?]*\?|\bwould (?:a|an|the)\b[^?]*\?|\bwould (?:you )?(?:accept|take)\b[^?]*\?"
 )
 _CLOSING = _rx(
@@ -547,6 +549,9 @@ _AGREEMENT_NO = _rx(
     r"|sorry,? (?:no|that's not)|incorrect|wrong|negative|nope|nah)\b"
     r"|\bthat(?:'s| is) not (?:right|correct|quite right|what)\b|\bthat(?:'s| is) (?:incorrect|wrong|mistaken)\b"
     r"|\bnot what (?:i|we) offered\b"
+    # "Let me correct that, the terms are ...", "that's not quite the offer"
+    r"|\b(?:let me|i (?:need|have|must) to|i must|allow me to|just to) (?:just )?(?:correct|amend|rectify)\b|\bcorrection\b"
+    r"|\bthat(?:'s| is) not (?:quite |exactly )?(?:the|our|my) (?:offer|terms|deal|proposal)\b"
 )
 
 # ---------------------------------------------------------------- terms
@@ -632,7 +637,7 @@ _RETURN_NO = _rx(
 _RETURN_FIELD_NO = _rx(r"\breturn\b[^.;:]{0,30}:\s*not (?:required|needed)\b")
 _METHOD_ORIGINAL = _rx(
     r"\boriginal (?:payment|form of payment|method|card|account)|\b(?:your|the) (?:card|credit card|debit card|bank|bank account|visa|mastercard|amex|paypal|payment method)"
-    r"|\b(?:card|method|channel|means|account) you (?:used|paid|checked out)|\bsame (?:payment )?(?:channel|means|way)|\bback to (?:your|the) (?:card|account|bank|visa|mastercard|paypal)|\bsame (?:card|method|account)"
+    r"|\b(?:card|method|channel|means|account) you (?:used|paid|checked out)|\byou paid (?:with|by|through|using)\b|\bway you paid\b|\bsame (?:payment )?(?:channel|means|way)|\bback to (?:your|the) (?:card|account|bank|visa|mastercard|paypal)|\bsame (?:card|method|account)"
 )
 _METHOD_GIFT = _rx(
     r"\bgift ?card balance|\bas (?:a )?gift ?card|\bto (?:a|your) gift ?card|\bgift card\b"
