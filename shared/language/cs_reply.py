@@ -1110,7 +1110,9 @@ def _days(text: str, kind: str) -> int | None:
 # ---------------------------------------------------------------- the offer
 
 
-_PARCEL_ONLY = _rx(r"(?:new|fresh|second|another|replacement) (?:parcel|package|consignment|shipment|delivery)$")
+_PARCEL_ONLY = _rx(
+    r"(?:new|fresh|second|another|replacement) (?:parcel|package|consignment|shipment|delivery)$"
+)
 
 
 def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:
