@@ -64,7 +64,7 @@ from shared.a2a.models import Part, part_bytes
 from shared.a2a.server import Skill, SkillContext, SkillError
 from shared.domain import ORDER_ID_PATTERN, DesiredOutcome, Offer, OfferType, ProblemType
 from shared.language.claude import ClaudeReader
-from shared.language.cs_reply import read_cs_reply, says_back
+from shared.language.cs_reply import names_remedy, read_cs_reply, says_back
 from shared.language.reader import Reader, load_reader
 from shared.limits import MAX_PHOTOS_PER_CASE
 from shared.logs import get_logger
@@ -507,7 +507,7 @@ class Negotiation:
                 named=reply.offer is not None,
             )
         if said_yes and same:
-            agreed = _confirmed_terms(restated, reply.offer)
+            agreed = _confirmed_terms(restated, reply, self.names())
             report = self.fold(round_no, message, reply, "agreement", "CS confirmed the terms")
             return self.propose(agreed, "CS confirmed the terms in words", report, reply.text)
         if not same or (reply.contradicts and reply.offer is not None):
@@ -747,7 +747,7 @@ class Negotiation:
         outcome = agreed.model_copy(
             update={
                 "status": "accepted",
-                "offer": _confirmed_terms(agreed.offer, reply.offer),
+                "offer": _confirmed_terms(agreed.offer, reply, self.names()),
                 "reason": "accepted with CS",
                 "cs_quote": reply.text,
             }
@@ -817,9 +817,10 @@ class Negotiation:
         return RoundResult(state=self.state, round=report, done=done, outcome=self.state.outcome)
 
 
-def _confirmed_terms(ours: Offer, said: Offer | None) -> Offer:
+def _confirmed_terms(ours: Offer, reply: CSReply, names: Sequence[str]) -> Offer:
     """The agreed terms: ours as restated, with the kind and details CS's own words gave them
     ("Exactly, a like-for-like replacement" to our "a reship": CS booked a replacement)."""
+    said = reply.offer
     if said is None:
         return ours
     details = {
@@ -827,7 +828,8 @@ def _confirmed_terms(ours: Offer, said: Offer | None) -> Offer:
         for k in ("amount", "restocking_fee", "refund_method", "days_to_complete")
         if getattr(said, k) is not None
     }
-    if {ours.type, said.type} == {OfferType.REPLACEMENT, OfferType.RESHIP}:
+    shipments = {ours.type, said.type} == {OfferType.REPLACEMENT, OfferType.RESHIP}
+    if shipments and not names_remedy(reply.text, ours.type, names):
         details["type"] = said.type  # a sum of money keeps the kind we restated
     return ours.model_copy(update=details)
 

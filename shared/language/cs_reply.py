@@ -132,7 +132,8 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r" (?:you )?(?:it|them|the (?:whole |entire )?(?:order|package|parcel|items?|shipment)|your order|everything)"
             r"(?: (?:out|over|through|to you|for you))*(?: \w+){0,2}? again\b"
             r"|\b(?:send|ship|dispatch) (?:you |out )?(?:a )?(?:second|another|new|fresh) (?:shipment|parcel|package|delivery)"
-            r"|\b(?:new|fresh|second|another|replacement) (?:shipment|delivery|dispatch) of (?:the|your) (?:same )?(?:order|items?|parcel|package)"
+            r"|\b(?:new|fresh|second|another|replacement) (?:shipment|delivery|dispatch)(?: slot)? (?:of|for) (?:the|your) (?:same |whole |entire |full )?(?:order|items?|parcel|package)"
+            r"|\b(?:a|the) re-?send(?:ing)? of (?:the|your) (?:\w+ )?(?:order|items?|parcel|package)"
             r"|\b(?:fresh|second|renewed|repeat) (?:shipment|delivery|dispatch)\b|\b(?:in|into) the (?:post|mail) again\b|\b(?:sent|shipped|posted) out again\b"
             r"|\bnew shipment|\bship (?:out )?a (?:fresh|new) (?:copy|one) of (?:the|your) order"
             r"|\b(?:new|fresh|second|another|replacement) (?:parcel|package|consignment)\b"
@@ -223,7 +224,7 @@ _BENIGN_NEGATION = _rx(
     r"\bno (?:need|return|returns|cost|charge|extra|problem|worries|questions|obligation|hassle)\b"
     r"|\bnot a problem|\bnothing (?:to|for you to) (?:send|return|pay|do)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:send|return|ship|post|pay|do|wait)\b"
-    r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|the \w+|anything) back\b"
+    r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|anything|the (?:\w+ ){0,2}\w+) back\b"
     r"|\bno (?:send|ship|post|mail)[- ]?backs?\b"
     r"|\bwithout (?:you )?(?:returning|sending|having to|needing|any)\b|\bat no (?:extra |additional )?(?:cost|charge)\b"
     r"|\bno longer need\b|\bnot (?:required|needed|necessary)\b|\bno (?:questions asked)\b"
@@ -401,7 +402,7 @@ _DONE_FRAME = _rx(
     r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
     r"|\bconfirmed\b|\bjust confirming\b|(?<!for )\bconfirming (?:that|your|the)\b"
     r"|\bthat(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct)\b"
-    r"|\bconsider it done\b|^\W*(?:\w+,? )?(?:locked in|squared away|lodged it|logged it|done and dusted)\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
+    r"|\bconsider it done\b|^\W*(?:\w+,? )?(?:it's |that's |all )?(?:locked in|squared away|lodged it|logged it|done and dusted)\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
     r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
     r"|spot on|bang on|precisely|absolutely|indeed)\b(?! or no\b)"
@@ -615,7 +616,7 @@ _RETURN_NO = _rx(
     r"|\b(?:fine|free) to keep\b|\bnot required to (?:return|send)\b|"
     r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)|\bno need to (?:return|send|ship|post)|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post)"
-    r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|the \w+|anything) back\b"
+    r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|anything|the (?:\w+ ){0,2}\w+) back\b"
     r"|\bno (?:send|ship|post|mail)[- ]?backs?\b"
     r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|any return|needing to)\b"
     r"|\bwithout (?:you )?(?:any |the |a )?(?:need|needing|having|requirement) to (?:return|send|post|ship|mail|bring)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
@@ -1110,9 +1111,9 @@ def _days(text: str, kind: str) -> int | None:
 # ---------------------------------------------------------------- the offer
 
 
-_PARCEL_ONLY = _rx(
-    r"(?:new|fresh|second|another|replacement) (?:parcel|package|consignment|shipment|delivery)$"
-)
+# a reship names the order sent again; "the new parcel", "the product will be dispatched" may
+# carry a replacement
+_RESHIP_PROPER = _rx(r"\border\b|\bagain\b|\bre-?s(?:end|hip)|\bsecond time\b|\breorder\b")
 
 
 def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:
@@ -1135,7 +1136,9 @@ def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:
         # "a swap for a brand-new one. The new parcel will be delivered in 5 days": the
         # parcel carries the replacement, it is no reship of the order
         specific = [
-            m for m in specific if not _PARCEL_ONLY.match(text[m.start : m.end])
+            m
+            for m in specific
+            if m.kind != "reship" or _RESHIP_PROPER.search(text[m.start : m.end])
         ] or specific
     fitting = [m for m in specific if FAMILY[m.kind] == FAMILY.get(model_type)]
     return (fitting or specific)[0]
@@ -1512,6 +1515,13 @@ def says_back(
         or _LATER.search(body)
         or _CONDITION.search(_RETURN_YES.sub(" ", body))
     )
+
+
+def names_remedy(text: str, kind: str, names: Sequence[str] = ()) -> bool:
+    """Whether the message names this kind of remedy at all ("a replacement", "a resend of
+    your order"), in force or not."""
+    clean = without_names(normalize(text), names)
+    return any(m.kind == kind for m in _mentions(clean))
 
 
 def _invites(sentence: str) -> bool:

@@ -18,6 +18,7 @@ from negotiation_agent.dialogue import (
     same_terms,
     sanitize_cs_text,
 )
+from negotiation_agent.skills import _confirmed_terms
 from shared.domain import Offer
 from shared.valuation import offer_value
 from tests.negotiation.conftest import ORDER_ID, make_strategy
@@ -347,3 +348,32 @@ def test_an_offer_worth_more_than_our_next_ask_is_taken_not_countered_down(strat
     assert above_next.amount < strategy.round_plan(round_no).min_value  # short of this ask
     assert _decide(strategy, above_next, round_no=round_no).kind == "accept"
     assert _decide(strategy, below_next, round_no=round_no).kind == "counter"
+
+
+@pytest.mark.parametrize(
+    ("ours", "said", "words", "kind"),
+    [
+        # CS confirms in its own words a kind we had read as the other way of shipping it
+        (
+            "reship",
+            "replacement",
+            "Exactly, the offer is a like-for-like replacement.",
+            "replacement",
+        ),
+        ("replacement", "reship", "Sure: we'll send your order again, no return.", "reship"),
+        # CS's words name our kind too (the parcel carrying it): ours stands
+        (
+            "replacement",
+            "reship",
+            "A replacement it is: the new parcel ships again in 5 days.",
+            "replacement",
+        ),
+        # a sum of money keeps the kind we restated
+        ("full_refund", "partial_refund", "Yes: $129.99 back to your card.", "full_refund"),
+    ],
+)
+def test_the_agreed_kind_is_the_one_cs_confirmed_in_words(ours, said, words, kind) -> None:
+    amount = 129.99 if ours.endswith("refund") else None
+    reply = CSReply(text=words, offer=Offer(type=said, amount=amount), confirms=True)
+    agreed = _confirmed_terms(Offer(type=ours, amount=amount), reply, ())
+    assert agreed.type == kind

@@ -5,6 +5,8 @@ Expected values are written by hand from the labelling guide (shared/language/da
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from shared.language import cs_reply
@@ -1330,3 +1332,78 @@ def test_a_yes_to_terms_the_reader_found(text: str, yes: bool) -> None:
 def test_done_at_acceptance_with_a_courtesy_question(reader: Reader, text: str) -> None:
     """ "Is there any other matter I can help with?" asks nothing of the case."""
     assert read_cs_reply(text, reader, 129.99, answering_acceptance=True).confirms
+
+
+@pytest.mark.parametrize(
+    ("text", "total", "terms"),
+    [
+        # an offer's lead of its own, and a return waived in other words
+        (
+            "Best I've got is a like-for-like replacement. We won't be needing the old one back.",
+            129.99,
+            ("replacement", None, False, None),
+        ),
+        (
+            "The most we can do is $20 off, no send-back required.",
+            129.99,
+            ("partial_refund", 20.0, False, None),
+        ),
+        # the sum "in full", by the way the customer paid
+        (
+            "My offer remains $79.99 in full through the same payment channel you used.",
+            79.99,
+            ("full_refund", 79.99, None, "original_payment"),
+        ),
+        (
+            "What we can do: the whole $79.99 refunded via the way you paid, and you keep it.",
+            79.99,
+            ("full_refund", 79.99, False, "original_payment"),
+        ),
+        # the order sent again, in other words
+        (
+            "I can arrange another delivery slot for the whole order.",
+            129.99,
+            ("reship", None, None, None),
+        ),
+        ("How about a resend of your order on us?", 129.99, ("reship", None, None, None)),
+    ],
+)
+def test_offers_in_the_words_of_other_desks(
+    reader: Reader, text: str, total: float, terms: tuple[Any, ...]
+) -> None:
+    offer = offered(reader, text, total)
+    assert (offer.type, offer.amount, offer.return_required, offer.refund_method) == terms
+
+
+def test_yes_or_no_is_an_offer_awaiting_an_answer(reader: Reader) -> None:
+    """ "Yes or no?" after an offer asks nothing of the case and confirms nothing."""
+    reading = read(reader, "We can propose a complete refund of $129.99 to your card. Yes or no?")
+    assert reading.acts == ["offer"] and reading.asks == [] and not reading.confirms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Let me correct that, the terms are a goodwill refund of $74.95 on your bank card.",
+        "Kindly note that's not quite the offer: a refund of $74.95 to your card.",
+    ],
+)
+def test_a_correction_of_our_terms_is_no_yes(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.contradicts and not reading.confirms
+    restated = "To confirm: a full refund of $74.95 to the original payment method. Is that right?"
+    assert not cs_reply.says_back(text, restated, 74.95, (), None, invited=True, named=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "GG, it's locked in: a free replacement, once the item is returned. The product will be dispatched within 7 business days.",
+        "Squared away: a swap for a brand-new one. The new parcel will be delivered within 5 business days.",
+    ],
+)
+def test_a_replacement_done_and_its_parcel_is_no_reship(reader: Reader, text: str) -> None:
+    """The parcel or dispatch that carries a named replacement is not the order sent again."""
+    reading = read_cs_reply(text, reader, 129.99, answering_acceptance=True)
+    assert reading.confirms and reading.offer is not None
+    assert reading.offer.type == "replacement"
