@@ -180,7 +180,12 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         _rx(
             r"\brefund|\breimburse|\bmoney[- ]back|\bcompensat|\bdiscount|\bprice adjustment"
             r"|\b(?:off|back) (?:the |your )?(?:order|price|purchase|total)"
-            r"|(?:\$|£|€)\s?\d[\d,.]* (?:off|back)\b|\b(?:dollars?|bucks|usd) (?:off|back)\b"
+            r"|(?:\$|£|€)\s?\d[\d,.]* (?:off|back)\b|\b(?:dollars?|bucks|usd|pounds?|quid|euros?|tenner|fiver) (?:off|back)\b"
+            # a counter as a bare sum or share: "I can do 35%", "I could do half", "we can go up to £35"
+            r"|\b(?:i|we)(?:'ll|'d| can| could| will| would| might)?(?: (?:still|also|only|just|definitely|happily))?"
+            r" (?:do|offer|give you|go (?:up )?to|stretch to|meet you at) (?:\d+(?:\.\d+)? ?(?:%|percent)|half\b)"
+            r"(?! of (?:the|your|this|that) (?!order|price|total|purchase|cost|amount))"
+            r"|\b(?:go (?:up )?to|stretch to) (?=(?:\$|£|€)\s?\d)"
             r"|(?:\$|£|€)\s?\d[\d,.]*(?: of (?:your|the) (?:money|payment|purchase price))? (?:(?:paid|sent|put|going|coming|given) back|returned|refunded|reimbursed)\b(?! (?:item|goods|parcel|order|package)s?\b)|\bpercent (?:off|back)\b|% (?:off|back)\b"
             rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:[\w$£€.,]+ )?(?:price|order|total|paid|purchase|cost|amount))? (?:back|off)\b"
             r"|\bknock(?:ed|ing)? (?:\$?\d+(?:\.\d+)?%?|\w+)(?: \w+)? off\b|\b(?:price|money) back\b"
@@ -575,6 +580,8 @@ _TOTAL_BEFORE = _rx(
 )
 _REFUND_THE_TOTAL = _rx(
     r"\b(?:refund|offer|give|credit|return)(?: you)? (?:the |your )?(?:order )?total (?:of )?\s*$"
+    # "we can go up to £35": the limit is the offer
+    r"|\b(?:i|we)(?: can| could| will|'ll|'d| would)(?: \w+)? (?:go|stretch|come) (?:up )?to\s*$"
 )
 _PURPOSE_BEFORE = _rx(r"\b(?:for|towards?|to get) (?:a|an|your|the)\s*$")
 _RETURN_YES = _rx(

@@ -1408,3 +1408,30 @@ def test_a_replacement_done_and_its_parcel_is_no_reship(reader: Reader, text: st
     reading = read_cs_reply(text, reader, 129.99, answering_acceptance=True)
     assert reading.confirms and reading.offer is not None
     assert reading.offer.type == "replacement"
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "percent"),
+    [
+        # a counter-offer as a bare share or sum, after turning the ask down
+        ("I can't go to 50%, I'm sorry, but I can do 35%.", None, 35.0),
+        ("A full refund isn't something I can approve. I could do half, though.", None, 50.0),
+        ("I've spoken to my team lead and we can go up to £35.", 35.0, None),
+        # sums in words and slang
+        ("Is ten pounds off okay with you?", 10.0, None),
+        ("Would a tenner off help?", 10.0, None),
+    ],
+)
+def test_a_counter_as_a_bare_sum_or_share(
+    reader: Reader, text: str, amount: float | None, percent: float | None
+) -> None:
+    offer = offered(reader, text, 129.99)
+    assert (offer.type, offer.amount, offer.percent) == ("partial_refund", amount, percent)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I can't go to $50 on this one.", "We can't do half.", "Refunds can take up to $5 in fees."],
+)
+def test_a_limit_turned_down_is_no_counter(reader: Reader, text: str) -> None:
+    assert read(reader, text).offer is None
