@@ -566,8 +566,12 @@ _FEE_AFTER = _rx(
     r"^\s*(?:\w+ ){0,1}(?:restocking|handling|return(?:s)?(?: shipping)?|processing|admin(?:istration)?) (?:fee|charge)"
 )
 _FEE_BEFORE = _rx(
-    r"(?:(?:restocking|handling|returns?(?: shipping)?|processing|admin(?:istration)?) (?:fee|charge)(?: of| is| at| will be)?"
-    r"|(?:minus|less|deduct(?:ing)?|after) (?:a |the |our )?(?:\w+ )?)\s*$"
+    r"(?:(?:restocking|handling|returns?(?: shipping)?|processing|admin(?:istration)?) (?:fee|charge)s?(?: of| is| at| will be)?"
+    r"|(?:minus|less|deduct(?:ing)?|after) (?:a |the |our )?(?:\w+ )?"
+    # "after deducting the restocking charges of USD 12", "minus the fee of restocking of 10 euro",
+    # "after the deduction of 5 USD for ..."
+    r"|\b(?:deduct\w*|deduction|minus|less|withh[oe]ld\w*)\b[^.;$£€\d]{0,40}\b(?:of|at)"
+    r"|\b(?:fee|charge)s? (?:of|for) (?:restocking|handling|return\w*|processing)(?: of)?)\s*$"
 )
 _NET_BEFORE = _rx(
     r"(?:\bso(?: you(?:'d| would|'ll| will) (?:get|receive))?|\bwhich (?:comes|works out|is) to|\bleaving(?: you with)?|\bthat(?:'s| is)"

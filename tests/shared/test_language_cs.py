@@ -1435,3 +1435,17 @@ def test_a_counter_as_a_bare_sum_or_share(
 )
 def test_a_limit_turned_down_is_no_counter(reader: Reader, text: str) -> None:
     assert read(reader, text).offer is None
+
+
+@pytest.mark.parametrize(
+    ("text", "fee"),
+    [
+        ("The refund will be processed after deducting the restocking charges of USD 12.", 12.0),
+        ("The refund minus the fee of restocking of 10 euro will be made on your card.", 10.0),
+        ("The refund will be processed after the deduction of 5 USD for the return shipping.", 5.0),
+    ],
+)
+def test_a_sum_held_back_is_the_fee_not_the_offer(reader: Reader, text: str, fee: float) -> None:
+    """A fee deducted in other words is never read as the sum on offer."""
+    offer = offered(reader, text, 129.99)
+    assert (offer.type, offer.amount, offer.restocking_fee) == ("full_refund", None, fee)
