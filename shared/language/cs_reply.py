@@ -186,7 +186,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r" (?:do|offer|give you|go (?:up )?to|stretch to|meet you at) (?:\d+(?:\.\d+)? ?(?:%|percent)|half\b)"
             r"(?! of (?:the|your|this|that) (?!order|price|total|purchase|cost|amount))"
             r"|\b(?:go (?:up )?to|stretch to) (?=(?:\$|£|€)\s?\d)"
-            r"|(?:\$|£|€)\s?\d[\d,.]*(?: of (?:your|the) (?:money|payment|purchase price))? (?:(?:paid|sent|put|going|coming|given) back|returned|refunded|reimbursed)\b(?! (?:item|goods|parcel|order|package)s?\b)|\bpercent (?:off|back)\b|% (?:off|back)\b"
+            r"|(?:\$|£|€)\s?\d[\d,.]*(?: of (?:your|the) (?:money|payment|purchase price))? (?:(?:paid|sent|put|going|coming|given) back|returned|refunded|reimbursed|repaid)\b(?! (?:item|goods|parcel|order|package)s?\b)|\bpercent (?:off|back)\b|% (?:off|back)\b"
             rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:[\w$£€.,]+ )?(?:price|order|total|paid|purchase|cost|amount))? (?:back|off)\b"
             r"|\bknock(?:ed|ing)? (?:\$?\d+(?:\.\d+)?%?|\w+)(?: \w+)? off\b|\b(?:price|money) back\b"
             r"|\bback (?:to|on|onto|into) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|account|payment|debit|credit card)"
@@ -407,7 +407,7 @@ _DONE_FRAME = _rx(
     r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
     r"|\bconfirmed\b|\bjust confirming\b|(?<!for )\bconfirming (?:that|your|the)\b"
     r"|\bthat(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct)\b"
-    r"|\bconsider it done\b|^\W*(?:\w+,? )?(?:it's |that's |all )?(?:locked in|squared away|lodged it|logged it|done and dusted)\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
+    r"|\bconsider it done\b|\byou(?:'re| are) (?:all )?(?:sorted|set|good) with\b|^\W*(?:\w+,? )?(?:it's |that's |all )?(?:locked in|squared away|lodged it|logged it|done and dusted)\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
     r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
     r"|spot on|bang on|precisely|absolutely|indeed)\b(?! or no\b)"
@@ -476,6 +476,8 @@ _CLOSING = _rx(
     r"|\bany other (?:query|queries|questions?|issues?|thing)\b[^.?!]*\?|\banything (?:more|else) (?:i|we) can do\b"
     # "Anything else on your mind?", "Can I help with anything further?"
     r"|^\W*(?:(?:is|was) there |(?:can|could|may) (?:i|we) help (?:you )?with )?(?:anything|something) (?:else|further|more)\b[^.?!]*\?"
+    # "Can I assist with anything further?", "Need a hand with anything else while you're here?"
+    r"|^\W*(?:(?:can|could|may) (?:i|we) |do you )?(?:assist|help|need (?:a hand|help|me)|need anything)(?: you)?(?: with)? (?:anything|something) (?:else|further|more)\b[^.?!]*\?"
     # a last line that only thanks, is sorry again or wishes well: "Thanks, and sorry it
     # missed your flight.", "Happy reading!", "That's all from me."
     r"|^\W*(?:thanks?|thank you)(?: again| so much)?,? (?:and )?(?:sorry|apologies)\b[^.?!]*[.!]*\W*$"
@@ -631,7 +633,7 @@ _RETURN_NO = _rx(
     r"|\bno (?:send|ship|post|mail)[- ]?backs?\b"
     r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|any return|needing to)\b"
     r"|\bwithout (?:you )?(?:any |the |a )?(?:need|needing|having|requirement) to (?:return|send|post|ship|mail|bring)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
-    r"|\bno return\b|\bnothing (?:to|for you to) (?:send|return)\b|\breturnless\b|\bhold on to\b|\bhang on to\b|\bdispose of it\b|\bdonate it\b"
+    r"|\bno return\b|\bnothing (?:to|for you to) (?:send|return|ship|post|mail)\b|\breturnless\b|\bhold on to\b|\bhang on to\b|\bdispose of it\b|\bdonate it\b"
     r"|\b(?:you|u)(?:'d| would|'ll| can| can just)? keep\b|\bkeeping (?:it|the|them)\b|\bkept (?:it|the|them)\b"
     r"|\b(?:send|return) (?:anything|nothing) back\b|\b(?:don't|do not|won't|will not) need to do anything\b"
     r"|\breturn (?:of (?:the )?(?:original )?(?:item|product|unit|goods)|needed|required)?:? ?not (?:required|needed)\b|\bthrow (?:it|them|the \w+ ones?|the \w+)? ?away\b"
@@ -649,7 +651,7 @@ _RETURN_NO = _rx(
 _RETURN_FIELD_NO = _rx(r"\breturn\b[^.;:]{0,30}:\s*not (?:required|needed)\b")
 _METHOD_ORIGINAL = _rx(
     r"\boriginal (?:payment|form of payment|method|card|account)|\b(?:your|the) (?:card|credit card|debit card|bank|bank account|visa|mastercard|amex|paypal|payment method)"
-    r"|\b(?:card|method|channel|means|account) you (?:used|paid|checked out)|\byou paid (?:with|by|through|using)\b|\bway you paid\b|\bsame (?:payment )?(?:channel|means|way)|\bback to (?:your|the) (?:card|account|bank|visa|mastercard|paypal)|\bsame (?:card|method|account)"
+    r"|\b(?:card|method|channel|means|account) you (?:used|paid|checked out)|\bwhatever you (?:used to pay|paid with)\b|\b(?:to|on) ur (?:card|account|bank)\b|\byou paid (?:with|by|through|using)\b|\bway you paid\b|\bsame (?:payment )?(?:channel|means|way)|\bback to (?:your|the) (?:card|account|bank|visa|mastercard|paypal)|\bsame (?:card|method|account)"
 )
 _METHOD_GIFT = _rx(
     r"\bgift ?card balance|\bas (?:a )?gift ?card|\bto (?:a|your) gift ?card|\bgift card\b"
@@ -1234,6 +1236,8 @@ def _decide_offer(
     # "Redelivery is confirmed for Wednesday": the words report a remedy agreed and still to
     # come; the kind model's "none" (fitted to reports of remedies long given) does not veto it
     ahead = framed and bool(_AGREED_AHEAD.search(text)) and _is_confirmation(text)
+    # in answer to our acceptance, a remedy reported done ("you're sorted with a swap") is it
+    ahead = ahead or (answering_acceptance and _is_confirmation(text, offer_made=True))
     if framed and not (model_none >= MODEL_SURE_NONE and not offerish and not ahead):
         return _terms(text, _primary(text, live, model_type), total), False, notes
     if not framed and model_sees:

@@ -1449,3 +1449,39 @@ def test_a_sum_held_back_is_the_fee_not_the_offer(reader: Reader, text: str, fee
     """A fee deducted in other words is never read as the sum on offer."""
     offer = offered(reader, text, 129.99)
     assert (offer.type, offer.amount, offer.restocking_fee) == ("full_refund", None, fee)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount", "back"),
+    [
+        (
+            "Lovely, you're sorted with $89.50 repaid to ur card, and there's nothing to ship back. Is there something else you need from me?",
+            "full_refund",
+            89.5,
+            False,
+        ),
+        (
+            "Great, that's gone through: $89.50 repaid to whatever you used to pay. Need a hand with anything else while you're here?",
+            "full_refund",
+            89.5,
+            None,
+        ),
+        (
+            "Lovely, you're sorted with a like-for-like swap, subject to the item being sent back. Can I assist with anything further?",
+            "replacement",
+            None,
+            True,
+        ),
+    ],
+)
+def test_done_at_acceptance_in_a_desks_own_words(
+    reader: Reader, text: str, kind: str, amount: float | None, back: bool | None
+) -> None:
+    """Money "repaid", "you're sorted with", and a courtesy question that asks nothing."""
+    reading = read_cs_reply(text, reader, 89.5, answering_acceptance=True)
+    assert reading.confirms and reading.asks == [] and reading.offer is not None
+    assert (reading.offer.type, reading.offer.amount, reading.offer.return_required) == (
+        kind,
+        amount,
+        back,
+    )
