@@ -460,7 +460,7 @@ _AWAITING = _rx(
 _PROPOSAL_Q = _rx(
     r"\b(?:would|will|does|do|could|can|is|shall|should|how)\b[^?]*\b(?:work|suit|sound|okay|ok|acceptable|fair|help|do"
     r"|be (?:all right|alright|enough)|alright|all right|good|fine|like me to|want me to|go ahead|set (?:that|it|this) up|accept|agree|happy with)\b[^?]*\?"
-    r"|^\W*(?:works?|sounds?|ok|okay|good|alright|fair)(?: for you| good| fair| okay)?\W*\?|\bsound good\?|^\W*(?:so,? )?(?:yes|yay|deal) or (?:no|nay)\W*\?|\bhow (?:about|does)\b[^?]*\?|\bwhat about\b[^?]*\?|\bshall i\b[^?]*\?|\bok(?:ay)?\?|\bdeal\?"
+    r"|^\W*(?:works?|sounds?|ok|okay|good|alright|fair)(?: for you| good| fair| okay)?\W*\?|\bsound good\?|^\W*(?:so,? )?(?:yes|yay|deal|ok(?:ay)?|good|fine|agreed?) or (?:no|nay|not)\W*\?|\bhow (?:about|does)\b[^?]*\?|\bwhat about\b[^?]*\?|\bshall i\b[^?]*\?|\bok(?:ay)?\?|\bdeal\?"
     r"|\b(?:could|can|shall) (?:we|i)\b[^?]*\?|\bwould you like me to\b[^?]*\?|\bwould (?:a|an|the)\b[^?]*\?|\bwould (?:you )?(?:accept|take)\b[^?]*\?"
 )
 _CLOSING = _rx(
@@ -603,6 +603,12 @@ _RETURN_YES = _rx(
     r"|\b(?:once|after|when|as soon as|upon|the day) (?:we|our|the|it|they|your|you(?:'ve| have)?|it's|they're|that)\b[^.;]{0,60}?\b(?:receive|received|receiving|(?<!non-)receipt|get|gets|got|arrives?|reach|reaches|reached"
     r"|scanned|collect(?:s|ed)?|checked in|inspected|is back|are back|'s back|returned|back with us|back to us|back in|comes? back|your return)\b"
     r"|\brequires? (?:a |the |its )?return\b"
+    # "on receipt of the item at our depot", "Return of item required before processing",
+    # "we would require the article to be returned", "after you send the item and 1 more item back"
+    r"|\bon receipt of (?:the|your) (?:item|goods|product|article|parcel|unit|return)"
+    r"|\breturn of (?:the |your )?(?:original )?(?:item|goods|product|article|unit|order)s? (?:is |will be )?(?:required|needed|necessary|mandatory)\b"
+    r"|\brequired? (?:the|your) (?:\w+ ){0,2}(?:to be returned|back)\b"
+    r"|\b(?:after|once|when|as soon as) you(?:'ve| have)? (?:send|sent|ship|shipped|post|posted|mail|mailed|return|returned|drop|dropped)\b(?: [\w,']+){0,6} (?:back|off)\b"
     r"|\b(?:return|returned|returning) (?:is |will be )?(?:required|needed|necessary)|\bmust (?:be )?(?:sent back|returned?)\b"
     r"|\b(?:needs?|has|have|must) (?:to )?(?:come|go|be sent|be shipped|be posted) back\b|\b(?:needs?|has|have) to be returned\b"
     r"|\b(?:on|upon) (?:its |the item's )?return\b|\bsubject to (?:the |its )?return\b|\bsubject to (?:you )?(?:sending|returning|posting)\b|\bsubject to (?:the |your |its )?(?:\w+ ){0,3}being (?:returned|sent back)\b|\bin exchange for (?:the|your) (?:item|return)"

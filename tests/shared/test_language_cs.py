@@ -1485,3 +1485,18 @@ def test_done_at_acceptance_in_a_desks_own_words(
         amount,
         back,
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Offer: $129.99 refunded to whatever you paid with, on receipt of the item at our depot.",
+        "Can give you a fresh replacement sent at our cost. Return of item required before processing.",
+        "I can do a refund of $129.99 to your card. We would require the article to be returned.",
+        "We can arrange a swap unit, after you send the item and 1 more item back. Okay or not?",
+    ],
+)
+def test_a_return_required_in_other_words(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None and reading.offer.return_required is True
+    assert reading.acts == ["offer"] and reading.asks == []
