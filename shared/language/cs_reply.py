@@ -283,6 +283,10 @@ _PAST_TENSE = _rx(
 _THE_ITEM_BOUGHT = _rx(
     r"\b(?:the|your) (?:one|item|product|unit|order|package|parcel|box)(?: (?:that|which))? you"
     r" (?:received|got|bought|ordered|were sent|paid for)\b"
+    # the way they paid is no past remedy: "the card you paid with", "the card used at checkout"
+    r"|\b(?:the|your|whatever|whichever) (?:\w+ )?(?:card|method|account|route|channel|wallet)?(?: (?:that|which))?"
+    r" (?:you )?(?:paid (?:with|by|through)|used(?: (?:at|for|to pay|on) (?:the )?(?:checkout|order|purchase|payment))?)\b"
+    r"|\bwhat you (?:received|got|bought|ordered|paid)\b"
 )
 _GENERAL_POLICY = _rx(
     r"\b(?:refunds|returns|credits|replacements|exchanges) (?:usually|normally|typically|generally|can|can't|cannot|take|are|must|have to|need to|only|always|never|often|may|might|need|require)\b"
@@ -295,6 +299,10 @@ _HABITUAL = _rx(r"\b(?:usually|normally|typically|generally|in most cases)\b")
 # "..., usually within 2 business days": how long the remedy takes, not a standing policy
 _HABITUAL_TIMING = _rx(
     r"\b(?:usually|normally|typically|generally) (?:within|in|takes?|around|about|under|by)\b"
+)
+_CEILING = _rx(
+    r"\b(?:can't|cannot|can not|couldn't|unable to|not able to) (?:go|do|offer|give|stretch)"
+    r" (?:any )?(?:beyond|above|higher than|more than|further than|past|over)(?: (?:a|an|the))?(?: [\w$£€%.,-]+){0,3}\s*$"
 )
 _GOVERNED_BEFORE = _rx(
     r"\b(?:i|we)(?:'ll| will| can|'m going to| am going to|'d like to| would like to"
@@ -372,7 +380,7 @@ _OFFER_FRAME = _rx(
     r"|\b(?:may|can|could|might) (?:we|i) (?:propose|suggest)\b|\bhow would you feel about\b"
     r"|\b(?:the )?(?:option|solution|resolution) (?:i|we) (?:have|can)\b"
     r"|\bare you (?:ok|okay|happy|alright|all right|fine|good) (?:with|for)\b|\b(?:it|that|this)(?:'s| is) still\b"
-    r"|\b(?:offer|option)(?: on the table)? (?:is|remains|stands)\b|\bremains\b|\bso (?:again,? )?that(?:'s| is| would be)\b|\bon the table\b|\bcould (?:we|i)\b"
+    r"|\b(?:offer|option|proposal|suggestion|deal)(?: on the table)? (?:is|remains|stands|stays)\b|\bremains\b|\bso (?:again,? )?that(?:'s| is| would be)\b|\bon the table\b|\bcould (?:we|i)\b"
     # "our technician will visit on the 18th to swap it": a remedy in force, in the future
     r"|\bwill (?!you\b|need\b|have to\b|not\b|never\b|only\b|usually\b)\w+\b"
     r"|\b(?:i|we) (?:are|'re) able\b|\bable to\b|\bwhat i'm able\b|\bwhy don't (?:i|we|you)\b|\bhappy to\b"
@@ -811,6 +819,8 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 def _is_negated(text: str, clause: tuple[int, int], start: int, end: int) -> bool:
     """A negation before the remedy in its clause, or a "... isn't possible" right after it."""
     before = _BENIGN_NEGATION.sub(" ", text[clause[0] : start])
+    if _CEILING.search(before):
+        return False  # "I can't go beyond a credit note of $231": the most on offer is offered
     return bool(_NEGATION.search(before)) or bool(_NEGATED_AFTER.search(text[end : clause[1]]))
 
 
@@ -972,7 +982,11 @@ def _is_fee(text: str, amount: Amount) -> bool:
 def _is_context(text: str, amount: Amount) -> bool:
     """An amount named for context: the order total, a price paid, a limit ("more than $100")."""
     before = text[max(0, amount.start - 30) : amount.start]
-    return bool(_TOTAL_BEFORE.search(before)) and not _REFUND_THE_TOTAL.search(before)
+    return (
+        bool(_TOTAL_BEFORE.search(before))
+        and not _REFUND_THE_TOTAL.search(before)
+        and not _CEILING.search(before)
+    )
 
 
 def _offered_amount(text: str, mention: _Mention, amounts: list[Amount]) -> float | None:

@@ -1500,3 +1500,38 @@ def test_a_return_required_in_other_words(reader: Reader, text: str) -> None:
     reading = read(reader, text)
     assert reading.offer is not None and reading.offer.return_required is True
     assert reading.acts == ["offer"] and reading.asks == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        # the way the customer paid is no past remedy
+        (
+            "What I'd like to offer is a refund for $34.50 onto the card you paid with.",
+            "partial_refund",
+            34.5,
+        ),
+        (
+            "Can give you a refund for $9.99 to the card used at checkout, no return needed.",
+            "partial_refund",
+            9.99,
+        ),
+        # the most on offer, put as a limit, is offered
+        (
+            "I can't go beyond a credit note of $231.00. It is emailed within 1 business day.",
+            "store_credit",
+            231.0,
+        ),
+        ("I can't go beyond $20 off.", "partial_refund", 20.0),
+    ],
+)
+def test_offers_with_a_past_word_or_a_ceiling(
+    reader: Reader, text: str, kind: str, amount: float
+) -> None:
+    offer = offered(reader, text, 129.99)
+    assert (offer.type, offer.amount) == (kind, amount)
+
+
+def test_a_refund_already_made_to_the_card_stays_a_fact(reader: Reader) -> None:
+    reading = read(reader, "We already refunded $20 to the card you paid with last week.")
+    assert reading.offer is None and reading.acts == ["fact"]
