@@ -450,8 +450,9 @@ class Negotiation:
         """The message fixed by the last round, or the opening, or the customer's answer."""
         if self.state.pending is not None:
             return self.state.pending
-        # photos a greeting asks for go with the opening when the case has them here
-        shown = [a for a in greeting if a == "photos" and self.photos]
+        # the case's photos go with the opening, asked for or not: a desk that wants to see
+        # the damage need not ask, and wait a round, for what we have
+        shown = ["photos"] if self.photos and round_no == 1 and not self.state.waiting_for else []
         answerable = [a for a in greeting if a not in CUSTOMER_ONLY_ASKS] + shown
         asks = self.state.waiting_for or answerable
         ask = self.strategy.round_plan(round_no).ask if round_no > 1 else self.strategy.opening_ask

@@ -348,6 +348,14 @@ async def test_photos_a_greeting_asks_for_go_with_the_opening(reader, channel) -
     assert results[-1].outcome.status == "accepted" and desk.ledger == [FULL]
 
 
+async def test_the_photos_a_case_has_go_with_the_opening_unasked(reader) -> None:
+    """A desk that would ask to see the damage need not ask, and wait a round, for them."""
+    desk = FakeDesk(then(after=spoken(FULL)))
+    first = await Harness(reader, desk).call(photos=[PHOTO])
+    assert len(attachments(desk.processed[0])) == 1 and first.round.attachments == 1
+    assert "attached 1 photo" in desk.processed[0]["text"]
+
+
 async def test_a_greeting_asking_for_photos_a_case_lacks_opens_without_them(reader) -> None:
     desk = FakeDesk(then(after=spoken(FULL)), greeting=ASKS_PHOTOS)
     harness = Harness(reader, desk)
