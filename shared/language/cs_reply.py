@@ -139,6 +139,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:new|fresh|second|another|replacement) (?:parcel|package|consignment)\b"
             r"|\b(?:order|parcel|package|items?|consignment|shipment|goods|delivery)\b[^.?!;]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
             r"|\b(?:order|parcel|package|it) (?:ships|goes out|will ship) again\b|\ba second time\b"
+            r"|\b(?:send|ship|dispatch|post|mail)(?: out)? (?:your|the) (?:whole |entire )?(?:order|parcel|package|shipment)(?: out)? again\b"
             r"|\breplacement (?:parcel|shipment|package|delivery)|\b(?:the|a|your) reorder\b"
             r"|\bresent\b|\b(?:attempt|try|arrange) (?:delivery|to deliver)\b"
             rf"|\b(?:the|your) {_GOODS} {_TO_BE_POSTED}|\b(?:the|your) {_GOODS} (?:has|have) been re-?{_POSTED}"
@@ -186,6 +187,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r" (?:do|offer|give you|go (?:up )?to|stretch to|meet you at) (?:\d+(?:\.\d+)? ?(?:%|percent)|half\b)"
             r"(?! of (?:the|your|this|that) (?!order|price|total|purchase|cost|amount))"
             r"|\b(?:go (?:up )?to|stretch to) (?=(?:\$|£|€)\s?\d)"
+            r"|\b(?:most|max(?:imum)?|best) (?:i|we) can (?:\w+ ){0,4}?(?:is|would be) (?=(?:\$|£|€)\s?\d)"
             r"|(?:\$|£|€)\s?\d[\d,.]*(?: of (?:your|the) (?:money|payment|purchase price))? (?:(?:paid|sent|put|going|coming|given) back|returned|refunded|reimbursed|repaid)\b(?! (?:item|goods|parcel|order|package)s?\b)|\bpercent (?:off|back)\b|% (?:off|back)\b"
             rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:[\w$£€.,]+ )?(?:price|order|total|paid|purchase|cost|amount))? (?:back|off)\b"
             r"|\bknock(?:ed|ing)? (?:\$?\d+(?:\.\d+)?%?|\w+)(?: \w+)? off\b|\b(?:price|money) back\b"
@@ -292,6 +294,7 @@ _GENERAL_POLICY = _rx(
     r"\b(?:refunds|returns|credits|replacements|exchanges) (?:usually|normally|typically|generally|can|can't|cannot|take|are|must|have to|need to|only|always|never|often|may|might|need|require)\b"
     r"|\b(?:refunds|returns|credits|replacements|exchanges) (?:over|under|above|below|to|for|on|of|from) [^.?!;]{0,40}?\b(?:need|require|take|go|are|must|can|may|get|have)\b"
     r"|\bour (?:policy|policies)\b|\bper (?:our )?policy\b"
+    r"|\b(?:refund|return|replacement|exchange|credit) (?:requests?|claims?) (?:are|is) (?:only )?(?:processed|handled|approved|issued|accepted)\b"
     r"|\bitems? (?:over|under|above|below) (?:\$|£|€)|\bonce (?:a|the) refund is (?:issued|processed)\b|\bany refund\b"
     r"|\bplease (?:be aware|note)\b|\bas a (?:general )?rule\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
 )
@@ -380,7 +383,7 @@ _OFFER_FRAME = _rx(
     r"|\b(?:may|can|could|might) (?:we|i) (?:propose|suggest)\b|\bhow would you feel about\b"
     r"|\b(?:the )?(?:option|solution|resolution) (?:i|we) (?:have|can)\b"
     r"|\bare you (?:ok|okay|happy|alright|all right|fine|good) (?:with|for)\b|\b(?:it|that|this)(?:'s| is) still\b"
-    r"|\b(?:offer|option|proposal|suggestion|deal)(?: on the table)? (?:is|remains|stands|stays)\b|\bremains\b|\bso (?:again,? )?that(?:'s| is| would be)\b|\bon the table\b|\bcould (?:we|i)\b"
+    r"|\b(?:offer|option|proposal|suggestion|deal)(?: on the table)? (?:is|remains|stands|stays)\b|\b(?:final|best|last) (?:answer|offer|word)\b|\bremains\b|\bso (?:again,? )?that(?:'s| is| would be)\b|\bon the table\b|\bcould (?:we|i)\b"
     # "our technician will visit on the 18th to swap it": a remedy in force, in the future
     r"|\bwill (?!you\b|need\b|have to\b|not\b|never\b|only\b|usually\b)\w+\b"
     r"|\b(?:i|we) (?:are|'re) able\b|\bable to\b|\bwhat i'm able\b|\bwhy don't (?:i|we|you)\b|\bhappy to\b"
@@ -466,7 +469,7 @@ _AWAITING = _rx(
     r"|\bhappy for (?:me|us) to (?:proceed|go ahead|book|process)\b"
 )
 _PROPOSAL_Q = _rx(
-    r"\b(?:would|will|does|do|could|can|is|shall|should|how)\b[^?]*\b(?:work|suit|sound|okay|ok|acceptable|fair|help|do"
+    r"\b(?:would|will|does|do|could|can|is|shall|should|how)\b[^?]*\b(?:works?|suits?|sounds?|okay|ok|acceptable|fair|help|do"
     r"|be (?:all right|alright|enough)|alright|all right|good|fine|like me to|want me to|go ahead|set (?:that|it|this) up|accept|agree|happy with)\b[^?]*\?"
     r"|^\W*(?:works?|sounds?|ok|okay|good|alright|fair)(?: for you| good| fair| okay)?\W*\?|\bsound good\?|^\W*(?:so,? )?(?:yes|yay|deal|ok(?:ay)?|good|fine|agreed?) or (?:no|nay|not)\W*\?|\bhow (?:about|does)\b[^?]*\?|\bwhat about\b[^?]*\?|\bshall i\b[^?]*\?|\bok(?:ay)?\?|\bdeal\?"
     r"|\b(?:could|can|shall) (?:we|i)\b[^?]*\?|\bwould you like me to\b[^?]*\?|\bwould (?:a|an|the)\b[^?]*\?|\bwould (?:you )?(?:accept|take)\b[^?]*\?"
@@ -645,6 +648,8 @@ _RETURN_NO = _rx(
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post)"
     r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|anything|the (?:\w+ ){0,2}\w+) back\b"
     r"|\bno (?:send|ship|post|mail)[- ]?backs?\b"
+    r"|\b(?:won't|will not|don't|do not|wouldn't|would not) (?:ask|need|require|expect) you to (?:return|send|post|ship|mail)\b"
+    r"|\b(?:doesn't|does not|don't|do not|won't|will not) (?:need|have) to (?:come|go|be sent|be returned|be posted)(?: back)?\b"
     r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|any return|needing to)\b"
     r"|\bwithout (?:you )?(?:any |the |a )?(?:need|needing|having|requirement) to (?:return|send|post|ship|mail|bring)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
     r"|\bno return\b|\bnothing (?:to|for you to) (?:send|return|ship|post|mail)\b|\breturnless\b|\bhold on to\b|\bhang on to\b|\bdispose of it\b|\bdonate it\b"
@@ -1319,7 +1324,9 @@ def _questions(text: str, offer_made: bool) -> list[str]:
     """The message's questions and requests, not counting a proposal of its offer."""
     found = []
     for sentence in _sentence_texts(text):
-        asked = "?" in sentence and not _is_proposal(sentence, offer_made)
+        if _is_proposal(sentence, offer_made):
+            continue  # "Can you confirm that works?": it asks only for a yes to the offer
+        asked = "?" in sentence
         if _GO_AHEAD.search(sentence) and not _asks_for_something(sentence):
             continue  # "let me know if you'd like me to go ahead": an invitation, not a question
         closing_only = _CLOSING.search(sentence) and not _REQUEST.search(sentence)

@@ -1535,3 +1535,49 @@ def test_offers_with_a_past_word_or_a_ceiling(
 def test_a_refund_already_made_to_the_card_stays_a_fact(reader: Reader) -> None:
     reading = read(reader, "We already refunded $20 to the card you paid with last week.")
     assert reading.offer is None and reading.acts == ["fact"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount", "back"),
+    [
+        (
+            "Final answer from the team: full refund, keep the shorts. Can you confirm that works?",
+            "full_refund",
+            None,
+            False,
+        ),
+        (
+            "We won't ask you to return the damaged chair. We'll send the replacement in 7-14 days.",
+            "replacement",
+            None,
+            False,
+        ),
+        (
+            "Would £15 in store credit be okay? The watch itself doesn't need to come back.",
+            "store_credit",
+            15.0,
+            False,
+        ),
+        (
+            "The most I can authorise without a return is $15. Does that work for you?",
+            "partial_refund",
+            15.0,
+            False,
+        ),
+    ],
+)
+def test_offers_and_waived_returns_in_other_words(
+    reader: Reader, text: str, kind: str, amount: float | None, back: bool | None
+) -> None:
+    reading = read(reader, text)
+    assert reading.acts == ["offer"] and reading.offer is not None
+    assert (reading.offer.type, reading.offer.amount, reading.offer.return_required) == (
+        kind,
+        amount,
+        back,
+    )
+
+
+def test_how_requests_are_processed_is_policy_not_an_offer(reader: Reader) -> None:
+    text = "Kindly be informed that replacement requests are processed only after the pickup."
+    assert read(reader, text).offer is None
