@@ -418,7 +418,7 @@ _DONE_FRAME = _rx(
     r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
     r"|\bconfirmed\b|\bjust confirming\b|(?<!for )\bconfirming (?:that|your|the)\b"
     r"|\bthat(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct)\b"
-    r"|\bconsider it done\b|\byou(?:'re| are) (?:all )?(?:sorted|set|good) with\b|^\W*(?:\w+,? )?(?:it's |that's |all )?(?:locked in|squared away|lodged it|logged it|done and dusted)\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
+    r"|\bconsider it done\b|\b(?:i|we) (?:already |just )?did it\b|\byou(?:'re| are) (?:all )?(?:sorted|set|good) with\b|^\W*(?:\w+,? )?(?:it's |that's |all )?(?:locked in|squared away|lodged it|logged it|done and dusted)\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
     r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
     r"|spot on|bang on|precisely|absolutely|indeed)\b(?! or no\b)"
@@ -553,6 +553,9 @@ _PREFERRED = _rx(
 _YES = (
     r"yes|yep|yeah|yup|correct|exactly|confirmed|absolutely|indeed|spot on|precisely|affirmative"
     r"|you(?:'ve| have) got it"
+    # a desk's yes in its own language: "Isso mesmo!", "Genau.", "Exactement !"
+    r"|isso mesmo|exato|exatamente|claro|genau|richtig|stimmt|exactement|exacto|exactamente|correcto"
+    r"|klopt|precies|esatto|certo|precisamente"
 )
 _AFFIRMATIVE = _rx(
     rf"^\s*(?:{_YES}"
@@ -564,7 +567,7 @@ _GO_AHEAD = _rx(
     r"|\blet me know if (?:you'd|you would) like (?:me|us) to\b|\bshall i\b|\bwant me to\b"
 )
 _AGREEMENT_NO = _rx(
-    r"^\s*(?:no(?! (?:worries|problem|probs|trouble|bother|stress|dramas|need)\b)|not quite"
+    r"^\s*(?:(?:hmm+|um+|ah+|oh|well|sorry),?\s+)?(?:no(?! (?:worries|problem|probs|trouble|bother|stress|dramas|need)\b)|not quite|not exactly"
     r"|sorry,? (?:no|that's not)|incorrect|wrong|negative|nope|nah)\b"
     r"|\bthat(?:'s| is) not (?:right|correct|quite right|what)\b|\bthat(?:'s| is) (?:incorrect|wrong|mistaken)\b"
     r"|\bnot what (?:i|we) offered\b"
@@ -647,7 +650,7 @@ _RETURN_NO = _rx(
     r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)|\bno need to (?:return|send|ship|post)|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post)"
     r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|anything|the (?:\w+ ){0,2}\w+) back\b"
-    r"|\bno (?:send|ship|post|mail)[- ]?backs?\b"
+    r"|\bno (?:send|ship|post|mail)[- ]?backs?\b|\bno (?:obligation|requirement) to (?:return|send|post|ship|mail)\b"
     r"|\b(?:won't|will not|don't|do not|wouldn't|would not) (?:ask|need|require|expect) you to (?:return|send|post|ship|mail)\b"
     r"|\b(?:doesn't|does not|don't|do not|won't|will not) (?:need|have) to (?:come|go|be sent|be returned|be posted)(?: back)?\b"
     r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|any return|needing to)\b"
@@ -1303,7 +1306,11 @@ def _is_confirmation(text: str, offer_made: bool = False) -> bool:
 
 
 def _sentence_texts(text: str) -> list[str]:
-    return [text[s:e] for s, e in _sentences(text)]
+    """The sentences, a trailing tag question ("It takes 5 days, ok?") made a full stop."""
+    return [_TAG_QUESTION.sub(".", text[s:e]) for s, e in _sentences(text)]
+
+
+_TAG_QUESTION = _rx(r",\s*(?:ok|okay|alright|all right|yeah|right|yes|eh|no)\s*\?\s*$")
 
 
 def _asks_for_something(sentence: str) -> bool:

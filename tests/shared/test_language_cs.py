@@ -1581,3 +1581,51 @@ def test_offers_and_waived_returns_in_other_words(
 def test_how_requests_are_processed_is_policy_not_an_offer(reader: Reader) -> None:
     text = "Kindly be informed that replacement requests are processed only after the pickup."
     assert read(reader, text).offer is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "back"),
+    [
+        (
+            "Pronto! I already did it: a full refund of $129.99 to your card, with no obligation to return the item.",
+            "full_refund",
+            False,
+        ),
+        (
+            "We have processed a full refund of $129.99 to your card. It normally takes 5 business days to arrive, ok?",
+            "full_refund",
+            None,
+        ),
+        (
+            "All set! We've arranged a like-for-like replacement, with no obligation to return the item.",
+            "replacement",
+            False,
+        ),
+    ],
+)
+def test_done_with_a_tag_question_or_no_obligation(
+    reader: Reader, text: str, kind: str, back: bool | None
+) -> None:
+    """ "..., ok?" asks nothing; "no obligation to return" waives the return."""
+    reading = read_cs_reply(text, reader, 129.99, answering_acceptance=True)
+    assert reading.confirms and reading.asks == [] and reading.offer is not None
+    assert (reading.offer.type, reading.offer.return_required) == (kind, back)
+
+
+@pytest.mark.parametrize(
+    ("text", "yes"),
+    [
+        (
+            "Isso mesmo! It's a full refund of $129.99 to your card. Do you want me to go ahead?",
+            True,
+        ),
+        ("Genau. A full refund of $129.99 to your card.", True),
+        (
+            "Hmm, not exactly. What I offered is a full refund of $129.99 after we get it back.",
+            False,
+        ),
+    ],
+)
+def test_a_yes_in_another_language(text: str, yes: bool) -> None:
+    restated = "To confirm: a full refund of $129.99 to the original payment method. Is that right?"
+    assert cs_reply.says_back(text, restated, 129.99, (), None, invited=True, named=True) is yes
