@@ -31,9 +31,9 @@ class Wording(StrEnum):
     """Whose words the desk speaks on the text channel: phrase books, each written apart
     from the others and from the reader's corpora. The first is the desk's own; the reader
     was then fixed on the second, third, fourth, fifth, seventh and eighth books' words (the
-    fifth after two rounds held out, the eighth after one) and on the tenth's after its
-    first read; the sixth, ninth and eleventh are held out (never read by anyone tuning the
-    reader), so a bench can face desks nobody tuned for."""
+    fifth after two rounds held out, the eighth after one) and on the tenth's and eleventh's
+    after their first reads; the sixth and ninth are held out (never read by anyone tuning
+    the reader), so a bench can face desks nobody tuned for."""
 
     FIRST = "first"
     SECOND = "second"
