@@ -456,6 +456,8 @@ _DONE_ABOUT_A_THING = _rx(
 # "I can't take it back because it's been set up": the reason's past is not the remedy's
 _REASON = _rx(r"\b(?:because|since)\b[^,;.]*")
 SHORT_REPORT_WORDS = 6  # "That's been actioned.", "I've set that up for you.", "Processed — ..."
+# "It takes 5 days, ok?": a tag question that asks nothing
+_TAG_QUESTION = _rx(r",\s*(?:ok|okay|alright|all right|yeah|right|yes|eh|no)\s*\?\s*$")
 _LEAD = re.compile(r"\s*(?:[—–:!]|--|\s-\s)\s*")  # a sentence's lead before a dash, colon or "!"
 # "... if you'd like it", "just say the word", "I can offer": put forward, waiting for a yes
 _AWAITING = _rx(
@@ -1308,9 +1310,6 @@ def _is_confirmation(text: str, offer_made: bool = False) -> bool:
 def _sentence_texts(text: str) -> list[str]:
     """The sentences, a trailing tag question ("It takes 5 days, ok?") made a full stop."""
     return [_TAG_QUESTION.sub(".", text[s:e]) for s, e in _sentences(text)]
-
-
-_TAG_QUESTION = _rx(r",\s*(?:ok|okay|alright|all right|yeah|right|yes|eh|no)\s*\?\s*$")
 
 
 def _asks_for_something(sentence: str) -> bool:
