@@ -115,7 +115,9 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bcredit(?:ed)? your (?:store |shopping |customer )?account\b"
             r"|\b(?:e-?)?gift ?card\b(?! balance)|\bgift certificate|\bvoucher|\b(?:promo(?:tional)?|discount) (?:credit|code)"
             r"|\bcoupon|\b(?:add(?:ed|ing)?|convert(?:ed|ing)?|load(?:ed|ing)?) [^.;!?]{0,40}?(?:to|onto|into) (?:your |ur |the |a )?gift ?card balance\b"
-            r"|\b(?:off|towards?) (?:your|ur) next (?:purchase|order|visit|booking)\b|(?:\$|£|€)\s?\d[\d,.]* (?:\w+ )?(?:code|voucher)\b|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credit\b"
+            r"|\b(?:discount|% off|percent off) (?:on|for|off|towards?|against) (?:your|ur) next (?:purchase|order|visit|booking|shop)\b"
+            r"|\b(?:to|into|onto|in) (?:your |ur )?(?:store|shop|site) account\b|\b(?:to|into|onto|in) (?:your|ur) (?:\w+ )?wallet\b"
+            r"|\b(?:off|towards?) (?:your|ur) next (?:purchase|order|visit|booking)\b|(?:\$|£|€)\s?\d[\d,.]* (?:\w+ )?(?:code|voucher)\b|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credit\b(?! (?:to|on|onto|back to) (?:your|ur|the) (?:original|card|visa|mastercard|amex|paypal|bank|payment|debit|credit card))"
             r"|\bgoodwill credit|\bcredit (?:note|slip)|\be-?credit\b|\b(?:a|the) credit (?:of|for) |\btop-?up\b"
             r"|\b(?:as|in) (?:\w+ )?points\b|\bpoints (?:on|to|into|onto) (?:your|ur|the) (?:\w+ )?account\b"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credit\b|\bdollars (?:in |of )?(?:\w+ )?credit\b"
@@ -179,14 +181,14 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "refund",
         _rx(
-            r"\brefund|\breimburse|\bmoney[- ]back|\bcompensat|\bdiscount|\bprice adjustment"
+            r"\brefund(?!s? (?:team|department|dept|desk|reference|ref|number|policy|process|status|system)\b)|\breimburse|\bmoney[- ]back|\bcompensat|\bdiscount|\bprice adjustment"
             r"|\b(?:off|back) (?:the |your )?(?:order|price|purchase|total)"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:off|back)\b|\b(?:dollars?|bucks|usd|pounds?|quid|euros?|tenner|fiver) (?:off|back)\b"
             # a counter as a bare sum or share: "I can do 35%", "I could do half", "we can go up to £35"
             r"|\b(?:i|we)(?:'ll|'d| can| could| will| would| might)?(?: (?:still|also|only|just|definitely|happily))?"
             r" (?:do|offer|give you|go (?:up )?to|stretch to|meet you at) (?:\d+(?:\.\d+)? ?(?:%|percent)|half\b)"
             r"(?! of (?:the|your|this|that) (?!order|price|total|purchase|cost|amount))"
-            r"|\b(?:go (?:up )?to|stretch to) (?=(?:\$|£|€)\s?\d)"
+            r"|\b(?:go (?:up )?to|stretch to) (?=(?:\$|£|€)\s?\d|(?:\d[\d.,]*|[a-z]+(?:-[a-z]+)?) ?(?:bucks|dollars|quid|pounds|euros)\b)"
             r"|\b(?:most|max(?:imum)?|best) (?:i|we) can (?:\w+ ){0,4}?(?:is|would be) (?=(?:\$|£|€)\s?\d)"
             r"|(?:\$|£|€)\s?\d[\d,.]*(?: of (?:your|the) (?:money|payment|purchase price))? (?:(?:paid|sent|put|going|coming|given) back|returned|refunded|reimbursed|repaid)\b(?! (?:item|goods|parcel|order|package)s?\b)|\bpercent (?:off|back)\b|% (?:off|back)\b"
             rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:[\w$£€.,]+ )?(?:price|order|total|paid|purchase|cost|amount))? (?:back|off)\b"
@@ -200,6 +202,8 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:send|put|pay|give) (?:you )?back (?:\$|£|€)\s?\d"
             r"|\b(?:the |your )?(?:rest of (?:your|the) )?money (?:will |'ll )?(?:come|go)(?:es)? back\b"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:lands?|will land|goes|will go) (?:back )?(?:on|to|in|into) (?:your|the) (?:card|account|bank)"
+            r"|(?:(?:\$|£|€)\s?\d[\d,.]*|\b(?:bucks|dollars|quid|pounds|euros)) (?:straight )?(?:to|onto) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|debit)"
+            r"|\bpartial one\b"
             # "$79.99 in full through the same payment channel", "the whole $80 via the way you paid"
             r"|(?:\$|£|€)\s?\d[\d,.]* in full (?:to|through|via|on|onto|back)\b"
             r"|\byou(?:'ll| will) (?:get|receive|see) (?:the )?(?:full |whole |entire )?(?:(?:\$|£|€|usd ?)\s?\d|(?:[\w-]+ ){1,3}dollars\b)"
@@ -207,7 +211,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 _FULL_MARKER = _rx(
-    r"\bin full\b|\bfull (?:amount|price|purchase price|cost|value|order (?:total|value))\b|\bthe (?:whole|entire|complete) (?:\$|£|€)"
+    r"\bin full\b|\bfull (?:amount|price|purchase price|cost|value|order (?:total|value))\b|\bthe (?:whole|entire|complete|full) (?:\$|£|€)"
     r"|\b(?:everything|all(?: of what)?|every (?:cent|penny)(?: of what)?) (?:that )?you (?:paid|spent)\b"
     r"|\bevery (?:cent|penny)\b|\bentire (?:amount|purchase|order)\b|\ball (?:of )?your money\b|\bthe (?:whole|entire) (?:thing|order|amount)"
     r"|\b100 ?%|\bthe total\b|\ball (?:\$|£|€)|\b(?:the |your )?full (?:\$|£|€)|\brefund (?:all|everything)\b|\bfor the full order\b"
@@ -330,7 +334,9 @@ _LATER = _rx(
 )
 _REPORTED = _rx(
     r"\b(?:understand|see|know|note|hear|appreciate) (?:that )?you(?:'d| would| want| wanted| asked| requested| were| are|'re)"
-    r"|\byou (?:asked|requested|mentioned|wanted|said|chose)\b|\byour request\b|\byou(?:'re| are) (?:asking|looking|hoping) for\b"
+    r"|\byou(?:'ve| have)? (?:asked|requested|mentioned|wanted|said|chose)\b|\byour request\b|\byou(?:'re| are) (?:asking|looking|hoping) for\b"
+    # "Just so I have it right: you'd like a full refund of $89": the customer's wish, not CS's offer
+    r"|(?<!\bif )\byou(?:'d| would) (?:like|prefer|rather have)\b"
     r"|\bprefer (?:a |an )?\w+ (?:over|to)\b"
 )
 _REPORTED_BEFORE = re.compile(rf"(?:{_REPORTED.pattern})(?: [\w']+){{0,3}}\s*$", re.IGNORECASE)
@@ -361,6 +367,7 @@ _ASKED_ABOUT = _rx(
     r"(?! (?:ok|okay|happy|alright|all right|fine|good) (?:with|for)\b)"
 )
 _CHOICE_OR = _rx(r"\bor\b|\botherwise\b")
+_SAME_REMEDY_BREAK = _rx(r"\bor\b|\botherwise\b|\band\b|\bplus\b|[,;:.!?()—–]")
 _PREFERENCE_Q = _rx(
     r"\bwhich (?:\w+ )?(?:would|do|one|option)\b|\bwould (?:you|u) (?:like|prefer|rather)\b|\bdo you (?:want|prefer)\b"
     r"|\byou'd (?:like|prefer|rather)\b|\bprefer\b|\brather\b|\beither\b|\bwhat would you like\b|\bhow would you like\b"
@@ -469,6 +476,10 @@ _AWAITING = _rx(
     # "Reply yes and I'll get it done", "Pls confirm if ok to proceed", "Happy for me to proceed?"
     r"|\b(?:reply|say|answer|type|respond(?: with)?) ['\"‘“]?(?:yes|ok|okay|y)\b|\brevert with your (?:confirmation|approval|decision)\b|\blmk if\b|\bif (?:it's |that's |you're )?(?:ok|okay|fine|happy) (?:for me |for us )?to (?:proceed|go ahead)\b"
     r"|\bhappy for (?:me|us) to (?:proceed|go ahead|book|process)\b"
+    # an approval still to come: "if my manager signs it off", "pending sign-off", "once approved"
+    r"|\b(?:if|once|when|after|as soon as) (?:my|the|our|a) (?:manager|supervisor|team ?lead|boss|team|finance|billing|warehouse|approver)\b"
+    r"|\b(?:pending|subject to|awaiting|needs?|requires?|waiting (?:on|for)) (?:\w+ )?(?:approval|sign-?off|authori[sz]ation|sign off)\b"
+    r"|\b(?:if|once|when) (?:it's |it is |that's |this is |it gets |i get it )?(?:approved|authori[sz]ed|signed off)\b|\bsigns? (?:it |this |that )?off\b"
 )
 _PROPOSAL_Q = _rx(
     r"\b(?:would|will|does|do|could|can|is|shall|should|how)\b[^?]*\b(?:works?|suits?|sounds?|okay|ok|acceptable|fair|help|do"
@@ -643,6 +654,11 @@ _RETURN_YES = _rx(
     r" (?:away |off )?(?:the|your) (?:old|faulty|broken|damaged|defective|original) (?:one|\w+)\b"
     r"|\bold (?:one|unit|machine|item) (?:out|goes back|back)\b|\bcollection first\b"
     r"|\b(?:take|takes|taking|receiv\w+|getting|have) (?:it|them|the \w+) back\b(?! (?:to|on|onto|into) (?:your|the))"
+    # the label or envelope the item goes back with, named beside the remedy
+    r"|\b(?:prepaid|free|pre-paid)? ?returns? (?:shipping |postage )?label\b|\bprepaid (?:return )?(?:envelope|bag|mailer|label)\b"
+    r"|\blabel (?:provided|attached|included|enclosed)\b|\bcollection (?:is )?(?:complete|done|booked)\b"
+    r"|\b(?:of|after|on|upon) (?:us |our )?receiv\w+ (?:the|your) (?:return|item|goods|parcel|package|product)\b"
+    r"|\b(?:once|when|as soon as) yours (?:is|has been|gets) (?:scanned|received|back|returned|collected)\b"
 )
 _RETURN_NO = _rx(
     # "Return: not required", "customer retains item", "the rug is yours", "bin the cracked one"
@@ -958,13 +974,21 @@ def _framed_by_lead(text: str, start: int) -> bool:
 
 @lru_cache(maxsize=4096)
 def _remedy_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """Where remedies are named, overlapping names counted once."""
+    """Where remedies are named, overlapping names counted once, and names of one remedy
+    close together ("refund forty dollars to the original card") as one."""
     spans: list[tuple[int, int]] = []
     for _, pattern in _REMEDIES:
         for m in pattern.finditer(text):
             if all(m.end() <= s or m.start() >= e for s, e in spans):
                 spans.append(m.span())
-    return tuple(sorted(spans))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        gap = text[merged[-1][1] : start] if merged else ""
+        if merged and len(gap) <= 30 and not _SAME_REMEDY_BREAK.search(gap):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return tuple(merged)
 
 
 def live_mentions(text: str, done_is_live: bool = False) -> tuple[list[_Mention], list[str]]:

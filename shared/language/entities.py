@@ -37,16 +37,23 @@ _TENS = {
 _NUMBER_WORD = "|".join([*_UNITS, *_TENS, "hundred", "thousand", "a", "and"])
 _WORDS_NUMBER = re.compile(
     rf"\b((?:(?:{_NUMBER_WORD})[\s-]+)*(?:{'|'.join([*_UNITS, *_TENS, 'hundred', 'thousand'])}))"
-    r"(?:\s+(?:and\s+)?(\w+)\s+cents?)?\s+(?:us\s+)?(?:dollars?|bucks|usd|pounds?|quid|euros?)\b"
+    r"(?:\s+(?:and\s+)?(\w+)\s+cents?)?[\s-]+(?:us\s+)?(?:dollars?|bucks|usd|pounds?|quid|euros?)\b"
     r"(?:\s+and\s+([a-z]+(?:-[a-z]+)?)\s+cents?\b)?",
     re.IGNORECASE,
 )
-_NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?"
+# cents after a point, or after a comma when two digits end the number ("€79,90")
+_NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2})|,(\d{2})(?!\d))?"
 _SLANG_AMOUNTS = {"fiver": 5.0, "tenner": 10.0}
 _SLANG_AMOUNT = re.compile(r"\b(fiver|tenner)\b", re.IGNORECASE)
-_AMOUNT_SYMBOL = re.compile(rf"(?:us\$|\$|usd\s?|€|£)\s?{_NUMBER}\b", re.IGNORECASE)
+_CODES = r"usd|cad|aud|nzd|eur|gbp|inr|zar|php"
+_AMOUNT_SYMBOL = re.compile(
+    rf"(?:\b(?:{_CODES}|rs\.?)\s?|(?:\b(?:us|ca|au|nz|c|a))?\$|€|£|₹|₱)\s?{_NUMBER}\b",
+    re.IGNORECASE,
+)
+_AMOUNT_RAND = re.compile(rf"(?<![\w$])R\s?{_NUMBER}\b")  # "R250": rand, a capital R only
 _AMOUNT_AFTER = re.compile(
-    rf"(?<![\w.,]){_NUMBER}\s?(?:dollars?|bucks|usd|eur|euros?|gbp|pounds)\b", re.IGNORECASE
+    rf"(?<![\w.,]){_NUMBER}[\s-]?(?:dollars?|bucks|quid|euros?|pounds|rupees|rand|pesos|{_CODES})\b",
+    re.IGNORECASE,
 )
 # "179,99 $", "50$": the symbol after the number, the cents after a point or a comma
 _AMOUNT_SYMBOL_AFTER = re.compile(r"(?<![\w.,])(\d+)(?:[.,](\d{2}))?\s?(?:\$|€|£)(?!\s?\d)")
@@ -185,10 +192,14 @@ def find_amount_spans(text: str) -> list[Amount]:
     """Money amounts ($12, 12.50 dollars, USD 1,299.00, forty dollars, a tenner), in order of mention."""
     text = normalize(text)
     found: list[Amount] = []
-    for regex in (_AMOUNT_SYMBOL, _AMOUNT_AFTER, _AMOUNT_SYMBOL_AFTER):
+    for regex in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER):
         for m in regex.finditer(text):
-            value = float(m.group(1).replace(",", "") + "." + (m.group(2) or "0"))
+            cents = m.group(2) or m.group(3) or "0"
+            value = float(m.group(1).replace(",", "") + "." + cents)
             _add_amount(found, Amount(round(value, 2), m.start(), m.end()))
+    for m in _AMOUNT_SYMBOL_AFTER.finditer(text):
+        value = float(m.group(1) + "." + (m.group(2) or "0"))
+        _add_amount(found, Amount(round(value, 2), m.start(), m.end()))
     for m in _SLANG_AMOUNT.finditer(text):
         _add_amount(found, Amount(_SLANG_AMOUNTS[m.group(1).lower()], m.start(), m.end()))
     for m in _WORDS_NUMBER.finditer(text):

@@ -1629,3 +1629,83 @@ def test_done_with_a_tag_question_or_no_obligation(
 def test_a_yes_in_another_language(text: str, yes: bool) -> None:
     restated = "To confirm: a full refund of $129.99 to the original payment method. Is that right?"
     assert cs_reply.says_back(text, restated, 129.99, (), None, invited=True, named=True) is yes
+
+
+@pytest.mark.parametrize(
+    ("text", "amounts"),
+    [
+        ("a refund of €49,95 to your card", [49.95]),
+        ("Rs. 1,499 back to your account", [1499.0]),
+        ("R320 in store credit", [320.0]),
+        ("a ₱150 voucher", [150.0]),
+        ("CAD 64.00 to your card", [64.0]),
+        ("refunding 120.00 AUD today", [120.0]),
+        ("we'll send 25 quid back", [25.0]),
+        ("a 15-dollar credit, or a ten-dollar refund", [15.0, 10.0]),
+        ("from 10,50 to 12", []),  # a comma between numbers that name no money
+    ],
+)
+def test_amounts_in_other_currencies_and_with_a_decimal_comma(
+    text: str, amounts: list[float]
+) -> None:
+    assert find_amounts(text) == amounts
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount", "back"),
+    [
+        ("OK, last word: I can go up to thirty bucks, that's it.", "partial_refund", 30.0, None),
+        ("Sure, sixty dollars straight to your card, sorted.", "partial_refund", 60.0, None),
+        (
+            "I can't do the full amount, but I can do a partial one of $25.",
+            "partial_refund",
+            25.0,
+            None,
+        ),
+        (
+            "We'll take care of the postage as well, so the full $72.10 back.",
+            "full_refund",
+            72.1,
+            None,
+        ),
+        (
+            "A full refund, and the prepaid return label is attached here.",
+            "full_refund",
+            None,
+            True,
+        ),
+        ("The new pair ships as soon as yours is scanned at the depot.", "replacement", None, True),
+        ("I'll refund $88 within 5 days of us receiving the return.", "full_refund", 88.0, True),
+        ("I can give you 15% off your next order for the trouble.", "store_credit", None, None),
+        ("I can add $12 to your store account right now.", "store_credit", 12.0, None),
+        (
+            "We can refund the $9 difference as a credit to your original card.",
+            "partial_refund",
+            9.0,
+            None,
+        ),
+    ],
+)
+def test_offers_in_the_words_of_more_desks(
+    reader: Reader, text: str, kind: str, amount: float | None, back: bool | None
+) -> None:
+    reading = read(reader, text, 88.0 if "$88" in text else 129.99)
+    assert reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.amount, reading.offer.return_required) == (
+        kind,
+        amount,
+        back,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Just so I've got it: you'd like a full refund of $89 and to keep the item. Correct?",
+        "I see you've asked for a full refund of $140. When did the crack appear?",
+        "I can't put those terms in writing. The refund team will email you when it's final.",
+        "I can do a refund of ten dollars or send a new one. Which suits you better?",
+    ],
+)
+def test_a_wish_said_back_a_team_or_a_choice_is_no_offer(reader: Reader, text: str) -> None:
+    assert read(reader, text).offer is None
