@@ -121,7 +121,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bgoodwill credit|\bcredit (?:note|slip)|\be-?credit\b|\b(?:a|the) credit (?:of|for) |\btop-?up\b"
             r"|\b(?:as|in) (?:\w+ )?points\b|\bpoints (?:on|to|into|onto) (?:your|ur|the) (?:\w+ )?account\b"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credit\b|\bdollars (?:in |of )?(?:\w+ )?credit\b"
-            r"|\bbucks (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
+            r"|\bbucks (?:in |of )?(?:\w+ )?credit\b|\b\d[\d.,]* ?(?:euros?|pounds?|quid|rand|rupees|usd|eur|gbp|cad|aud) (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
             r"|\bcredit(?:ed)? (?:\$|£|€)\s?[\d.,]+ (?:to|on|onto|into) (?:your|ur) (?:\w+ )?account\b"
             r"|\bonto (?:a |your )?(?:gift|store)|\bin credit\b|\bcredit back (?:to|on|onto) your account"
         ),
@@ -173,7 +173,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "return_label",
         _rx(
             r"\breturns? label|\bprepaid (?:\w+ )?(?:shipping |postage |return |drop-off )?label"
-            r"|\bshipping label|\bpostage label|\bfree (?:returns? )?label|\bfreepost label|\bfree return"
+            r"|\bshipping label|\bcollection label|\bpostage label|\bfree (?:returns? )?label|\bfreepost label|\bfree return"
             r"|\b(?:drop-off|ups|fedex|dhl|usps|courier) label"
             r"|\bthe label(?:'s| is| has been| will be)? (?:now )?(?:sent|emailed|attached|in your (?:inbox|email)|on its way)"
         ),
@@ -372,6 +372,10 @@ _PREFERENCE_Q = _rx(
     r"\bwhich (?:\w+ )?(?:would|do|one|option)\b|\bwould (?:you|u) (?:like|prefer|rather)\b|\bdo you (?:want|prefer)\b"
     r"|\byou'd (?:like|prefer|rather)\b|\bprefer\b|\brather\b|\beither\b|\bwhat would you like\b|\bhow would you like\b"
     r"|\bwhich (?:\w+ )?(?:works?|suits?|sounds?|is (?:better|best|easier))\b"
+)
+_CHOICE_BETWEEN = _rx(r"\bor\b|\botherwise\b|\balternatively\b")
+_WHICH = _rx(
+    r"\b(?:let (?:me|us) know|tell (?:me|us)|say|decide) which\b|\bwhich (?:one|is better|is best)\b"
 )
 _LEFT_TO_YOU = _rx(r"\b(?:up to you|your (?:call|choice)|you (?:choose|decide|pick))\b")
 # "Let me offer you the choice: wait a few days, or I reship now?": one remedy against another course
@@ -621,7 +625,7 @@ _RETURN_YES = _rx(
     # the item goes back by collection, in person, or "once the courier picks it up"
     r"\b(?:arrange|book|schedule)s? (?:a |the )?collection\b|\b(?:of|after|on|upon) (?:the )?(?:pick-?up|collection)\b"
     r"|\bpicks? (?:the|it|them|your) (?:\w+ )?up\b|\bonce the (?:driver|courier) has\b|\bconfirms? (?:the )?collection\b"
-    r"|\bneed (?:it|them|the \w+) back\b|\bsend (?:it|them) in\b|\b(?:bring|take) (?:it|them|the \w+) (?:to|into|in)\b"
+    r"|\bneed (?:it|them|the \w+) back\b|\bsend (?:it|them|the \w+) in\b|\b(?:bring|take) (?:it|them|the \w+) (?:to|into|in)\b"
     r"|\b(?:after|following) (?:the|your) return\b|\breturns team\b|\bscans? the return\b|"
     r"\bupon (?:receipt|return) of\b|\breturned (?:merchandise|item|goods|unit|product)\b|\b(?:accept|take) (?:it|them) back\b|\bback with us\b|"
     r"\b(?:item|it|product|unit|order|original|them) (?:is |being |must be |has been )?returned first\b|\breturned first\b|"
@@ -641,7 +645,7 @@ _RETURN_YES = _rx(
     r"|\b(?:on|upon) (?:its |the item's )?return\b|\bsubject to (?:the |its )?return\b|\bsubject to (?:you )?(?:sending|returning|posting)\b|\bsubject to (?:the |your |its )?(?:\w+ ){0,3}being (?:returned|sent back)\b|\bin exchange for (?:the|your) (?:item|return)"
     r"|\bhave (?:it|the item|them) back\b|\b(?:get|take) (?:it|the item|them) back\b|\b(?:comes?|coming) back to us\b"
     r"|\b(?:collect(?:s|ed)?|pick(?:s|ed)? up|picked up|taken away|take (?:it|them|the \w+(?: \w+)?) away)\b"
-    r"|\bprovided (?:the|it|they|you)\b[^.]*\b(?:return|come back|comes back|sent back)"
+    r"|\b(?:provided|as long as|so long as) (?:the|it|they|you)\b[^.]*\b(?:return|come back|comes back|sent back)"
     r"|\bonce you(?:'ve| have)? (?:sent|returned|posted|shipped|dropped|send|return|post|ship|drop)\b(?! (?:me|us|over)? ?(?:a |the )?(?:photo|picture|pic|image|serial|number|code|details|email|address))"
     r"|\bdrop (?:it|them|the \w+)(?: off)? (?:at|with)|\bback (?:first|with us)\b|\breturned unit\b"
     r"|\bhand (?:it|them|the \w+(?: \w+)?) (?:to|over)|\buse the (?:\w+ )?label\b|\bfor the (?:wrong|old|faulty|damaged) one\b"
@@ -665,7 +669,7 @@ _RETURN_NO = _rx(
     r"\bretains?\b|\b(?!choice|decision|call)\w+ (?:is|are) yours\b"
     r"|\bwithout needing (?:it|them|the \w+) back\b|\bbin (?:it|them|the)\b|\bin the bin\b|\brecycle (?:it|them|the)\b"
     r"|\b(?:fine|free) to keep\b|\bnot required to (?:return|send)\b|"
-    r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)|\bno need to (?:return|send|ship|post)|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
+    r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)(?!(?: [\w-]+){0,3} (?:aside|safe|ready|handy|to one side|until|for (?:the )?(?:courier|collection|pick-?up)))|\bno need to (?:return|send|ship|post)(?! (?:us |me )?(?:any |the |a |some )?(?:photos?|pictures?|pics?|images?|proof|receipts?|evidence|details|info))|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post)"
     r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|anything|the (?:\w+ ){0,2}\w+) back\b"
     r"|\bno (?:send|ship|post|mail)[- ]?backs?\b|\bno (?:obligation|requirement) to (?:return|send|post|ship|mail)\b"
@@ -673,7 +677,7 @@ _RETURN_NO = _rx(
     r"|\b(?:doesn't|does not|don't|do not|won't|will not) (?:need|have) to (?:come|go|be sent|be returned|be posted)(?: back)?\b"
     r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|any return|needing to)\b"
     r"|\bwithout (?:you )?(?:any |the |a )?(?:need|needing|having|requirement) to (?:return|send|post|ship|mail|bring)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
-    r"|\bno return\b|\bnothing (?:to|for you to) (?:send|return|ship|post|mail)\b|\breturnless\b|\bhold on to\b|\bhang on to\b|\bdispose of it\b|\bdonate it\b"
+    r"|\bno[- ]return\b|\bwithout (?:the|a) return\b|\bnothing (?:to|for you to) (?:send|return|ship|post|mail)\b|\breturnless\b|\bhold on to\b|\bhang on to\b|\bdispose of it\b|\bdonate it\b"
     r"|\b(?:you|u)(?:'d| would|'ll| can| can just)? keep\b|\bkeeping (?:it|the|them)\b|\bkept (?:it|the|them)\b"
     r"|\b(?:send|return) (?:anything|nothing) back\b|\b(?:don't|do not|won't|will not) need to do anything\b"
     r"|\breturn (?:of (?:the )?(?:original )?(?:item|product|unit|goods)|needed|required)?:? ?not (?:required|needed)\b|\bthrow (?:it|them|the \w+ ones?|the \w+)? ?away\b"
@@ -689,6 +693,10 @@ _RETURN_NO = _rx(
 )
 # a status line's field: "Return of original item: not required."
 _RETURN_FIELD_NO = _rx(r"\breturn\b[^.;:]{0,30}:\s*not (?:required|needed)\b")
+# "$15 back instead of returning it" (read on the whole text: clauses split at "instead")
+_INSTEAD_OF_RETURN = _rx(
+    r"\b(?:instead of|rather than) (?:returning|sending (?:it|them|the \w+) back|a return)\b"
+)
 _METHOD_ORIGINAL = _rx(
     r"\boriginal (?:payment|form of payment|method|card|account)|\b(?:your|the) (?:card|credit card|debit card|bank|bank account|visa|mastercard|amex|paypal|payment method)"
     r"|\b(?:card|method|channel|means|account) you (?:used|paid|checked out)|\bwhatever you (?:used to pay|paid with)\b|\b(?:to|on) ur (?:card|account|bank)\b|\byou paid (?:with|by|through|using)\b|\bway you paid\b|\bsame (?:payment )?(?:channel|means|way)|\bback to (?:your|the) (?:card|account|bank|visa|mastercard|paypal)|\bsame (?:card|method|account)"
@@ -1000,7 +1008,21 @@ def live_mentions(text: str, done_is_live: bool = False) -> tuple[list[_Mention]
             live.append(mention)
         else:
             notes.append(f"{mention.status}: {mention.kind}")
+    if _offered_as_choice(text, live):
+        notes.extend(f"choice: {m.kind}" for m in live)
+        return [], notes
     return live, notes
+
+
+def _offered_as_choice(text: str, live: list[_Mention]) -> bool:
+    """Remedies put side by side across sentences for the customer to pick ("I can offer a
+    replacement, or a refund for them. Just let me know which."): a question, no offer."""
+    if len({m.kind for m in live}) < 2:
+        return False
+    between = text[live[0].end : live[-1].start]
+    return bool(_CHOICE_BETWEEN.search(between)) and bool(
+        _PREFERENCE_Q.search(text) or _LEFT_TO_YOU.search(text) or _WHICH.search(text)
+    )
 
 
 # ---------------------------------------------------------------- terms
@@ -1070,7 +1092,7 @@ def _offered_percent(text: str, mention: _Mention) -> float | None:
 def _return_required(text: str, kind: str) -> bool | None:
     """Whether the item must come back first, read where no negation governs the words."""
     live = " ".join(_unnegated(text[s:e], _RETURN_NO) for s, e in _clauses(text))
-    if _RETURN_NO.search(live) or _RETURN_FIELD_NO.search(text):
+    if _RETURN_NO.search(live) or _RETURN_FIELD_NO.search(text) or _INSTEAD_OF_RETURN.search(text):
         return False
     said = " ".join(_unnegated(text[s:e], _RETURN_YES) for s, e in _clauses(text))
     money_back = re.sub(

@@ -1709,3 +1709,58 @@ def test_offers_in_the_words_of_more_desks(
 )
 def test_a_wish_said_back_a_team_or_a_choice_is_no_offer(reader: Reader, text: str) -> None:
     assert read(reader, text).offer is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount", "back"),
+    [
+        ("Sure, I'll do a refund of 14.50 for the cracked lid.", "partial_refund", 14.5, None),
+        ("I can put a 10 euro credit on your account for the bother.", "store_credit", 10.0, None),
+        ("Full refund without the return, $60 back to your card.", "full_refund", 60.0, False),
+        ("Would $15 back instead of returning it work for you?", "partial_refund", 15.0, False),
+        (
+            "Refund of $40 agreed, no need to send pictures or anything.",
+            "partial_refund",
+            40.0,
+            None,
+        ),
+        (
+            "A new one ships today; keep the broken one aside for the courier.",
+            "replacement",
+            None,
+            None,
+        ),
+        ("I can refund the full $90 as long as it is returned unused.", "full_refund", 90.0, True),
+        (
+            "I'll email a free label to send the kettle in, then we replace it.",
+            "replacement",
+            None,
+            True,
+        ),
+    ],
+)
+def test_sums_and_returns_in_yet_more_words(
+    reader: Reader, text: str, kind: str, amount: float | None, back: bool | None
+) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.amount, reading.offer.return_required) == (
+        kind,
+        amount,
+        back,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can offer a replacement, or a refund for the set. Just let me know which.",
+        "We can add $40 store credit today. Alternatively you can send it back for a refund. "
+        "Let me know which you'd prefer.",
+    ],
+)
+def test_remedies_side_by_side_for_the_customer_to_pick_are_a_question(
+    reader: Reader, text: str
+) -> None:
+    reading = read(reader, text)
+    assert reading.offer is None and "question" in reading.acts
