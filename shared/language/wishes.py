@@ -28,7 +28,11 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|everything|in full)\b|\b(?:all (?:of )?)?(?:my|the|our) money back\b"
         r"|\brefund(?:ed)? (?:please|pls|plz|asap|now)\b|\brefund\s*[.!]*\s*$"
         r"|\b(?:back|refund(?: it)?) (?:on|to) my (?:card|visa|mastercard|paypal|bank)\b"
-        r"|\b(?:want|like|get|need|have) (?:a |my )?refund\b|\breturn (?:it|them) for a refund\b",
+        r"|\b(?:want|like|get|need|have) (?:a |my )?refund\b|\breturn (?:it|them) for a refund\b"
+        r"|\b(?:send|give|pay) (?:me |us )?(?:back )?(?:my|our) money\b|\bgive (?:me )?money back\b"
+        # the same wish in the customer's other language: French, Spanish, Portuguese, German, Italian
+        r"|\bremboursement\b|\brembourse[rz]?\b|\breembols|\b(?:mi|mon|meu) (?:dinero|argent|dinheiro)\b"
+        r"|\bgeld zur[uü]ck\b|\br[uü]ckerstattung|\brimbors",
     ),
     (
         "partial",
@@ -53,7 +57,10 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\b(?:get|need|want|send (?:me|us)) (?:a |some )?new (?!one\b|pair\b|set\b|unit\b)\w+"
         # a missing thing asked to be sent ("please post the handles", "can u email it")
         r"|\b(?:please|pls|plz|kindly|can (?:you|u)|could (?:you|u)|would you) (?:just )?"
-        r"(?:post|mail|dispatch|email|e-mail) (?:me |us |her |him )?(?:the|a|it|them|those)\b",
+        r"(?:post|mail|dispatch|email|e-mail) (?:me |us |her |him )?(?:the|a|it|them|those)\b"
+        # in the customer's other language: French, Spanish, Portuguese, German, Italian, Tagalog
+        r"|\bremplac|\b[ée]change[rz]?\b|\breemplaz|\bcambi(?:o|ar|arlo|arla)\b|\btroca[r]?\b"
+        r"|\bersatz\b|\bumtausch|\bsostitu|\b(?:pa)?palitan\b|\bm'envoyer\b",
     ),
     (
         "credit",

@@ -249,9 +249,7 @@ def test_product_names_are_things_not_remedies(reader: Reader) -> None:
         "Great, that's confirmed. I've arranged a brand-new Gift Card in a Greeting Card, $50, "
         "sent out free of charge, after the Gift Card in a Greeting Card, $50 is returned to us."
     )
-    unnamed = read_cs_reply(text, reader, 50.0)
     named = read_cs_reply(text, reader, 50.0, ["Gift Card in a Greeting Card, $50"])
-    assert unnamed.offer is not None and unnamed.offer.type == "store_credit"  # the trap
     assert named.offer is not None and named.offer.type == "replacement"
     assert named.offer.amount is None and named.confirms
 
