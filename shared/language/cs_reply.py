@@ -130,7 +130,8 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "reship",
         _rx(
             r"\bre-?ship|\bre-?send|\bre-sent\b|\bre-?dispatch|\bre-?deliver|\bsend (?:it|them) back out\b"
-            r"|\b(?:send|sent|ship|shipped|dispatch|dispatched|post|posted|mail|mailed|deliver|put|place|placed)"
+            r"|\bsend(?:ing)? (?:it |them )?(?:out )?again\b"
+            r"|\b(?:send|sending|sent|ship|shipping|shipped|dispatch|dispatching|dispatched|post|posting|posted|mail|mailed|deliver|put|place|placed)"
             r" (?:you )?(?:it|them|the (?:whole |entire )?(?:order|package|parcel|items?|shipment)|your order|everything)"
             r"(?: (?:out|over|through|to you|for you))*(?: \w+){0,2}? again\b"
             r"|\b(?:send|ship|dispatch) (?:you |out )?(?:a )?(?:second|another|new|fresh) (?:shipment|parcel|package|delivery)"
@@ -139,7 +140,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:fresh|second|renewed|repeat) (?:shipment|delivery|dispatch)\b|\b(?:in|into) the (?:post|mail) again\b|\b(?:sent|shipped|posted) out again\b"
             r"|\bnew shipment|\bship (?:out )?a (?:fresh|new) (?:copy|one) of (?:the|your) order"
             r"|\b(?:new|fresh|second|another|replacement) (?:parcel|package|consignment)\b"
-            r"|\b(?:order|parcel|package|items?|consignment|shipment|goods|delivery)\b[^.?!;]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
+            r"|\b(?:order|parcel|package|items?|consignment|shipment|goods|delivery)\b[^.?!;,]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
             r"|\b(?:order|parcel|package|it) (?:ships|goes out|will ship) again\b|\ba second time\b"
             r"|\b(?:send|ship|dispatch|post|mail)(?: out)? (?:your|the) (?:whole |entire )?(?:order|parcel|package|shipment)(?: out)? again\b"
             r"|\breplacement (?:parcel|shipment|package|delivery)|\b(?:the|a|your) reorder\b"
@@ -1162,7 +1163,7 @@ def _terms(text: str, mention: _Mention, total: float | None) -> OfferTerms:
     amount = _offered_amount(text, mention, amounts) if money else None
     percent = _offered_percent(text, mention) if money else None
     fee = _fee(text, amounts, total) if money else None
-    kind = mention.kind
+    kind = _kind_of(text, mention)
     if FAMILY[kind] == "money":
         kind = _refund_kind(mention, text, amount, percent, fee, total)
     if kind == "full_refund" and percent is not None and percent < 100:
@@ -1198,6 +1199,31 @@ def _days(text: str, kind: str) -> int | None:
 # a reship names the order sent again; "the new parcel", "the product will be dispatched" may
 # carry a replacement
 _RESHIP_PROPER = _rx(r"\border\b|\bagain\b|\bre-?s(?:end|hip)|\bsecond time\b|\breorder\b")
+
+
+_LOST_PARCEL = _rx(
+    r"\b(?:lost|never (?:arrived|came|turned up|reached)|(?:hasn't|has not|didn't|did not|hadn't) (?:arrived|come|turned up|moved|been delivered)"
+    r"|went (?:missing|walkabout)|gone missing|stuck (?:at|in)|no movement|(?:delivered|left) (?:to|at) the wrong|wrong (?:address|house)"
+    r"|returned to (?:the )?sender|destroyed|not (?:been )?delivered)\b"
+)
+_DAMAGED = _rx(
+    r"\b(?:broken|damaged|faulty|defective|cracked|smashed|dented|scratched|wrong (?:size|colou?r|item|model))\b"
+)
+_NAMED_THING = _rx(
+    r"\b(?:correct|right|different|missing|size|colou?r|model|working|proper|exchange|swap)\b"
+)
+
+
+def _kind_of(text: str, mention: _Mention) -> str:
+    """The mention's kind; "we'll send a new one" for a parcel that never came (lost, stuck,
+    delivered to the wrong house) is the order sent again, not a swap of a faulty item."""
+    if mention.kind != "replacement" or not _LOST_PARCEL.search(text):
+        return mention.kind
+    if _NAMED_THING.search(text[mention.start : mention.end]) or (
+        _DAMAGED.search(text) and not re.search(r"\b(?:lost|destroyed)\b", text, re.IGNORECASE)
+    ):
+        return mention.kind
+    return "reship"
 
 
 def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:

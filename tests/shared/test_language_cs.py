@@ -1762,3 +1762,23 @@ def test_remedies_side_by_side_for_the_customer_to_pick_are_a_question(
 ) -> None:
     reading = read(reader, text)
     assert reading.offer is None and "question" in reading.acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The courier seems to have lost it, so I'll send a new one out to you today.",
+        "Tracking hasn't moved in a week; we'll pop a second one in the post tomorrow.",
+        "We're sending the whole order again, no charge.",
+        "If you can confirm the address, I'll get the order sent out again tomorrow.",
+    ],
+)
+def test_a_new_one_for_a_parcel_that_never_came_is_a_reship(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None and reading.offer.type == "reship", reading
+
+
+def test_a_new_one_for_a_broken_item_stays_a_replacement(reader: Reader) -> None:
+    text = "Sorry it came cracked after a week stuck at the depot. I'll send a new one out today."
+    reading = read(reader, text)
+    assert reading.offer is not None and reading.offer.type == "replacement"
