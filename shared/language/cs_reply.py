@@ -592,6 +592,10 @@ _AGREEMENT_NO = _rx(
     # "Let me correct that, the terms are ...", "that's not quite the offer"
     r"|\b(?:let me|i (?:need|have|must) to|i must|allow me to|just to) (?:just )?(?:correct|amend|rectify)\b|\bcorrection\b"
     r"|\bthat(?:'s| is) not (?:quite |exactly )?(?:the|our|my) (?:offer|terms|deal|proposal)\b"
+    # "Nearly — it's $45, not $50", "Correct, except the return is required", "one tweak: ..."
+    r"|^\W*(?:nearly|almost|close|so close|mostly(?: right| correct)?|sort of|partly|not entirely|not all of it)\b(?! (?:done|there|finished|complete|ready|sorted)\b)"
+    r"|\bexcept (?:that |for |on |one |the |it |this )|\bone (?:small |little )?(?:tweak|change|correction|thing to (?:change|adjust|correct))\b"
+    r"|\b(?:to adjust|to tweak|to change) one thing\b"
 )
 
 # ---------------------------------------------------------------- terms

@@ -1782,3 +1782,17 @@ def test_a_new_one_for_a_broken_item_stays_a_replacement(reader: Reader) -> None
     text = "Sorry it came cracked after a week stuck at the depot. I'll send a new one out today."
     reading = read(reader, text)
     assert reading.offer is not None and reading.offer.type == "replacement"
+
+
+@pytest.mark.parametrize(
+    ("text", "contradicts"),
+    [
+        ("Nearly — it's $40, not $45. The rest is as you said.", True),
+        ("Correct, except the item has to come back to us first.", True),
+        ("Mostly right, one small tweak: it goes to store credit.", True),
+        ("Almost done! The refund of $45 is going through now.", False),
+        ("Yes, that's right. Other than that, anything else I can do?", False),
+    ],
+)
+def test_a_yes_with_a_correction_is_no_yes(reader: Reader, text: str, contradicts: bool) -> None:
+    assert read(reader, text).contradicts is contradicts
