@@ -103,6 +103,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\brefund(?:ed|ing)? (?:you )?(?:for )?(?:the |your )?(?:full|entire|whole|total)\b"
             r"|\b100 ?% refund|\b(?:complete|total|entire|whole) refund|\bfull reimbursement\b|\breimburse (?:you )?in full\b|\bmoney back in full\b|\brefund (?:you )?every (?:cent|penny)"
             r"|\brefund (?:all|everything)\b"
+            r"|\breembolso (?:total|completo|integral)\b|\bremboursement (?:total|complet|intégral)\b"
         ),
     ),
     (
@@ -131,6 +132,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         _rx(
             r"\bre-?ship|\bre-?send|\bre-sent\b|\bre-?dispatch|\bre-?deliver|\bsend (?:it|them) back out\b"
             r"|\bsend(?:ing)? (?:it |them )?(?:out )?again\b"
+            r"|\b(?:send|sending|ship|shipping|dispatch|dispatching|post|posting|mail|mailing)(?: out)? (?:it|them|(?:the|your) (?:whole |entire )?(?:order|parcel|package|shipment))(?: out)? (?:once more|one more time|anew)\b"
             r"|\b(?:send|sending|sent|ship|shipping|shipped|dispatch|dispatching|dispatched|post|posting|posted|mail|mailed|deliver|put|place|placed)"
             r" (?:you )?(?:it|them|the (?:whole |entire )?(?:order|package|parcel|items?|shipment)|your order|everything)"
             r"(?: (?:out|over|through|to you|for you))*(?: \w+){0,2}? again\b"
@@ -182,7 +184,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "refund",
         _rx(
-            r"\brefund(?!s? (?:team|department|dept|desk|reference|ref|number|policy|process|status|system)\b)|\breimburse|\bmoney[- ]back|\bcompensat|\bdiscount|\bprice adjustment"
+            r"\brefund(?!s? (?:team|department|dept|desk|reference|ref|number|policy|process|status|system)\b)|\breimburse|\breembolso\b|\bremboursement\b|\bmoney[- ]back|\bcompensat|\bdiscount|\bprice adjustment"
             r"|\b(?:off|back) (?:the |your )?(?:order|price|purchase|total)"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:off|back)\b|\b(?:dollars?|bucks|usd|pounds?|quid|euros?|tenner|fiver) (?:off|back)\b"
             # a counter as a bare sum or share: "I can do 35%", "I could do half", "we can go up to £35"
@@ -458,6 +460,9 @@ _DONE_FRAME = _rx(
     r"|^\W*(?:great|perfect|lovely|brilliant|excellent|fab|fabulous|wonderful|fantastic|super|awesome|okey[- ]dokey"
     r"|got it|you got it|understood|noted|right you are|affirmative|i confirm|that's it exactly|mhm,? correct)\b"
     r"|^\W*(?:(?:ok(?:ay)?|great|right|good),? )?so(?: (?:that's|that is|it's)\b|:)"
+    # "That's it booked for ye:", "In system is now registered ...", "¡Listo!" (done, in the desk's language)
+    r"|\b(?:that's|that is|it's|it is) (?:it |all |now )?(?:booked|registered|logged|lodged)\b|\b(?:is|are|'s) (?:now )?registered (?:a|an|the|your)\b"
+    r"|^\W*(?:listo|hecho|pronto|feito|fertig|erledigt|c'est fait|fatto)\b"
 )
 # "Our warehouse confirmed ...": someone else's finding reported, not our remedy done
 _THIRD_PARTY_CONFIRMED = _rx(r"\b(?:the|our|your|my) \w+ (?:has |have )?(?:now |also )?confirmed\b")
@@ -505,6 +510,7 @@ _CLOSING = _rx(
     r"|\bany other (?:query|queries|questions?|issues?|thing)\b[^.?!]*\?|\banything (?:more|else) (?:i|we) can do\b"
     # "Anything else on your mind?", "Can I help with anything further?"
     r"|^\W*(?:(?:is|was) there |(?:can|could|may) (?:i|we) help (?:you )?with )?(?:anything|something) (?:else|further|more)\b[^.?!]*\?"
+    r"|\b(?:is|was) there (?:anything|something) (?:else|further|more)\b[^.?!]*\?|¿?\balgo más\b[^.?!]*\?"
     # "Can I assist with anything further?", "Need a hand with anything else while you're here?"
     r"|^\W*(?:(?:can|could|may) (?:i|we) |do you )?(?:assist|help|need (?:a hand|help|me)|need anything)(?: you)?(?: with)? (?:anything|something) (?:else|further|more)\b[^.?!]*\?"
     # a last line that only thanks, is sorry again or wishes well: "Thanks, and sorry it
@@ -682,7 +688,7 @@ _RETURN_NO = _rx(
     r"|\b(?:doesn't|does not|don't|do not|won't|will not) (?:need|have) to (?:come|go|be sent|be returned|be posted)(?: back)?\b"
     r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|any return|needing to)\b"
     r"|\bwithout (?:you )?(?:any |the |a )?(?:need|needing|having|requirement) to (?:return|send|post|ship|mail|bring)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
-    r"|\bno[- ]return\b|\bwithout (?:the|a) return\b|\bnothing (?:to|for you to) (?:send|return|ship|post|mail)\b|\breturnless\b|\bhold on to\b|\bhang on to\b|\bdispose of it\b|\bdonate it\b"
+    r"|\bno[- ]return\b|\bwithout (?:the|a) return\b|\bnothing (?:to|for you to) (?:send|return|ship|post|mail)\b|\breturnless\b|\bhold on ?to\b|\bhang on ?to\b|\bdispose of it\b|\bdonate it\b"
     r"|\b(?:you|u)(?:'d| would|'ll| can| can just)? keep\b|\bkeeping (?:it|the|them)\b|\bkept (?:it|the|them)\b"
     r"|\b(?:send|return) (?:anything|nothing) back\b|\b(?:don't|do not|won't|will not) need to do anything\b"
     r"|\breturn (?:of (?:the )?(?:original )?(?:item|product|unit|goods)|needed|required)?:? ?not (?:required|needed)\b|\bthrow (?:it|them|the \w+ ones?|the \w+)? ?away\b"

@@ -1796,3 +1796,42 @@ def test_a_new_one_for_a_broken_item_stays_a_replacement(reader: Reader) -> None
 )
 def test_a_yes_with_a_correction_is_no_yes(reader: Reader, text: str, contradicts: bool) -> None:
     assert read(reader, text).contradicts is contradicts
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount", "back"),
+    [
+        (
+            "That's it booked for you: $60 back on your card, and you can hang onto the lamp. "
+            "¿Algo más?",
+            "full_refund",
+            60.0,
+            False,
+        ),
+        (
+            "¡Listo! I've arranged a full refund of $60 to your card, no return needed. "
+            "It lands within 5 days 💸 Is there something more I can help with?",
+            "full_refund",
+            60.0,
+            False,
+        ),
+        (
+            "Done. In the system is now registered a reembolso total to your card, once the "
+            "lamp is back with us.",
+            "full_refund",
+            None,
+            True,
+        ),
+        ("All done: we're sending the order once more, free of charge.", "reship", None, None),
+    ],
+)
+def test_done_at_acceptance_in_a_twelfth_desks_words(
+    reader: Reader, text: str, kind: str, amount: float | None, back: bool | None
+) -> None:
+    reading = read_cs_reply(text, reader, 60.0, answering_acceptance=True)
+    assert reading.confirms and reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.amount, reading.offer.return_required) == (
+        kind,
+        amount,
+        back,
+    )
