@@ -275,7 +275,10 @@ _ELLIPTIC_CANT = _rx(
     r"\W*but (?:[\w'-]+ ){0,6}?(?:i|we)(?: (?:honestly|really|just|simply|sadly|unfortunately))?"
     r" (?:can't|cannot|can ?not|couldn't|am not able|'m not able|am unable|'m unable|won't)\b\s*(?:[.;,:!—–-]|$)"
 )
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
+# a sentence ends at its stop, or at an emoji before a capital ("... 5 days 💸 Is there ...")
+_SENTENCE_SPLIT = re.compile(
+    r"(?<=[.!?])\s+|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\s+(?=[A-Z¿¡])"
+)
 _PAST_FACT = _rx(
     r"\balready\b|\byesterday\b|\bnow that\b|\brecords show|\bour system shows|\bpreviously\b|\blast (?:week|month|tuesday|monday|wednesday|thursday|friday|saturday|sunday)\b"
     r"|\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b|\bhad (?:been )?(?:issued|refunded|processed|sent)|\b(?:days?|weeks?|months?) ago\b"
@@ -417,7 +420,8 @@ _DONE_FRAME = _rx(
     r"|"
     r"\b(?:i|we)(?:'ve| have) (?:now |just |already )?(?:gone ahead|processed|issued|set up|arranged|approved|put through"
     r"|submitted|booked|credited|applied|placed|sent|added|raised|ordered|initiated|refunded|authori[sz]ed|created|emailed"
-    r"|re-?shipped|dispatched|loaded|put|organi[sz]ed|requested|logged|started|been able|reversed|re-?sent|voided)\b"
+    r"|re-?shipped|dispatched|loaded|put|organi[sz]ed|requested|logged|started|been able|reversed|re-?sent|voided"
+    r"|proceeded|effected|executed|filed|recorded|entered|triggered|released|validated|instructed|activated|finali[sz]ed)\b"
     # "I went ahead and put through ...", "the refund of $15 is processed", "your credit is
     # live on your account now", "Refunded ✔️ $18 to Apple Pay": the remedy's status
     r"|\bwent ahead and\b|\b(?:the|your) (?:\w+ ){0,2}(?:refund|credit|voucher|replacement|reship(?:ment)?|exchange|label)"
@@ -463,6 +467,10 @@ _DONE_FRAME = _rx(
     # "That's it booked for ye:", "In system is now registered ...", "¡Listo!" (done, in the desk's language)
     r"|\b(?:that's|that is|it's|it is) (?:it |all |now )?(?:booked|registered|logged|lodged)\b|\b(?:is|are|'s) (?:now )?registered (?:a|an|the|your)\b"
     r"|^\W*(?:listo|hecho|pronto|feito|fertig|erledigt|c'est fait|fatto)\b"
+    # "successfully processed", "it's a done deal", "consider it sorted", "it's all done"
+    r"|\bsuccessfully (?:\w+ )?(?:processed|issued|booked|placed|submitted|completed|initiated|refunded|credited|arranged|registered)\b"
+    r"|\bdone deal\b|\bconsider it (?:done|sorted|handled|taken care of)\b"
+    r"|(?<!once )(?<!when )(?<!after )(?<!until )(?<!if )(?<!before )\b(?:it|this|everything)(?:'s| is| has been|'s been) (?:now |all )?(?:done|sorted|arranged|set up|been done)\b"
 )
 # "Our warehouse confirmed ...": someone else's finding reported, not our remedy done
 _THIRD_PARTY_CONFIRMED = _rx(r"\b(?:the|our|your|my) \w+ (?:has |have )?(?:now |also )?confirmed\b")

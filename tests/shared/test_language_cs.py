@@ -1835,3 +1835,23 @@ def test_done_at_acceptance_in_a_twelfth_desks_words(
         amount,
         back,
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have proceeded with the full refund of $60 to your card.",
+        "Successfully processed: a full refund of $60 to your card.",
+        "It's all done, the full refund of $60 is heading to your card.",
+        "Consider it sorted: $60 back to your card in full.",
+        "The full refund of $60 will reach your card in 5 days 🙂 Anything more I can help with?",
+    ],
+)
+def test_done_in_more_words_at_acceptance(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 60.0, answering_acceptance=True)
+    assert reading.confirms and reading.offer is not None and reading.offer.amount == 60.0
+
+
+def test_done_once_it_is_done_is_still_to_come(reader: Reader) -> None:
+    text = "Your return is being inspected. You'll get an email once this is done."
+    assert "confirmation" not in read(reader, text).acts
