@@ -56,7 +56,6 @@ _AMOUNT_BARE = re.compile(
     r"(\d{1,3}(?:,\d{3})+|\d+)\.(\d{2})(?!\d|\.\d| ?(?:%|am\b|pm\b|kg|lbs?\b|cm|mm|in\b|hours?|days?|h\b))",
     re.IGNORECASE,
 )
-_AMOUNT_RAND = re.compile(rf"(?<![\w$])R\s?{_NUMBER}\b")  # "R250": rand, a capital R only
 _AMOUNT_AFTER = re.compile(
     rf"(?<![\w.,]){_NUMBER}[\s-]?(?:dollars?|bucks|quid|euros?|pounds|rupees|rand|pesos|{_CODES})\b",
     re.IGNORECASE,
@@ -198,7 +197,7 @@ def find_amount_spans(text: str) -> list[Amount]:
     """Money amounts ($12, 12.50 dollars, USD 1,299.00, forty dollars, a tenner), in order of mention."""
     text = normalize(text)
     found: list[Amount] = []
-    for regex in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER, _AMOUNT_BARE):
+    for regex in (_AMOUNT_SYMBOL, _AMOUNT_AFTER, _AMOUNT_BARE):
         for m in regex.finditer(text):
             cents = m.group(2) or m.group(3) or "0"
             value = float(m.group(1).replace(",", "") + "." + cents)

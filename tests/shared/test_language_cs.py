@@ -1634,7 +1634,8 @@ def test_a_yes_in_another_language(text: str, yes: bool) -> None:
     [
         ("a refund of €49,95 to your card", [49.95]),
         ("Rs. 1,499 back to your account", [1499.0]),
-        ("R320 in store credit", [320.0]),
+        ("320 rand in store credit", [320.0]),
+        ("my R15 earbuds stopped working", []),  # a model name, not rand
         ("a ₱150 voucher", [150.0]),
         ("CAD 64.00 to your card", [64.0]),
         ("refunding 120.00 AUD today", [120.0]),
