@@ -471,6 +471,14 @@ _DONE_FRAME = _rx(
     r"|\bsuccessfully (?:\w+ )?(?:processed|issued|booked|placed|submitted|completed|initiated|refunded|credited|arranged|registered)\b"
     r"|\bdone deal\b|\bconsider it (?:done|sorted|handled|taken care of)\b"
     r"|(?<!once )(?<!when )(?<!after )(?<!until )(?<!if )(?<!before )\b(?:it|this|everything)(?:'s| is| has been|'s been) (?:now |all )?(?:done|sorted|arranged|set up|been done)\b"
+    # a grant in deed: "$22 refunded to your card", "10 percent refunded", "I processed the
+    # refund", "Ticket status: RESOLVED", "Confirmation: full refund ...", "Finished!", ", done."
+    r"|(?<!get )(?<!get the )(?<!get the full )(?<!have )(?<!have the )(?:(?:\$|£|€)\s?\d[\d.,]*|\b\d+ ?(?:%|percent|dollars|bucks|quid|euros?|pounds))"
+    r"(?: (?!is\b|are\b|will\b|gets?\b|be\b)\w+)? (?:refunded|credited|applied)"
+    r"(?:(?: back)? (?:to|on|onto) (?:your|ur|the) \w+(?: \w+)?)?\s*(?:[.!;]|$)"
+    r"|\bstatus:? (?:resolved|completed|complete|done|processed)\b|^\W*confirmation\s*:|\bwe confirm\b"
+    r"|^\W*(?:all )?(?:finished|completed)\b|,\s*done\s*[.!]|\b(?:i|we)(?:'ve| have) done it\b|\bit(?:'s| is) (?:all )?correct\b"
+    r"|\b(?:refund|credit|replacement|reship(?:ment)?|exchange)(?: of (?:\$|£|€)?\s?[\d.,]+)? is (?:now )?(?:processed|done|completed|issued|applied)\b(?! (?:within|in|once|when|after|by|as soon|on)\b)"
 )
 # "Our warehouse confirmed ...": someone else's finding reported, not our remedy done
 _THIRD_PARTY_CONFIRMED = _rx(r"\b(?:the|our|your|my) \w+ (?:has |have )?(?:now |also )?confirmed\b")

@@ -1856,3 +1856,21 @@ def test_done_in_more_words_at_acceptance(reader: Reader, text: str) -> None:
 def test_done_once_it_is_done_is_still_to_come(reader: Reader) -> None:
     text = "Your return is being inspected. You'll get an email once this is done."
     assert "confirmation" not in read(reader, text).acts
+
+
+@pytest.mark.parametrize(
+    ("text", "done"),
+    [
+        ("Okay, €12 refunded. It can take 3 to 5 working days to reach your account.", True),
+        ("Case 5512 — status: RESOLVED. Store credit of $30 issued.", True),
+        ("Confirmation: full refund ($60.00), no return required.", True),
+        ("Finished! The $60 is back on your card, like we said.", True),
+        ("Okay, refund of $60 is processed to your PayPal.", True),
+        ("Once it's back you'll get the full $60 refunded.", False),
+        ("Send it back first, then the $60 is refunded to your card.", False),
+        ("Refunds are processed within 5 days of the return arriving.", False),
+        ("Ticket status: Closed. Thank you for contacting us.", False),
+    ],
+)
+def test_a_grant_reported_in_deed(reader: Reader, text: str, done: bool) -> None:
+    assert ("confirmation" in read(reader, text, 60.0).acts) is done
