@@ -372,14 +372,13 @@ _ASKED_ABOUT = _rx(
     r"^\W*(?:did|have you|has|had|was|were|when did|when was|is (?:it|the|your|this)|are (?:you|they|the))\b"
     r"(?! (?:ok|okay|happy|alright|all right|fine|good) (?:with|for)\b)"
 )
-_CHOICE_OR = _rx(r"\bor\b|\botherwise\b")
+_CHOICE_OR = _rx(r"\bor\b|\botherwise\b|\balternatively\b")
 _SAME_REMEDY_BREAK = _rx(r"\bor\b|\botherwise\b|\band\b|\bplus\b|[,;:.!?()—–]")
 _PREFERENCE_Q = _rx(
     r"\bwhich (?:\w+ )?(?:would|do|one|option)\b|\bwould (?:you|u) (?:like|prefer|rather)\b|\bdo you (?:want|prefer)\b"
     r"|\byou'd (?:like|prefer|rather)\b|\bprefer\b|\brather\b|\beither\b|\bwhat would you like\b|\bhow would you like\b"
     r"|\bwhich (?:\w+ )?(?:works?|suits?|sounds?|is (?:better|best|easier))\b"
 )
-_CHOICE_BETWEEN = _rx(r"\bor\b|\botherwise\b|\balternatively\b")
 _WHICH = _rx(
     r"\b(?:let (?:me|us) know|tell (?:me|us)|say|decide) which\b|\bwhich (?:one|is better|is best)\b"
 )
@@ -1047,7 +1046,7 @@ def _offered_as_choice(text: str, live: list[_Mention]) -> bool:
     if len({m.kind for m in live}) < 2:
         return False
     between = text[live[0].end : live[-1].start]
-    return bool(_CHOICE_BETWEEN.search(between)) and bool(
+    return bool(_CHOICE_OR.search(between)) and bool(
         _PREFERENCE_Q.search(text) or _LEFT_TO_YOU.search(text) or _WHICH.search(text)
     )
 
@@ -1235,6 +1234,7 @@ _LOST_PARCEL = _rx(
 _DAMAGED = _rx(
     r"\b(?:broken|damaged|faulty|defective|cracked|smashed|dented|scratched|wrong (?:size|colou?r|item|model))\b"
 )
+_LOST_FOR_GOOD = _rx(r"\b(?:lost|destroyed)\b")
 _NAMED_THING = _rx(
     r"\b(?:correct|right|different|missing|size|colou?r|model|working|proper|exchange|swap)\b"
 )
@@ -1246,7 +1246,7 @@ def _kind_of(text: str, mention: _Mention) -> str:
     if mention.kind != "replacement" or not _LOST_PARCEL.search(text):
         return mention.kind
     if _NAMED_THING.search(text[mention.start : mention.end]) or (
-        _DAMAGED.search(text) and not re.search(r"\b(?:lost|destroyed)\b", text, re.IGNORECASE)
+        _DAMAGED.search(text) and not _LOST_FOR_GOOD.search(text)
     ):
         return mention.kind
     return "reship"
