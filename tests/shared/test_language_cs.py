@@ -33,6 +33,12 @@ def read(reader: Reader, text: str, total: float | None = 129.99) -> CSReading:
     return read_cs_reply(text, reader, total)
 
 
+def kind_amount_return(reading: CSReading) -> tuple[str, float | None, bool | None]:
+    """The terms a test checks: the remedy's kind, its sum and whether the item goes back."""
+    assert reading.offer is not None, reading
+    return reading.offer.type, reading.offer.amount, reading.offer.return_required
+
+
 def offered(reader: Reader, text: str, total: float | None = None) -> OfferTerms:
     """The offer the reader finds in a text, which must have one."""
     offer = read(reader, text, total).offer
@@ -1478,11 +1484,7 @@ def test_done_at_acceptance_in_a_desks_own_words(
     """Money "repaid", "you're sorted with", and a courtesy question that asks nothing."""
     reading = read_cs_reply(text, reader, 89.5, answering_acceptance=True)
     assert reading.confirms and reading.asks == [] and reading.offer is not None
-    assert (reading.offer.type, reading.offer.amount, reading.offer.return_required) == (
-        kind,
-        amount,
-        back,
-    )
+    assert kind_amount_return(reading) == (kind, amount, back)
 
 
 @pytest.mark.parametrize(
@@ -1569,11 +1571,7 @@ def test_offers_and_waived_returns_in_other_words(
 ) -> None:
     reading = read(reader, text)
     assert reading.acts == ["offer"] and reading.offer is not None
-    assert (reading.offer.type, reading.offer.amount, reading.offer.return_required) == (
-        kind,
-        amount,
-        back,
-    )
+    assert kind_amount_return(reading) == (kind, amount, back)
 
 
 def test_how_requests_are_processed_is_policy_not_an_offer(reader: Reader) -> None:
@@ -1683,36 +1681,6 @@ def test_amounts_in_other_currencies_and_with_a_decimal_comma(
             9.0,
             None,
         ),
-    ],
-)
-def test_offers_in_the_words_of_more_desks(
-    reader: Reader, text: str, kind: str, amount: float | None, back: bool | None
-) -> None:
-    reading = read(reader, text, 88.0 if "$88" in text else 129.99)
-    assert reading.offer is not None, reading
-    assert (reading.offer.type, reading.offer.amount, reading.offer.return_required) == (
-        kind,
-        amount,
-        back,
-    )
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Just so I've got it: you'd like a full refund of $89 and to keep the item. Correct?",
-        "I see you've asked for a full refund of $140. When did the crack appear?",
-        "I can't put those terms in writing. The refund team will email you when it's final.",
-        "I can do a refund of ten dollars or send a new one. Which suits you better?",
-    ],
-)
-def test_a_wish_said_back_a_team_or_a_choice_is_no_offer(reader: Reader, text: str) -> None:
-    assert read(reader, text).offer is None
-
-
-@pytest.mark.parametrize(
-    ("text", "kind", "amount", "back"),
-    [
         ("Sure, I'll do a refund of 14.50 for the cracked lid.", "partial_refund", 14.5, None),
         ("I can put a 10 euro credit on your account for the bother.", "store_credit", 10.0, None),
         ("Full refund without the return, $60 back to your card.", "full_refund", 60.0, False),
@@ -1738,16 +1706,25 @@ def test_a_wish_said_back_a_team_or_a_choice_is_no_offer(reader: Reader, text: s
         ),
     ],
 )
-def test_sums_and_returns_in_yet_more_words(
+def test_offers_in_the_words_of_more_desks(
     reader: Reader, text: str, kind: str, amount: float | None, back: bool | None
 ) -> None:
-    reading = read(reader, text)
+    reading = read(reader, text, 88.0 if "$88" in text else 129.99)
     assert reading.offer is not None, reading
-    assert (reading.offer.type, reading.offer.amount, reading.offer.return_required) == (
-        kind,
-        amount,
-        back,
-    )
+    assert kind_amount_return(reading) == (kind, amount, back)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Just so I've got it: you'd like a full refund of $89 and to keep the item. Correct?",
+        "I see you've asked for a full refund of $140. When did the crack appear?",
+        "I can't put those terms in writing. The refund team will email you when it's final.",
+        "I can do a refund of ten dollars or send a new one. Which suits you better?",
+    ],
+)
+def test_a_wish_said_back_a_team_or_a_choice_is_no_offer(reader: Reader, text: str) -> None:
+    assert read(reader, text).offer is None
 
 
 @pytest.mark.parametrize(
@@ -1831,11 +1808,7 @@ def test_done_at_acceptance_in_a_twelfth_desks_words(
 ) -> None:
     reading = read_cs_reply(text, reader, 60.0, answering_acceptance=True)
     assert reading.confirms and reading.offer is not None, reading
-    assert (reading.offer.type, reading.offer.amount, reading.offer.return_required) == (
-        kind,
-        amount,
-        back,
-    )
+    assert kind_amount_return(reading) == (kind, amount, back)
 
 
 @pytest.mark.parametrize(
