@@ -93,6 +93,7 @@ _PUT_IN_THE_POST = (
     r"(?:send|sending|post|posting|dispatch|dispatching|ship|shipping|courier|pop|popping|mail)"
     r"(?: you| out| over)*"
 )
+_AGAIN = r"(?:again|once more|one more time|anew)"
 _POST_AFTER = r"(?: separately| in the post| today| tomorrow| by (?:tracked|express|first|courier|post)| within| out\b)"
 
 _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -131,8 +132,9 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "reship",
         _rx(
             r"\bre-?ship|\bre-?send|\bre-sent\b|\bre-?dispatch|\bre-?deliver|\bsend (?:it|them) back out\b"
-            r"|\bsend(?:ing)? (?:it |them )?(?:out )?again\b"
-            r"|\b(?:send|sending|ship|shipping|dispatch|dispatching|post|posting|mail|mailing)(?: out)? (?:it|them|(?:the|your) (?:whole |entire )?(?:order|parcel|package|shipment))(?: out)? (?:once more|one more time|anew)\b"
+            rf"|\bsend(?:ing)? (?:it |them )?(?:out )?{_AGAIN}\b"
+            r"|\b(?:send|sending|ship|shipping|dispatch|dispatching|post|posting|mail|mailing)(?: out)? (?:it|them|(?:the|your) (?:whole |entire )?(?:order|parcel|package|shipment))"
+            rf"(?: out)? {_AGAIN}\b"
             r"|\b(?:send|sending|sent|ship|shipping|shipped|dispatch|dispatching|dispatched|post|posting|posted|mail|mailed|deliver|put|place|placed)"
             r" (?:you )?(?:it|them|the (?:whole |entire )?(?:order|package|parcel|items?|shipment)|your order|everything)"
             r"(?: (?:out|over|through|to you|for you))*(?: \w+){0,2}? again\b"
@@ -144,7 +146,6 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:new|fresh|second|another|replacement) (?:parcel|package|consignment)\b"
             r"|\b(?:order|parcel|package|items?|consignment|shipment|goods|delivery)\b[^.?!;,]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
             r"|\b(?:order|parcel|package|it) (?:ships|goes out|will ship) again\b|\ba second time\b"
-            r"|\b(?:send|ship|dispatch|post|mail)(?: out)? (?:your|the) (?:whole |entire )?(?:order|parcel|package|shipment)(?: out)? again\b"
             r"|\breplacement (?:parcel|shipment|package|delivery)|\b(?:the|a|your) reorder\b"
             r"|\bresent\b|\b(?:attempt|try|arrange) (?:delivery|to deliver)\b"
             rf"|\b(?:the|your) {_GOODS} {_TO_BE_POSTED}|\b(?:the|your) {_GOODS} (?:has|have) been re-?{_POSTED}"
@@ -373,7 +374,7 @@ _ASKED_ABOUT = _rx(
     r"(?! (?:ok|okay|happy|alright|all right|fine|good) (?:with|for)\b)"
 )
 _CHOICE_OR = _rx(r"\bor\b|\botherwise\b|\balternatively\b")
-_SAME_REMEDY_BREAK = _rx(r"\bor\b|\botherwise\b|\band\b|\bplus\b|[,;:.!?()—–]")
+_SAME_REMEDY_BREAK = _rx(rf"{_CHOICE_OR.pattern}|\band\b|\bplus\b|[,;:.!?()—–]")
 _PREFERENCE_Q = _rx(
     r"\bwhich (?:\w+ )?(?:would|do|one|option)\b|\bwould (?:you|u) (?:like|prefer|rather)\b|\bdo you (?:want|prefer)\b"
     r"|\byou'd (?:like|prefer|rather)\b|\bprefer\b|\brather\b|\beither\b|\bwhat would you like\b|\bhow would you like\b"
@@ -435,12 +436,12 @@ _DONE_FRAME = _rx(
     r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
     r"|\bconfirmed\b|\bjust confirming\b|(?<!for )\bconfirming (?:that|your|the)\b"
     r"|\bthat(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct)\b"
-    r"|\bconsider it done\b|\b(?:i|we) (?:already |just )?did it\b|\byou(?:'re| are) (?:all )?(?:sorted|set|good) with\b|^\W*(?:\w+,? )?(?:it's |that's |all )?(?:locked in|squared away|lodged it|logged it|done and dusted)\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
+    r"|\b(?:i|we) (?:already |just )?did it\b|\byou(?:'re| are) (?:all )?(?:sorted|set|good) with\b|^\W*(?:\w+,? )?(?:it's |that's |all )?(?:locked in|squared away|lodged it|logged it|done and dusted)\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
     r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
     r"|spot on|bang on|precisely|absolutely|indeed)\b(?! or no\b)"
     r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:set|put) (?:that|it|this|everything) (?:up|through)\b"
-    r"|\ball (?:set|sorted|done|arranged|booked)\b|\bthat(?:'s| has| is) (?:been )?(?:done|arranged|sorted|set up|all set)"
+    r"|\ball (?:set|sorted|done|arranged|booked)\b"
     # "the $25 is back on your card now", "Agreed: ..."
     r"|\b(?:is|are|'s) (?:now )?back (?:on|in|to|onto|into) (?:your|ur)\b"
     r"(?![^.;,]*\b(?:in|within|by|after|once|when) (?:about |around |up to )?(?:\d|a|the|one|two|three|few)\b)"
@@ -469,7 +470,8 @@ _DONE_FRAME = _rx(
     # "successfully processed", "it's a done deal", "consider it sorted", "it's all done"
     r"|\bsuccessfully (?:\w+ )?(?:processed|issued|booked|placed|submitted|completed|initiated|refunded|credited|arranged|registered)\b"
     r"|\bdone deal\b|\bconsider it (?:done|sorted|handled|taken care of)\b"
-    r"|(?<!once )(?<!when )(?<!after )(?<!until )(?<!if )(?<!before )\b(?:it|this|everything)(?:'s| is| has been|'s been) (?:now |all )?(?:done|sorted|arranged|set up|been done)\b"
+    r"|(?<!once )(?<!when )(?<!after )(?<!until )(?<!if )(?<!before )\b(?:that|it|this|everything)(?:'s| has| is| has been|'s been)"
+    r" (?:been |now |all )?(?:done|sorted|arranged|set up|all set)\b"
     # a grant in deed: "$22 refunded to your card", "10 percent refunded", "I processed the
     # refund", "Ticket status: RESOLVED", "Confirmation: full refund ...", "Finished!", ", done."
     r"|(?<!get )(?<!get the )(?<!get the full )(?<!have )(?<!have the )(?:(?:\$|£|€)\s?\d[\d.,]*|\b\d+ ?(?:%|percent|dollars|bucks|quid|euros?|pounds))"
