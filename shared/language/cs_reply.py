@@ -645,6 +645,8 @@ _TOTAL_BEFORE = _rx(
 )
 _REFUND_THE_TOTAL = _rx(
     r"\b(?:refund|offer|give|credit|return)(?: you)? (?:the |your )?(?:order )?total (?:of )?\s*$"
+    # "a reembolso total of $79.99": "total" names the remedy, not the order's total
+    r"|\b(?:reembolso|remboursement) total (?:of |de )?\s*$"
     # "we can go up to £35": the limit is the offer
     r"|\b(?:i|we)(?: can| could| will|'ll|'d| would)(?: \w+)? (?:go|stretch|come) (?:up )?to\s*$"
 )

@@ -1801,6 +1801,12 @@ def test_a_yes_with_a_correction_is_no_yes(reader: Reader, text: str, contradict
             True,
         ),
         ("All done: we're sending the order once more, free of charge.", "reship", None, None),
+        (
+            "All done: a reembolso total of $60 to your card, once the lamp is back with us.",
+            "full_refund",
+            60.0,
+            True,
+        ),
     ],
 )
 def test_done_at_acceptance_in_a_twelfth_desks_words(
