@@ -121,6 +121,9 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:to|into|onto|in) (?:your |ur )?(?:store|shop|site) account\b|\b(?:to|into|onto|in) (?:your|ur) (?:\w+ )?wallet\b"
             r"|\b(?:off|towards?) (?:your|ur) next (?:purchase|order|visit|booking)\b|(?:\$|£|€)\s?\d[\d,.]* (?:\w+ )?(?:code|voucher)\b|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credit\b(?! (?:to|on|onto|back to) (?:your|ur|the) (?:original|card|visa|mastercard|amex|paypal|bank|payment|debit|credit card))"
             r"|\bgoodwill credit|\bcredit (?:note|slip)|\be-?credit\b|\b(?:a|the) credit (?:of|for) |\btop-?up\b"
+            # "a house credit of $8.40", "in-house credit", "merchandise credit" (a statement
+            # credit goes on the card: money back)
+            r"|\b(?:in-?)?house credit|\bmerchandise credit|\b(?:a|an|the) (?!statement |card |bank )[\w-]+ credit (?:of|for|worth) "
             r"|\b(?:as|in) (?:\w+ )?points\b|\bpoints (?:on|to|into|onto) (?:your|ur|the) (?:\w+ )?account\b"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credit\b|\bdollars (?:in |of )?(?:\w+ )?credit\b"
             r"|\bbucks (?:in |of )?(?:\w+ )?credit\b|\b\d[\d.,]* ?(?:euros?|pounds?|quid|rand|rupees|usd|eur|gbp|cad|aud) (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
@@ -218,6 +221,7 @@ _FULL_MARKER = _rx(
     r"\bin full\b|\bfull (?:amount|price|purchase price|cost|value|order (?:total|value))\b|\bthe (?:whole|entire|complete|full) (?:\$|£|€)"
     r"|\b(?:everything|all(?: of what)?|every (?:cent|penny)(?: of what)?) (?:that )?you (?:paid|spent)\b"
     r"|\bevery (?:cent|penny)\b|\bentire (?:amount|purchase|order)\b|\ball (?:of )?your money\b|\bthe (?:whole|entire) (?:thing|order|amount)"
+    r"|\b(?:complete|total|full) (?:refund|reimbursement|repayment)\b"
     r"|\b100 ?%|\bthe total\b|\ball (?:\$|£|€)|\b(?:the |your )?full (?:\$|£|€)|\brefund (?:all|everything)\b|\bfor the full order\b"
 )
 _PART_MARKER = _rx(
@@ -234,6 +238,12 @@ _NEGATION = _rx(
     r"\b(?:not|no|never|cannot|can't|cant|can ?not|unable|won't|wouldn't|isn't|aren't|don't|doesn't"
     r"|didn't|couldn't|shouldn't|mustn't|unfortunately|neither|nor|impossible|ineligible"
     r"|not eligible|not able|nothing|decline[ds]?|denied|refuse[ds]?)\b"
+)
+# "nothing's done yet", "I haven't processed it yet": true of terms said back before we
+# accept, and never a report that it is done
+_NOT_DONE_YET = _rx(
+    r"\b(?:nothing(?:'s| is| has)?|(?:i|we) (?:haven't|have not)|(?:it|this|that)(?:'s| is|'s not| is not| isn't| hasn't| has not)|not)"
+    r"(?: been)?(?: \w+)? (?:done|booked|processed|set up|arranged|actioned)(?: (?:it|that|this|anything))? yet\b"
 )
 _BENIGN_NEGATION = _rx(
     r"\bno (?:need|return|returns|cost|charge|extra|problem|worries|questions|obligation|hassle)\b"
@@ -325,6 +335,8 @@ _GOVERNED_BEFORE = _rx(
     r"(?: (?:offer|give|issue|arrange|process|get|do)(?: you)?(?: (?:a|an|the|your))?)?\s*$"
     # "Best I got is a replacement", "the most we can do is $20 off": an offer's lead
     r"|\b(?:best|most) (?:i|we)(?:'ve| have)? (?:got|have|can (?:do|offer|manage))(?: (?:is|would be))?(?: (?:a|an|the|your))?(?: [\w-]+){0,2}\s*$"
+    # "No, what I offered is a refund of $40 once it's back": the offer on the table, said again
+    r"|\bwhat (?:i|we)(?:'ve| have)? (?:offered|proposed|put forward|suggested)(?: you)? (?:is|was)(?: (?:a|an|the|your))?(?: [\w-]+){0,3}\s*$"
 )
 _PENDING = _rx(
     r"\basked (?:my |our |the )?(?:manager|supervisor|team|warehouse|colleague)s? (?:about|for|whether|if)"
@@ -353,13 +365,15 @@ _REQUESTED_BEFORE = _rx(
     # "would you like to place a new order for a different size?": the customer buys it
     r"|\byou(?:'d| would)? (?:like to |want to |could |can |may )?(?:place|make) (?:a |another )?(?:new )?order\b[^,;]*$"
 )
-_WH_WORD = r"(?:what(?! about| if| (?:i|we) can do| (?:i|we)(?:'m| am) able)|what's|which|when|where|why(?! don't)|who|how (?:many|much|long|often))"
+_WH_WORD = r"(?:what(?! about| if| would you say to| do you (?:think|say) (?:of|about|to)| (?:i|we) can do| (?:i|we)(?:'m| am) able)|what's|which|when|where|why(?! don't)|who|how (?:many|much|long|often))"
 _WH_QUESTION = _rx(rf"^\W*{_WH_WORD}\b[^?]*\?\s*$")
 _WH_CLAUSE_BEFORE = _rx(rf"(?:^|[,:;]\s*){_WH_WORD}\b[^?.!,]*$")
 _HYPOTHETICAL = _rx(r"\b(?:if|unless|whether|in case)\b")
 _IRREALIS = _rx(r"\b(?:would|could|if)\b")
 _PROPOSED_IF = _rx(
     r"\b(?:would|will|does|is) (?:it|that|this) (?:\w+ )?(?:help|work|suit|be (?:ok|okay|alright|all right|acceptable|fine))\b\W*(?:for you )?if\s*$"
+    # "How would it be if I offered you a replacement?", "What if I sent a new one?"
+    r"|\bhow (?:would|does|do) (?:it|that|this|you feel) (?:\w+ )?(?:be|sound|seem)?\W*if\s*$|\b(?:what|how about) if\s*$"
 )
 _COUNTERFACTUAL = _rx(
     r"\bif (?:\w+ ){0,4}(?:were|had)\b|\bif (?:you|we|i|they|it)'d \w+ed\b"
@@ -503,6 +517,8 @@ _AWAITING = _rx(
     # "Reply yes and I'll get it done", "Pls confirm if ok to proceed", "Happy for me to proceed?"
     r"|\b(?:reply|say|answer|type|respond(?: with)?) ['\"‘“]?(?:yes|ok|okay|y)\b|\brevert with your (?:confirmation|approval|decision)\b|\blmk if\b|\bif (?:it's |that's |you're )?(?:ok|okay|fine|happy) (?:for me |for us )?to (?:proceed|go ahead)\b"
     r"|\bhappy for (?:me|us) to (?:proceed|go ahead|book|process)\b"
+    # "Please confirm if you accept.", "Let me know whether you agree."
+    r"|\b(?:confirm|let (?:me|us) know|tell (?:me|us)|advise)(?: me| us)? (?:if|whether) you (?:accept|agree|want (?:it|this|that|to (?:accept|go ahead|proceed))|(?:are|'re) happy)\b"
     # an approval still to come: "if my manager signs it off", "pending sign-off", "once approved"
     r"|\b(?:if|once|when|after|as soon as) (?:my|the|our|a) (?:manager|supervisor|team ?lead|boss|team|finance|billing|warehouse|approver)\b"
     r"|\b(?:pending|subject to|awaiting|needs?|requires?|waiting (?:on|for)) (?:\w+ )?(?:approval|sign-?off|authori[sz]ation|sign off)\b"
@@ -513,6 +529,8 @@ _PROPOSAL_Q = _rx(
     r"|be (?:all right|alright|enough)|alright|all right|good|fine|like me to|want me to|go ahead|set (?:that|it|this) up|accept|agree|happy with)\b[^?]*\?"
     r"|^\W*(?:works?|sounds?|ok|okay|good|alright|fair)(?: for you| good| fair| okay)?\W*\?|\bsound good\?|^\W*(?:so,? )?(?:yes|yay|deal|ok(?:ay)?|good|fine|agreed?) or (?:no|nay|not)\W*\?|\bhow (?:about|does)\b[^?]*\?|\bwhat about\b[^?]*\?|\bshall i\b[^?]*\?|\bok(?:ay)?\?|\bdeal\?"
     r"|\b(?:could|can|shall) (?:we|i)\b[^?]*\?|\bwould you like me to\b[^?]*\?|\bwould (?:a|an|the)\b[^?]*\?|\bwould (?:you )?(?:accept|take)\b[^?]*\?"
+    # "How would it be if I offered you ...?", "What would you say to ...?"
+    r"|\bhow would (?:it|that) be if\b[^?]*\?|\bwhat if (?:i|we)\b[^?]*\?|\bwhat would you say to\b[^?]*\?|\bwhat do you (?:think|say) (?:of|about|to)\b[^?]*\?"
 )
 _CLOSING = _rx(
     r"\b(?:anything|something) else (?:i|we) can\b|\bis there (?:anything|something) else\b|\banything else (?:today|for you)\b|\bhave a (?:great|good|nice|lovely|wonderful|brilliant|fantastic) (?:\w+ )?(?:day|evening|weekend|afternoon|morning|night|one|week)"
@@ -592,15 +610,15 @@ _PREFERRED = _rx(
 )
 # The words of a yes: opening a message (`_AFFIRMATIVE`), or anywhere in it (`_YES_WORD`)
 _YES = (
-    r"yes|yep|yeah|yup|correct|exactly|confirmed|absolutely|indeed|spot on|precisely|affirmative"
+    r"yes|yep|yeah|yup|aye|correct|exactly|confirmed|absolutely|indeed|spot on|precisely|affirmative"
     r"|you(?:'ve| have) got it"
     # a desk's yes in its own language: "Isso mesmo!", "Genau.", "Exactement !"
-    r"|isso mesmo|exato|exatamente|claro|genau|richtig|stimmt|exactement|exacto|exactamente|correcto"
+    r"|isso mesmo|exato|exatamente|claro|ja|genau|richtig|stimmt|exactement|exacto|exactamente|correcto"
     r"|klopt|precies|esatto|certo|precisamente"
 )
 _AFFIRMATIVE = _rx(
     rf"^\s*(?:{_YES}"
-    r"|(?:that|this|it)(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct|it|spot on|confirmed)"
+    r"|(?:that|this|it)(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct|it|spot on|confirmed|the (?:offer|deal))"
     r"|(?:all|quite|entirely) (?:right|correct)|you(?:'re| are) (?:right|correct))\b"
 )
 _GO_AHEAD = _rx(
@@ -647,6 +665,8 @@ _REFUND_THE_TOTAL = _rx(
     r"\b(?:refund|offer|give|credit|return)(?: you)? (?:the |your )?(?:order )?total (?:of )?\s*$"
     # "a reembolso total of $79.99": "total" names the remedy, not the order's total
     r"|\b(?:reembolso|remboursement) total (?:of |de )?\s*$"
+    # "a complete reimbursement of the purchase price of $79.99": the price is what goes back
+    r"|\b(?:refund|reimbursement|repayment)(?: in full)? of (?:the |your )?(?:full |whole |entire )?(?:purchase )?price (?:of )?\s*$"
     # "we can go up to £35": the limit is the offer
     r"|\b(?:i|we)(?: can| could| will|'ll|'d| would)(?: \w+)? (?:go|stretch|come) (?:up )?to\s*$"
 )
@@ -1070,7 +1090,7 @@ def _is_context(text: str, amount: Amount) -> bool:
     before = text[max(0, amount.start - 30) : amount.start]
     return (
         bool(_TOTAL_BEFORE.search(before))
-        and not _REFUND_THE_TOTAL.search(before)
+        and not _REFUND_THE_TOTAL.search(text[max(0, amount.start - 60) : amount.start])
         and not _CEILING.search(before)
     )
 
@@ -1169,10 +1189,9 @@ def _refund_kind(
     total: float | None,
 ) -> str:
     """Full or partial: said outright, else by the share or amount against the total."""
-    clause = text[mention.clause[0] : mention.clause[1]]
     if percent is not None and percent < 100:
         return "partial_refund"  # "5% of the total back" is a share, whatever "total" says
-    if mention.kind == "full_refund" or _FULL_MARKER.search(clause):
+    if mention.kind == "full_refund" or _in_full(text, mention):
         return "full_refund"
     if percent is not None:
         return "full_refund"
@@ -1284,9 +1303,17 @@ def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:
     return (fitting or specific)[0]
 
 
+# "a full MoneyBack refund", "a full cash-back refund": a name of the scheme between
+_FULL_BEFORE = _rx(r"\bfull(?:[ -][\w'-]+){0,2}[ -]$")
+
+
 def _in_full(text: str, mention: _Mention) -> bool:
-    """ "the full amount goes back to your card": the money the label serves, in full."""
-    return bool(_FULL_MARKER.search(text[mention.clause[0] : mention.clause[1]]))
+    """ "the full amount goes back to your card", "a full MoneyBack refund": the money the
+    label serves, in full."""
+    return bool(
+        _FULL_MARKER.search(text[mention.clause[0] : mention.clause[1]])
+        or _FULL_BEFORE.search(text[mention.clause[0] : mention.start])
+    )
 
 
 def _stated_sum(text: str, mention: _Mention) -> bool:
@@ -1395,7 +1422,7 @@ def _is_confirmation(text: str, offer_made: bool = False) -> bool:
         # an invitation to go ahead, not a new proposal
         sentences = [x for x in sentences if not _invites(x)]
     body = " ".join(sentences)
-    if _PROPOSAL_Q.search(body) or _AWAITING.search(body):
+    if _PROPOSAL_Q.search(body) or _AWAITING.search(body) or _NOT_DONE_YET.search(body):
         return False
     if not offer_made:
         return bool(_DONE_FRAME.search(_THIRD_PARTY_CONFIRMED.sub(" ", body)))
@@ -1592,6 +1619,7 @@ def _restates_plainly(text: str, courtesy: bool = False) -> bool:
         any("?" in x for x in said)
         or _PROPOSAL_Q.search(body)
         or _AWAITING.search(body)
+        or _NOT_DONE_YET.search(body)
         or _is_refusal(text, offer_made=True, model_says=False)
     )
 
@@ -1646,6 +1674,8 @@ def says_back(
         and not (invited and _invites(x))
         and not (_GENERAL_POLICY.search(x) and not find_amount_spans(x))
     ]
+    if invited:  # "that's the offer, though nothing's done yet": true of terms not yet accepted
+        said = [_NOT_DONE_YET.sub(" ", x) for x in said]
     clauses = [c for x in said for c in re.split(r"[,;:]|\s[—–-]\s", x) if c.strip()]
     said_return = _return_required(" ".join(said), "refund")
     if None not in (return_required, said_return) and said_return != return_required:

@@ -1820,6 +1820,22 @@ def test_done_at_acceptance_in_a_twelfth_desks_words(
 @pytest.mark.parametrize(
     "text",
     [
+        "All sorted \u2014 I've put through a full MoneyBack refund \u2014 every cent of $60 "
+        "\u2014 to your card, subject to return of the lamp (prepaid label provided).",
+        "That's locked in: a full cash-back refund \u2014 all $60 \u2014 to your card, after "
+        "you send the lamp back with the free label we'll email.",
+    ],
+)
+def test_a_full_refund_by_a_schemes_name_beside_its_return_label(reader: Reader, text: str) -> None:
+    # the fourteenth desk's misread at its first read: the label was reported as the remedy
+    reading = read_cs_reply(text, reader, 60.0, answering_acceptance=True)
+    assert reading.confirms and reading.offer is not None, reading
+    assert kind_amount_return(reading) == ("full_refund", 60.0, True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "I have proceeded with the full refund of $60 to your card.",
         "Successfully processed: a full refund of $60 to your card.",
         "It's all done, the full refund of $60 is heading to your card.",
@@ -1853,3 +1869,103 @@ def test_done_once_it_is_done_is_still_to_come(reader: Reader) -> None:
 )
 def test_a_grant_reported_in_deed(reader: Reader, text: str, done: bool) -> None:
     assert ("confirmation" in read(reader, text, 60.0).acts) is done
+
+
+# --- the fourteenth and fifteenth desks, opened after their first reads -----------------
+
+
+@pytest.mark.parametrize(
+    ("text", "back", "yes"),
+    [
+        (
+            "Aye, that's the offer, though nothing's done yet, mind: $129.99 to the card on "
+            "file, on return of the item, with a free label from us.",
+            True,
+            True,
+        ),
+        (
+            "Ja, that's right: $129.99 back to the card you paid with, once it's returned.",
+            True,
+            True,
+        ),
+        (
+            "This is correct. The offer reads: $129.99 back onto your card, once it's returned. "
+            "Please confirm if you accept.",
+            True,
+            True,
+        ),
+        # "nothing's done yet" is no hedge of terms not yet accepted, but a no is still a no
+        ("No, nothing's done yet: $129.99 to your card, once it's returned.", True, False),
+    ],
+)
+def test_a_yes_in_more_words_to_our_restatement(text: str, back: bool, yes: bool) -> None:
+    assert cs_reply.says_back(text, RESTATED, 129.99, (), back, invited=True) is yes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Okay, nothing's done yet: a refund of $95.00 to your card.",
+        "Nothing has been processed yet. A refund of $95.00 to your card.",
+        "I haven't processed it yet: a refund of $95.00 to your card.",
+        "It's not processed yet: a refund of $95.00 to your card.",
+    ],
+)
+def test_not_done_yet_is_never_done_at_acceptance(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 95.0, answering_acceptance=True)
+    assert not reading.confirms, reading
+    assert not cs_reply.says_back(text, "a full refund of $95.00 to your card", 95.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount", "back"),
+    [
+        (
+            "Here's what I can sort out for you: a house credit of $49.34. Shall I arrange that?",
+            "store_credit",
+            49.34,
+            None,
+        ),
+        (
+            "I'm not in a position to give a partial refund of $15, but I'd be glad to offer "
+            "a house credit of $8.40.",
+            "store_credit",
+            8.4,
+            None,
+        ),
+        (
+            "What would you say to a complete reimbursement of the purchase price of $79.99 back "
+            "to the card on file? We'll just need the earbuds back first.",
+            "full_refund",
+            79.99,
+            True,
+        ),
+        (
+            "My manager concurs. How would it be if I offered you a replacement unit sent out "
+            "free of charge, with no return required? FYI, you'll get an email from us the "
+            "moment any refund is issued.",
+            "replacement",
+            None,
+            False,
+        ),
+        (
+            "No, that's not quite right. What I offered is your money back in full ($79.99) onto "
+            "the card you paid with, once the earbuds have made it back to us.",
+            "full_refund",
+            79.99,
+            True,
+        ),
+    ],
+)
+def test_offers_in_a_fourteenth_desks_words(
+    reader: Reader, text: str, kind: str, amount: float | None, back: bool | None
+) -> None:
+    reading = read(reader, text, 79.99)
+    assert not reading.confirms and not reading.unsure, reading
+    assert kind_amount_return(reading) == (kind, amount, back)
+
+
+def test_a_statement_credit_goes_on_the_card(reader: Reader) -> None:
+    assert offered(reader, "We can add a statement credit of $20 to your card.", 80.0).type == (
+        "partial_refund"
+    )
