@@ -239,11 +239,20 @@ _NEGATION = _rx(
     r"|didn't|couldn't|shouldn't|mustn't|unfortunately|neither|nor|impossible|ineligible"
     r"|not eligible|not able|nothing|decline[ds]?|denied|refuse[ds]?)\b"
 )
-# "nothing's done yet", "I haven't processed it yet": true of terms said back before we
-# accept, and never a report that it is done
+# Still to be done, and never a report that it is done: "nothing's done yet", "I haven't
+# processed it yet" (true of terms said back before we accept); a request passed on or put
+# up for review ("I've passed your request to the billing team", "submitted for review",
+# "a colleague will approve it"); waiting on the customer ("once you confirm your
+# address"); under way ("one moment while I set it up", "let me process that")
 _NOT_DONE_YET = _rx(
     r"\b(?:nothing(?:'s| is| has)?|(?:i|we) (?:haven't|have not)|(?:it|this|that)(?:'s| is|'s not| is not| isn't| hasn't| has not)|not)"
     r"(?: been)?(?: \w+)? (?:done|booked|processed|set up|arranged|actioned)(?: (?:it|that|this|anything))? yet\b"
+    r"|\b(?:passed|forwarded|handed|referred|escalated|sent) (?:\S+ ){0,6}?(?:on |over )?to (?:the|our|a|my) (?:\w+ )?(?:team|department|dept|colleague|manager|supervisor|specialist)s?\b"
+    r"|\b(?:submitted|sent|put|passed|referred) (?:\w+ ){0,2}?for (?:review|approval|authori[sz]ation|sign-?off|a decision)\b"
+    r"|\b(?:has been|have been|was|is|been) requested\b"
+    r"|\b(?:colleague|team|manager|supervisor|finance|billing|approver)s? (?:will|needs? to|has to|must|should) (?:\w+ )?(?:approve|review|authori[sz]e|sign|decide)"
+    r"|\b(?:once|when|as soon as|after) you(?:'ve| have)? (?:confirm|verify|provide|reply|answer|respond|let me know)"
+    r"|\bone (?:moment|sec|second|minute) while\b|\blet me (?:just )?(?:set|process|issue|book|arrange|put|get|do|action|raise)\b"
 )
 _BENIGN_NEGATION = _rx(
     r"\bno (?:need|return|returns|cost|charge|extra|problem|worries|questions|obligation|hassle)\b"

@@ -108,7 +108,9 @@ def test_a_yes_with_the_terms_confirms_and_a_no_contradicts(reader) -> None:
         },
         reader,
     )
-    assert no.contradicts and not no.agreed and no.offer is None
+    assert no.contradicts and not no.agreed
+    # the terms CS corrects to are the offer on the table, weighed as a new offer
+    assert no.offer is not None and (no.offer.type, no.offer.amount) == ("store_credit", 129.99)
 
 
 def test_a_return_the_words_leave_unsaid_does_not_conflict_with_restated_terms(reader) -> None:

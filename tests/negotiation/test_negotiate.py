@@ -116,8 +116,12 @@ async def test_cs_correcting_our_restatement_never_becomes_our_agreement(reader)
     desk.standing = CREDIT  # the desk meant store credit all along
     results = await harness.until_done()
     agreed = [r.outcome for r in results if r.outcome and r.outcome.status == "agreement"]
-    assert all(same(terms_of(o), CREDIT) and CREDIT in desk.confirmed for o in agreed)
-    assert not any(same(terms_of(o), FULL) for o in agreed)
+    # the correction is weighed as CS's offer (we counter it); an agreement comes only with
+    # terms the desk itself then said yes to, never with the terms it corrected
+    assert agreed and desk.confirmed
+    assert all(any(same(terms_of(o), c) for c in desk.confirmed) for o in agreed)
+    corrected = next(i for i, r in enumerate(desk.replies) if r["text"].startswith("No,"))
+    assert "in store credit" in desk.processed[corrected + 1]["text"]  # countered, not agreed
 
 
 # ---------------------------------------------------------------- acceptance is judged by CS's words

@@ -1909,6 +1909,13 @@ def test_a_yes_in_more_words_to_our_restatement(text: str, back: bool, yes: bool
         "Nothing has been processed yet. A refund of $95.00 to your card.",
         "I haven't processed it yet: a refund of $95.00 to your card.",
         "It's not processed yet: a refund of $95.00 to your card.",
+        # passed on, put up for review, waiting on the customer, under way
+        "I've passed your request for a $95 refund to the billing team.",
+        "Refund of $95 submitted for review.",
+        "Your refund of $95 has been requested; a colleague will approve it.",
+        "I'll process the $95 refund once you confirm your address.",
+        "Sure, one moment while I set up the $95 refund.",
+        "Let me set up the $95 refund for you now.",
     ],
 )
 def test_not_done_yet_is_never_done_at_acceptance(reader: Reader, text: str) -> None:
