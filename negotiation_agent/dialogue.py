@@ -177,15 +177,22 @@ class CSReply(BaseModel):
     offer_source: Literal["structured", "text", "none"] = "none"
     refused: bool = False  # CS said no and put nothing on the table
     return_unsaid: bool = False  # the offer comes from words that do not say whether to return
+    return_named: bool | None = None  # whether the words say the item goes back, offer or not
 
 
 def names_terms(reply: CSReply, terms: Offer) -> bool:
-    """Whether CS's reply names these terms (no offer, or a return left unsaid, is no conflict)."""
+    """Whether CS's reply names these terms. No offer, or a return or fee left unsaid, is no
+    conflict; a return the words name without an offer ("Done. You'll need to return it
+    first though.") or a restocking fee ours do not have is."""
     if reply.offer is None:
-        return True
+        named = reply.return_named
+        return named is None or terms.return_required is None or named == terms.return_required
     said = reply.offer
     if reply.return_unsaid:
         said = said.model_copy(update={"return_required": terms.return_required})
+    fee = said.restocking_fee
+    if fee and abs(fee - (terms.restocking_fee or 0.0)) > 0.01:
+        return False  # "processed, minus a $10 restocking fee": not the terms approved
     return same_terms(said, terms)
 
 
@@ -286,6 +293,7 @@ def parse_reply(
         return_unsaid=source == "text"
         and reading.offer is not None
         and reading.offer.return_required is None,
+        return_named=reading.return_named,
     )
 
 

@@ -858,6 +858,9 @@ class CSReading:
     unsure: bool = False  # it may hold an offer we cannot read with confidence: not an offer
     contradicts: bool = False  # it says "no, that's not right" to terms we restated
     notes: list[str] = field(default_factory=list)
+    # whether its words say the item goes back, with or without an offer ("Done. You'll need
+    # to return the item first though."); None where they do not say
+    return_named: bool | None = None
 
     @property
     def confirms(self) -> bool:
@@ -1806,4 +1809,5 @@ def read_cs_reply(
         unsure=unsure,
         contradicts=bool(_AGREEMENT_NO.search(clean)),
         notes=notes,
+        return_named=offer.return_required if offer else _return_required(clean, "refund"),
     )

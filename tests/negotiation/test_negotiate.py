@@ -184,6 +184,28 @@ async def test_terms_said_back_in_unread_words_at_acceptance(reader, words, acce
         assert desk.ledger == [FULL] and same(terms_of(final), FULL) and final.cs_quote == words
 
 
+@pytest.mark.parametrize(
+    ("words", "accepted"),
+    [
+        ("Done!", True),
+        # a fee or a return the approved terms do not have, said beside the done
+        ("Done: $129.99 refunded to your card, minus a $15 restocking fee.", False),
+        ("Done. No need to send anything back.", False),
+        # passed on, put up for review, waiting on the customer: nothing booked yet
+        ("I've passed your request for the $129.99 refund to our billing team.", False),
+        ("Refund of $129.99 submitted for review.", False),
+        ("I'll process the $129.99 refund once you confirm your address.", False),
+        ("Nothing's done yet: a full refund of $129.99 to your card.", False),
+    ],
+)
+async def test_what_is_reported_at_acceptance_is_what_cs_booked(reader, words, accepted) -> None:
+    desk = FakeDesk(spoken(FULL), channel="text", at_accept={"text": words})
+    final = (await Harness(reader, desk).to_the_end())[-1].outcome
+    assert (final.status == "accepted") is accepted, final
+    if accepted:
+        assert same(terms_of(final), FULL)
+
+
 class YesInItsOwnWords(FakeDesk):
     """A desk that answers our restatement in words of its own; `means_yes` is what they
     mean, known to the desk, never read from them."""
