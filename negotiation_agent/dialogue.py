@@ -634,6 +634,17 @@ def compose_clarify_offer(strategy: Strategy, facts: CaseFacts, round_no: int) -
     return PendingMessage(intent="ask", text=text, ask=ask)
 
 
+def compose_verify(order_id: str, contact_id: str, offer: Offer) -> PendingMessage:
+    """CS's answer to our acceptance said neither yes nor no in words we can read: on a new
+    contact, ask the desk whether its records show the agreement booked."""
+    text = (
+        f"Hello, I'm following up on order {order_id} and the chat {contact_id} with your "
+        f"colleague a moment ago, where the customer accepted {describe_terms(offer)}. "
+        "Could you check your records and confirm whether it is booked on the order?"
+    )
+    return PendingMessage(intent="follow_up", text=text)
+
+
 def compose_accept(offer: Offer) -> PendingMessage:
     """Accepting CS's latest offer."""
     return PendingMessage(

@@ -36,6 +36,7 @@ from negotiation_agent.dialogue import (
     compose_clarify_offer,
     compose_close,
     compose_confirm,
+    compose_verify,
     decide,
     names_terms,
     next_message,
@@ -731,6 +732,7 @@ class Negotiation:
         # CS's words must say yes: a structured `agreed` alone confirms nothing
         said_yes = reply.confirms and not reply.contradicts and not reply.unsure
         same = names_terms(reply, agreed.offer)
+        unclear = not said_yes and same and not (reply.contradicts or reply.asks or reply.refused)
         if not said_yes and (reply.offer is None or same) and agreed.cs_quote:
             # in words of its own we cannot read, CS says back the terms it confirmed before
             said_yes = same = says_back(
@@ -740,12 +742,27 @@ class Negotiation:
                 self.names(),
                 agreed.offer.return_required,
             )
+        if unclear and not said_yes:
+            # neither yes nor no in words we can read: the desk's records are asked, once
+            checked = await self.verify(agreed.offer)
+            if checked is not None:
+                check, answer = checked
+                self.fold(round_no, message, reply, "verify", "CS's answer is unclear: asked again")
+                report = self.fold(
+                    round_no + 1, check, answer, "accepted", "CS's records confirm it"
+                )
+                return self.end(self.accepted(agreed, answer), report)
         if not (said_yes and same):
             why = "CS confirmed other terms" if said_yes else "CS did not confirm the agreement"
             report = self.fold(round_no, message, reply, "not_confirmed", why)
             return self.finish("no_agreement", why, agreed.offer, report)
         report = self.fold(round_no, message, reply, "accepted", "confirmed with CS")
-        outcome = agreed.model_copy(
+        return self.end(self.accepted(agreed, reply), report)
+
+    def accepted(self, agreed: Outcome, reply: CSReply) -> Outcome:
+        """The accepted outcome: the terms as CS's words confirmed them, quoted."""
+        assert agreed.offer is not None
+        return agreed.model_copy(
             update={
                 "status": "accepted",
                 "offer": _confirmed_terms(agreed.offer, reply, self.names()),
@@ -753,7 +770,25 @@ class Negotiation:
                 "cs_quote": reply.text,
             }
         )
-        return self.end(outcome, report)
+
+    async def verify(self, terms: Offer) -> tuple[PendingMessage, CSReply] | None:
+        """Ask the desk, on a new contact, whether its records show these terms booked; the
+        question and its answer when the answer confirms them in words, else None. Its keys
+        derive from the session and attempt, so a replay is answered from CS's cache."""
+        assert self.state.contact_id is not None
+        check = compose_verify(self.inp.order_id, self.state.contact_id, terms)
+        key = f"{self.inp.session_id}:{self.inp.attempt}:verify"
+        try:
+            opened = await self.desk.open_contact(
+                key + ":open", self.inp.customer_id, self.inp.order_id, str(self.inp.problem_type)
+            )
+            raw = await self.desk.send(opened.contact_id, key, check)
+        except (CSUnavailable, CSRejected) as error:
+            log.info("asking CS's records failed: %s", type(error).__name__)
+            return None
+        answer = await self.read(raw, answering_acceptance=True)
+        confirmed = answer.confirms and not answer.contradicts and not answer.unsure
+        return (check, answer) if confirmed and names_terms(answer, terms) else None
 
     async def walk_away(
         self, reason: str, *, report: RoundReport | None = None, cs_closed: bool = False

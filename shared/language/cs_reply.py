@@ -146,10 +146,10 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:a|the) re-?send(?:ing)? of (?:the|your) (?:\w+ )?(?:order|items?|parcel|package)"
             r"|\b(?:fresh|second|renewed|repeat) (?:shipment|delivery|dispatch)\b|\b(?:in|into) the (?:post|mail) again\b|\b(?:sent|shipped|posted) out again\b"
             r"|\bnew shipment|\bship (?:out )?a (?:fresh|new) (?:copy|one) of (?:the|your) order"
-            r"|\b(?:new|fresh|second|another|replacement) (?:parcel|package|consignment)\b"
+            r"|\b(?:new|fresh|second|another) (?:parcel|package|consignment)\b"
             r"|\b(?:order|parcel|package|items?|consignment|shipment|goods|delivery)\b[^.?!;,]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
             r"|\b(?:order|parcel|package|it) (?:ships|goes out|will ship) again\b|\ba second time\b"
-            r"|\breplacement (?:parcel|shipment|package|delivery)|\b(?:the|a|your) reorder\b"
+            r"|\b(?:the|a|your) reorder\b"
             r"|\bresent\b|\b(?:attempt|try|arrange) (?:delivery|to deliver)\b"
             rf"|\b(?:the|your) {_GOODS} {_TO_BE_POSTED}|\b(?:the|your) {_GOODS} (?:has|have) been re-?{_POSTED}"
             rf"|\b{_PUT_IN_THE_POST} (?:the|your) {_GOODS}{_POST_AFTER}"
@@ -1264,7 +1264,7 @@ _RESHIP_PROPER = _rx(r"\border\b|\bagain\b|\bre-?s(?:end|hip)|\bsecond time\b|\b
 _LOST_PARCEL = _rx(
     r"\b(?:lost|never (?:arrived|came|turned up|reached)|(?:hasn't|has not|didn't|did not|hadn't) (?:arrived|come|turned up|moved|been delivered)"
     r"|went (?:missing|walkabout)|gone missing|stuck (?:at|in)|no movement|(?:delivered|left) (?:to|at) the wrong|wrong (?:address|house)"
-    r"|returned to (?:the )?sender|destroyed|not (?:been )?delivered)\b"
+    r"|returned to (?:the )?sender|destroyed|not (?:been )?delivered|undelivered|never delivered)\b"
 )
 _DAMAGED = _rx(
     r"\b(?:broken|damaged|faulty|defective|cracked|smashed|dented|scratched|wrong (?:size|colou?r|item|model))\b"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -21,6 +22,7 @@ from tests.negotiation.fakes import (
     FakeDesk,
     FakeValidator,
     Harness,
+    describe,
     make_input,
     offer,
     same,
@@ -204,6 +206,51 @@ async def test_what_is_reported_at_acceptance_is_what_cs_booked(reader, words, a
     assert (final.status == "accepted") is accepted, final
     if accepted:
         assert same(terms_of(final), FULL)
+
+
+class AnswersFromItsRecords(FakeDesk):
+    """A desk whose answer to our acceptance we cannot read, and which answers a follow-up
+    on a new contact from its records: what it booked (`ledger`), never from our words."""
+
+    def handle(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        if path == "/v1/contacts" and self.closed:
+            self.closed = False  # a new contact
+            self.follow_ups = 0
+            return httpx.Response(201, json={"contact_id": "CT-2", "status": "open", "text": ""})
+        if "following up" in body.get("text", ""):
+            self.processed.append(body)
+            self.follow_ups = getattr(self, "follow_ups", 0) + 1
+            text = (
+                f"I can see the {describe(self.ledger[-1])} on this order. It is still being "
+                "processed; please allow a few more days."
+                if self.ledger
+                else "I can't find any agreement or open request on this order."
+            )
+            return httpx.Response(200, json={"message_id": "M9", "text": text, "closed": True})
+        return super().handle(path, body)
+
+
+@pytest.mark.parametrize("books", [True, False])
+async def test_an_unreadable_answer_to_our_acceptance_is_checked_with_the_desks_records(
+    reader, books
+) -> None:
+    words = "Zap zap, the wizard has waved the wand 🪄"  # no yes and no no that we can read
+    desk = AnswersFromItsRecords(
+        spoken(FULL), channel="text", at_accept={"text": words, "books": FULL if books else None}
+    )
+    final = (await Harness(reader, desk).to_the_end())[-1].outcome
+    assert sum("following up" in m["text"] for m in desk.processed) == 1  # asked once
+    assert (final.status == "accepted") is books, final
+    if books:  # the terms CS's records confirm, in their words, quoted
+        assert same(terms_of(final), FULL) and final.cs_quote.startswith("I can see the")
+
+
+async def test_a_no_at_acceptance_is_never_checked_again(reader) -> None:
+    at_accept = {"text": "Sorry, I can't do that after all."}
+    desk = AnswersFromItsRecords(spoken(FULL), channel="text", at_accept=at_accept)
+    final = (await Harness(reader, desk).to_the_end())[-1].outcome
+    assert final.status == "no_agreement"
+    assert not any("following up" in m["text"] for m in desk.processed)
 
 
 class YesInItsOwnWords(FakeDesk):

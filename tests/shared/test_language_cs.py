@@ -1976,3 +1976,24 @@ def test_a_statement_credit_goes_on_the_card(reader: Reader) -> None:
     assert offered(reader, "We can add a statement credit of $20 to your card.", 80.0).type == (
         "partial_refund"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # a replacement's parcel carries the replacement; for a parcel that never came it is
+        # the order sent again
+        (
+            "I can see the replacement shipment on this order. It is still being processed.",
+            "replacement",
+        ),
+        ("Sorry it arrived broken; a replacement parcel ships tomorrow.", "replacement"),
+        ("Your parcel was lost, so a replacement parcel is on its way.", "reship"),
+        ("We can dispatch a replacement parcel for the undelivered order within 2 days.", "reship"),
+    ],
+)
+def test_a_replacement_parcel_is_the_kind_its_case_makes_it(
+    reader: Reader, text: str, kind: str
+) -> None:
+    reading = read_cs_reply(text, reader, 95.0, answering_acceptance=True)
+    assert reading.offer is not None and reading.offer.type == kind, reading
