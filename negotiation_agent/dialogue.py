@@ -23,7 +23,13 @@ from negotiation_agent.strategy import (
 )
 from shared import metrics
 from shared.domain import Offer, OfferType
-from shared.language.cs_reply import CSReading, OfferTerms, read_asks, read_cs_reply
+from shared.language.cs_reply import (
+    CSReading,
+    OfferTerms,
+    names_in_force,
+    read_asks,
+    read_cs_reply,
+)
 from shared.language.reader import Reader
 from shared.limits import CS_MAX_ATTEMPTS, CS_TIMEOUT_S, MAX_PHOTO_BYTES
 from shared.logs import get_logger
@@ -188,6 +194,14 @@ def names_terms(reply: CSReply, terms: Offer) -> bool:
         named = reply.return_named
         return named is None or terms.return_required is None or named == terms.return_required
     said = reply.offer
+    if (
+        said.type == OfferType.RETURN_LABEL != terms.type
+        and terms.return_required
+        and names_in_force(reply.text, terms.type)
+    ):
+        # "The label is in your inbox; your refund follows once it's back", said of our
+        # refund with the item returned: the label is that refund's return, no other remedy
+        return True
     if reply.return_unsaid:
         said = said.model_copy(update={"return_required": terms.return_required})
     fee = said.restocking_fee

@@ -1704,6 +1704,14 @@ def says_back(
     )
 
 
+def names_in_force(text: str, kind: str, names: Sequence[str] = ()) -> bool:
+    """Whether the message names a remedy of this kind's family in force (not negated, asked,
+    past or set aside), as said in answer to our acceptance."""
+    clean = without_names(normalize(text), names)
+    live, _ = live_mentions(clean, done_is_live=True)
+    return any(FAMILY[m.kind] == FAMILY[kind] for m in live)
+
+
 def names_remedy(text: str, kind: str, names: Sequence[str] = ()) -> bool:
     """Whether the message names this kind of remedy at all ("a replacement", "a resend of
     your order"), in force or not."""

@@ -190,6 +190,13 @@ async def test_terms_said_back_in_unread_words_at_acceptance(reader, words, acce
     ("words", "accepted"),
     [
         ("Done!", True),
+        # a return label beside the refund is that refund's return, no other remedy; a label
+        # alone is not the refund approved
+        (
+            "All set, I've emailed you a return label. Once the parcel reaches us we'll refund you.",
+            True,
+        ),
+        ("Done, label emailed.", False),
         # a fee or a return the approved terms do not have, said beside the done
         ("Done: $129.99 refunded to your card, minus a $15 restocking fee.", False),
         ("Done. No need to send anything back.", False),
