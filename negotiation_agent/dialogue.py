@@ -197,10 +197,11 @@ def names_terms(reply: CSReply, terms: Offer) -> bool:
     if (
         said.type == OfferType.RETURN_LABEL != terms.type
         and terms.return_required
-        and names_in_force(reply.text, terms.type)
+        and names_in_force(reply.text, terms.type, terms.amount)
     ):
-        # "The label is in your inbox; your refund follows once it's back", said of our
-        # refund with the item returned: the label is that refund's return, no other remedy
+        # "The label is in your inbox; your refund follows once it's back" (or "the $40
+        # follows"), said of our refund with the item returned: the label is that refund's
+        # return, no other remedy
         return True
     if reply.return_unsaid:
         said = said.model_copy(update={"return_required": terms.return_required})

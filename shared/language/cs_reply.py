@@ -1704,12 +1704,18 @@ def says_back(
     )
 
 
-def names_in_force(text: str, kind: str, names: Sequence[str] = ()) -> bool:
-    """Whether the message names a remedy of this kind's family in force (not negated, asked,
-    past or set aside), as said in answer to our acceptance."""
+def names_in_force(
+    text: str, kind: str, amount: float | None = None, names: Sequence[str] = ()
+) -> bool:
+    """Whether the message, said in answer to our acceptance, names a remedy of this kind's
+    family in force (not negated, asked, past or set aside), or names this `amount` and no
+    other sum ("the $69.99 goes back to your card once it's back with us")."""
     clean = without_names(normalize(text), names)
     live, _ = live_mentions(clean, done_is_live=True)
-    return any(FAMILY[m.kind] == FAMILY[kind] for m in live)
+    if any(FAMILY[m.kind] == FAMILY[kind] for m in live):
+        return True
+    sums = [found.value for found in find_amount_spans(clean)]
+    return amount is not None and bool(sums) and all(abs(x - amount) <= 0.011 for x in sums)
 
 
 def names_remedy(text: str, kind: str, names: Sequence[str] = ()) -> bool:

@@ -196,6 +196,8 @@ async def test_terms_said_back_in_unread_words_at_acceptance(reader, words, acce
             "All set, I've emailed you a return label. Once the parcel reaches us we'll refund you.",
             True,
         ),
+        ("Done, label emailed. The $129.99 follows once the parcel reaches us.", True),
+        ("Done, label emailed. The $100.00 follows once the parcel reaches us.", False),
         ("Done, label emailed.", False),
         # a fee or a return the approved terms do not have, said beside the done
         ("Done: $129.99 refunded to your card, minus a $15 restocking fee.", False),
