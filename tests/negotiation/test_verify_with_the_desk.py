@@ -8,72 +8,71 @@ booked: a booking it holds is confirmed, a booking it never made is not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import httpx
 import pytest
 from tenacity import wait_none
 
 from mock_cs_service.app import create_app as create_mock_cs
 from mock_cs_service.config import Settings as MockCSSettings
-from mock_cs_service.desk import ConfigUpdate
+from mock_cs_service.desk import ConfigUpdate, Desk
 from negotiation_agent.dialogue import CSDesk
 from negotiation_agent.skills import Negotiation
 from shared.domain import Offer
-from tests.negotiation.fakes import FakeValidator, Harness, make_input
+from shared.language.reader import Reader
+from tests.negotiation.fakes import FakeValidator, make_input
 
 
-def _on_the_mock(reader, channel: str) -> tuple[Harness, object]:
+@dataclass
+class OnTheMock:
+    """A negotiation's parts wired to the real mock desk, over HTTP."""
+
+    reader: Reader
+    desk: CSDesk
+    validator: FakeValidator = field(default_factory=FakeValidator)
+
+    def negotiation(self, state: dict | None, action: str = "continue", attempt: int = 1):
+        inp = make_input(None, state, action, attempt=attempt)
+        return Negotiation(inp, self.desk, self.validator, 1_000_000.0, reader=self.reader)
+
+
+def _on_the_mock(reader: Reader, channel: str) -> tuple[OnTheMock, Desk]:
     app = create_mock_cs(MockCSSettings())
     desk = app.state.desk
     desk.configure(ConfigUpdate(channel=channel, persona="cooperative", chases_in_words=True))
-    harness = Harness.__new__(Harness)
-    harness.reader, harness.validator = reader, FakeValidator()
-    harness.strategy = None
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cs.test")
-    harness.desk = CSDesk(http, "http://cs.test", timeout_s=5, max_attempts=3, wait=wait_none())
-    return harness, desk
-
-
-def _negotiation(harness: Harness, state: dict | None) -> Negotiation:
-    inp = make_input(None, state, "continue")
-    return Negotiation(inp, harness.desk, harness.validator, 1_000_000.0, reader=harness.reader)
+    client = CSDesk(http, "http://cs.test", timeout_s=5, max_attempts=3, wait=wait_none())
+    return OnTheMock(reader, client), desk
 
 
 @pytest.mark.parametrize("channel", ["text", "structured"])
 async def test_the_desks_records_confirm_what_it_booked_and_nothing_else(reader, channel) -> None:
-    harness, desk = _on_the_mock(reader, channel)
+    ours, desk = _on_the_mock(reader, channel)
     state = None
     for _ in range(12):  # negotiate to an agreement the desk confirmed in words
-        negotiation = _negotiation(harness, state)
-        result = await negotiation.run()
+        result = await ours.negotiation(state).run()
         state = result.state.model_dump(mode="json")
         if result.outcome is not None and result.outcome.status == "agreement":
             break
     assert result.outcome is not None and result.outcome.status == "agreement"
     agreed = result.outcome.offer
     # before anything is booked, the records confirm nothing
-    assert await _negotiation(harness, state).verify(agreed) is None
-    accepted = await Negotiation(
-        make_input(None, state, "accept"), harness.desk, harness.validator, 1_000_000.0,
-        reader=harness.reader,
-    ).run()  # fmt: skip
+    assert await ours.negotiation(state).verify(agreed) is None
+    accepted = await ours.negotiation(state, "accept").run()
     assert accepted.outcome.status == "accepted"
     booked = desk.agreements()
     assert len(booked) == 1
     # asked now (another attempt: keys of its own), the records confirm the booking in the
     # desk's words, with its terms
     state = accepted.state.model_dump(mode="json")
-    checked = await _attempt(harness, state, 2).verify(agreed)
+    checked = await ours.negotiation(state, attempt=2).verify(agreed)
     assert checked is not None
     _, answer = checked
     assert answer.confirms and answer.offer is not None
     assert answer.offer.type == agreed.type
     # terms the desk never booked: its records do not confirm them
     other = Offer(type="store_credit", amount=5.0, return_required=False)
-    assert await _attempt(harness, state, 3).verify(other) is None
+    assert await ours.negotiation(state, attempt=3).verify(other) is None
     assert len(desk.agreements()) == 1  # asking books nothing
     assert desk.key_conflicts() == 0  # every question was heard: no key came twice
-
-
-def _attempt(harness: Harness, state: dict, attempt: int) -> Negotiation:
-    inp = make_input(None, state, "accept", attempt=attempt)
-    return Negotiation(inp, harness.desk, harness.validator, 1_000_000.0, reader=harness.reader)
