@@ -577,13 +577,19 @@ class Desk:
     def _chases_in_words(self, contact: Contact, text: str) -> bool:
         """On the text channel: a first message whose words chase a remedy agreed on an
         earlier contact about this order (without one, "I still haven't received my refund"
-        is a new complaint, negotiated as usual)."""
+        is a new complaint, negotiated as usual). One that cites that contact's reference
+        ("the chat CT-... a moment ago") is looked up even where `chases_in_words` is off,
+        as any desk looks up a reference it is given."""
         if contact.channel != Channel.TEXT or len(contact.messages) > 1 or not is_follow_up(text):
             return False
-        if not self._config.chases_in_words:
-            return False
-        earlier = self._fulfilments.get(contact.order.order_id, [])
-        return any(f.contact_id != contact.contact_id for f in earlier)
+        earlier = [
+            f
+            for f in self._fulfilments.get(contact.order.order_id, [])
+            if f.contact_id != contact.contact_id
+        ]
+        if any(f.contact_id in text for f in earlier):
+            return True
+        return self._config.chases_in_words and bool(earlier)
 
     def _chased_remedy(self, contact: Contact, text: str) -> Fulfilment | None:
         """The remedy a chase is about: the one whose reference it names, else the oldest on
@@ -602,7 +608,9 @@ class Desk:
     def _hear(self, contact: Contact, body: CustomerMessage) -> Heard:
         """Take a message the way the contact's channel reads it."""
         attachments = len(body.attachments)
-        if body.intent == Intent.FOLLOW_UP or self._chases_in_words(contact, body.text):
+        # a text desk reads only the words: the message's intent is for the structured one
+        chases = body.intent == Intent.FOLLOW_UP and contact.channel != Channel.TEXT
+        if chases or self._chases_in_words(contact, body.text):
             return Heard(body.text, Intent.FOLLOW_UP, attachments=attachments)
         if contact.channel == Channel.TEXT:  # words only: intent, ask and citations are unseen
             reading = read_message(body.text, contact.order.total, _currency(contact.order))

@@ -174,6 +174,20 @@ async def test_a_bench_of_independent_cases_turns_chases_in_words_off(client, co
     assert entry["fulfilment"]["chases"] == []
 
 
+async def test_a_chase_citing_its_reference_is_looked_up_even_in_a_bench(client, configure) -> None:
+    await agree(client, key="agreed")
+    [entry] = (await client.get("/v1/admin/ledger")).json()["agreements"]
+    await configure(channel="text", chases_in_words=False)
+    words = f"I'm following up on the chat {entry['contact_id']}: is the refund booked?"
+    reply = await chase(client, words, "t1", channel_intent=False)
+    assert "still being processed" in reply["text"] or "issued it now" in reply["text"]
+    uncited = "I'm following up: you agreed to refund this."  # no reference: a new complaint
+    reply = await chase(client, uncited, "t2", channel_intent=False)
+    assert "still being processed" not in reply["text"] and "issued it now" not in reply["text"]
+    [entry] = (await client.get("/v1/admin/ledger")).json()["agreements"]
+    assert [c["rung"] for c in entry["fulfilment"]["chases"]] == [1]
+
+
 async def test_a_replacement_creates_a_shipment(client) -> None:
     from mock_cs_service.followup import order_facts
 

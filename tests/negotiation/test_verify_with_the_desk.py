@@ -37,18 +37,23 @@ class OnTheMock:
         return Negotiation(inp, self.desk, self.validator, 1_000_000.0, reader=self.reader)
 
 
-def _on_the_mock(reader: Reader, channel: str) -> tuple[OnTheMock, Desk]:
+def _on_the_mock(reader: Reader, channel: str, chases: bool) -> tuple[OnTheMock, Desk]:
     app = create_mock_cs(MockCSSettings())
     desk = app.state.desk
-    desk.configure(ConfigUpdate(channel=channel, persona="cooperative", chases_in_words=True))
+    desk.configure(ConfigUpdate(channel=channel, persona="cooperative", chases_in_words=chases))
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cs.test")
     client = CSDesk(http, "http://cs.test", timeout_s=5, max_attempts=3, wait=wait_none())
     return OnTheMock(reader, client), desk
 
 
-@pytest.mark.parametrize("channel", ["text", "structured"])
-async def test_the_desks_records_confirm_what_it_booked_and_nothing_else(reader, channel) -> None:
-    ours, desk = _on_the_mock(reader, channel)
+# (a bench turns the desk's chases in words off; a question citing the chat is looked up)
+@pytest.mark.parametrize(
+    ("channel", "chases"), [("text", True), ("text", False), ("structured", True)]
+)
+async def test_the_desks_records_confirm_what_it_booked_and_nothing_else(
+    reader, channel, chases
+) -> None:
+    ours, desk = _on_the_mock(reader, channel, chases)
     state = None
     for _ in range(12):  # negotiate to an agreement the desk confirmed in words
         result = await ours.negotiation(state).run()
