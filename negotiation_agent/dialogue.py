@@ -192,7 +192,7 @@ def names_terms(reply: CSReply, terms: Offer) -> bool:
     first though.") or a restocking fee ours do not have is."""
     if reply.offer is None:
         named = reply.return_named
-        return named is None or terms.return_required is None or named == terms.return_required
+        return named is None or named == terms.return_required
     said = reply.offer
     if (
         said.type == OfferType.RETURN_LABEL != terms.type

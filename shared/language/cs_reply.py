@@ -1672,7 +1672,7 @@ def says_back(
         return False  # our restatement needs a yes: an offer said again is no answer to it
     sums = [found.value for found in find_amount_spans(text)]
     if amount is not None:
-        if not sums or any(abs(x - amount) > 0.011 for x in sums):
+        if not _only_sum(text, amount):
             return False
     elif not named:
         before = _content_words(without_names(normalize(earlier), names))
@@ -1714,8 +1714,13 @@ def names_in_force(
     live, _ = live_mentions(clean, done_is_live=True)
     if any(FAMILY[m.kind] == FAMILY[kind] for m in live):
         return True
-    sums = [found.value for found in find_amount_spans(clean)]
-    return amount is not None and bool(sums) and all(abs(x - amount) <= 0.011 for x in sums)
+    return amount is not None and _only_sum(clean, amount)
+
+
+def _only_sum(text: str, amount: float) -> bool:
+    """The message names this sum, and no other."""
+    sums = [found.value for found in find_amount_spans(text)]
+    return bool(sums) and all(abs(x - amount) <= 0.011 for x in sums)
 
 
 def names_remedy(text: str, kind: str, names: Sequence[str] = ()) -> bool:

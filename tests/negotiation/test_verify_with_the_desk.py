@@ -32,7 +32,9 @@ class OnTheMock:
     desk: CSDesk
     validator: FakeValidator = field(default_factory=FakeValidator)
 
-    def negotiation(self, state: dict | None, action: str = "continue", attempt: int = 1):
+    def negotiation(
+        self, state: dict | None, action: str = "continue", attempt: int = 1
+    ) -> Negotiation:
         inp = make_input(None, state, action, attempt=attempt)
         return Negotiation(inp, self.desk, self.validator, 1_000_000.0, reader=self.reader)
 

@@ -1239,6 +1239,26 @@ RESTATED = "To confirm: a full refund of $129.99 to your card, no return needed.
             False,
         ),
         ("Incorrect: $129.99 to your card.", False, False),
+        # yes words of the fourteenth and fifteenth desks
+        (
+            "Aye, that's the offer, though nothing's done yet, mind: $129.99 to the card on "
+            "file, on return of the item, with a free label from us.",
+            True,
+            True,
+        ),
+        (
+            "Ja, that's right: $129.99 back to the card you paid with, once it's returned.",
+            True,
+            True,
+        ),
+        (
+            "This is correct. The offer reads: $129.99 back onto your card, once it's returned. "
+            "Please confirm if you accept.",
+            True,
+            True,
+        ),
+        # "nothing's done yet" is no hedge of terms not yet accepted, but a no is still a no
+        ("No, nothing's done yet: $129.99 to your card, once it's returned.", True, False),
     ],
 )
 def test_a_yes_to_our_restatement_says_back_its_terms(text: str, back: bool, yes: bool) -> None:
@@ -1872,34 +1892,6 @@ def test_a_grant_reported_in_deed(reader: Reader, text: str, done: bool) -> None
 
 
 # --- the fourteenth and fifteenth desks, opened after their first reads -----------------
-
-
-@pytest.mark.parametrize(
-    ("text", "back", "yes"),
-    [
-        (
-            "Aye, that's the offer, though nothing's done yet, mind: $129.99 to the card on "
-            "file, on return of the item, with a free label from us.",
-            True,
-            True,
-        ),
-        (
-            "Ja, that's right: $129.99 back to the card you paid with, once it's returned.",
-            True,
-            True,
-        ),
-        (
-            "This is correct. The offer reads: $129.99 back onto your card, once it's returned. "
-            "Please confirm if you accept.",
-            True,
-            True,
-        ),
-        # "nothing's done yet" is no hedge of terms not yet accepted, but a no is still a no
-        ("No, nothing's done yet: $129.99 to your card, once it's returned.", True, False),
-    ],
-)
-def test_a_yes_in_more_words_to_our_restatement(text: str, back: bool, yes: bool) -> None:
-    assert cs_reply.says_back(text, RESTATED, 129.99, (), back, invited=True) is yes
 
 
 @pytest.mark.parametrize(
