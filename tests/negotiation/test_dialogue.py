@@ -21,7 +21,7 @@ from negotiation_agent.dialogue import (
 from negotiation_agent.skills import _confirmed_terms
 from shared.domain import Offer
 from shared.valuation import offer_value
-from tests.negotiation.conftest import ORDER_ID, make_strategy
+from tests.negotiation.conftest import ORDER_ID, lookup_payload, make_strategy
 
 FULL = Offer(type="full_refund", amount=129.99, return_required=True)
 
@@ -258,6 +258,23 @@ def test_compose_states_order_problem_ask_and_citations(strategy) -> None:
     )
     assert "40.00" in counter.text and "supervisor" in counter.text
     assert "The jug came cracked." in counter.text and ORDER_ID in counter.text
+
+
+def test_a_counter_says_truly_why_the_offer_is_declined() -> None:
+    """Less credit than the refund we ask for, to a customer who asked for credit, falls
+    short; it is the kind of remedy they asked for, and we never tell CS otherwise."""
+    facts = CaseFacts(order_id=ORDER_ID, problem_type="damaged_item")
+    refund_asked = make_strategy()
+    credit = Offer(type="store_credit", amount=60.0)
+    to_refund = compose_ask(refund_asked, facts, refund_asked.opening_ask, 2, cs_offer=credit)
+    assert "it is not the remedy the customer asked for" in to_refund.text
+    payload = lookup_payload(129.99)
+    outcomes = payload["entitlement"]["outcomes"]
+    next(o for o in outcomes if o["type"] == "store_credit")["max_amount"] = 12.0
+    credit_asked = make_strategy("store_credit", payload=payload)
+    assert credit_asked.goal.type == "full_refund"
+    to_credit = compose_ask(credit_asked, facts, credit_asked.opening_ask, 2, cs_offer=credit)
+    assert "it falls short of what policy provides" in to_credit.text
 
 
 def test_a_repeated_message_becomes_a_request_for_a_supervisor(strategy) -> None:
