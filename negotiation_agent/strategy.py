@@ -157,7 +157,7 @@ class Strategy(BaseModel):
     # the customer named no remedy: any remedy worth this round's ask gives them what they asked
     open_goal: bool = False
     # the customer asked for store credit and we ask for the refund policy allows (see
-    # `credit_or_refund`): credit worth the refund at face value is what they asked for
+    # `credit_or_refund`): credit is their kind of remedy, worth what the one valuation says
     credit_asked: bool = False
     validated: bool = False
     summary: str = ""
@@ -194,14 +194,11 @@ def goal_family(goal: Offer) -> tuple[OfferType, ...]:
 
 
 def is_as_asked(offer: Offer, strategy: Strategy) -> bool:
-    """True when the offer is the goal's kind and worth at least the goal; for a customer who
-    asked for store credit, credit worth the goal at face value (as if it were money)."""
-    kind = OfferType(offer.type)
-    if kind not in strategy.family():
-        return False
-    if strategy.credit_asked and kind is OfferType.STORE_CREDIT:
-        offer = offer.model_copy(update={"type": OfferType.FULL_REFUND})
-    return offer_value(offer, strategy.item_value) >= strategy.entitlement_value - 0.01
+    """True when the offer is the goal's kind and worth at least the goal."""
+    in_family = OfferType(offer.type) in strategy.family()
+    return (
+        in_family and offer_value(offer, strategy.item_value) >= strategy.entitlement_value - 0.01
+    )
 
 
 def score_offer(offer: Offer, strategy: Strategy, round_no: int) -> OfferScore:
@@ -212,15 +209,14 @@ def score_offer(offer: Offer, strategy: Strategy, round_no: int) -> OfferScore:
     acceptable = kind.value in {str(t) for t in strategy.floor.acceptable_types}
     plan = strategy.round_plan(round_no)
     share = value / strategy.entitlement_value if strategy.entitlement_value else 0.0
-    as_asked = is_as_asked(offer, strategy)
     return OfferScore(
         value=value,
         share=round(share, 4),
         in_goal_family=in_family,
         acceptable_type=acceptable,
-        meets_ask=as_asked or (in_family and value >= plan.min_value - 0.005),
+        meets_ask=in_family and value >= plan.min_value - 0.005,
         meets_floor=acceptable and value >= strategy.floor.amount - 0.005,
-        as_asked=as_asked,
+        as_asked=is_as_asked(offer, strategy),
     )
 
 
