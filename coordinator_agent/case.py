@@ -10,6 +10,7 @@ from typing import Any
 from coordinator_agent.models import Attempt, Negotiation, SessionDocument
 from coordinator_agent.store import Event
 from shared.domain import ORDER_ID_PATTERN, SessionState
+from shared.limits import MAX_ORDER_ITEMS
 from shared.redaction import redact
 
 _ORDER_ID = re.compile(rf"\b{ORDER_ID_PATTERN}\b")
@@ -30,6 +31,7 @@ _ASKING = {
 
 
 DESCRIPTION_CHARS = 400
+TITLE_CHARS = 200
 
 
 def describe_for_cs(doc: SessionDocument) -> dict[str, Any]:
@@ -47,7 +49,19 @@ def describe_for_cs(doc: SessionDocument) -> dict[str, Any]:
         "order_date": _date(order.get("order_date")),
         "delivered_date": _date(order.get("delivered_date")),
         "item": analysis.get("item"),
+        "items": product_titles(order),
     }
+
+
+def product_titles(order: dict[str, Any]) -> list[str]:
+    """The order's product titles, by which CS names the item (read in its words as "the
+    item"; never sent to CS)."""
+    items = order.get("items")
+    titles = (
+        [i.get("title") for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+    )
+    fitting = [t for t in titles if isinstance(t, str) and 0 < len(t) <= TITLE_CHARS]
+    return fitting[:MAX_ORDER_ITEMS]
 
 
 def _date(value: Any) -> str | None:

@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 from tenacity import wait_none
 
+from coordinator_agent.case import product_titles
 from csn.desk_records import DeskRecords
 from csn.ledger import Misread, Owed, by_contact, exchanges, grants_of, verdict
 from csn.scenarios import details, evidence_photo, generate, item_name
@@ -283,6 +284,7 @@ async def negotiate_case(
             "order_date": case["order"].get("order_date"),
             "delivered_date": case["order"].get("delivered_date"),
             "item": item_name(case["order"]),
+            "items": product_titles(case["order"]),
         },
     }
     state: dict[str, Any] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -67,7 +67,7 @@ from shared.domain import ORDER_ID_PATTERN, DesiredOutcome, Offer, OfferType, Pr
 from shared.language.claude import ClaudeReader
 from shared.language.cs_reply import names_remedy, read_cs_reply, says_back
 from shared.language.reader import Reader, load_reader
-from shared.limits import MAX_PHOTOS_PER_CASE
+from shared.limits import MAX_ORDER_ITEMS, MAX_PHOTOS_PER_CASE
 from shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -118,13 +118,18 @@ class CheckedStrategy(Strategy):
         return self
 
 
+ProductTitle = Annotated[str, Field(max_length=200)]
+
+
 class CaseInput(BaseModel):
-    """What we may tell CS about the case: the customer's words summarised, dates, the item."""
+    """What we may tell CS about the case: the customer's words summarised, dates, the item;
+    and the order's product titles, by which CS names what it sends or refunds."""
 
     description: str = Field(default="", max_length=600)
     order_date: str | None = Field(default=None, max_length=20)
     delivered_date: str | None = Field(default=None, max_length=20)
     item: str | None = Field(default=None, max_length=200)
+    items: list[ProductTitle] = Field(default_factory=list, max_length=MAX_ORDER_ITEMS)
 
 
 ASK_WORDS = {
@@ -357,7 +362,9 @@ class Negotiation:
         self.claude = claude  # optional: a second reading of CS's words can only withhold an offer
         self.strategy: Strategy = inp.strategy
         self.facts = CaseFacts(
-            order_id=inp.order_id, problem_type=str(inp.problem_type), **inp.case.model_dump()
+            order_id=inp.order_id,
+            problem_type=str(inp.problem_type),
+            **inp.case.model_dump(exclude={"items"}),
         )
         raw = inp.state.model_dump() if inp.state is not None else {"started_at": now}
         self.state = NegotiationState.model_validate(raw)
@@ -377,8 +384,10 @@ class Negotiation:
         return f"{self.inp.session_id}:{self.inp.attempt}:close"
 
     def names(self) -> list[str]:
-        """The order's product names, read in CS's words as "the item"."""
-        return [self.facts.item] if self.facts.item else []
+        """The order's product names (the customer's item, the order's titles), read in CS's
+        words as "the item"."""
+        named = [self.facts.item] if self.facts.item else []
+        return list(dict.fromkeys([*named, *self.inp.case.items]))
 
     async def read(self, raw: object, answering_acceptance: bool = False) -> CSReply:
         """CS's reply, read from its words (and checked by Claude when configured);

@@ -722,6 +722,12 @@ _RETURN_YES = _rx(
     r"|\blabel (?:provided|attached|included|enclosed)\b|\bcollection (?:is )?(?:complete|done|booked)\b"
     r"|\b(?:of|after|on|upon) (?:us |our )?receiv\w+ (?:the|your) (?:return|item|goods|parcel|package|product)\b"
     r"|\b(?:once|when|as soon as) yours (?:is|has been|gets) (?:scanned|received|back|returned|collected)\b"
+    r"|\bwith the (?:prepaid |free |return |returns )?label\b"
+    # the customer told to post it: "Pop the sofa in the post", "please put it in the mail"
+    # (not "we'll pop the new one in the post": that is the replacement going out)
+    r"|(?:^|[.!?:]\s+|\b(?:please|just|simply|kindly|you(?:'ll| will)? (?:need to|have to|must|can|should)) )"
+    r"(?:pop|put|pack|drop|post|send|mail|ship)s? (?:it|them|the item|the (?!new\b|replacement\b|fresh\b)\w+)"
+    r"(?:[ ,]+\w+){0,3} (?:back )?in(?:to)? the (?:post|mail)\b"
 )
 _RETURN_NO = _rx(
     # "Return: not required", "customer retains item", "the rug is yours", "bin the cracked one"

@@ -100,6 +100,7 @@ def _order(order_id: str) -> dict[str, Any]:
         "total": 129.99,
         "order_date": "2026-11-20",
         "delivered_date": "2026-11-24",
+        "items": [{"sku": "B0", "title": "Countertop Blender, 1.5 L"}, {"sku": "X1", "title": 7}],
     }
 
 

@@ -72,6 +72,11 @@ async def test_auto_approve_runs_to_the_proposal(coordinator, fleet: Fleet) -> N
     sid, token = await submit(client, auto_approve=True)
     doc = await wait_for(client, sid, token, {"awaiting_outcome_approval"})
     assert doc["proposal"]["offer"]["type"] == "full_refund"
+    # the negotiator is told the order's product titles (by which CS names the item), and
+    # the customer's own words for it
+    cases = [inp["case"] for skill, inp in fleet.negotiation.calls if skill == "negotiate"]
+    assert cases and all(c["items"] == ["Countertop Blender, 1.5 L"] for c in cases)
+    assert all(c["item"] == "blender" for c in cases)
 
 
 async def test_clarification_reanalyzes_with_the_order_id(coordinator, fleet: Fleet) -> None:

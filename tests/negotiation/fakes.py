@@ -277,6 +277,7 @@ CASE = {
     "order_date": "2024-05-02",
     "delivered_date": "2024-05-06",
     "item": "Blender",
+    "items": ["Vitamix Pro 750 Blender, Black", "Blender"],
 }
 
 

@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from negotiation_agent.dialogue import Photo
-from negotiation_agent.skills import NegotiateInput
+from negotiation_agent.skills import NegotiateInput, Negotiation
 from shared.a2a.server import SkillError
 from tests.negotiation.conftest import make_strategy
 from tests.negotiation.fakes import (
@@ -215,6 +215,14 @@ async def test_what_is_reported_at_acceptance_is_what_cs_booked(reader, words, a
     assert (final.status == "accepted") is accepted, final
     if accepted:
         assert same(terms_of(final), FULL)
+
+
+def test_cs_words_for_the_item_are_the_customers_and_the_orders_titles(reader) -> None:
+    """The customer's word for the item and the order's product titles, once each: CS names
+    the item by its catalogue title, and reads as "the item" in CS's words."""
+    desk = Harness(reader, FakeDesk(spoken(FULL))).desk
+    negotiation = Negotiation(make_input(), desk, FakeValidator(), 0.0, reader=reader)
+    assert negotiation.names() == ["Blender", "Vitamix Pro 750 Blender, Black"]
 
 
 class AnswersFromItsRecords(FakeDesk):

@@ -1989,3 +1989,52 @@ def test_a_replacement_parcel_is_the_kind_its_case_makes_it(
 ) -> None:
     reading = read_cs_reply(text, reader, 95.0, answering_acceptance=True)
     assert reading.offer is not None and reading.offer.type == kind, reading
+
+
+# --- the sixteenth desk, opened after its first read ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "back"),
+    [
+        # the customer told to post it, with the label
+        (
+            "The best I can do is a full refund of $899 to the card you paid with. Pop the "
+            "item, Charcoal in the post with the label we send you, please.",
+            True,
+        ),
+        ("Full refund of $899. Please put it in the mail within 14 days.", True),
+        ("A full refund of $899, and you'll need to pack the sofa into the post first.", True),
+        ("A full refund of $899; send it back with the prepaid label.", True),
+        # the replacement going out is no return
+        ("We'll pop the new one in the post today, no need to send anything back.", False),
+        ("A replacement: we will put the new sofa in the post tomorrow.", None),
+    ],
+)
+def test_the_item_posted_back_is_a_return(reader: Reader, text: str, back: bool | None) -> None:
+    reading = read(reader, text, 899.0)
+    assert reading.offer is not None, reading
+    assert reading.offer.return_required is back, reading
+
+
+def test_product_titles_are_the_item_in_a_done_and_a_yes(reader: Reader) -> None:
+    """CS names the product by its catalogue title ("SoundWave Wireless Earbuds Pro, White"),
+    the customer by their own words: with the order's titles among the names, a replacement
+    said as "a new <title> in place of the old one" is read, in a yes and in a done."""
+    names = ["Wireless Earbuds Pro", "SoundWave Wireless Earbuds Pro, White"]
+    done = (
+        "Registered: a new SoundWave Wireless Earbuds Pro, White in place of the old one, "
+        "without cost, and you can keep the item. Ships within 4 business days. Other questions?"
+    )
+    reading = read_cs_reply(done, reader, 51.99, names, answering_acceptance=True)
+    assert reading.confirms and reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.return_required) == ("replacement", False)
+    yes = (
+        "Yes, is correct, is a new SoundWave Wireless Earbuds Pro, White in place of the old "
+        "one, without cost, and you keep the SoundWave Wireless Earbuds Pro, White, no need to "
+        "return. You want that I proceed? For what it's worth, refunds always go back the way "
+        "you paid."
+    )
+    reading = read_cs_reply(yes, reader, 51.99, names)
+    assert reading.confirms and not reading.unsure and reading.offer is not None, reading
+    assert reading.offer.type == "replacement"
