@@ -104,6 +104,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\brefund(?:ed|ing)? (?:you )?(?:for )?(?:the |your )?(?:full|entire|whole|total)\b"
             r"|\b100 ?% refund|\b(?:complete|total|entire|whole) refund|\bfull reimbursement\b|\breimburse (?:you )?in full\b|\bmoney back in full\b|\brefund (?:you )?every (?:cent|penny)"
             r"|\brefund (?:all|everything)\b"
+            r"|\bevery (?:single )?(?:cent|penny|dollar|pound|euro)(?: (?:of it|you paid|paid))? back\b"
             r"|\breembolso (?:total|completo|integral)\b|\bremboursement (?:total|complet|intégral)\b"
         ),
     ),
@@ -114,6 +115,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bcredit (?:in|to|into|on) (?:your|ur|the) (?:wallet|balance|bill)|\b(?:\d+|a few|some) (?:reward |loyalty )?points\b"
             r"|(?:\$\s?\d[\d.,]*|\bdollars?) (?:of |in )credit\b|\bcode (?:off|for) (?:your|ur) next\b"
             r"|\bcredit (?:on|to|into|onto) (?:your|ur) (?:store |shopping |customer )?account"
+            r"|\bcredit (?:\((?:\$|£|€)?\s?[\d.,]+\) )?(?:on|to|into|onto) (?:the )?(?:store|shopping|customer) account\b"
             r"|\bcredit(?:ed)? your (?:store |shopping |customer )?account\b"
             r"|\b(?:e-?)?gift ?card\b(?! balance)|\bgift certificate|\bvoucher|\b(?:promo(?:tional)?|discount) (?:credit|code)"
             r"|\bcoupon|\b(?:add(?:ed|ing)?|convert(?:ed|ing)?|load(?:ed|ing)?) [^.;!?]{0,40}?(?:to|onto|into) (?:your |ur |the |a )?gift ?card balance\b"
@@ -142,7 +144,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r" (?:you )?(?:it|them|the (?:whole |entire )?(?:order|package|parcel|items?|shipment)|your order|everything)"
             r"(?: (?:out|over|through|to you|for you))*(?: \w+){0,2}? again\b"
             r"|\b(?:send|ship|dispatch) (?:you |out )?(?:a )?(?:second|another|new|fresh) (?:shipment|parcel|package|delivery)"
-            r"|\b(?:new|fresh|second|another|replacement) (?:shipment|delivery|dispatch)(?: slot)? (?:of|for) (?:the|your) (?:same |whole |entire |full )?(?:order|items?|parcel|package)"
+            r"|\b(?:new|fresh|second|another|replacement) (?:shipment|delivery|dispatch)(?: slot)? (?:of|for) (?:the|your) (?:same |whole |entire |full |complete )?(?:order|items?|parcel|package)"
             r"|\b(?:a|the) re-?send(?:ing)? of (?:the|your) (?:\w+ )?(?:order|items?|parcel|package)"
             r"|\b(?:fresh|second|renewed|repeat) (?:shipment|delivery|dispatch)\b|\b(?:in|into) the (?:post|mail) again\b|\b(?:sent|shipped|posted) out again\b"
             r"|\bnew shipment|\bship (?:out )?a (?:fresh|new) (?:copy|one) of (?:the|your) order"
@@ -247,6 +249,7 @@ _NEGATION = _rx(
 _NOT_DONE_YET = _rx(
     r"\b(?:nothing(?:'s| is| has)?|(?:i|we) (?:haven't|have not)|(?:it|this|that)(?:'s| is|'s not| is not| isn't| hasn't| has not)|not)"
     r"(?: been)?(?: \w+)? (?:done|booked|processed|set up|arranged|actioned)(?: (?:it|that|this|anything))? yet\b"
+    r"|\b(?:not|nothing) (?:yet|as yet) (?:been )?(?:done|booked|processed|set up|arranged|actioned)\b|\byet to be (?:done|booked|processed|set up|arranged|actioned)\b"
     r"|\b(?:passed|forwarded|handed|referred|escalated|sent) (?:\S+ ){0,6}?(?:on |over )?to (?:the|our|a|my) (?:\w+ )?(?:team|department|dept|colleague|manager|supervisor|specialist)s?\b"
     r"|\b(?:submitted|sent|put|passed|referred) (?:\w+ ){0,2}?for (?:review|approval|authori[sz]ation|sign-?off|a decision)\b"
     r"|\b(?:has been|have been|was|is|been) requested\b"
@@ -529,7 +532,9 @@ _AWAITING = _rx(
     # "Please confirm if you accept.", "Let me know whether you agree."
     r"|\b(?:confirm|let (?:me|us) know|tell (?:me|us)|advise)(?: me| us)? (?:if|whether) you (?:accept|agree|want (?:it|this|that|to (?:accept|go ahead|proceed))|(?:are|'re) happy)\b"
     # an approval still to come: "if my manager signs it off", "pending sign-off", "once approved"
+    # (not the return coming in: "once our warehouse has received it back")
     r"|\b(?:if|once|when|after|as soon as) (?:my|the|our|a) (?:manager|supervisor|team ?lead|boss|team|finance|billing|warehouse|approver)\b"
+    r"(?! (?:has |have |had )?(?:receiv|got (?:it|them|the)|gets (?:it|them|the)|scan|checks? (?:it|them|the)|inspect))"
     r"|\b(?:pending|subject to|awaiting|needs?|requires?|waiting (?:on|for)) (?:\w+ )?(?:approval|sign-?off|authori[sz]ation|sign off)\b"
     r"|\b(?:if|once|when) (?:it's |it is |that's |this is |it gets |i get it )?(?:approved|authori[sz]ed|signed off)\b|\bsigns? (?:it |this |that )?off\b"
 )
@@ -561,6 +566,8 @@ _CLOSING = _rx(
     # missed your flight.", "Happy reading!", "That's all from me."
     r"|^\W*(?:thanks?|thank you)(?: again| so much)?,? (?:and )?(?:sorry|apologies)\b[^.?!]*[.!]*\W*$"
     r"|^\W*happy (?!to\b)\w+(?: \w+)?\W*$|\bthat's all (?:from|for) (?:me|us|now|today)\b"
+    # the last line: "Other questions?", "Additional issues? Y/N"
+    r"|(?:^|[.!?]\s+)\W*(?:any )?(?:other|additional|further|more) (?:questions?|issues?|quer(?:y|ies)|concerns?)\W*(?:y/n\W*)?$"
 )
 _REFUSAL = _rx(
     r"\b(?:can't|cannot|can not|cant|unable to|not able to|won't be able to|won't|don't|do not|doesn't|does not|isn't able to"
@@ -619,7 +626,7 @@ _PREFERRED = _rx(
 )
 # The words of a yes: opening a message (`_AFFIRMATIVE`), or anywhere in it (`_YES_WORD`)
 _YES = (
-    r"yes|yep|yeah|yup|aye|correct|exactly|confirmed|absolutely|indeed|spot on|precisely|affirmative"
+    r"yes|yep|yeah|yup|aye|correct|exactly|confirmed|verified|absolutely|indeed|spot on|precisely|affirmative"
     r"|you(?:'ve| have) got it"
     # a desk's yes in its own language: "Isso mesmo!", "Genau.", "Exactement !"
     r"|isso mesmo|exato|exatamente|claro|ja|genau|richtig|stimmt|exactement|exacto|exactamente|correcto"

@@ -1259,6 +1259,26 @@ RESTATED = "To confirm: a full refund of $129.99 to your card, no return needed.
         ),
         # "nothing's done yet" is no hedge of terms not yet accepted, but a no is still a no
         ("No, nothing's done yet: $129.99 to your card, once it's returned.", True, False),
+        # the nineteenth desk's: a ticket's "Verified", the return coming in at the warehouse
+        (
+            "Verified: offer = a total refund for $129.99 to the original form of payment, once "
+            "our warehouse has received it back. Not yet processed. Reply YES to proceed.",
+            True,
+            True,
+        ),
+        (
+            "Yep, that's it: a total refund for $129.99 back to your card, once our warehouse "
+            "has received it back. Want me to lock it in?",
+            True,
+            True,
+        ),
+        # an approval still to come is a hedge
+        (
+            "Yes: a total refund for $129.99 back to your card once our manager approves it.",
+            False,
+            False,
+        ),
+        ("Yes: $129.99 to your card, once our warehouse signs it off.", False, False),
     ],
 )
 def test_a_yes_to_our_restatement_says_back_its_terms(text: str, back: bool, yes: bool) -> None:
@@ -2038,3 +2058,68 @@ def test_product_titles_are_the_item_in_a_done_and_a_yes(reader: Reader) -> None
     reading = read_cs_reply(yes, reader, 51.99, names)
     assert reading.confirms and not reading.unsure and reading.offer is not None, reading
     assert reading.offer.type == "replacement"
+
+
+# --- the nineteenth desk, opened after its first read -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        (
+            "Your request is completed. We have processed every cent back ($95) via card on "
+            "file, and you keep the item, no return. Should hit your account in 5 business "
+            "days. Additional issues? Y/N",
+            "full_refund",
+            95.0,
+        ),
+        (
+            "Done and dusted! I've set up a new dispatch of the complete order, free of charge, "
+            "and you can keep the item. You'll get a confirmation email shortly.",
+            "reship",
+            None,
+        ),
+    ],
+)
+def test_dones_in_a_nineteenth_desks_words(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    reading = read_cs_reply(text, reader, 95.0, answering_acceptance=True)
+    assert reading.confirms and reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.amount) == (kind, amount)
+    assert reading.offer.return_required is False and "question" not in reading.acts
+
+
+@pytest.mark.parametrize(
+    ("text", "closing"),
+    [
+        ("Registered: no return needed. Other questions?", True),
+        ("All sorted. Additional issues? Y/N", True),
+        ("Any further queries?", True),
+        ("Other questions about your order number? Please send it.", False),
+    ],
+)
+def test_a_last_line_asking_for_other_questions_closes(
+    reader: Reader, text: str, closing: bool
+) -> None:
+    assert ("closing" in read(reader, text).acts) is closing
+
+
+def test_credit_to_the_customer_account_is_store_credit(reader: Reader) -> None:
+    text = "Sorry, a replacement is not possible, but instead we can offer CREDIT ($36.00) to customer account."
+    reading = read(reader, text)
+    assert reading.offer is not None and (reading.offer.type, reading.offer.amount) == (
+        "store_credit",
+        36.0,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Refund of $50.00 to your card: not yet processed.",
+        "Your $50 refund is yet to be processed.",
+    ],
+)
+def test_not_yet_processed_is_never_done(reader: Reader, text: str) -> None:
+    assert not read_cs_reply(text, reader, 50.0, answering_acceptance=True).confirms
