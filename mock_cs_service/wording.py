@@ -32,10 +32,10 @@ class Wording(StrEnum):
     from the others and from the reader's corpora. The first is the desk's own; the reader
     was then fixed on the second, third, fourth, fifth, seventh and eighth books' words (the
     fifth after two rounds held out, the eighth after one) and on the tenth's and eleventh's
-    after their first reads, and on the twelfth's, fourteenth's, fifteenth's, sixteenth's and
-    nineteenth's after their first reads; the sixth, ninth, thirteenth, seventeenth and
-    eighteenth are held out (never read by anyone tuning the reader), so a bench can face
-    desks nobody tuned for."""
+    after their first reads, and on the twelfth's, fourteenth's, fifteenth's, sixteenth's,
+    nineteenth's, twentieth's and twenty-first's after their first reads; the sixth, ninth,
+    thirteenth, seventeenth and eighteenth are held out (never read by anyone tuning the
+    reader), so a bench can face desks nobody tuned for."""
 
     FIRST = "first"
     SECOND = "second"
@@ -56,6 +56,8 @@ class Wording(StrEnum):
     SEVENTEENTH = "seventeenth"
     EIGHTEENTH = "eighteenth"
     NINETEENTH = "nineteenth"
+    TWENTIETH = "twentieth"
+    TWENTYFIRST = "twentyfirst"
 
 
 PHRASE_BOOKS = {

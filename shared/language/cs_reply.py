@@ -101,10 +101,12 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "full_refund",
         _rx(
             r"\bfull refund|\brefund(?:ed)? (?:you |this |it |that )?in full\b"
-            r"|\brefund(?:ed|ing)? (?:you )?(?:for )?(?:the |your )?(?:full|entire|whole|total)\b"
+            r"|\brefund(?:ed|ing)? (?:you )?(?:for |of )?(?:the |your )?(?:full|entire|whole|total)\b"
             r"|\b100 ?% refund|\b(?:complete|total|entire|whole) refund|\bfull reimbursement\b|\breimburse (?:you )?in full\b|\bmoney back in full\b|\brefund (?:you )?every (?:cent|penny)"
             r"|\brefund (?:all|everything)\b"
             r"|\bevery (?:single )?(?:cent|penny|dollar|pound|euro)(?: (?:of it|you paid|paid))? back\b"
+            # "everything back, $420 to card" (not "we'll take everything back": the return)
+            r"|\beverything back(?=[,:]? \(?(?:\$|£|€|usd|us\$))|\b(?:get|gets|getting|receive|have) (?:all |your )?everything back\b"
             r"|\breembolso (?:total|completo|integral)\b|\bremboursement (?:total|complet|intégral)\b"
         ),
     ),
@@ -116,6 +118,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|(?:\$\s?\d[\d.,]*|\bdollars?) (?:of |in )credit\b|\bcode (?:off|for) (?:your|ur) next\b"
             r"|\bcredit (?:on|to|into|onto) (?:your|ur) (?:store |shopping |customer )?account"
             r"|\bcredit (?:\((?:\$|£|€)?\s?[\d.,]+\) )?(?:on|to|into|onto) (?:the )?(?:store|shopping|customer) account\b"
+            r"|\bcredit of (?:\$|£|€)\s?[\d.,]+ (?:on|to|into|onto) (?:your|ur) (?:store |shop |customer )?(?:account|acct)\b"
             r"|\bcredit(?:ed)? your (?:store |shopping |customer )?account\b"
             r"|\b(?:e-?)?gift ?card\b(?! balance)|\bgift certificate|\bvoucher|\b(?:promo(?:tional)?|discount) (?:credit|code)"
             r"|\bcoupon|\b(?:add(?:ed|ing)?|convert(?:ed|ing)?|load(?:ed|ing)?) [^.;!?]{0,40}?(?:to|onto|into) (?:your |ur |the |a )?gift ?card balance\b"
@@ -125,6 +128,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bgoodwill credit|\bcredit (?:note|slip)|\be-?credit\b|\b(?:a|the) credit (?:of|for) |\btop-?up\b"
             # "a house credit of $8.40", "in-house credit", "merchandise credit" (a statement
             # credit goes on the card: money back)
+            r"|\bcr[eé]dito (?:de|en) (?:la )?tienda\b"
             r"|\b(?:in-?)?house credit|\bmerchandise credit|\b(?:a|an|the) (?!statement |card |bank )[\w-]+ credit (?:of|for|worth) "
             r"|\b(?:as|in) (?:\w+ )?points\b|\bpoints (?:on|to|into|onto) (?:your|ur|the) (?:\w+ )?account\b"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credit\b|\bdollars (?:in |of )?(?:\w+ )?credit\b"
@@ -136,7 +140,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "reship",
         _rx(
-            r"\bre-?ship|\bre-?send|\bre-sent\b|\bre-?dispatch|\bre-?deliver|\bsend (?:it|them) back out\b"
+            r"\bre-?ship|\bre-?send|\bre-sent\b|\bre-?dispatch|\bre-?deliver|\bsend (?:it|them) back out\b|\breenv[ií]o\b|\bnuevo env[ií]o\b"
             rf"|\bsend(?:ing)? (?:it |them )?(?:out )?{_AGAIN}\b"
             r"|\b(?:send|sending|ship|shipping|dispatch|dispatching|post|posting|mail|mailing)(?: out)? (?:it|them|(?:the|your) (?:whole |entire )?(?:order|parcel|package|shipment))"
             rf"(?: out)? {_AGAIN}\b"
@@ -160,7 +164,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "replacement",
         _rx(
-            r"\breplacement|\breplace (?:it|the|your|them|that|this)\b|\breplaced\b"
+            r"\breplacement|\breplace (?:it|the|your|them|that|this)\b|\breplaced\b|\breemplazo\b"
             r"|\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model|piece)\b|\bbrand[- ]new\b"
             r"|\bexchange|\bswap|\bsubstitute (?:unit|item|product|one|model)\b"
             r"|\bsend(?:ing)? (?:you |out )?(?:a |the |one |two )?(?:new|fresh|brand[- ]new|another|working|correct|right|proper)\b(?! (?:tracking|link|code|label|email|number|ticket|password))"
@@ -258,7 +262,7 @@ _NOT_DONE_YET = _rx(
     r"|\bone (?:moment|sec|second|minute) while\b|\blet me (?:just )?(?:set|process|issue|book|arrange|put|get|do|action|raise)\b"
 )
 _BENIGN_NEGATION = _rx(
-    r"\bno (?:need|return|returns|cost|charge|extra|problem|worries|questions|obligation|hassle)\b"
+    r"\bno (?:need|return|returns|cost|charge|extra|problem|worries|questions|obligation|hassle|wahala|sweat|biggie)\b"
     r"|\bnot a problem|\bnothing (?:to|for you to) (?:send|return|pay|do)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:send|return|ship|post|pay|do|wait)\b"
     r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|anything|the (?:\w+ ){0,2}\w+) back\b"
@@ -322,14 +326,20 @@ _THE_ITEM_BOUGHT = _rx(
     r"|\b(?:the|your|whatever|whichever) (?:\w+ )?(?:card|method|account|route|channel|wallet)?(?: (?:that|which))?"
     r" (?:you )?(?:paid (?:with|by|through)|used(?: (?:at|for|to pay|on) (?:the )?(?:checkout|order|purchase|payment))?)\b"
     r"|\bwhat you (?:received|got|bought|ordered|paid)\b"
+    # "back to the card the order was charged to"
+    r"|\b(?:the|your) (?:\w+ )?(?:card|account|method)(?: (?:that|which))? (?:the order|it|you|the purchase) (?:was|were) (?:charged|billed|paid)(?: (?:to|on|with))?\b"
 )
 _GENERAL_POLICY = _rx(
-    r"\b(?:refunds|returns|credits|replacements|exchanges) (?:usually|normally|typically|generally|can|can't|cannot|take|are|must|have to|need to|only|always|never|often|may|might|need|require)\b"
+    r"\b(?:refunds|returns|credits|replacements|exchanges) (?:po |also |sometimes )?(?:usually|normally|typically|generally|can|can't|cannot|take|are|must|have to|need to|only|always|never|often|may|might|need|require)\b"
+    # what banks do with any refund: "Na bank dey delay refund sometimes", "banks take forever"
+    r"|\bbanks? (?:\w+ ){0,2}(?:delay|delays|take|takes|hold|holds|need|needs)\b"
     r"|\b(?:refunds|returns|credits|replacements|exchanges) (?:over|under|above|below|to|for|on|of|from) [^.?!;]{0,40}?\b(?:need|require|take|go|are|must|can|may|get|have)\b"
     r"|\bour (?:policy|policies)\b|\bper (?:our )?policy\b"
     r"|\b(?:refund|return|replacement|exchange|credit) (?:requests?|claims?) (?:are|is) (?:only )?(?:processed|handled|approved|issued|accepted)\b"
     r"|\bitems? (?:over|under|above|below) (?:\$|£|€)|\bonce (?:a|the) refund is (?:issued|processed)\b|\bany refund\b"
     r"|\bplease (?:be aware|note)\b|\bas a (?:general )?rule\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
+    # "the timing of the credit to your account is determined by your payment provider"
+    r"|\b(?:depends? on|determined by|down to|up to) (?:your|the) (?:bank|card issuer|issuer|payment provider|provider)\b"
 )
 _HABITUAL = _rx(r"\b(?:usually|normally|typically|generally|in most cases)\b")
 # "..., usually within 2 business days": how long the remedy takes, not a standing policy
@@ -337,7 +347,7 @@ _HABITUAL_TIMING = _rx(
     r"\b(?:usually|normally|typically|generally) (?:within|in|takes?|around|about|under|by)\b"
 )
 _CEILING = _rx(
-    r"\b(?:can't|cannot|can not|couldn't|unable to|not able to) (?:go|do|offer|give|stretch)"
+    r"\b(?:can't|cant|cannot|can not|couldn't|unable to|not able to) (?:go|do|offer|give|stretch)"
     r" (?:any )?(?:beyond|above|higher than|more than|further than|past|over)(?: (?:a|an|the))?(?: [\w$£€%.,-]+){0,3}\s*$"
 )
 _GOVERNED_BEFORE = _rx(
@@ -433,6 +443,12 @@ _OFFER_FRAME = _rx(
     r"|\b(?:can|could) (?:do|offer|give|send|refund|issue|arrange)\b|\bwill (?:go|be)\b|\bgoes out\b|\bfollows?\b"
     r"|^\W*(?:\w+ ){0,3}(?:\$|£|€)?\s?[\d.,]+ (?:back|off)\b|^\W*half back\b|\bwe will\b|\bwill (?:refund|send|ship|issue)\b"
     r"|\byou(?:'re| are) (?:eligible|entitled) (?:for|to)\b"
+    # "this case is eligible for a full refund", "the remedy available under our policy is ...",
+    # "the resolution proposed for your case: ...", "Nuestra oferta sigue siendo: ..."
+    r"|\b(?:case|order|claim|request|purchase) (?:is|are) (?:eligible|entitled) (?:for|to)\b"
+    r"|\bthe (?:remedy|resolution|solution|outcome|option) (?:available|on offer|offered|proposed)\b"
+    r"|\b(?:resolution|solution|remedy|outcome) (?:proposed|offered|available) (?:for|to|on|in)\b"
+    r"|\b(?:nuestra|la|mi) (?:oferta|propuesta)\b|\bte (?:podemos|puedo) ofrecer\b"
     # "My proposal: ...", "Is it okay if I do ...?", "We should be delighted to arrange ...",
     # "Can give you ...", "Accept a swap unit?"
     r"|\b(?:my|our) (?:proposal|suggestion)\b|\b(?:i|we) (?:propose|suggest)\b|\bproposed (?:resolution|solution|remedy|fix)\b"
@@ -545,6 +561,10 @@ _PROPOSAL_Q = _rx(
     r"|\b(?:could|can|shall) (?:we|i)\b[^?]*\?|\bwould you like me to\b[^?]*\?|\bwould (?:a|an|the)\b[^?]*\?|\bwould (?:you )?(?:accept|take)\b[^?]*\?"
     # "How would it be if I offered you ...?", "What would you say to ...?"
     r"|\bhow would (?:it|that) be if\b[^?]*\?|\bwhat if (?:i|we)\b[^?]*\?|\bwhat would you say to\b[^?]*\?|\bwhat do you (?:think|say) (?:of|about|to)\b[^?]*\?"
+    # short ways to ask for a yes: "Want it?", "Ok or not?", "Ok for you: a new one, no return?"
+    r"|^\W*(?:do you |u )?(?:want|like|need) (?:it|this|that|one)\W*\?|\b(?:ok|okay|good|fine)(?: \w+){0,2} or not\W*\?"
+    r"|^\W*(?:is (?:it|this|that) )?(?:ok|okay|good|fine) (?:for|with) (?:you|u)\b[^?]*\?|^\W*ok(?:ay)?\b[^.?!]{0,12}\?\W*$"
+    r"|\bqu[eé] tal\b[^?]*\?|^\W*(?:are )?(?:u|you) good (?:w|with)\b[^?]*\?|,\s*ok(?:ay)?(?: ah| lah| po)?\?\W*$"
 )
 _CLOSING = _rx(
     r"\b(?:anything|something) else (?:i|we) can\b|\bis there (?:anything|something) else\b|\banything else (?:today|for you)\b|\bhave a (?:great|good|nice|lovely|wonderful|brilliant|fantastic) (?:\w+ )?(?:day|evening|weekend|afternoon|morning|night|one|week)"
@@ -566,7 +586,8 @@ _CLOSING = _rx(
     # missed your flight.", "Happy reading!", "That's all from me."
     r"|^\W*(?:thanks?|thank you)(?: again| so much)?,? (?:and )?(?:sorry|apologies)\b[^.?!]*[.!]*\W*$"
     r"|^\W*happy (?!to\b)\w+(?: \w+)?\W*$|\bthat's all (?:from|for) (?:me|us|now|today)\b"
-    # the last line: "Other questions?", "Additional issues? Y/N"
+    # the last line: "Other questions?", "Additional issues? Y/N", "Got anything else ah?"
+    r"|(?:^|[.!?]\s+)\W*(?:got|need|want|have|any) (?:anything|something) (?:else|more)\b[^.?!]*\?\W*$"
     r"|(?:^|[.!?]\s+)\W*(?:any )?(?:other|additional|further|more) (?:questions?|issues?|quer(?:y|ies)|concerns?)\W*(?:y/n\W*)?$"
 )
 _REFUSAL = _rx(
@@ -630,7 +651,7 @@ _YES = (
     r"|you(?:'ve| have) got it"
     # a desk's yes in its own language: "Isso mesmo!", "Genau.", "Exactement !"
     r"|isso mesmo|exato|exatamente|claro|ja|genau|richtig|stimmt|exactement|exacto|exactamente|correcto"
-    r"|klopt|precies|esatto|certo|precisamente"
+    r"|klopt|precies|esatto|certo|precisamente|sí|oui|opo|tama"
 )
 _AFFIRMATIVE = _rx(
     rf"^\s*(?:{_YES}"
@@ -639,10 +660,15 @@ _AFFIRMATIVE = _rx(
 )
 _GO_AHEAD = _rx(
     r"\b(?:go[- ]ahead|proceed|process it|set (?:it|that) up|put (?:it|that) through)\b"
+    # a last word that leaves it to the customer: "avísame if u want it", "reply po if ok",
+    # "tell me if it works"
+    r"|\b(?:tell|let) (?:me|us) (?:know )?if (?:it|e|that|this) (?:works?|suits?|is ok|is okay|ok)\b"
+    r"|^\W*(?:pls |please )?(?:tell|let) (?:me|us)(?: know)?(?: ah| lah| la| pls| please| po)?\W*$"
+    r"|\bif (?:u|you) (?:want|wish|like|need) (?:it|that|this|them|one)\W*$|\bif (?:it's |its |that's |thats )?(?:ok|okay|fine|good)\W*$"
     r"|\blet me know if (?:you'd|you would) like (?:me|us) to\b|\bshall i\b|\bwant me to\b"
 )
 _AGREEMENT_NO = _rx(
-    r"^\s*(?:(?:hmm+|um+|ah+|oh|well|sorry),?\s+)?(?:no(?! (?:worries|problem|probs|trouble|bother|stress|dramas|need)\b)|not quite|not exactly"
+    r"^\s*(?:(?:hmm+|um+|ah+|oh|well|sorry),?\s+)?(?:no(?! (?:worries|problem|probs|trouble|bother|stress|dramas|need|wahala|hassle|sweat|biggie)\b)|not quite|not exactly"
     r"|sorry,? (?:no|that's not)|incorrect|wrong|negative|nope|nah)\b"
     r"|\bthat(?:'s| is) not (?:right|correct|quite right|what)\b|\bthat(?:'s| is) (?:incorrect|wrong|mistaken)\b"
     r"|\bnot what (?:i|we) offered\b"
@@ -706,7 +732,7 @@ _RETURN_YES = _rx(
     r"|\breturn of (?:the |your )?(?:original )?(?:item|goods|product|article|unit|order)s? (?:is |will be )?(?:required|needed|necessary|mandatory)\b"
     r"|\brequired? (?:the|your) (?:\w+ ){0,2}(?:to be returned|back)\b"
     r"|\b(?:after|once|when|as soon as) you(?:'ve| have)? (?:send|sent|ship|shipped|post|posted|mail|mailed|return|returned|drop|dropped)\b(?: [\w,']+){0,6} (?:back|off)\b"
-    r"|\b(?:return|returned|returning) (?:is |will be )?(?:required|needed|necessary)|\bmust (?:be )?(?:sent back|returned?)\b"
+    r"|\b(?:return|returned|returning) (?:is |will be )?(?:required|needed|necessary)|\bmust (?:be )?(?:sent back|return(?:ed)?)\b"
     r"|\b(?:needs?|has|have|must) (?:to )?(?:come|go|be sent|be shipped|be posted) back\b|\b(?:needs?|has|have) to be returned\b"
     r"|\b(?:on|upon) (?:its |the item's )?return\b|\bsubject to (?:the |its )?return\b|\bsubject to (?:you )?(?:sending|returning|posting)\b|\bsubject to (?:the |your |its )?(?:\w+ ){0,3}being (?:returned|sent back)\b|\bin exchange for (?:the|your) (?:item|return)"
     r"|\bhave (?:it|the item|them) back\b|\b(?:get|take) (?:it|the item|them) back\b|\b(?:comes?|coming) back to us\b"
@@ -741,7 +767,7 @@ _RETURN_NO = _rx(
     r"\bretains?\b|\b(?!choice|decision|call)\w+ (?:is|are) yours\b"
     r"|\bwithout needing (?:it|them|the \w+) back\b|\bbin (?:it|them|the)\b|\bin the bin\b|\brecycle (?:it|them|the)\b"
     r"|\b(?:fine|free) to keep\b|\bnot required to (?:return|send)\b|"
-    r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)(?!(?: [\w-]+){0,3} (?:aside|safe|ready|handy|to one side|until|for (?:the )?(?:courier|collection|pick-?up)))|\bno need to (?:return|send|ship|post)(?! (?:us |me )?(?:any |the |a |some )?(?:photos?|pictures?|pics?|images?|proof|receipts?|evidence|details|info))|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
+    r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)(?!(?: [\w-]+){0,3} (?:aside|safe|ready|handy|to one side|until|for (?:the )?(?:courier|collection|pick-?up)))|\bno need (?:to )?(?:return|send|ship|post)(?! (?:us |me )?(?:any |the |a |some )?(?:photos?|pictures?|pics?|images?|proof|receipts?|evidence|details|info))|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post)"
     r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|anything|the (?:\w+ ){0,2}\w+) back\b"
     r"|\bno (?:send|ship|post|mail)[- ]?backs?\b|\bno (?:obligation|requirement) to (?:return|send|post|ship|mail)\b"
@@ -1029,6 +1055,11 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
 def _mentions(text: str) -> tuple[_Mention, ...]:
     """Every remedy the text names, the first (most specific) reading of each span kept."""
     found: list[_Mention] = []
+    # a later sentence that only asks for a yes ("... $420 to card. Ok or not?") puts forward
+    # what the message names before it ...
+    proposals = [
+        (start, end) for start, end in _sentences(text) if _PROPOSAL_Q.search(text[start:end])
+    ]
     for kind, pattern in _REMEDIES:
         for m in pattern.finditer(text):
             if any(m.start() < x.end and m.end() > x.start for x in found):
@@ -1039,6 +1070,14 @@ def _mentions(text: str) -> tuple[_Mention, ...]:
                 _OFFER_FRAME.search(clause_text)
                 or _DONE_FRAME.search(clause_text)
                 or _framed_by_lead(text, m.start())
+                # "can't do more than store credit $24.22": the most on offer is offered
+                or _CEILING.search(text[clause[0] : m.start()])
+                # ... and so does a question asking for a yes to it: "Ok for you: a new one?"
+                or any(
+                    start <= m.start() < end
+                    or (start > m.end() and not _remedy_spans(text[start:end]))
+                    for start, end in proposals
+                )
             )
             found.append(_Mention(kind, m.start(), m.end(), clause, status, framed))
     return tuple(sorted(found, key=lambda x: x.start))
@@ -1480,11 +1519,18 @@ def _is_proposal(sentence: str, offer_made: bool) -> bool:
     )
 
 
+# "If you have any further questions, please reply to this email and quote your reference."
+_IF_MORE_QUESTIONS = _rx(
+    r"^\W*(?:and )?(?:if|should) you (?:have|need|require) any (?:further |other |more )?"
+    r"(?:questions|queries|help|assistance|concerns)\b"
+)
+
+
 def _questions(text: str, offer_made: bool) -> list[str]:
     """The message's questions and requests, not counting a proposal of its offer."""
     found = []
     for sentence in _sentence_texts(text):
-        if _is_proposal(sentence, offer_made):
+        if _is_proposal(sentence, offer_made) or _IF_MORE_QUESTIONS.search(sentence):
             continue  # "Can you confirm that works?": it asks only for a yes to the offer
         asked = "?" in sentence
         if _GO_AHEAD.search(sentence) and not _asks_for_something(sentence):
@@ -1736,10 +1782,16 @@ def _only_sum(text: str, amount: float) -> bool:
     return bool(sums) and all(abs(x - amount) <= 0.011 for x in sums)
 
 
+# "a replacement parcel (or shipment, package, delivery)": a new item, or the order sent again
+_EITHER_SHIPMENT = _rx(r"\breplacement (?:parcel|package|shipment|consignment|delivery)\b")
+
+
 def names_remedy(text: str, kind: str, names: Sequence[str] = ()) -> bool:
     """Whether the message names this kind of remedy at all ("a replacement", "a resend of
-    your order"), in force or not."""
+    your order"), in force or not; "a replacement parcel" names either way of shipping."""
     clean = without_names(normalize(text), names)
+    if kind in ("replacement", "reship") and _EITHER_SHIPMENT.search(clean):
+        return True
     return any(m.kind == kind for m in _mentions(clean))
 
 

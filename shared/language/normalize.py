@@ -29,9 +29,27 @@ _TRANSLATE = str.maketrans(
     }
 )
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+# Contractions typed without their apostrophe ("dont", "thats it", "cant do more than"), where
+# the bare word is no other English word ("ill", "were", "well", "id", "lets" are; "its" is
+# taken as "it's" only before words a possessive never precedes)
+_CONTRACTED = re.compile(
+    r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should|must|ca|wo|need)nt\b"
+    r"|\b(that|there|what|who|where|here|it|he|she)s(?= (?:it|all|the|a|an|not|no|done|right|correct|fine|ok|okay|been|what|how|why|because|only|just|on|in|yours|booked|sorted)\b)"
+    r"|\b(you|they)(re|ll|ve)\b|\b(we)(ve)\b|\b(i)(m|ve)\b",
+    re.IGNORECASE,
+)
+
+
+def _apostrophe(match: re.Match[str]) -> str:
+    groups = [g for g in match.groups() if g is not None]
+    if len(groups) == 1:
+        word = match.group(0)
+        return f"{word[:-2]}n't" if word.lower().endswith("nt") else f"{word[:-1]}'s"
+    return f"{groups[0]}'{groups[1]}"
 
 
 def normalize(text: str) -> str:
-    """Straight quotes and apostrophes, plain dashes, single spaces; case kept."""
+    """Straight quotes and apostrophes, plain dashes, single spaces, contractions with their
+    apostrophe; case kept."""
     folded = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS]).translate(_TRANSLATE)
-    return _SPACES.sub(" ", folded).strip()
+    return _CONTRACTED.sub(_apostrophe, _SPACES.sub(" ", folded).strip())

@@ -2123,3 +2123,219 @@ def test_credit_to_the_customer_account_is_store_credit(reader: Reader) -> None:
 )
 def test_not_yet_processed_is_never_done(reader: Reader, text: str) -> None:
     assert not read_cs_reply(text, reader, 50.0, answering_acceptance=True).confirms
+
+
+# --- the twenty-first desk (a messaging desk), opened after its first read ---------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount", "back"),
+    [
+        # a ceiling is the offer, with or without the apostrophe
+        (
+            "Ok checked ur order. On this one, cant do more than store credit $24.22. Want it?",
+            "store_credit",
+            24.22,
+            None,
+        ),
+        (
+            "Crédito de tienda, $5.40, ok ah? Credit hits ur acct in like 1 business day.",
+            "store_credit",
+            5.4,
+            None,
+        ),
+        (
+            "Sorry po for the hassle. U good w crédito de tienda, $85.00?",
+            "store_credit",
+            85.0,
+            None,
+        ),
+        (
+            "Pasensya na po. Credit of $329.99 on ur account. ok lang po ba?",
+            "store_credit",
+            329.99,
+            None,
+        ),
+        # "everything back" with a sum is the whole refund; a yes asked for after it frames it
+        (
+            "My manager signed off on something better: everything back, $420 to card. Ok or not? "
+            "tell me ah.",
+            "full_refund",
+            420.0,
+            None,
+        ),
+        (
+            "Aiyo sorry ah. Ok for you: un reemplazo, no charge, no need return lah?",
+            "replacement",
+            None,
+            False,
+        ),
+        ("Sí, exacto: a swap for a new one, must return item first.", "replacement", None, True),
+    ],
+)
+def test_offers_in_a_messaging_desks_words(
+    reader: Reader, text: str, kind: str, amount: float | None, back: bool | None
+) -> None:
+    reading = read(reader, text, 420.0)
+    assert reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.amount) == (kind, amount)
+    assert reading.offer.return_required is back
+    assert "question" not in reading.acts  # asking for a yes to the offer asks nothing of the case
+
+
+def test_we_take_everything_back_is_the_return_not_the_refund(reader: Reader) -> None:
+    reading = read(reader, "We'll take everything back and refund $40.")
+    assert reading.offer is not None and reading.offer.type == "partial_refund"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (
+            "No wahala, e don enter system: 100% refund, $74.95 to card, u keep the item.",
+            "full_refund",
+        ),
+        (
+            "Ok already done liao: un reemplazo, no charge, keep it. Got anything else ah?",
+            "replacement",
+        ),
+        ("Done po! processed na: reenvío gratis of the order, no return needed.", "reship"),
+    ],
+)
+def test_dones_in_a_messaging_desks_words(reader: Reader, text: str, kind: str) -> None:
+    reading = read_cs_reply(text, reader, 74.95, answering_acceptance=True)
+    assert reading.confirms and not reading.contradicts, reading
+    assert reading.offer is not None and reading.offer.type == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "back", "yes"),
+    [
+        ("Sí, exacto: $129.99 to card, quédatelo, keep it. avísame if u want it.", False, True),
+        (
+            "Opo tama: $129.99 to the original payment, keep the item, no wahala. reply lang po if "
+            "ok. Na bank dey delay refund sometimes, no be us.",
+            False,
+            True,
+        ),
+        (
+            "Yep thats it: $129.99 to card, dont need to ship it back. lmk if u want it.",
+            False,
+            True,
+        ),
+        ("Sí, exacto: $129.99 to card, must return item first. avísame if u want it.", True, True),
+        ("Sí, exacto: $129.99 to card, must return item first.", False, False),
+    ],
+)
+def test_a_messaging_desks_yes_to_our_restatement(text: str, back: bool, yes: bool) -> None:
+    assert cs_reply.says_back(text, RESTATED, 129.99, (), back, invited=True) is yes
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("Yep thats it, dont need it back", "Yep that's it, don't need it back"),
+        (
+            "cant do more, isnt ready, it wont turn on",
+            "can't do more, isn't ready, it won't turn on",
+        ),
+        (
+            "youre right, im sorry, ive sent it, weve sent it",
+            "you're right, i'm sorry, i've sent it, we've sent it",
+        ),
+        ("its done", "it's done"),
+        # words that are words without an apostrophe stay as they are
+        (
+            "we were well, order id 12, its return label, ill",
+            "we were well, order id 12, its return label, ill",
+        ),
+    ],
+)
+def test_contractions_typed_without_apostrophes(typed: str, read: str) -> None:
+    assert normalize(typed) == read
+
+
+# --- the twentieth desk (an e-mail desk), opened after its first read --------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        (
+            "Based on the information available, this case is eligible for a full refund ($420) "
+            "returned to the card on file.",
+            "full_refund",
+            420.0,
+        ),
+        (
+            "This case does not qualify for a replacement; the remedy available under our policy "
+            "is $59.80 in marketplace credit for your buyer account.",
+            "store_credit",
+            59.8,
+        ),
+        (
+            "Please find below the resolution proposed for your case: a replacement (un cambio "
+            "por uno nuevo) at no cost. A return is not required for this case.",
+            "replacement",
+            None,
+        ),
+        (
+            "This decision is final. Nuestra oferta sigue siendo la misma: store credit (saldo) "
+            "worth $7.50.",
+            "store_credit",
+            7.5,
+        ),
+        (
+            "How would you feel about a refund of everything you paid ($420) back to the card the "
+            "order was charged to, on receipt of the returned item at our warehouse?",
+            "full_refund",
+            420.0,
+        ),
+    ],
+)
+def test_offers_in_an_email_desks_words(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    reading = read(reader, text, 420.0)
+    assert "offer" in reading.acts and reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.amount) == (kind, amount)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "back"),
+    [
+        (
+            "Thank you. A request has now been raised for a refund for the whole order, $89.00, "
+            "to the card you paid with, once the item has come back to our returns centre. The "
+            "timing of the credit to your account is determined by your payment provider.",
+            "full_refund",
+            True,
+        ),
+        (
+            "I have today arranged a refund of the entire purchase price, $89.00, to your tarjeta, "
+            "without any return of the product being required.",
+            "full_refund",
+            False,
+        ),
+        (
+            "¡Perfecto! Ya está hecho: we have arranged un nuevo envío of your pedido at no cost. "
+            "If you have any further questions, please reply to this email and quote your case "
+            "reference.",
+            "reship",
+            None,
+        ),
+    ],
+)
+def test_dones_in_an_email_desks_words(
+    reader: Reader, text: str, kind: str, back: bool | None
+) -> None:
+    reading = read_cs_reply(text, reader, 89.0, answering_acceptance=True)
+    assert reading.confirms and not reading.asks, reading
+    assert reading.offer is not None and reading.offer.type == kind
+    assert reading.offer.return_required is back
+
+
+def test_a_replacement_parcel_names_either_way_of_shipping() -> None:
+    done = "Done! I've set up a replacement parcel sent out with express postage."
+    assert cs_reply.names_remedy(done, "reship") and cs_reply.names_remedy(done, "replacement")
+    assert not cs_reply.names_remedy("Done! A like-for-like replacement is on its way.", "reship")
