@@ -10,7 +10,7 @@ from typing import Any
 from coordinator_agent.models import Attempt, Negotiation, SessionDocument
 from coordinator_agent.store import Event
 from shared.domain import ORDER_ID_PATTERN, SessionState
-from shared.limits import MAX_ORDER_ITEMS
+from shared.limits import MAX_ORDER_ITEMS, MAX_TITLE_CHARS
 from shared.redaction import redact
 
 _ORDER_ID = re.compile(rf"\b{ORDER_ID_PATTERN}\b")
@@ -31,7 +31,6 @@ _ASKING = {
 
 
 DESCRIPTION_CHARS = 400
-TITLE_CHARS = 200
 
 
 def describe_for_cs(doc: SessionDocument) -> dict[str, Any]:
@@ -60,7 +59,7 @@ def product_titles(order: dict[str, Any]) -> list[str]:
     titles = (
         [i.get("title") for i in items if isinstance(i, dict)] if isinstance(items, list) else []
     )
-    fitting = [t for t in titles if isinstance(t, str) and 0 < len(t) <= TITLE_CHARS]
+    fitting = [t for t in titles if isinstance(t, str) and 0 < len(t) <= MAX_TITLE_CHARS]
     return fitting[:MAX_ORDER_ITEMS]
 
 

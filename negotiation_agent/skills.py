@@ -67,7 +67,7 @@ from shared.domain import ORDER_ID_PATTERN, DesiredOutcome, Offer, OfferType, Pr
 from shared.language.claude import ClaudeReader
 from shared.language.cs_reply import names_remedy, read_cs_reply, says_back
 from shared.language.reader import Reader, load_reader
-from shared.limits import MAX_ORDER_ITEMS, MAX_PHOTOS_PER_CASE
+from shared.limits import MAX_ORDER_ITEMS, MAX_PHOTOS_PER_CASE, MAX_TITLE_CHARS
 from shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -118,7 +118,7 @@ class CheckedStrategy(Strategy):
         return self
 
 
-ProductTitle = Annotated[str, Field(max_length=200)]
+ProductTitle = Annotated[str, Field(max_length=MAX_TITLE_CHARS)]
 
 
 class CaseInput(BaseModel):
