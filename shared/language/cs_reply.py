@@ -588,6 +588,7 @@ _CLOSING = _rx(
     r"|^\W*happy (?!to\b)\w+(?: \w+)?\W*$|\bthat's all (?:from|for) (?:me|us|now|today)\b"
     # the last line: "Other questions?", "Additional issues? Y/N", "Got anything else ah?"
     r"|(?:^|[.!?]\s+)\W*(?:got|need|want|have|any) (?:anything|something) (?:else|more)\b[^.?!]*\?\W*$"
+    r"|(?:^|[.!?]\s+)\W*(?:quelque |une )?autre chose\b[^.?!]*\?\W*$"
     r"|(?:^|[.!?]\s+)\W*(?:any )?(?:other|additional|further|more) (?:questions?|issues?|quer(?:y|ies)|concerns?)\W*(?:y/n\W*)?$"
 )
 _REFUSAL = _rx(

@@ -2339,3 +2339,32 @@ def test_a_replacement_parcel_names_either_way_of_shipping() -> None:
     done = "Done! I've set up a replacement parcel sent out with express postage."
     assert cs_reply.names_remedy(done, "reship") and cs_reply.names_remedy(done, "replacement")
     assert not cs_reply.names_remedy("Done! A like-for-like replacement is on its way.", "reship")
+
+
+# --- the twenty-second desk, opened after its first read ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (
+            "Registered under your order: a full reimbursement ($95.00) through the payment you "
+            "used, and it stays with you. Refund lands within 5 business days. Autre chose?",
+            "full_refund",
+        ),
+        (
+            "Booked, alhamdulillah: whole money back, $95, onto your payment card, keep it, "
+            "gardez-le. Autre chose?",
+            "full_refund",
+        ),
+        (
+            "Registered under your order: replacement piece, no charge, and it stays with you. "
+            "Autre chose?",
+            "replacement",
+        ),
+    ],
+)
+def test_dones_closed_in_french(reader: Reader, text: str, kind: str) -> None:
+    reading = read_cs_reply(text, reader, 95.0, answering_acceptance=True)
+    assert reading.confirms and "closing" in reading.acts and not reading.asks, reading
+    assert reading.offer is not None and reading.offer.type == kind
