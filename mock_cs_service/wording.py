@@ -33,7 +33,8 @@ class Wording(StrEnum):
     was then fixed on the second, third, fourth, fifth, seventh and eighth books' words (the
     fifth after two rounds held out, the eighth after one) and on the tenth's and eleventh's
     after their first reads, and on the twelfth's, fourteenth's, fifteenth's, sixteenth's,
-    nineteenth's, twentieth's, twenty-first's and twenty-second's after their first reads;
+    nineteenth's, twentieth's, twenty-first's, twenty-second's, twenty-fourth's and
+    twenty-fifth's after their first reads;
     the sixth, ninth, thirteenth, seventeenth, eighteenth and twenty-third are held out (never
     read by anyone tuning the reader), so a bench can face desks nobody tuned for."""
 
@@ -60,6 +61,8 @@ class Wording(StrEnum):
     TWENTYFIRST = "twentyfirst"
     TWENTYSECOND = "twentysecond"
     TWENTYTHIRD = "twentythird"
+    TWENTYFOURTH = "twentyfourth"
+    TWENTYFIFTH = "twentyfifth"
 
 
 PHRASE_BOOKS = {

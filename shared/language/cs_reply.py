@@ -102,7 +102,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         _rx(
             r"\bfull refund|\brefund(?:ed)? (?:you |this |it |that )?in full\b"
             r"|\brefund(?:ed|ing)? (?:you )?(?:for |of )?(?:the |your )?(?:full|entire|whole|total)\b"
-            r"|\b100 ?% refund|\b(?:complete|total|entire|whole) refund|\bfull reimbursement\b|\breimburse (?:you )?in full\b|\bmoney back in full\b|\brefund (?:you )?every (?:cent|penny)"
+            r"|\b100 ?% refund|\b(?:complete|total|entire|whole) refund|\b(?:full|total|complete|entire|whole|100 ?%) (?:reimbursement|remittance)\b|\b(?:covering|of) everything (?:you )?paid\b|\breimburse (?:you )?in full\b|\bmoney back in full\b|\brefund (?:you )?every (?:cent|penny)"
             r"|\brefund (?:all|everything)\b"
             r"|\bevery (?:single )?(?:cent|penny|dollar|pound|euro)(?: (?:of it|you paid|paid))? back\b"
             # "everything back, $420 to card" (not "we'll take everything back": the return)
@@ -262,7 +262,7 @@ _NOT_DONE_YET = _rx(
     r"|\bone (?:moment|sec|second|minute) while\b|\blet me (?:just )?(?:set|process|issue|book|arrange|put|get|do|action|raise)\b"
 )
 _BENIGN_NEGATION = _rx(
-    r"\bno (?:need|return|returns|cost|charge|extra|problem|worries|questions|obligation|hassle|wahala|sweat|biggie)\b"
+    r"\bno[- ](?:need|return|returns|cost|charge|extra|problem|worries|questions|obligation|hassle|wahala|sweat|biggie)\b"
     r"|\bnot a problem|\bnothing (?:to|for you to) (?:send|return|pay|do)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:send|return|ship|post|pay|do|wait)\b"
     r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|anything|the (?:\w+ ){0,2}\w+) back\b"
@@ -337,7 +337,7 @@ _GENERAL_POLICY = _rx(
     r"|\bour (?:policy|policies)\b|\bper (?:our )?policy\b"
     r"|\b(?:refund|return|replacement|exchange|credit) (?:requests?|claims?) (?:are|is) (?:only )?(?:processed|handled|approved|issued|accepted)\b"
     r"|\bitems? (?:over|under|above|below) (?:\$|£|€)|\bonce (?:a|the) refund is (?:issued|processed)\b|\bany refund\b"
-    r"|\bplease (?:be aware|note)\b|\bas a (?:general )?rule\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
+    r"|\bplease (?:be aware|note)\b|^\W*(?:note|good to know|fyi|for your information|for reference|heads up|just so you know)\b\s*[:,-]|\bas a (?:general )?rule\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
     # "the timing of the credit to your account is determined by your payment provider"
     r"|\b(?:depends? on|determined by|down to|up to) (?:your|the) (?:bank|card issuer|issuer|payment provider|provider)\b"
 )
@@ -588,7 +588,8 @@ _CLOSING = _rx(
     r"|^\W*happy (?!to\b)\w+(?: \w+)?\W*$|\bthat's all (?:from|for) (?:me|us|now|today)\b"
     # the last line: "Other questions?", "Additional issues? Y/N", "Got anything else ah?"
     r"|(?:^|[.!?]\s+)\W*(?:got|need|want|have|any) (?:anything|something) (?:else|more)\b[^.?!]*\?\W*$"
-    r"|(?:^|[.!?]\s+)\W*(?:quelque |une )?autre chose\b[^.?!]*\?\W*$"
+    # ... in the desk's own language: "Autre chose ?", "Noch etwas?", "Mais alguma coisa?"
+    r"|(?:^|[.!?]\s+)\W*(?:(?:quelque |une )?autre chose|(?:sonst )?noch (?:etwas|was)|mais alguma coisa|qualcos'altro|iets anders)\b[^.?!]*\?\W*$"
     r"|(?:^|[.!?]\s+)\W*(?:any )?(?:other|additional|further|more) (?:questions?|issues?|quer(?:y|ies)|concerns?)\W*(?:y/n\W*)?$"
 )
 _REFUSAL = _rx(
@@ -649,7 +650,8 @@ _PREFERRED = _rx(
 # The words of a yes: opening a message (`_AFFIRMATIVE`), or anywhere in it (`_YES_WORD`)
 _YES = (
     r"yes|yep|yeah|yup|aye|correct|exactly|confirmed|verified|absolutely|indeed|spot on|precisely|affirmative"
-    r"|you(?:'ve| have) got it"
+    r"|you(?:'ve| have) got it|(?:that )?matches (?:my|our|the) (?:offer|terms|proposal)"
+    r"|i (?:can )?confirm (?:that|this)(?: is|'s) (?:the|my|our) (?:offer|terms)"
     # a desk's yes in its own language: "Isso mesmo!", "Genau.", "Exactement !"
     r"|isso mesmo|exato|exatamente|claro|ja|genau|richtig|stimmt|exactement|exacto|exactamente|correcto"
     r"|klopt|precies|esatto|certo|precisamente|sí|oui|opo|tama"
@@ -661,6 +663,7 @@ _AFFIRMATIVE = _rx(
 )
 _GO_AHEAD = _rx(
     r"\b(?:go[- ]ahead|proceed|process it|set (?:it|that) up|put (?:it|that) through)\b"
+    r"|\bready when you are\b"
     # a last word that leaves it to the customer: "avísame if u want it", "reply po if ok",
     # "tell me if it works"
     r"|\b(?:tell|let) (?:me|us) (?:know )?if (?:it|e|that|this) (?:works?|suits?|is ok|is okay|ok)\b"
@@ -673,6 +676,10 @@ _AGREEMENT_NO = _rx(
     r"|sorry,? (?:no|that's not)|incorrect|wrong|negative|nope|nah)\b"
     r"|\bthat(?:'s| is) not (?:right|correct|quite right|what)\b|\bthat(?:'s| is) (?:incorrect|wrong|mistaken)\b"
     r"|\bnot what (?:i|we) offered\b"
+    # "That's not quite accurate.", "With respect, those aren't the terms.", "That differs from my offer"
+    r"|\bthat(?:'s| is) not (?:quite |entirely |fully |strictly )?accurate\b"
+    r"|\b(?:those|these|that|this)(?: are| is)? (?:aren't|are not|isn't|is not|not) (?:quite )?(?:the|my|our) (?:terms|offer)\b"
+    r"|\b(?:that|this|it) differs from (?:my|our|the) (?:offer|terms|proposal)\b"
     # "Let me correct that, the terms are ...", "that's not quite the offer"
     r"|\b(?:let me|i (?:need|have|must) to|i must|allow me to|just to) (?:just )?(?:correct|amend|rectify)\b|\bcorrection\b"
     r"|\bthat(?:'s| is) not (?:quite |exactly )?(?:the|our|my) (?:offer|terms|deal|proposal)\b"
@@ -720,6 +727,8 @@ _RETURN_YES = _rx(
     r"|\bpicks? (?:the|it|them|your) (?:\w+ )?up\b|\bonce the (?:driver|courier) has\b|\bconfirms? (?:the )?collection\b"
     r"|\bneed (?:it|them|the \w+) back\b|\bsend (?:it|them|the \w+) in\b|\b(?:bring|take) (?:it|them|the \w+) (?:to|into|in)\b"
     r"|\b(?:after|following) (?:the|your) return\b|\breturns team\b|\bscans? the return\b|"
+    r"\bsubject to (?:the )?collection\b|\breturn authori[sz]ation\b|\bhanded back\b|\bcollection of the (?:goods|item|product|parcel|unit|order)\b|"
+    r"\b(?:conditional|dependent|contingent) (?:up)?on\b[^.;]{0,60}?\b(?:returned|return|sent back|collection|collected|coming back|back with us)\b|"
     r"\bupon (?:receipt|return) of\b|\breturned (?:merchandise|item|goods|unit|product)\b|\b(?:accept|take) (?:it|them) back\b|\bback with us\b|"
     r"\b(?:item|it|product|unit|order|original|them) (?:is |being |must be |has been )?returned first\b|\breturned first\b|"
     r"\b(?:send|ship|post|mail|bring|drop|return|pop|pack) (?:it|them|the (?:\w+ )?\w+|that|this|everything|the original)(?: off| up)? back\b(?! out| to you)"
@@ -767,7 +776,7 @@ _RETURN_NO = _rx(
     # "Return: not required", "customer retains item", "the rug is yours", "bin the cracked one"
     r"\bretains?\b|\b(?!choice|decision|call)\w+ (?:is|are) yours\b"
     r"|\bwithout needing (?:it|them|the \w+) back\b|\bbin (?:it|them|the)\b|\bin the bin\b|\brecycle (?:it|them|the)\b"
-    r"|\b(?:fine|free) to keep\b|\bnot required to (?:return|send)\b|"
+    r"|\b(?:fine|free) to keep\b|\bnot required to (?:return|send)\b|\bneed(?: not|n't) be (?:returned|sent back|collected)\b|"
     r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)(?!(?: [\w-]+){0,3} (?:aside|safe|ready|handy|to one side|until|for (?:the )?(?:courier|collection|pick-?up)))|\bno need (?:to )?(?:return|send|ship|post)(?! (?:us |me )?(?:any |the |a |some )?(?:photos?|pictures?|pics?|images?|proof|receipts?|evidence|details|info))|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post)"
     r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|anything|the (?:\w+ ){0,2}\w+) back\b"

@@ -2096,6 +2096,8 @@ def test_dones_in_a_nineteenth_desks_words(
         ("Registered: no return needed. Other questions?", True),
         ("All sorted. Additional issues? Y/N", True),
         ("Any further queries?", True),
+        ("Done: a refund of $40 to your card. Noch etwas?", True),
+        ("Done: a refund of $40 to your card. Mais alguma coisa?", True),
         ("Other questions about your order number? Please send it.", False),
     ],
 )
@@ -2368,3 +2370,85 @@ def test_dones_closed_in_french(reader: Reader, text: str, kind: str) -> None:
     reading = read_cs_reply(text, reader, 95.0, answering_acceptance=True)
     assert reading.confirms and "closing" in reading.acts and not reading.asks, reading
     assert reading.offer is not None and reading.offer.type == kind
+
+
+# --- the twenty-fourth (a support bot's) and twenty-fifth (a hedging desk's) words --------
+
+
+@pytest.mark.parametrize(
+    ("text", "back", "yes"),
+    [
+        (
+            "Exactly — the full $129.99 back to the account you paid from, nothing to send back. "
+            "Nothing's been actioned yet. Good to know: co-op member dividends aren't affected by "
+            "refunds.",
+            False,
+            True,
+        ),
+        (
+            "Matches my offer: a $129.99 refund in full to the card you paid with, and the item "
+            "stays with you. Ready when you are.",
+            False,
+            True,
+        ),
+        (
+            "I can confirm that is the offer: a complete refund of $129.99 by way of a credit to "
+            "your card, once a return authorisation has been issued and the item received back. "
+            "Say the word if you'd like it put through.",
+            True,
+            True,
+        ),
+    ],
+)
+def test_a_bot_or_hedging_desks_yes_to_our_restatement(text: str, back: bool, yes: bool) -> None:
+    assert cs_reply.says_back(text, RESTATED, 129.99, (), back, invited=True) is yes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "That's not quite accurate. What I've put forward is a complete refund of $149.99 to the "
+        "original method of payment, subject to collection of the goods.",
+        "With respect, those aren't the terms. The actual offer is a total reimbursement of "
+        "$149.99 credited back to your card, conditional on the keyboard being returned to us.",
+        "That differs from my offer, so nothing has been booked yet. For clarity, I offered a "
+        "complete refund of $149.99, subject to collection of the goods.",
+    ],
+)
+def test_a_correction_in_a_hedging_desks_words(reader: Reader, text: str) -> None:
+    """Our restatement left out the return: CS says no and names it. The no is read, and so is
+    the return, so the case never goes on to report a refund without one."""
+    reading = read_cs_reply(text, reader, 149.99)
+    assert reading.contradicts and not reading.confirms, reading
+    assert reading.offer is None or reading.offer.return_required is True
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "back"),
+    [
+        (
+            "All set. I've arranged a no-cost exchange for the item, with the item remaining "
+            "yours to keep. You'll receive written confirmation shortly.",
+            "replacement",
+            False,
+        ),
+        (
+            "On this occasion, the desk can extend a total reimbursement of $95 to the bank card "
+            "you paid with, with no requirement to return anything.",
+            "full_refund",
+            False,
+        ),
+        (
+            "How would you feel about a remittance covering everything paid, $95.00 returned to "
+            "the payment card on file, and the item need not be returned?",
+            "full_refund",
+            False,
+        ),
+    ],
+)
+def test_remedies_in_a_hedging_desks_words(
+    reader: Reader, text: str, kind: str, back: bool
+) -> None:
+    reading = read_cs_reply(text, reader, 95.0, answering_acceptance=text.startswith("All set"))
+    assert reading.offer is not None and not reading.contradicts, reading
+    assert (reading.offer.type, reading.offer.return_required) == (kind, back)
