@@ -259,6 +259,7 @@ _NOT_DONE_YET = _rx(
     r"|\b(?:has been|have been|was|is|been) requested\b"
     r"|\b(?:colleague|team|manager|supervisor|finance|billing|approver)s? (?:will|needs? to|has to|must|should) (?:\w+ )?(?:approve|review|authori[sz]e|sign|decide)"
     r"|\b(?:once|when|as soon as|after) you(?:'ve| have)? (?:confirm|verify|provide|reply|answer|respond|let me know)"
+    r"|\bbefore (?:i|we) (?:take any action|action (?:it|this|that|anything)|proceed|go ahead|process (?:it|this|that|anything))\b"
     r"|\bone (?:moment|sec|second|minute) while\b|\blet me (?:just )?(?:set|process|issue|book|arrange|put|get|do|action|raise)\b"
 )
 _BENIGN_NEGATION = _rx(
@@ -542,6 +543,8 @@ _AWAITING = _rx(
     r"|\bwould you like (?:that|it|this|them)\b[^?]*\?|\b(?:i|we) (?:can|could) (?:also )?offer\b"
     # "Let me know if you'd like me to go ahead.", "Just say when you want me to proceed."
     r"|\b(?:if|when|whether) (?:you'd|you would|you want|you're happy for) (?:like )?(?:me|us) to (?:go ahead|proceed|process|book|set)"
+    # "Let me know if you'd like to proceed with it", "if you wish to go ahead"
+    r"|\b(?:if|when|whether) (?:you'd|you would|you wish|you want|you're happy|you are happy) (?:like )?to (?:go ahead|proceed|accept)\b"
     # "Reply yes and I'll get it done", "Pls confirm if ok to proceed", "Happy for me to proceed?"
     r"|\b(?:reply|say|answer|type|respond(?: with)?) ['\"‘“]?(?:yes|ok|okay|y)\b|\brevert with your (?:confirmation|approval|decision)\b|\blmk if\b|\bif (?:it's |that's |you're )?(?:ok|okay|fine|happy) (?:for me |for us )?to (?:proceed|go ahead)\b"
     r"|\bhappy for (?:me|us) to (?:proceed|go ahead|book|process)\b"
@@ -727,7 +730,7 @@ _RETURN_YES = _rx(
     r"|\bpicks? (?:the|it|them|your) (?:\w+ )?up\b|\bonce the (?:driver|courier) has\b|\bconfirms? (?:the )?collection\b"
     r"|\bneed (?:it|them|the \w+) back\b|\bsend (?:it|them|the \w+) in\b|\b(?:bring|take) (?:it|them|the \w+) (?:to|into|in)\b"
     r"|\b(?:after|following) (?:the|your) return\b|\breturns team\b|\bscans? the return\b|"
-    r"\bsubject to (?:the )?collection\b|\breturn authori[sz]ation\b|\bhanded back\b|\bcollection of the (?:goods|item|product|parcel|unit|order)\b|"
+    r"\bagainst (?:the )?return of\b|\bsubject to (?:the )?collection\b|\breturn authori[sz]ation\b|\bhanded back\b|\bcollection of the (?:goods|item|product|parcel|unit|order)\b|"
     r"\b(?:conditional|dependent|contingent) (?:up)?on\b[^.;]{0,60}?\b(?:returned|return|sent back|collection|collected|coming back|back with us)\b|"
     r"\bupon (?:receipt|return) of\b|\breturned (?:merchandise|item|goods|unit|product)\b|\b(?:accept|take) (?:it|them) back\b|\bback with us\b|"
     r"\b(?:item|it|product|unit|order|original|them) (?:is |being |must be |has been )?returned first\b|\breturned first\b|"

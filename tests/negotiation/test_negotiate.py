@@ -207,6 +207,13 @@ async def test_terms_said_back_in_unread_words_at_acceptance(reader, words, acce
         ("Refund of $129.99 submitted for review.", False),
         ("I'll process the $129.99 refund once you confirm your address.", False),
         ("Nothing's done yet: a full refund of $129.99 to your card.", False),
+        # the offer said again with an invitation to go ahead: nothing is booked yet
+        (
+            "Before I take any action: the offer on file is a whole-order refund of $129.99 "
+            "returned to the payment card on file. Let me know if you'd like to proceed with it.",
+            False,
+        ),
+        ("A refund of $129.99 to your card. Let me know if you'd like to proceed.", False),
     ],
 )
 async def test_what_is_reported_at_acceptance_is_what_cs_booked(reader, words, accepted) -> None:

@@ -2452,3 +2452,20 @@ def test_remedies_in_a_hedging_desks_words(
     reading = read_cs_reply(text, reader, 95.0, answering_acceptance=text.startswith("All set"))
     assert reading.offer is not None and not reading.contradicts, reading
     assert (reading.offer.type, reading.offer.return_required) == (kind, back)
+
+
+@pytest.mark.parametrize(
+    ("text", "back"),
+    [
+        ("Done: a refund of $89.00 to your card, against the return of the item.", True),
+        (
+            "Before I take any action: the offer on file is a whole-order refund of $89.00, "
+            "against the return of the item. Let me know if you'd like to proceed with it.",
+            True,
+        ),
+    ],
+)
+def test_against_the_return_of_the_item_is_a_return(reader: Reader, text: str, back: bool) -> None:
+    reading = read_cs_reply(text, reader, 89.0, answering_acceptance=True)
+    assert reading.offer is not None and reading.offer.return_required is back
+    assert reading.confirms is text.startswith("Done")  # an invitation to go ahead is no done
