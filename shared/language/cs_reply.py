@@ -1532,6 +1532,15 @@ def _is_proposal(sentence: str, offer_made: bool) -> bool:
     )
 
 
+# The offer said to stand ("My offer stands: ...", "The offer on file is a refund of ...",
+# "What's on the table is ..."): in answer to our acceptance, still an offer, never a booking
+_OFFER_STANDS = _rx(
+    r"\b(?:the|my|our) (?:offer|proposal)(?: on file| on the table)? (?:still )?(?:stands|remains)\b"
+    r"|\b(?:the|my|our) (?:offer|proposal)(?: on file| on the table)? is (?:still )?(?:a|an|the|for|to|\$|£|€|\d)"
+    r"|\b(?:what's|what is) (?:still )?(?:on the table|on offer)\b"
+)
+
+
 # "If you have any further questions, please reply to this email and quote your reference."
 _IF_MORE_QUESTIONS = _rx(
     r"^\W*(?:and )?(?:if|should) you (?:have|need|require) any (?:further |other |more )?"
@@ -1663,6 +1672,8 @@ def _acts(
         done = _is_confirmation(text, offer_made=True) or (
             answering_acceptance and _restates_plainly(text, courtesy=True)
         )
+        # in answer to our acceptance, the offer said to stand is no booking
+        done = done and not (answering_acceptance and _OFFER_STANDS.search(text))
         acts.append("confirmation" if done else "offer")
     elif (
         not asks
@@ -1742,6 +1753,8 @@ def says_back(
     yes = _YES_WORD.search(_YES_DENIED.sub(" ", text))
     if _AGREEMENT_NO.search(text) or _YES_DENIED.search(text) or (invited and not yes):
         return False  # our restatement needs a yes: an offer said again is no answer to it
+    if not invited and _OFFER_STANDS.search(text):
+        return False  # to our acceptance, the offer said to stand is no booking
     sums = [found.value for found in find_amount_spans(text)]
     if amount is not None:
         if not _only_sum(text, amount):

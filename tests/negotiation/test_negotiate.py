@@ -214,6 +214,10 @@ async def test_terms_said_back_in_unread_words_at_acceptance(reader, words, acce
             False,
         ),
         ("A refund of $129.99 to your card. Let me know if you'd like to proceed.", False),
+        # the offer said to stand is still an offer, not a booking
+        ("My offer stands: a full refund of $129.99 to your card.", False),
+        ("What's on the table is a full refund of $129.99 to your card.", False),
+        ("The offer on file is a full refund of $129.99 to your card.", False),
     ],
 )
 async def test_what_is_reported_at_acceptance_is_what_cs_booked(reader, words, accepted) -> None:
