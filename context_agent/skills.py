@@ -23,6 +23,7 @@ from shared.a2a.server import InputRequired, Skill, SkillContext, SkillError
 from shared.domain import DesiredOutcome, Offer, Order, ProblemType
 from shared.language.normalize import MAX_TEXT_CHARS
 from shared.language.reader import Reader
+from shared.limits import MAX_TITLE_CHARS
 from shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -67,7 +68,7 @@ class LookupInput(_Input):
     problem_type: ProblemType
     desired_outcome: DesiredOutcome = DesiredOutcome.UNSPECIFIED
     customer_id: str | None = Field(default=None, pattern=CUSTOMER_ID_PATTERN)
-    item: str | None = Field(default=None, max_length=200)
+    item: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
     query: str = Field(default="", max_length=500)
 
     @field_validator("order_id")
@@ -84,7 +85,7 @@ class ValidateInput(_Input):
     offer: Offer
     source: Literal["ask", "offer"] = "ask"
     customer_id: str | None = Field(default=None, pattern=CUSTOMER_ID_PATTERN)
-    item: str | None = Field(default=None, max_length=200)
+    item: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
 
     @field_validator("order_id")
     @classmethod

@@ -31,7 +31,7 @@ from shared.language.cs_reply import (
     read_cs_reply,
 )
 from shared.language.reader import Reader
-from shared.limits import CS_MAX_ATTEMPTS, CS_TIMEOUT_S, MAX_PHOTO_BYTES
+from shared.limits import CS_MAX_ATTEMPTS, CS_TIMEOUT_S, MAX_PHOTO_BYTES, MAX_TITLE_CHARS
 from shared.logs import get_logger
 from shared.retry import is_transient, transient_retry
 
@@ -488,7 +488,7 @@ class CaseFacts(BaseModel):
     description: str = Field(default="", max_length=600)
     order_date: str | None = None
     delivered_date: str | None = None
-    item: str | None = Field(default=None, max_length=200)
+    item: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
 
 
 def money(amount: float | None, currency: str = "USD") -> str:

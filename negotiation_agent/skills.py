@@ -128,7 +128,7 @@ class CaseInput(BaseModel):
     description: str = Field(default="", max_length=600)
     order_date: str | None = Field(default=None, max_length=20)
     delivered_date: str | None = Field(default=None, max_length=20)
-    item: str | None = Field(default=None, max_length=200)
+    item: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
     items: list[ProductTitle] = Field(default_factory=list, max_length=MAX_ORDER_ITEMS)
 
 

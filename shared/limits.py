@@ -25,7 +25,7 @@ MAX_PHOTO_BODY_BYTES = MAX_PHOTOS_PER_CASE * (MAX_PHOTO_BYTES * 4 // 3 + 4) + 20
 # -- rounds and deadlines -----------------------------------------------------------------
 MAX_ROUNDS = 20  # CS rounds in one attempt, whatever a strategy asks for
 MAX_ORDER_ITEMS = 50  # product titles of one order passed to the negotiator (read as "the item")
-MAX_TITLE_CHARS = 200  # ... each this long at most
+MAX_TITLE_CHARS = 200  # a product title, or the item a customer names, this long at most
 NEGOTIATION_DEADLINE_S = 30 * 60  # one attempt's negotiation, CS outages not counted
 WORKING_STATE_TIMEOUT_S = 10 * 60  # no progress in a working state: the watchdog escalates
 CS_CHAT_REOPENS = 1  # CS closed the chat without an agreement: start a new one this often

@@ -589,11 +589,11 @@ _CLOSING = _rx(
     # missed your flight.", "Happy reading!", "That's all from me."
     r"|^\W*(?:thanks?|thank you)(?: again| so much)?,? (?:and )?(?:sorry|apologies)\b[^.?!]*[.!]*\W*$"
     r"|^\W*happy (?!to\b)\w+(?: \w+)?\W*$|\bthat's all (?:from|for) (?:me|us|now|today)\b"
-    # the last line: "Other questions?", "Additional issues? Y/N", "Got anything else ah?"
-    r"|(?:^|[.!?]\s+)\W*(?:got|need|want|have|any) (?:anything|something) (?:else|more)\b[^.?!]*\?\W*$"
-    # ... in the desk's own language: "Autre chose ?", "Noch etwas?", "Mais alguma coisa?"
-    r"|(?:^|[.!?]\s+)\W*(?:(?:quelque |une )?autre chose|(?:sonst )?noch (?:etwas|was)|mais alguma coisa|qualcos'altro|iets anders)\b[^.?!]*\?\W*$"
-    r"|(?:^|[.!?]\s+)\W*(?:any )?(?:other|additional|further|more) (?:questions?|issues?|quer(?:y|ies)|concerns?)\W*(?:y/n\W*)?$"
+    # the last line: "Got anything else ah?", "Other questions?", "Additional issues? Y/N",
+    # and in the desk's own language: "Autre chose ?", "Noch etwas?", "Mais alguma coisa?"
+    r"|(?:^|[.!?]\s+)\W*(?:(?:got|need|want|have|any) (?:anything|something) (?:else|more)\b[^.?!]*\?"
+    r"|(?:(?:quelque |une )?autre chose|(?:sonst )?noch (?:etwas|was)|mais alguma coisa|qualcos'altro|iets anders)\b[^.?!]*\?"
+    r"|(?:any )?(?:other|additional|further|more) (?:questions?|issues?|quer(?:y|ies)|concerns?)\W*(?:y/n)?)\W*$"
 )
 _REFUSAL = _rx(
     r"\b(?:can't|cannot|can not|cant|unable to|not able to|won't be able to|won't|don't|do not|doesn't|does not|isn't able to"
@@ -1068,11 +1068,6 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
 def _mentions(text: str) -> tuple[_Mention, ...]:
     """Every remedy the text names, the first (most specific) reading of each span kept."""
     found: list[_Mention] = []
-    # a later sentence that only asks for a yes ("... $420 to card. Ok or not?") puts forward
-    # what the message names before it ...
-    proposals = [
-        (start, end) for start, end in _sentences(text) if _PROPOSAL_Q.search(text[start:end])
-    ]
     for kind, pattern in _REMEDIES:
         for m in pattern.finditer(text):
             if any(m.start() < x.end and m.end() > x.start for x in found):
@@ -1085,11 +1080,12 @@ def _mentions(text: str) -> tuple[_Mention, ...]:
                 or _framed_by_lead(text, m.start())
                 # "can't do more than store credit $24.22": the most on offer is offered
                 or _CEILING.search(text[clause[0] : m.start()])
-                # ... and so does a question asking for a yes to it: "Ok for you: a new one?"
+                # ... and so does a question asking for a yes to it: "Ok for you: a new one?",
+                # or a later one that asks only that ("... $420 to card. Ok or not?")
                 or any(
                     start <= m.start() < end
                     or (start > m.end() and not _remedy_spans(text[start:end]))
-                    for start, end in proposals
+                    for start, end in _proposal_spans(text)
                 )
             )
             found.append(_Mention(kind, m.start(), m.end(), clause, status, framed))
@@ -1105,6 +1101,13 @@ def _framed_by_lead(text: str, start: int) -> bool:
     sentence_start, _ = _span_of(_sentences(text), start)
     lead = _LEAD.split(text[sentence_start:start], maxsplit=1)
     return len(lead) > 1 and bool(_OFFER_FRAME.search(lead[0]) or _DONE_FRAME.search(lead[0]))
+
+
+@lru_cache(maxsize=2048)
+def _proposal_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """The text's sentences that ask for a yes to an offer; found only where a remedy named
+    is not framed otherwise, once per text."""
+    return tuple((s, e) for s, e in _sentences(text) if _PROPOSAL_Q.search(text[s:e]))
 
 
 @lru_cache(maxsize=4096)

@@ -1279,6 +1279,35 @@ RESTATED = "To confirm: a full refund of $129.99 to your card, no return needed.
             False,
         ),
         ("Yes: $129.99 to your card, once our warehouse signs it off.", False, False),
+        # a messaging desk's, a support bot's and a hedging desk's yes
+        ("Sí, exacto: $129.99 to card, quédatelo, keep it. avísame if u want it.", False, True),
+        (
+            "Opo tama: $129.99 to the original payment, keep the item, no wahala. reply lang po if ok. Na bank dey delay refund sometimes, no be us.",
+            False,
+            True,
+        ),
+        (
+            "Yep thats it: $129.99 to card, dont need to ship it back. lmk if u want it.",
+            False,
+            True,
+        ),
+        ("Sí, exacto: $129.99 to card, must return item first. avísame if u want it.", True, True),
+        ("Sí, exacto: $129.99 to card, must return item first.", False, False),
+        (
+            "Exactly — the full $129.99 back to the account you paid from, nothing to send back. Nothing's been actioned yet. Good to know: co-op member dividends aren't affected by refunds.",
+            False,
+            True,
+        ),
+        (
+            "Matches my offer: a $129.99 refund in full to the card you paid with, and the item stays with you. Ready when you are.",
+            False,
+            True,
+        ),
+        (
+            "I can confirm that is the offer: a complete refund of $129.99 by way of a credit to your card, once a return authorisation has been issued and the item received back. Say the word if you'd like it put through.",
+            True,
+            True,
+        ),
     ],
 )
 def test_a_yes_to_our_restatement_says_back_its_terms(text: str, back: bool, yes: bool) -> None:
@@ -1928,6 +1957,9 @@ def test_a_grant_reported_in_deed(reader: Reader, text: str, done: bool) -> None
         "I'll process the $95 refund once you confirm your address.",
         "Sure, one moment while I set up the $95 refund.",
         "Let me set up the $95 refund for you now.",
+        # "not yet processed", "yet to be processed"
+        "Refund of $95.00 to your card: not yet processed.",
+        "Your $95 refund is yet to be processed.",
     ],
 )
 def test_not_done_yet_is_never_done_at_acceptance(reader: Reader, text: str) -> None:
@@ -2064,33 +2096,6 @@ def test_product_titles_are_the_item_in_a_done_and_a_yes(reader: Reader) -> None
 
 
 @pytest.mark.parametrize(
-    ("text", "kind", "amount"),
-    [
-        (
-            "Your request is completed. We have processed every cent back ($95) via card on "
-            "file, and you keep the item, no return. Should hit your account in 5 business "
-            "days. Additional issues? Y/N",
-            "full_refund",
-            95.0,
-        ),
-        (
-            "Done and dusted! I've set up a new dispatch of the complete order, free of charge, "
-            "and you can keep the item. You'll get a confirmation email shortly.",
-            "reship",
-            None,
-        ),
-    ],
-)
-def test_dones_in_a_nineteenth_desks_words(
-    reader: Reader, text: str, kind: str, amount: float | None
-) -> None:
-    reading = read_cs_reply(text, reader, 95.0, answering_acceptance=True)
-    assert reading.confirms and reading.offer is not None, reading
-    assert (reading.offer.type, reading.offer.amount) == (kind, amount)
-    assert reading.offer.return_required is False and "question" not in reading.acts
-
-
-@pytest.mark.parametrize(
     ("text", "closing"),
     [
         ("Registered: no return needed. Other questions?", True),
@@ -2116,121 +2121,12 @@ def test_credit_to_the_customer_account_is_store_credit(reader: Reader) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Refund of $50.00 to your card: not yet processed.",
-        "Your $50 refund is yet to be processed.",
-    ],
-)
-def test_not_yet_processed_is_never_done(reader: Reader, text: str) -> None:
-    assert not read_cs_reply(text, reader, 50.0, answering_acceptance=True).confirms
-
-
 # --- the twenty-first desk (a messaging desk), opened after its first read ---------------
-
-
-@pytest.mark.parametrize(
-    ("text", "kind", "amount", "back"),
-    [
-        # a ceiling is the offer, with or without the apostrophe
-        (
-            "Ok checked ur order. On this one, cant do more than store credit $24.22. Want it?",
-            "store_credit",
-            24.22,
-            None,
-        ),
-        (
-            "Crédito de tienda, $5.40, ok ah? Credit hits ur acct in like 1 business day.",
-            "store_credit",
-            5.4,
-            None,
-        ),
-        (
-            "Sorry po for the hassle. U good w crédito de tienda, $85.00?",
-            "store_credit",
-            85.0,
-            None,
-        ),
-        (
-            "Pasensya na po. Credit of $329.99 on ur account. ok lang po ba?",
-            "store_credit",
-            329.99,
-            None,
-        ),
-        # "everything back" with a sum is the whole refund; a yes asked for after it frames it
-        (
-            "My manager signed off on something better: everything back, $420 to card. Ok or not? "
-            "tell me ah.",
-            "full_refund",
-            420.0,
-            None,
-        ),
-        (
-            "Aiyo sorry ah. Ok for you: un reemplazo, no charge, no need return lah?",
-            "replacement",
-            None,
-            False,
-        ),
-        ("Sí, exacto: a swap for a new one, must return item first.", "replacement", None, True),
-    ],
-)
-def test_offers_in_a_messaging_desks_words(
-    reader: Reader, text: str, kind: str, amount: float | None, back: bool | None
-) -> None:
-    reading = read(reader, text, 420.0)
-    assert reading.offer is not None, reading
-    assert (reading.offer.type, reading.offer.amount) == (kind, amount)
-    assert reading.offer.return_required is back
-    assert "question" not in reading.acts  # asking for a yes to the offer asks nothing of the case
 
 
 def test_we_take_everything_back_is_the_return_not_the_refund(reader: Reader) -> None:
     reading = read(reader, "We'll take everything back and refund $40.")
     assert reading.offer is not None and reading.offer.type == "partial_refund"
-
-
-@pytest.mark.parametrize(
-    ("text", "kind"),
-    [
-        (
-            "No wahala, e don enter system: 100% refund, $74.95 to card, u keep the item.",
-            "full_refund",
-        ),
-        (
-            "Ok already done liao: un reemplazo, no charge, keep it. Got anything else ah?",
-            "replacement",
-        ),
-        ("Done po! processed na: reenvío gratis of the order, no return needed.", "reship"),
-    ],
-)
-def test_dones_in_a_messaging_desks_words(reader: Reader, text: str, kind: str) -> None:
-    reading = read_cs_reply(text, reader, 74.95, answering_acceptance=True)
-    assert reading.confirms and not reading.contradicts, reading
-    assert reading.offer is not None and reading.offer.type == kind
-
-
-@pytest.mark.parametrize(
-    ("text", "back", "yes"),
-    [
-        ("Sí, exacto: $129.99 to card, quédatelo, keep it. avísame if u want it.", False, True),
-        (
-            "Opo tama: $129.99 to the original payment, keep the item, no wahala. reply lang po if "
-            "ok. Na bank dey delay refund sometimes, no be us.",
-            False,
-            True,
-        ),
-        (
-            "Yep thats it: $129.99 to card, dont need to ship it back. lmk if u want it.",
-            False,
-            True,
-        ),
-        ("Sí, exacto: $129.99 to card, must return item first. avísame if u want it.", True, True),
-        ("Sí, exacto: $129.99 to card, must return item first.", False, False),
-    ],
-)
-def test_a_messaging_desks_yes_to_our_restatement(text: str, back: bool, yes: bool) -> None:
-    assert cs_reply.says_back(text, RESTATED, 129.99, (), back, invited=True) is yes
 
 
 @pytest.mark.parametrize(
@@ -2260,148 +2156,13 @@ def test_contractions_typed_without_apostrophes(typed: str, read: str) -> None:
 # --- the twentieth desk (an e-mail desk), opened after its first read --------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "kind", "amount"),
-    [
-        (
-            "Based on the information available, this case is eligible for a full refund ($420) "
-            "returned to the card on file.",
-            "full_refund",
-            420.0,
-        ),
-        (
-            "This case does not qualify for a replacement; the remedy available under our policy "
-            "is $59.80 in marketplace credit for your buyer account.",
-            "store_credit",
-            59.8,
-        ),
-        (
-            "Please find below the resolution proposed for your case: a replacement (un cambio "
-            "por uno nuevo) at no cost. A return is not required for this case.",
-            "replacement",
-            None,
-        ),
-        (
-            "This decision is final. Nuestra oferta sigue siendo la misma: store credit (saldo) "
-            "worth $7.50.",
-            "store_credit",
-            7.5,
-        ),
-        (
-            "How would you feel about a refund of everything you paid ($420) back to the card the "
-            "order was charged to, on receipt of the returned item at our warehouse?",
-            "full_refund",
-            420.0,
-        ),
-    ],
-)
-def test_offers_in_an_email_desks_words(
-    reader: Reader, text: str, kind: str, amount: float | None
-) -> None:
-    reading = read(reader, text, 420.0)
-    assert "offer" in reading.acts and reading.offer is not None, reading
-    assert (reading.offer.type, reading.offer.amount) == (kind, amount)
-
-
-@pytest.mark.parametrize(
-    ("text", "kind", "back"),
-    [
-        (
-            "Thank you. A request has now been raised for a refund for the whole order, $89.00, "
-            "to the card you paid with, once the item has come back to our returns centre. The "
-            "timing of the credit to your account is determined by your payment provider.",
-            "full_refund",
-            True,
-        ),
-        (
-            "I have today arranged a refund of the entire purchase price, $89.00, to your tarjeta, "
-            "without any return of the product being required.",
-            "full_refund",
-            False,
-        ),
-        (
-            "¡Perfecto! Ya está hecho: we have arranged un nuevo envío of your pedido at no cost. "
-            "If you have any further questions, please reply to this email and quote your case "
-            "reference.",
-            "reship",
-            None,
-        ),
-    ],
-)
-def test_dones_in_an_email_desks_words(
-    reader: Reader, text: str, kind: str, back: bool | None
-) -> None:
-    reading = read_cs_reply(text, reader, 89.0, answering_acceptance=True)
-    assert reading.confirms and not reading.asks, reading
-    assert reading.offer is not None and reading.offer.type == kind
-    assert reading.offer.return_required is back
-
-
 def test_a_replacement_parcel_names_either_way_of_shipping() -> None:
     done = "Done! I've set up a replacement parcel sent out with express postage."
     assert cs_reply.names_remedy(done, "reship") and cs_reply.names_remedy(done, "replacement")
     assert not cs_reply.names_remedy("Done! A like-for-like replacement is on its way.", "reship")
 
 
-# --- the twenty-second desk, opened after its first read ---------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "kind"),
-    [
-        (
-            "Registered under your order: a full reimbursement ($95.00) through the payment you "
-            "used, and it stays with you. Refund lands within 5 business days. Autre chose?",
-            "full_refund",
-        ),
-        (
-            "Booked, alhamdulillah: whole money back, $95, onto your payment card, keep it, "
-            "gardez-le. Autre chose?",
-            "full_refund",
-        ),
-        (
-            "Registered under your order: replacement piece, no charge, and it stays with you. "
-            "Autre chose?",
-            "replacement",
-        ),
-    ],
-)
-def test_dones_closed_in_french(reader: Reader, text: str, kind: str) -> None:
-    reading = read_cs_reply(text, reader, 95.0, answering_acceptance=True)
-    assert reading.confirms and "closing" in reading.acts and not reading.asks, reading
-    assert reading.offer is not None and reading.offer.type == kind
-
-
 # --- the twenty-fourth (a support bot's) and twenty-fifth (a hedging desk's) words --------
-
-
-@pytest.mark.parametrize(
-    ("text", "back", "yes"),
-    [
-        (
-            "Exactly — the full $129.99 back to the account you paid from, nothing to send back. "
-            "Nothing's been actioned yet. Good to know: co-op member dividends aren't affected by "
-            "refunds.",
-            False,
-            True,
-        ),
-        (
-            "Matches my offer: a $129.99 refund in full to the card you paid with, and the item "
-            "stays with you. Ready when you are.",
-            False,
-            True,
-        ),
-        (
-            "I can confirm that is the offer: a complete refund of $129.99 by way of a credit to "
-            "your card, once a return authorisation has been issued and the item received back. "
-            "Say the word if you'd like it put through.",
-            True,
-            True,
-        ),
-    ],
-)
-def test_a_bot_or_hedging_desks_yes_to_our_restatement(text: str, back: bool, yes: bool) -> None:
-    assert cs_reply.says_back(text, RESTATED, 129.99, (), back, invited=True) is yes
 
 
 @pytest.mark.parametrize(
@@ -2424,37 +2185,6 @@ def test_a_correction_in_a_hedging_desks_words(reader: Reader, text: str) -> Non
 
 
 @pytest.mark.parametrize(
-    ("text", "kind", "back"),
-    [
-        (
-            "All set. I've arranged a no-cost exchange for the item, with the item remaining "
-            "yours to keep. You'll receive written confirmation shortly.",
-            "replacement",
-            False,
-        ),
-        (
-            "On this occasion, the desk can extend a total reimbursement of $95 to the bank card "
-            "you paid with, with no requirement to return anything.",
-            "full_refund",
-            False,
-        ),
-        (
-            "How would you feel about a remittance covering everything paid, $95.00 returned to "
-            "the payment card on file, and the item need not be returned?",
-            "full_refund",
-            False,
-        ),
-    ],
-)
-def test_remedies_in_a_hedging_desks_words(
-    reader: Reader, text: str, kind: str, back: bool
-) -> None:
-    reading = read_cs_reply(text, reader, 95.0, answering_acceptance=text.startswith("All set"))
-    assert reading.offer is not None and not reading.contradicts, reading
-    assert (reading.offer.type, reading.offer.return_required) == (kind, back)
-
-
-@pytest.mark.parametrize(
     ("text", "back"),
     [
         ("Done: a refund of $89.00 to your card, against the return of the item.", True),
@@ -2469,3 +2199,262 @@ def test_against_the_return_of_the_item_is_a_return(reader: Reader, text: str, b
     reading = read_cs_reply(text, reader, 89.0, answering_acceptance=True)
     assert reading.offer is not None and reading.offer.return_required is back
     assert reading.confirms is text.startswith("Done")  # an invitation to go ahead is no done
+
+
+# --- the newer desks (sixteenth to twenty-fifth), opened after their first reads ---------
+
+
+@pytest.mark.parametrize(
+    ("text", "total", "kind", "amount", "back", "closing"),
+    [
+        (
+            "Your request is completed. We have processed every cent back ($95) via card on file,"
+            " and you keep the item, no return. Should hit your account in 5 business days. "
+            "Additional issues? Y/N",
+            95.0,
+            "full_refund",
+            95.0,
+            False,
+            True,
+        ),
+        (
+            "Done and dusted! I've set up a new dispatch of the complete order, free of charge, "
+            "and you can keep the item. You'll get a confirmation email shortly.",
+            95.0,
+            "reship",
+            None,
+            False,
+            False,
+        ),
+        (
+            "No wahala, e don enter system: 100% refund, $74.95 to card, u keep the item.",
+            74.95,
+            "full_refund",
+            74.95,
+            False,
+            False,
+        ),
+        (
+            "Ok already done liao: un reemplazo, no charge, keep it. Got anything else ah?",
+            74.95,
+            "replacement",
+            None,
+            False,
+            True,
+        ),
+        (
+            "Done po! processed na: reenvío gratis of the order, no return needed.",
+            74.95,
+            "reship",
+            None,
+            False,
+            False,
+        ),
+        (
+            "Thank you. A request has now been raised for a refund for the whole order, $89.00, "
+            "to the card you paid with, once the item has come back to our returns centre. The "
+            "timing of the credit to your account is determined by your payment provider.",
+            89.0,
+            "full_refund",
+            89.0,
+            True,
+            False,
+        ),
+        (
+            "I have today arranged a refund of the entire purchase price, $89.00, to your "
+            "tarjeta, without any return of the product being required.",
+            89.0,
+            "full_refund",
+            89.0,
+            False,
+            False,
+        ),
+        (
+            "¡Perfecto! Ya está hecho: we have arranged un nuevo envío of your pedido at no cost."
+            " If you have any further questions, please reply to this email and quote your case "
+            "reference.",
+            89.0,
+            "reship",
+            None,
+            None,
+            False,
+        ),
+        (
+            "Registered under your order: a full reimbursement ($95.00) through the payment you "
+            "used, and it stays with you. Refund lands within 5 business days. Autre chose?",
+            95.0,
+            "full_refund",
+            95.0,
+            False,
+            True,
+        ),
+        (
+            "Booked, alhamdulillah: whole money back, $95, onto your payment card, keep it, "
+            "gardez-le. Autre chose?",
+            95.0,
+            "full_refund",
+            95.0,
+            False,
+            True,
+        ),
+        (
+            "Registered under your order: replacement piece, no charge, and it stays with you. "
+            "Autre chose?",
+            95.0,
+            "replacement",
+            None,
+            False,
+            True,
+        ),
+        (
+            "All set. I've arranged a no-cost exchange for the item, with the item remaining "
+            "yours to keep. You'll receive written confirmation shortly.",
+            95.0,
+            "replacement",
+            None,
+            False,
+            False,
+        ),
+    ],
+)
+def test_dones_in_the_newer_desks_words(
+    reader: Reader,
+    text: str,
+    total: float,
+    kind: str,
+    amount: float | None,
+    back: bool | None,
+    closing: bool,
+) -> None:
+    """Done in an e-mail's, a messaging desk's, a hedging desk's words, closed in French."""
+    reading = read_cs_reply(text, reader, total, answering_acceptance=True)
+    assert reading.confirms and not reading.contradicts, reading
+    assert not reading.asks and "question" not in reading.acts
+    assert reading.offer is not None
+    assert (reading.offer.type, reading.offer.amount) == (kind, amount)
+    assert reading.offer.return_required is back
+    assert ("closing" in reading.acts) is closing
+
+
+@pytest.mark.parametrize(
+    ("text", "total", "kind", "amount", "back"),
+    [
+        (
+            "Ok checked ur order. On this one, cant do more than store credit $24.22. Want it?",
+            420.0,
+            "store_credit",
+            24.22,
+            None,
+        ),
+        (
+            "Crédito de tienda, $5.40, ok ah? Credit hits ur acct in like 1 business day.",
+            420.0,
+            "store_credit",
+            5.4,
+            None,
+        ),
+        (
+            "Sorry po for the hassle. U good w crédito de tienda, $85.00?",
+            420.0,
+            "store_credit",
+            85.0,
+            None,
+        ),
+        (
+            "Pasensya na po. Credit of $329.99 on ur account. ok lang po ba?",
+            420.0,
+            "store_credit",
+            329.99,
+            None,
+        ),
+        (
+            "My manager signed off on something better: everything back, $420 to card. Ok or not?"
+            " tell me ah.",
+            420.0,
+            "full_refund",
+            420.0,
+            None,
+        ),
+        (
+            "Aiyo sorry ah. Ok for you: un reemplazo, no charge, no need return lah?",
+            420.0,
+            "replacement",
+            None,
+            False,
+        ),
+        (
+            "Sí, exacto: a swap for a new one, must return item first.",
+            420.0,
+            "replacement",
+            None,
+            True,
+        ),
+        (
+            "Based on the information available, this case is eligible for a full refund ($420) "
+            "returned to the card on file.",
+            420.0,
+            "full_refund",
+            420.0,
+            None,
+        ),
+        (
+            "This case does not qualify for a replacement; the remedy available under our policy "
+            "is $59.80 in marketplace credit for your buyer account.",
+            420.0,
+            "store_credit",
+            59.8,
+            None,
+        ),
+        (
+            "Please find below the resolution proposed for your case: a replacement (un cambio "
+            "por uno nuevo) at no cost. A return is not required for this case.",
+            420.0,
+            "replacement",
+            None,
+            False,
+        ),
+        (
+            "This decision is final. Nuestra oferta sigue siendo la misma: store credit (saldo) "
+            "worth $7.50.",
+            420.0,
+            "store_credit",
+            7.5,
+            None,
+        ),
+        (
+            "How would you feel about a refund of everything you paid ($420) back to the card the"
+            " order was charged to, on receipt of the returned item at our warehouse?",
+            420.0,
+            "full_refund",
+            420.0,
+            True,
+        ),
+        (
+            "On this occasion, the desk can extend a total reimbursement of $95 to the bank card "
+            "you paid with, with no requirement to return anything.",
+            95.0,
+            "full_refund",
+            95.0,
+            False,
+        ),
+        (
+            "How would you feel about a remittance covering everything paid, $95.00 returned to "
+            "the payment card on file, and the item need not be returned?",
+            95.0,
+            "full_refund",
+            95.0,
+            False,
+        ),
+    ],
+)
+def test_offers_in_the_newer_desks_words(
+    reader: Reader, text: str, total: float, kind: str, amount: float | None, back: bool | None
+) -> None:
+    """Offers framed by a ceiling, a short ask for a yes, an e-mail's or a hedging desk's words;
+    asking for a yes to the offer asks nothing of the case."""
+    reading = read_cs_reply(text, reader, total)
+    assert "offer" in reading.acts and not reading.contradicts, reading
+    assert "question" not in reading.acts
+    assert reading.offer is not None
+    assert (reading.offer.type, reading.offer.amount) == (kind, amount)
+    assert reading.offer.return_required is back
