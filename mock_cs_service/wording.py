@@ -35,8 +35,10 @@ class Wording(StrEnum):
     after their first reads, and on the twelfth's, fourteenth's, fifteenth's, sixteenth's,
     nineteenth's, twentieth's, twenty-first's, twenty-second's, twenty-fourth's and
     twenty-fifth's after their first reads;
-    the sixth, ninth, thirteenth, seventeenth, eighteenth and twenty-third are held out (never
-    read by anyone tuning the reader), so a bench can face desks nobody tuned for."""
+    the sixth, ninth, thirteenth, seventeenth, eighteenth, twenty-third, twenty-sixth and
+    twenty-seventh are held out (never read by anyone tuning the reader), so a bench can face
+    desks nobody tuned for; the twenty-eighth and twenty-ninth are read after their first
+    bench."""
 
     FIRST = "first"
     SECOND = "second"
@@ -63,6 +65,10 @@ class Wording(StrEnum):
     TWENTYTHIRD = "twentythird"
     TWENTYFOURTH = "twentyfourth"
     TWENTYFIFTH = "twentyfifth"
+    TWENTYSIXTH = "twentysixth"
+    TWENTYSEVENTH = "twentyseventh"
+    TWENTYEIGHTH = "twentyeighth"
+    TWENTYNINTH = "twentyninth"
 
 
 PHRASE_BOOKS = {

@@ -504,7 +504,8 @@ def test_a_desk_speaks_the_configured_phrase_book(orders, book, wording) -> None
     greetings = [Chat(desk).greeting["text"].lower() for _ in range(12)]
     theirs, first = _greeting_shapes(wording), _greeting_shapes("first")
     assert all(any(shape.match(g) for shape in theirs) for g in greetings)
-    assert not any(shape.match(g) for g in greetings for shape in first)
+    # a book may share a greeting with the first; the first's alone never say them all
+    assert not all(any(shape.match(g) for shape in first) for g in greetings)
 
 
 def test_every_phrase_book_loads_and_keeps_the_desks_decisions(orders, book) -> None:
