@@ -124,15 +124,15 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bcoupon|\b(?:add(?:ed|ing)?|convert(?:ed|ing)?|load(?:ed|ing)?) [^.;!?]{0,40}?(?:to|onto|into) (?:your |ur |the |a )?gift ?card balance\b"
             r"|\b(?:discount|% off|percent off) (?:on|for|off|towards?|against) (?:your|ur) next (?:purchase|order|visit|booking|shop)\b"
             r"|\b(?:to|into|onto|in) (?:your |ur )?(?:store|shop|site) account\b|\b(?:to|into|onto|in) (?:your|ur) (?:\w+ )?wallet\b"
-            r"|\b(?:off|towards?) (?:your|ur) next (?:purchase|order|visit|booking)\b|(?:\$|£|€)\s?\d[\d,.]* (?:\w+ )?(?:code|voucher)\b|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credit\b(?! (?:to|on|onto|back to) (?:your|ur|the) (?:original|card|visa|mastercard|amex|paypal|bank|payment|debit|credit card))"
+            r"|\b(?:off|towards?) (?:your|ur) next (?:purchase|order|visit|booking)\b|(?:\$|£|€)\s?\d[\d,.]* (?:\w+ )?(?:code|voucher)\b|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credits?\b(?! (?:to|on|onto|back to) (?:your|ur|the) (?:original|card|visa|mastercard|amex|paypal|bank|payment|debit|credit card))"
             r"|\bgoodwill credit|\bcredit (?:note|slip)|\be-?credit\b|\b(?:a|the) credit (?:of|for) |\btop-?up\b"
             # "a house credit of $8.40", "in-house credit", "merchandise credit" (a statement
             # credit goes on the card: money back)
             r"|\bcr[eé]dito (?:de|en) (?:la )?tienda\b"
             r"|\b(?:in-?)?house credit|\bmerchandise credit|\b(?:a|an|the) (?!statement |card |bank )[\w-]+ credit (?:of|for|worth) "
             r"|\b(?:as|in) (?:\w+ )?points\b|\bpoints (?:on|to|into|onto) (?:your|ur|the) (?:\w+ )?account\b"
-            r"|(?:\$|£|€)\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credit\b|\bdollars (?:in |of )?(?:\w+ )?credit\b"
-            r"|\bbucks (?:in |of )?(?:\w+ )?credit\b|\b\d[\d.,]* ?(?:euros?|pounds?|quid|rand|rupees|usd|eur|gbp|cad|aud) (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
+            r"|(?:\$|£|€)\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credits?\b|\bdollars (?:in |of )?(?:\w+ )?credits?\b"
+            r"|\bbucks (?:in |of )?(?:\w+ )?credit\b|(?<![\w.,])\d{1,4}(?:\.\d{2})? (?:in )?(?:store |account |shop )?credits?\b|\b\d[\d.,]* ?(?:euros?|pounds?|quid|rand|rupees|usd|eur|gbp|cad|aud) (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
             r"|\bcredit(?:ed)? (?:\$|£|€)\s?[\d.,]+ (?:to|on|onto|into) (?:your|ur) (?:\w+ )?account\b"
             r"|\bonto (?:a |your )?(?:gift|store)|\bin credit\b|\bcredit back (?:to|on|onto) your account"
         ),
@@ -168,12 +168,15 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model|piece)\b|\bbrand[- ]new\b"
             r"|\bexchange|\bswap|\bsubstitute (?:unit|item|product|one|model)\b"
             r"|\bsend(?:ing)? (?:you |out )?(?:a |the |one |two )?(?:new|fresh|brand[- ]new|another|working|correct|right|proper)\b(?! (?:tracking|link|code|label|email|number|ticket|password))"
-            r"|\b(?:arrange|sort|order|organi[sz]e|get|ship|post)(?: you| out)* (?:a|an|one) (?:new|fresh|brand[- ]new|replacement) (?!(?:tracking|link|code|label|email|number|ticket|password|address|card)\b)\w+"
-            r"|\bsend (?:you |out )?(?:the )?missing (?:parts?|pieces?|items?|screws?|accessor)"
-            r"|\b(?:send|get|ship|post|courier|e-?mail|mail)(?: (?:you|out|over))*(?: (?:the|a|an))? (?:missing|correct|right|proper) \w+"
+            r"|\b(?:arrange|sort|order|organi[sz]e|get|ship|post|offer|provide|accept)(?: you| out)* (?:a|an|one) (?:new|fresh|brand[- ]new|replacement) (?!(?:tracking|link|code|label|email|number|ticket|password|address|card)\b)\w+"
+            r"|\bsend (?:you |out )?(?:just |only )?(?:the )?missing (?:parts?|pieces?|items?|screws?|accessor)"
+            r"|\b(?:send|get|ship|post|courier|e-?mail|mail)(?: (?:you|out|over))*(?: (?:just|only))?(?: (?:the|a|an))? (?:missing|correct|right|proper) \w+"
+            r"|\b(?:the|a|an|your) (?:new|brand[- ]new|fresh|missing|replacement) \w+(?: \w+)? (?:ships|will ship|is shipping|goes out|going out|will go out)\b"
             r"|\b(?:send|ship|get|post)(?: (?:you|out|over))* (?:two|three|four|\d+) (?:new|replacement|fresh|spare) \w+"
             r"|\b(?:get|send|ship|courier|deliver) (?:you )?(?:a |an )?(?:new|fresh|brand[- ]new|another|replacement) \w+(?: \w+)?(?: \w+)? (?:out |over )?to you"
             r"|\b(?:a|the) (?:different|correct|right) (?:size|colou?r|model)\b"
+            r"|\b(?:send|ship|post)(?: (?:you|out))* (?:the|a) (?:small|medium|large|extra[- ]large|bigger|smaller|larger)(?: (?:size|one))?\b"
+            r"|\b(?:get|send) (?:you )?(?:another|a new|a replacement|one)(?: one)? out to you\b"
             r"|\b(?:send|ship|post|swap|exchange)(?: (?:you|it|them|out))* (?:for )?(?:the|a|an) (?:size|colou?r) (?!chart|guide)\w+"
             r"|\b(?:a|an) (?:new|brand[- ]new|fresh) \w+ (?:to be |will be |is )?(?:delivered|sent|shipped|dispatched|on its way)"
             r"|\b(?:(?:a|an|the) )?(?:new|brand[- ]new|fresh|missing) \w+ (?:goes|going|is going|will go|ships|shipping) out\b"
@@ -185,7 +188,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "return_label",
         _rx(
-            r"\breturns? label|\bprepaid (?:\w+ )?(?:shipping |postage |return |drop-off )?label"
+            r"\breturns? label|\bprepaid (?:\w+ ){0,2}(?:shipping |postage |return |drop-off )?label"
             r"|\bshipping label|\bcollection label|\bpostage label|\bfree (?:returns? )?label|\bfreepost label|\bfree return"
             r"|\b(?:drop-off|ups|fedex|dhl|usps|courier) label"
             r"|\bthe label(?:'s| is| has been| will be)? (?:now )?(?:sent|emailed|attached|in your (?:inbox|email)|on its way)"
@@ -194,7 +197,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "refund",
         _rx(
-            r"\brefund(?!s? (?:team|department|dept|desk|reference|ref|number|policy|process|status|system)\b)|\breimburse|\breembolso\b|\bremboursement\b|\bmoney[- ]back|\bcompensat|\bdiscount|\bprice adjustment"
+            r"\brefund(?!s? (?:team|department|dept|desk|reference|ref|number|policy|process|status|system)\b)|\breimburse|\breembolso\b|\bremboursement\b|\bmoney[- ]back|\bcompensat|\bdiscount|\bprice adjustment|\bcash ?back\b"
             r"|\b(?:off|back) (?:the |your )?(?:order|price|purchase|total)"
             r"|(?:\$|£|€)\s?\d[\d,.]* (?:off|back)\b|\b(?:dollars?|bucks|usd|pounds?|quid|euros?|tenner|fiver) (?:off|back)\b"
             # a counter as a bare sum or share: "I can do 35%", "I could do half", "we can go up to £35"
@@ -256,7 +259,7 @@ _NOT_DONE_YET = _rx(
     r"|\b(?:not|nothing) (?:yet|as yet) (?:been )?(?:done|booked|processed|set up|arranged|actioned)\b|\byet to be (?:done|booked|processed|set up|arranged|actioned)\b"
     r"|\b(?:passed|forwarded|handed|referred|escalated|sent) (?:\S+ ){0,6}?(?:on |over )?to (?:the|our|a|my) (?:\w+ )?(?:team|department|dept|colleague|manager|supervisor|specialist)s?\b"
     r"|\b(?:submitted|sent|put|passed|referred) (?:\w+ ){0,2}?for (?:review|approval|authori[sz]ation|sign-?off|a decision)\b"
-    r"|\b(?:has been|have been|was|is|been) requested\b"
+    r"|\b(?:has been|have been|was|is|been) requested\b|\b(?:is |are )?pending (?:review|approval|authori[sz]ation|sign-?off|a decision)\b"
     r"|\b(?:colleague|team|manager|supervisor|finance|billing|approver)s? (?:will|needs? to|has to|must|should) (?:\w+ )?(?:approve|review|authori[sz]e|sign|decide)"
     r"|\b(?:once|when|as soon as|after) you(?:'ve| have)? (?:confirm|verify|provide|reply|answer|respond|let me know)"
     r"|\bbefore (?:i|we) (?:take any action|action (?:it|this|that|anything)|proceed|go ahead|process (?:it|this|that|anything))\b"
@@ -309,11 +312,14 @@ _SENTENCE_SPLIT = re.compile(
 )
 _PAST_FACT = _rx(
     r"\balready\b|\byesterday\b|\bnow that\b|\brecords show|\bour system shows|\bpreviously\b|\blast (?:week|month|tuesday|monday|wednesday|thursday|friday|saturday|sunday)\b"
-    r"|\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b|\bhad (?:been )?(?:issued|refunded|processed|sent)|\b(?:days?|weeks?|months?) ago\b"
+    r"|\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b|\bon (?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\b|\bhad (?:been )?(?:issued|refunded|processed|sent)|\b(?:days?|weeks?|months?) ago\b"
     r"|\byou(?:'ve| have) (?:already |now )?(?:had|received|got)\b|\bat checkout\b|\bwhen (?:you|it) (?:ordered|bought|paid)"
 )
 # "on the 3rd" dates a past event, unless the clause looks ahead ("will visit on the 18th")
-_DATED = _rx(r"\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b")
+_DATED = _rx(
+    r"\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b"
+    r"|\bon (?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\b"
+)
 _AHEAD = _rx(r"\bwill\b|'ll\b|\bshall\b|\bgoing to\b|\bbooked (?:in )?for\b")
 _PAST_TENSE = _rx(
     r"\b(?:was|were) (?:\w+ )?(?:\w+ed|sent|paid|given|made|done|put)\b"
@@ -331,7 +337,8 @@ _THE_ITEM_BOUGHT = _rx(
     r"|\b(?:the|your) (?:\w+ )?(?:card|account|method)(?: (?:that|which))? (?:the order|it|you|the purchase) (?:was|were) (?:charged|billed|paid)(?: (?:to|on|with))?\b"
 )
 _GENERAL_POLICY = _rx(
-    r"\b(?:refunds|returns|credits|replacements|exchanges) (?:po |also |sometimes )?(?:usually|normally|typically|generally|can|can't|cannot|take|are|must|have to|need to|only|always|never|often|may|might|need|require)\b"
+    r"\b(?:refunds|returns|credits|replacements|exchanges) (?:po |also |sometimes )?(?:usually|normally|typically|generally|can|can't|cannot|take|are|must|have to|need to|only|always|never|often|may|might|need|require)\b(?! now\b| already\b)"
+    # ("$18 in credits are now on your account" is what was done, not a policy)
     # what banks do with any refund: "Na bank dey delay refund sometimes", "banks take forever"
     r"|\bbanks? (?:\w+ ){0,2}(?:delay|delays|take|takes|hold|holds|need|needs)\b"
     r"|\b(?:refunds|returns|credits|replacements|exchanges) (?:over|under|above|below|to|for|on|of|from) [^.?!;]{0,40}?\b(?:need|require|take|go|are|must|can|may|get|have)\b"
@@ -345,7 +352,7 @@ _GENERAL_POLICY = _rx(
 _HABITUAL = _rx(r"\b(?:usually|normally|typically|generally|in most cases)\b")
 # "..., usually within 2 business days": how long the remedy takes, not a standing policy
 _HABITUAL_TIMING = _rx(
-    r"\b(?:usually|normally|typically|generally) (?:within|in|takes?|around|about|under|by)\b"
+    r"\b(?:usually|normally|typically|generally) (?:within|in|takes?|around|about|under|by|\d)"
 )
 _CEILING = _rx(
     r"\b(?:can't|cant|cannot|can not|couldn't|unable to|not able to) (?:go|do|offer|give|stretch)"
@@ -712,7 +719,9 @@ _NET_BEFORE = _rx(
 _SUM_AFTER = _rx(r"\s*(?:in total|total|altogether|all in|all together)\b")
 _TOTAL_BEFORE = _rx(
     r"(?:you paid|order total(?: (?:of|was|is))?|total (?:of|was|is)|paid|cost|priced at|price (?:of|was|is)|out of|from"
-    r"|more than|over|above|under|beyond|go to|up to)\s*$"
+    r"|more than|over|above|under|beyond|go to|up to"
+    # "half of the $480", "20% of your £60 order": the sum the share is taken of
+    rf"|\b{_SHARE} of (?:the|your|that|this)(?: order| total)?)\s*$"
 )
 _REFUND_THE_TOTAL = _rx(
     r"\b(?:refund|offer|give|credit|return)(?: you)? (?:the |your )?(?:order )?total (?:of )?\s*$"
@@ -737,7 +746,7 @@ _RETURN_YES = _rx(
     r"\b(?:send|ship|post|mail|bring|drop|return|pop|pack) (?:it|them|the (?:\w+ )?\w+|that|this|everything|the original)(?: off| up)? back\b(?! out| to you)"
     r"|\breturn (?:it|them|the item|the product|the unit|the original|the \w+)\b(?! label)"
     r"|\b(?:once|after|when|as soon as|upon|the day) (?:we|our|the|it|they|your|you(?:'ve| have)?|it's|they're|that)\b[^.;]{0,60}?\b(?:receive|received|receiving|(?<!non-)receipt|get|gets|got|arrives?|reach|reaches|reached"
-    r"|scanned|collect(?:s|ed)?|checked in|inspected|is back|are back|'s back|returned|back with us|back to us|back in|comes? back|your return)\b"
+    r"|scanned|collect(?:s|ed)?|checked in|inspected|is back|are back|'s back|returned|back with us|back to us|back in(?! stock)|comes? back|your return)\b"
     r"|\brequires? (?:a |the |its )?return\b"
     # "on receipt of the item at our depot", "Return of item required before processing",
     # "we would require the article to be returned", "after you send the item and 1 more item back"
@@ -745,7 +754,7 @@ _RETURN_YES = _rx(
     r"|\breturn of (?:the |your )?(?:original )?(?:item|goods|product|article|unit|order)s? (?:is |will be )?(?:required|needed|necessary|mandatory)\b"
     r"|\brequired? (?:the|your) (?:\w+ ){0,2}(?:to be returned|back)\b"
     r"|\b(?:after|once|when|as soon as) you(?:'ve| have)? (?:send|sent|ship|shipped|post|posted|mail|mailed|return|returned|drop|dropped)\b(?: [\w,']+){0,6} (?:back|off)\b"
-    r"|\b(?:return|returned|returning) (?:is |will be )?(?:required|needed|necessary)|\bmust (?:be )?(?:sent back|return(?:ed)?)\b"
+    r"|\b(?:return|returned|returning) (?:is |will be )?(?:required|needed|necessary)|\bmust (?:be )?(?:sent back|return(?:ed)?)\b|\bmust be received (?:at|by|back)\b"
     r"|\b(?:needs?|has|have|must) (?:to )?(?:come|go|be sent|be shipped|be posted) back\b|\b(?:needs?|has|have) to be returned\b"
     r"|\b(?:on|upon) (?:its |the item's )?return\b|\bsubject to (?:the |its )?return\b|\bsubject to (?:you )?(?:sending|returning|posting)\b|\bsubject to (?:the |your |its )?(?:\w+ ){0,3}being (?:returned|sent back)\b|\bin exchange for (?:the|your) (?:item|return)"
     r"|\bhave (?:it|the item|them) back\b|\b(?:get|take) (?:it|the item|them) back\b|\b(?:comes?|coming) back to us\b"
@@ -753,7 +762,8 @@ _RETURN_YES = _rx(
     r"|\b(?:provided|as long as|so long as) (?:the|it|they|you)\b[^.]*\b(?:return|come back|comes back|sent back)"
     r"|\bonce you(?:'ve| have)? (?:sent|returned|posted|shipped|dropped|send|return|post|ship|drop)\b(?! (?:me|us|over)? ?(?:a |the )?(?:photo|picture|pic|image|serial|number|code|details|email|address))"
     r"|\bdrop (?:it|them|the \w+)(?: off)? (?:at|with)|\bback (?:first|with us)\b|\breturned unit\b"
-    r"|\bhand (?:it|them|the \w+(?: \w+)?) (?:to|over)|\buse the (?:\w+ )?label\b|\bfor the (?:wrong|old|faulty|damaged) one\b"
+    r"|\bhand (?:it|them|the \w+(?: \w+)?) (?:to|over|in)\b|\bbring (?:it|them|the \w+(?: \w+)?) (?:back |in )?(?:to|into) (?:our|the|any|a) (?:\w+ ){0,3}(?:store|shop|branch|outlet|counter)\b"
+    r"|\b(?:the|a) pick-?up (?:of|is|has been|will be)\b|\bschedule (?:a |the )?pick-?up\b|\buse the (?:\w+ )?label\b|\bfor the (?:wrong|old|faulty|damaged) one\b"
     r"|\b(?:for|with) the return\b|\bsend (?:it|them|the \w+) back for\b"
     r"|\b(?:send|sending|ship|post|mail) back (?:the|your|it|them)\b"
     r"|\b(?:once|when|as soon as|after) (?:the|your) (?:return|parcel|item|package) (?:lands|has landed|is in)\b"
@@ -777,11 +787,11 @@ _RETURN_YES = _rx(
 )
 _RETURN_NO = _rx(
     # "Return: not required", "customer retains item", "the rug is yours", "bin the cracked one"
-    r"\bretains?\b|\b(?!choice|decision|call)\w+ (?:is|are) yours\b"
+    r"\bretains?\b|\b(?!choice|decision|call|refund|credit|money|amount|voucher|pounds|dollars|euros|\d)\w+ (?:is|are) yours\b"
     r"|\bwithout needing (?:it|them|the \w+) back\b|\bbin (?:it|them|the)\b|\bin the bin\b|\brecycle (?:it|them|the)\b"
     r"|\b(?:fine|free) to keep\b|\bnot required to (?:return|send)\b|\bneed(?: not|n't) be (?:returned|sent back|collected)\b|"
     r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)(?!(?: [\w-]+){0,3} (?:aside|safe|ready|handy|to one side|until|for (?:the )?(?:courier|collection|pick-?up)))|\bno need (?:to )?(?:return|send|ship|post)(?! (?:us |me )?(?:any |the |a |some )?(?:photos?|pictures?|pics?|images?|proof|receipts?|evidence|details|info))|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
-    r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post)"
+    r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post|mail)"
     r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|anything|the (?:\w+ ){0,2}\w+) back\b"
     r"|\bno (?:send|ship|post|mail)[- ]?backs?\b|\bno (?:obligation|requirement) to (?:return|send|post|ship|mail)\b"
     r"|\b(?:won't|will not|don't|do not|wouldn't|would not) (?:ask|need|require|expect) you to (?:return|send|post|ship|mail)\b"
@@ -791,7 +801,7 @@ _RETURN_NO = _rx(
     r"|\bno[- ]return\b|\bwithout (?:the|a) return\b|\bnothing (?:to|for you to) (?:send|return|ship|post|mail)\b|\breturnless\b|\bhold on ?to\b|\bhang on ?to\b|\bdispose of it\b|\bdonate it\b"
     r"|\b(?:you|u)(?:'d| would|'ll| can| can just)? keep\b|\bkeeping (?:it|the|them)\b|\bkept (?:it|the|them)\b"
     r"|\b(?:send|return) (?:anything|nothing) back\b|\b(?:don't|do not|won't|will not) need to do anything\b"
-    r"|\breturn (?:of (?:the )?(?:original )?(?:item|product|unit|goods)|needed|required)?:? ?not (?:required|needed)\b|\bthrow (?:it|them|the \w+ ones?|the \w+)? ?away\b"
+    r"|\breturn (?:of (?:the )?(?:original )?(?:item|product|unit|goods)|needed|required)?:? ?not (?:required|needed)\b|\bthrow (?:it|them|the \w+ ones?|the \w+)? ?away\b|\b(?:toss|chuck|ditch) (?:it|them|the (?:\w+ )?(?:one|ones|\w+))\b(?! back)"
     r"|\b(?:stays?|remains?) with you\b|\b(?:nothing|no need) to return\b"
     r"|\bkeep (?:items?|products?|goods|everything|or (?:toss|bin|donate|dispose|recycle))\b|\byours to keep\b"
     r"|\b(?:dont|don't|do not|doesn't|does not|not) need (?:to )?(?:return|send|ship|post)\b|\bdispose of\b"
@@ -806,7 +816,10 @@ _RETURN_NO = _rx(
 _RETURN_FIELD_NO = _rx(r"\breturn\b[^.;:]{0,30}:\s*not (?:required|needed)\b")
 # "$15 back instead of returning it" (read on the whole text: clauses split at "instead")
 _INSTEAD_OF_RETURN = _rx(
-    r"\b(?:instead of|rather than) (?:returning|sending (?:it|them|the \w+) back|a return)\b"
+    # (not "we'll collect it rather than you posting it back": another way back)
+    r"\b(?:instead of|rather than) (?:you |us )?(?:returning|a return|any return"
+    r"|sending (?:it|them|the \w+) back|(?:us )?taking (?:it|them|the \w+(?: \w+)?) back"
+    r"|boxing (?:it |them |the (?:\w+ ){1,2})?up)\b"
 )
 _METHOD_ORIGINAL = _rx(
     r"\boriginal (?:payment|form of payment|method|card|account)|\b(?:your|the) (?:card|credit card|debit card|bank|bank account|visa|mastercard|amex|paypal|payment method)"
@@ -1416,6 +1429,10 @@ _AGREED_AHEAD = _rx(r"\bwill\b|'ll\b|\bgoing to\b|\b(?:booked|confirmed|schedule
 
 
 _CONDITION = _rx(r"\b(?:if|unless|once|until|after|as soon as|provided|in case|whether)\b")
+# what is sent when no goods are: "I'll send you a new tracking number by email"
+_A_MESSAGE_SENT = _rx(
+    r"\btracking (?:number|link|code|details|info)|\b(?:link|password|invoice|receipt|survey)s?\b"
+)
 
 
 def _terms_by_model(
@@ -1431,6 +1448,7 @@ def _terms_by_model(
         or "?" in text
         or _CONDITION.search(text)
         or _NEGATION.search(_BENIGN_NEGATION.sub(" ", text))
+        or (FAMILY[model_type] == "goods" and _A_MESSAGE_SENT.search(text))
     ):
         return None
     if model_type == "partial_refund":  # its sum and the order's total say full or partial

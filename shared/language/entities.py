@@ -34,10 +34,15 @@ _TENS = {
     "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
     "seventy": 70, "eighty": 80, "ninety": 90,
 }  # fmt: skip
+# currencies named in words after a sum ("2,750 dirhams", "one hundred riyals")
+_CURRENCY_WORDS = (
+    r"dollars?|bucks|quid|euros?|pounds|rupees?|rand|pesos?|dirhams?|riyals?|dinars?|reais"
+    r"|ringgit|naira|shillings?|francs?|kronor|kroner|yen|yuan|baht|zloty"
+)
 _NUMBER_WORD = "|".join([*_UNITS, *_TENS, "hundred", "thousand", "a", "and"])
 _WORDS_NUMBER = re.compile(
     rf"\b((?:(?:{_NUMBER_WORD})[\s-]+)*(?:{'|'.join([*_UNITS, *_TENS, 'hundred', 'thousand'])}))"
-    r"(?:\s+(?:and\s+)?(\w+)\s+cents?)?[\s-]+(?:us\s+)?(?:dollars?|bucks|usd|pounds?|quid|euros?)\b"
+    rf"(?:\s+(?:and\s+)?(\w+)\s+cents?)?[\s-]+(?:us\s+)?(?:{_CURRENCY_WORDS}|pound|usd)\b"
     r"(?:\s+and\s+([a-z]+(?:-[a-z]+)?)\s+cents?\b)?",
     re.IGNORECASE,
 )
@@ -45,7 +50,12 @@ _WORDS_NUMBER = re.compile(
 _NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2})|,(\d{2})(?!\d))?"
 _SLANG_AMOUNTS = {"fiver": 5.0, "tenner": 10.0}
 _SLANG_AMOUNT = re.compile(r"\b(fiver|tenner)\b", re.IGNORECASE)
-_CODES = r"usd|cad|aud|nzd|eur|gbp|inr|zar|php"
+# ISO codes of currencies a desk writes before or after a sum ("AED 1,299", "150 SAR")
+_CODES = (
+    r"usd|cad|aud|nzd|eur|gbp|inr|zar|php|aed|sar|qar|kwd|bhd|omr|sgd|hkd|myr|chf|sek|nok|dkk"
+    r"|jpy|cny|rmb|mxn|brl|ngn|kes|ghs|pkr|idr|thb|pln|czk|egp|krw"
+)
+
 _AMOUNT_SYMBOL = re.compile(
     rf"(?:\b(?:{_CODES}|rs\.?)\s?|(?:\b(?:us|ca|au|nz|c|a))?\$|€|£|₹|₱)\s?{_NUMBER}\b",
     re.IGNORECASE,
@@ -57,7 +67,7 @@ _AMOUNT_BARE = re.compile(
     re.IGNORECASE,
 )
 _AMOUNT_AFTER = re.compile(
-    rf"(?<![\w.,]){_NUMBER}[\s-]?(?:dollars?|bucks|quid|euros?|pounds|rupees|rand|pesos|{_CODES})\b",
+    rf"(?<![\w.,]){_NUMBER}[\s-]?(?:{_CURRENCY_WORDS}|{_CODES})\b",
     re.IGNORECASE,
 )
 # "179,99 $", "50$": the symbol after the number, the cents after a point or a comma

@@ -1709,6 +1709,11 @@ def test_a_yes_in_another_language(text: str, yes: bool) -> None:
         ("we'll send 25 quid back", [25.0]),
         ("a 15-dollar credit, or a ten-dollar refund", [15.0, 10.0]),
         ("from 10,50 to 12", []),  # a comma between numbers that name no money
+        ("AED 1,299 to your card", [1299.0]),
+        ("a refund of 150 SAR", [150.0]),
+        ("2,750 dirhams back", [2750.0]),
+        ("a voucher worth one hundred riyals", [100.0]),
+        ("I try 20 times", []),  # no code of a currency in a word
     ],
 )
 def test_amounts_in_other_currencies_and_with_a_decimal_comma(
@@ -2445,6 +2450,78 @@ def test_dones_in_the_newer_desks_words(
             95.0,
             False,
         ),
+        (
+            "We can offer you 45 € back instead of taking the sofa back.",
+            420.0,
+            "partial_refund",
+            45.0,
+            False,
+        ),
+        (
+            "Rather than you boxing up the whole bed, could we refund a quarter of the order?",
+            420.0,
+            "partial_refund",
+            None,
+            False,
+        ),
+        (
+            "Would it help if we added twenty dollars in credits to your account?",
+            420.0,
+            "store_credit",
+            20.0,
+            None,
+        ),
+        (
+            "I can send a prepaid Canada Post label so you can post it back for free. Would that help?",
+            420.0,
+            "return_label",
+            None,
+            True,
+        ),
+        (
+            "Could KWD 30 cashback to your original payment mode work for you?",
+            420.0,
+            "partial_refund",
+            30.0,
+            None,
+        ),
+        (
+            "Once the pickup is done, the full refund of INR 4,250 goes to the bank account you "
+            "paid from.",
+            4250.0,
+            "full_refund",
+            4250.0,
+            True,
+        ),
+        (
+            "We can send a replacement chair on the next delivery run, usually 5-7 business days,"
+            " and you can chuck the broken one.",
+            420.0,
+            "replacement",
+            None,
+            False,
+        ),
+        (
+            "The replacement ships once the old one is back with us; hand it in at any branch.",
+            420.0,
+            "replacement",
+            None,
+            True,
+        ),
+        (
+            "The new lamp ships Monday and you can toss the cracked one.",
+            420.0,
+            "replacement",
+            None,
+            False,
+        ),
+        (
+            "I can put $40 in store credit on your account for when they're back in stock.",
+            420.0,
+            "store_credit",
+            40.0,
+            None,
+        ),
     ],
 )
 def test_offers_in_the_newer_desks_words(
@@ -2458,3 +2535,26 @@ def test_offers_in_the_newer_desks_words(
     assert reading.offer is not None
     assert (reading.offer.type, reading.offer.amount) == (kind, amount)
     assert reading.offer.return_required is back
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your refund request has been submitted and is pending review.",
+        "Your refund for the returned lamp went back to your card on March 3, $45.00.",
+    ],
+)
+def test_pending_review_or_a_refund_dated_in_words_is_no_offer(reader: Reader, text: str) -> None:
+    assert read(reader, text).offer is None
+
+
+def test_a_share_of_a_sum_names_the_share_not_the_sum(reader: Reader) -> None:
+    """ "half of the $480": $480 is what the half is taken of, not the money offered."""
+    offer = read_cs_reply("Correct, half of the $480 comes back to your card.", reader, 480.0).offer
+    assert offer is not None
+    assert (offer.type, offer.amount, offer.percent) == ("partial_refund", None, 50.0)
+
+
+def test_a_bare_sum_of_credit_is_store_credit(reader: Reader) -> None:
+    offer = read(reader, "could do 30 credit instead of the refund?").offer
+    assert offer is not None and offer.type == "store_credit"
