@@ -353,6 +353,8 @@ _HABITUAL = _rx(r"\b(?:usually|normally|typically|generally|in most cases)\b")
 # "..., usually within 2 business days": how long the remedy takes, not a standing policy
 _HABITUAL_TIMING = _rx(
     r"\b(?:usually|normally|typically|generally) (?:within|in|takes?|around|about|under|by|\d)"
+    # "what we'd normally do here is $4.50 back": what the desk does in this case, an offer
+    r"|\bwhat (?:we|i)(?:'d| would) (?:usually|normally|typically|generally) (?:do|offer|suggest)\b"
 )
 _CEILING = _rx(
     r"\b(?:can't|cant|cannot|can not|couldn't|unable to|not able to) (?:go|do|offer|give|stretch)"
@@ -488,8 +490,11 @@ _DONE_FRAME = _rx(
     r"|\bthat(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct)\b"
     r"|\b(?:i|we) (?:already |just )?did it\b|\byou(?:'re| are) (?:all )?(?:sorted|set|good) with\b|^\W*(?:\w+,? )?(?:it's |that's |all )?(?:locked in|squared away|lodged it|logged it|done and dusted)\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
     r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
-    r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
+    r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|yup|aye|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
     r"|spot on|bang on|precisely|absolutely|indeed)\b(?! or no\b)"
+    # "That's the one: ...", "That's exactly what I offered: ...", "You've got it: ..."
+    r"|^\W*(?:(?:oui|sí|si|ja),? )?(?:that(?:'s| is) (?:exactly )?(?:it|the one|the deal|what (?:i|we) (?:offered|proposed))"
+    r"|you(?:'ve| have) got it(?: right)?|you quoted it right|exactly right)(?=\s*(?:[:.!,;—–-]|$))"
     r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:set|put) (?:that|it|this|everything) (?:up|through)\b"
     r"|\ball (?:set|sorted|done|arranged|booked)\b"
     # "the $25 is back on your card now", "Agreed: ..."
@@ -659,7 +664,7 @@ _PREFERRED = _rx(
 )
 # The words of a yes: opening a message (`_AFFIRMATIVE`), or anywhere in it (`_YES_WORD`)
 _YES = (
-    r"yes|yep|yeah|yup|aye|correct|exactly|confirmed|verified|absolutely|indeed|spot on|precisely|affirmative"
+    r"yes|yep|yeah|yup|aye|correct|exactly|confirmed|verified|absolutely|indeed|spot on|bang on|precisely|affirmative"
     r"|you(?:'ve| have) got it|(?:that )?matches (?:my|our|the) (?:offer|terms|proposal)"
     r"|i (?:can )?confirm (?:that|this)(?: is|'s) (?:the|my|our) (?:offer|terms)"
     # a desk's yes in its own language: "Isso mesmo!", "Genau.", "Exactement !"
@@ -668,7 +673,9 @@ _YES = (
 )
 _AFFIRMATIVE = _rx(
     rf"^\s*(?:{_YES}"
-    r"|(?:that|this|it)(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct|it|spot on|confirmed|the (?:offer|deal))"
+    r"|(?:that|this|it)(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct|it|spot on|confirmed|the (?:offer|deal)"
+    r"|(?:the one|what (?:i|we) (?:offered|proposed|put forward))(?=\s*(?:[:.!,;—–-]|$)))"
+    r"|you quoted (?:it|that|them) (?:right|correctly)\b"
     r"|(?:all|quite|entirely) (?:right|correct)|you(?:'re| are) (?:right|correct))\b"
 )
 _GO_AHEAD = _rx(
@@ -1516,9 +1523,10 @@ def _is_confirmation(text: str, offer_made: bool = False) -> bool:
     I've emailed" report something else."""
     sentences = [x for x in _sentence_texts(text) if not _CLOSING.search(x)]
     if _AFFIRMATIVE.search(text):
-        # "Yes, confirmed: <terms>. Shall I process it?": a yes to our restatement, and
-        # an invitation to go ahead, not a new proposal
-        sentences = [x for x in sentences if not _invites(x)]
+        # "Yes, confirmed: <terms>. Shall I process it?", "Exactly right — <terms>. How does
+        # that sound?", "That's it: <terms>. Nothing's booked yet": a yes to our restatement,
+        # and an invitation to go ahead, not a new proposal (at acceptance, not done: `_acts`)
+        sentences = [x for x in sentences if not _awaits_our_yes(x)]
     body = " ".join(sentences)
     if _PROPOSAL_Q.search(body) or _AWAITING.search(body) or _NOT_DONE_YET.search(body):
         return False
@@ -1693,8 +1701,12 @@ def _acts(
         done = _is_confirmation(text, offer_made=True) or (
             answering_acceptance and _restates_plainly(text, courtesy=True)
         )
-        # in answer to our acceptance, the offer said to stand is no booking
-        done = done and not (answering_acceptance and _OFFER_STANDS.search(text))
+        # in answer to our acceptance, the offer said to stand is no booking, nor are terms
+        # said back with a question whether to go ahead ("Yes, that's it: ... Shall I process it?")
+        done = done and not (
+            answering_acceptance
+            and (_OFFER_STANDS.search(text) or any(map(_awaits_our_yes, _sentence_texts(text))))
+        )
         acts.append("confirmation" if done else "offer")
     elif (
         not asks
@@ -1840,6 +1852,18 @@ def names_remedy(text: str, kind: str, names: Sequence[str] = ()) -> bool:
     if kind in ("replacement", "reship") and _EITHER_SHIPMENT.search(clean):
         return True
     return any(m.kind == kind for m in _mentions(clean))
+
+
+def _awaits_our_yes(sentence: str) -> bool:
+    """ "Shall I process it?", "How does that sound?", "Nothing's booked yet.": the remedy
+    waits for the customer's yes; the sentence names no terms of its own."""
+    if _CLOSING.search(sentence) or _courtesy(sentence):
+        return False  # "Is there any other matter I can help with?"
+    return _invites(sentence) or (
+        bool(_PROPOSAL_Q.search(sentence) or _NOT_DONE_YET.search(sentence))
+        and not _remedy_spans(sentence)
+        and not find_amount_spans(sentence)
+    )
 
 
 def _invites(sentence: str) -> bool:

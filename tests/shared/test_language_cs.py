@@ -2558,3 +2558,37 @@ def test_a_share_of_a_sum_names_the_share_not_the_sum(reader: Reader) -> None:
 def test_a_bare_sum_of_credit_is_store_credit(reader: Reader) -> None:
     offer = read(reader, "could do 30 credit instead of the refund?").offer
     assert offer is not None and offer.type == "store_credit"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "That's the one: a full refund of $79.99 to your card, once we have the item back. Shall I go ahead?",
+        "Exactly right — a full refund of $79.99 to your card, and you keep the item. How does that sound?",
+        "You quoted it right. The offer: a full refund ($79.99) to your card, no return needed. Want me to book it?",
+        "Oui, that's it: a full refund for $79.99 to your card, no return needed. Just tell me if you want it.",
+        "That's exactly it: $79.99 back to your card in full, nothing to post back. Nothing's booked yet; say the word and I'll set it up.",
+        "Aye, you've got it right: a full refund of $79.99 to your card. Want me to go ahead?",
+    ],
+)
+def test_a_yes_to_our_restatement_beside_an_invitation(reader: Reader, text: str) -> None:
+    """A yes opening the reply confirms the terms we restated, though CS asks whether to go
+    ahead; in answer to our acceptance the same words are no booking."""
+    assert read_cs_reply(text, reader, 79.99).confirms
+    assert not read_cs_reply(text, reader, 79.99, answering_acceptance=True).confirms
+
+
+def test_the_one_thing_cs_cannot_do_is_no_yes(reader: Reader) -> None:
+    assert not read_cs_reply("That's the one thing I can't do, I'm afraid.", reader, 79.99).confirms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What we'd normally do here is store credit of $25.48, applied within 1 business day.",
+        "Sorry about that. What I would usually offer is $4.50 back to your card, no return needed.",
+    ],
+)
+def test_what_the_desk_would_normally_do_here_is_an_offer(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 79.99)
+    assert "offer" in reading.acts and reading.offer is not None, reading
