@@ -873,9 +873,14 @@ def _confirmed_terms(ours: Offer, reply: CSReply, names: Sequence[str]) -> Offer
         for k in ("amount", "restocking_fee", "refund_method", "days_to_complete")
         if getattr(said, k) is not None
     }
-    # one way of shipping for the other is CS's to name; a sum of money keeps our kind
+    # one way of shipping for the other is CS's to name, in words (the kind model alone, where
+    # the words name neither, never changes the kind agreed); a sum of money keeps our kind
     shipments = {ours.type, said.type} == {OfferType.REPLACEMENT, OfferType.RESHIP}
-    if shipments and not names_remedy(reply.text, ours.type, names):
+    if (
+        shipments
+        and not names_remedy(reply.text, ours.type, names)
+        and names_remedy(reply.text, said.type, names)
+    ):
         details["type"] = said.type
     return ours.model_copy(update=details)
 

@@ -389,6 +389,8 @@ def test_an_offer_worth_more_than_our_next_ask_is_taken_not_countered_down(strat
         ),
         # a sum of money keeps the kind we restated
         ("full_refund", "partial_refund", "Yes: $129.99 back to your card.", "full_refund"),
+        # the words name neither way of shipping (the kind model alone read one): ours stands
+        ("reship", "replacement", "All done, it's on its way to you in 4 days.", "reship"),
     ],
 )
 def test_the_agreed_kind_is_the_one_cs_confirmed_in_words(ours, said, words, kind) -> None:
