@@ -760,6 +760,8 @@ _RETURN_YES = _rx(
     r"|\bon receipt of (?:the|your) (?:item|goods|product|article|parcel|unit|return)"
     r"|\breturn of (?:the |your )?(?:original )?(?:item|goods|product|article|unit|order)s? (?:is |will be )?(?:required|needed|necessary|mandatory)\b"
     r"|\brequired? (?:the|your) (?:\w+ ){0,2}(?:to be returned|back)\b"
+    # "We'll need the item sent back to us first"
+    r"|\bneed (?:the|your|it|them)(?: [\w-]+){0,2}? (?:sent|posted|shipped|mailed|brought|returned) back\b"
     r"|\b(?:after|once|when|as soon as) you(?:'ve| have)? (?:send|sent|ship|shipped|post|posted|mail|mailed|return|returned|drop|dropped)\b(?: [\w,']+){0,6} (?:back|off)\b"
     r"|\b(?:return|returned|returning) (?:is |will be )?(?:required|needed|necessary)|\bmust (?:be )?(?:sent back|return(?:ed)?)\b|\bmust be received (?:at|by|back)\b"
     r"|\b(?:needs?|has|have|must) (?:to )?(?:come|go|be sent|be shipped|be posted) back\b|\b(?:needs?|has|have) to be returned\b"

@@ -2516,6 +2516,14 @@ def test_dones_in_the_newer_desks_words(
             False,
         ),
         (
+            "On this one we can do a full refund of $420 back to your card. We'll need the item "
+            "sent back to us first.",
+            420.0,
+            "full_refund",
+            420.0,
+            True,
+        ),
+        (
             "I can put $40 in store credit on your account for when they're back in stock.",
             420.0,
             "store_credit",
