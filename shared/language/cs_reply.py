@@ -310,16 +310,19 @@ _ELLIPTIC_CANT = _rx(
 _SENTENCE_SPLIT = re.compile(
     r"(?<=[.!?])\s+|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\s+(?=[A-Z¿¡])"
 )
+# "on the 3rd", "on May 2", "on 2 May": a date
+_ON_A_DATE = (
+    r"\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b"
+    r"|\bon (?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}"
+    r"|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\b"
+)
 _PAST_FACT = _rx(
     r"\balready\b|\byesterday\b|\bnow that\b|\brecords show|\bour system shows|\bpreviously\b|\blast (?:week|month|tuesday|monday|wednesday|thursday|friday|saturday|sunday)\b"
-    r"|\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b|\bon (?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\b|\bhad (?:been )?(?:issued|refunded|processed|sent)|\b(?:days?|weeks?|months?) ago\b"
+    rf"|{_ON_A_DATE}|\bhad (?:been )?(?:issued|refunded|processed|sent)|\b(?:days?|weeks?|months?) ago\b"
     r"|\byou(?:'ve| have) (?:already |now )?(?:had|received|got)\b|\bat checkout\b|\bwhen (?:you|it) (?:ordered|bought|paid)"
 )
 # "on the 3rd" dates a past event, unless the clause looks ahead ("will visit on the 18th")
-_DATED = _rx(
-    r"\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b"
-    r"|\bon (?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\b"
-)
+_DATED = _rx(_ON_A_DATE)
 _AHEAD = _rx(r"\bwill\b|'ll\b|\bshall\b|\bgoing to\b|\bbooked (?:in )?for\b")
 _PAST_TENSE = _rx(
     r"\b(?:was|were) (?:\w+ )?(?:\w+ed|sent|paid|given|made|done|put)\b"
@@ -466,6 +469,13 @@ _OFFER_FRAME = _rx(
     r"|\b(?:should|would) be (?:delighted|happy|glad|pleased) to\b|(?:^|[.!?]\s+)(?:can|could) (?:give|do|offer|send|arrange|refund)\b"
     r"|(?:^|[.!?]\s+)(?:accept|take|fancy) (?:a|an|the)\b[^.!?]*\?"
 )
+# A yes that says our terms back are CS's own: "That's the one: ...", "Exactly right — ...",
+# "You quoted it right.", "Oui, that's it: ...", "That's exactly what I offered: ..."
+_SAID_BACK_YES = (
+    r"(?:(?:oui|sí|si|ja),? )?(?:that(?:'s| is) (?:exactly )?(?:it|the one|the deal|what (?:i|we)"
+    r" (?:offered|proposed|put forward))|you(?:'ve| have) got it(?: right)?"
+    r"|you quoted (?:it|that|them) (?:right|correctly)|exactly right)(?=\s*(?:[:.!,;—–-]|$))"
+)
 _DONE_FRAME = _rx(
     r"\b(?:i|we)(?:'ve| have) (?:\w+ ){1,5}?and (?:refunded|credited|reimbursed|issued|processed|arranged|booked)\b"
     r"|\bthat(?:'s| is) (?:now )?agreed\b|\bdone!|^\W*processed\b|\bprocessed\s*(?:--|[—–-])\s"
@@ -492,9 +502,7 @@ _DONE_FRAME = _rx(
     r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|yup|aye|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
     r"|spot on|bang on|precisely|absolutely|indeed)\b(?! or no\b)"
-    # "That's the one: ...", "That's exactly what I offered: ...", "You've got it: ..."
-    r"|^\W*(?:(?:oui|sí|si|ja),? )?(?:that(?:'s| is) (?:exactly )?(?:it|the one|the deal|what (?:i|we) (?:offered|proposed))"
-    r"|you(?:'ve| have) got it(?: right)?|you quoted it right|exactly right)(?=\s*(?:[:.!,;—–-]|$))"
+    rf"|^\W*{_SAID_BACK_YES}"
     r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:set|put) (?:that|it|this|everything) (?:up|through)\b"
     r"|\ball (?:set|sorted|done|arranged|booked)\b"
     # "the $25 is back on your card now", "Agreed: ..."
@@ -673,9 +681,8 @@ _YES = (
 )
 _AFFIRMATIVE = _rx(
     rf"^\s*(?:{_YES}"
-    r"|(?:that|this|it)(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct|it|spot on|confirmed|the (?:offer|deal)"
-    r"|(?:the one|what (?:i|we) (?:offered|proposed|put forward))(?=\s*(?:[:.!,;—–-]|$)))"
-    r"|you quoted (?:it|that|them) (?:right|correctly)\b"
+    r"|(?:that|this|it)(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct|it|spot on|confirmed|the (?:offer|deal))"
+    rf"|{_SAID_BACK_YES}"
     r"|(?:all|quite|entirely) (?:right|correct)|you(?:'re| are) (?:right|correct))\b"
 )
 _GO_AHEAD = _rx(
