@@ -33,12 +33,11 @@ class Wording(StrEnum):
     was then fixed on the second, third, fourth, fifth, seventh and eighth books' words (the
     fifth after two rounds held out, the eighth after one) and on the tenth's and eleventh's
     after their first reads, and on the twelfth's, fourteenth's, fifteenth's, sixteenth's,
-    nineteenth's, twentieth's, twenty-first's, twenty-second's, twenty-fourth's and
-    twenty-fifth's after their first reads;
+    nineteenth's, twentieth's, twenty-first's, twenty-second's, twenty-fourth's,
+    twenty-fifth's, twenty-eighth's and twenty-ninth's after their first reads;
     the sixth, ninth, thirteenth, seventeenth, eighteenth, twenty-third, twenty-sixth and
     twenty-seventh are held out (never read by anyone tuning the reader), so a bench can face
-    desks nobody tuned for; the twenty-eighth and twenty-ninth are read after their first
-    bench."""
+    desks nobody tuned for."""
 
     FIRST = "first"
     SECOND = "second"

@@ -1710,12 +1710,7 @@ def _acts(
         done = _is_confirmation(text, offer_made=True) or (
             answering_acceptance and _restates_plainly(text, courtesy=True)
         )
-        # in answer to our acceptance, the offer said to stand is no booking, nor are terms
-        # said back with a question whether to go ahead ("Yes, that's it: ... Shall I process it?")
-        done = done and not (
-            answering_acceptance
-            and (_OFFER_STANDS.search(text) or any(map(_awaits_our_yes, _sentence_texts(text))))
-        )
+        done = done and not (answering_acceptance and _still_on_offer(text))
         acts.append("confirmation" if done else "offer")
     elif (
         not asks
@@ -1795,7 +1790,7 @@ def says_back(
     yes = _YES_WORD.search(_YES_DENIED.sub(" ", text))
     if _AGREEMENT_NO.search(text) or _YES_DENIED.search(text) or (invited and not yes):
         return False  # our restatement needs a yes: an offer said again is no answer to it
-    if not invited and _OFFER_STANDS.search(text):
+    if not invited and _still_on_offer(text):
         return False  # to our acceptance, the offer said to stand is no booking
     sums = [found.value for found in find_amount_spans(text)]
     if amount is not None:
@@ -1861,6 +1856,13 @@ def names_remedy(text: str, kind: str, names: Sequence[str] = ()) -> bool:
     if kind in ("replacement", "reship") and _EITHER_SHIPMENT.search(clean):
         return True
     return any(m.kind == kind for m in _mentions(clean))
+
+
+def _still_on_offer(text: str) -> bool:
+    """In answer to our acceptance, nothing is booked yet: the offer said to stand ("My offer
+    stands: ..."), or said back with a question whether to go ahead ("Yes, that's it: ...
+    Shall I process it?", "... Nothing's booked yet")."""
+    return bool(_OFFER_STANDS.search(text)) or any(map(_awaits_our_yes, _sentence_texts(text)))
 
 
 def _awaits_our_yes(sentence: str) -> bool:
