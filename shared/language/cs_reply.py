@@ -245,7 +245,7 @@ _PART_MARKER = _rx(
 
 _NEGATION = _rx(
     r"\b(?:not|no|never|cannot|can't|cant|can ?not|unable|won't|wouldn't|isn't|aren't|don't|doesn't"
-    r"|didn't|couldn't|shouldn't|mustn't|unfortunately|neither|nor|impossible|ineligible"
+    r"|didn't|couldn't|shouldn't|mustn't|wasn't|weren't|unfortunately|neither|nor|impossible|ineligible"
     r"|not eligible|not able|nothing|decline[ds]?|denied|refuse[ds]?)\b"
 )
 # Still to be done, and never a report that it is done: "nothing's done yet", "I haven't
@@ -1409,7 +1409,18 @@ def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:
             if m.kind != "reship" or _RESHIP_PROPER.search(text[m.start : m.end])
         ] or specific
     fitting = [m for m in specific if FAMILY[m.kind] == FAMILY.get(model_type)]
-    return (fitting or specific)[0]
+    primary = (fitting or specific)[0]
+    if primary.kind == "full_refund" and not _stated_sum(text, primary):
+        # "A full refund was never on the table, but $45 back to your card is": a full
+        # refund named without its sum, and a sum of money back said apart from it after,
+        # is the full refund wished for or turned down, and the sum the offer
+        after = [
+            m
+            for m in framed
+            if m.kind == "refund" and m.start > primary.end and m.clause != primary.clause
+        ]
+        return next((m for m in after if _stated_sum(text, m)), primary)
+    return primary
 
 
 # "a full MoneyBack refund", "a full cash-back refund": a name of the scheme between

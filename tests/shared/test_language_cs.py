@@ -2600,3 +2600,20 @@ def test_the_one_thing_cs_cannot_do_is_no_yes(reader: Reader) -> None:
 def test_what_the_desk_would_normally_do_here_is_an_offer(reader: Reader, text: str) -> None:
     reading = read_cs_reply(text, reader, 79.99)
     assert "offer" in reading.acts and reading.offer is not None, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I wasn't able to get approval for a full refund, but my supervisor has okayed $60 back, keeping the item.",
+        "My manager wasn’t able to approve the full refund. She has, though, okayed $60 back to you.",
+        "A full refund was never on the table, but $60 back to your card is.",
+        "A full refund is beyond what I can authorise; $60 back to your card is what I can do.",
+        "I'd love to do a full refund but my hands are tied. How about $60 back to your card?",
+    ],
+)
+def test_a_full_refund_turned_down_beside_a_sum_offers_the_sum(reader: Reader, text: str) -> None:
+    """The full refund is what the desk will not do; the sum said apart from it is the offer,
+    never "a full refund of $60" on a $219 order."""
+    offer = read_cs_reply(text, reader, 219.0).offer
+    assert offer is not None and (offer.type, offer.amount) == ("partial_refund", 60.0), offer
