@@ -18,7 +18,14 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from shared.language.entities import Amount, find_amount_spans, find_days, find_percent
+from shared.language.entities import (
+    CURRENCY,
+    MONEY_SIGN,
+    Amount,
+    find_amount_spans,
+    find_days,
+    find_percent,
+)
 from shared.language.names import without_names
 from shared.language.normalize import normalize
 from shared.language.reader import Reader
@@ -115,25 +122,25 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         _rx(
             r"\bstore credit|\btravel credit|\baccount credit|\bsite credit|\bshop credit|\b(?:store|shop|site|account|wallet|customer) balance|\bbill credit|\bwallet credit"
             r"|\bcredit (?:in|to|into|on) (?:your|ur|the) (?:wallet|balance|bill)|\b(?:\d+|a few|some) (?:reward |loyalty )?points\b"
-            r"|(?:\$\s?\d[\d.,]*|\bdollars?) (?:of |in )credit\b|\bcode (?:off|for) (?:your|ur) next\b"
+            rf"|(?:{MONEY_SIGN}\s?\d[\d.,]*|\b{CURRENCY}) (?:of |in )credit\b|\bcode (?:off|for) (?:your|ur) next\b"
             r"|\bcredit (?:on|to|into|onto) (?:your|ur) (?:store |shopping |customer )?account"
-            r"|\bcredit (?:\((?:\$|£|€)?\s?[\d.,]+\) )?(?:on|to|into|onto) (?:the )?(?:store|shopping|customer) account\b"
-            r"|\bcredit of (?:\$|£|€)\s?[\d.,]+ (?:on|to|into|onto) (?:your|ur) (?:store |shop |customer )?(?:account|acct)\b"
+            rf"|\bcredit (?:\({MONEY_SIGN}?\s?[\d.,]+\) )?(?:on|to|into|onto) (?:the )?(?:store|shopping|customer) account\b"
+            rf"|\bcredit of {MONEY_SIGN}\s?[\d.,]+ (?:on|to|into|onto) (?:your|ur) (?:store |shop |customer )?(?:account|acct)\b"
             r"|\bcredit(?:ed)? your (?:store |shopping |customer )?account\b"
             r"|\b(?:e-?)?gift ?card\b(?! balance)|\bgift certificate|\bvoucher|\b(?:promo(?:tional)?|discount) (?:credit|code)"
             r"|\bcoupon|\b(?:add(?:ed|ing)?|convert(?:ed|ing)?|load(?:ed|ing)?) [^.;!?]{0,40}?(?:to|onto|into) (?:your |ur |the |a )?gift ?card balance\b"
             r"|\b(?:discount|% off|percent off) (?:on|for|off|towards?|against) (?:your|ur) next (?:purchase|order|visit|booking|shop)\b"
             r"|\b(?:to|into|onto|in) (?:your |ur )?(?:store|shop|site) account\b|\b(?:to|into|onto|in) (?:your|ur) (?:\w+ )?wallet\b"
-            r"|\b(?:off|towards?) (?:your|ur) next (?:purchase|order|visit|booking)\b|(?:\$|£|€)\s?\d[\d,.]* (?:\w+ )?(?:code|voucher)\b|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credits?\b(?! (?:to|on|onto|back to) (?:your|ur|the) (?:original|card|visa|mastercard|amex|paypal|bank|payment|debit|credit card))"
+            rf"|\b(?:off|towards?) (?:your|ur) next (?:purchase|order|visit|booking)\b|{MONEY_SIGN}\s?\d[\d,.]* (?:\w+ )?(?:code|voucher)\b|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credits?\b(?! (?:to|on|onto|back to) (?:your|ur|the) (?:original|card|visa|mastercard|amex|paypal|bank|payment|debit|credit card))"
             r"|\bgoodwill credit|\bcredit (?:note|slip)|\be-?credit\b|\b(?:a|the) credit (?:of|for) |\btop-?up\b"
             # "a house credit of $8.40", "in-house credit", "merchandise credit" (a statement
             # credit goes on the card: money back)
             r"|\bcr[eé]dito (?:de|en) (?:la )?tienda\b"
             r"|\b(?:in-?)?house credit|\bmerchandise credit|\b(?:a|an|the) (?!statement |card |bank )[\w-]+ credit (?:of|for|worth) "
             r"|\b(?:as|in) (?:\w+ )?points\b|\bpoints (?:on|to|into|onto) (?:your|ur|the) (?:\w+ )?account\b"
-            r"|(?:\$|£|€)\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credits?\b|\bdollars (?:in |of )?(?:\w+ )?credits?\b"
-            r"|\bbucks (?:in |of )?(?:\w+ )?credit\b|(?<![\w.,])\d{1,4}(?:\.\d{2})? (?:in )?(?:store |account |shop )?credits?\b|\b\d[\d.,]* ?(?:euros?|pounds?|quid|rand|rupees|usd|eur|gbp|cad|aud) (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
-            r"|\bcredit(?:ed)? (?:\$|£|€)\s?[\d.,]+ (?:to|on|onto|into) (?:your|ur) (?:\w+ )?account\b"
+            rf"|{MONEY_SIGN}\s?\d[\d,.]* (?:in |of )?(?:\w+ )?credits?\b"
+            rf"|\b{CURRENCY} (?:in |of )?(?:\w+ )?credits?\b|(?<![\w.,])\d{{1,4}}(?:\.\d{{2}})? (?:in )?(?:store |account |shop )?credits?\b|\b\d[\d.,]* ?{CURRENCY} (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
+            rf"|\bcredit(?:ed)? {MONEY_SIGN}\s?[\d.,]+ (?:to|on|onto|into) (?:your|ur) (?:\w+ )?account\b"
             r"|\bonto (?:a |your )?(?:gift|store)|\bin credit\b|\bcredit back (?:to|on|onto) your account"
         ),
     ),
@@ -199,39 +206,39 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         _rx(
             r"\brefund(?!s? (?:team|department|dept|desk|reference|ref|number|policy|process|status|system)\b)|\breimburse|\breembolso\b|\bremboursement\b|\bmoney[- ]back|\bcompensat|\bdiscount|\bprice adjustment|\bcash ?back\b"
             r"|\b(?:off|back) (?:the |your )?(?:order|price|purchase|total)"
-            r"|(?:\$|£|€)\s?\d[\d,.]* (?:off|back)\b|\b(?:dollars?|bucks|usd|pounds?|quid|euros?|tenner|fiver) (?:off|back)\b"
+            rf"|{MONEY_SIGN}\s?\d[\d,.]* (?:off|back)\b|\b(?:{CURRENCY}|pound|tenner|fiver) (?:off|back)\b"
             # a counter as a bare sum or share: "I can do 35%", "I could do half", "we can go up to £35"
             r"|\b(?:i|we)(?:'ll|'d| can| could| will| would| might)?(?: (?:still|also|only|just|definitely|happily))?"
             r" (?:do|offer|give you|go (?:up )?to|stretch to|meet you at) (?:\d+(?:\.\d+)? ?(?:%|percent)|half\b)"
             r"(?! of (?:the|your|this|that) (?!order|price|total|purchase|cost|amount))"
-            r"|\b(?:go (?:up )?to|stretch to) (?=(?:\$|£|€)\s?\d|(?:\d[\d.,]*|[a-z]+(?:-[a-z]+)?) ?(?:bucks|dollars|quid|pounds|euros)\b)"
-            r"|\b(?:most|max(?:imum)?|best) (?:i|we) can (?:\w+ ){0,4}?(?:is|would be) (?=(?:\$|£|€)\s?\d)"
-            r"|(?:\$|£|€)\s?\d[\d,.]*(?: of (?:your|the) (?:money|payment|purchase price))? (?:(?:paid|sent|put|going|coming|given) back|returned|refunded|reimbursed|repaid)\b(?! (?:item|goods|parcel|order|package)s?\b)|\bpercent (?:off|back)\b|% (?:off|back)\b"
+            rf"|\b(?:go (?:up )?to|stretch to) (?={MONEY_SIGN}\s?\d|(?:\d[\d.,]*|[a-z]+(?:-[a-z]+)?) ?{CURRENCY}\b)"
+            rf"|\b(?:most|max(?:imum)?|best) (?:i|we) can (?:\w+ ){{0,4}}?(?:is|would be) (?={MONEY_SIGN}\s?\d)"
+            rf"|{MONEY_SIGN}\s?\d[\d,.]*(?: of (?:your|the) (?:money|payment|purchase price))? (?:(?:paid|sent|put|going|coming|given) back|returned|refunded|reimbursed|repaid)\b(?! (?:item|goods|parcel|order|package)s?\b)|\bpercent (?:off|back)\b|% (?:off|back)\b"
             rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:[\w$£€.,]+ )?(?:price|order|total|paid|purchase|cost|amount))? (?:back|off)\b"
             r"|\bknock(?:ed|ing)? (?:\$?\d+(?:\.\d+)?%?|\w+)(?: \w+)? off\b|\b(?:price|money) back\b"
             r"|\bback (?:to|on|onto|into) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|account|payment|debit|credit card)"
             r"|\bcredit(?:ed)? (?:back )?(?:to|on|onto) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|payment|debit)"
-            r"|\b(?:credit|return|put|pay|send|give|offer|do) (?:you )?(?:the )?(?:(?:\$|£|€)\s?\d|\d[\d.,]* (?:bucks|dollars|usd)\b)"
-            r"|\bpay (?:you )?back\b|\bgoodwill (?:payment|gesture)|\bgift ?card balance|\bmeet you at (?:\$|£|€)\s?\d"
-            r"|\b(?:get|have|receive) (?:the |your )?(?:full amount|money|\$\s?\d[\d,.]*|[\w-]+ dollars) back\b"
+            rf"|\b(?:credit|return|put|pay|send|give|offer|do) (?:you )?(?:the )?(?:{MONEY_SIGN}\s?\d|\d[\d.,]* {CURRENCY}\b)"
+            rf"|\bpay (?:you )?back\b|\bgoodwill (?:payment|gesture)|\bgift ?card balance|\bmeet you at {MONEY_SIGN}\s?\d"
+            rf"|\b(?:get|have|receive) (?:the |your )?(?:full amount|money|{MONEY_SIGN}\s?\d[\d,.]*|[\w-]+ {CURRENCY}) back\b"
             r"|\brevers(?:e|ed|ing) (?:the |that |this |your )?(?:[\w$.,]+ ){0,2}(?:charge|payment|fee)\b|\b(?:charge|payment) (?:is |has been |will be )?reversed\b"
-            r"|\b(?:send|put|pay|give) (?:you )?back (?:\$|£|€)\s?\d"
+            rf"|\b(?:send|put|pay|give) (?:you )?back {MONEY_SIGN}\s?\d"
             r"|\b(?:the |your )?(?:rest of (?:your|the) )?money (?:will |'ll )?(?:come|go)(?:es)? back\b"
-            r"|(?:\$|£|€)\s?\d[\d,.]* (?:lands?|will land|goes|will go) (?:back )?(?:on|to|in|into) (?:your|the) (?:card|account|bank)"
-            r"|(?:(?:\$|£|€)\s?\d[\d,.]*|\b(?:bucks|dollars|quid|pounds|euros)) (?:straight )?(?:to|onto) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|debit)"
+            rf"|{MONEY_SIGN}\s?\d[\d,.]* (?:lands?|will land|goes|will go) (?:back )?(?:on|to|in|into) (?:your|the) (?:card|account|bank)"
+            rf"|(?:{MONEY_SIGN}\s?\d[\d,.]*|\b{CURRENCY}) (?:straight )?(?:to|onto) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|debit)"
             r"|\bpartial one\b"
             # "$79.99 in full through the same payment channel", "the whole $80 via the way you paid"
-            r"|(?:\$|£|€)\s?\d[\d,.]* in full (?:to|through|via|on|onto|back)\b"
-            r"|\byou(?:'ll| will) (?:get|receive|see) (?:the )?(?:full |whole |entire )?(?:(?:\$|£|€|usd ?)\s?\d|(?:[\w-]+ ){1,3}dollars\b)"
+            rf"|{MONEY_SIGN}\s?\d[\d,.]* in full (?:to|through|via|on|onto|back)\b"
+            rf"|\byou(?:'ll| will) (?:get|receive|see) (?:the )?(?:full |whole |entire )?(?:(?:{MONEY_SIGN}|usd ?)\s?\d|(?:[\w-]+ ){{1,3}}{CURRENCY}\b)"
         ),
     ),
 )
 _FULL_MARKER = _rx(
-    r"\bin full\b|\bfull (?:amount|price|purchase price|cost|value|order (?:total|value))\b|\bthe (?:whole|entire|complete|full) (?:\$|£|€)"
+    rf"\bin full\b|\bfull (?:amount|price|purchase price|cost|value|order (?:total|value))\b|\bthe (?:whole|entire|complete|full) {MONEY_SIGN}"
     r"|\b(?:everything|all(?: of what)?|every (?:cent|penny)(?: of what)?) (?:that )?you (?:paid|spent)\b"
     r"|\bevery (?:cent|penny)\b|\bentire (?:amount|purchase|order)\b|\ball (?:of )?your money\b|\bthe (?:whole|entire) (?:thing|order|amount)"
     r"|\b(?:complete|total|full) (?:refund|reimbursement|repayment)\b"
-    r"|\b100 ?%|\bthe total\b|\ball (?:\$|£|€)|\b(?:the |your )?full (?:\$|£|€)|\brefund (?:all|everything)\b|\bfor the full order\b"
+    rf"|\b100 ?%|\bthe total\b|\ball {MONEY_SIGN}|\b(?:the |your )?full {MONEY_SIGN}|\brefund (?:all|everything)\b|\bfor the full order\b"
 )
 _PART_MARKER = _rx(
     r"\b(?:partial|part of|part[- ]refund|some of|a portion|discount|compensation|goodwill|difference)"
@@ -347,7 +354,7 @@ _GENERAL_POLICY = _rx(
     r"|\b(?:refunds|returns|credits|replacements|exchanges) (?:over|under|above|below|to|for|on|of|from) [^.?!;]{0,40}?\b(?:need|require|take|go|are|must|can|may|get|have)\b"
     r"|\bour (?:policy|policies)\b|\bper (?:our )?policy\b"
     r"|\b(?:refund|return|replacement|exchange|credit) (?:requests?|claims?) (?:are|is) (?:only )?(?:processed|handled|approved|issued|accepted)\b"
-    r"|\bitems? (?:over|under|above|below) (?:\$|£|€)|\bonce (?:a|the) refund is (?:issued|processed)\b|\bany refund\b"
+    rf"|\bitems? (?:over|under|above|below) {MONEY_SIGN}|\bonce (?:a|the) refund is (?:issued|processed)\b|\bany refund\b"
     r"|\bplease (?:be aware|note)\b|^\W*(?:note|good to know|fyi|for your information|for reference|heads up|just so you know)\b\s*[:,-]|\bas a (?:general )?rule\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
     # "the timing of the credit to your account is determined by your payment provider"
     r"|\b(?:depends? on|determined by|down to|up to) (?:your|the) (?:bank|card issuer|issuer|payment provider|provider)\b"
@@ -442,7 +449,7 @@ _OFFER_FRAME = _rx(
     r"\b(?:i|we)(?:'ll| will| can| could| would|'d| shall| am| are|'m|'re)(?: (?:also|still|now|happily|gladly|just|be))*"
     r"(?: (?:happy|glad|able|pleased|prepared|willing|going) to)?\b"
     r"|\b(?:i'll|we'll|i'd|we'd)\b|\blet me\b|\bhow (?:about|does|would)\b|\bwhat about\b"
-    r"|\bwould (?:a|an|the|\$|you (?:accept|like|prefer|take|be)|it help|that|this|[\w-]+ (?:dollars|bucks|percent)|\d)"
+    rf"|\bwould (?:a|an|the|{MONEY_SIGN}|you (?:accept|like|prefer|take|be)|it help|that|this|[\w-]+ (?:{CURRENCY}|percent)|\d)"
     r"|\bdoes (?:that|this) (?:work|sound)|\bsound good\b|\bshall i\b|\boffer(?:ing)?\b|\bwhat (?:i|we) can do\b"
     r"|\bthe best (?:i|we) can\b|\b(?:best|most) (?:i|we)(?:'ve| have)? (?:got|have|can)\b|\byou(?:'ll| will| would|'d| can) (?:get|receive|have|keep)\b|\byou(?:'re| are) (?:getting|receiving)\b|\bthe terms (?:are|would be|will be)\b"
     # "Are you OK with ...?", "it's still ...", "the offer remains ...", "so again, that's ..."
@@ -454,7 +461,7 @@ _OFFER_FRAME = _rx(
     r"|\bwill (?!you\b|need\b|have to\b|not\b|never\b|only\b|usually\b)\w+\b"
     r"|\b(?:i|we) (?:are|'re) able\b|\bable to\b|\bwhat i'm able\b|\bwhy don't (?:i|we|you)\b|\bhappy to\b"
     r"|\b(?:can|could) (?:do|offer|give|send|refund|issue|arrange)\b|\bwill (?:go|be)\b|\bgoes out\b|\bfollows?\b"
-    r"|^\W*(?:\w+ ){0,3}(?:\$|£|€)?\s?[\d.,]+ (?:back|off)\b|^\W*half back\b|\bwe will\b|\bwill (?:refund|send|ship|issue)\b"
+    rf"|^\W*(?:\w+ ){{0,3}}{MONEY_SIGN}?\s?[\d.,]+ (?:back|off)\b|^\W*half back\b|\bwe will\b|\bwill (?:refund|send|ship|issue)\b"
     r"|\byou(?:'re| are) (?:eligible|entitled) (?:for|to)\b"
     # "this case is eligible for a full refund", "the remedy available under our policy is ...",
     # "the resolution proposed for your case: ...", "Nuestra oferta sigue siendo: ..."
@@ -487,7 +494,7 @@ _DONE_FRAME = _rx(
     # "I went ahead and put through ...", "the refund of $15 is processed", "your credit is
     # live on your account now", "Refunded ✔️ $18 to Apple Pay": the remedy's status
     r"|\bwent ahead and\b|\b(?:the|your) (?:\w+ ){0,2}(?:refund|credit|voucher|replacement|reship(?:ment)?|exchange|label)"
-    r"(?: of (?:\$|£|€)?\s?[\d.,]+)?(?: for (?:the |your )?\w+(?: \w+)?)? (?:is|are) (?:now )?(?:done|processed|complete|completed|live|active|through|sorted)\b"
+    rf"(?: of {MONEY_SIGN}?\s?[\d.,]+)?(?: for (?:the |your )?\w+(?: \w+)?)? (?:is|are) (?:now )?(?:done|processed|complete|completed|live|active|through|sorted)\b"
     r"(?! (?:within|in|once|when|after|by|as soon)\b)"
     r"|^\W*(?:refunded|re-?shipped|credited|processed|issued|approved|actioned)\b(?! (?:within|in|once|when|after|by)\b)"
     r"|\b(?:has|have|'s) (?:now |just |already )?been (?:\w+ )?(?:processed|issued|set up|arranged|approved|credited|applied|placed|booked"
@@ -500,6 +507,7 @@ _DONE_FRAME = _rx(
     r"|\bthat(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct)\b"
     r"|\b(?:i|we) (?:already |just )?did it\b|\byou(?:'re| are) (?:all )?(?:sorted|set|good) with\b|^\W*(?:\w+,? )?(?:it's |that's |all )?(?:locked in|squared away|lodged it|logged it|done and dusted)\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
     r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
+    # (not every word of `_YES`: "Sí, exacto: a swap for a new one" opens an offer)
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|yup|aye|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
     r"|spot on|bang on|precisely|absolutely|indeed)\b(?! or no\b)"
     rf"|^\W*{_SAID_BACK_YES}"
@@ -517,7 +525,7 @@ _DONE_FRAME = _rx(
     # "$9 credit applied!", "Refund processed.", "Replacement armrest ordered": a remedy named,
     # then its participle, with no auxiliary: a status line
     r"|^\W*(?:[\w$.,]+ ){0,3}(?:refund|reshipment|replacement|credit|voucher|label|exchange|order|reship)s?"
-    r"(?: (?!(?:was|were|is|are|has|have|had|been|be|we|i|you|they|it)\b)\w+)?(?: of (?:\$|£|€)?\s?[\d.,]+)? (?:processed|created|applied|ordered|issued|done|approved|booked"
+    rf"(?: (?!(?:was|were|is|are|has|have|had|been|be|we|i|you|they|it)\b)\w+)?(?: of {MONEY_SIGN}?\s?[\d.,]+)? (?:processed|created|applied|ordered|issued|done|approved|booked"
     r"|arranged|actioned|generated|scheduled|sent|added|raised|submitted)\b(?! (?:by|if|once|when|as soon))"
     r"|\b(?:has|have|'s) (?:now |just |already )?(?:gone|been) (?:through|actioned|generated|created|scheduled|cancelled|switched)\b"
     r"|\b(?:has|have|'s) (?:now |just )?gone (?:back|onto|into|to|out)\b|\b(?:is|are) (?:now )?(?:in|on) your (?:\w+ )?(?:account|balance|wallet)\b"
@@ -537,12 +545,12 @@ _DONE_FRAME = _rx(
     r" (?:been |now |all )?(?:done|sorted|arranged|set up|all set)\b"
     # a grant in deed: "$22 refunded to your card", "10 percent refunded", "I processed the
     # refund", "Ticket status: RESOLVED", "Confirmation: full refund ...", "Finished!", ", done."
-    r"|(?<!get )(?<!get the )(?<!get the full )(?<!have )(?<!have the )(?:(?:\$|£|€)\s?\d[\d.,]*|\b\d+ ?(?:%|percent|dollars|bucks|quid|euros?|pounds))"
+    rf"|(?<!get )(?<!get the )(?<!get the full )(?<!have )(?<!have the )(?:{MONEY_SIGN}\s?\d[\d.,]*|\b\d+ ?(?:%|percent|{CURRENCY}))"
     r"(?: (?!is\b|are\b|will\b|gets?\b|be\b)\w+)? (?:refunded|credited|applied)"
     r"(?:(?: back)? (?:to|on|onto) (?:your|ur|the) \w+(?: \w+)?)?\s*(?:[.!;]|$)"
     r"|\bstatus:? (?:resolved|completed|complete|done|processed)\b|^\W*confirmation\s*:|\bwe confirm\b"
     r"|^\W*(?:all )?(?:finished|completed)\b|,\s*done\s*[.!]|\b(?:i|we)(?:'ve| have) done it\b|\bit(?:'s| is) (?:all )?correct\b"
-    r"|\b(?:refund|credit|replacement|reship(?:ment)?|exchange)(?: of (?:\$|£|€)?\s?[\d.,]+)? is (?:now )?(?:processed|done|completed|issued|applied)\b(?! (?:within|in|once|when|after|by|as soon|on)\b)"
+    rf"|\b(?:refund|credit|replacement|reship(?:ment)?|exchange)(?: of {MONEY_SIGN}?\s?[\d.,]+)? is (?:now )?(?:processed|done|completed|issued|applied)\b(?! (?:within|in|once|when|after|by|as soon|on)\b)"
 )
 # "Our warehouse confirmed ...": someone else's finding reported, not our remedy done
 _THIRD_PARTY_CONFIRMED = _rx(r"\b(?:the|our|your|my) \w+ (?:has |have )?(?:now |also )?confirmed\b")
@@ -803,7 +811,7 @@ _RETURN_YES = _rx(
 )
 _RETURN_NO = _rx(
     # "Return: not required", "customer retains item", "the rug is yours", "bin the cracked one"
-    r"\bretains?\b|\b(?!choice|decision|call|refund|credit|money|amount|voucher|pounds|dollars|euros|\d)\w+ (?:is|are) yours\b"
+    rf"\bretains?\b|\b(?!choice|decision|call|refund|credit|money|amount|voucher|{CURRENCY}\b|\d)\w+ (?:is|are) yours\b"
     r"|\bwithout needing (?:it|them|the \w+) back\b|\bbin (?:it|them|the)\b|\bin the bin\b|\brecycle (?:it|them|the)\b"
     r"|\b(?:fine|free) to keep\b|\bnot required to (?:return|send)\b|\bneed(?: not|n't) be (?:returned|sent back|collected)\b|"
     r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)(?!(?: [\w-]+){0,3} (?:aside|safe|ready|handy|to one side|until|for (?:the )?(?:courier|collection|pick-?up)))|\bno need (?:to )?(?:return|send|ship|post)(?! (?:us |me )?(?:any |the |a |some )?(?:photos?|pictures?|pics?|images?|proof|receipts?|evidence|details|info))|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"

@@ -56,6 +56,11 @@ _CODES = (
     r"|jpy|cny|rmb|mxn|brl|ngn|kes|ghs|pkr|idr|thb|pln|czk|egp|krw"
 )
 
+# What the other readers write a sum with: a sign before it, or a currency after it in
+# words or by its code ("$12", "12 dollars", "150 SAR")
+MONEY_SIGN = r"(?:\$|£|€|₹|₱)"
+CURRENCY = rf"(?:{_CURRENCY_WORDS}|{_CODES})"
+
 _AMOUNT_SYMBOL = re.compile(
     rf"(?:\b(?:{_CODES}|rs\.?)\s?|(?:\b(?:us|ca|au|nz|c|a))?\$|€|£|₹|₱)\s?{_NUMBER}\b",
     re.IGNORECASE,
@@ -67,7 +72,7 @@ _AMOUNT_BARE = re.compile(
     re.IGNORECASE,
 )
 _AMOUNT_AFTER = re.compile(
-    rf"(?<![\w.,]){_NUMBER}[\s-]?(?:{_CURRENCY_WORDS}|{_CODES})\b",
+    rf"(?<![\w.,]){_NUMBER}[\s-]?{CURRENCY}\b",
     re.IGNORECASE,
 )
 # "179,99 $", "50$": the symbol after the number, the cents after a point or a comma
@@ -201,6 +206,14 @@ def words_to_number(words: str) -> float | None:
             return None
         seen = True
     return float(total + current) if seen else None
+
+
+def mask_amounts(text: str, placeholder: str) -> str:
+    """The text with every sum written with a sign, a code or a currency word ("$12.50",
+    "AED 1,299", "40 dollars") replaced by `placeholder`."""
+    for regex in (_AMOUNT_SYMBOL, _AMOUNT_AFTER):
+        text = regex.sub(placeholder, text)
+    return text
 
 
 def find_amount_spans(text: str) -> list[Amount]:

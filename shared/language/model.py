@@ -23,14 +23,11 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 
-from shared.language.entities import find_order_ids
+from shared.language.entities import find_order_ids, mask_amounts
 from shared.language.normalize import normalize
 
 SEED = 7
 CALIBRATION_FOLDS = 3
-_MONEY = re.compile(
-    r"(?:us\$|\$|€|£)\s?\d[\d,]*(?:\.\d+)?|\b\d[\d,]*(?:\.\d+)?\s?(?:dollars?|bucks|usd)\b", re.I
-)
 _PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s?%")
 _DIGITS = re.compile(r"\d")
 # Money paid back to a credit card is no store credit: the card is only where it goes.
@@ -44,7 +41,7 @@ def features_text(text: str) -> str:
     text = normalize(text)
     for start, end in reversed(find_order_ids(text).spans):
         text = text[:start] + " ordernumber " + text[end:]
-    text = _MONEY.sub(" moneyamount ", text)
+    text = mask_amounts(text, " moneyamount ")
     text = _PERCENT.sub(" percentshare ", text)
     text = _CREDIT_CARD.sub("card", text)
     return _DIGITS.sub("0", text.lower()).replace(CUE_MARK, " ")

@@ -20,6 +20,7 @@ from shared.language.cs_reply import (
     read_offer_by_rules,
 )
 from shared.language.entities import find_amounts, find_percent
+from shared.language.model import features_text
 from shared.language.normalize import normalize
 from shared.language.reader import Reader, load_reader
 
@@ -248,6 +249,14 @@ def test_words_and_shares_as_entities() -> None:
     assert find_amounts("forty dollars and twenty-five bucks") == [40.0, 25.0]
     assert find_percent("thirty percent of the order") == 30.0
     assert find_percent("half the price") == 50.0
+
+
+@pytest.mark.parametrize("text", ["$12.50", "AED 1,299", "150 SAR", "40 dollars", "2,750 dirhams"])
+def test_the_models_see_every_sum_the_entities_read_as_one_placeholder(text: str) -> None:
+    """One reading of a sum: what the entities read as money, the models see as money."""
+    assert find_amounts(text) and features_text(f"we can do {text} back").split() == [
+        "we", "can", "do", "moneyamount", "back",
+    ]  # fmt: skip
 
 
 def test_product_names_are_things_not_remedies(reader: Reader) -> None:
