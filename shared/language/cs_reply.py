@@ -317,6 +317,11 @@ _ELLIPTIC_CANT = _rx(
 _SENTENCE_SPLIT = re.compile(
     r"(?<=[.!?])\s+|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\s+(?=[A-Z¿¡])"
 )
+_ABBREVIATION = re.compile(
+    r"\b(?:rs|mr|mrs|ms|dr|st|approx|ref|inc|ltd|vs|jr|sr|tel|ext|dept|acct|qty|e\.g|i\.e)\.$",
+    re.IGNORECASE,
+)
+_NUMBER_SIGN = re.compile(r"\bnos?\.$", re.IGNORECASE)
 # "on the 3rd", "on May 2", "on 2 May": a date
 _ON_A_DATE = (
     r"\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b"
@@ -489,14 +494,18 @@ _DONE_FRAME = _rx(
     r"|"
     r"\b(?:i|we)(?:'ve| have) (?:now |just |already )?(?:gone ahead|processed|issued|set up|arranged|approved|put through"
     r"|submitted|booked|credited|applied|placed|sent|added|raised|ordered|initiated|refunded|authori[sz]ed|created|emailed"
-    r"|re-?shipped|dispatched|loaded|put|organi[sz]ed|requested|logged|started|been able|reversed|re-?sent|voided"
+    r"|re-?shipped|dispatched|loaded|put|organi[sz]ed|requested|logged|started|been able|reversed|re-?sent|voided|knocked|popped|pushed"
     r"|proceeded|effected|executed|filed|recorded|entered|triggered|released|validated|instructed|activated|finali[sz]ed)\b"
     # "I went ahead and put through ...", "the refund of $15 is processed", "your credit is
     # live on your account now", "Refunded ✔️ $18 to Apple Pay": the remedy's status
     r"|\bwent ahead and\b|\b(?:the|your) (?:\w+ ){0,2}(?:refund|credit|voucher|replacement|reship(?:ment)?|exchange|label)"
     rf"(?: of {MONEY_SIGN}?\s?[\d.,]+)?(?: for (?:the |your )?\w+(?: \w+)?)? (?:is|are) (?:now )?(?:done|processed|complete|completed|live|active|through|sorted)\b"
     r"(?! (?:within|in|once|when|after|by|as soon)\b)"
-    r"|^\W*(?:refunded|re-?shipped|credited|processed|issued|approved|actioned)\b(?! (?:within|in|once|when|after|by)\b)"
+    r"|^\W*(?:ok(?:ay)?,? )?(?:refunded|re-?shipped|credited|processed|issued|approved|actioned|sent you)\b(?! (?:within|in|once|when|after|by)\b)"
+    # "Your return label is ready", "your replacement headphones shipped this morning", "Your
+    # gift card balance now shows $45.00"
+    r"|\b(?:label|code|voucher)s? (?:is|are) (?:now )?ready\b|\bnow shows\b"
+    r"|\b(?:the|your) (?:replacement|new|missing) (?:\w+ ){0,2}(?:shipped|went out|was sent|was dispatched|left)\b"
     r"|\b(?:has|have|'s) (?:now |just |already )?been (?:\w+ )?(?:processed|issued|set up|arranged|approved|credited|applied|placed|booked"
     r"|submitted|raised|initiated|refunded|authori[sz]ed|sent|added|dispatched|emailed|shipped|done|loaded|organi[sz]ed"
     r"|re-?sent|re-?shipped|redelivered|reversed|restored|voided|cancelled|canceled)"
@@ -995,6 +1004,10 @@ def _span_of(spans: list[tuple[int, int]], at: int) -> tuple[int, int]:
 def _sentences(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for m in _SENTENCE_SPLIT.finditer(text):
+        if _ABBREVIATION.search(text[start : m.start()]) or (
+            _NUMBER_SIGN.search(text[start : m.start()]) and text[m.end() : m.end() + 1].isdigit()
+        ):
+            continue  # "Rs. 2,499", "Mr. Andersson", "order no. 771204": no sentence ends
         spans.append((start, m.start()))
         start = m.end()
     spans.append((start, len(text)))

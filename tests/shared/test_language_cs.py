@@ -2626,3 +2626,25 @@ def test_a_full_refund_turned_down_beside_a_sum_offers_the_sum(reader: Reader, t
     never "a full refund of $60" on a $219 order."""
     offer = read_cs_reply(text, reader, 219.0).offer
     assert offer is not None and (offer.type, offer.amount) == ("partial_refund", 60.0), offer
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Your refund of Rs. 2,499 has been initiated to the UPI ID you paid from.", "full_refund"),
+        ("Dear Mr. Andersson, the order no. 771204 has been re-sent to you today.", "reship"),
+        ("ok sent you a new one!! tracking should come thru in a bit", "replacement"),
+        ("Right then, I've knocked €12 off and sent it back to your PayPal.", "partial_refund"),
+        ("I've just pushed the refund through: $212.40 to your Discover card.", "full_refund"),
+        ("Good news — your replacement headphones shipped this morning.", "replacement"),
+        ("Your gift card balance now shows $45.00 from the refund.", "partial_refund"),
+    ],
+)
+def test_a_remedy_reported_done_in_other_words_confirms(
+    reader: Reader, text: str, kind: str
+) -> None:
+    """A report that the remedy is done is a confirmation, not an offer; a full stop after
+    "Rs", "Mr" or "no" before a number ends no sentence."""
+    reading = read_cs_reply(text, reader, 212.40 if "212.40" in text else 2499.0)
+    assert "confirmation" in reading.acts and "offer" not in reading.acts, reading
+    assert reading.offer is not None and reading.offer.type == kind, reading.offer
