@@ -2648,3 +2648,18 @@ def test_a_remedy_reported_done_in_other_words_confirms(
     reading = read_cs_reply(text, reader, 212.40 if "212.40" in text else 2499.0)
     assert "confirmation" in reading.acts and "offer" not in reading.acts, reading
     assert reading.offer is not None and reading.offer.type == kind, reading.offer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tracking now shows it was delivered on Tuesday.",
+        "Sent you an email with the details.",
+        "Your new password was sent to your email.",
+        "Your code is ready.",
+    ],
+)
+def test_a_report_of_something_else_is_no_yes(reader: Reader, text: str) -> None:
+    """Words that report a remedy done ("now shows", "sent you a new one", "is ready") report
+    nothing agreed when they are about tracking, e-mails or passwords."""
+    assert not read_cs_reply(text, reader, 79.99).confirms
