@@ -131,8 +131,8 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bcoupon|\b(?:add(?:ed|ing)?|convert(?:ed|ing)?|load(?:ed|ing)?) [^.;!?]{0,40}?(?:to|onto|into) (?:your |ur |the |a )?gift ?card balance\b"
             r"|\b(?:discount|% off|percent off) (?:on|for|off|towards?|against) (?:your|ur) next (?:purchase|order|visit|booking|shop)\b"
             r"|\b(?:to|into|onto|in) (?:your |ur )?(?:store|shop|site) account\b|\b(?:to|into|onto|in) (?:your|ur) (?:\w+ )?wallet\b"
-            rf"|\b(?:off|towards?) (?:your|ur) next (?:purchase|order|visit|booking)\b|{MONEY_SIGN}\s?\d[\d,.]* (?:\w+ )?(?:code|voucher)\b|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credits?\b(?! (?:to|on|onto|back to) (?:your|ur|the) (?:original|card|visa|mastercard|amex|paypal|bank|payment|debit|credit card))"
-            r"|\bgoodwill credit|\bcredit (?:note|slip)|\be-?credit\b|\b(?:a|the) credit (?:of|for) |\btop-?up\b"
+            rf"|\b(?:off|towards?) (?:your|ur) next (?:purchase|order|visit|booking|box|bill|invoice|renewal)\b|{MONEY_SIGN}\s?\d[\d,.]* (?:\w+ )?(?:code|voucher)\b|\breward points|\bloyalty points|\b(?:as|in) (?:a )?credits?\b(?! (?:to|on|onto|back to) (?:your|ur|the) (?:original|card|visa|mastercard|amex|paypal|bank|payment|debit|credit card))"
+            r"|\b(?:goodwill|courtesy|loyalty) credit|\bcredit (?:note|slip)|\be-?credit\b|\b(?:a|the) credit (?:of|for) |\btop-?up\b"
             # "a house credit of $8.40", "in-house credit", "merchandise credit" (a statement
             # credit goes on the card: money back)
             r"|\bcr[eé]dito (?:de|en) (?:la )?tienda\b"
@@ -162,6 +162,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:new|fresh|second|another) (?:parcel|package|consignment)\b"
             r"|\b(?:order|parcel|package|items?|consignment|shipment|goods|delivery)\b[^.?!;,]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
             r"|\b(?:order|parcel|package|it) (?:ships|goes out|will ship) again\b|\ba second time\b"
+            r"|\b(?:send|ship|post|dispatch)(?:ing)? (?:this|that|the|your) (?:\w+'s )?(?:box|order|parcel|package|delivery|shipment) (?:out )?again\b"
             r"|\b(?:the|a|your) reorder\b"
             r"|\bresent\b|\b(?:attempt|try|arrange) (?:delivery|to deliver)\b"
             rf"|\b(?:the|your) {_GOODS} {_TO_BE_POSTED}|\b(?:the|your) {_GOODS} (?:has|have) been re-?{_POSTED}"
@@ -204,7 +205,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "refund",
         _rx(
-            r"\brefund(?!s? (?:team|department|dept|desk|reference|ref|number|policy|process|status|system)\b)|\breimburse|\breembolso\b|\bremboursement\b|\bmoney[- ]back|\bcompensat|\bdiscount|\bprice adjustment|\bcash ?back\b"
+            r"\brefund(?!s? (?:team|department|dept|desk|reference|ref|number|policy|process|status|system)\b)|\breimburse|\breembolso\b|\bremboursement\b|\bmoney[- ]back|\bcompensat|\bdiscount|\bprice adjustment|\bcash ?back\b|\bconcession\b"
             r"|\b(?:off|back) (?:the |your )?(?:order|price|purchase|total)"
             rf"|{MONEY_SIGN}\s?\d[\d,.]* (?:off|back)\b|\b(?:{CURRENCY}|pound|tenner|fiver) (?:off|back)\b"
             # a counter as a bare sum or share: "I can do 35%", "I could do half", "we can go up to £35"
@@ -212,9 +213,9 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r" (?:do|offer|give you|go (?:up )?to|stretch to|meet you at) (?:\d+(?:\.\d+)? ?(?:%|percent)|half\b)"
             r"(?! of (?:the|your|this|that) (?!order|price|total|purchase|cost|amount))"
             rf"|\b(?:go (?:up )?to|stretch to) (?={MONEY_SIGN}\s?\d|(?:\d[\d.,]*|[a-z]+(?:-[a-z]+)?) ?{CURRENCY}\b)"
-            rf"|\b(?:most|max(?:imum)?|best) (?:i|we) can (?:\w+ ){{0,4}}?(?:is|would be) (?={MONEY_SIGN}\s?\d)"
+            rf"|\b(?:most|max(?:imum)?|best) (?:i|we) can (?:\w+ ){{0,4}}?(?:is|would be) (?={MONEY_SIGN}\s?\d|\d+(?:\.\d+)? ?(?:%|percent)|half\b)"
             rf"|{MONEY_SIGN}\s?\d[\d,.]*(?: of (?:your|the) (?:money|payment|purchase price))? (?:(?:paid|sent|put|going|coming|given) back|returned|refunded|reimbursed|repaid)\b(?! (?:item|goods|parcel|order|package)s?\b)|\bpercent (?:off|back)\b|% (?:off|back)\b"
-            rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:[\w$£€.,]+ )?(?:price|order|total|paid|purchase|cost|amount))? (?:back|off)\b"
+            rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:[\w$£€.,]+ )?(?:price|order|total|paid|purchase|cost|amount|money))? (?:back|off)\b"
             r"|\bknock(?:ed|ing)? (?:\$?\d+(?:\.\d+)?%?|\w+)(?: \w+)? off\b|\b(?:price|money) back\b"
             r"|\bback (?:to|on|onto|into) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|account|payment|debit|credit card)"
             r"|\bcredit(?:ed)? (?:back )?(?:to|on|onto) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|payment|debit)"
@@ -267,6 +268,11 @@ _NOT_DONE_YET = _rx(
     r"|\b(?:passed|forwarded|handed|referred|escalated|sent) (?:\S+ ){0,6}?(?:on |over )?to (?:the|our|a|my) (?:\w+ )?(?:team|department|dept|colleague|manager|supervisor|specialist)s?\b"
     r"|\b(?:submitted|sent|put|passed|referred) (?:\w+ ){0,2}?for (?:review|approval|authori[sz]ation|sign-?off|a decision)\b"
     r"|\b(?:has been|have been|was|is|been) requested\b|\b(?:is |are )?pending (?:review|approval|authori[sz]ation|sign-?off|a decision)\b"
+    r"|\b(?:needs?|awaiting|waiting (?:for|on)) (?:\w+ )?(?:approval|sign-?off|authori[sz]ation)\b"
+    # "I've raised it as a request rather than done it: a specialist team makes the final decision"
+    r"|\brather than (?:done|doing|booked|booking|processed|processing|actioned|actioning) (?:it|that|this)\b"
+    r"|\b(?:raised|logged|put|submitted|filed) (?:it|this|that|your \w+) (?:in )?as a (?:request|claim)\b"
+    r"|\b(?:make|makes|take|takes|have|has) the final (?:decision|say)\b"
     r"|\b(?:colleague|team|manager|supervisor|finance|billing|approver)s? (?:will|needs? to|has to|must|should) (?:\w+ )?(?:approve|review|authori[sz]e|sign|decide)"
     r"|\b(?:once|when|as soon as|after) you(?:'ve| have)? (?:confirm|verify|provide|reply|answer|respond|let me know)"
     r"|\bbefore (?:i|we) (?:take any action|action (?:it|this|that|anything)|proceed|go ahead|process (?:it|this|that|anything))\b"

@@ -207,6 +207,12 @@ async def test_terms_said_back_in_unread_words_at_acceptance(reader, words, acce
         ("Refund of $129.99 submitted for review.", False),
         ("I'll process the $129.99 refund once you confirm your address.", False),
         ("Nothing's done yet: a full refund of $129.99 to your card.", False),
+        (
+            "Thanks for confirming the terms. Just to be open with you, I've raised it as a "
+            "request rather than done it: a specialist team makes the final decision.",
+            False,
+        ),
+        ("Thanks! The refund needs manager approval before I can put it through.", False),
         # the offer said again with an invitation to go ahead: nothing is booked yet
         (
             "Before I take any action: the offer on file is a whole-order refund of $129.99 "
