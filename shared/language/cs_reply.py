@@ -496,7 +496,11 @@ _SAID_BACK_YES = (
 )
 _DONE_FRAME = _rx(
     r"\b(?:i|we)(?:'ve| have) (?:\w+ ){1,5}?and (?:refunded|credited|reimbursed|issued|processed|arranged|booked)\b"
-    r"|\bthat(?:'s| is) (?:now )?agreed\b|\bdone!|^\W*processed\b|\bprocessed\s*(?:--|[—–-])\s"
+    r"|\bthat(?:'s| is) (?:now )?(?:agreed|settled)\b|\bdone!|^\W*processed\b|\bprocessed\s*(?:--|[—–-])\s"
+    # "Accepted and processed, refund of $12.90 on its way", "$200 refund approved and
+    # processed", a ticket's "Status: Applied"
+    r"|\b(?:accepted|approved|agreed|confirmed) and (?:processed|issued|applied|credited|refunded|actioned|booked)\b"
+    r"|\bstatus: ?(?:applied|processed|completed?|done|issued|approved|credited|refunded|shipped|dispatched)\b"
     r"|"
     r"\b(?:i|we)(?:'ve| have) (?:now |just |already )?(?:gone ahead|processed|issued|set up|arranged|approved|put through"
     r"|submitted|booked|credited|applied|placed|sent|added|raised|ordered|initiated|refunded|authori[sz]ed|created|emailed"
@@ -520,6 +524,7 @@ _DONE_FRAME = _rx(
     r"|\bwent out\b|\b(?:we're|we are) agreed\b|\bwhat we agreed\b|\bto recap\b|\b(?:i|we) can confirm\b|(?<!able )\bto confirm\b"
     r"|\bconfirmed\b|\bjust confirming\b|(?<!for )\bconfirming (?:that|your|the)\b"
     r"|\bthat(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct)\b"
+    r"|\bthat(?:'s| is) a yes\b|\bthe terms you (?:listed|gave|set out|stated) are (?:right|correct)\b"
     r"|\b(?:i|we) (?:already |just )?did it\b|\byou(?:'re| are) (?:all )?(?:sorted|set|good) with\b|^\W*(?:\w+,? )?(?:it's |that's |all )?(?:locked in|squared away|lodged it|logged it|done and dusted)\b|\b(?:set|put) the wheels in motion\b|\b(?:it's|that's|that is|it is) (?:now )?in the system\b|^\W*finali[sz]ed\b"
     r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
     # (not every word of `_YES`: "Sí, exacto: a swap for a new one" opens an offer)
@@ -696,7 +701,7 @@ _PREFERRED = _rx(
 # The words of a yes: opening a message (`_AFFIRMATIVE`), or anywhere in it (`_YES_WORD`)
 _YES = (
     r"yes|yep|yeah|yup|aye|correct|exactly|confirmed|verified|absolutely|indeed|spot on|bang on|precisely|affirmative"
-    r"|you(?:'ve| have) got it|(?:that )?matches (?:my|our|the) (?:offer|terms|proposal)"
+    r"|you(?:'ve| have) got it|(?:that )?matches (?:my|our|the) (?:offer|terms|proposal)|that(?:'s| is) a yes"
     r"|i (?:can )?confirm (?:that|this)(?: is|'s) (?:the|my|our) (?:offer|terms)"
     # a desk's yes in its own language: "Isso mesmo!", "Genau.", "Exactement !"
     r"|isso mesmo|exato|exatamente|claro|ja|genau|richtig|stimmt|exactement|exacto|exactamente|correcto"

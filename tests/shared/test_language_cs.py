@@ -2663,3 +2663,22 @@ def test_a_report_of_something_else_is_no_yes(reader: Reader, text: str) -> None
     """Words that report a remedy done ("now shows", "sent you a new one", "is ready") report
     nothing agreed when they are about tracking, e-mails or passwords."""
     assert not read_cs_reply(text, reader, 79.99).confirms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Accepted and processed, refund of $12.90 on its way.",
+        "Confirming: $200 refund approved and processed to the original payment method.",
+        "Resolution code: GW-CRED\nAmount: $5.00\nStatus: Applied\n\nSorry for the trouble!",
+        "Sure, that's settled then. $9.99 refund for the missing sauce pot, card, keep the rest.",
+    ],
+)
+def test_a_ticket_status_or_an_approval_processed_confirms(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 219.0)
+    assert "confirmation" in reading.acts and "offer" not in reading.acts, reading
+
+
+def test_a_yes_from_the_desk_to_the_terms_we_listed(reader: Reader) -> None:
+    text = "That's a yes from me. The terms you listed are right: full refund, $96.00, to the Visa."
+    assert read_cs_reply(text, reader, 96.0).confirms
