@@ -56,13 +56,13 @@ _CODES = (
     r"|jpy|cny|rmb|mxn|brl|ngn|kes|ghs|pkr|idr|thb|pln|czk|egp|krw"
 )
 
-# What the other readers write a sum with: a sign before it, or a currency after it in
-# words or by its code ("$12", "12 dollars", "150 SAR")
+# A sum's sign ("$12", "€79,90") and a currency after a sum in words or by its code ("12
+# dollars", "150 SAR"): the amounts below and the CS reader's patterns are written with them
 MONEY_SIGN = r"(?:\$|£|€|₹|₱)"
 CURRENCY = rf"(?:{_CURRENCY_WORDS}|{_CODES})"
 
 _AMOUNT_SYMBOL = re.compile(
-    rf"(?:\b(?:{_CODES}|rs\.?)\s?|(?:\b(?:us|ca|au|nz|c|a))?\$|€|£|₹|₱)\s?{_NUMBER}\b",
+    rf"(?:\b(?:{_CODES}|rs\.?)\s?|(?:\b(?:us|ca|au|nz|c|a)(?=\$))?{MONEY_SIGN})\s?{_NUMBER}\b",
     re.IGNORECASE,
 )
 # "a refund of 12.50", "refunding the full 88.00": a sum with its cents beside a word of money
@@ -76,7 +76,7 @@ _AMOUNT_AFTER = re.compile(
     re.IGNORECASE,
 )
 # "179,99 $", "50$": the symbol after the number, the cents after a point or a comma
-_AMOUNT_SYMBOL_AFTER = re.compile(r"(?<![\w.,])(\d+)(?:[.,](\d{2}))?\s?(?:\$|€|£)(?!\s?\d)")
+_AMOUNT_SYMBOL_AFTER = re.compile(rf"(?<![\w.,])(\d+)(?:[.,](\d{{2}}))?\s?{MONEY_SIGN}(?!\s?\d)")
 _PERCENT = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d+)?)\s?(?:%|per ?cent\b|pct\b)", re.IGNORECASE)
 _PERCENT_WORDS = re.compile(
     rf"\b((?:(?:{'|'.join([*_UNITS, *_TENS, 'hundred', 'a', 'and'])})[\s-]+)+)per ?cent\b",
