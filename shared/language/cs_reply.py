@@ -701,7 +701,7 @@ _PREFERRED = _rx(
 # The words of a yes: opening a message (`_AFFIRMATIVE`), or anywhere in it (`_YES_WORD`)
 _YES = (
     r"yes|yep|yeah|yup|aye|correct|exactly|confirmed|verified|absolutely|indeed|spot on|bang on|precisely|affirmative"
-    r"|you(?:'ve| have) got it|(?:that )?matches (?:my|our|the) (?:offer|terms|proposal)|that(?:'s| is) a yes"
+    r"|you(?:'ve| have) got it|(?:that )?matches (?:my|our|the) (?:offer|terms|proposal)"
     r"|i (?:can )?confirm (?:that|this)(?: is|'s) (?:the|my|our) (?:offer|terms)"
     # a desk's yes in its own language: "Isso mesmo!", "Genau.", "Exactement !"
     r"|isso mesmo|exato|exatamente|claro|ja|genau|richtig|stimmt|exactement|exacto|exactamente|correcto"
