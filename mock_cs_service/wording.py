@@ -35,9 +35,9 @@ class Wording(StrEnum):
     after their first reads, and on the twelfth's, fourteenth's, fifteenth's, sixteenth's,
     nineteenth's, twentieth's, twenty-first's, twenty-second's, twenty-fourth's,
     twenty-fifth's, twenty-eighth's and twenty-ninth's after their first reads;
-    the sixth, ninth, thirteenth, seventeenth, eighteenth, twenty-third, twenty-sixth and
-    twenty-seventh are held out (never read by anyone tuning the reader), so a bench can face
-    desks nobody tuned for."""
+    the sixth, ninth, thirteenth, seventeenth, eighteenth, twenty-third, twenty-sixth,
+    twenty-seventh and thirtieth are held out (never read by anyone tuning the reader), so a
+    bench can face desks nobody tuned for."""
 
     FIRST = "first"
     SECOND = "second"
@@ -68,6 +68,7 @@ class Wording(StrEnum):
     TWENTYSEVENTH = "twentyseventh"
     TWENTYEIGHTH = "twentyeighth"
     TWENTYNINTH = "twentyninth"
+    THIRTIETH = "thirtieth"
 
 
 PHRASE_BOOKS = {
