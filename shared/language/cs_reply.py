@@ -273,6 +273,10 @@ _NOT_DONE_YET = _rx(
     r"|\brather than (?:done|doing|booked|booking|processed|processing|actioned|actioning) (?:it|that|this)\b"
     r"|\b(?:raised|logged|put|submitted|filed) (?:it|this|that|your \w+) (?:in )?as a (?:request|claim)\b"
     r"|\b(?:make|makes|take|takes|have|has) the final (?:decision|say)\b"
+    # "It's pending at the moment, waiting for the warehouse to confirm", "I've raised the
+    # request with billing", "It's queued and will be actioned"
+    r"|\b(?:it|this|that|the \w+)(?:'s| is) (?:still |currently )?pending\b|\bwaiting (?:for|on) (?:the|our) \w+ to confirm\b"
+    r"|\braised (?:it|this|that|the request|a request|your request) with (?:the |our )?\w+|\bqueued\b"
     r"|\b(?:colleague|team|manager|supervisor|finance|billing|approver)s? (?:will|needs? to|has to|must|should) (?:\w+ )?(?:approve|review|authori[sz]e|sign|decide)"
     r"|\b(?:once|when|as soon as|after) you(?:'ve| have)? (?:confirm|verify|provide|reply|answer|respond|let me know)"
     r"|\bbefore (?:i|we) (?:take any action|action (?:it|this|that|anything)|proceed|go ahead|process (?:it|this|that|anything))\b"
@@ -280,7 +284,7 @@ _NOT_DONE_YET = _rx(
 )
 _BENIGN_NEGATION = _rx(
     r"\bno[- ](?:need|return|returns|cost|charge|extra|problem|worries|questions|obligation|hassle|wahala|sweat|biggie)\b"
-    r"|\bnot a problem|\bnothing (?:to|for you to) (?:send|return|pay|do)\b"
+    r"|\bnot a problem|\bnothing (?:to|for you to) (?:send|return|pay|do)\b|\bnothing (?:more|else|further) (?:you need to do|for you to do|to do)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:send|return|ship|post|pay|do|wait)\b"
     r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|anything|the (?:\w+ ){0,2}\w+) back\b"
     r"|\bno (?:send|ship|post|mail)[- ]?backs?\b"

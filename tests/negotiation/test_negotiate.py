@@ -213,6 +213,9 @@ async def test_terms_said_back_in_unread_words_at_acceptance(reader, words, acce
             False,
         ),
         ("Thanks! The refund needs manager approval before I can put it through.", False),
+        ("It's pending at the moment, waiting for the warehouse to confirm the return.", False),
+        ("I've raised the request with billing; they process these in batches on Mondays.", False),
+        ("Noted. It's queued and will be actioned within the next business day.", False),
         # the offer said again with an invitation to go ahead: nothing is booked yet
         (
             "Before I take any action: the offer on file is a whole-order refund of $129.99 "

@@ -2682,3 +2682,8 @@ def test_a_ticket_status_or_an_approval_processed_confirms(reader: Reader, text:
 def test_a_yes_from_the_desk_to_the_terms_we_listed(reader: Reader) -> None:
     text = "That's a yes from me. The terms you listed are right: full refund, $96.00, to the Visa."
     assert read_cs_reply(text, reader, 96.0).confirms
+
+
+def test_nothing_more_for_the_customer_to_do_is_no_refusal(reader: Reader) -> None:
+    reading = read_cs_reply("That's right, yes — nothing more you need to do on your side.", reader)
+    assert reading.confirms and "refusal" not in reading.acts, reading
