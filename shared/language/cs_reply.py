@@ -1019,8 +1019,10 @@ def _span_of(spans: list[tuple[int, int]], at: int) -> tuple[int, int]:
 def _sentences(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for m in _SENTENCE_SPLIT.finditer(text):
-        if _ABBREVIATION.search(text[start : m.start()]) or (
-            _NUMBER_SIGN.search(text[start : m.start()]) and text[m.end() : m.end() + 1].isdigit()
+        # the few characters before the stop hold any abbreviation (none is longer than 7)
+        ending = text[max(start, m.start() - 8) : m.start()]
+        if _ABBREVIATION.search(ending) or (
+            _NUMBER_SIGN.search(ending) and text[m.end() : m.end() + 1].isdigit()
         ):
             continue  # "Rs. 2,499", "Mr. Andersson", "order no. 771204": no sentence ends
         spans.append((start, m.start()))
@@ -1045,7 +1047,8 @@ def _is_choice(text: str, sentence: tuple[int, int]) -> bool:
         # one remedy against another course: "would you prefer the same model again, or ...?",
         # "we can refund you or offer another model. Which would you prefer?"
         after = text[sentence[1] :]
-        next_asks = bool(_PREFERENCE_Q.search(_SENTENCE_SPLIT.split(after.strip())[0]))
+        first, end = _sentences(after.strip())[0]
+        next_asks = bool(_PREFERENCE_Q.search(after.strip()[first:end]))
         asked = "?" in body or bool((_CHOICE_OFFERED.search(body) or next_asks) and "?" in after)
         return (
             asked

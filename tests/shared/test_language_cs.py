@@ -2629,23 +2629,35 @@ def test_a_full_refund_turned_down_beside_a_sum_offers_the_sum(reader: Reader, t
 
 
 @pytest.mark.parametrize(
-    ("text", "kind"),
+    ("text", "total", "kind"),
     [
-        ("Your refund of Rs. 2,499 has been initiated to the UPI ID you paid from.", "full_refund"),
-        ("Dear Mr. Andersson, the order no. 771204 has been re-sent to you today.", "reship"),
-        ("ok sent you a new one!! tracking should come thru in a bit", "replacement"),
-        ("Right then, I've knocked €12 off and sent it back to your PayPal.", "partial_refund"),
-        ("I've just pushed the refund through: $212.40 to your Discover card.", "full_refund"),
-        ("Good news — your replacement headphones shipped this morning.", "replacement"),
-        ("Your gift card balance now shows $45.00 from the refund.", "partial_refund"),
+        (
+            "Your refund of Rs. 2,499 has been initiated to the UPI ID you paid from.",
+            2499.0,
+            "full_refund",
+        ),
+        ("Dear Mr. Andersson, the order no. 771204 has been re-sent to you today.", 99.0, "reship"),
+        ("ok sent you a new one!! tracking should come thru in a bit", 99.0, "replacement"),
+        (
+            "Right then, I've knocked €12 off and sent it back to your PayPal.",
+            99.0,
+            "partial_refund",
+        ),
+        (
+            "I've just pushed the refund through: $212.40 to your Discover card.",
+            212.40,
+            "full_refund",
+        ),
+        ("Good news — your replacement headphones shipped this morning.", 99.0, "replacement"),
+        ("Your gift card balance now shows $45.00 from the refund.", 99.0, "partial_refund"),
     ],
 )
 def test_a_remedy_reported_done_in_other_words_confirms(
-    reader: Reader, text: str, kind: str
+    reader: Reader, text: str, total: float, kind: str
 ) -> None:
     """A report that the remedy is done is a confirmation, not an offer; a full stop after
     "Rs", "Mr" or "no" before a number ends no sentence."""
-    reading = read_cs_reply(text, reader, 212.40 if "212.40" in text else 2499.0)
+    reading = read_cs_reply(text, reader, total)
     assert "confirmation" in reading.acts and "offer" not in reading.acts, reading
     assert reading.offer is not None and reading.offer.type == kind, reading.offer
 
