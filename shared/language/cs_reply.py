@@ -438,6 +438,18 @@ _COUNTERFACTUAL = _rx(
     # "Had you reported it sooner, we could have replaced it": the remedy is the unreal verb
     r"|\b(?:would|could|should|might)(?:'ve| have)\s*$|^\W*had (?:you|we|i|it|they|the \w+)\b"
 )
+# "I'd love to sort you out with a refund here, but ...", "I wish I could send a new one": a
+# remedy wished for and turned down ("I'd be happy to refund you, but I'll need a photo
+# first" is an offer on a condition)
+_WISHED_BEFORE = _rx(
+    r"\b(?:(?:i|we)(?:'d| would) (?:really |so |truly |dearly )?(?:love|like|want|be (?:happy|glad|delighted)) to"
+    r"|(?:i|we)(?:'d| would) (?:happily|gladly|love nothing more than to)"
+    r"|(?:i|we) wish (?:i|we) (?:could|were able to|was able to|had))\b[^.!?]*$"
+)
+_WISH_ONLY = _rx(r"\b(?:i|we) wish (?:i|we) (?:could|were able to|was able to|had)\b")
+_TURNED_DOWN_AFTER = _rx(
+    r"^[^.!?]*?(?:\bbut|\bhowever|\bunfortunately|\bsadly|\balas)\b(?!,? (?:first|before|(?:i|we)(?:'ll| will| would)? (?:just |first |only )?need|please|(?:could|can|would) you))"
+)
 _REAL_MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| shall| am| are|'m|'re)\b|\blet me\b")
 _MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| could|'d| would| shall)\b|\bthen\b")
 _ASKED_ABOUT = _rx(
@@ -741,7 +753,10 @@ _AGREEMENT_NO = _rx(
     r"|\bthat(?:'s| is) not (?:quite |exactly )?(?:the|our|my) (?:offer|terms|deal|proposal)\b"
     # "Nearly — it's $45, not $50", "Correct, except the return is required", "one tweak: ..."
     r"|^\W*(?:nearly|almost|close|so close|mostly(?: right| correct)?|sort of|partly|not entirely|not all of it)\b(?! (?:done|there|finished|complete|ready|sorted)\b)"
-    r"|\bexcept (?:that |for |on |one |the |it |this )|\bone (?:small |little )?(?:tweak|change|correction|thing to (?:change|adjust|correct))\b"
+    r"|\bexcept\b|\bone (?:small |little |minor |quick )?(?:tweak|change|correction|amendment|thing to (?:change|adjust|correct))\b"
+    # "Yes — and a quick clarification: the $10 restocking fee comes off", "Yes, apart from the
+    # amount"
+    r"|\b(?:quick |small |little |minor |one )?clarification\b|\bapart from (?:the|that|one|it)\b"
     r"|\b(?:to adjust|to tweak|to change) one thing\b"
 )
 
@@ -1080,6 +1095,14 @@ def _is_counterfactual(before: str) -> bool:
     return bool(marks) and not _REAL_MAIN_CLAUSE.search(before[marks[-1].end() :])
 
 
+def _is_wished(before: str, after: str) -> bool:
+    """Wished for and turned down: "I'd love to refund you, but ...", "I wish I could"."""
+    wished = _WISHED_BEFORE.search(before)
+    return bool(wished) and (
+        bool(_WISH_ONLY.search(wished.group())) or bool(_TURNED_DOWN_AFTER.search(after))
+    )
+
+
 def _looking_ahead(clause: str) -> str:
     """The clause without its dates where it looks ahead: "we'll swap it on the 18th"."""
     return _DATED.sub(" ", clause) if _AHEAD.search(clause) else clause
@@ -1097,6 +1120,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("set aside", bool(_CORRECTION.search(text[end:]))),
         ("negated", bool(_ELLIPTIC_CANT.match(text[clause[1] :]))),
         ("negated", _is_negated(text, clause, start, end)),
+        ("negated", _is_wished(text[sentence[0] : start], text[end : sentence[1]])),
         ("choice", _is_choice(text, sentence)),
         ("asked", bool(_ASKED_ABOUT.search(sentence_text)) and "?" in sentence_text),
         ("reported", bool(_REPORTED_BEFORE.search(text[clause[0] : start]))),

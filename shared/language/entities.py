@@ -268,10 +268,46 @@ def find_percent(text: str) -> float | None:
     return min(hits)[1] if hits else None
 
 
+# Durations that are not the time a remedy takes: a window, an age, a delay, a wait, how
+# long a label or voucher stays valid ("outside the 30-day window", "after 60 days",
+# "arrived four days late", "valid for 14 days", "you've got 30 days to send it back")
+_NOT_TIMING_BEFORE = re.compile(
+    r"\b(?:after|over|past|outside|beyond|first|more than|longer than|older than|delayed by"
+    r"|late by|of|lasted|for|valid for|expires? in|(?:you've|you have|you'?ve) got|you have"
+    r"|waiting|waited|took|spent|since|almost|nearly)"
+    r"\s+(?:the\s+|a\s+|another\s+|only\s+|about\s+|around\s+|just\s+|over\s+)?$"
+)
+_NOT_TIMING_AFTER = re.compile(
+    r"^\s*(?:(?:-|return|returns|refund|money-back|money back|price|cooling-off|cooling off|exchange"
+    r"|free|trial|replacement|satisfaction)\s*)*(?:window|period|policy|guarantee|trial|limit"
+    r"|ago|late|old|overdue|delay|wait|early|in transit)\b"
+)
+# the customer's deadline, not ours: "send it back within 14 days", "drop it at any Post
+# Office within 14 days", "please use it within 10 days"
+_CUSTOMER_DEADLINE = re.compile(
+    r"(?:\b(?:send|post|ship|mail|bring|get)(?:\s+(?:it|them|this|both|the|your|that)(?:\s+\w+){0,2}?)?\s+back"
+    r"|\b(?:drop|hand)(?:\s+(?:it|them|this|the|your|that)(?:\s+\w+){0,2}?)?(?:\s+(?:off|in))?"
+    r"|\b(?:return|use)\s+(?:it|them|this|both|the|your|that)(?:\s+\w+){0,2}?"
+    r"|\bbe returned|\bcome back|\bbe back with us)"
+    r"(?:\s+(?:to us|at|to(?! your| you\b)|in)\b[^,;:.!?]{0,30}?)?\s+within\s+(?:the\s+next\s+)?$"
+)
+
+
 def find_days(text: str) -> int | None:
-    """A stated time to complete, in days: the upper end of a range; hours rounded up."""
+    """A stated time to complete, in days: the upper end of a range; hours rounded up.
+
+    Durations said of something else (a window, an age, a delay, the customer's deadline to
+    send something back, how long a label stays valid) are not the remedy's time."""
     best: int | None = None
-    for m in _DURATION.finditer(normalize(text).lower()):
+    text = normalize(text).lower()
+    for m in _DURATION.finditer(text):
+        before = text[max(0, m.start() - 60) : m.start()]
+        if (
+            _NOT_TIMING_BEFORE.search(before)
+            or _NOT_TIMING_AFTER.search(text[m.end() : m.end() + 40])
+            or _CUSTOMER_DEADLINE.search(before)
+        ):
+            continue
         count = _small_number(m.group(1))
         if count is None:
             continue

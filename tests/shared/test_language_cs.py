@@ -2699,3 +2699,58 @@ def test_a_yes_from_the_desk_to_the_terms_we_listed(reader: Reader) -> None:
 def test_nothing_more_for_the_customer_to_do_is_no_refusal(reader: Reader) -> None:
     reading = read_cs_reply("That's right, yes — nothing more you need to do on your side.", reader)
     assert reading.confirms and "refusal" not in reading.acts, reading
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("As it's outside the 30-day window, I can refund $20 to your card.", None),
+        ("A refund isn't possible after 60 days, but I can offer $30 in store credit.", None),
+        ("I can see your parcel arrived four days late, so I'll refund the $9.99 delivery.", None),
+        ("I'll email you a return label now; drop it at any post office within 14 days.", None),
+        ("Voucher code SORRY20 is set up: $20 off, valid for 90 days.", None),
+        ("The refund goes back to your card within 3-5 business days.", 5),
+        ("Your refund of $23.50 will be returned to your card within 5 business days.", 5),
+        ("Please send it back within 14 days and we'll refund you within 5 days of receipt.", 5),
+        ("We are making refund to your card of 40 dollar, please wait 7 days for bank.", 7),
+    ],
+)
+def test_only_the_time_the_remedy_takes_is_its_days(
+    reader: Reader, text: str, days: int | None
+) -> None:
+    """A window, an age, a delay, the customer's deadline to send something back and how long
+    a voucher or label stays valid are not the time the remedy takes."""
+    assert offered(reader, text, 60.0).days_to_complete == days
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yes — and a quick clarification: the $10 restocking fee comes off the refund.",
+        "Yes, that's correct, except it'll be two working days rather than one.",
+        "Correct, apart from the amount: it's $45, not $50.",
+    ],
+)
+def test_a_yes_with_a_correction_is_no_plain_yes(reader: Reader, text: str) -> None:
+    """A yes that changes one of the terms we restated does not confirm them as they stand."""
+    reading = read(reader, text, 60.0)
+    assert reading.contradicts and not reading.confirms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Honestly, I'd love to sort you out with a refund here, but the box was collected "
+        "from the locker and we have the scan showing it.",
+        "I wish I could send a replacement, but that model is discontinued.",
+        "I would happily refund you, but the item was bought over a year ago.",
+        "I'd really like to offer a refund here, however our policy doesn't allow it.",
+    ],
+)
+def test_a_remedy_wished_for_and_turned_down_is_no_offer(reader: Reader, text: str) -> None:
+    assert read(reader, text, 60.0).offer is None
+
+
+def test_a_remedy_glad_to_give_on_a_condition_is_an_offer(reader: Reader) -> None:
+    text = "I'd be happy to send a replacement, but I'll need a photo of the damage first."
+    assert offered(reader, text, 60.0).type == "replacement"
