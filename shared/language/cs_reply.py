@@ -281,9 +281,19 @@ _NOT_DONE_YET = _rx(
     r"|\b(?:once|when|as soon as|after) you(?:'ve| have)? (?:confirm|verify|provide|reply|answer|respond|let me know)"
     r"|\bbefore (?:i|we) (?:take any action|action (?:it|this|that|anything)|proceed|go ahead|process (?:it|this|that|anything))\b"
     r"|\bone (?:moment|sec|second|minute) while\b|\blet me (?:just )?(?:set|process|issue|book|arrange|put|get|do|action|raise)\b"
+    # "so it isn't complete yet", "scheduled for tomorrow's payment run", "put the refund on
+    # hold", "once the service is restored", "needs to be authorised by the payments team",
+    # "I've logged the customer's acceptance." (and nothing done)
+    r"|\b(?:it|this|that)(?:'s| is)(?: not|n't) (?:complete|completed|finished|through|final)(?: yet)?\b"
+    r"|\b(?:next|tomorrow's|tonight's|this week's|weekly|daily|our next)(?: \w+)? (?:run|batch|cycle)\b|\bon hold\b"
+    r"|\bonce (?:the |our |it's |it is )?(?:service|system|systems|issue|error|problem|outage)(?: is| has been| are| have been)? (?:restored|back|fixed|resolved|over|up)\b"
+    r"|\bneeds? (?:to be )?(?:authori[sz]ed|approved|signed off)\b"
+    r"|\b(?:(?:noted|logged|recorded|registered) (?:the |your |the customer's |their )?acceptance"
+    r"|acceptance (?:has been |is )?(?:noted|logged|recorded|registered))\s*[.!]"
 )
 _BENIGN_NEGATION = _rx(
     r"\bno[- ](?:need|return|returns|cost|charge|extra|problem|worries|questions|obligation|hassle|wahala|sweat|biggie)\b"
+    r"|\bno (?:restocking |handling |return )?fees?\b"
     r"|\bnot a problem|\bnothing (?:to|for you to) (?:send|return|pay|do)\b|\bnothing (?:more|else|further) (?:you need to do|for you to do|to do)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:send|return|ship|post|pay|do|wait)\b"
     r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|anything|the (?:\w+ ){0,2}\w+) back\b"
@@ -342,6 +352,8 @@ _PAST_FACT = _rx(
     r"\balready\b|\byesterday\b|\bnow that\b|\brecords show|\bour system shows|\bpreviously\b|\blast (?:week|month|tuesday|monday|wednesday|thursday|friday|saturday|sunday)\b"
     rf"|{_ON_A_DATE}|\bhad (?:been )?(?:issued|refunded|processed|sent)|\b(?:days?|weeks?|months?) ago\b"
     r"|\byou(?:'ve| have) (?:already |now )?(?:had|received|got)\b|\bat checkout\b|\bwhen (?:you|it) (?:ordered|bought|paid)"
+    # "I think the digits got swapped": a mix-up, no swap on offer
+    r"|\b(?:got|were|was) (?:swapped|switched|mixed up|muddled)\b"
 )
 # "on the 3rd" dates a past event, unless the clause looks ahead ("will visit on the 18th")
 _DATED = _rx(_ON_A_DATE)
@@ -781,6 +793,8 @@ _SUM_AFTER = _rx(r"\s*(?:in total|total|altogether|all in|all together)\b")
 _TOTAL_BEFORE = _rx(
     r"(?:you paid|order total(?: (?:of|was|is))?|total (?:of|was|is)|paid|cost|priced at|price (?:of|was|is)|out of|from"
     r"|more than|over|above|under|beyond|go to|up to"
+    # the sum set aside: "$40 rather than the $45", "It's $35, not $53"
+    r"|(?:rather than|instead of|in place of|, not)(?: the| your| our)?"
     # "half of the $480", "20% of your £60 order": the sum the share is taken of
     rf"|\b{_SHARE} of (?:the|your|that|this)(?: order| total)?)\s*$"
 )
@@ -827,7 +841,7 @@ _RETURN_YES = _rx(
     r"|\bdrop (?:it|them|the \w+)(?: off)? (?:at|with)|\bback (?:first|with us)\b|\breturned unit\b"
     r"|\bhand (?:it|them|the \w+(?: \w+)?) (?:to|over|in)\b|\bbring (?:it|them|the \w+(?: \w+)?) (?:back |in )?(?:to|into) (?:our|the|any|a) (?:\w+ ){0,3}(?:store|shop|branch|outlet|counter)\b"
     r"|\b(?:the|a) pick-?up (?:of|is|has been|will be)\b|\bschedule (?:a |the )?pick-?up\b|\buse the (?:\w+ )?label\b|\bfor the (?:wrong|old|faulty|damaged) one\b"
-    r"|\b(?:for|with) the return\b|\bsend (?:it|them|the \w+) back for\b"
+    r"|\b(?:for|with) the return\b|\bsend (?:it|them|the \w+) back for\b|\b(?:after|upon|on) return\b"
     r"|\b(?:send|sending|ship|post|mail) back (?:the|your|it|them)\b"
     r"|\b(?:once|when|as soon as|after) (?:the|your) (?:return|parcel|item|package) (?:lands|has landed|is in)\b"
     # the thing that goes back named by what is wrong with it: "drop the old one at UPS",
@@ -866,6 +880,10 @@ _RETURN_NO = _rx(
     r"|\b(?:send|return) (?:anything|nothing) back\b|\b(?:don't|do not|won't|will not) need to do anything\b"
     r"|\breturn (?:of (?:the )?(?:original )?(?:item|product|unit|goods)|needed|required)?:? ?not (?:required|needed)\b|\bthrow (?:it|them|the \w+ ones?|the \w+)? ?away\b|\b(?:toss|chuck|ditch) (?:it|them|the (?:\w+ )?(?:one|ones|\w+))\b(?! back)"
     r"|\b(?:stays?|remains?) with you\b|\b(?:nothing|no need) to return\b"
+    # "the customer keeps the item", "You need not send the product back", "Nothing needs
+    # returning"
+    r"|\bkeeps (?:it|them|the|this|that|his|her|their)\b|\bneed(?: not|n't) (?:send|return|ship|post|mail)\b"
+    r"|\bnothing needs? (?:returning|sending back|to go back)\b"
     r"|\bkeep (?:items?|products?|goods|everything|or (?:toss|bin|donate|dispose|recycle))\b|\byours to keep\b"
     r"|\b(?:dont|don't|do not|doesn't|does not|not) need (?:to )?(?:return|send|ship|post)\b|\bdispose of\b"
     r"|\b(?:don't|dont|do not) worry about (?:sending|returning|posting|shipping)\b"
@@ -1258,7 +1276,8 @@ def _is_fee(text: str, amount: Amount) -> bool:
 
 
 def _is_context(text: str, amount: Amount) -> bool:
-    """An amount named for context: the order total, a price paid, a limit ("more than $100")."""
+    """An amount named for context: the order total, a price paid, a limit ("more than $100"),
+    a sum set aside ("$40 rather than the $45")."""
     before = text[max(0, amount.start - 30) : amount.start]
     return (
         bool(_TOTAL_BEFORE.search(before))

@@ -216,6 +216,21 @@ async def test_terms_said_back_in_unread_words_at_acceptance(reader, words, acce
         ("It's pending at the moment, waiting for the warehouse to confirm the return.", False),
         ("I've raised the request with billing; they process these in batches on Mondays.", False),
         ("Noted. It's queued and will be actioned within the next business day.", False),
+        # raised but not complete, waiting for a payment run, an outage or an approval, or
+        # only the acceptance noted
+        (
+            "The refund has been raised, but it'll go out with tomorrow's payment run, so it "
+            "isn't complete yet.",
+            False,
+        ),
+        ("Thanks, I've logged the customer's acceptance. Payments will handle it.", False),
+        ("Refund of $129.99 scheduled for tomorrow's run.", False),
+        (
+            "Your refund is saved and will be sent automatically once the service is restored.",
+            False,
+        ),
+        ("I have submitted the refund of $129.99; it needs to be authorised by payments.", False),
+        ("I tried to process it but got an error, so the refund is on hold for now.", False),
         # the offer said again with an invitation to go ahead: nothing is booked yet
         (
             "Before I take any action: the offer on file is a whole-order refund of $129.99 "

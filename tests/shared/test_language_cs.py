@@ -2754,3 +2754,38 @@ def test_a_remedy_wished_for_and_turned_down_is_no_offer(reader: Reader, text: s
 def test_a_remedy_glad_to_give_on_a_condition_is_an_offer(reader: Reader) -> None:
     text = "I'd be happy to send a replacement, but I'll need a photo of the damage first."
     assert offered(reader, text, 60.0).type == "replacement"
+
+
+@pytest.mark.parametrize(
+    ("text", "returned"),
+    [
+        ("$75 refund, original payment, 5 business days. The customer keeps the item.", False),
+        (
+            "I can go up to $25 back to the original card, and the customer keeps the blender.",
+            False,
+        ),
+        ("The $42.50 refund goes to your card. You need not send the product back.", False),
+        ("The refund of $19.00 goes back to the card. Nothing needs returning.", False),
+        ("Completed: full refund of $89.90 to original payment method after return.", True),
+        (
+            "I'm going to authorise a full refund of $129.99 with no restocking fee, once the "
+            "item is returned.",
+            True,
+        ),
+    ],
+)
+def test_return_terms_said_of_the_customer_or_beside_no_fee(
+    reader: Reader, text: str, returned: bool
+) -> None:
+    """A desk talking to the customer's assistant says "the customer keeps it"; "no
+    restocking fee" negates nothing that follows it."""
+    assert offered(reader, text, 129.99).return_required is returned
+
+
+def test_a_sum_set_aside_is_not_the_sum_booked(reader: Reader) -> None:
+    text = (
+        "I've processed it. Just to be transparent, I was only able to refund $40 rather than "
+        "the $45 — the system caps goodwill credits. So: $40 store credit, no return."
+    )
+    reading = read_cs_reply(text, reader, 60.0, answering_acceptance=True)
+    assert reading.offer is not None and reading.offer.amount == 40.0
