@@ -58,12 +58,17 @@ _CODES = (
 
 # A sum's sign ("$12", "€79,90") and a currency after a sum in words or by its code ("12
 # dollars", "150 SAR"): the amounts below and the CS reader's patterns are written with them
-MONEY_SIGN = r"(?:\$|£|€|₹|₱)"
+MONEY_SIGN = r"(?:\$|£|€|₹|₱|₦|¥|₩|₺|₽|₪|₫|₵|₴)"
 CURRENCY = rf"(?:{_CURRENCY_WORDS}|{_CODES})"
 
 _AMOUNT_SYMBOL = re.compile(
-    rf"(?:\b(?:{_CODES}|rs\.?)\s?|(?:\b(?:us|ca|au|nz|c|a)(?=\$))?{MONEY_SIGN})\s?{_NUMBER}\b",
+    rf"(?:\b(?:{_CODES}|rs\.?|rm|kshs?|rp)\s?|(?:\b(?:us|ca|au|nz|c|a)(?=\$))?{MONEY_SIGN})\s?{_NUMBER}\b",
     re.IGNORECASE,
+)
+# rand, by its capital R before the sum ("R350", "R8,999"): never a model name ("R2-D2",
+# "the EOS R100")
+_AMOUNT_RAND = re.compile(
+    rf"(?<![\w$.,])(?<![A-Z][A-Z] )R(?=\d{{3}}|\d{{1,3}},\d){_NUMBER}(?![\w-])"
 )
 # "a refund of 12.50", "refunding the full 88.00": a sum with its cents beside a word of money
 _AMOUNT_BARE = re.compile(
@@ -211,7 +216,7 @@ def words_to_number(words: str) -> float | None:
 def mask_amounts(text: str, placeholder: str) -> str:
     """The text with every sum written with a sign, a code or a currency word ("$12.50",
     "AED 1,299", "40 dollars") replaced by `placeholder`."""
-    for regex in (_AMOUNT_SYMBOL, _AMOUNT_AFTER):
+    for regex in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER):
         text = regex.sub(placeholder, text)
     return text
 
@@ -220,7 +225,7 @@ def find_amount_spans(text: str) -> list[Amount]:
     """Money amounts ($12, 12.50 dollars, USD 1,299.00, forty dollars, a tenner), in order of mention."""
     text = normalize(text)
     found: list[Amount] = []
-    for regex in (_AMOUNT_SYMBOL, _AMOUNT_AFTER, _AMOUNT_BARE):
+    for regex in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER, _AMOUNT_BARE):
         for m in regex.finditer(text):
             cents = m.group(2) or m.group(3) or "0"
             value = float(m.group(1).replace(",", "") + "." + cents)

@@ -251,7 +251,9 @@ def test_words_and_shares_as_entities() -> None:
     assert find_percent("half the price") == 50.0
 
 
-@pytest.mark.parametrize("text", ["$12.50", "AED 1,299", "150 SAR", "40 dollars", "2,750 dirhams"])
+@pytest.mark.parametrize(
+    "text", ["$12.50", "AED 1,299", "150 SAR", "40 dollars", "2,750 dirhams", "R350", "₦12,500"]
+)
 def test_the_models_see_every_sum_the_entities_read_as_one_placeholder(text: str) -> None:
     """One reading of a sum: what the entities read as money, the models see as money."""
     assert find_amounts(text) and features_text(f"we can do {text} back").split() == [
@@ -1723,6 +1725,12 @@ def test_a_yes_in_another_language(text: str, yes: bool) -> None:
         ("2,750 dirhams back", [2750.0]),
         ("a voucher worth one hundred riyals", [100.0]),
         ("I try 20 times", []),  # no code of a currency in a word
+        ("R350 back into your account", [350.0]),
+        ("the full R8,999 into your account", [8999.0]),
+        ("the EOS R100 arrived cracked", []),  # a model name, not rand
+        ("₦12,500 refunded to your bank", [12500.0]),
+        ("RM35 back to your eWallet", [35.0]),
+        ("KSh 500 off your next order", [500.0]),
     ],
 )
 def test_amounts_in_other_currencies_and_with_a_decimal_comma(
@@ -2789,3 +2797,20 @@ def test_a_sum_set_aside_is_not_the_sum_booked(reader: Reader) -> None:
     )
     reading = read_cs_reply(text, reader, 60.0, answering_acceptance=True)
     assert reading.offer is not None and reading.offer.amount == 40.0
+
+
+@pytest.mark.parametrize(
+    ("text", "returned"),
+    [
+        (
+            "Yes: a full refund of $249, back on your Visa within 7 days of the courier collecting it.",
+            True,
+        ),
+        (
+            "Right, $15's gone back on your card for the snag in the throw, which you're keeping.",
+            False,
+        ),
+    ],
+)
+def test_return_terms_in_more_words(reader: Reader, text: str, returned: bool) -> None:
+    assert offered(reader, text, 249.0).return_required is returned
