@@ -212,7 +212,9 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:i|we)(?:'ll|'d| can| could| will| would| might)?(?: (?:still|also|only|just|definitely|happily))?"
             r" (?:do|offer|give you|go (?:up )?to|stretch to|meet you at) (?:\d+(?:\.\d+)? ?(?:%|percent)|half\b)"
             r"(?! of (?:the|your|this|that) (?!order|price|total|purchase|cost|amount))"
-            rf"|\b(?:go (?:up )?to|stretch to) (?={MONEY_SIGN}\s?\d|(?:\d[\d.,]*|[a-z]+(?:-[a-z]+)?) ?{CURRENCY}\b)"
+            rf"|\b(?:go (?:up )?to|stretch to|push (?:it )?(?:up )?to|settle (?:on|for|at)) (?={MONEY_SIGN}\s?\d|(?:\d[\d.,]*|[a-z]+(?:-[a-z]+)?) ?{CURRENCY}\b)"
+            # a bare sum put as a question: "Would sixty bucks work?", "How about $30 toward it?"
+            rf"|^\W*(?:\w+,? )?(?:would|could|will|how about|what about) (?={MONEY_SIGN}\s?\d|(?:\d[\d.,]*|[a-z]+(?:-[a-z]+)?) ?{CURRENCY}\b)"
             rf"|\b(?:most|max(?:imum)?|best) (?:i|we) can (?:\w+ ){{0,4}}?(?:is|would be) (?={MONEY_SIGN}\s?\d|\d+(?:\.\d+)? ?(?:%|percent)|half\b)"
             rf"|{MONEY_SIGN}\s?\d[\d,.]*(?: of (?:your|the) (?:money|payment|purchase price))? (?:(?:paid|sent|put|going|coming|given) back|returned|refunded|reimbursed|repaid)\b(?! (?:item|goods|parcel|order|package)s?\b)|\bpercent (?:off|back)\b|% (?:off|back)\b"
             rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:[\w$£€.,]+ )?(?:price|order|total|paid|purchase|cost|amount|money))? (?:back|off)\b"
@@ -288,6 +290,7 @@ _NOT_DONE_YET = _rx(
     r"|\b(?:next|tomorrow's|tonight's|this week's|weekly|daily|our next)(?: \w+)? (?:run|batch|cycle)\b|\bon hold\b"
     r"|\bonce (?:the |our |it's |it is )?(?:service|system|systems|issue|error|problem|outage)(?: is| has been| are| have been)? (?:restored|back|fixed|resolved|over|up)\b"
     r"|\bneeds? (?:to be )?(?:authori[sz]ed|approved|signed off)\b"
+    r"|\b(?:raised|logged|opened|created|filed|submitted|sent) (?:an? |the )?(?:approval|authori[sz]ation|sign-?off) request\b"
     r"|\b(?:(?:noted|logged|recorded|registered) (?:the |your |the customer's |their )?acceptance"
     r"|acceptance (?:has been |is )?(?:noted|logged|recorded|registered))\s*[.!]"
 )

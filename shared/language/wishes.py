@@ -15,7 +15,7 @@ from shared.language.normalize import normalize
 
 # "no refund" alone is a complaint ("still no refund"), not a refusal: it is not listed.
 _NOT = (
-    r"(?:not|(?:don'?t|do not|won'?t) (?:want|need|bother with)|no need for|rather than|than"
+    r"(?:not|not (?:after|looking for|asking for|interested in)|(?:don'?t|do not|won'?t) (?:want|need|bother with)|no need for|rather than|than"
     r"|instead of|over)"
 )
 _A = r"(?:(?:a|an|the|any|my|some)\s+)?"
@@ -30,6 +30,7 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\b(?:back|refund(?: it)?) (?:on|to) my (?:card|visa|mastercard|paypal|bank)\b"
         r"|\b(?:want|like|get|need|have) (?:a |my )?refund\b|\breturn (?:it|them) for a refund\b"
         r"|\b(?:send|give|pay) (?:me |us )?(?:back )?(?:my|our) money\b|\bgive (?:me )?money back\b"
+        r"|\bgive (?:me |us )?(?:a |my |our )?refund\b|\bpaise? wapas\b|\bpakibalik\b[^.!?]{0,30}\bpera\b"
         # the same wish in the customer's other language: French, Spanish, Portuguese, German, Italian
         r"|\bremboursement\b|\brembourse[rz]?\b|\breembols|\b(?:mi|mon|meu) (?:dinero|argent|dinheiro)\b"
         r"|\bgeld zur[uü]ck\b|\br[uü]ckerstattung|\brimbors",
@@ -42,7 +43,12 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|(?<!all )(?<!full )(?:\$\s?[\d.,]+|\b\d+\s?%|\b\d+ (?:dollars|bucks)) (?:off|back)\b"
         r"|\b(?:some|a bit of|bit of|a little|half|half (?:of )?(?:my|the)|part of (?:my|the)"
         r"|a portion of (?:my|the)) money\b"
-        r"|\b(?:i'?ll|i will|i'?d|i'?m|happy to|willing to|can) (?:just |still )?keep(?:ing)?\b",
+        r"|\b(?:i'?ll|i will|i'?d|i'?m|happy to|willing to|can) (?:just |still )?keep(?:ing)?\b"
+        # "can I get half back?", "a few quid off", "refund me what the shelf is worth", "30%
+        # refund", "can you reverse it" (a fee charged)
+        r"|\bhalf back\b|\b(?:a few|some|a couple of) (?:quid|bucks|dollars|pounds|euros)\b"
+        r"|\brefund (?:me )?what (?:the|it|that|they)\b|\brefund (?:me )?(?:for )?the \w+ (?:part|bit|piece)\b"
+        r"|\b\d+\s?% refund\b|\breverse (?:it|that|the (?:charge|fee|fees))\b",
     ),
     (
         "replace",
@@ -60,13 +66,17 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"(?:post|mail|dispatch|email|e-mail) (?:me |us |her |him )?(?:the|a|it|them|those)\b"
         # in the customer's other language: French, Spanish, Portuguese, German, Italian, Tagalog
         r"|\bremplac|\b[ée]change[rz]?\b|\breemplaz|\bcambi(?:o|ar|arlo|arla)\b|\btroca[r]?\b"
-        r"|\bersatz\b|\bumtausch|\bsostitu|\b(?:pa)?palitan\b|\bm'envoyer\b",
+        r"|\bersatz\b|\bumtausch|\bsostitu|\b(?:pa)?palitan\b|\bm'envoyer\b|\brenvoy"
+        # "New phone pls", "I need a code that works", "I want the model I paid for"
+        r"|\bnew \w+ (?:pls|please|plz)\b|\b(?:a|one) (?:\w+ )?that (?:actually )?works\b"
+        r"|\b(?:want|need) the (?:\w+ ){0,2}(?:i|we) (?:paid for|ordered|bought|chose|picked|clicked)\b",
     ),
     (
         "credit",
         r"\bstore credit\b|\baccount credit\b|\bcredit (?:on|to|in) my account\b"
         r"|(?<!\d )(?<!the )(?<!this )(?<!that )\bgift ?card\b(?! code| i bought| expire)|\bvoucher\b|\bcredit note\b|\bas (?:a |store |account )?credit\b"
-        r"|\bas points\b|\b(?:put|add|credit|move) (?:it|the \w+|them)? ?(?:back )?(?:on|to|into) my account\b",
+        r"|\bas points\b|\b(?:put|add|credit|move) (?:it|the \w+|them)? ?(?:back )?(?:on|to|into) my account\b"
+        r"|\bun avoir\b",
     ),
 )
 _ASKED_RE = tuple((cue, re.compile(pattern)) for cue, pattern in _ASKED)
@@ -84,9 +94,20 @@ _REFUSED: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# "Send a new one or failing that a refund", "if you can't send another by Friday then I want
+# my money": what follows is the second choice; the first is the wish
+_SECOND_CHOICE = re.compile(
+    r"(?:\b(?:or )?failing that\b|\bor if not\b|\bif not,|\bif (?:you|u) can'?t\b[^.!?,]*?(?:,|\bthen\b))"
+    r"([^.!?]*)"
+)
+
+
 def wish_cues(text: str) -> list[str]:
     """Cue words for the remedies the text asks for and those it turns down, in a fixed order."""
     plain = normalize(text).lower()
+    first = _SECOND_CHOICE.sub(lambda m: m.group()[: m.start(1) - m.start()], plain)
+    if any(pattern.search(first) for _, pattern in _ASKED_RE):
+        plain = first
     refused = {cue for cue, pattern in _REFUSED if pattern.search(plain)}
     asked = [
         f"cue{cue}" for cue, pattern in _ASKED_RE if cue not in refused and pattern.search(plain)

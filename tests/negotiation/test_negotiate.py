@@ -231,6 +231,7 @@ async def test_terms_said_back_in_unread_words_at_acceptance(reader, words, acce
         ),
         ("I have submitted the refund of $129.99; it needs to be authorised by payments.", False),
         ("I tried to process it but got an error, so the refund is on hold for now.", False),
+        ("I've raised the approval request for the $129.99 refund. You'll hear back soon.", False),
         # the offer said again with an invitation to go ahead: nothing is booked yet
         (
             "Before I take any action: the offer on file is a whole-order refund of $129.99 "

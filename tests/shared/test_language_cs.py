@@ -2814,3 +2814,17 @@ def test_a_sum_set_aside_is_not_the_sum_booked(reader: Reader) -> None:
 )
 def test_return_terms_in_more_words(reader: Reader, text: str, returned: bool) -> None:
     assert offered(reader, text, 249.0).return_required is returned
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("Would sixty bucks work? That's about what a local repair would cost.", 60.0),
+        ("Could we settle on $65, roughly what the repair shop quoted you?", 65.0),
+        ("I started at $10; we're now at $18. I can push to $22 if that closes this out.", 22.0),
+        ("How about $30 toward the $120 set, kept on your card?", 30.0),
+    ],
+)
+def test_a_bare_sum_put_forward_is_money_back(reader: Reader, text: str, amount: float) -> None:
+    offer = offered(reader, text, 120.0)
+    assert offer.type == "partial_refund" and offer.amount == amount

@@ -31,6 +31,29 @@ from shared.language.wishes import wish_cues
             "Broken ear on the owl. No need to send a new one, a voucher is fine",
             ["cuecredit", "cuereplacerefused"],
         ),
+        ("my exam calculator came the day AFTER my exam. give me a refund fr", ["cuefull"]),
+        ("Plant pot is painted plastic, not ceramic. Can I get half back?", ["cuepartial"]),
+        ("Whole order was a week late. I'd appreciate a few quid off.", ["cuepartial"]),
+        (
+            "Got charged a restocking fee on an order I never returned?? Can you reverse it",
+            ["cuepartial"],
+        ),
+        ("Crack across the phone screen straight out of the box. New phone pls", ["cuereplace"]),
+        ("The app says my code was already used. I need a code that works.", ["cuereplace"]),
+        (
+            "The laptop was sold as 16GB RAM, it has 8GB. I want the model I paid for.",
+            ["cuereplace"],
+        ),
+        (
+            "I'm not after a voucher or anything, please just pass on my thanks.",
+            ["cuecreditrefused"],
+        ),
+        # the second choice is no wish beside the first
+        ("the scooter has a bent stem. Send a new one or failing that a refund", ["cuereplace"]),
+        (
+            "the kettle leaks. if you can't get another one out by friday then i want my money back",
+            ["cuereplace"],
+        ),
     ],
 )
 def test_a_wish_said_in_words_is_a_cue(text: str, expected: list[str]) -> None:
