@@ -30,6 +30,7 @@ from shared.language.cs_reply import (
     read_asks,
     read_cs_reply,
 )
+from shared.language.normalize import without_quoted
 from shared.language.reader import Reader
 from shared.limits import CS_MAX_ATTEMPTS, CS_TIMEOUT_S, MAX_PHOTO_BYTES, MAX_TITLE_CHARS
 from shared.logs import get_logger
@@ -256,8 +257,10 @@ def same_terms(a: Offer, b: Offer) -> bool:
 
 
 def reply_text(payload: object) -> str:
-    """The text of a CS reply, made safe to store and read."""
-    return sanitize_cs_text(payload.get("text") if isinstance(payload, dict) else None)
+    """The text of a CS reply, made safe to store and read: CS's own words, without the lines
+    it quotes from our message ("> To confirm: ..." above its "No, sorry")."""
+    text = payload.get("text") if isinstance(payload, dict) else None
+    return sanitize_cs_text(without_quoted(text) if isinstance(text, str) else None)
 
 
 def parse_reply(

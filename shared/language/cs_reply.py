@@ -27,7 +27,7 @@ from shared.language.entities import (
     find_percent,
 )
 from shared.language.names import without_names
-from shared.language.normalize import normalize
+from shared.language.normalize import normalize, without_quoted
 from shared.language.reader import Reader
 
 OFFER_TYPES = (
@@ -2051,7 +2051,7 @@ def read_cs_reply(
     """Acts, offer terms and asks of one CS message; an offer only where the words put one
     forward. `names` are the order's product names, read as "the item". Where the message
     answers our acceptance (`answering_acceptance`), terms said back plainly confirm them."""
-    clean = without_names(normalize(text), names)
+    clean = without_names(normalize(without_quoted(text)), names)
     probabilities = reader.acts.probabilities(clean)
     ranked = dict(reader.offer_type.rank(clean).labels)
     model_type = max(ranked, key=lambda k: ranked[k])

@@ -29,6 +29,10 @@ _TRANSLATE = str.maketrans(
     }
 )
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+# markdown emphasis a support tool leaves around words ("**$15**", "__Return:__ no")
+_EMPHASIS = re.compile(r"\*\*|__")
+# a line an email reply quotes from the message it answers ("> To confirm: ...")
+_QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
 # Contractions typed without their apostrophe ("dont", "thats it", "cant do more than"), where
 # the bare word is no other English word ("ill", "were", "well", "id", "lets" are; "its" is
 # taken as "it's" only before words a possessive never precedes)
@@ -52,4 +56,12 @@ def normalize(text: str) -> str:
     """Straight quotes and apostrophes, plain dashes, single spaces, contractions with their
     apostrophe; case kept."""
     folded = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS]).translate(_TRANSLATE)
+    folded = _EMPHASIS.sub("", folded)
     return _CONTRACTED.sub(_apostrophe, _SPACES.sub(" ", folded).strip())
+
+
+def without_quoted(text: str) -> str:
+    """The writer's own words: a reply without the lines it quotes from the message it
+    answers ("> To confirm: a full refund of $129.99 ..."), unless it is nothing but quotes."""
+    own = _QUOTED_LINE.sub("", text)
+    return own if own.strip() else text

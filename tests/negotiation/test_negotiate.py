@@ -731,3 +731,21 @@ async def test_an_offer_beyond_policy_in_amount_is_never_proposed(reader) -> Non
     )
     result = await harness.call()
     assert result.round.decision == "counter" and result.outcome is None
+
+
+class QuotesOurRestatement(FakeDesk):
+    """An email desk: its answer to our restatement quotes it ("> To confirm: ...") above its
+    own words, which say no."""
+
+    def confirm(self, body: dict[str, Any]) -> dict[str, Any]:
+        quoted = "\n".join(f"> {line}" for line in body.get("text", "").splitlines())
+        text = f"{quoted}\n\nNo, sorry, that isn't something I can agree to on this order."
+        return {"text": text, "offer": None, "agreed": False, "closed": False}
+
+
+async def test_our_own_words_quoted_back_are_no_yes(reader) -> None:
+    desk = QuotesOurRestatement(spoken(FULL), channel="text")
+    results = await Harness(reader, desk).to_the_end()
+    assert results[0].round.decision == "confirm"
+    assert not any(r.outcome and r.outcome.status == "agreement" for r in results)
+    assert all(not r.round or "> To confirm" not in (r.round.cs_text or "") for r in results)

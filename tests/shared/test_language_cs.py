@@ -2828,3 +2828,12 @@ def test_return_terms_in_more_words(reader: Reader, text: str, returned: bool) -
 def test_a_bare_sum_put_forward_is_money_back(reader: Reader, text: str, amount: float) -> None:
     offer = offered(reader, text, 120.0)
     assert offer.type == "partial_refund" and offer.amount == amount
+
+
+def test_markdown_emphasis_and_quoted_lines_are_not_the_desks_words(reader: Reader) -> None:
+    """A support tool's "**Return:** Not required"; an email's "> ..." quotes the message it
+    answers, not what the desk offers."""
+    text = "**Resolution:** Partial refund | **Amount:** $23.00 | **Return:** Not required"
+    assert kind_amount_return(read(reader, text, 60.0)) == ("partial_refund", 23.0, False)
+    quoted = "> I'd like a full refund and to keep it.\n\nI can offer a replacement instead."
+    assert offered(reader, quoted, 60.0).type == "replacement"
