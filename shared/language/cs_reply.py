@@ -1290,11 +1290,31 @@ def _is_context(text: str, amount: Amount) -> bool:
     )
 
 
+# a sum that describes a thing, not what goes back: "the $460 order", "$11 each", "($342.80
+# total)"
+_DESCRIBED_AFTER = _rx(
+    r"\s*(?:order|purchase|bill|invoice|basket|item|set|list price|each|apiece|a piece|per (?:item|unit|piece|person|night|month|\w+))\b"
+)
+_BACK_AFTER = _rx(r"\s*(?:back|off|refund)\b")
+
+
+def _describes(text: str, amount: Amount) -> bool:
+    """The sum describes the order or a unit price, or stands in brackets beside it."""
+    opened = text.rfind("(", max(0, amount.start - 60), amount.start)
+    bracketed = opened >= 0 and ")" not in text[opened : amount.start]
+    return bracketed or bool(_DESCRIBED_AFTER.match(text[amount.end : amount.end + 20]))
+
+
 def _offered_amount(text: str, mention: _Mention, amounts: list[Amount]) -> float | None:
     """The sum on offer: a stated net ("so $378"), else the nearest in the remedy's clause."""
     usable = [a for a in amounts if not _is_fee(text, a) and not _is_context(text, a)]
+    undescribed = [a for a in usable if not _describes(text, a)]
+    usable = undescribed or usable
     net = [a for a in usable if _NET_BEFORE.search(text[max(0, a.start - 30) : a.start])]
     worked_out = any(_is_fee(text, a) for a in amounts) or find_percent(text[mention.clause[0] :])
+    if net and not worked_out:
+        # "you paid $58, it's now $44, so $14 back": the sum worked out, said as money back
+        worked_out = any(_BACK_AFTER.match(text[a.end : a.end + 12]) for a in net)
     if net and worked_out:
         return net[-1].value  # "$420 minus a $42 fee, so $378", "15% back, which comes to $178.50"
     summed = [a for a in usable if _SUM_AFTER.match(text[a.end : a.end + 20])]

@@ -2837,3 +2837,28 @@ def test_markdown_emphasis_and_quoted_lines_are_not_the_desks_words(reader: Read
     assert kind_amount_return(read(reader, text, 60.0)) == ("partial_refund", 23.0, False)
     quoted = "> I'd like a full refund and to keep it.\n\nI can offer a replacement instead."
     assert offered(reader, quoted, 60.0).type == "replacement"
+
+
+@pytest.mark.parametrize(
+    ("text", "total", "amount"),
+    [
+        ("I can do a 15% partial refund on the $460 order - $69 - for the scratch.", 460.0, 69.0),
+        (
+            "The chairs are $85.70 each, so I can refund $171.40 for the two that split.",
+            342.8,
+            171.4,
+        ),
+        (
+            "I've reviewed the order (placed 2 March, $342.80 total). I can refund $85.70 for "
+            "the chair with the split leg.",
+            342.8,
+            85.7,
+        ),
+        ("I'll refund you the difference: you paid $58, it's now $44, so $14 back.", 58.0, 14.0),
+        ("I can refund the $40 item in full.", 40.0, 40.0),
+    ],
+)
+def test_a_sum_that_describes_the_order_is_not_the_sum_offered(
+    reader: Reader, text: str, total: float, amount: float
+) -> None:
+    assert offered(reader, text, total).amount == amount
