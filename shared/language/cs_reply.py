@@ -1299,10 +1299,17 @@ _BACK_AFTER = _rx(r"\s*(?:back|off|refund)\b")
 
 
 def _describes(text: str, amount: Amount) -> bool:
-    """The sum describes the order or a unit price, or stands in brackets beside it."""
+    """The sum describes the order or a unit price, or stands in brackets with words about
+    the order ("(placed 2 March, $342.80 total)"; "a complete refund ($85.00)" is the
+    remedy's own sum)."""
+    if _DESCRIBED_AFTER.match(text[amount.end : amount.end + 20]):
+        return True
     opened = text.rfind("(", max(0, amount.start - 60), amount.start)
-    bracketed = opened >= 0 and ")" not in text[opened : amount.start]
-    return bracketed or bool(_DESCRIBED_AFTER.match(text[amount.end : amount.end + 20]))
+    closed = text.find(")", amount.end, amount.end + 60)
+    if opened < 0 or closed < 0 or ")" in text[opened : amount.start]:
+        return False
+    beside = text[opened + 1 : amount.start] + text[amount.end : closed]
+    return len(re.findall(r"[a-z]{2,}", beside, re.IGNORECASE)) >= 2
 
 
 def _offered_amount(text: str, mention: _Mention, amounts: list[Amount]) -> float | None:

@@ -2856,6 +2856,14 @@ def test_markdown_emphasis_and_quoted_lines_are_not_the_desks_words(reader: Read
         ),
         ("I'll refund you the difference: you paid $58, it's now $44, so $14 back.", 58.0, 14.0),
         ("I can refund the $40 item in full.", 40.0, 40.0),
+        # the remedy's own sum in brackets, beside a threshold
+        (
+            "I'm able to set up a complete refund ($85.00) to your card. FYI, refunds over "
+            "$500 need an extra approval step.",
+            85.0,
+            85.0,
+        ),
+        ("A complete refund ($85.00) to your card; the item cost $85.00 on 2 May.", 85.0, 85.0),
     ],
 )
 def test_a_sum_that_describes_the_order_is_not_the_sum_offered(
