@@ -278,7 +278,7 @@ def find_percent(text: str) -> float | None:
 # "arrived four days late", "valid for 14 days", "you've got 30 days to send it back")
 _NOT_TIMING_BEFORE = re.compile(
     r"\b(?:after|over|past|outside|beyond|first|more than|longer than|older than|delayed by"
-    r"|late by|of|lasted|for|valid for|expires? in|(?:you've|you have|you'?ve) got|you have"
+    r"|late by|of|lasted|for|valid for|expires? in|(?:you've|you have) got|you have"
     r"|waiting|waited|took|spent|since|almost|nearly)"
     r"\s+(?:the\s+|a\s+|another\s+|only\s+|about\s+|around\s+|just\s+|over\s+)?$"
 )
@@ -290,7 +290,8 @@ _NOT_TIMING_AFTER = re.compile(
 # the customer's deadline, not ours: "send it back within 14 days", "drop it at any Post
 # Office within 14 days", "please use it within 10 days"
 _CUSTOMER_DEADLINE = re.compile(
-    r"(?:\b(?:send|post|ship|mail|bring|get)(?:\s+(?:it|them|this|both|the|your|that)(?:\s+\w+){0,2}?)?\s+back"
+    r"(?:\b(?:send|post|ship|mail|bring)(?:\s+(?:it|them|this|both|the|your|that)(?:\s+\w+){0,2}?)?\s+back"
+    r"|\bget (?:it|them|the \w+) back to us"
     r"|\b(?:drop|hand)(?:\s+(?:it|them|this|the|your|that)(?:\s+\w+){0,2}?)?(?:\s+(?:off|in))?"
     r"|\b(?:return|use)\s+(?:it|them|this|both|the|your|that)(?:\s+\w+){0,2}?"
     r"|\bbe returned|\bcome back|\bbe back with us)"

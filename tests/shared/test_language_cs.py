@@ -19,7 +19,7 @@ from shared.language.cs_reply import (
     read_cs_reply,
     read_offer_by_rules,
 )
-from shared.language.entities import find_amounts, find_percent
+from shared.language.entities import find_amounts, find_days, find_percent
 from shared.language.model import features_text
 from shared.language.normalize import normalize
 from shared.language.reader import Reader, load_reader
@@ -2870,3 +2870,8 @@ def test_a_sum_that_describes_the_order_is_not_the_sum_offered(
     reader: Reader, text: str, total: float, amount: float
 ) -> None:
     assert offered(reader, text, total).amount == amount
+
+
+def test_money_got_back_in_days_is_the_remedys_time() -> None:
+    assert find_days("You'll get your money back within 5 business days.") == 5
+    assert find_days("If you can get it back to us within the next 14 days, we'll refund.") is None
