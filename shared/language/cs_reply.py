@@ -271,6 +271,7 @@ _NOT_DONE_YET = _rx(
     r"|\b(?:submitted|sent|put|passed|referred) (?:\w+ ){0,2}?for (?:review|approval|authori[sz]ation|sign-?off|a decision)\b"
     r"|\b(?:has been|have been|was|is|been) requested\b|\b(?:is |are )?pending (?:review|approval|authori[sz]ation|sign-?off|a decision)\b"
     r"|\b(?:needs?|awaiting|waiting (?:for|on)) (?:\w+ )?(?:approval|sign-?off|authori[sz]ation)\b"
+    r"|\bneeds? (?:to be )?(?:authori[sz]ed|approved|signed off)\b"
     # "I've raised it as a request rather than done it: a specialist team makes the final decision"
     r"|\brather than (?:done|doing|booked|booking|processed|processing|actioned|actioning) (?:it|that|this)\b"
     r"|\b(?:raised|logged|put|submitted|filed) (?:it|this|that|your \w+) (?:in )?as a (?:request|claim)\b"
@@ -289,7 +290,6 @@ _NOT_DONE_YET = _rx(
     r"|\b(?:it|this|that)(?:'s| is)(?: not|n't) (?:complete|completed|finished|through|final)(?: yet)?\b"
     r"|\b(?:next|tomorrow's|tonight's|this week's|weekly|daily|our next)(?: \w+)? (?:run|batch|cycle)\b|\bon hold\b"
     r"|\bonce (?:the |our |it's |it is )?(?:service|system|systems|issue|error|problem|outage)(?: is| has been| are| have been)? (?:restored|back|fixed|resolved|over|up)\b"
-    r"|\bneeds? (?:to be )?(?:authori[sz]ed|approved|signed off)\b"
     r"|\b(?:raised|logged|opened|created|filed|submitted|sent) (?:an? |the )?(?:approval|authori[sz]ation|sign-?off) request\b"
     r"|\b(?:(?:noted|logged|recorded|registered) (?:the |your |the customer's |their )?acceptance"
     r"|acceptance (?:has been |is )?(?:noted|logged|recorded|registered))\s*[.!]"
@@ -459,9 +459,8 @@ _COUNTERFACTUAL = _rx(
 _WISHED_BEFORE = _rx(
     r"\b(?:(?:i|we)(?:'d| would) (?:really |so |truly |dearly )?(?:love|like|want|be (?:happy|glad|delighted)) to"
     r"|(?:i|we)(?:'d| would) (?:happily|gladly|love nothing more than to)"
-    r"|(?:i|we) wish (?:i|we) (?:could|were able to|was able to|had))\b[^.!?]*$"
+    r"|(?P<wish>(?:i|we) wish (?:i|we) (?:could|were able to|was able to|had)))\b[^.!?]*$"
 )
-_WISH_ONLY = _rx(r"\b(?:i|we) wish (?:i|we) (?:could|were able to|was able to|had)\b")
 _TURNED_DOWN_AFTER = _rx(
     r"^[^.!?]*?(?:\bbut|\bhowever|\bunfortunately|\bsadly|\balas)\b(?!,? (?:first|before|(?:i|we)(?:'ll| will| would)? (?:just |first |only )?need|please|(?:could|can|would) you))"
 )
@@ -1084,8 +1083,9 @@ def _is_choice(text: str, sentence: tuple[int, int]) -> bool:
         # one remedy against another course: "would you prefer the same model again, or ...?",
         # "we can refund you or offer another model. Which would you prefer?"
         after = text[sentence[1] :]
-        first, end = _sentences(after.strip())[0]
-        next_asks = bool(_PREFERENCE_Q.search(after.strip()[first:end]))
+        following = after.strip()
+        first, end = _sentences(following)[0]
+        next_asks = bool(_PREFERENCE_Q.search(following[first:end]))
         asked = "?" in body or bool((_CHOICE_OFFERED.search(body) or next_asks) and "?" in after)
         return (
             asked
@@ -1121,7 +1121,7 @@ def _is_wished(before: str, after: str) -> bool:
     """Wished for and turned down: "I'd love to refund you, but ...", "I wish I could"."""
     wished = _WISHED_BEFORE.search(before)
     return bool(wished) and (
-        bool(_WISH_ONLY.search(wished.group())) or bool(_TURNED_DOWN_AFTER.search(after))
+        wished.group("wish") is not None or bool(_TURNED_DOWN_AFTER.search(after))
     )
 
 
@@ -1296,6 +1296,7 @@ _DESCRIBED_AFTER = _rx(
     r"\s*(?:order|purchase|bill|invoice|basket|item|set|list price|each|apiece|a piece|per (?:item|unit|piece|person|night|month|\w+))\b"
 )
 _BACK_AFTER = _rx(r"\s*(?:back|off|refund)\b")
+_WORD = _rx(r"[a-z]{2,}")
 
 
 def _describes(text: str, amount: Amount) -> bool:
@@ -1309,7 +1310,7 @@ def _describes(text: str, amount: Amount) -> bool:
     if opened < 0 or closed < 0 or ")" in text[opened : amount.start]:
         return False
     beside = text[opened + 1 : amount.start] + text[amount.end : closed]
-    return len(re.findall(r"[a-z]{2,}", beside, re.IGNORECASE)) >= 2
+    return len(_WORD.findall(beside)) >= 2
 
 
 def _offered_amount(text: str, mention: _Mention, amounts: list[Amount]) -> float | None:
