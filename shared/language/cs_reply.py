@@ -74,6 +74,23 @@ _NUM_WORD = (
     r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
     r"twenty[- ]five|thirty|forty|fifty|sixty|seventy|eighty|ninety|a hundred|hundred)"
 )
+# where a sum of money begins: "$42", "60 quid", "one hundred and twenty dollars"
+_A_SUM = (
+    rf"(?={MONEY_SIGN}\s?\d|(?:\d[\d.,]*|[a-z]+(?:-[a-z]+)?)"
+    rf"(?: (?:hundred|thousand)(?: and [a-z]+(?:-[a-z]+)?)?)? ?{CURRENCY}\b)"
+)
+_SUM = rf"{MONEY_SIGN}\s?\d[\d,.]*"
+# the agent's number put forward as money back: "I can push to $22", "meet at $20", "$42 is
+# the ceiling", "$50 I can do", "Fine, £50.", "$38, keep the item, done. Final offer."
+_HAGGLE = (
+    r"\b(?:go (?:up )?to|stretch to|push (?:it )?(?:up )?to|settle (?:on|for|at)|take (?:it|that|this) (?:up )?to"
+    r"|bump(?:ed)? (?:it |that |this )?(?:up )?to|meet (?:you )?(?:at|on)|go from \S+ to|said yes to|okayed"
+    rf"|signed off on) {_A_SUM}"
+    rf"|{_SUM} (?:is|'s) (?:the |my |our )?(?:absolute )?(?:ceiling|limit|max(?:imum)?|most|best|top|final|last)\b"
+    rf"|{_SUM} (?:i|we) can do\b|^\W*(?:(?:fine|ok(?:ay)?|alright|all right|deal|go on(?: then)?)\W+){{1,3}}{_A_SUM}"
+    rf"|{_SUM}(?:,| and| —| -)? (?:keep the|you keep|final offer|last (?:number|offer)"
+    r"|(?:that's|that is) (?:my|the|our) (?:absolute )?(?:final|last|best|limit|max))"
+)
 _SHARE = rf"(?:half|a quarter|a third|a fifth|a tenth|three quarters|\d+ ?%|(?:\d+|{_NUM_WORD}) per ?cent)"
 
 # ---------------------------------------------------------------- remedies and their words
@@ -111,7 +128,10 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\brefund(?:ed|ing)? (?:you )?(?:for |of )?(?:the |your )?(?:full|entire|whole|total)\b"
             r"|\b100 ?% refund|\b(?:complete|total|entire|whole) refund|\b(?:full|total|complete|entire|whole|100 ?%) (?:reimbursement|remittance)\b|\b(?:covering|of) everything (?:you )?paid\b|\breimburse (?:you )?in full\b|\bmoney back in full\b|\brefund (?:you )?every (?:cent|penny)"
             r"|\brefund (?:all|everything)\b"
-            r"|\bevery (?:single )?(?:cent|penny|dollar|pound|euro)(?: (?:of it|you paid|paid))? back\b"
+            r"|\bevery (?:single )?(?:cent|penny|dollar|pound|euro)(?: (?:of it|of your money|you paid|paid))?(?: (?:will be|is|comes?|goes?|going|coming))? back\b"
+            # "the full cost comes back to you", "I'll put the whole amount on your gift card"
+            r"|\b(?:full|whole|entire) (?:cost|amount|price|sum)\b(?= (?:comes?|goes?|will (?:come|go)|is going|back|to (?:your|the)|on (?:your|the)|onto))"
+            r"|\b(?:put|refund|return|pay|send|give)(?: you)? (?:back )?the (?:full|whole|entire) (?:cost|amount|price|sum)\b"
             # "everything back, $420 to card" (not "we'll take everything back": the return)
             r"|\beverything back(?=[,:]? \(?(?:\$|£|€|usd|us\$))|\b(?:get|gets|getting|receive|have) (?:all |your )?everything back\b"
             r"|\breembolso (?:total|completo|integral)\b|\bremboursement (?:total|complet|intégral)\b"
@@ -142,6 +162,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"|\b{CURRENCY} (?:in |of )?(?:\w+ )?credits?\b|(?<![\w.,])\d{{1,4}}(?:\.\d{{2}})? (?:in )?(?:store |account |shop )?credits?\b|\b\d[\d.,]* ?{CURRENCY} (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
             rf"|\bcredit(?:ed)? {MONEY_SIGN}\s?[\d.,]+ (?:to|on|onto|into) (?:your|ur) (?:\w+ )?account\b"
             r"|\bonto (?:a |your )?(?:gift|store)|\bin credit\b|\bcredit back (?:to|on|onto) your account"
+            rf"|\b(?:put|pop|add|load)\w* (?:a |an )?(?:tenner|fiver|{_SUM}|[\w-]+ {CURRENCY}) (?:on|onto|to|into) (?:your|the) (?:store |shop |customer )?account\b"
         ),
     ),
     (
@@ -163,7 +184,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:order|parcel|package|items?|consignment|shipment|goods|delivery)\b[^.?!;,]{0,30}\b(?:sent|shipped|dispatched|posted|going|get|out|through) (?:out )?(?:to you )?again\b"
             r"|\b(?:order|parcel|package|it) (?:ships|goes out|will ship) again\b|\ba second time\b"
             r"|\b(?:send|ship|post|dispatch)(?:ing)? (?:this|that|the|your) (?:\w+'s )?(?:box|order|parcel|package|delivery|shipment) (?:out )?again\b"
-            r"|\b(?:the|a|your) reorder\b"
+            r"|\b(?:the|a|your) reorder\b|\b(?:order|parcel|package)(?:'s| is| will be) (?:going|heading|sent) back out\b"
             r"|\bresent\b|\b(?:attempt|try|arrange) (?:delivery|to deliver)\b"
             rf"|\b(?:the|your) {_GOODS} {_TO_BE_POSTED}|\b(?:the|your) {_GOODS} (?:has|have) been re-?{_POSTED}"
             rf"|\b{_PUT_IN_THE_POST} (?:the|your) {_GOODS}{_POST_AFTER}"
@@ -173,8 +194,9 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "replacement",
         _rx(
             r"\breplacement|\breplace (?:it|the|your|them|that|this)\b|\breplaced\b|\breemplazo\b"
-            r"|\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model|piece)\b|\bbrand[- ]new\b"
-            r"|\bexchange|\bswap|\bsubstitute (?:unit|item|product|one|model)\b"
+            r"|\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model|piece|batch)\b"
+            r"(?! (?:was|were|arrived|came|never)\b)|\bbrand[- ]new\b"
+            r"|(?<!foreign )\bexchange(?! (?:rates?|fees?|charges?)\b)|\bswap|\bsubstitute (?:unit|item|product|one|model)\b"
             r"|\bsend(?:ing)? (?:you |out )?(?:a |the |one |two )?(?:new|fresh|brand[- ]new|another|working|correct|right|proper)\b(?! (?:tracking|link|code|label|email|number|ticket|password))"
             r"|\b(?:arrange|sort|order|organi[sz]e|get|ship|post|offer|provide|accept)(?: you| out)* (?:a|an|one) (?:new|fresh|brand[- ]new|replacement) (?!(?:tracking|link|code|label|email|number|ticket|password|address|card)\b)\w+"
             r"|\bsend (?:you |out )?(?:just |only )?(?:the )?missing (?:parts?|pieces?|items?|screws?|accessor)"
@@ -186,7 +208,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:send|ship|post)(?: (?:you|out))* (?:the|a) (?:small|medium|large|extra[- ]large|bigger|smaller|larger)(?: (?:size|one))?\b"
             r"|\b(?:get|send) (?:you )?(?:another|a new|a replacement|one)(?: one)? out to you\b"
             r"|\b(?:send|ship|post|swap|exchange)(?: (?:you|it|them|out))* (?:for )?(?:the|a|an) (?:size|colou?r) (?!chart|guide)\w+"
-            r"|\b(?:a|an) (?:new|brand[- ]new|fresh) \w+ (?:to be |will be |is )?(?:delivered|sent|shipped|dispatched|on its way)"
+            r"|\b(?:a|an) (?:new|brand[- ]new|fresh) \w+(?: \w+)? (?:to be |will be |is )?(?:delivered|sent|shipped|dispatched|on its way)"
             r"|\b(?:(?:a|an|the) )?(?:new|brand[- ]new|fresh|missing) \w+ (?:goes|going|is going|will go|ships|shipping) out\b"
             r"|\bthe (?:new|missing) \w+ (?:to be|will be|is being|has been|is) (?:dispatched|sent|shipped|posted|emailed)\b"
             rf"|\b(?:the|your|a|an) {_FRESH_GOODS} (?:{_TO_BE_POSTED}|{_POSTED}|{_ON_ITS_WAY})"
@@ -212,21 +234,23 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:i|we)(?:'ll|'d| can| could| will| would| might)?(?: (?:still|also|only|just|definitely|happily))?"
             r" (?:do|offer|give you|go (?:up )?to|stretch to|meet you at) (?:\d+(?:\.\d+)? ?(?:%|percent)|half\b)"
             r"(?! of (?:the|your|this|that) (?!order|price|total|purchase|cost|amount))"
-            rf"|\b(?:go (?:up )?to|stretch to|push (?:it )?(?:up )?to|settle (?:on|for|at)) (?={MONEY_SIGN}\s?\d|(?:\d[\d.,]*|[a-z]+(?:-[a-z]+)?) ?{CURRENCY}\b)"
+            rf"|{_HAGGLE}"
             # a bare sum put as a question: "Would sixty bucks work?", "How about $30 toward it?"
-            rf"|^\W*(?:\w+,? )?(?:would|could|will|how about|what about) (?={MONEY_SIGN}\s?\d|(?:\d[\d.,]*|[a-z]+(?:-[a-z]+)?) ?{CURRENCY}\b)"
+            rf"|^\W*(?:\w+,? )?(?:would|could|will|how about|what about) {_A_SUM}"
             rf"|\b(?:most|max(?:imum)?|best) (?:i|we) can (?:\w+ ){{0,4}}?(?:is|would be) (?={MONEY_SIGN}\s?\d|\d+(?:\.\d+)? ?(?:%|percent)|half\b)"
             rf"|{MONEY_SIGN}\s?\d[\d,.]*(?: of (?:your|the) (?:money|payment|purchase price))? (?:(?:paid|sent|put|going|coming|given) back|returned|refunded|reimbursed|repaid)\b(?! (?:item|goods|parcel|order|package)s?\b)|\bpercent (?:off|back)\b|% (?:off|back)\b"
             rf"|\b{_SHARE}(?: of)?(?: (?:the|your|what you) (?:[\w$£€.,]+ )?(?:price|order|total|paid|purchase|cost|amount|money))? (?:back|off)\b"
             r"|\bknock(?:ed|ing)? (?:\$?\d+(?:\.\d+)?%?|\w+)(?: \w+)? off\b|\b(?:price|money) back\b"
             r"|\bback (?:to|on|onto|into) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|account|payment|debit|credit card)"
             r"|\bcredit(?:ed)? (?:back )?(?:to|on|onto) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|payment|debit)"
-            rf"|\b(?:credit|return|put|pay|send|give|offer|do) (?:you )?(?:the )?(?:{MONEY_SIGN}\s?\d|\d[\d.,]* {CURRENCY}\b)"
+            rf"|\b(?:credit|return|put|pay|send|give|offer|do) (?:you )?(?:the )?{_A_SUM}"
             rf"|\bpay (?:you )?back\b|\bgoodwill (?:payment|gesture)|\bgift ?card balance|\bmeet you at {MONEY_SIGN}\s?\d"
             rf"|\b(?:get|have|receive) (?:the |your )?(?:full amount|money|{MONEY_SIGN}\s?\d[\d,.]*|[\w-]+ {CURRENCY}) back\b"
             r"|\brevers(?:e|ed|ing) (?:the |that |this |your )?(?:[\w$.,]+ ){0,2}(?:charge|payment|fee)\b|\b(?:charge|payment) (?:is |has been |will be )?reversed\b"
             rf"|\b(?:send|put|pay|give) (?:you )?back {MONEY_SIGN}\s?\d"
-            r"|\b(?:the |your )?(?:rest of (?:your|the) )?money (?:will |'ll )?(?:come|go)(?:es)? back\b"
+            r"|\b(?:the |your )?(?:rest of (?:your|the) )?money(?:'s| is)? (?:will |'ll )?(?:come|go|coming|going)(?:es)? back\b"
+            # "we'll give you back 20% of the order", "we owe you $19.99", "You get back: $85.50"
+            rf"|\b(?:give|pay|send|put)(?: you)? back {_SHARE}|\b(?:we|i) owe you {_A_SUM}|\byou get back\b"
             rf"|{MONEY_SIGN}\s?\d[\d,.]* (?:lands?|will land|goes|will go) (?:back )?(?:on|to|in|into) (?:your|the) (?:card|account|bank)"
             rf"|(?:{MONEY_SIGN}\s?\d[\d,.]*|\b{CURRENCY}) (?:straight )?(?:to|onto) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|debit)"
             r"|\bpartial one\b"
@@ -351,8 +375,15 @@ _ON_A_DATE = (
     r"|\bon (?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}"
     r"|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\b"
 )
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
 _PAST_FACT = _rx(
-    r"\balready\b|\byesterday\b|\bnow that\b|\brecords show|\bour system shows|\bpreviously\b|\blast (?:week|month|tuesday|monday|wednesday|thursday|friday|saturday|sunday)\b"
+    # "I'm glad the replacement arrived safely", "the refund showed up"
+    r"\b(?:replacement|refund|credit|voucher|money)s? (?:has |have )?(?:arrived|showed up|turned up|came through|went through)\b|"
+    # "refund of £61.00 issued 10 May", "label generated 2 May"
+    r"\b(?:issued|refunded|processed|sent|credited|received|scanned|posted|paid|dispatched|delivered"
+    rf"|returned|collected|approved|generated|applied|raised) (?:\d{{1,2}}(?:st|nd|rd|th)? {_MONTH}|{_MONTH} \d{{1,2}})\b"
+    r"|\b(?:earlier|previous|last|other) (?:agent|colleague|advisor|adviser|rep)\b"
+    r"|\balready\b|\byesterday\b|\bnow that\b|\brecords show|\bour system shows|\bpreviously\b|\blast (?:week|month|tuesday|monday|wednesday|thursday|friday|saturday|sunday)\b"
     rf"|{_ON_A_DATE}|\bhad (?:been )?(?:issued|refunded|processed|sent)|\b(?:days?|weeks?|months?) ago\b"
     r"|\byou(?:'ve| have) (?:already |now )?(?:had|received|got)\b|\bat checkout\b|\bwhen (?:you|it) (?:ordered|bought|paid)"
     # "I think the digits got swapped": a mix-up, no swap on offer
@@ -360,9 +391,21 @@ _PAST_FACT = _rx(
 )
 # "on the 3rd" dates a past event, unless the clause looks ahead ("will visit on the 18th")
 _DATED = _rx(_ON_A_DATE)
+# a remedy named in quotes names something: "the 'refund issued' email", "under 'ShopCo Refund'"
+# (a status quoted is what the case says now: "your case now reads 'Resolved - replacement shipped'")
+_QUOTED = re.compile(
+    r"(?<!reads )(?<!shows )(?<!says )(?<!status )(?<!status: )(?<!\w)['\"][^'\"\n]{1,40}['\"](?!\w)",
+    re.IGNORECASE,
+)
+# "So the timeline on our side: ...", "Just to set out what happened on the phone: ..."
+_RECAP = _rx(
+    r"\bwhat happened\b|\b(?:the )?(?:timeline|history|sequence of events) (?:so far|on our side|of (?:the|your) (?:case|order))"
+)
 _AHEAD = _rx(r"\bwill\b|'ll\b|\bshall\b|\bgoing to\b|\bbooked (?:in )?for\b")
 _PAST_TENSE = _rx(
     r"\b(?:was|were) (?:\w+ )?(?:\w+ed|sent|paid|given|made|done|put)\b"
+    # "the refund for one item was $13.33", "I'm glad the replacement arrived safely"
+    rf"|\b(?:refund|credit|payment)\b[^.,;]{{0,25}}? (?:was|were) (?:only |just )?(?={MONEY_SIGN}\s?\d)"
     r"|\b(?:we|i|you) (?:issued|processed|refunded|sent|credited|received|had|got|offered|applied)\b"
 )
 # "a new unit to replace the one you received": the past belongs to the item, not the remedy
@@ -383,6 +426,9 @@ _GENERAL_POLICY = _rx(
     r"|\bbanks? (?:\w+ ){0,2}(?:delay|delays|take|takes|hold|holds|need|needs)\b"
     r"|\b(?:refunds|returns|credits|replacements|exchanges) (?:over|under|above|below|to|for|on|of|from) [^.?!;]{0,40}?\b(?:need|require|take|go|are|must|can|may|get|have)\b"
     r"|\bour (?:policy|policies)\b|\bper (?:our )?policy\b"
+    # what a third party does, or what everyone affected gets: "replaced free of charge by the
+    # manufacturer", "replacement units are being shipped directly to affected customers"
+    r"|\bby (?:the|your|their) (?:manufacturer|maker|brand|courier|carrier|bank|card (?:issuer|provider)|issuer|insurer|seller)\b"
     r"|\b(?:refund|return|replacement|exchange|credit) (?:requests?|claims?) (?:are|is) (?:only )?(?:processed|handled|approved|issued|accepted)\b"
     rf"|\bitems? (?:over|under|above|below) {MONEY_SIGN}|\bonce (?:a|the) refund is (?:issued|processed)\b|\bany refund\b"
     r"|\bplease (?:be aware|note)\b|^\W*(?:note|good to know|fyi|for your information|for reference|heads up|just so you know)\b\s*[:,-]|\bas a (?:general )?rule\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
@@ -428,7 +474,19 @@ _REPORTED = _rx(
     r"|\byou(?:'ve| have)? (?:asked|requested|mentioned|wanted|said|chose)\b|\byour request\b|\byou(?:'re| are) (?:asking|looking|hoping) for\b"
     # "Just so I have it right: you'd like a full refund of $89": the customer's wish, not CS's offer
     r"|(?<!\bif )\byou(?:'d| would) (?:like|prefer|rather have)\b"
-    r"|\bprefer (?:a |an )?\w+ (?:over|to)\b"
+    r"|\bprefer (?:a |an )?\w+ (?:over|to)\b|\byou(?:'re| are) after\b|\byou(?:'ve| have)? mentioned\b"
+)
+# what others got, or what goods in general get, however it is framed: "other customers with
+# this batch have been sent replacements", "we do offer free replacements for items damaged
+# in transit", "we can only exchange items bought in store", "we'd only ever refund ..."
+_FOR_ANYONE = _rx(
+    r"\b(?:other|another|affected|some|many|all) customers?\b|\bonly ever\b"
+    r"|\bfor (?:any )?(?:items|orders|products|parcels|goods|purchases)\b(?! (?:you|in your|on your))"
+    r"|\b(?:refund|replace|exchange|repair|accept) (?:any |all )?(?:items|orders|products|goods|purchases)\b"
+)
+# "the £40 refund you mentioned", "the refund you were promised in April": the customer's topic
+_REPORTED_AFTER = _rx(
+    r"^\W*(?:that |which )?you (?:mentioned|were promised|were offered|asked (?:about|for)|requested|referred to)\b"
 )
 _REPORTED_BEFORE = re.compile(rf"(?:{_REPORTED.pattern})(?: [\w']+){{0,3}}\s*$", re.IGNORECASE)
 _REQUESTED_BEFORE = _rx(
@@ -448,7 +506,7 @@ _PROPOSED_IF = _rx(
     r"|\bhow (?:would|does|do) (?:it|that|this|you feel) (?:\w+ )?(?:be|sound|seem)?\W*if\s*$|\b(?:what|how about) if\s*$"
 )
 _COUNTERFACTUAL = _rx(
-    r"\bif (?:\w+ ){0,4}(?:were|had)\b|\bif (?:you|we|i|they|it)'d \w+ed\b"
+    r"\bif (?:\w+ ){0,4}(?:were|had)\b|\bif (?:you|we|i|they|it)'d \w+ed\b|\b(?:i|we|you|it|they)'d have (?:\w+ed|been)\b"
     r"|\b(?:would|could|should|might)(?:'ve| have (?:\w+ed|been|got|gotten|sent|given|done|made|had)\b)"
     # "Had you reported it sooner, we could have replaced it": the remedy is the unreal verb
     r"|\b(?:would|could|should|might)(?:'ve| have)\s*$|^\W*had (?:you|we|i|it|they|the \w+)\b"
@@ -459,6 +517,10 @@ _COUNTERFACTUAL = _rx(
 _WISHED_BEFORE = _rx(
     r"\b(?:(?:i|we)(?:'d| would) (?:really |so |truly |dearly )?(?:love|like|want|be (?:happy|glad|delighted)) to"
     r"|(?:i|we)(?:'d| would) (?:happily|gladly|love nothing more than to)"
+    # "I was going to suggest store credit, but ...", "I did consider a replacement, but ...",
+    # "I tried to issue a replacement but the system blocked it", "In a perfect world I'd ..."
+    r"|(?:i|we) (?:was|were) (?:going|about) to|(?:i|we) (?:did )?consider(?:ed)?|(?:i|we) (?:did )?(?:think|thought) (?:about|of)"
+    r"|(?:i|we) tried to|in a perfect world,? (?:i|we)(?:'d| would)"
     r"|(?P<wish>(?:i|we) wish (?:i|we) (?:could|were able to|was able to|had)))\b[^.!?]*$"
 )
 _TURNED_DOWN_AFTER = _rx(
@@ -516,6 +578,7 @@ _OFFER_FRAME = _rx(
     r"|\bhow do you feel about\b|^\W*ok(?:ay)? to (?:proceed|go ahead) with\b|\bis it (?:ok|okay|alright|all right|fine) if\b"
     r"|\b(?:should|would) be (?:delighted|happy|glad|pleased) to\b|(?:^|[.!?]\s+)(?:can|could) (?:give|do|offer|send|arrange|refund)\b"
     r"|(?:^|[.!?]\s+)(?:accept|take|fancy) (?:a|an|the)\b[^.!?]*\?"
+    rf"|{_HAGGLE}"
 )
 # A yes that says our terms back are CS's own: "That's the one: ...", "Exactly right — ...",
 # "You quoted it right.", "Oui, that's it: ...", "That's exactly what I offered: ..."
@@ -794,7 +857,8 @@ _NET_BEFORE = _rx(
 _SUM_AFTER = _rx(r"\s*(?:in total|total|altogether|all in|all together)\b")
 _TOTAL_BEFORE = _rx(
     r"(?:you paid|order total(?: (?:of|was|is))?|total (?:of|was|is)|paid|cost|priced at|price (?:of|was|is)|out of|from"
-    r"|more than|over|above|under|beyond|go to|up to"
+    # ("I can go up to $28", "bump it up to $28" put the sum forward)
+    r"|more than|over|above|under|beyond|go to|(?<!go )(?<!it )(?<!that )(?<!this )up to"
     # the sum set aside: "$40 rather than the $45", "It's $35, not $53"
     r"|(?:rather than|instead of|in place of|, not)(?: the| your| our)?"
     # "half of the $480", "20% of your £60 order": the sum the share is taken of
@@ -895,6 +959,9 @@ _RETURN_NO = _rx(
     r"|\b(?:don't|dont|do not|no need to) (?:bother )?(?:send|return|post|ship|mail)(?:ing)? (?:it|them|the \w+|anything)\b"
     r"|\breturns? (?:isn't|is not|is n't|wouldn't be|won't be) (?:possible|needed|required|necessary)\b"
     r"|\b(?:in|into) the recycling\b|\brecycle\b"
+    # "no point posting it back", "it can go in the skip", "use the wet ones as rags or donate them"
+    r"|\bno point (?:in )?(?:posting|sending|returning|shipping)\b|\bin the skip\b|\bdonate (?:it|them|the)\b"
+    r"|\buse (?:it|them|the \w+(?: ones?)?) as\b|\brather than (?:sending|posting|returning) (?:it|them)\b|\bcan stay with you\b"
 )
 # a status line's field: "Return of original item: not required."
 _RETURN_FIELD_NO = _rx(r"\breturn\b[^.;:]{0,30}:\s*not (?:required|needed)\b")
@@ -1138,6 +1205,12 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
     tense_text = _THE_ITEM_BOUGHT.sub("the item", clause_text)
     checks = (
         ("set aside", any(s <= start < e for s, e in (m.span() for m in _INSTEAD.finditer(text)))),
+        ("reported", any(s < start < e for s, e in (m.span() for m in _QUOTED.finditer(text)))),
+        (
+            "past",
+            len(lead := _LEAD.split(text[sentence[0] : start], maxsplit=1)) > 1
+            and bool(_RECAP.search(lead[0])),
+        ),
         ("set aside", bool(_CANCELLED_BEFORE.search(text[clause[0] : start]))),
         ("set aside", bool(_CORRECTION.search(text[end:]))),
         ("negated", bool(_ELLIPTIC_CANT.match(text[clause[1] :]))),
@@ -1155,6 +1228,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ),
         ("pending", bool(_PENDING.search(sentence_text) or _LATER.search(clause_text))),
         ("hypothetical", _is_hypothetical(clause_text, start - clause[0])),
+        ("policy", bool(_FOR_ANYONE.search(clause_text))),
         # "I'll refund the $20 you were overcharged": the offer's own verb governs it; a past
         # or a "usually" elsewhere in the clause belongs to something else
         ("live", bool(_GOVERNED_BEFORE.search(text[clause[0] : start]))),
@@ -1165,6 +1239,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
             and not _DONE_FRAME.search(clause_text)
             and not _IRREALIS.search(clause_text),
         ),
+        ("reported", bool(_REPORTED_AFTER.search(text[end : end + 40]))),
         ("counterfactual", _is_counterfactual(text[sentence[0] : start])),
         ("policy", bool(_GENERIC_RULE.search(sentence_text))),
         ("policy", bool(_HABITUAL.search(_HABITUAL_TIMING.sub(" ", clause_text)))),

@@ -43,7 +43,9 @@ _NUMBER_WORD = "|".join([*_UNITS, *_TENS, "hundred", "thousand", "a", "and"])
 _WORDS_NUMBER = re.compile(
     rf"\b((?:(?:{_NUMBER_WORD})[\s-]+)*(?:{'|'.join([*_UNITS, *_TENS, 'hundred', 'thousand'])}))"
     rf"(?:\s+(?:and\s+)?(\w+)\s+cents?)?[\s-]+(?:us\s+)?(?:{_CURRENCY_WORDS}|pound|usd)\b"
-    r"(?:\s+and\s+([a-z]+(?:-[a-z]+)?)\s+cents?\b)?",
+    r"(?:\s+and\s+([a-z]+(?:-[a-z]+)?)\s+cents?\b"
+    # "twelve pounds fifty", "ten dollars ninety-nine": the cents said bare after the sum
+    rf"|\s+((?:{'|'.join(_TENS)})(?:-[a-z]+)?)\b(?!\s+(?:days?|hours?|weeks?|percent|per cent|%))|)",
     re.IGNORECASE,
 )
 # cents after a point, or after a comma when two digits end the number ("€79,90")
@@ -238,7 +240,7 @@ def find_amount_spans(text: str) -> list[Amount]:
     for m in _WORDS_NUMBER.finditer(text):
         value = words_to_number(m.group(1))
         if value is not None:
-            said_cents = m.group(2) or m.group(3)
+            said_cents = m.group(2) or m.group(3) or m.group(4)
             cents = words_to_number(said_cents) if said_cents else None
             _add_amount(found, Amount(round(value + (cents or 0) / 100, 2), m.start(), m.end()))
     return sorted(found, key=lambda a: a.start)

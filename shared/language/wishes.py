@@ -95,16 +95,27 @@ _REFUSED: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 
 # "Send a new one or failing that a refund", "if you can't send another by Friday then I want
-# my money": what follows is the second choice; the first is the wish
+# my money", "a replacement if you have stock, otherwise my money back", "Do you have any? If
+# not just give me credit": what follows is the second choice; the first is the wish
 _SECOND_CHOICE = re.compile(
-    r"(?:\b(?:or )?failing that\b|\bor if not\b|\bif not,|\bif (?:you|u) can'?t\b[^.!?,]*?(?:,|\bthen\b))"
+    r"(?:\b(?:or )?failing that\b|\bor if not\b|\bif not\b,?|,? otherwise\b"
+    r"|\bif (?:you|u) can'?t\b[^.!?,]*?(?:,|\bthen\b))"
     r"([^.!?]*)"
+)
+
+
+# "my friend got a refund", "the refund policy says you refund lost items": a remedy someone
+# else had, or the policy names, is no wish of the customer's
+_NOT_THEIRS = re.compile(
+    r"\b(?:my|a) (?:friend|mate|sister|brother|mum|mom|dad|neighbou?r|colleague|cousin|partner|wife|husband)"
+    r"\b[^.!?]*?\b(?:got|had|received|was given|was offered)\b[^.!?]*"
+    r"|\b(?:the |your )?(?:refund |returns? )?policy (?:says|states)\b[^.!?]*"
 )
 
 
 def wish_cues(text: str) -> list[str]:
     """Cue words for the remedies the text asks for and those it turns down, in a fixed order."""
-    plain = normalize(text).lower()
+    plain = _NOT_THEIRS.sub(" ", normalize(text).lower())
     first = _SECOND_CHOICE.sub(lambda m: m.group()[: m.start(1) - m.start()], plain)
     if any(pattern.search(first) for _, pattern in _ASKED_RE):
         plain = first

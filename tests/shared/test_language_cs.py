@@ -2398,13 +2398,6 @@ def test_dones_in_the_newer_desks_words(
             None,
         ),
         (
-            "Aiyo sorry ah. Ok for you: un reemplazo, no charge, no need return lah?",
-            420.0,
-            "replacement",
-            None,
-            False,
-        ),
-        (
             "Sí, exacto: a swap for a new one, must return item first.",
             420.0,
             "replacement",
@@ -2810,6 +2803,9 @@ def test_a_sum_set_aside_is_not_the_sum_booked(reader: Reader) -> None:
             "Right, $15's gone back on your card for the snag in the throw, which you're keeping.",
             False,
         ),
+        ("We'll send a new kettle this week; no point posting the old one back.", False),
+        ("A fresh set of towels ships Monday. Use the wet ones as rags if you like.", False),
+        ("A new garden chair is on its way to you. The broken one can go in the skip.", False),
     ],
 )
 def test_return_terms_in_more_words(reader: Reader, text: str, returned: bool) -> None:
@@ -2823,6 +2819,15 @@ def test_return_terms_in_more_words(reader: Reader, text: str, returned: bool) -
         ("Could we settle on $65, roughly what the repair shop quoted you?", 65.0),
         ("I started at $10; we're now at $18. I can push to $22 if that closes this out.", 22.0),
         ("How about $30 toward the $120 set, kept on your card?", 30.0),
+        # haggling: the agent's number, said as its limit or its last word
+        ("Fine, £35. That's my final number.", 35.0),
+        ("I can bump it up to $28 if that helps.", 28.0),
+        ("I can't do $40 for a scratch, sorry. Could we meet at €20?", 20.0),
+        ("My team lead said yes to $70.", 70.0),
+        ("I can't approve $90, but $60 I can do today.", 60.0),
+        ("I could offer eight pounds fifty back for the missing strap.", 8.5),
+        ("I'm able to go up to one hundred and ten dollars, and you keep the table.", 110.0),
+        ("Before it was $15; I can take that to $25. Can't promise more.", 25.0),
     ],
 )
 def test_a_bare_sum_put_forward_is_money_back(reader: Reader, text: str, amount: float) -> None:
@@ -2875,3 +2880,87 @@ def test_a_sum_that_describes_the_order_is_not_the_sum_offered(
 def test_money_got_back_in_days_is_the_remedys_time() -> None:
     assert find_days("You'll get your money back within 5 business days.") == 5
     assert find_days("If you can get it back to us within the next 14 days, we'll refund.") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a dated event in a timeline, a sum the remedy came to, an arrival
+        "Refund of £42.00 issued 3 June, to the card ending 1188.",
+        "The refund for the second mug was $9.50 rather than $12.",
+        "Great to hear the replacement turned up in one piece. Have a good weekend!",
+        "Thanks for letting me know the refund showed up, $31.20. I'll close the ticket.",
+        # what someone else does, or what everyone affected gets
+        "Replacement batteries are being sent to all affected customers by the manufacturer.",
+        # a name in quotes, a recap of what happened, a fee of a foreign exchange
+        "Your statement will show it as 'Refund - Order 5521'.",
+        "Here's what happened: my colleague promised a replacement and a refund of the $6 postage.",
+        "That charge is a foreign exchange fee from your bank, so we can't refund it.",
+        # a remedy thought of and dropped, or one that would have been given
+        "I was going to offer you a voucher, but this account has had one this year already.",
+        "I did think about a replacement, but the whole batch has the same fault.",
+        "I tried to send out a new one but the system won't let me while it's in transit.",
+        "We'd have been glad to refund the difference had you asked within the week.",
+        "In a perfect world I'd refund you today, but this one has to go to the manufacturer.",
+        # the customer's wish or topic said back
+        "So you're after a new lid rather than money back, have I got that right?",
+        "I've asked finance why the £25 refund you were promised in April hasn't reached you.",
+        # what others got, what goods in general get, what an earlier agent said
+        "Other customers from that batch were sent replacements; your serial isn't one of them.",
+        "We do offer free replacements for items damaged in transit if reported within 2 days.",
+        "We can only exchange items bought in one of our shops.",
+        "The earlier agent offered 20% off, but that was for the order you cancelled.",
+    ],
+)
+def test_money_talk_that_offers_nothing(reader: Reader, text: str) -> None:
+    assert read(reader, text).offer is None, text
+
+
+def test_a_status_quoted_still_reports_it() -> None:
+    """A quote names a thing, except the status a case or a ticket reads now."""
+    assert cs_reply._QUOTED.search("the 'refund issued' email")
+    assert not cs_reply._QUOTED.search("Your case now reads 'Resolved - replacement shipped'.")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount", "percent"),
+    [
+        # the whole cost or every penny coming back is a full refund
+        (
+            "Once it's back at the warehouse, the full cost comes back to you.",
+            "full_refund",
+            None,
+            None,
+        ),
+        ("Every penny of your money will be back with you by Friday.", "full_refund", None, None),
+        ("I'll put the whole amount back on your card today.", "full_refund", None, None),
+        # money back said as a share given back, a debt, a line of a breakdown
+        ("We'll give you back 20% of the order on your card.", "partial_refund", None, 20.0),
+        (
+            "So we owe you $19.99 for the case, going back on your card now.",
+            "partial_refund",
+            19.99,
+            None,
+        ),
+        # a sum put on the customer's account is credit
+        ("I can put a tenner on your account for the trouble.", "store_credit", 10.0, None),
+        # "a fresh batch" is a replacement; the order "going back out" is a reship
+        (
+            "Would a fresh batch of the cookies suit you? Baked and posted within 3 days.",
+            "replacement",
+            None,
+            None,
+        ),
+        ("Sorted: your order's going back out with tracking.", "reship", None, None),
+    ],
+)
+def test_remedies_said_in_other_words(
+    reader: Reader, text: str, kind: str, amount: float | None, percent: float | None
+) -> None:
+    offer = offered(reader, text, 80.0)
+    assert (offer.type, offer.amount, offer.percent) == (kind, amount, percent)
+
+
+def test_the_second_item_of_an_order_is_no_replacement(reader: Reader) -> None:
+    offer = offered(reader, "I'll refund half of the order, as the second item was so late.", 80.0)
+    assert (offer.type, offer.percent) == ("partial_refund", 50.0)

@@ -54,6 +54,15 @@ from shared.language.wishes import wish_cues
             "the kettle leaks. if you can't get another one out by friday then i want my money back",
             ["cuereplace"],
         ),
+        ("lamp base chipped. a new one if you have them, otherwise my money back", ["cuereplace"]),
+        ("Is the strap in stock? If not, store credit is fine.", ["cuecredit"]),
+        # a remedy someone else had, or the policy names, is no wish
+        ("my neighbour got a refund when hers came late. mine came late too.", []),
+        ("the returns policy says you refund lost parcels. mine is lost.", []),
+        (
+            "My sister had a replacement sent for the same fault. Please send me a new one.",
+            ["cuereplace"],
+        ),
     ],
 )
 def test_a_wish_said_in_words_is_a_cue(text: str, expected: list[str]) -> None:
