@@ -315,6 +315,15 @@ _NOT_DONE_YET = _rx(
     r"|\b(?:next|tomorrow's|tonight's|this week's|weekly|daily|our next)(?: \w+)? (?:run|batch|cycle)\b|\bon hold\b"
     r"|\bonce (?:the |our |it's |it is )?(?:service|system|systems|issue|error|problem|outage)(?: is| has been| are| have been)? (?:restored|back|fixed|resolved|over|up)\b"
     r"|\b(?:raised|logged|opened|created|filed|submitted|sent) (?:an? |the )?(?:approval|authori[sz]ation|sign-?off) request\b"
+    # "Request raised with the warehouse", "I've created a refund request, it'll go into the
+    # queue", "I've submitted a ticket for the 10% refund", "the refund request will go to
+    # finance", "I've started the process but ... before the refund is released"
+    r"|\b(?:request|claim) (?:has been |was |is )?(?:raised|created|submitted|logged)\b"
+    # (a desk's "We have raised the replacement request and the new one will be delivered"
+    # books it: "raised" alone is no sign)
+    r"|\b(?:created|submitted|logged|opened|filed|put in) (?:an? |the )?(?:[\w%]+ ){0,2}(?:request|ticket)\b"
+    r"|\b(?:request|ticket) will go\b|\b(?:into|in) the queue\b|\bonce (?:it's|it has|it is) (?:been )?(?:reviewed|approved|checked)\b"
+    r"|\bstarted the process\b|\bbefore the (?:refund|credit|replacement|money) (?:is|can be) (?:released|issued|sent|processed)\b"
     r"|\b(?:(?:noted|logged|recorded|registered) (?:the |your |the customer's |their )?acceptance"
     r"|acceptance (?:has been |is )?(?:noted|logged|recorded|registered))\s*[.!]"
 )
@@ -404,7 +413,7 @@ _RECAP = _rx(
 _AHEAD = _rx(r"\bwill\b|'ll\b|\bshall\b|\bgoing to\b|\bbooked (?:in )?for\b")
 _PAST_TENSE = _rx(
     r"\b(?:was|were) (?:\w+ )?(?:\w+ed|sent|paid|given|made|done|put)\b"
-    # "the refund for one item was $13.33", "I'm glad the replacement arrived safely"
+    # "the refund for one item was $13.33": the sum a remedy came to
     rf"|\b(?:refund|credit|payment)\b[^.,;]{{0,25}}? (?:was|were) (?:only |just )?(?={MONEY_SIGN}\s?\d)"
     r"|\b(?:we|i|you) (?:issued|processed|refunded|sent|credited|received|had|got|offered|applied)\b"
 )
@@ -542,7 +551,9 @@ _PREFERENCE_Q = _rx(
 _WHICH = _rx(
     r"\b(?:let (?:me|us) know|tell (?:me|us)|say|decide) which\b|\bwhich (?:one|is better|is best)\b"
 )
-_LEFT_TO_YOU = _rx(r"\b(?:up to you|your (?:call|choice)|you (?:choose|decide|pick))\b")
+_LEFT_TO_YOU = _rx(
+    r"\b(?:up to you|your (?:call|choice)|you (?:choose|decide|pick))\b|\bwhichever (?:one )?you(?:'d)? (?:pick|prefer|want|choose|like|rather)\b"
+)
 # "Let me offer you the choice: wait a few days, or I reship now?": one remedy against another course
 _CHOICE_OFFERED = _rx(r"\b(?:the|a) choice\b|\b(?:two|three|a few|some) options\b")
 
@@ -1206,11 +1217,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
     checks = (
         ("set aside", any(s <= start < e for s, e in (m.span() for m in _INSTEAD.finditer(text)))),
         ("reported", any(s < start < e for s, e in (m.span() for m in _QUOTED.finditer(text)))),
-        (
-            "past",
-            len(lead := _LEAD.split(text[sentence[0] : start], maxsplit=1)) > 1
-            and bool(_RECAP.search(lead[0])),
-        ),
+        ("past", _recapped(text[sentence[0] : start])),
         ("set aside", bool(_CANCELLED_BEFORE.search(text[clause[0] : start]))),
         ("set aside", bool(_CORRECTION.search(text[end:]))),
         ("negated", bool(_ELLIPTIC_CANT.match(text[clause[1] :]))),
@@ -1249,6 +1256,12 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ),
     )
     return next((name for name, hit in checks if hit), "live"), clause
+
+
+def _recapped(before: str) -> bool:
+    """Introduced by a lead that tells what happened: "So the timeline on our side: ..."."""
+    lead = _LEAD.split(before, maxsplit=1)
+    return len(lead) > 1 and bool(_RECAP.search(lead[0]))
 
 
 # A reading asks for the remedies of one text several times (offer, asks, refusal, facts)

@@ -69,7 +69,9 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\bersatz\b|\bumtausch|\bsostitu|\b(?:pa)?palitan\b|\bm'envoyer\b|\brenvoy"
         # "New phone pls", "I need a code that works", "I want the model I paid for"
         r"|\bnew \w+ (?:pls|please|plz)\b|\b(?:a|one) (?:\w+ )?that (?:actually )?works\b"
-        r"|\b(?:want|need) the (?:\w+ ){0,2}(?:i|we) (?:paid for|ordered|bought|chose|picked|clicked)\b",
+        r"|\b(?:want|need) the (?:\w+ ){0,2}(?:i|we) (?:paid for|ordered|bought|chose|picked|clicked)\b"
+        # "I need the right key", "I need valid tickets reissued"
+        r"|\b(?:want|need) (?:the |a |an |some )?(?:right|correct|valid|working|proper) \w+|\bre-?issue",
     ),
     (
         "credit",

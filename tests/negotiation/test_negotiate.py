@@ -232,6 +232,18 @@ async def test_terms_said_back_in_unread_words_at_acceptance(reader, words, acce
         ("I have submitted the refund of $129.99; it needs to be authorised by payments.", False),
         ("I tried to process it but got an error, so the refund is on hold for now.", False),
         ("I've raised the approval request for the $129.99 refund. You'll hear back soon.", False),
+        # a request raised, a ticket submitted, a queue, a process started: nothing booked
+        ("Request raised with the warehouse for your refund. They'll confirm separately.", False),
+        ("I've created a refund request for $129.99; it'll go into the queue.", False),
+        (
+            "I've submitted a ticket for the $129.99 refund. You'll get an email once it's been reviewed.",
+            False,
+        ),
+        (
+            "I've started the process, but the customer must click a link before the refund is released.",
+            False,
+        ),
+        ("Refund of $129.99 issued to your card; a ticket was opened for your records.", True),
         # the offer said again with an invitation to go ahead: nothing is booked yet
         (
             "Before I take any action: the offer on file is a whole-order refund of $129.99 "

@@ -376,6 +376,7 @@ def test_an_unreal_past_beside_the_offer_does_not_govern_it(
         "Two options on my side: I can refund the charger, or post it out on its own. Which works better for you?",
         "Would you prefer the same model again, or would you like to look at refunding it instead?",
         "Let me offer you the choice: wait a few more days, or I reship now?",
+        "It's $50 in store credit, or $35 back to your card. I'll do whichever you prefer.",
     ],
 )
 def test_a_choice_left_to_the_customer_is_a_question(reader: Reader, text: str) -> None:

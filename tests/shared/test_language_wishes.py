@@ -63,6 +63,9 @@ from shared.language.wishes import wish_cues
             "My sister had a replacement sent for the same fault. Please send me a new one.",
             ["cuereplace"],
         ),
+        # the right thing wished for, or a code or ticket issued again
+        ("the licence key is for the wrong edition. I need the right key", ["cuereplace"]),
+        ("e-tickets show 'invalid'. Please reissue them before Friday", ["cuereplace"]),
     ],
 )
 def test_a_wish_said_in_words_is_a_cue(text: str, expected: list[str]) -> None:
