@@ -86,8 +86,12 @@ _HAGGLE = (
     r"\b(?:go (?:up )?to|stretch to|push (?:it )?(?:up )?to|settle (?:on|for|at)|take (?:it|that|this) (?:up )?to"
     r"|bump(?:ed)? (?:it |that |this )?(?:up )?to|meet (?:you )?(?:at|on)|go from \S+ to|said yes to|okayed"
     rf"|signed off on) {_A_SUM}"
-    rf"|{_SUM} (?:is|'s) (?:the |my |our )?(?:absolute )?(?:ceiling|limit|max(?:imum)?|most|best|top|final|last)\b"
-    rf"|{_SUM} (?:i|we) can do\b|^\W*(?:(?:fine|ok(?:ay)?|alright|all right|deal|go on(?: then)?)\W+){{1,3}}{_A_SUM}"
+    rf"|{_SUM} (?:is|'s) (?:the |my |our )?(?:absolute )?(?:ceiling|limit|max(?:imum)?"
+    r"|(?:most|best|top|final|last)(?: (?:i|we) can| (?:i'm|we're) able| offer| number| figure)\b)"
+    # a sum said on its own after a concession ("Fine, £50.", "ok ok, $20 and we're even?", but
+    # not "OK, $45 is what you paid")
+    rf"|{_SUM} (?:i|we) can do\b|^\W*(?:(?:fine|ok(?:ay)?|alright|all right|deal|go on(?: then)?)\W+){{1,3}}"
+    rf"(?:{MONEY_SIGN}\s?\d+(?:[.,]\d+)*|[\w-]+ {CURRENCY})\s*(?:[.!—–-](?!\d)|$|,? and (?:we're|we are|call it)\b)"
     rf"|{_SUM}(?:,| and| —| -)? (?:keep the|you keep|final offer|last (?:number|offer)"
     r"|(?:that's|that is) (?:my|the|our) (?:absolute )?(?:final|last|best|limit|max))"
 )

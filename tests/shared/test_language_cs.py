@@ -2911,6 +2911,11 @@ def test_money_got_back_in_days_is_the_remedys_time() -> None:
         "We do offer free replacements for items damaged in transit if reported within 2 days.",
         "We can only exchange items bought in one of our shops.",
         "The earlier agent offered 20% off, but that was for the order you cancelled.",
+        # a sum after "OK" or "Fine" that is no number put forward
+        "Okay, $20 is the return shipping charge if you send it back.",
+        "OK, $45 is what you paid for the lamp, right?",
+        "Fine, $12.99 was the delivery fee on that order.",
+        "$45 is the best price we had that week.",
     ],
 )
 def test_money_talk_that_offers_nothing(reader: Reader, text: str) -> None:
