@@ -135,7 +135,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bevery (?:single )?(?:cent|penny|dollar|pound|euro)(?: (?:of it|of your money|you paid|paid))?(?: (?:will be|is|comes?|goes?|going|coming))? back\b"
             # "the full cost comes back to you", "I'll put the whole amount on your gift card"
             r"|\b(?:full|whole|entire) (?:cost|amount|price|sum)\b(?= (?:comes?|goes?|will (?:come|go)|is going|back|to (?:your|the)|on (?:your|the)|onto))"
-            r"|\b(?:put|refund|return|pay|send|give)(?: you)? (?:back )?the (?:full|whole|entire) (?:cost|amount|price|sum)\b"
+            r"|\b(?:put|refund|return|send|give)(?: you)? (?:back )?the (?:full|whole|entire) (?:cost|amount|price|sum)\b"
             # "everything back, $420 to card" (not "we'll take everything back": the return)
             r"|\beverything back(?=[,:]? \(?(?:\$|£|€|usd|us\$))|\b(?:get|gets|getting|receive|have) (?:all |your )?everything back\b"
             r"|\breembolso (?:total|completo|integral)\b|\bremboursement (?:total|complet|intégral)\b"
@@ -254,7 +254,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"|\b(?:send|put|pay|give) (?:you )?back {MONEY_SIGN}\s?\d"
             r"|\b(?:the |your )?(?:rest of (?:your|the) )?money(?:'s| is)? (?:will |'ll )?(?:come|go|coming|going)(?:es)? back\b"
             # "we'll give you back 20% of the order", "we owe you $19.99", "You get back: $85.50"
-            rf"|\b(?:give|pay|send|put)(?: you)? back {_SHARE}|\b(?:we|i) owe you {_A_SUM}|\byou get back\b"
+            rf"|\b(?:give|pay)(?: you)? back {_SHARE}|\b(?:we|i) owe you {_A_SUM}|\byou (?:will |'ll )?get back:? {_A_SUM}"
             rf"|{MONEY_SIGN}\s?\d[\d,.]* (?:lands?|will land|goes|will go) (?:back )?(?:on|to|in|into) (?:your|the) (?:card|account|bank)"
             rf"|(?:{MONEY_SIGN}\s?\d[\d,.]*|\b{CURRENCY}) (?:straight )?(?:to|onto) (?:your|ur|the) (?:card|original|visa|mastercard|amex|paypal|bank|debit)"
             r"|\bpartial one\b"
@@ -532,7 +532,8 @@ _WISHED_BEFORE = _rx(
     r"|(?:i|we)(?:'d| would) (?:happily|gladly|love nothing more than to)"
     # "I was going to suggest store credit, but ...", "I did consider a replacement, but ...",
     # "I tried to issue a replacement but the system blocked it", "In a perfect world I'd ..."
-    r"|(?:i|we) (?:was|were) (?:going|about) to|(?:i|we) (?:did )?consider(?:ed)?|(?:i|we) (?:did )?(?:think|thought) (?:about|of)"
+    r"|(?:i|we) (?:was|were) (?:going|about) to"
+    r"|(?:i|we) (?:did )?(?:consider(?:ed)?|think about|thought (?:about|of)) (?:a|an|offering|giving|sending|refunding|issuing|replacing)\b"
     r"|(?:i|we) tried to|in a perfect world,? (?:i|we)(?:'d| would)"
     r"|(?P<wish>(?:i|we) wish (?:i|we) (?:could|were able to|was able to|had)))\b[^.!?]*$"
 )
@@ -976,7 +977,7 @@ _RETURN_NO = _rx(
     r"|\b(?:in|into) the recycling\b|\brecycle\b"
     # "no point posting it back", "it can go in the skip", "use the wet ones as rags or donate them"
     r"|\bno point (?:in )?(?:posting|sending|returning|shipping)\b|\bin the skip\b|\bdonate (?:it|them|the)\b"
-    r"|\buse (?:it|them|the \w+(?: ones?)?) as\b|\brather than (?:sending|posting|returning) (?:it|them)\b|\bcan stay with you\b"
+    r"|\buse (?:it|them|the \w+(?: ones?)?) as (?:rags?|spares?|parts|a spare)\b|\brather than (?:sending|posting|returning) (?:it|them)\b|\bcan stay with you\b"
 )
 # a status line's field: "Return of original item: not required."
 _RETURN_FIELD_NO = _rx(r"\breturn\b[^.;:]{0,30}:\s*not (?:required|needed)\b")

@@ -2916,6 +2916,10 @@ def test_money_got_back_in_days_is_the_remedys_time() -> None:
         "OK, $45 is what you paid for the lamp, right?",
         "Fine, $12.99 was the delivery fee on that order.",
         "$45 is the best price we had that week.",
+        # "get back" as coming home or replying, "pay the full price" as the customer's cost
+        "Let me know when you get back from holiday and we'll sort the return.",
+        "Once you get back to us with the photos I can look at options.",
+        "You'd need to pay the full price for the upgraded model.",
     ],
 )
 def test_money_talk_that_offers_nothing(reader: Reader, text: str) -> None:
@@ -2970,3 +2974,9 @@ def test_remedies_said_in_other_words(
 def test_the_second_item_of_an_order_is_no_replacement(reader: Reader) -> None:
     offer = offered(reader, "I'll refund half of the order, as the second item was so late.", 80.0)
     assert (offer.type, offer.percent) == ("partial_refund", 50.0)
+
+
+def test_a_complaint_considered_still_offers_what_follows(reader: Reader) -> None:
+    """ "We've considered ..., but" drops only a remedy considered, not the case considered."""
+    text = "We've considered the evidence and can offer a full refund, but only if you return it first."
+    assert offered(reader, text, 80.0).type == "full_refund"
