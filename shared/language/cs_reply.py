@@ -494,8 +494,9 @@ _REPORTED = _rx(
 # in transit", "we can only exchange items bought in store", "we'd only ever refund ..."
 _FOR_ANYONE = _rx(
     r"\b(?:other|another|affected|some|many|all) customers?\b|\bonly ever\b"
-    r"|\bfor (?:any )?(?:items|orders|products|parcels|goods|purchases)\b(?! (?:you|in your|on your))"
-    r"|\b(?:refund|replace|exchange|repair|accept) (?:any |all )?(?:items|orders|products|goods|purchases)\b"
+    r"|\bfor (?:any )?(?:items|orders|products|parcels|goods|purchases)\b(?! (?:you|in your|on your|\d))"
+    r"|\bonly (?:\w+ )?(?:refund|replace|exchange|repair|accept) (?:items|orders|products|goods|purchases)\b"
+    r"|\b(?:refund|replace|exchange|repair|accept) any (?:items|orders|products|goods|purchases)\b"
 )
 # "the £40 refund you mentioned", "the refund you were promised in April": the customer's topic
 _REPORTED_AFTER = _rx(

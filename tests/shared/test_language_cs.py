@@ -2980,3 +2980,16 @@ def test_a_complaint_considered_still_offers_what_follows(reader: Reader) -> Non
     """ "We've considered ..., but" drops only a remedy considered, not the case considered."""
     text = "We've considered the evidence and can offer a full refund, but only if you return it first."
     assert offered(reader, text, 80.0).type == "full_refund"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("I'll refund you in full for items 2 and 3.", "full_refund"),
+        ("We'll replace all items in the order free of charge.", "replacement"),
+    ],
+)
+def test_remedies_for_this_orders_items_are_no_rule_for_goods(
+    reader: Reader, text: str, kind: str
+) -> None:
+    assert offered(reader, text, 80.0).type == kind
