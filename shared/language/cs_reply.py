@@ -311,6 +311,7 @@ _NOT_DONE_YET = _rx(
     r"|\b(?:colleague|team|manager|supervisor|finance|billing|approver)s? (?:will|needs? to|has to|must|should) (?:\w+ )?(?:approve|review|authori[sz]e|sign|decide)"
     r"|\b(?:once|when|as soon as|after) you(?:'ve| have)? (?:confirm|verify|provide|reply|answer|respond|let me know)"
     r"|\bbefore (?:i|we) (?:take any action|action (?:it|this|that|anything)|proceed|go ahead|process (?:it|this|that|anything))\b"
+    r"|\bbefore (?:i|we) can (?:\w+ )?(?:put|issue|send|process|release|refund|arrange|book|sort|action|complete|finali[sz]e)\b"
     r"|\bone (?:moment|sec|second|minute) while\b|\blet me (?:just )?(?:set|process|issue|book|arrange|put|get|do|action|raise)\b"
     # "so it isn't complete yet", "scheduled for tomorrow's payment run", "put the refund on
     # hold", "once the service is restored", "needs to be authorised by the payments team",
@@ -357,12 +358,16 @@ _CLAUSE_SPLIT = re.compile(
     r"(?<=[.!?;:])\s+|(?<=[.!?;])$|\s+-\s+|\b(?:but|however|though|although|whereas|instead|so)\b"
     r"|(?=\bwhat (?:i|we)(?: can|'m able to|'ve been able to| am able to) do\b)|(?=\bthere(?:'s| is| are)\b)"
     r"|,(?=\s+(?:i|we|i'll|we'll|i'd|we'd|i've|we've|so i|so we|and i|and we|you'll|you'd|you can|you|they|it|it's|it'll|that's|that'll|there's)\b)"
+    # "Since the birthday has already passed, would $15 back make up for it?"
+    r"|,(?=\s+(?:would|could|how about|what about)\b)"
     r"|\band (?=(?:i|we)(?:'ll| will| can|'d| could)\b)",
     re.IGNORECASE,
 )
 # "a partial refund of $50 or... actually, the full $100": what comes before is withdrawn
 _CORRECTION = _rx(
     r"(?:^|[,.;:!?—–-]|\bor\b)\W*(?:actually|on second thought|scratch that|no wait)\b|\blet me rephrase\b"
+    # "..., so I have to take that back": the remedy named before is withdrawn
+    r"|\b(?:i|we)(?:'ll| will)? (?:have to|must|need to) (?:take (?:that|this) back|withdraw (?:that|this|the|my|our) offer)\b(?! (?:to|for|in|from)\b)"
 )
 _CANCELLED_BEFORE = _rx(
     r"\b(?:cancel(?:led|ed|ling)?|withdr[ae]wn?|scrap(?:ped)?) (?:the|your|that|this) (?:\w+ )?$"
@@ -414,6 +419,11 @@ _QUOTED = re.compile(
 _RECAP = _rx(
     r"\bwhat happened\b|\b(?:the )?(?:timeline|history|sequence of events) (?:so far|on our side|of (?:the|your) (?:case|order))"
 )
+# "Earlier I mentioned a possible 20% discount": an earlier offer told, the remedy its object
+# ("as I mentioned" is an aside; "the €15 I mentioned would be a voucher" is still on offer)
+_TOLD_BEFORE = _rx(
+    r"(?<!\bas )\b(?:we|i) (?:mentioned|suggested|proposed|quoted)(?: [\w$£€%.,-]+){0,3}\s*$"
+)
 _AHEAD = _rx(r"\bwill\b|'ll\b|\bshall\b|\bgoing to\b|\bbooked (?:in )?for\b")
 _PAST_TENSE = _rx(
     r"\b(?:was|were) (?:\w+ )?(?:\w+ed|sent|paid|given|made|done|put)\b"
@@ -433,11 +443,11 @@ _THE_ITEM_BOUGHT = _rx(
     r"|\b(?:the|your) (?:\w+ )?(?:card|account|method)(?: (?:that|which))? (?:the order|it|you|the purchase) (?:was|were) (?:charged|billed|paid)(?: (?:to|on|with))?\b"
 )
 _GENERAL_POLICY = _rx(
-    r"\b(?:refunds|returns|credits|replacements|exchanges) (?:po |also |sometimes )?(?:usually|normally|typically|generally|can|can't|cannot|take|are|must|have to|need to|only|always|never|often|may|might|need|require)\b(?! now\b| already\b)"
+    r"\b(?:refunds|returns|credits|replacements|exchanges) (?:po |also |sometimes )?(?:usually|normally|typically|generally|can|can't|cannot|take|are|must|have to|need to|only|always|never|often|may|might|need|require|stop|end|cost|apply|expire|close)\b(?! now\b| already\b)"
     # ("$18 in credits are now on your account" is what was done, not a policy)
     # what banks do with any refund: "Na bank dey delay refund sometimes", "banks take forever"
     r"|\bbanks? (?:\w+ ){0,2}(?:delay|delays|take|takes|hold|holds|need|needs)\b"
-    r"|\b(?:refunds|returns|credits|replacements|exchanges) (?:over|under|above|below|to|for|on|of|from) [^.?!;]{0,40}?\b(?:need|require|take|go|are|must|can|may|get|have)\b"
+    r"|\b(?:refunds|returns|credits|replacements|exchanges) (?:over|under|above|below|to|for|on|of|from) [^.?!;]{0,40}?\b(?:need|require|take|go|are|must|can|may|get|have|cost|stop|end)\b"
     r"|\bour (?:policy|policies)\b|\bper (?:our )?policy\b"
     # what a third party does, or what everyone affected gets: "replaced free of charge by the
     # manufacturer", "replacement units are being shipped directly to affected customers"
@@ -447,6 +457,12 @@ _GENERAL_POLICY = _rx(
     r"|\bplease (?:be aware|note)\b|^\W*(?:note|good to know|fyi|for your information|for reference|heads up|just so you know)\b\s*[:,-]|\bas a (?:general )?rule\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
     # "the timing of the credit to your account is determined by your payment provider"
     r"|\b(?:depends? on|determined by|down to|up to) (?:your|the) (?:bank|card issuer|issuer|payment provider|provider)\b"
+)
+# "For electronics, our policy is that the item comes back before a replacement goes out":
+# what follows the lead, to the sentence's end, is the rule
+_POLICY_SAYS = _rx(
+    r"(?<!under )(?<!per )(?<!by )\b(?:our|the|store|company) (?:\w+ )?polic(?:y|ies)"
+    r" (?:(?:is|are) (?:that|to)|says|states|requires)\b"
 )
 _HABITUAL = _rx(r"\b(?:usually|normally|typically|generally|in most cases)\b")
 # "..., usually within 2 business days": how long the remedy takes, not a standing policy
@@ -497,6 +513,8 @@ _FOR_ANYONE = _rx(
     r"|\bfor (?:any )?(?:items|orders|products|parcels|goods|purchases)\b(?! (?:you|in your|on your|\d))"
     r"|\bonly (?:\w+ )?(?:refund|replace|exchange|repair|accept) (?:items|orders|products|goods|purchases)\b"
     r"|\b(?:refund|replace|exchange|repair|accept) any (?:items|orders|products|goods|purchases)\b"
+    # "We offer free exchanges on sizes": what the shop does for anyone, not this case
+    r"|\bwe (?:offer|do|give|provide|accept) (?:free |cash |full |partial )?(?:refunds|returns|exchanges|replacements|credits)\b(?! (?:for|on|of|to) (?:both|all|each|the|your|these|those|this|that|them|it)\b)"
 )
 # "the £40 refund you mentioned", "the refund you were promised in April": the customer's topic
 _REPORTED_AFTER = _rx(
@@ -583,6 +601,8 @@ _OFFER_FRAME = _rx(
     r"|\b(?:can|could) (?:do|offer|give|send|refund|issue|arrange)\b|\bwill (?:go|be)\b|\bgoes out\b|\bfollows?\b"
     rf"|^\W*(?:\w+ ){{0,3}}{MONEY_SIGN}?\s?[\d.,]+ (?:back|off)\b|^\W*half back\b|\bwe will\b|\bwill (?:refund|send|ship|issue)\b"
     r"|\byou(?:'re| are) (?:eligible|entitled) (?:for|to)\b"
+    # "I've got approval for 300 kr back on your card"
+    r"|\b(?:got|have|received|gotten|given) (?:the )?(?:approval|sign-?off|go-ahead|authori[sz]ation) (?:for|to)\b"
     # "this case is eligible for a full refund", "the remedy available under our policy is ...",
     # "the resolution proposed for your case: ...", "Nuestra oferta sigue siendo: ..."
     r"|\b(?:case|order|claim|request|purchase) (?:is|are) (?:eligible|entitled) (?:for|to)\b"
@@ -1014,6 +1034,8 @@ _REQUEST = _rx(
     r"|\b(?:i'm|i am|we're|we are) (?:still )?(?:missing|waiting (?:for|on)|without)\b|\bstill (?:need|missing|waiting (?:for|on))\b"
     r"|\bcan(?:'t|not) (?:move forward|proceed|go (?:any )?further) without\b"
 )
+# "I'll need the last four digits of the card": what the desk needs from the customer
+_NEEDED = _rx(r"\b(?:i|we)(?:'ll| will)? (?:still |also |first |just )?(?:need|require)\b(?! to\b)")
 _CONDITION_ASK = _rx(
     r"\b(?:if|once|as soon as|when|after) you(?:'ve| have| can| could| are able to|'re able to)? (?:\w+ )?(?:send|sent|provide|provided|confirm|confirmed"
     r"|give|given|tell|told|share|shared|upload|uploaded|attach|attached|let (?:me|us) know)\b"
@@ -1246,6 +1268,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         # or a "usually" elsewhere in the clause belongs to something else
         ("live", bool(_GOVERNED_BEFORE.search(text[clause[0] : start]))),
         ("past", bool(_PAST_FACT.search(_looking_ahead(tense_text)))),
+        ("past", bool(_TOLD_BEFORE.search(text[clause[0] : start]))),
         (
             "past",
             bool(_PAST_TENSE.search(tense_text))
@@ -1255,6 +1278,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("reported", bool(_REPORTED_AFTER.search(text[end : end + 40]))),
         ("counterfactual", _is_counterfactual(text[sentence[0] : start])),
         ("policy", bool(_GENERIC_RULE.search(sentence_text))),
+        ("policy", bool(_POLICY_SAYS.search(text[sentence[0] : start]))),
         ("policy", bool(_HABITUAL.search(_HABITUAL_TIMING.sub(" ", clause_text)))),
         (
             "policy",
@@ -1635,12 +1659,19 @@ def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:
 _FULL_BEFORE = _rx(r"\bfull(?:[ -][\w'-]+){0,2}[ -]$")
 
 
+# "I'll refund the delivery fee in full": a charge is what comes back in full, not the order
+_A_CHARGE_REFUNDED = _rx(
+    r"\b(?:refund|reimburse|return|repay)(?:ing|ed)? (?:you )?(?:for )?(?:the|that|this|your) (?:[\w$£€.,-]+ ){0,2}"
+    r"(?:fees?|charges?|surcharges?|shipping|postage|delivery|cost of (?:shipping|delivery|postage))\b"
+)
+
+
 def _in_full(text: str, mention: _Mention) -> bool:
     """ "the full amount goes back to your card", "a full MoneyBack refund": the money the
-    label serves, in full."""
-    return bool(
-        _FULL_MARKER.search(text[mention.clause[0] : mention.clause[1]])
-        or _FULL_BEFORE.search(text[mention.clause[0] : mention.start])
+    label serves, in full (a charge refunded in full is that charge)."""
+    clause = text[mention.clause[0] : mention.clause[1]]
+    return not _A_CHARGE_REFUNDED.search(clause) and bool(
+        _FULL_MARKER.search(clause) or _FULL_BEFORE.search(text[mention.clause[0] : mention.start])
     )
 
 
@@ -1670,13 +1701,20 @@ _A_MESSAGE_SENT = _rx(
 )
 
 
+# "Your order total was $88, but the card shows $98 because of the gift wrap": sums explained
+_SUMS_DESCRIBED = _rx(
+    r"\b(?:total|charge|price|cost|balance|statement|card|bank|amount) (?:was|were|is|shows?|showed|came to|reads?)\b"
+)
+
+
 def _terms_by_model(
     text: str, model_type: str, model_sure: float, total: float | None, set_aside: bool
 ) -> OfferTerms | None:
     """Where the words name no remedy we know ("a wallet top-up of $20 is yours"), the kind
     model's remedy, when it is sure and the message plain (nothing set aside, negated or
     asked), with the terms the words do give; a sum of money needs a sum said. A condition
-    ("your order will be shipped once the payment clears") makes it no plain message."""
+    ("your order will be shipped once the payment clears") or sums explained ("the card shows
+    $98 because of the gift wrap") make it no plain message."""
     if (
         model_sure < MODEL_SURE_KIND
         or set_aside
@@ -1684,11 +1722,22 @@ def _terms_by_model(
         or _CONDITION.search(text)
         or _NEGATION.search(_BENIGN_NEGATION.sub(" ", text))
         or (FAMILY[model_type] == "goods" and _A_MESSAGE_SENT.search(text))
+        or _SUMS_DESCRIBED.search(text)
     ):
         return None
     if model_type == "partial_refund":  # its sum and the order's total say full or partial
         model_type = "refund"
-    mention = _Mention(model_type, 0, len(text), (0, len(text)), "live", True)
+    clause = (0, len(text))
+    if len({a.value for a in find_amount_spans(text)}) > 1:
+        # "I get that $15 feels low. I can make it $22": of several sums, the one put forward
+        framed = [
+            (s, e)
+            for s, e in _clauses(text)
+            if _OFFER_FRAME.search(text[s:e]) and find_amount_spans(text[s:e])
+        ]
+        if len(framed) == 1:
+            clause = framed[0]
+    mention = _Mention(model_type, clause[0], clause[1], clause, "live", True)
     terms = _terms(text, mention, total)
     if FAMILY[model_type] in ("money", "credit") and terms.amount is None and terms.percent is None:
         return None
@@ -1782,8 +1831,12 @@ def _asks_for_something(sentence: str) -> bool:
 
 def _is_proposal(sentence: str, offer_made: bool) -> bool:
     """A question that only asks the customer to take the offer ("would $30 work?")."""
-    if not offer_made or _CLOSING.search(sentence):
-        return False
+    if (
+        not offer_made
+        or _CLOSING.search(sentence)
+        or ("?" not in sentence and _NEEDED.search(sentence))
+    ):
+        return False  # "Before I can put the refund through, I'll need ...": a request
     return not _asks_for_something(sentence) and bool(
         _PROPOSAL_Q.search(sentence) or _remedy_spans(sentence)
     )

@@ -56,6 +56,8 @@ _SLANG_AMOUNT = re.compile(r"\b(fiver|tenner)\b", re.IGNORECASE)
 _CODES = (
     r"usd|cad|aud|nzd|eur|gbp|inr|zar|php|aed|sar|qar|kwd|bhd|omr|sgd|hkd|myr|chf|sek|nok|dkk"
     r"|jpy|cny|rmb|mxn|brl|ngn|kes|ghs|pkr|idr|thb|pln|czk|egp|krw"
+    # and the local signs written as words: kronor and kroner ("300 kr"), złoty ("250 zł")
+    r"|kr|zł"
 )
 
 # A sum's sign ("$12", "€79,90") and a currency after a sum in words or by its code ("12

@@ -2993,3 +2993,72 @@ def test_remedies_for_this_orders_items_are_no_rule_for_goods(
     reader: Reader, text: str, kind: str
 ) -> None:
     assert offered(reader, text, 80.0).type == kind
+
+
+# ---------------------------------------------------------------- writers bj and bk
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the rule said of goods in general: "our policy is that ...", plural remedies
+        "For large appliances, our policy is that the old unit has to be collected before a "
+        "replacement is delivered.",
+        "We offer free exchanges on colours, but refunds for change of mind cost £4.95.",
+        "We generally only give store credit after 60 days — cash refunds stop after that.",
+        # sums explained are no sum offered, even where the kind model sees a refund
+        "Your order total was $64, but your statement shows $71 because of the express "
+        "shipping you chose.",
+        # an earlier offer told, then taken back
+        "Earlier today I suggested a 15% discount, but sale items are excluded, so I have to "
+        "take that back.",
+    ],
+)
+def test_rules_sums_explained_and_offers_taken_back_are_no_offer(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 80.0)
+    assert reading.offer is None, reading
+    assert "offer" not in reading.acts
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        # a charge refunded in full is that charge, not the order
+        ("I'll refund the delivery charge in full since it arrived late.", "partial_refund", None),
+        ("I'll refund the $4.99 delivery charge in full.", "partial_refund", 4.99),
+        ("I'll refund the order in full, shipping included.", "full_refund", None),
+        (
+            "Returns for a refund cost £3.95, but I can waive that and refund you in full.",
+            "full_refund",
+            None,
+        ),
+        # kronor and złoty written as words after the sum
+        ("Okay, I've got approval for 250 kr back on your card.", "partial_refund", 250.0),
+        ("We can refund 120 zł to your card today.", "partial_refund", 120.0),
+        # a reason before the offer put as a question is not the offer's tense
+        (
+            "Given the delay has already cost you the weekend, would $20 back on your card help?",
+            "partial_refund",
+            20.0,
+        ),
+        # "as I mentioned" is an aside; of several sums, the one put forward
+        ("As I mentioned, we can do the $50 partial refund to your card.", "partial_refund", 50.0),
+        (
+            "I hear that $10 seems low. I can make it $18 and that's my limit.",
+            "partial_refund",
+            18.0,
+        ),
+    ],
+)
+def test_terms_of_charges_local_sums_and_asides(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    offer = offered(reader, text, 300.0)
+    assert (offer.type, offer.amount) == (kind, amount)
+
+
+def test_what_the_desk_needs_before_a_refund_is_a_question_not_a_booking(reader: Reader) -> None:
+    text = "Before I can put the refund through, I'll need the last four digits of the card you paid with."
+    reading = read_cs_reply(text, reader, 80.0, answering_acceptance=True)
+    assert "question" in reading.acts and "confirmation" not in reading.acts, reading
+    assert not cs_reply.says_back(text, "a full refund of $80", None)
