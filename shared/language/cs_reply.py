@@ -166,6 +166,8 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"|\b{CURRENCY} (?:in |of )?(?:\w+ )?credits?\b|(?<![\w.,])\d{{1,4}}(?:\.\d{{2}})? (?:in )?(?:store |account |shop )?credits?\b|\b\d[\d.,]* ?{CURRENCY} (?:in |of )?(?:\w+ )?credit\b|\bcredit (?:towards?|against|for your next|off your next)"
             rf"|\bcredit(?:ed)? {MONEY_SIGN}\s?[\d.,]+ (?:to|on|onto|into) (?:your|ur) (?:\w+ )?account\b"
             r"|\bonto (?:a |your )?(?:gift|store)|\bin credit\b|\bcredit back (?:to|on|onto) your account"
+            # "can give credit of 20": a chat desk's sum with no sign
+            r"|\bcredit of \d{1,4}(?:\.\d{2})?\b(?![\d.,%]| ?(?:days?|hours?|items?)\b)"
             rf"|\b(?:put|pop|add|load)\w* (?:a |an )?(?:tenner|fiver|{_SUM}|[\w-]+ {CURRENCY}) (?:on|onto|to|into) (?:your|the) (?:store |shop |customer )?account\b"
         ),
     ),
@@ -406,6 +408,9 @@ _PAST_FACT = _rx(
     r"|\byou(?:'ve| have) (?:already |now )?(?:had|received|got)\b|\bat checkout\b|\bwhen (?:you|it) (?:ordered|bought|paid)"
     # "I think the digits got swapped": a mix-up, no swap on offer
     r"|\b(?:got|were|was) (?:swapped|switched|mixed up|muddled)\b"
+    # what exists already: "your return label expires in 5 days", "a pending refund of $19.50"
+    r"|\byour (?:[\w-]+ ){0,2}(?:label|voucher|code|credit|link) (?:expires|will expire|is expiring|runs out)\b"
+    r"|\b(?:a|an|your|the) pending (?:refund|credit|replacement|reimbursement)\b"
 )
 # "on the 3rd" dates a past event, unless the clause looks ahead ("will visit on the 18th")
 _DATED = _rx(_ON_A_DATE)
@@ -422,7 +427,8 @@ _RECAP = _rx(
 # "Earlier I mentioned a possible 20% discount": an earlier offer told, the remedy its object
 # ("as I mentioned" is an aside; "the €15 I mentioned would be a voucher" is still on offer)
 _TOLD_BEFORE = _rx(
-    r"(?<!\bas )\b(?:we|i) (?:mentioned|suggested|proposed|quoted)(?: [\w$£€%.,-]+){0,3}\s*$"
+    r"(?<!\bas )\b(?:we|i) (?:mentioned|suggested|proposed|quoted)"
+    r"(?: (?!(?:would|will|is|was|can|could|should|does|did|has|had)\b)[\w$£€%.,-]+){0,3}\s*$"
 )
 _AHEAD = _rx(r"\bwill\b|'ll\b|\bshall\b|\bgoing to\b|\bbooked (?:in )?for\b")
 _PAST_TENSE = _rx(
@@ -562,7 +568,8 @@ _TURNED_DOWN_AFTER = _rx(
 _REAL_MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| shall| am| are|'m|'re)\b|\blet me\b")
 _MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| could|'d| would| shall)\b|\bthen\b")
 _ASKED_ABOUT = _rx(
-    r"^\W*(?:did|have you|has|had|was|were|when did|when was|is (?:it|the|your|this)|are (?:you|they|the))\b"
+    # (after a lead: "Just checking in: did the replacement charger arrive okay?")
+    r"(?:^|[:—–] )\W*(?:did|have you|has|had|was|were|when did|when was|is (?:it|the|your|this)|are (?:you|they|the))\b"
     r"(?! (?:ok|okay|happy|alright|all right|fine|good) (?:with|for)\b)"
 )
 _CHOICE_OR = _rx(r"\bor\b|\botherwise\b|\balternatively\b")
@@ -601,6 +608,8 @@ _OFFER_FRAME = _rx(
     r"|\b(?:can|could) (?:do|offer|give|send|refund|issue|arrange)\b|\bwill (?:go|be)\b|\bgoes out\b|\bfollows?\b"
     rf"|^\W*(?:\w+ ){{0,3}}{MONEY_SIGN}?\s?[\d.,]+ (?:back|off)\b|^\W*half back\b|\bwe will\b|\bwill (?:refund|send|ship|issue)\b"
     r"|\byou(?:'re| are) (?:eligible|entitled) (?:for|to)\b"
+    # "heres 10 credit", "here's a $10 voucher for the trouble"
+    rf"|\bhere(?:'s| is|s) (?:a |an )?(?:{MONEY_SIGN}\s?)?\d"
     # "I've got approval for 300 kr back on your card"
     r"|\b(?:got|have|received|gotten|given) (?:the )?(?:approval|sign-?off|go-ahead|authori[sz]ation) (?:for|to)\b"
     # "this case is eligible for a full refund", "the remedy available under our policy is ...",
@@ -1532,6 +1541,8 @@ def _refund_kind(
     """Full or partial: said outright, else by the share or amount against the total."""
     if percent is not None and percent < 100:
         return "partial_refund"  # "5% of the total back" is a share, whatever "total" says
+    if _A_CHARGE_AFTER.match(text[mention.end :]):
+        return "partial_refund"  # "a full refund of the $18 delivery fee": that fee
     if mention.kind == "full_refund" or _in_full(text, mention):
         return "full_refund"
     if percent is not None:
@@ -1662,6 +1673,12 @@ _FULL_BEFORE = _rx(r"\bfull(?:[ -][\w'-]+){0,2}[ -]$")
 # "I'll refund the delivery fee in full": a charge is what comes back in full, not the order
 _A_CHARGE_REFUNDED = _rx(
     r"\b(?:refund|reimburse|return|repay)(?:ing|ed)? (?:you )?(?:for )?(?:the|that|this|your) (?:[\w$£€.,-]+ ){0,2}"
+    r"(?:fees?|charges?|surcharges?|shipping|postage|delivery|cost of (?:shipping|delivery|postage))\b"
+)
+
+
+_A_CHARGE_AFTER = _rx(
+    r"\s*(?:of|for) (?:the|that|this|your) (?:[\w$£€.,-]+ ){0,2}"
     r"(?:fees?|charges?|surcharges?|shipping|postage|delivery|cost of (?:shipping|delivery|postage))\b"
 )
 
@@ -1810,13 +1827,22 @@ def _is_confirmation(text: str, offer_made: bool = False) -> bool:
     if not offer_made:
         return bool(_DONE_FRAME.search(_THIRD_PARTY_CONFIRMED.sub(" ", body)))
     reports = [
-        _RETURN_YES.sub(" ", _DONE_ABOUT_A_THING.sub(" ", _REASON.sub(" ", x)))
+        _RETURN_YES.sub(" ", _DONE_ABOUT_A_THING.sub(" ", _REASON.sub(" ", _without_the_past(x))))
         if _remedy_spans(x)
         else x
         for i, x in enumerate(sentences)
         if i == 0 or _remedy_spans(x) or len(_LEAD.split(x)[0].split()) <= SHORT_REPORT_WORDS
     ]
     return any(_DONE_FRAME.search(_THIRD_PARTY_CONFIRMED.sub(" ", x)) for x in reports)
+
+
+def _without_the_past(sentence: str) -> str:
+    """The sentence without the clauses of remedies given before: "the refund already went out
+    on the 3rd, but I can add $10 credit" reports nothing of the credit."""
+    past = {m.clause for m in _mentions(sentence) if m.status == "past"}
+    if not past:
+        return sentence
+    return " ".join(sentence[s:e] for s, e in _clauses(sentence) if (s, e) not in past)
 
 
 def _sentence_texts(text: str) -> list[str]:

@@ -80,6 +80,22 @@ _AMOUNT_BARE = re.compile(
     r"(\d{1,3}(?:,\d{3})+|\d+)\.(\d{2})(?!\d|\.\d| ?(?:%|am\b|pm\b|kg|lbs?\b|cm|mm|in\b|hours?|days?|h\b))",
     re.IGNORECASE,
 )
+# A whole sum with no sign where a chat desk's words make it money: "refund u 30 to ur card",
+# "credit of 25", "add 10 credit", "25 in store credit", "40 on ur gift card balance" (never
+# "refund 3 mugs", "refund in 5 days", "2 of the items", "order 4471 on your account")
+_SIGNLESS = r"(?<![\w.,$£€#])(?<!order )(?<!item )(?<!number )(?<!no )(?<!ref )(\d{1,4})(?:\.(\d{2}))?(?![\d.,%])"
+_ONTO_ACCOUNT = (
+    r"(?:to|on|onto|into) (?:ur|your|the) (?:account|acct|card|balance|gift card|wallet)\b"
+)
+_AMOUNTS_SIGNLESS = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"\b(?:refund(?:ed|ing)?|credit(?:ed|ing)?)(?: (?:u|you|back))?(?: of)? "
+        rf"{_SIGNLESS}(?=\s*(?:$|[.,!?;:)]|to\b|on\b|as\b|back\b|in (?:store )?credit|instead\b|now\b|today\b|onto\b))",
+        rf"\b(?:add(?:ed|ing)?|put(?:ting)?) {_SIGNLESS}(?= (?:in |of )?(?:store )?credit\b| {_ONTO_ACCOUNT})",
+        rf"{_SIGNLESS}(?= (?:in |of |worth of )?(?:store |shop |account |acct )?credit\b| {_ONTO_ACCOUNT}| back {_ONTO_ACCOUNT})",
+    )
+)
 _AMOUNT_AFTER = re.compile(
     rf"(?<![\w.,]){_NUMBER}[\s-]?{CURRENCY}\b",
     re.IGNORECASE,
@@ -234,6 +250,10 @@ def find_amount_spans(text: str) -> list[Amount]:
             cents = m.group(2) or m.group(3) or "0"
             value = float(m.group(1).replace(",", "") + "." + cents)
             _add_amount(found, Amount(round(value, 2), m.start(), m.end()))
+    for regex in _AMOUNTS_SIGNLESS:
+        for m in regex.finditer(text):
+            value = float(m.group(1) + "." + (m.group(2) or "0"))
+            _add_amount(found, Amount(round(value, 2), m.start(1), m.end()))
     for m in _AMOUNT_SYMBOL_AFTER.finditer(text):
         value = float(m.group(1) + "." + (m.group(2) or "0"))
         _add_amount(found, Amount(round(value, 2), m.start(), m.end()))

@@ -3062,3 +3062,71 @@ def test_what_the_desk_needs_before_a_refund_is_a_question_not_a_booking(reader:
     reading = read_cs_reply(text, reader, 80.0, answering_acceptance=True)
     assert "question" in reading.acts and "confirmation" not in reading.acts, reading
     assert not cs_reply.says_back(text, "a full refund of $80", None)
+
+
+# ---------------------------------------------------------------- writers bl, bm and bn
+
+
+@pytest.mark.parametrize(
+    ("text", "amounts"),
+    [
+        # a whole sum with no sign, where a chat desk's words make it money
+        ("can do 35 in store credit if thats ok", [35.0]),
+        ("credit of 40 to ur acct, instant", [40.0]),
+        ("ok ill refund u 12.50 to ur card", [12.5]),
+        ("i can add 15 credit for the wait", [15.0]),
+        ("done, 20 on ur gift card balance", [20.0]),
+        # and never a count, a time, an id or a share
+        ("i can refund 3 mugs out of the 6", []),
+        ("refund in 5 days once its back", []),
+        ("refund 2 of the items only", []),
+        ("order 4471 on your account shows delivered", []),
+        ("I added 2 to the basket by mistake", []),
+        ("i can refund 15% of it", []),
+    ],
+)
+def test_sums_without_a_sign_in_a_chat_desks_words(text: str, amounts: list[float]) -> None:
+    assert find_amounts(text) == amounts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a question after a lead asks about a remedy given before
+        "Quick follow-up: did the replacement kettle reach you safely?",
+        # what exists already: a label that expires, a refund pending
+        "Just a heads-up that your prepaid return label expires on Friday.",
+        "I can see a pending refund of $24.00 for the returned jeans; it should clear by Monday.",
+    ],
+)
+def test_remedies_already_given_are_no_offer(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 80.0)
+    assert reading.offer is None, reading
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        ("Would a full refund of the $12 postage be acceptable?", "partial_refund", 12.0),
+        ("sry cant refund but can offer 35 in store credit", "store_credit", 35.0),
+        ("cant send another but can refund u 19.99 to ur card", "partial_refund", 19.99),
+        ("sorry cant refund a used item but heres 15 credit", "store_credit", 15.0),
+        ("no exchanges on clearance. can give credit of 25", "store_credit", 25.0),
+        # "the €15 I mentioned would be a voucher": still the offer, said again
+        ("To clarify: the €15 I mentioned would be a voucher, not cash.", "store_credit", 15.0),
+    ],
+)
+def test_terms_of_fees_signless_sums_and_offers_said_again(
+    reader: Reader, text: str, kind: str, amount: float
+) -> None:
+    offer = offered(reader, text, 80.0)
+    assert (offer.type, offer.amount) == (kind, amount)
+
+
+def test_a_remedy_given_before_beside_one_offered_books_nothing(reader: Reader) -> None:
+    """ "the refund already went out on the 3rd, but I can add $10 credit": the credit is
+    offered; what went out is the refund of long ago."""
+    text = "The refund already went out on the 3rd, but I can add $10 credit for the hassle."
+    reading = read_cs_reply(text, reader, 80.0)
+    assert "offer" in reading.acts and "confirmation" not in reading.acts, reading
+    assert (reading.offer.type, reading.offer.amount) == ("store_credit", 10.0)
