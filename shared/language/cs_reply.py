@@ -1670,17 +1670,16 @@ def _primary(text: str, live: list[_Mention], model_type: str) -> _Mention:
 _FULL_BEFORE = _rx(r"\bfull(?:[ -][\w'-]+){0,2}[ -]$")
 
 
-# "I'll refund the delivery fee in full": a charge is what comes back in full, not the order
+# "I'll refund the delivery fee in full", "a full refund of the $18 delivery fee": a charge
+# is what comes back in full, not the order
+_A_CHARGE = (
+    r"(?:the|that|this|your) (?:[\w$£€.,-]+ ){0,2}"
+    r"(?:fees?|charges?|surcharges?|shipping|postage|delivery|cost of (?:shipping|delivery|postage))\b"
+)
 _A_CHARGE_REFUNDED = _rx(
-    r"\b(?:refund|reimburse|return|repay)(?:ing|ed)? (?:you )?(?:for )?(?:the|that|this|your) (?:[\w$£€.,-]+ ){0,2}"
-    r"(?:fees?|charges?|surcharges?|shipping|postage|delivery|cost of (?:shipping|delivery|postage))\b"
+    rf"\b(?:refund|reimburse|return|repay)(?:ing|ed)? (?:you )?(?:for )?{_A_CHARGE}"
 )
-
-
-_A_CHARGE_AFTER = _rx(
-    r"\s*(?:of|for) (?:the|that|this|your) (?:[\w$£€.,-]+ ){0,2}"
-    r"(?:fees?|charges?|surcharges?|shipping|postage|delivery|cost of (?:shipping|delivery|postage))\b"
-)
+_A_CHARGE_AFTER = _rx(rf"\s*(?:of|for) {_A_CHARGE}")
 
 
 def _in_full(text: str, mention: _Mention) -> bool:
