@@ -312,8 +312,8 @@ _NOT_DONE_YET = _rx(
     r"|\braised (?:it|this|that|the request|a request|your request) with (?:the |our )?\w+|\bqueued\b"
     r"|\b(?:colleague|team|manager|supervisor|finance|billing|approver)s? (?:will|needs? to|has to|must|should) (?:\w+ )?(?:approve|review|authori[sz]e|sign|decide)"
     r"|\b(?:once|when|as soon as|after) you(?:'ve| have)? (?:confirm|verify|provide|reply|answer|respond|let me know)"
-    r"|\bbefore (?:i|we) (?:take any action|action (?:it|this|that|anything)|proceed|go ahead|process (?:it|this|that|anything))\b"
-    r"|\bbefore (?:i|we) can (?:\w+ )?(?:put|issue|send|process|release|refund|arrange|book|sort|action|complete|finali[sz]e)\b"
+    r"|\bbefore (?:i|we) (?:take any action|action (?:it|this|that|anything)|proceed|go ahead|process (?:it|this|that|anything)"
+    r"|can (?:\w+ )?(?:put|issue|send|process|release|refund|arrange|book|sort|action|complete|finali[sz]e))\b"
     r"|\bone (?:moment|sec|second|minute) while\b|\blet me (?:just )?(?:set|process|issue|book|arrange|put|get|do|action|raise)\b"
     # "so it isn't complete yet", "scheduled for tomorrow's payment run", "put the refund on
     # hold", "once the service is restored", "needs to be authorised by the payments team",
