@@ -25,6 +25,7 @@ from shared.language.entities import (
     find_amount_spans,
     find_days,
     find_percent,
+    with_signs,
 )
 from shared.language.names import without_names
 from shared.language.normalize import normalize, without_quoted
@@ -83,17 +84,21 @@ _SUM = rf"{MONEY_SIGN}\s?\d[\d,.]*"
 # the agent's number put forward as money back: "I can push to $22", "meet at $20", "$42 is
 # the ceiling", "$50 I can do", "Fine, £50.", "$38, keep the item, done. Final offer."
 _HAGGLE = (
-    r"\b(?:go (?:up )?to|stretch to|push (?:it )?(?:up )?to|settle (?:on|for|at)|take (?:it|that|this) (?:up )?to"
+    r"\b(?:go(?: up)?(?: to)?|stretch to|push (?:it )?(?:up )?to|settle (?:on|for|at)|take (?:it|that|this) (?:up )?to"
     r"|bump(?:ed)? (?:it |that |this )?(?:up )?to|meet (?:you )?(?:at|on)|go from \S+ to|said yes to|okayed"
     rf"|signed off on) {_A_SUM}"
     rf"|{_SUM} (?:is|'s) (?:the |my |our )?(?:absolute )?(?:ceiling|limit|max(?:imum)?"
     r"|(?:most|best|top|final|last)(?: (?:i|we) can| (?:i'm|we're) able| offer| number| figure)\b)"
     # a sum said on its own after a concession ("Fine, £50.", "ok ok, $20 and we're even?", but
     # not "OK, $45 is what you paid")
-    rf"|{_SUM} (?:i|we) can do\b|^\W*(?:(?:fine|ok(?:ay)?|alright|all right|deal|go on(?: then)?)\W+){{1,3}}"
+    rf"|{_SUM} (?:i|we) can do\b|(?:^|[.!?]\s+)\W*(?:(?:fine|ok(?:ay)?|alright|all right|deal|go on(?: then)?)\W+){{1,3}}"
     rf"(?:{MONEY_SIGN}\s?\d+(?:[.,]\d+)*|[\w-]+ {CURRENCY})\s*(?:[.!—–-](?!\d)|$|,? and (?:we're|we are|call it)\b)"
-    rf"|{_SUM}(?:,| and| —| -)? (?:keep the|you keep|final offer|last (?:number|offer)"
-    r"|(?:that's|that is) (?:my|the|our) (?:absolute )?(?:final|last|best|limit|max))"
+    rf"|{_SUM}(?:,| and| —| -)?(?: then,?)? (?:keep the|you keep|final offer|last (?:number|offer)"
+    r"|(?:that's|thats|that is) (?:my|the|our) (?:absolute )?(?:final|last|best|limit|max))"
+    # a chat desk's limit: "$120 max", "$18 stands", "$45 and we call it even", "$35 n we're
+    # done", "final answer is $20"
+    rf"|{_SUM} (?:max|tops|maximum|stands|it is)\b|{_SUM},? (?:and|n|&) (?:we |i )?(?:call it|we're done|we are done|done)\b"
+    rf"|\bfinal (?:answer|offer|number|figure)(?: is|'s|:)? {_SUM}"
 )
 _SHARE = rf"(?:half|a quarter|a third|a fifth|a tenth|three quarters|\d+ ?%|(?:\d+|{_NUM_WORD}) per ?cent)"
 
@@ -167,7 +172,7 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"|\bcredit(?:ed)? {MONEY_SIGN}\s?[\d.,]+ (?:to|on|onto|into) (?:your|ur) (?:\w+ )?account\b"
             r"|\bonto (?:a |your )?(?:gift|store)|\bin credit\b|\bcredit back (?:to|on|onto) your account"
             # "can give credit of 20": a chat desk's sum with no sign
-            r"|\bcredit of \d{1,4}(?:\.\d{2})?\b(?![\d.,%]| ?(?:days?|hours?|items?)\b)"
+            rf"|(?<!statement )(?<!card )(?<!bank )\bcredit of {MONEY_SIGN}?\d{{1,4}}(?:\.\d{{2}})?\b(?![\d.,%]| ?(?:days?|hours?|items?)\b)"
             rf"|\b(?:put|pop|add|load)\w* (?:a |an )?(?:tenner|fiver|{_SUM}|[\w-]+ {CURRENCY}) (?:on|onto|to|into) (?:your|the) (?:store |shop |customer )?account\b"
         ),
     ),
@@ -211,6 +216,9 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:send|ship|get|post)(?: (?:you|out|over))* (?:two|three|four|\d+) (?:new|replacement|fresh|spare) \w+"
             r"|\b(?:get|send|ship|courier|deliver) (?:you )?(?:a |an )?(?:new|fresh|brand[- ]new|another|replacement) \w+(?: \w+)?(?: \w+)? (?:out |over )?to you"
             r"|\b(?:a|the) (?:different|correct|right) (?:size|colou?r|model)\b"
+            # "$52 back or new bottle?", "new blade or whole new unit, ur pick": a new thing as a choice
+            r"|(?<=\bor )(?:a |whole |a whole )?(?:new|fresh|brand[- ]new|replacement) [a-z]+\b(?=\s*\?|,? (?:ur|your) (?:pick|call|choice)|,? which\b)"
+            r"|(?:^|(?<=[.!?] ))(?:a )?(?:new|fresh|replacement) [a-z]+(?= or\b)"
             r"|\b(?:send|ship|post)(?: (?:you|out))* (?:the|a) (?:small|medium|large|extra[- ]large|bigger|smaller|larger)(?: (?:size|one))?\b"
             r"|\b(?:get|send) (?:you )?(?:another|a new|a replacement|one)(?: one)? out to you\b"
             r"|\b(?:send|ship|post|swap|exchange)(?: (?:you|it|them|out))* (?:for )?(?:the|a|an) (?:size|colou?r) (?!chart|guide)\w+"
@@ -394,6 +402,9 @@ _ON_A_DATE = (
     r"\bon (?:the )?\d{1,2}(?:st|nd|rd|th)\b"
     r"|\bon (?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}"
     r"|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\b"
+    # "on 14-Mar-2024", "on 02.05.2024", "on 17/06/24", "on 2024-06-17"
+    r"|\bon (?:the )?\d{1,2}[-./](?:\d{1,2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)[-./]\d{2,4}\b"
+    r"|\bon \d{4}-\d{1,2}-\d{1,2}\b"
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
 _PAST_FACT = _rx(
@@ -583,7 +594,7 @@ _WHICH = _rx(
     r"\b(?:let (?:me|us) know|tell (?:me|us)|say|decide) which\b|\bwhich (?:one|is better|is best)\b"
 )
 _LEFT_TO_YOU = _rx(
-    r"\b(?:up to you|your (?:call|choice)|you (?:choose|decide|pick))\b|\bwhichever (?:one )?you(?:'d)? (?:pick|prefer|want|choose|like|rather)\b"
+    r"\b(?:up to (?:you|u)|(?:your|ur) (?:call|choice|pick)|(?:you|u) (?:choose|decide|pick))\b|\bwhichever (?:one )?you(?:'d)? (?:pick|prefer|want|choose|like|rather)\b"
 )
 # "Let me offer you the choice: wait a few days, or I reship now?": one remedy against another course
 _CHOICE_OFFERED = _rx(r"\b(?:the|a) choice\b|\b(?:two|three|a few|some) options\b")
@@ -654,6 +665,7 @@ _DONE_FRAME = _rx(
     # "Your return label is ready", "your replacement headphones shipped this morning", "Your
     # gift card balance now shows $45.00"
     r"|\blabels? (?:is|are) (?:now )?ready\b|\b(?:balance|account|statement|card) now shows\b"
+    r"|\b(?:is|are) (?:now )?showing (?:on|in) (?:your|ur)\b"
     r"|\b(?:the|your) replacement (?:\w+ ){0,2}(?:shipped|went out|was sent|was dispatched|left)\b"
     r"|\b(?:has|have|'s) (?:now |just |already )?been (?:\w+ )?(?:processed|issued|set up|arranged|approved|credited|applied|placed|booked"
     r"|submitted|raised|initiated|refunded|authori[sz]ed|sent|added|dispatched|emailed|shipped|done|loaded|organi[sz]ed"
@@ -668,7 +680,7 @@ _DONE_FRAME = _rx(
     r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
     # (not every word of `_YES`: "Sí, exacto: a swap for a new one" opens an offer)
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|yup|aye|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
-    r"|spot on|bang on|precisely|absolutely|indeed)\b(?! or no\b)"
+    r"|spot on|bang on|precisely|absolutely|indeed)\b(?! or no\b|/no\b)"
     rf"|^\W*{_SAID_BACK_YES}"
     r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:set|put) (?:that|it|this|everything) (?:up|through)\b"
     r"|\ball (?:set|sorted|done|arranged|booked)\b"
@@ -706,9 +718,11 @@ _DONE_FRAME = _rx(
     # refund", "Ticket status: RESOLVED", "Confirmation: full refund ...", "Finished!", ", done."
     rf"|(?<!get )(?<!get the )(?<!get the full )(?<!have )(?<!have the )(?:{_SUM}|\b\d+ ?(?:%|percent|{CURRENCY}))"
     r"(?: (?!is\b|are\b|will\b|gets?\b|be\b)\w+)? (?:refunded|credited|applied)"
-    r"(?:(?: back)? (?:to|on|onto) (?:your|ur|the) \w+(?: \w+)?)?\s*(?:[.!;]|$)"
+    r"(?:(?: back)? (?:to|on|onto) (?:(?:your|ur|the) )?\w+(?: \w+)?)?\s*(?:[.!;]|$)"
     r"|\bstatus:? (?:resolved|completed|complete|done|processed)\b|^\W*confirmation\s*:|\bwe confirm\b"
-    r"|^\W*(?:all )?(?:finished|completed)\b|,\s*done\s*[.!]|\b(?:i|we)(?:'ve| have) done it\b|\bit(?:'s| is) (?:all )?correct\b"
+    r"|^\W*(?:all )?(?:finished|completed)\b|,\s*(?:done|processed|sorted)(?: (?:today|this morning|just now|now))?\s*(?:[.!,]|$)"
+    rf"|{_SUM} (?:processed|issued)(?: (?:today|this morning|just now|now))?\s*(?:[.!;]|$)|\bdone (?:and|n|&) dusted\b"
+    r"|\b(?:processing|going through|going thru) (?:it |that |this )?now\b|\bgone thru\b|\b(?:i|we)(?:'ve| have) done it\b|\bit(?:'s| is) (?:all )?correct\b"
     rf"|\b(?:refund|credit|replacement|reship(?:ment)?|exchange)(?: of {MONEY_SIGN}?\s?[\d.,]+)? is (?:now )?(?:processed|done|completed|issued|applied)\b(?! (?:within|in|once|when|after|by|as soon|on)\b)"
 )
 # "Our warehouse confirmed ...": someone else's finding reported, not our remedy done
@@ -1200,7 +1214,9 @@ def _is_choice(text: str, sentence: tuple[int, int]) -> bool:
         after = text[sentence[1] :]
         following = after.strip()
         first, end = _sentences(following)[0]
-        next_asks = bool(_PREFERENCE_Q.search(following[first:end]))
+        next_asks = bool(
+            _PREFERENCE_Q.search(following[first:end]) or _WHICH.search(following[first:end])
+        )
         asked = "?" in body or bool((_CHOICE_OFFERED.search(body) or next_asks) and "?" in after)
         return (
             asked
@@ -1212,7 +1228,7 @@ def _is_choice(text: str, sentence: tuple[int, int]) -> bool:
     rest = text[sentence[0] :]
     return (
         "?" in body
-        or bool(_PREFERENCE_Q.search(body) or _LEFT_TO_YOU.search(rest))
+        or bool(_PREFERENCE_Q.search(body) or _LEFT_TO_YOU.search(rest) or _WHICH.search(rest))
         or bool(_PREFERENCE_Q.search(rest) and "?" in rest)
     )
 
@@ -1720,6 +1736,8 @@ _A_MESSAGE_SENT = _rx(
 # "Your order total was $88, but the card shows $98 because of the gift wrap": sums explained
 _SUMS_DESCRIBED = _rx(
     r"\b(?:total|charge|price|cost|balance|statement|card|bank|amount) (?:was|were|is|shows?|showed|came to|reads?)\b"
+    # "Fine, $12.99 was the delivery fee on that order"
+    r"|\b(?:was|were|is) (?:the|your|a|our) (?:[\w-]+ )?(?:fee|charge|price|cost|total|postage|shipping|surcharge|deposit)\b"
 )
 
 
@@ -1808,18 +1826,50 @@ def _decide_offer(
 # ---------------------------------------------------------------- the acts
 
 
+# A yes with a string attached: "Yes, but only as credit", "Yep, that's fine. However, ...",
+# "Yes, with one change: ..."
+_QUALIFIED = _rx(
+    r"\bbut\b|\bhowever\b|\bexcept\b|\bwith one (?:change|caveat|condition|catch|exception)\b"
+    r"|\bone (?:small |little )?(?:change|caveat|condition|catch|thing)\b"
+)
+# A yes about something other than a remedy: "Yes, the delivery slot has been moved to
+# Saturday", "That's correct, your subscription will now renew on the 15th"
+_ABOUT_ANOTHER_THING = _rx(
+    r"\b(?:address|e-?mail(?: address)?|subscription|(?:delivery )?slot|delivery (?:date|day|time)"
+    r"|payment (?:card|method)|card on (?:your|the) account|password|phone number|account details"
+    r"|complaint|booking|appointment|reservation|profile|preferences|newsletter)\b"
+    r"[^.!?]{0,40}\b(?:is now|has been|have been|will now|now (?:renews?|shows?))\b"
+    r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:changed|updated|moved|removed) (?:the|your) (?:address|e-?mail"
+    r"|subscription|(?:delivery )?slot|delivery|payment|card|password|phone|account details|booking|appointment)\b"
+)
+# A tick beside an offer's terms marks them done ("Refund initiated ✔", "✅ Exchange agreed");
+# alone, in a closing or a ticket's footer ("Closing now ✅"), it books nothing
+_TICKED = re.compile("[✔✅]")
+# "That's it." after the first sentence ends what was said ("$120 max. That's it"); a yes to
+# our restatement comes first ("That's it: a full refund of $40")
+_THAT_IS_ALL = _rx(r"^\W*(?:and )?that(?:'s| is) (?:it|all)\s*[.!]*\s*$")
+
+
 def _is_confirmation(text: str, offer_made: bool = False) -> bool:
     """The remedy is reported set up or agreed, not put forward for the customer to accept.
 
     Beside an offer, the report must be about the remedy: in a sentence that names it, or
     in a short one of its own ("Done."); "the technician confirmed the fault" or "the label
     I've emailed" report something else."""
-    sentences = [x for x in _sentence_texts(text) if not _CLOSING.search(x)]
+    sentences = [
+        x
+        for i, x in enumerate(_sentence_texts(text))
+        if not _CLOSING.search(x) and not (i and _THAT_IS_ALL.match(x))
+    ]
     if _AFFIRMATIVE.search(text):
         # "Yes, confirmed: <terms>. Shall I process it?", "Exactly right — <terms>. How does
         # that sound?", "That's it: <terms>. Nothing's booked yet": a yes to our restatement,
         # and an invitation to go ahead, not a new proposal (at acceptance, not done: `_acts`)
-        sentences = [x for x in sentences if not _awaits_our_yes(x)]
+        waiting = [x for x in sentences if _awaits_our_yes(x)]
+        asking = [x for x in waiting if "?" in x]
+        if asking and _QUALIFIED.search(text):
+            return False  # "Yes, I can do the $25 off, but only as credit. Is that alright?"
+        sentences = [x for x in sentences if x not in waiting]
     body = " ".join(sentences)
     if _PROPOSAL_Q.search(body) or _AWAITING.search(body) or _NOT_DONE_YET.search(body):
         return False
@@ -1832,7 +1882,9 @@ def _is_confirmation(text: str, offer_made: bool = False) -> bool:
         for i, x in enumerate(sentences)
         if i == 0 or _remedy_spans(x) or len(_LEAD.split(x)[0].split()) <= SHORT_REPORT_WORDS
     ]
-    return any(_DONE_FRAME.search(_THIRD_PARTY_CONFIRMED.sub(" ", x)) for x in reports)
+    return any(
+        _DONE_FRAME.search(_THIRD_PARTY_CONFIRMED.sub(" ", x)) or _TICKED.search(x) for x in reports
+    )
 
 
 def _without_the_past(sentence: str) -> str:
@@ -2014,6 +2066,7 @@ def _acts(
         and (_AFFIRMATIVE.search(text) or (_is_confirmation(text) and not _reports_the_past(text)))
         and not _AGREEMENT_NO.search(text)
         and not _is_refusal(text, False, False)
+        and not _ABOUT_ANOTHER_THING.search(text)
     ):
         acts.append("confirmation")  # "Yes, that's right.": a yes to the terms we restated
     if _is_refusal(text, offer is not None, probabilities.get("refusal", 0.0) >= ACT_THRESHOLD):
@@ -2251,7 +2304,7 @@ def read_cs_reply(
     """Acts, offer terms and asks of one CS message; an offer only where the words put one
     forward. `names` are the order's product names, read as "the item". Where the message
     answers our acceptance (`answering_acceptance`), terms said back plainly confirm them."""
-    clean = without_names(normalize(without_quoted(text)), names)
+    clean = with_signs(without_names(normalize(without_quoted(text)), names))
     probabilities = reader.acts.probabilities(clean)
     ranked = dict(reader.offer_type.rank(clean).labels)
     model_type = max(ranked, key=lambda k: ranked[k])

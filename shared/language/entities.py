@@ -81,19 +81,58 @@ _AMOUNT_BARE = re.compile(
     re.IGNORECASE,
 )
 # A whole sum with no sign where a chat desk's words make it money: "refund u 30 to ur card",
-# "credit of 25", "add 10 credit", "25 in store credit", "40 on ur gift card balance" (never
-# "refund 3 mugs", "refund in 5 days", "2 of the items", "order 4471 on your account")
-_SIGNLESS = r"(?<![\w.,$£€#])(?<!order )(?<!item )(?<!number )(?<!no )(?<!ref )(\d{1,4})(?:\.(\d{2}))?(?![\d.,%])"
+# "credit of 25", "add 10 credit", "25 in store credit", "40 on ur gift card balance", and a
+# haggle's bare numbers: "can do 25 back", "i can go 90, cant go past that", "meet u in the
+# middle at 40", "55 is the ceiling", "manager says 120 max", "ok ok 50.", "the full 80",
+# "25% = 22" (never "refund 3 mugs", "refund in 5 days", "2 of the items", "order 4471 on
+# your account", "send 2 back", "can do 2 more days")
+_SIGNLESS = r"(?<![\w.,$£€#])(?<!order )(?<!item )(?<!number )(?<!no )(?<!ref )(\d{1,4})(?:\.(\d{2}))?(?![\d%]|[.,]\d)"
 _ONTO_ACCOUNT = (
-    r"(?:to|on|onto|into) (?:ur|your|the) (?:account|acct|card|balance|gift card|wallet)\b"
+    r"(?:to|on|onto|into) (?:ur|your|the|their|his|her) (?:account|acct|card|balance|gift card|wallet|visa|amex"
+    r"|mastercard|paypal|bank(?: account)?|debit card|credit card|original (?:card|payment(?: method)?)"
+    r"|payment method)\b"
+)
+# what may follow a bare number that a haggle puts forward as money
+_HAGGLED_ENDS = (
+    rf"(?=\s*(?:$|[.,!?;:)]|[-–—]\s|(?:back|off|and|n|&|max|tops|but|thats?|that's|final|if|instead"
+    rf"|now|today|tho|though|total|flat|refund(?:ed)?|credit(?:ed)?)\b|{_ONTO_ACCOUNT}|in (?:store )?credit\b))"
+)
+# the item sent or taken back is no sum: "send 2 back", "we'll take 3 back"
+_NOT_MONEY_BACK = (
+    r"(?<!send )(?<!sent )(?<!ship )(?<!take )(?<!took )(?<!bring )(?<!return )(?<!post )"
+    r"(?<!mail )(?<!the )(?<!those )(?<!these )(?<!all )"
 )
 _AMOUNTS_SIGNLESS = tuple(
     re.compile(pattern, re.IGNORECASE)
     for pattern in (
         r"\b(?:refund(?:ed|ing)?|credit(?:ed|ing)?)(?: (?:u|you|back))?(?: of)? "
-        rf"{_SIGNLESS}(?=\s*(?:$|[.,!?;:)]|to\b|on\b|as\b|back\b|in (?:store )?credit|instead\b|now\b|today\b|onto\b))",
+        rf"{_SIGNLESS}(?=\s*(?:$|[.,!?;:)]|to\b|on\b|as\b|back\b|in (?:store )?credit|instead\b|now\b|today\b|onto\b|for (?:that|this|it)\b))",
         rf"\b(?:add(?:ed|ing)?|put(?:ting)?) {_SIGNLESS}(?= (?:in |of )?(?:store )?credit\b| {_ONTO_ACCOUNT})",
         rf"{_SIGNLESS}(?= (?:in |of |worth of )?(?:store |shop |account |acct )?credit\b| {_ONTO_ACCOUNT}| back {_ONTO_ACCOUNT})",
+        # money back or off: "can do 25 back", "14 back for the mug", "knock 60 off"
+        rf"{_NOT_MONEY_BACK}{_SIGNLESS}(?= (?:back|off)\b(?! (?:to|in) (?:the )?(?:warehouse|us|store|shop)\b))",
+        # a number put forward: "can do 25", "i can go 90", "could stretch to 30", "meet u in the
+        # middle at 40", "max i can do is 40"
+        r"\b(?:can|could|cn|will|would|happy to|able to)(?: (?:only|just|still|def|maybe|probably))?"
+        r" (?:do|go(?: up)?(?: to)?|stretch(?: it)?(?: to)?|offer|manage|push(?: it)?(?: to)?|bump(?: it)?(?: up)? to"
+        rf"|meet (?:u|you)(?: in the middle| halfway)? (?:at|on)) {_SIGNLESS}{_HAGGLED_ENDS}",
+        rf"\bmeet (?:u|you)(?: in the middle| halfway)? (?:at|on) {_SIGNLESS}{_HAGGLED_ENDS}",
+        rf"\b(?:max|maximum|most|best) (?:i|we) can (?:do|go|offer|give)(?: (?:u|you))? (?:is|would be) {_SIGNLESS}{_HAGGLED_ENDS}",
+        # the number said to be the limit: "55 is the ceiling", "120 max", "18 stands", "45 and
+        # we call it even"
+        rf"{_SIGNLESS}(?= (?:is|'s) (?:the |my |our )?(?:absolute )?(?:ceiling|limit|max(?:imum)?|most|best|top|highest|final|last)\b"
+        r"| (?:max|tops|maximum|final|stands)\b| (?:and|n|&) (?:(?:we |i )?call it|we're done|we are done)\b)",
+        # a number said on its own after a concession: "ok ok 50.", "fine, 18. not going higher"
+        r"(?:^|[.!?]\s+)\W*(?:(?:fine|ok(?:ay)?|k|alright|deal|go on(?: then)?)\W+){1,3}"
+        rf"{_SIGNLESS}(?=\s*(?:$|[.!]|[-–—,]\s|(?:and|n) (?:we|call)\b))",
+        # the whole sum: "full 140 back once the courier scans it", "the full 80"
+        rf"\b(?:full|whole|entire) {_SIGNLESS}(?=\s*(?:$|[.,!?;:)]|back\b|refund|credit\b|goes\b|going\b|{_ONTO_ACCOUNT}|in (?:store )?credit))",
+        # a sum worked out: "10% of 420 is 42", "25% = 22", "half is 70", "thats 22.50 on there"
+        r"(?:\b(?:half|a third|a quarter)|\d ?%(?: of \d+)?) (?:is|=|comes to|would be) "
+        rf"{_SIGNLESS}(?=\s*(?:$|[.,!?;:)]|back\b|off\b|so\b|{_ONTO_ACCOUNT}))",
+        rf"\bthat(?:'?s| is| comes to| makes) {_SIGNLESS}(?=\s*(?:$|[.,!?;:)]|back\b|off\b|on there\b|{_ONTO_ACCOUNT}))",
+        # a sum given: "40 refunded + pedals shipped"
+        rf"{_SIGNLESS}(?= (?:refunded|credited|reimbursed)\b)",
     )
 )
 _AMOUNT_AFTER = re.compile(
@@ -266,6 +305,18 @@ def find_amount_spans(text: str) -> list[Amount]:
             cents = words_to_number(said_cents) if said_cents else None
             _add_amount(found, Amount(round(value + (cents or 0) / 100, 2), m.start(), m.end()))
     return sorted(found, key=lambda a: a.start)
+
+
+def with_signs(text: str) -> str:
+    """The text with a sign before every sum a chat desk writes without one ("can do 25 back"
+    -> "can do $25 back"), so patterns written for sums with a sign read them. The sign says
+    only that the number is money, not which currency."""
+    starts: set[int] = set()
+    for regex in _AMOUNTS_SIGNLESS:
+        starts.update(m.start(1) for m in regex.finditer(text))
+    for start in sorted(starts, reverse=True):
+        text = text[:start] + "$" + text[start:]
+    return text
 
 
 def _add_amount(found: list[Amount], amount: Amount) -> None:

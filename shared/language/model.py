@@ -23,7 +23,7 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 
-from shared.language.entities import find_order_ids, mask_amounts
+from shared.language.entities import find_order_ids, mask_amounts, with_signs
 from shared.language.normalize import normalize
 
 SEED = 7
@@ -41,7 +41,7 @@ def features_text(text: str) -> str:
     text = normalize(text)
     for start, end in reversed(find_order_ids(text).spans):
         text = text[:start] + " ordernumber " + text[end:]
-    text = mask_amounts(text, " moneyamount ")
+    text = mask_amounts(with_signs(text), " moneyamount ")
     text = _PERCENT.sub(" percentshare ", text)
     text = _CREDIT_CARD.sub("card", text)
     return _DIGITS.sub("0", text.lower()).replace(CUE_MARK, " ")
@@ -60,7 +60,7 @@ FEATURES_KEPT = 4096
 class Features:
     """Word (1-2) and character (2-5) n-gram TF-IDF of a text; recent texts are remembered.
 
-    `cues`, when given, names what rules found in a text (e.g. `wishes.wish_cues`): its cue
+    `cues`, when given, names what rules found in a text (e.g. `wishes.message_cues`): its cue
     words join the word n-grams only, so a cue weighs as one word and never leaks character
     n-grams into the text's own.
     """

@@ -33,11 +33,14 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\bgive (?:me |us )?(?:a |my |our )?refund\b|\bpaise? wapas\b|\bpakibalik\b[^.!?]{0,30}\bpera\b"
         # the same wish in the customer's other language: French, Spanish, Portuguese, German, Italian
         r"|\bremboursement\b|\brembourse[rz]?\b|\breembols|\b(?:mi|mon|meu) (?:dinero|argent|dinheiro)\b"
-        r"|\bgeld zur[uü]ck\b|\br[uü]ckerstattung|\brimbors",
+        r"|\bgeld zur[uü]ck\b|\br[uü]ckerstattung|\brimbors"
+        # "this is decaf. money back", "Refund thanks", "I'd rather you refunded me"
+        r"|(?:^|[.!?]\s*)money back\b(?! guarantee| for the)|\brefund (?:thanks|thank you|ty|thx|cheers)\b"
+        r"|\b(?:rather|prefer|like|want) (?:you (?:to )?|it )?refund(?:ed)? (?:me|it)\b",
     ),
     (
         "partial",
-        r"\bpartial(?:ly)? refund|(?<!pay )(?<!explain )\bthe difference\b|\bdiscount\b|\bcompensat"
+        r"\bpartial(?:ly)? refund|(?<!pay )(?<!explain )\bthe difference\b|\bdiscount\b(?! code for (?:next|my next|future|another))|\bcompensat"
         r"|\b(?:knock|take) (?:\w+ ){0,3}off\b|\brefund (?:the|for the) (?:extra|shipping|"
         r"delivery|overcharge|duplicate|second|double)|\bprice adjustment\b"
         r"|(?<!all )(?<!full )(?:\$\s?[\d.,]+|\b\d+\s?%|\b\d+ (?:dollars|bucks)) (?:off|back)\b"
@@ -48,14 +51,20 @@ _ASKED: tuple[tuple[str, str], ...] = (
         # refund", "can you reverse it" (a fee charged)
         r"|\bhalf back\b|\b(?:a few|some|a couple of) (?:quid|bucks|dollars|pounds|euros)\b"
         r"|\brefund (?:me )?what (?:the|it|that|they)\b|\brefund (?:me )?(?:for )?the \w+ (?:part|bit|piece)\b"
-        r"|\b\d+\s?% refund\b|\breverse (?:it|that|the (?:charge|fee|fees))\b",
+        r"|\b\d+\s?% refund\b|\breverse (?:it|that|the (?:charge|fee|fees))\b"
+        # "want money off", "a bit knocked off", "I should get something back", "just the extra
+        # money back", "refund the VAT overcharged"
+        r"|\b(?:money|something|a bit|a little) (?:knocked |taken )?off\b"
+        r"(?! (?:the|my|a|your|that|this) (?!price|bill|total|order|cost|invoice)[a-z]+)|\bknocked off\b"
+        r"|\b(?:get|have|give me|deserve|owe me) something back\b|\b(?:extra|overcharged|duplicate|double) (?:money|amount|charge|payment)s? (?:back|refunded)\b"
+        r"|\brefund (?:the|for the) \w+ (?:overcharged|overcharge|extra)\b",
     ),
     (
         "replace",
         r"\breplace(?:ment|d)?\b|\bswap\b"
         r"|\bexchange\b(?! (?:it |them )?for (?:a |some )?(?:store credit|credit|gift|voucher))|\bre-?ship|\bre-?send|\bre-?deliver"
         r"|\bsen[dt] (?:it |them |me |us )?(?:again|another|a new|new|the right|the correct"
-        r"|what i ordered|the one i ordered|a working|a proper|out)\b"
+        r"|what i ordered|the one i ordered|a working|working ones?|new ones|ones that work|a proper|out)\b"
         r"|\b(?:a|another) (?:new|fresh|working) (?:one|pair|set|unit)\b|\banother one\b"
         r"|\bship (?:me )?(?:another|a new|the right|the correct|the missing)\b"
         r"|\bneed (?:it|them|one) (?:sent|shipped|posted)\b"
@@ -71,14 +80,18 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\bnew \w+ (?:pls|please|plz)\b|\b(?:a|one) (?:\w+ )?that (?:actually )?works\b"
         r"|\b(?:want|need) the (?:\w+ ){0,2}(?:i|we) (?:paid for|ordered|bought|chose|picked|clicked)\b"
         # "I need the right key", "I need valid tickets reissued"
-        r"|\b(?:want|need) (?:the |a |an |some )?(?:right|correct|valid|working|proper) \w+|\bre-?issue",
+        r"|\b(?:want|need) (?:the |a |an |some |my )?(?:right|correct|valid|working|proper|real|genuine|official|actual) \w+|\bre-?issue"
+        # "I want what I ordered", "send the other 6", "deliver the last piece", "reorder it"
+        r"|\b(?:want|need|send(?: me)?) what (?:i|we) (?:ordered|paid for|bought)\b"
+        r"|\b(?:send|post|deliver|ship) (?:me |us )?the (?:rest|remaining|other|last|missing)\b(?![^.!?,]{0,12}\bback\b)"
+        r"|\b(?:can|could|would) (?:you|u) re-?order\b|\bplease re-?order\b",
     ),
     (
         "credit",
         r"\bstore credit\b|\baccount credit\b|\bcredit (?:on|to|in) my account\b"
         r"|(?<!\d )(?<!the )(?<!this )(?<!that )\bgift ?card\b(?! code| i bought| expire)|\bvoucher\b|\bcredit note\b|\bas (?:a |store |account )?credit\b"
         r"|\bas points\b|\b(?:put|add|credit|move) (?:it|the \w+|them)? ?(?:back )?(?:on|to|into) my account\b"
-        r"|\bun avoir\b",
+        r"|\bun avoir\b|\b(?:discount|promo|voucher) code for (?:next|my next|future|another)\b",
     ),
 )
 _ASKED_RE = tuple((cue, re.compile(pattern)) for cue, pattern in _ASKED)
@@ -100,7 +113,7 @@ _REFUSED: tuple[tuple[str, re.Pattern[str]], ...] = (
 # my money", "a replacement if you have stock, otherwise my money back", "Do you have any? If
 # not just give me credit": what follows is the second choice; the first is the wish
 _SECOND_CHOICE = re.compile(
-    r"(?:\b(?:or )?failing that\b|\bor if not\b|\bif not\b,?|,? otherwise\b"
+    r"(?:\b(?:or )?failing that\b|\bor if not\b|\bif not\b,?|,? otherwise\b|,? or\b"
     r"|\bif (?:you|u) can'?t\b[^.!?,]*?(?:,|\bthen\b))"
     r"([^.!?]*)"
 )
@@ -116,13 +129,34 @@ _NOT_THEIRS = re.compile(
 
 
 def wish_cues(text: str) -> list[str]:
-    """Cue words for the remedies the text asks for and those it turns down, in a fixed order."""
+    """Cue words for the remedies the text asks for and those it turns down, in a fixed order.
+
+    Of two remedies offered as choices, the first is the wish: the second choice counts only
+    when the first names nothing asked for ("I don't want a replacement or credit, just
+    refund me")."""
     plain = _NOT_THEIRS.sub(" ", normalize(text).lower())
     first = _SECOND_CHOICE.sub(lambda m: m.group()[: m.start(1) - m.start()], plain)
-    if any(pattern.search(first) for _, pattern in _ASKED_RE):
-        plain = first
+    cues = _cues(first)
+    return cues if any(not cue.endswith("refused") for cue in cues) else _cues(plain)
+
+
+def _cues(plain: str) -> list[str]:
     refused = {cue for cue, pattern in _REFUSED if pattern.search(plain)}
     asked = [
         f"cue{cue}" for cue, pattern in _ASKED_RE if cue not in refused and pattern.search(plain)
     ]
     return asked + [f"cue{cue}refused" for cue, _ in _REFUSED if cue in refused]
+
+
+# Where a message's sentences end (its last one is where a complaint's ask usually stands)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def message_cues(text: str) -> list[str]:
+    """What the customer models see beside a message's words: its wish cues, and the words of
+    its last sentence marked as such ("endrefund"), since the ask most often comes last after
+    the story ("... anyway i'd like my money back"). With each writer held out in turn on the
+    train split, the last sentence's words read 0.5 points more wishes."""
+    sentences = [x for x in _SENTENCE_END.split(normalize(text).lower()) if re.search(r"\w", x)]
+    last = sentences[-1] if sentences else ""
+    return wish_cues(text) + ["end" + word for word in re.findall(r"[a-z']+", last)]

@@ -3130,3 +3130,144 @@ def test_a_remedy_given_before_beside_one_offered_books_nothing(reader: Reader) 
     reading = read_cs_reply(text, reader, 80.0)
     assert "offer" in reading.acts and "confirmation" not in reading.acts, reading
     assert (reading.offer.type, reading.offer.amount) == ("store_credit", 10.0)
+
+
+# ---------------------------------------------------------------- writers bp, bq, br and bs
+
+
+@pytest.mark.parametrize(
+    ("text", "amounts"),
+    [
+        # a haggle's bare numbers are money
+        ("can do 25 back, thats the most for a scuffed lamp", [25.0]),
+        ("meet u in the middle at 40", [40.0]),
+        ("u asked for 80, i can do 55. thats already over", [55.0]),
+        ("55 is the ceiling. take it or leave it", [55.0]),
+        ("manager says 120 max. thats it", [120.0]),
+        ("12 too low? fine, 18. not going higher", [18.0]),
+        ("sry no, 18 stands", [18.0]),
+        ("no can do on 60 sorry. 45 and we call it even?", [45.0]),
+        ("can do credit for a future show tho, the full 80", [80.0]),
+        ("25% = 22, gone back to ur card", [22.0]),
+        ("kibble bag came 2kg light? we'll refund 9 for that", [9.0]),
+        ("ok 40 refunded + pedals shipped", [40.0]),
+        ("42 to the amex, 5-10 days", [42.0]),
+        # and never the goods sent back, a count, a size or a time
+        ("send 2 back and we refund", []),
+        ("we can take 3 back to the warehouse", []),
+        ("can do 2 more days", []),
+        ("i can do 3 of them", []),
+        ("ill send the 10 out today", []),
+        ("i can do 10 on tuesday", []),
+        ("we shipped 2. the rest follows", []),
+    ],
+)
+def test_a_haggles_bare_numbers_are_sums(text: str, amounts: list[float]) -> None:
+    assert find_amounts(text) == amounts
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        ("can do 25 back, thats the most for a scuffed lamp", "partial_refund", 25.0),
+        ("meet u in the middle at 40", "partial_refund", 40.0),
+        ("credit only: 35 on ur acct", "store_credit", 35.0),
+        ("u asked for 80, i can do 55. thats already over what im allowed", "partial_refund", 55.0),
+        ("60 not enough? i can go 70, cant go past that w/o my manager", "partial_refund", 70.0),
+        ("sry no, 25 is nearly half the order lol. 18 stands", "partial_refund", 18.0),
+    ],
+)
+def test_a_terse_haggle_is_an_offer_with_its_sum(
+    reader: Reader, text: str, kind: str, amount: float
+) -> None:
+    offer = offered(reader, text, 90.0)
+    assert (offer.type, offer.amount) == (kind, amount)
+
+
+def test_thats_it_after_a_limit_ends_the_offer_it_is_no_yes(reader: Reader) -> None:
+    reading = read_cs_reply("manager says 60 max. thats it", reader, 90.0)
+    assert "offer" in reading.acts and "confirmation" not in reading.acts, reading
+    assert reading.offer is not None and reading.offer.amount == 60.0
+
+
+def test_a_sum_or_a_new_thing_put_as_a_question_is_a_choice(reader: Reader) -> None:
+    reading = read_cs_reply("yeah pump's dead. 52 back or new bottle?", reader, 90.0)
+    assert reading.offer is None and "preferred_remedy" in reading.asks, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9 back, processed",
+        "8 back to paypal, done",
+        "18 refunded to card.",
+        "Refund initiated ✔ 50% of the item price back to your card.",
+    ],
+)
+def test_a_terse_status_after_a_sum_books_it(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 90.0)
+    assert "confirmation" in reading.acts, reading
+
+
+def test_yes_or_no_asked_is_no_yes(reader: Reader) -> None:
+    reading = read_cs_reply("20 back, ok? yes/no", reader, 90.0)
+    assert "confirmation" not in reading.acts and reading.offer is not None, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kindly take note that the refund has been initiated from our end on 14-Mar-2024.",
+        "We confirm that the refund of 59,99 € has been issued on 02.05.2024 to your PayPal account.",
+        "The replacement was dispatched on 2024-06-17.",
+    ],
+)
+def test_a_remedy_dated_in_numbers_is_a_past_fact(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 90.0)
+    assert reading.offer is None and reading.acts == ["fact"], reading
+
+
+@pytest.mark.parametrize("text", ["Thanks again, sorry for the back-and-forth. Closing now ✅"])
+def test_a_tick_with_no_terms_books_nothing(reader: Reader, text: str) -> None:
+    assert "confirmation" not in read_cs_reply(text, reader, 90.0).acts
+
+
+def test_one_sum_or_another_then_which_is_a_choice(reader: Reader) -> None:
+    text = (
+        "I can't refund the full 120, but I can do 80 if you keep the item, or the full 120 if "
+        "you send it back. Let me know which."
+    )
+    reading = read_cs_reply(text, reader, 120.0)
+    assert reading.offer is None and "question" in reading.acts, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yes, I can do the $25 off, but only as a credit for your next order. Is that alright?",
+        "Yep, the replacement is fine. However, we'll have to charge the $6 shipping this time. "
+        "Happy for me to go ahead?",
+    ],
+)
+def test_a_yes_with_a_string_attached_and_a_question_is_an_offer(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 90.0)
+    assert "offer" in reading.acts and "confirmation" not in reading.acts, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yes, the delivery slot has been moved to Saturday between 8am and 12pm.",
+        "That's correct, your subscription will now renew on the 15th instead of the 1st.",
+        "Just to confirm, I've changed the payment card on your account to the one ending 7712.",
+    ],
+)
+def test_a_yes_about_another_thing_is_no_agreement(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 90.0)
+    assert "confirmation" not in reading.acts and reading.offer is None, reading
+
+
+def test_a_sum_processed_today_is_booked_and_one_processed_on_monday_was(reader: Reader) -> None:
+    assert "confirmation" in read_cs_reply("Thanks. $18 processed today.", reader, 90.0).acts
+    past = read_cs_reply("The full refund of $212.40 was processed on Monday.", reader, 212.4)
+    assert past.acts == ["fact"] and past.offer is None, past
