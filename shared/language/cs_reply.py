@@ -1395,10 +1395,23 @@ def live_mentions(text: str, done_is_live: bool = False) -> tuple[list[_Mention]
             live.append(mention)
         else:
             notes.append(f"{mention.status}: {mention.kind}")
-    if _offered_as_choice(text, live):
+    choices = [m for m in _mentions(text) if m.status == "choice"]
+    if _offered_as_choice(text, live) or _alternative_to(text, live, choices):
         notes.extend(f"choice: {m.kind}" for m in live)
         return [], notes
     return live, notes
+
+
+def _alternative_to(text: str, live: list[_Mention], choices: list[_Mention]) -> bool:
+    """A remedy named, then another of another kind put as the alternative in a choice question
+    of its own ("I can send another copy, but it'll take a week. Or I can refund you in full.
+    Which would you prefer?", "I'll happily send a replacement, but ... Would you be happy to
+    wait, or would you prefer a refund?"): the first is one of the choices, not an offer."""
+    return any(
+        c.kind != m.kind and m.end <= c.start and _CHOICE_OR.search(text[m.end : c.start])
+        for m in live
+        for c in choices
+    )
 
 
 def _offered_as_choice(text: str, live: list[_Mention]) -> bool:

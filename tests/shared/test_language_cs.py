@@ -3271,3 +3271,24 @@ def test_a_sum_processed_today_is_booked_and_one_processed_on_monday_was(reader:
     assert "confirmation" in read_cs_reply("Thanks. $18 processed today.", reader, 90.0).acts
     past = read_cs_reply("The full refund of $212.40 was processed on Monday.", reader, 212.4)
     assert past.acts == ["fact"] and past.offer is None, past
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The book was lost by the courier. I can send another copy, but it'll take a week. "
+        "Or I can refund you in full. Which would you prefer?",
+        "I'll happily send you a replacement, but I'm out of the 8-inch ones at the moment. "
+        "Would you be happy to wait, or would you prefer a refund?",
+    ],
+)
+def test_a_remedy_then_another_as_the_alternative_is_a_choice(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 90.0)
+    assert reading.offer is None and "preferred_remedy" in reading.asks, reading
+
+
+def test_a_remedy_then_a_question_of_another_course_stays_an_offer(reader: Reader) -> None:
+    reading = read_cs_reply(
+        "I can send a replacement today. Or would you rather wait?", reader, 90.0
+    )
+    assert reading.offer is not None and reading.offer.type == "replacement", reading
