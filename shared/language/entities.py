@@ -114,8 +114,8 @@ _AMOUNTS_SIGNLESS = tuple(
         # a number put forward: "can do 25", "i can go 90", "could stretch to 30", "meet u in the
         # middle at 40", "max i can do is 40"
         r"\b(?:can|could|cn|will|would|happy to|able to)(?: (?:only|just|still|def|maybe|probably))?"
-        r" (?:do|go(?: up)?(?: to)?|stretch(?: it)?(?: to)?|offer|manage|push(?: it)?(?: to)?|bump(?: it)?(?: up)? to"
-        rf"|meet (?:u|you)(?: in the middle| halfway)? (?:at|on)) {_SIGNLESS}{_HAGGLED_ENDS}",
+        r" (?:do|go(?: up)?(?: to)?|stretch(?: it)?(?: to)?|offer|manage|push(?: it)?(?: to)?|bump(?: it)?(?: up)? to)"
+        rf" {_SIGNLESS}{_HAGGLED_ENDS}",
         rf"\bmeet (?:u|you)(?: in the middle| halfway)? (?:at|on) {_SIGNLESS}{_HAGGLED_ENDS}",
         rf"\b(?:max|maximum|most|best) (?:i|we) can (?:do|go|offer|give)(?: (?:u|you))? (?:is|would be) {_SIGNLESS}{_HAGGLED_ENDS}",
         # the number said to be the limit: "55 is the ceiling", "120 max", "18 stands", "45 and
