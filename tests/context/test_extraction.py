@@ -103,8 +103,12 @@ def test_the_difference_back_is_not_read_as_a_full_refund(orders, rules, reader)
 # Readings the trained models get wrong today, with confidence (so nobody is asked): reported
 # to shared/language. Non-strict: an XPASS says the reader has learned them.
 KNOWN_MISREADS = [
-    ("hi there", "problem_type", "other", B),  # read missing_parts at 0.80
     ("the headphones are faulty", "problem_type", "defective_item", H),  # not_as_described 0.87
+]
+# Readings once on that list that the reader has since learned (`3c8e74d`: the last sentence's
+# words and the wish cues of the round): kept as plain tests, so they stay learned
+LEARNED = [
+    ("hi there", "problem_type", "other", B),  # was missing_parts at 0.80
     ("where is my order? it's been ages. refund me", "problem_type", "not_delivered", L),
 ]
 
@@ -522,3 +526,15 @@ def test_a_product_name_does_not_pull_the_reading(rules, reader) -> None:
     analysis = analyze(message, [car], rules, reader, order_id=B)
     assert analysis.item == "Remote Control Off-Road Car"  # the name still finds the item
     assert_read_or_asked(analysis, "problem_type", "not_as_described")
+
+
+@pytest.mark.parametrize(
+    ("message", "field", "expected", "order_id"), LEARNED, ids=[m[0][:40] for m in LEARNED]
+)
+def test_a_once_known_misread_is_now_read_or_asked(
+    message, field, expected, order_id, orders, rules, reader
+) -> None:
+    analysis = analyze(message, orders, rules, reader, order_id=order_id)
+    if expected == "other":  # `other` itself is always asked about; right means asked
+        assert reading_choices(analysis, "problem")
+    assert_read_or_asked(analysis, field, expected)

@@ -84,9 +84,11 @@ async def test_agreement_keeps_the_deterministic_reading(reader: Reader) -> None
 
 
 async def test_a_disputed_problem_asks_the_customer_with_both_readings(reader: Reader) -> None:
-    text = "hi there"  # the models read a problem into a greeting
-    ours = read_customer_message(text, reader)
-    assert ours.problem_type == "missing_parts" and not ours.unsure_problem
+    text = "hi there"  # the models, sure of a problem read into a greeting (as one was)
+    ours = CustomerReading(
+        "missing_parts", 0.9, "unspecified", 0.9, [("missing_parts", 0.9), ("other", 0.05)], []
+    )
+    assert not ours.unsure_problem
     checker, _ = claude({"problem_type": "other", "desired_outcome": ours.desired_outcome})
     result = await checker.read_customer(text, ours)
     assert result.unsure_problem and result.problem_type == "missing_parts"
