@@ -1389,13 +1389,14 @@ def _remedy_spans(text: str) -> tuple[tuple[int, int], ...]:
 def live_mentions(text: str, done_is_live: bool = False) -> tuple[list[_Mention], list[str]]:
     """Remedies named in force (not negated, set aside, past, a policy or a choice question);
     with `done_is_live` (in answer to our acceptance) a remedy said done is in force too."""
-    live, notes = [], []
+    live, choices, notes = [], [], []
     for mention in _mentions(text):
         if mention.status == "live" or (done_is_live and mention.status == "past"):
             live.append(mention)
         else:
             notes.append(f"{mention.status}: {mention.kind}")
-    choices = [m for m in _mentions(text) if m.status == "choice"]
+            if mention.status == "choice":
+                choices.append(mention)
     if _offered_as_choice(text, live) or _alternative_to(text, live, choices):
         notes.extend(f"choice: {m.kind}" for m in live)
         return [], notes

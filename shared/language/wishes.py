@@ -113,7 +113,7 @@ _REFUSED: tuple[tuple[str, re.Pattern[str]], ...] = (
 # my money", "a replacement if you have stock, otherwise my money back", "Do you have any? If
 # not just give me credit": what follows is the second choice; the first is the wish
 _SECOND_CHOICE = re.compile(
-    r"(?:\b(?:or )?failing that\b|\bor if not\b|\bif not\b,?|,? otherwise\b|,? or\b"
+    r"(?:\bfailing that\b|\bif not\b,?|,? otherwise\b|,? or\b"
     r"|\bif (?:you|u) can'?t\b[^.!?,]*?(?:,|\bthen\b))"
     r"([^.!?]*)"
 )
