@@ -354,11 +354,16 @@ _BENIGN_NEGATION = _rx(
     r"|\bif (?:it|that|this|they) (?:doesn't|does not|isn't|is not)\b|\bnot (?:to )?worry\b"
     r"|\b(?:don't|do not|wouldn't|would not) (?:normally|usually|typically|generally)\b"
     r"|\b(?:can't|cannot|can not) promise\b"
-    r"|\bdon't (?:worry|hesitate)\b|\bnot only\b|\bno later than\b|\b(?:rather|prefer) not\b|\bwhy don't (?:you|we|i)\b"
+    r"|\bif (?:\w+ ){0,2}nothing\b|\bdon't (?:worry|hesitate)\b|\bnot only\b|\bno later than\b|\b(?:if )?you(?:'d| would)? (?:rather|prefer) not\b|\bwhy don't (?:you|we|i)\b"
 )
 _NEGATED_AFTER = _rx(
     r"^(?:(?!\b(?:since|because|as|if|when|while|which|who)\b)[^,;]){0,40}?\b(?:isn't|is not|aren't|are not|can't be|cannot be|can not be|won't be|couldn't be"
     r"|is no longer|isn't something|not (?:possible|available|due|an option)|(?:is|are) off the table)\b"
+)
+# "the refund hasn't been issued yet": where a remedy stands, neither given nor offered
+_NOT_YET_AFTER = _rx(
+    r"^(?:(?!\b(?:since|because|as|if|when|while|which|who|but)\b)[^,;]){0,40}?"
+    r"\b(?:(?:hasn't|has not|haven't|have not)(?: yet)? been|(?:isn't|is not|hasn't|has not) yet)\b"
 )
 _INSTEAD = _rx(
     r"\b(?:instead of|rather than|in place of|in lieu of|as opposed to|other than)\b"
@@ -447,6 +452,9 @@ _PAST_TENSE = _rx(
     # "the refund for one item was $13.33": the sum a remedy came to
     rf"|\b(?:refund|credit|payment)\b[^.,;]{{0,25}}? (?:was|were) (?:only |just )?(?={MONEY_SIGN}\s?\d)"
     r"|\b(?:we|i|you) (?:issued|processed|refunded|sent|credited|received|had|got|offered|applied)\b"
+    # "$76 went back to your card", "the replacement went out on Tuesday"
+    r"|\b(?:went|came) (?:back|through) (?:to|into|onto|on) (?:your|ur|the)\b(?! (?:manager|supervisor|team|boss)\b)"
+    r"|\bwent out (?:on|last|yesterday|earlier|this)\b"
 )
 # "a new unit to replace the one you received": the past belongs to the item, not the remedy
 _THE_ITEM_BOUGHT = _rx(
@@ -470,8 +478,14 @@ _GENERAL_POLICY = _rx(
     # manufacturer", "replacement units are being shipped directly to affected customers"
     r"|\bby (?:the|your|their) (?:manufacturer|maker|brand|courier|carrier|bank|card (?:issuer|provider)|issuer|insurer|seller)\b"
     r"|\b(?:refund|return|replacement|exchange|credit) (?:requests?|claims?) (?:are|is) (?:only )?(?:processed|handled|approved|issued|accepted)\b"
-    rf"|\bitems? (?:over|under|above|below) {MONEY_SIGN}|\bonce (?:a|the) refund is (?:issued|processed)\b|\bany refund\b"
-    r"|\bplease (?:be aware|note)\b|^\W*(?:note|good to know|fyi|for your information|for reference|heads up|just so you know)\b\s*[:,-]|\bas a (?:general )?rule\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
+    rf"|\b(?:items?|orders|purchases|anything|baskets|spends?) (?:over|under|above|below) {MONEY_SIGN}|\bonce (?:a|the) refund is (?:issued|processed)\b|\bany refund\b"
+    # what a rule makes due, in general: "becomes eligible for a refund", "is refundable in
+    # full only within 14 days", "the standard refund timeline is", "works like this:"
+    r"|\bbecomes? (?:\w+ )?eligible for\b|\b(?:is|are) (?:\w+ )?non-refundable\b|\bworks like this\b"
+    r"|\b(?:is|are) (?:\w+ )?refundable\b(?: [\w ]{0,20})?\b(?:only|within|if|when|up to|until|before|after)\b"
+    r"|\b(?:standard|usual|normal) (?:refund|return|processing|delivery|exchange) (?:timeline|time|times|window|period)\b"
+    r"|\bon (?:every|each|all|any) (?:purchase|order|item)s?\b|^\W*(?:and )?(?:below|above|under|over) (?:that|this)\b"
+    r"|\bplease (?:be aware|note)\b|^\W*(?:just )?(?:note|good to know|fyi|for your information|for reference|for context|heads up|just so you know)\b\s*[:,-]|\bas a (?:general )?rule\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
     # "the timing of the credit to your account is determined by your payment provider"
     r"|\b(?:depends? on|determined by|down to|up to) (?:your|the) (?:bank|card issuer|issuer|payment provider|provider)\b"
 )
@@ -509,11 +523,14 @@ _PENDING = _rx(
     r"|\b(?:might|may) be (?:able|eligible|possible)\b|\bonce (?:the|our) (?:investigation|claim)\b[^.]*\b(?:decide|determine)"
     r"|\b(?:check|speak|talk|confirm) with (?:my|our|the) (?:team|manager|supervisor|colleagues?|warehouse|finance)\b"
     r"|\b(?:i|we)(?:'ll| will) (?:check|see|find out)\b"
+    r"|\bcheck(?:ing)? what\b|\b(?:i|we)(?:'d| would)? (?:have|need) to (?:ask|check with)\b|\bfind out (?:whether|if)\b"
 )
+# "works like this: ...", "is as follows: ...": a lead that sets out a rule
+_RULE_LEAD = _rx(r"\bworks like this\b|\bas follows\b|\b(?:scheme|rules?|guidelines?) (?:is|are)\b")
 # "rather than waiting for the refund": the wait is what the offer spares, not its condition
 _LATER = _rx(
     r"\b(?:get|come) back to you\b|\bupdate you\b"
-    r"|(?<!rather than )(?<!instead of )(?<!not )\bwait(?:ing)? (?:to hear|for)\b"
+    r"|(?<!rather than )(?<!instead of )(?<!not )(?<!need to )(?<!have to )\bwait(?:ing)? (?:to hear|for)\b"
 )
 _REPORTED = _rx(
     r"\b(?:understand|see|know|note|hear|appreciate) (?:that )?you(?:'d| would| want| wanted| asked| requested| were| are|'re)"
@@ -528,7 +545,7 @@ _REPORTED = _rx(
 _FOR_ANYONE = _rx(
     r"\b(?:other|another|affected|some|many|all) customers?\b|\bonly ever\b"
     r"|\bfor (?:any )?(?:items|orders|products|parcels|goods|purchases)\b(?! (?:you|in your|on your|\d))"
-    r"|\bonly (?:\w+ )?(?:refund|replace|exchange|repair|accept) (?:items|orders|products|goods|purchases)\b"
+    r"|\bonly (?:\w+ ){0,2}(?:refund|replace|exchange|repair|accept) (?:\w+ )?(?:items|orders|products|goods|purchases)\b"
     r"|\b(?:refund|replace|exchange|repair|accept) any (?:items|orders|products|goods|purchases)\b"
     # "We offer free exchanges on sizes": what the shop does for anyone, not this case
     r"|\bwe (?:offer|do|give|provide|accept) (?:free |cash |full |partial )?(?:refunds|returns|exchanges|replacements|credits)\b(?! (?:for|on|of|to) (?:both|all|each|the|your|these|those|this|that|them|it)\b)"
@@ -619,6 +636,8 @@ _OFFER_FRAME = _rx(
     r"|\b(?:can|could) (?:do|offer|give|send|refund|issue|arrange)\b|\bwill (?:go|be)\b|\bgoes out\b|\bfollows?\b"
     rf"|^\W*(?:\w+ ){{0,3}}{MONEY_SIGN}?\s?[\d.,]+ (?:back|off)\b|^\W*half back\b|\bwe will\b|\bwill (?:refund|send|ship|issue)\b"
     r"|\byou(?:'re| are) (?:eligible|entitled) (?:for|to)\b"
+    # "full return and refund is possible tho", "the refund is the only option"
+    r"|\b(?:is|are) (?:still |also )?(?:possible|an option)\b(?! (?:only|if|once|when|for)\b)|\b(?:is|'s) the only (?:option|choice|way)\b"
     # "heres 10 credit", "here's a $10 voucher for the trouble"
     rf"|\bhere(?:'s| is|s) (?:a |an )?(?:{MONEY_SIGN}\s?)?\d"
     # "I've got approval for 300 kr back on your card"
@@ -1273,6 +1292,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("past", _recapped(text[sentence[0] : start])),
         ("set aside", bool(_CANCELLED_BEFORE.search(text[clause[0] : start]))),
         ("set aside", bool(_CORRECTION.search(text[end:]))),
+        ("past", bool(_NOT_YET_AFTER.match(text[end : clause[1]]))),
         ("negated", bool(_ELLIPTIC_CANT.match(text[clause[1] :]))),
         ("negated", _is_negated(text, clause, start, end)),
         ("negated", _is_wished(text[sentence[0] : start], text[end : sentence[1]])),
@@ -1287,6 +1307,10 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
             and "?" in text[start : sentence[1]],
         ),
         ("pending", bool(_PENDING.search(sentence_text) or _LATER.search(clause_text))),
+        # "Got it: store credit, around $20. I'm just checking what I can approve": said back
+        # while CS checks first, unless the clause puts it forward itself
+        ("pending", _deferred(text, sentence[1], clause_text)),
+        ("policy", _led_by(_RULE_LEAD, text[sentence[0] : start])),
         ("hypothetical", _is_hypothetical(clause_text, start - clause[0])),
         ("policy", bool(_FOR_ANYONE.search(clause_text))),
         # "I'll refund the $20 you were overcharged": the offer's own verb governs it; a past
@@ -1315,8 +1339,24 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
 
 def _recapped(before: str) -> bool:
     """Introduced by a lead that tells what happened: "So the timeline on our side: ..."."""
+    return _led_by(_RECAP, before)
+
+
+def _led_by(pattern: re.Pattern[str], before: str) -> bool:
+    """The sentence's lead, before a dash, colon or "!", says this."""
     lead = _LEAD.split(before, maxsplit=1)
-    return len(lead) > 1 and bool(_RECAP.search(lead[0]))
+    return len(lead) > 1 and bool(pattern.search(lead[0]))
+
+
+def _deferred(text: str, sentence_end: int, clause_text: str) -> bool:
+    """A later sentence, naming no remedy of its own, checks or asks first ("Let me see if
+    that's possible", "I'd have to ask my manager"); the clause puts nothing forward itself."""
+    if _OFFER_FRAME.search(clause_text) or _DONE_FRAME.search(clause_text):
+        return False
+    return any(
+        s >= sentence_end and _PENDING.search(text[s:e]) and not _remedy_spans(text[s:e])
+        for s, e in _sentences(text)
+    )
 
 
 # A reading asks for the remedies of one text several times (offer, asks, refusal, facts)

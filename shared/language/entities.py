@@ -88,7 +88,7 @@ _AMOUNT_BARE = re.compile(
 # your account", "send 2 back", "can do 2 more days")
 _SIGNLESS = r"(?<![\w.,$£€#])(?<!order )(?<!item )(?<!number )(?<!no )(?<!ref )(\d{1,4})(?:\.(\d{2}))?(?![\d%]|[.,]\d)"
 _ONTO_ACCOUNT = (
-    r"(?:to|on|onto|into) (?:ur|your|the|their|his|her) (?:account|acct|card|balance|gift card|wallet|visa|amex"
+    r"(?:to|on|onto|into|in) (?:ur|your|the|their|his|her) (?:account|acct|card|balance|gift card|wallet|visa|amex"
     r"|mastercard|paypal|bank(?: account)?|debit card|credit card|original (?:card|payment(?: method)?)"
     r"|payment method)\b"
 )
@@ -100,13 +100,20 @@ _HAGGLED_ENDS = (
 # the item sent or taken back is no sum: "send 2 back", "we'll take 3 back"
 _NOT_MONEY_BACK = (
     r"(?<!send )(?<!sent )(?<!ship )(?<!take )(?<!took )(?<!bring )(?<!return )(?<!post )"
-    r"(?<!mail )(?<!the )(?<!those )(?<!these )(?<!all )"
+    r"(?<!mail )(?<!those )(?<!these )(?<!all )(?<!send the )(?<!sent the )(?<!take the )"
+    r"(?<!took the )(?<!bring the )(?<!return the )(?<!post the )(?<!ship the )(?<!mail the )"
 )
 _AMOUNTS_SIGNLESS = tuple(
     re.compile(pattern, re.IGNORECASE)
     for pattern in (
-        r"\b(?:refund(?:ed|ing)?|credit(?:ed|ing)?)(?: (?:u|you|back))?(?: of)? "
-        rf"{_SIGNLESS}(?=\s*(?:$|[.,!?;:)]|to\b|on\b|as\b|back\b|in (?:store )?credit|instead\b|now\b|today\b|onto\b|for (?:that|this|it)\b))",
+        r"\b(?:refund(?:ed|ing)?|credit(?:ed|ing)?)(?: (?:u|you|back))?(?: (?:of|the|ur|your))? "
+        rf"{_SIGNLESS}(?=\s*(?:$|[.,!?;:)]|to\b|on\b|as\b|back\b|in (?:store )?credit|instead\b|now\b|today\b|onto\b|for (?:that|this|it)\b"
+        r"|without\b|minus\b|less\b|once\b|approved\b|confirmed\b|processed\b|issued\b|is\b|has\b|will\b|going\b|goes\b|coming\b))",
+        # a sum named as a voucher's or a refund's worth: "a 20 gift card", "ur 25 voucher",
+        # "ur 95 refund"
+        rf"\b(?:a|an|ur|your|the) {_SIGNLESS}(?= (?:(?:e-?)?gift ?card|(?:e-?)?voucher|gift certificate|coupon|refund)\b(?!s| requests?\b))",
+        # the sum already on the table: "the 10 we mentioned", "the 15 i offered earlier"
+        rf"\bthe {_SIGNLESS}(?= (?:i|we)(?:'ve| have)? (?:offered|mentioned|quoted|discussed|agreed|proposed|said)\b)",
         rf"\b(?:add(?:ed|ing)?|put(?:ting)?) {_SIGNLESS}(?= (?:in |of )?(?:store )?credit\b| {_ONTO_ACCOUNT})",
         rf"{_SIGNLESS}(?= (?:in |of |worth of )?(?:store |shop |account |acct )?credit\b| {_ONTO_ACCOUNT}| back {_ONTO_ACCOUNT})",
         # money back or off: "can do 25 back", "14 back for the mug", "knock 60 off"
@@ -128,11 +135,17 @@ _AMOUNTS_SIGNLESS = tuple(
         # the whole sum: "full 140 back once the courier scans it", "the full 80"
         rf"\b(?:full|whole|entire) {_SIGNLESS}(?=\s*(?:$|[.,!?;:)]|back\b|refund|credit\b|goes\b|going\b|{_ONTO_ACCOUNT}|in (?:store )?credit))",
         # a sum worked out: "10% of 420 is 42", "25% = 22", "half is 70", "thats 22.50 on there"
-        r"(?:\b(?:half|a third|a quarter)|\d ?%(?: of \d+)?) (?:is|=|comes to|would be) "
+        r"(?:\b(?:half|a third|a quarter)|\d ?%(?: of \d+)?)(?: back| off)? (?:is|=|comes to|would be) "
         rf"{_SIGNLESS}(?=\s*(?:$|[.,!?;:)]|back\b|off\b|so\b|{_ONTO_ACCOUNT}))",
         rf"\bthat(?:'?s| is| comes to| makes) {_SIGNLESS}(?=\s*(?:$|[.,!?;:)]|back\b|off\b|on there\b|{_ONTO_ACCOUNT}))",
         # a sum given: "40 refunded + pedals shipped"
         rf"{_SIGNLESS}(?= (?:refunded|credited|reimbursed)\b)",
+        # a sum with its cents, which nothing but money has in a chat about an order: "the whole
+        # order, 63.40, to ur card", "all 46.75" (never a time, a date, a size or a weight)
+        r"(?<![\w.,$£€#/:-])(?<!at )(?<!by )(?<!on )(?<!until )(?<!till )(?<!since )(?<!before )"
+        r"(?<!after )(?<!version )(?<!model )(?<!firmware )(?<!order )(?<!item )(?<!number )(?<!no )"
+        r"(?<!ref )(\d{1,4})\.(\d{2})"
+        r"(?![\d%]|[.,:/-]\d| ?(?:am|pm|h|hrs?|hours?|mins?|kg|g|lbs?|oz|cm|mm|m|in|inch(?:es)?|ml|l|ltrs?|km|mi|miles?|stars?|x|gb|mb|tb|w|v|ft|yds?)\b| ?[\"'″′])",
     )
 )
 _AMOUNT_AFTER = re.compile(

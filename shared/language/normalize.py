@@ -44,6 +44,43 @@ _CONTRACTED = re.compile(
 )
 
 
+# Chat shorthand, typed in a hurry by customers and desks alike ("can send u a new one", "to
+# ur card", "pls", "shd arrive tmrw"), read as the words it stands for; a letter that is part
+# of a name, a size or a code ("U-bend", "size S", "R2") is left alone
+_SHORTHAND = {
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "n": "and",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "abt": "about",
+    "shd": "should",
+    "cld": "could",
+    "wld": "would",
+    "bc": "because",
+    "coz": "because",
+    "cos": "because",
+    "asap": "as soon as possible",
+}
+_SHORT_WORD = re.compile(
+    r"(?<![\w'.$£€/-])(" + "|".join(_SHORTHAND) + r")(?=('(?:ll|d|re|ve))?(?![\w.'/-]|\.\w))",
+    re.IGNORECASE,
+)
+
+
+def _spelled_out(match: re.Match[str]) -> str:
+    word = match.group(1)
+    if word.lower() == "n" and not re.match(r"\s", match.string[match.end() : match.end() + 1]):
+        return word
+    if word.lower() in ("r", "n") and word.isupper():
+        return word  # "Model R", "N" of a grid reference
+    return _SHORTHAND[word.lower()]
+
+
 def _apostrophe(match: re.Match[str]) -> str:
     groups = [g for g in match.groups() if g is not None]
     if len(groups) == 1:
@@ -57,7 +94,9 @@ def normalize(text: str) -> str:
     apostrophe; case kept."""
     folded = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS]).translate(_TRANSLATE)
     folded = _EMPHASIS.sub("", folded)
-    return _CONTRACTED.sub(_apostrophe, _SPACES.sub(" ", folded).strip())
+    return _SHORT_WORD.sub(
+        _spelled_out, _CONTRACTED.sub(_apostrophe, _SPACES.sub(" ", folded).strip())
+    )
 
 
 def without_quoted(text: str) -> str:

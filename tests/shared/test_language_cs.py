@@ -3292,3 +3292,87 @@ def test_a_remedy_then_a_question_of_another_course_stays_an_offer(reader: Reade
         "I can send a replacement today. Or would you rather wait?", reader, 90.0
     )
     assert reading.offer is not None and reading.offer.type == "replacement", reading
+
+
+@pytest.mark.parametrize(
+    ("text", "amounts"),
+    [
+        # a sum with its cents is money in a chat about an order; a time, a date, a size or a
+        # version is not
+        ("we'll put the whole order, 58.20, back on ur card", [58.2]),
+        ("all 37.45 is on its way back", [37.45]),
+        ("the 16.99 postage is refunded", [16.99]),
+        ("courier comes at 10.30 tomorrow", []),
+        ("it measures 1.25m and weighs 3.40kg", []),
+        ("firmware version 2.10 fixes it", []),
+        ("dispatched on 14.06, order no 12.50", []),
+        # a whole sum named as a voucher's or a refund's worth, or the one already on the table
+        ("here's a 15 voucher for the bother", [15.0]),
+        ("ur 60 refund follows once it's back", [60.0]),
+        ("best I can do is still the 12 we discussed", [12.0]),
+        ("refunding the 27 now", [27.0]),
+        ("go ahead with the 30 back then", [30.0]),
+        ("popped 8 in ur wallet", [8.0]),
+        # never the goods sent or taken back, or things counted
+        ("we'll take the 2 back with the courier", []),
+        ("the 3 gift cards you ordered", []),
+    ],
+)
+def test_sums_a_chat_desk_writes_without_a_sign(text: str, amounts: list[float]) -> None:
+    assert find_amounts(text) == amounts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a standing rule, however it is put
+        "Baskets over $40 ship free; under that, $3.95 postage is deducted from any refund.",
+        "The annual plan of $79 is refundable in full only within the first 30 days.",
+        "Heads-up: a delivery fee becomes eligible for a refund if the parcel is 3 days late.",
+        "Our goodwill scheme works like this: 2 days late, 5% back; 5 days, 15% back.",
+        "Just for context, the standard refund timeline is 3-5 working days after inspection.",
+        "We add reward points on every order, one point per pound.",
+        "We can only accept unopened items back for a refund.",
+        # a remedy said back while CS checks or asks first
+        "So you'd prefer a refund rather than a new one. Let me see if that's possible here.",
+        "Ok, a voucher for around $15, is that what you're after? I'd have to ask my supervisor.",
+        "I see you're asking for credit instead of a refund. I'll find out whether that works.",
+        # where a remedy stands, neither given nor offered
+        "The refund hasn't been issued yet; the parcel is still on its way back to us.",
+        "I'd rather not refund yet, the parcel may still turn up. Can we give it till Friday?",
+    ],
+)
+def test_rules_checks_and_status_reports_are_no_offer(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 80.0)
+    assert reading.offer is None, reading
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        ("can send u a new charger if the old one's truly dead", "replacement", None),
+        ("if still nothing after that we'll replace it", "replacement", None),
+        (
+            "we'll refund the full 44.00 right away, no need to wait for the claim",
+            "full_refund",
+            44.0,
+        ),
+        (
+            "we'd rather not send another, they keep going missing. refund of 44.00 instead?",
+            "full_refund",
+            44.0,
+        ),
+        (
+            "we can't split the bundle, sorry. full return and refund is possible tho",
+            "full_refund",
+            None,
+        ),
+        ("If you'd rather not send it back, keep it and we'll refund $20.", "partial_refund", 20.0),
+    ],
+)
+def test_chat_shorthand_and_benign_negations_leave_the_offer(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    reading = read_cs_reply(text, reader, 44.0)
+    assert reading.offer is not None and reading.offer.type == kind, reading
+    assert reading.offer.amount == amount, reading
