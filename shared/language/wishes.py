@@ -18,7 +18,7 @@ _NOT = (
     r"(?:not|not (?:after|looking for|asking for|interested in)|(?:don'?t|do not|won'?t) (?:want|need|bother with)|no need for|rather than|than"
     r"|instead of|over)"
 )
-_A = r"(?:(?:a|an|the|any|my|some)\s+)?"
+_A = r"(?:(?:a|an|the|any|my|our|some)\s+)?"
 
 # (cue, pattern): a remedy asked for. Patterns see normalized, lower-case text.
 _ASKED: tuple[tuple[str, str], ...] = (
@@ -36,7 +36,12 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\bgeld zur[uü]ck\b|\br[uü]ckerstattung|\brimbors"
         # "this is decaf. money back", "Refund thanks", "I'd rather you refunded me"
         r"|(?:^|[.!?]\s*)money back\b(?! guarantee| for the)|\brefund (?:thanks|thank you|ty|thx|cheers)\b"
-        r"|\b(?:rather|prefer|like|want) (?:you (?:to )?|it )?refund(?:ed)? (?:me|it)\b",
+        r"|\b(?:rather|prefer|like|want) (?:you (?:to )?|it )?refund(?:ed)? (?:me|it)\b"
+        # "I'd rather not be paying for it", "pay me back", "I'd like what I paid back", "the full
+        # purchase price returned to my card", "the actual money"
+        r"|\b(?:rather not|don'?t want to|do not want to|shouldn'?t have to|not) (?:have to )?(?:be |end up )?pay(?:ing)? for\b"
+        r"|\bout of pocket\b|\bpay (?:me|us) back\b|\bthe actual money\b"
+        r"|\b(?:what (?:i|we) paid|the (?:full )?(?:purchase )?price|the lot|the whole (?:amount|lot|order)) (?:\w+ ){0,2}(?:back|returned|refunded)\b",
     ),
     (
         "partial",
@@ -57,7 +62,10 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\b(?:money|something|a bit|a little) (?:knocked |taken )?off\b"
         r"(?! (?:the|my|a|your|that|this) (?!price|bill|total|order|cost|invoice)[a-z]+)|\bknocked off\b"
         r"|\b(?:get|have|give me|deserve|owe me) something back\b|\b(?:extra|overcharged|duplicate|double) (?:money|amount|charge|payment)s? (?:back|refunded)\b"
-        r"|\brefund (?:the|for the) \w+ (?:overcharged|overcharge|extra)\b",
+        r"|\brefund (?:the|for the) \w+ (?:overcharged|overcharge|extra)\b"
+        # "thirty percent back", "would you cover that?", "not at that price"
+        r"|\b[a-z]+(?:-[a-z]+)? per ?cent (?:off|back|refund)\b|\b(?:would|could|can|will) (?:you|u) (?:cover|reimburse)\b"
+        r"|\bnot (?:at|for) (?:that|this|the full) price\b",
     ),
     (
         "replace",
@@ -78,7 +86,7 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\bersatz\b|\bumtausch|\bsostitu|\b(?:pa)?palitan\b|\bm'envoyer\b|\brenvoy"
         # "New phone pls", "I need a code that works", "I want the model I paid for"
         r"|\bnew \w+ (?:pls|please|plz)\b|\b(?:a|one) (?:\w+ )?that (?:actually )?works\b"
-        r"|\b(?:want|need) the (?:\w+ ){0,2}(?:i|we) (?:paid for|ordered|bought|chose|picked|clicked)\b"
+        r"|\b(?:want|need|like) the (?:\w+ ){0,2}(?:i|we) (?:paid for|ordered|bought|chose|picked|clicked)\b"
         # "I need the right key", "I need valid tickets reissued"
         r"|\b(?:want|need) (?:the |a |an |some |my )?(?:right|correct|valid|working|proper|real|genuine|official|actual) \w+|\bre-?issue"
         # "I want what I ordered", "send the other 6", "deliver the last piece", "reorder it"
@@ -91,18 +99,19 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"\bstore credit\b|\baccount credit\b|\bcredit (?:on|to|in) my account\b"
         r"|(?<!\d )(?<!the )(?<!this )(?<!that )\bgift ?card\b(?! code| i bought| expire)|\bvoucher\b|\bcredit note\b|\bas (?:a |store |account )?credit\b"
         r"|\bas points\b|\b(?:put|add|credit|move) (?:it|the \w+|them)? ?(?:back )?(?:on|to|into) my account\b"
-        r"|\bun avoir\b|\b(?:discount|promo|voucher) code for (?:next|my next|future|another)\b",
+        r"|\bun avoir\b|\b(?:discount|promo|voucher) code for (?:next|my next|future|another)\b"
+        r"|\b(?:in|as|for|into) (?:store |loyalty |reward )?points\b",
     ),
 )
 _ASKED_RE = tuple((cue, re.compile(pattern)) for cue, pattern in _ASKED)
 _REFUSED: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("full", re.compile(rf"\b{_NOT}\s+{_A}(?:full )?refund\b|\bno refund needed\b")),
+    ("full", re.compile(rf"\b{_NOT}\s+{_A}(?:full )?(?:refund|money back)\b|\bno refund needed\b")),
     (
         "replace",
         re.compile(
             rf"\b{_NOT}\s+{_A}(?:replacement|another|new one|new pair|exchange|swap|resend)"
             r"|\b(?:don'?t|do not) bother (?:re-?sending|sending|replacing)"
-            r"|\bno need to (?:re-?)?send\b"
+            r"|\bno need to (?:re-?)?send\b|\b(?:don'?t|do not) (?:send|ship) (?:me |us )?(?:another|a new|a replacement)\b"
         ),
     ),
     ("credit", re.compile(rf"\b{_NOT}\s+{_A}(?:store |account )?credit\b|\b{_NOT}\s+{_A}voucher")),

@@ -73,6 +73,33 @@ def test_a_wish_said_in_words_is_a_cue(text: str, expected: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the wish said by what the customer will not pay, or what they will not take
+        ("the vase came in bits. I shouldn't have to pay for that", ["cuefull"]),
+        ("lost in the post, and I won't be left out of pocket over it", ["cuefull"]),
+        ("I'd like the whole amount returned to my card", ["cuefull"]),
+        ("Not credit, not a voucher. The actual money, please.", ["cuefull", "cuecreditrefused"]),
+        (
+            "I'm not after my money back, I need a kettle that works",
+            ["cuereplace", "cuefullrefused"],
+        ),
+        ("it sparks when plugged in. do not send me another one", ["cuereplacerefused"]),
+        ("the fabric is paper thin. fine as a spare, but not at that price", ["cuepartial"]),
+        (
+            "arrived after the party, I hired one for $30 meanwhile. will you cover that?",
+            ["cuepartial"],
+        ),
+        ("twenty percent back and we're square", ["cuepartial"]),
+        ("never opened it, can I swap it into store points?", ["cuereplace", "cuecredit"]),
+        ("I'd like the colour I ordered", ["cuereplace"]),
+    ],
+)
+def test_a_wish_said_by_what_is_not_wanted_is_a_cue(text: str, expected: list[str]) -> None:
+    assert wish_cues(text) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "returned the shoes 3 weeks ago, still no refund yet",  # a complaint, not a refusal
