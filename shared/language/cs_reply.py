@@ -525,8 +525,9 @@ _PENDING = _rx(
     r"|\b(?:i|we)(?:'ll| will) (?:check|see|find out)\b"
     r"|\bcheck(?:ing)? what\b|\b(?:i|we)(?:'d| would)? (?:have|need) to (?:ask|check with)\b|\bfind out (?:whether|if)\b"
 )
-# "works like this: ...", "is as follows: ...": a lead that sets out a rule
-_RULE_LEAD = _rx(r"\bworks like this\b|\bas follows\b|\b(?:scheme|rules?|guidelines?) (?:is|are)\b")
+# "works like this: ...", "the scheme is: ...": a lead that sets out a rule ("as follows:"
+# introduces a booking's terms as often as a rule's, so it is none)
+_RULE_LEAD = _rx(r"\bworks like this\b|\b(?:scheme|rules?|guidelines?) (?:is|are)\b")
 # "rather than waiting for the refund": the wait is what the offer spares, not its condition
 _LATER = _rx(
     r"\b(?:get|come) back to you\b|\bupdate you\b"
@@ -857,6 +858,13 @@ _EVENT = _rx(
     r"|\b(?:price|charge|payment) (?:dropped|went down|was taken)\b|\b(?:is|are) (?:still )?under warranty\b"
     r"|\b(?:returns|refunds|exchanges|the warranty|our warranty)\b[^.?!]{0,30}\b(?:within|for|up to) (?:\d+|thirty|fourteen|sixty|ninety) (?:days|months|years)\b"
     r"|\b(?:warranty|guarantee) covers\b"
+    # "the batch you received was mislabelled", "the tracking hasn't moved since ...", "it's
+    # still showing as 'label created'", "the supplier confirmed ...", "our return window is 30
+    # days": what happened, or the rule, told beside the offer
+    r"|\b(?:was|were) (?:\w+ )?(?:\w+ed|sent|shipped|split|lost|stolen|broken|taken|left|bought|sold)\b(?! (?:to|out to) you\b)"
+    r"|\b(?:hasn't|has not|haven't|have not) (?:moved|updated|arrived|changed|been (?:scanned|delivered|collected|updated))\b"
+    r"|\b(?:still )?show(?:s|ing) (?:as|that)\b|\b(?:supplier|manufacturer|maker|courier|carrier|driver|warehouse|team) (?:has |have )?confirmed\b"
+    r"|\b(?:return|refund|exchange|cancellation) (?:window|period) (?:is|was|of|has|closed|ended)\b"
 )
 # Where the case stands, no remedy done: "I've raised a ticket", "I've escalated this",
 # "I'll look into this and get back to you"

@@ -3376,3 +3376,28 @@ def test_chat_shorthand_and_benign_negations_leave_the_offer(
     reading = read_cs_reply(text, reader, 44.0)
     assert reading.offer is not None and reading.offer.type == kind, reading
     assert reading.offer.amount == amount, reading
+
+
+def test_terms_set_out_as_follows_at_acceptance_are_booked(reader: Reader) -> None:
+    reading = read_cs_reply(
+        "All done. The details are as follows: the order is sent again today, no return "
+        "needed. Anything else?",
+        reader,
+        60.0,
+        answering_acceptance=True,
+    )
+    assert "confirmation" in reading.acts and reading.offer is not None, reading
+    assert reading.offer.type == "reship", reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The lamp was packed without its shade at our warehouse. I'll send the shade out today.",
+        "Tracking hasn't moved since Monday. I'll treat it as lost and send the order again.",
+        "Our return window is 30 days. As a one-off I can offer $15 credit.",
+    ],
+)
+def test_what_happened_told_beside_the_offer_is_a_fact(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 60.0)
+    assert reading.offer is not None and "fact" in reading.acts, reading
