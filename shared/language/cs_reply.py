@@ -1000,8 +1000,13 @@ _RETURN_YES = _rx(
     # the thing that goes back named by what is wrong with it: "drop the old one at UPS",
     # "he'll take the faulty one", "within 7 days of receiving the old one", "old one out"
     r"|\b(?:take|takes|taking|collect|collects|collecting|drop|receiv\w+|pick(?:s|ing)? up|swap|remove|removes)"
-    r" (?:away |off )?(?:the|your) (?:old|faulty|broken|damaged|defective|original) (?:one|\w+)\b"
-    r"|\bold (?:one|unit|machine|item) (?:out|goes back|back)\b|\bcollection first\b"
+    r" (?:away |off )?(?:the|your) (?:old|faulty|broken|damaged|defective|original|scratched|cracked|wrong|incorrect) (?:one|\w+)\b"
+    r"|\b(?:old|faulty|broken|damaged|defective|wrong|original) (?:one|unit|machine|item) (?:out|goes back|go back|back)\b|\bcollection first\b"
+    # "get the faulty router back to any of our stores", "give them to the courier who'll
+    # collect", "keep the faulty one until we send a collection label"
+    r"|\b(?:get|bring|take) (?:it|them|the (?:[\w-]+ ){0,2}[\w-]+) back to (?:any of )?(?:our|the|a|any) (?:[\w-]+ ){0,2}(?:store|shop|branch|warehouse|outlet)s?\b"
+    r"|\b(?:give|hand) (?:it|them|the (?:[\w-]+ ){0,2}[\w-]+) (?:back )?to (?:the|our) (?:courier|driver)\b"
+    r"|\bkeep (?:it|them|the (?:[\w-]+ ){0,2}[\w-]+) until (?:we|our|the) (?:\w+ ){0,3}(?:collect|pick|label)"
     r"|\b(?:take|takes|taking|receiv\w+|getting|have) (?:it|them|the \w+) back\b(?! (?:to|on|onto|into) (?:your|the))"
     # the label or envelope the item goes back with, named beside the remedy
     r"|\b(?:prepaid|free|pre-paid)? ?returns? (?:shipping |postage )?label\b|\bprepaid (?:return )?(?:envelope|bag|mailer|label)\b"
@@ -1011,7 +1016,7 @@ _RETURN_YES = _rx(
     r"|\bwith the (?:prepaid |free |return |returns )?label\b"
     # the customer told to post it: "Pop the sofa in the post", "please put it in the mail"
     # (not "we'll pop the new one in the post": that is the replacement going out)
-    r"|(?:^|[.!?:]\s+|\b(?:please|just|simply|kindly|you(?:'ll| will)? (?:need to|have to|must|can|should)) )"
+    r"|(?:^|[.!?:]\s+|\b(?:please|just|simply|kindly|(?:if|once|when|after) you|you(?:'ll| will)? (?:need to|have to|must|can|should)) )"
     r"(?:pop|put|pack|drop|post|send|mail|ship)s? (?:it|them|the item|the (?!new\b|replacement\b|fresh\b)\w+)"
     r"(?:[ ,]+\w+){0,3} (?:back )?in(?:to)? the (?:post|mail)\b"
 )
@@ -1043,7 +1048,10 @@ _RETURN_NO = _rx(
     r"|\b(?:don't|dont|do not) worry about (?:sending|returning|posting|shipping)\b"
     r"|\bnothing (?:needs?|has|must) (?:to )?(?:come|go|be sent|be returned|be posted)\b"
     # "Don't send it back", "a return isn't possible", "it can go in the recycling"
-    r"|\b(?:don't|dont|do not|no need to) (?:bother )?(?:send|return|post|ship|mail)(?:ing)? (?:it|them|the \w+|anything)\b"
+    r"|\b(?:don't|dont|do not|no need to) (?:bother )?(?:send|return|post|ship|mail)(?:ing)? (?:it|them|the \w+|anything)\b(?! (?:by|via|through|using|in|with)\b)"
+    # "We'd rather not ask you to return it", "there isn't any need to send us the wrong ones"
+    r"|(?:'d|\bwould) rather not (?:ask|make|have) you (?:to )?(?:return|send|post|ship)"
+    r"|\b(?:isn't|is not|there's no|there is no) (?:any )?need (?:for you )?to (?:send|return|post|ship|mail)\b"
     r"|\breturns? (?:isn't|is not|is n't|wouldn't be|won't be) (?:possible|needed|required|necessary)\b"
     r"|\b(?:in|into) the recycling\b|\brecycle\b"
     # "no point posting it back", "it can go in the skip", "use the wet ones as rags or donate them"

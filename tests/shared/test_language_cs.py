@@ -3401,3 +3401,25 @@ def test_terms_set_out_as_follows_at_acceptance_are_booked(reader: Reader) -> No
 def test_what_happened_told_beside_the_offer_is_a_fact(reader: Reader, text: str) -> None:
     reading = read_cs_reply(text, reader, 60.0)
     assert reading.offer is not None and "fact" in reading.acts, reading
+
+
+@pytest.mark.parametrize(
+    ("text", "required"),
+    [
+        ("If you pop the lamp in the post to us, I'll refund the full $40.", True),
+        ("Take the faulty toaster back to any of our stores and they'll refund it there.", True),
+        ("A new mixer goes out today; the faulty one goes back in the same box.", True),
+        ("We'll bring a new sofa and take the scratched one away on the same visit.", True),
+        ("We'll send a new battery. Please give the old one to the courier when it arrives.", True),
+        ("A replacement ships today; keep the faulty one until we send a collection label.", True),
+        (
+            "New filter going out today. Return the cracked one in the bag; don't send it by post.",
+            True,
+        ),
+        ("We'd rather not ask you to return it, so I'll refund the $30 in full.", False),
+        ("There isn't any need to send us the wrong mugs. We'll send the right ones today.", False),
+    ],
+)
+def test_the_items_return_said_yet_other_ways(reader: Reader, text: str, required: bool) -> None:
+    reading = read_cs_reply(text, reader, 40.0)
+    assert reading.offer is not None and reading.offer.return_required is required, reading
