@@ -865,6 +865,12 @@ _EVENT = _rx(
     r"|\b(?:hasn't|has not|haven't|have not) (?:moved|updated|arrived|changed|been (?:scanned|delivered|collected|updated))\b"
     r"|\b(?:still )?show(?:s|ing) (?:as|that)\b|\b(?:supplier|manufacturer|maker|courier|carrier|driver|warehouse|team) (?:has |have )?confirmed\b"
     r"|\b(?:return|refund|exchange|cancellation) (?:window|period) (?:is|was|of|has|closed|ended)\b"
+    # what a third party found or CS did: "the driver says the address didn't exist", "we've
+    # no record of a return", "we've tried to call you twice", "it's covered under a 2-year
+    # warranty", "your return has been received"
+    r"|\b(?:courier|driver|carrier|depot|seller|supplier) (?:says|said|reports?|reported|marked|notes)\b"
+    r"|\bno record of\b|\b(?:we've|we have) (?:already )?(?:tried|called|emailed|rung|texted)\b"
+    r"|\b(?:is|are) covered (?:under|by)\b|\b(?:has|have) been (?:received|inspected|delivered|returned|collected|scanned|signed for)\b"
 )
 # Where the case stands, no remedy done: "I've raised a ticket", "I've escalated this",
 # "I'll look into this and get back to you"

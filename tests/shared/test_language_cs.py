@@ -3423,3 +3423,16 @@ def test_what_happened_told_beside_the_offer_is_a_fact(reader: Reader, text: str
 def test_the_items_return_said_yet_other_ways(reader: Reader, text: str, required: bool) -> None:
     reading = read_cs_reply(text, reader, 40.0)
     assert reading.offer is not None and reading.offer.return_required is required, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We've tried to call you twice about the delivery. Could you reply with a good time?",
+        "We've no record of a return on this order. Do you have proof of postage?",
+        "The mechanism is covered under the maker's 2-year warranty. What's the serial number?",
+    ],
+)
+def test_what_happened_told_beside_a_question_is_a_fact(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 60.0)
+    assert reading.acts == ["question", "fact"] and reading.offer is None, reading
