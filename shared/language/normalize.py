@@ -78,6 +78,8 @@ def _spelled_out(match: re.Match[str]) -> str:
         return word
     if word.lower() in ("r", "n") and word.isupper():
         return word  # "Model R", "N" of a grid reference
+    if word.lower() in ("bc", "cos") and not word.islower():
+        return word  # "COS" the shop, "BC" the province
     return _SHORTHAND[word.lower()]
 
 

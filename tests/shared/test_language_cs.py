@@ -3436,3 +3436,26 @@ def test_the_items_return_said_yet_other_ways(reader: Reader, text: str, require
 def test_what_happened_told_beside_a_question_is_a_fact(reader: Reader, text: str) -> None:
     reading = read_cs_reply(text, reader, 60.0)
     assert reading.acts == ["question", "fact"] and reading.offer is None, reading
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        (
+            "can send u a new one, shd be w u tmrw",
+            "can send you a new one, should be w you tomorrow",
+        ),
+        (
+            "u'll get ur money back pls allow 3 days",
+            "you'll get your money back please allow 3 days",
+        ),
+        ("25 n thats final", "25 and thats final"),
+        ("late cos the van broke", "late because the van broke"),
+        # letters and words that are names, sizes, codes or places stay
+        ("the U-bend and the size S", "the U-bend and the size S"),
+        ("Model R ships from COS to BC", "Model R ships from COS to BC"),
+        ("order N/A, ref u.s.", "order N/A, ref u.s."),
+    ],
+)
+def test_chat_shorthand_is_spelled_out(text: str, read: str) -> None:
+    assert normalize(text) == read
