@@ -1091,7 +1091,7 @@ _REQUEST = _rx(
     r"|\bkindly (?:send|provide|share|confirm|tell|attach|upload|reply|revert|advise|state)|\b(?:can|could|may) i (?:just )?(?:take|grab|have|get|ask|check)\b"
     r"|\bplease (?:advise|state|specify|forward|submit)\b|\bgoing to need\b|\bask that you\b"
     r"|\b(?:grateful|appreciate it) if you (?:could|can|would)\b|\b(?:information|details) (?:required|needed)\b"
-    r"|\b(?:just |simply )?(?:send|give|tell) (?:me|us)\b|\blet me know (?:which|what|when|the|your|if you)\b|\breply with\b|\bpls\b"
+    r"|(?<!need to )(?<!don't )(?<!do not )(?<!not )\b(?:just |simply )?(?:send|give|tell) (?:me|us)\b|\blet me know (?:which|what|when|the|your|if you)\b|\breply with\b|\bpls\b"
     r"|\bwe(?:'ll| will) need\b|\bi just need\b"
     r"|\b(?:i|we)(?: do| would| will|'d|'ll)?(?: still| also| first| just)? (?:need|require)s?\b(?! to (?:check|look|ask|confirm with|speak|escalate|review))"
     r"|\bbefore i can (?:go|proceed|process|open|log|look|do)\b|\bto (?:complete|open|log|process) (?:the|your|this) (?:claim|request|case|return)\b"

@@ -3459,3 +3459,15 @@ def test_what_happened_told_beside_a_question_is_a_fact(reader: Reader, text: st
 )
 def test_chat_shorthand_is_spelled_out(text: str, read: str) -> None:
     assert normalize(text) == read
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "There isn't any need to send us the wrong mugs. We'll send the right ones today.",
+        "No need to send us anything back; a new one goes out today.",
+    ],
+)
+def test_a_request_said_not_to_be_needed_asks_nothing(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 40.0)
+    assert reading.asks == [] and "question" not in reading.acts, reading
