@@ -854,21 +854,21 @@ _OBSERVED = _rx(
 )
 _EVENT = _rx(
     r"\b(?:courier|carrier|warehouse|bank)\b[^.?!]{0,20}\b(?:confirmed|reports?|reported)\b"
-    r"|\b(?:was|were) (?:delivered|left|dispatched|scanned|signed for)\b"
+    # a third party's word: "the driver says the address didn't exist", "the supplier confirmed"
+    r"|\b(?:supplier|manufacturer|maker|courier|carrier|driver|warehouse|team) (?:has |have )?confirmed\b"
+    r"|\b(?:courier|driver|carrier|depot|seller|supplier) (?:says|said|reports?|reported|marked|notes)\b"
     r"|\b(?:price|charge|payment) (?:dropped|went down|was taken)\b|\b(?:is|are) (?:still )?under warranty\b"
     r"|\b(?:returns|refunds|exchanges|the warranty|our warranty)\b[^.?!]{0,30}\b(?:within|for|up to) (?:\d+|thirty|fourteen|sixty|ninety) (?:days|months|years)\b"
     r"|\b(?:warranty|guarantee) covers\b"
     # "the batch you received was mislabelled", "the tracking hasn't moved since ...", "it's
-    # still showing as 'label created'", "the supplier confirmed ...", "our return window is 30
-    # days": what happened, or the rule, told beside the offer
+    # still showing as 'label created'", "our return window is 30 days": what happened, or the
+    # rule, told beside the offer
     r"|\b(?:was|were) (?:\w+ )?(?:\w+ed|sent|shipped|split|lost|stolen|broken|taken|left|bought|sold)\b(?! (?:to|out to) you\b)"
     r"|\b(?:hasn't|has not|haven't|have not) (?:moved|updated|arrived|changed|been (?:scanned|delivered|collected|updated))\b"
-    r"|\b(?:still )?show(?:s|ing) (?:as|that)\b|\b(?:supplier|manufacturer|maker|courier|carrier|driver|warehouse|team) (?:has |have )?confirmed\b"
+    r"|\b(?:still )?show(?:s|ing) (?:as|that)\b"
     r"|\b(?:return|refund|exchange|cancellation) (?:window|period) (?:is|was|of|has|closed|ended)\b"
-    # what a third party found or CS did: "the driver says the address didn't exist", "we've
-    # no record of a return", "we've tried to call you twice", "it's covered under a 2-year
-    # warranty", "your return has been received"
-    r"|\b(?:courier|driver|carrier|depot|seller|supplier) (?:says|said|reports?|reported|marked|notes)\b"
+    # what CS found or did: "we've no record of a return", "we've tried to call you twice",
+    # "it's covered under a 2-year warranty", "your return has been received"
     r"|\bno record of\b|\b(?:we've|we have) (?:already )?(?:tried|called|emailed|rung|texted)\b"
     r"|\b(?:is|are) covered (?:under|by)\b|\b(?:has|have) been (?:received|inspected|delivered|returned|collected|scanned|signed for)\b"
 )

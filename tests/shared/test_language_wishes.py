@@ -66,15 +66,6 @@ from shared.language.wishes import wish_cues
         # the right thing wished for, or a code or ticket issued again
         ("the licence key is for the wrong edition. I need the right key", ["cuereplace"]),
         ("e-tickets show 'invalid'. Please reissue them before Friday", ["cuereplace"]),
-    ],
-)
-def test_a_wish_said_in_words_is_a_cue(text: str, expected: list[str]) -> None:
-    assert wish_cues(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # the wish said by what the customer will not pay, or what they will not take
         ("the vase came in bits. I shouldn't have to pay for that", ["cuefull"]),
         ("lost in the post, and I won't be left out of pocket over it", ["cuefull"]),
@@ -93,9 +84,28 @@ def test_a_wish_said_in_words_is_a_cue(text: str, expected: list[str]) -> None:
         ("twenty percent back and we're square", ["cuepartial"]),
         ("never opened it, can I swap it into store points?", ["cuereplace", "cuecredit"]),
         ("I'd like the colour I ordered", ["cuereplace"]),
+        # of two remedies offered as choices, the first is the wish
+        ("Either send working ones or take the whole thing back and refund me.", ["cuereplace"]),
+        ("Watched the van drive past. Please redeliver or give my money back.", ["cuereplace"]),
+        ("Could you knock something off or send a lid? Either's fine.", ["cuepartial"]),
+        # unless the first turns a remedy down
+        ("I don't want a replacement or credit, just refund me", ["cuefull", "cuereplacerefused"]),
+        # wishes in plain words
+        ("Gazebo came with no pegs. Want money off, frankly.", ["cuepartial"]),
+        ("I don't want to return it but I should get something back.", ["cuepartial"]),
+        ("this is decaf. i did not order decaf. money back", ["cuefull"]),
+        ("Would take a discount code for next time as an apology.", ["cuecredit"]),
+        ("I'd rather you refunded me for it.", ["cuefull"]),
+        ("Payment went through twice. I just want the extra money back.", ["cuepartial"]),
+        ("pretty sure these are fake. want real ones", ["cuereplace"]),
+        ("the sofa came with 2 of 3 pieces. Please deliver the last piece.", ["cuereplace"]),
+        # what is no wish: reordering after credit, sending something back
+        ("Never got my order. I'd take store credit so I can reorder.", ["cuecredit"]),
+        ("Bought two sizes, keeping one. How do I send the other back?", []),
+        ("Can I send something back if I've opened the box?", []),
     ],
 )
-def test_a_wish_said_by_what_is_not_wanted_is_a_cue(text: str, expected: list[str]) -> None:
+def test_a_wish_said_in_words_is_a_cue(text: str, expected: list[str]) -> None:
     assert wish_cues(text) == expected
 
 
@@ -127,31 +137,3 @@ def test_cue_words_join_the_word_features_only() -> None:
     # one text's row equals the batch transform's row (the fast path and the union agree)
     row = features.matrix(["refund please"]).toarray()[0]
     assert row[vocabulary["cuefull"]] > 0
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        # of two remedies offered as choices, the first is the wish
-        ("Either send working ones or take the whole thing back and refund me.", ["cuereplace"]),
-        ("Watched the van drive past. Please redeliver or give my money back.", ["cuereplace"]),
-        ("Could you knock something off or send a lid? Either's fine.", ["cuepartial"]),
-        # unless the first turns a remedy down
-        ("I don't want a replacement or credit, just refund me", ["cuefull", "cuereplacerefused"]),
-        # wishes in plain words
-        ("Gazebo came with no pegs. Want money off, frankly.", ["cuepartial"]),
-        ("I don't want to return it but I should get something back.", ["cuepartial"]),
-        ("this is decaf. i did not order decaf. money back", ["cuefull"]),
-        ("Would take a discount code for next time as an apology.", ["cuecredit"]),
-        ("I'd rather you refunded me for it.", ["cuefull"]),
-        ("Payment went through twice. I just want the extra money back.", ["cuepartial"]),
-        ("pretty sure these are fake. want real ones", ["cuereplace"]),
-        ("the sofa came with 2 of 3 pieces. Please deliver the last piece.", ["cuereplace"]),
-        # what is no wish: reordering after credit, sending something back
-        ("Never got my order. I'd take store credit so I can reorder.", ["cuecredit"]),
-        ("Bought two sizes, keeping one. How do I send the other back?", []),
-        ("Can I send something back if I've opened the box?", []),
-    ],
-)
-def test_a_first_choice_and_plain_words_are_cues(text: str, expected: list[str]) -> None:
-    assert wish_cues(text) == expected
