@@ -243,6 +243,8 @@ function renderConversation(events) {
 }
 
 function renderCards(doc, events) {
+  const key = cardsKey(doc, events);
+  if ($("case-cards").dataset.key === key) return;
   const cards = [];
   if (doc.awaiting === "clarification" || doc.awaiting === "customer_input") cards.push(questionCard(doc));
   if (doc.awaiting === "strategy") cards.push(approvalCard(doc, "strategy"));
@@ -251,7 +253,23 @@ function renderCards(doc, events) {
   if (doc.follow_through) cards.push(promisesCard(doc.follow_through, doc.state));
   if (TERMINAL.has(doc.state)) cards.push(resultCard(doc, events), ratingCard(doc));
   else if (AGREED.has(doc.state)) cards.push(resultCard(doc, events));
-  $("case-cards").replaceChildren(...cards);
+  const box = $("case-cards");
+  const hadFocus = box.contains(document.activeElement);
+  box.replaceChildren(...cards);
+  box.dataset.key = key;
+  // A keyboard user whose card was replaced lands on the new one, not at the top of the page.
+  const heading = hadFocus && box.querySelector("h3");
+  if (heading) { heading.tabIndex = -1; heading.focus(); }
+}
+
+// What the cards show. A live update that changes none of it leaves them as they are, so
+// the control in focus, an opened form and half-typed words survive it.
+function cardsKey(doc, events) {
+  const settled = AGREED.has(doc.state) || TERMINAL.has(doc.state);
+  const said = events.filter((e) => e.type === "cs_exchange" && e.detail && e.detail.cs_text).length;
+  return JSON.stringify([doc.state, doc.awaiting, doc.question, doc.choices, doc.photos_wanted,
+    doc.strategy, doc.proposal, doc.follow_through, doc.rating,
+    settled ? [doc.outcome, doc.policies, doc.negotiation, doc.updated_at, said] : null]);
 }
 
 function questionCard(doc) {

@@ -313,6 +313,8 @@ def test_keyboard_only_with_no_serious_accessibility_findings(fleet: Fleet, page
     findings["case"] = serious_findings(page)
     tab_to(page, "Reject").press("Enter")
     expect(page.get_by_label("What would you accept instead?")).to_be_focused()
+    page.evaluate("refreshCase()")  # a live update that changes nothing keeps focus and form
+    expect(page.get_by_label("What would you accept instead?")).to_be_focused()
     tab_to(page, "Approve").press("Enter")
     expect(page.get_by_text("Customer service offers")).to_be_visible(timeout=60_000)
     tab_to(page, "Approve").press("Enter")
