@@ -60,6 +60,10 @@ FAMILY = {
     "return_label": "label",
 }
 ACT_THRESHOLD = 0.5
+ACT_SURE = 0.7  # the model alone may tell terms put forward from terms agreed
+# Acts that change nothing the agent does: a model nearly certain of one says it alone
+_ACTS_THAT_INFORM = ("fact", "closing")
+ACT_NEARLY_CERTAIN = 0.85
 MODEL_SURE_NONE = 0.9  # the kind model this sure there is no remedy overrules a bare mention
 # The kind model this sure of a remedy the words name in no way we know gives its kind, the
 # words its terms. Each CS writer held out in turn on the train split: 0.6 read 1.8 points
@@ -1835,8 +1839,8 @@ def _terms_by_model(
         or _SUMS_DESCRIBED.search(text)
     ):
         return None
-    if model_type == "partial_refund":  # its sum and the order's total say full or partial
-        model_type = "refund"
+    if model_type in ("full_refund", "partial_refund"):  # the words, its sum and the order's
+        model_type = "refund"  # total say full or partial ("the $30 is on its way" of $120)
     clause = (0, len(text))
     if len({a.value for a in find_amount_spans(text)}) > 1:
         # "I get that $15 feels low. I can make it $22": of several sums, the one put forward
@@ -2132,8 +2136,9 @@ def _acts(
     """The dialogue acts: the words decide where they are clear, the model where they are not."""
     acts: list[str] = []
     if offer is not None:
-        done = _is_confirmation(text, offer_made=True) or (
-            answering_acceptance and _restates_plainly(text, courtesy=True)
+        done = not _surely_an_offer(text, probabilities, answering_acceptance) and (
+            _is_confirmation(text, offer_made=True)
+            or (answering_acceptance and _restates_plainly(text, courtesy=True))
         )
         done = done and not (answering_acceptance and _still_on_offer(text))
         acts.append("confirmation" if done else "offer")
@@ -2159,7 +2164,28 @@ def _acts(
         acts.append(_likeliest_act_without_terms(probabilities))
     elif fact or model_fact:
         acts.append("fact")
+    for act in _ACTS_THAT_INFORM:  # where the model is nearly certain, it adds them
+        if probabilities.get(act, 0.0) >= ACT_NEARLY_CERTAIN and act not in acts:
+            acts.append(act)
+    if (
+        "fact" in acts
+        and len(acts) > 1
+        and probabilities.get("fact", 1.0) <= 1 - ACT_NEARLY_CERTAIN
+    ):
+        acts.remove("fact")  # (not a closing: its few words may be in a language it never saw)
     return [a for a in ACTS if a in acts]
+
+
+def _surely_an_offer(text: str, probabilities: dict[str, float], answering: bool) -> bool:
+    """The model is sure the terms are put forward, not reported set up or agreed.
+
+    It may only take a yes away, never give one: terms CS merely offered and we took for a
+    confirmation would reach the customer as agreed; the other way costs one more question.
+    A yes in words ("You quoted it right. The offer: ...") and an answer to our acceptance,
+    where the words alone decide (`_still_on_offer`), it leaves as they are."""
+    offered, done = probabilities.get("offer", 0.0), probabilities.get("confirmation", 0.0)
+    sure = offered >= ACT_SURE and done < 1 - ACT_SURE
+    return sure and not answering and not _AFFIRMATIVE.search(text)
 
 
 def _restates_plainly(text: str, courtesy: bool = False) -> bool:

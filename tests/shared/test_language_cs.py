@@ -3452,3 +3452,48 @@ def test_chat_shorthand_is_spelled_out(text: str, read: str) -> None:
 def test_a_request_said_not_to_be_needed_asks_nothing(reader: Reader, text: str) -> None:
     reading = read_cs_reply(text, reader, 40.0)
     assert reading.asks == [] and "question" not in reading.acts, reading
+
+
+def test_terms_the_model_is_sure_are_put_forward_are_no_confirmation(reader: Reader) -> None:
+    """ "we'll refund" after "Let's do it this way" reads as done to the words alone; the model,
+    sure it is an offer, takes the yes away (it may never give one)."""
+    text = (
+        "Understood. Let's do it this way: post it back with our prepaid label and we'll refund "
+        "all $120 to your card."
+    )
+    reading = read(reader, text, 120.0)
+    assert reading.acts == ["offer"] and not reading.confirms
+
+
+def test_acts_the_agent_does_nothing_on_where_the_model_is_nearly_certain(
+    reader: Reader,
+) -> None:
+    """A closing and a fact the words do not name, said by a model nearly certain of them."""
+    done = read(
+        reader,
+        "All done, the $30 is on its way to your card. Thanks so much for your patience, and "
+        "sorry again for the bother.",
+        120.0,
+    )
+    assert "closing" in done.acts
+    asking = read(
+        reader,
+        "I can see two charges from the 3rd; one of them is a hold that drops off by itself. "
+        "Could you tell me the amounts you see?",
+    )
+    assert asking.acts == ["question", "fact"]
+
+
+def test_a_sum_the_kind_model_reads_as_a_refund_is_full_only_when_it_is_the_total(
+    reader: Reader,
+) -> None:
+    text = (
+        "All done, the ${} is on its way to your card. Thanks so much for your patience, and sorry"
+        " again for the bother."
+    )
+    part, whole = (
+        read(reader, text.format(30), 120.0).offer,
+        read(reader, text.format(120), 120.0).offer,
+    )
+    assert part is not None and (part.type, part.amount) == ("partial_refund", 30.0)
+    assert whole is not None and (whole.type, whole.amount) == ("full_refund", 120.0)
