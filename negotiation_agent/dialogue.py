@@ -663,12 +663,22 @@ def compose_verify(order_id: str, contact_id: str, offer: Offer) -> PendingMessa
     return PendingMessage(intent="follow_up", text=text)
 
 
-def compose_accept(offer: Offer) -> PendingMessage:
-    """Accepting CS's latest offer."""
-    return PendingMessage(
-        intent="accept",
-        text=f"Yes, please go ahead: the customer accepts {describe_terms(offer)}. Please confirm once it is done.",
-    )
+def compose_accept(
+    offer: Offer, asks: list[str] | None = None, facts: CaseFacts | None = None
+) -> PendingMessage:
+    """Accepting CS's latest offer; with `asks`, CS's questions before it books it answered
+    from the case (`facts`; the remedy wanted is the one accepted) and the yes said again in
+    other words."""
+    if asks is None or facts is None:
+        text = f"Yes, please go ahead: the customer accepts {describe_terms(offer)}. Please confirm once it is done."
+    else:
+        lines = answer_lines(asks, facts, offer, None)
+        lines.append(
+            f"And yes, the customer accepts {describe_terms(offer)}: please go ahead and book it,"
+            " and confirm once it is done."
+        )
+        text = " ".join(lines)[:SENT_TEXT_LIMIT]
+    return PendingMessage(intent="accept", text=text)
 
 
 def compose_close() -> PendingMessage:

@@ -738,6 +738,19 @@ class Negotiation:
         except CSRejected as error:
             return self.rejected(error)
         reply = await self.read(raw, answering_acceptance=True)
+        if self.asks_before_booking(reply, agreed.offer):
+            # "Before I book it, could you confirm the order number?": answered from the case
+            # with our yes said again in other words, once
+            self.fold(round_no, message, reply, "answer", "CS asked something before booking")
+            round_no += 1
+            message = compose_accept(agreed.offer, reply.asks, self.facts)
+            try:
+                raw = await self.exchange(message, round_no)
+            except CSUnavailable as error:
+                return self.unavailable(str(error))
+            except CSRejected as error:
+                return self.rejected(error)
+            reply = await self.read(raw, answering_acceptance=True)
         # CS's words must say yes: a structured `agreed` alone confirms nothing
         said_yes = reply.confirms and not reply.contradicts and not reply.unsure
         same = names_terms(reply, agreed.offer)
@@ -767,6 +780,16 @@ class Negotiation:
             return self.finish("no_agreement", why, agreed.offer, report)
         report = self.fold(round_no, message, reply, "accepted", "confirmed with CS")
         return self.end(self.accepted(agreed, reply), report)
+
+    def asks_before_booking(self, reply: CSReply, terms: Offer) -> bool:
+        """CS answers our yes with a question we can answer from the case, and no no, no yes
+        and no other terms (what only the customer can give ends the acceptance as before)."""
+        return (
+            bool(reply.asks)
+            and not set(reply.asks) & set(CUSTOMER_ONLY_ASKS)
+            and not (reply.confirms or reply.contradicts or reply.refused or reply.closed)
+            and (reply.offer is None or names_terms(reply, terms))
+        )
 
     def accepted(self, agreed: Outcome, reply: CSReply) -> Outcome:
         """The accepted outcome: the terms as CS's words confirmed them, quoted."""

@@ -492,6 +492,17 @@ _GENERAL_POLICY = _rx(
     r"|\bplease (?:be aware|note)\b|^\W*(?:just )?(?:note|good to know|fyi|for your information|for reference|for context|heads up|just so you know)\b\s*[:,-]|\bas a (?:general )?rule\b|\bwe (?:don't|do not|only|never) (?:refund|offer|give|accept|do|sell|price)"
     # "the timing of the credit to your account is determined by your payment provider"
     r"|\b(?:depends? on|determined by|down to|up to) (?:your|the) (?:bank|card issuer|issuer|payment provider|provider)\b"
+    # "it is refunded automatically" (not a credit that "will apply automatically" at checkout)
+    r"|(?<!apply )(?<!applies )(?<!applied )\bautomatically\b"
+)
+# A process, a right, a cover, another's errand, whatever verb carries it: "how it works is,
+# ...", "you'll have 30 days to send it back for a refund", "the warranty covers the parts",
+# "the driver will redeliver it tomorrow"
+_ROUTINE = _rx(
+    r"\b(?:how|the way) (?:it|this|returns?|refunds?) works?\b"
+    r"|\byou(?:'ll| will)? have (?:\d+|\w+) (?:\w+ )?days (?:from [\w ]{1,20})?to (?:send|return|post|ask|request|claim)\b"
+    r"|\b(?:warranty|guarantee|it) (?:\w+ ){0,2}covers?\b"
+    r"|\b(?:they|driver|courier|carrier|depot|postman|post office)(?: [\w']+){0,4} re-?deliver"
 )
 # "For electronics, our policy is that the item comes back before a replacement goes out":
 # what follows the lead, to the sentence's end, is the rule
@@ -1338,7 +1349,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("pending", _deferred(text, sentence[1], clause_text)),
         ("policy", _led_by(_RULE_LEAD, text[sentence[0] : start])),
         ("hypothetical", _is_hypothetical(clause_text, start - clause[0])),
-        ("policy", bool(_FOR_ANYONE.search(clause_text))),
+        ("policy", bool(_FOR_ANYONE.search(clause_text) or _ROUTINE.search(clause_text))),
         # "I'll refund the $20 you were overcharged": the offer's own verb governs it; a past
         # or a "usually" elsewhere in the clause belongs to something else
         ("live", bool(_GOVERNED_BEFORE.search(text[clause[0] : start]))),

@@ -19,6 +19,7 @@ from shared.a2a.server import SkillError
 from tests.negotiation.conftest import make_strategy
 from tests.negotiation.fakes import (
     CASE,
+    ORDER_ID,
     FakeDesk,
     FakeValidator,
     Harness,
@@ -761,3 +762,27 @@ async def test_our_own_words_quoted_back_are_no_yes(reader) -> None:
     assert results[0].round.decision == "confirm"
     assert not any(r.outcome and r.outcome.status == "agreement" for r in results)
     assert all(not r.round or "> To confirm" not in (r.round.cs_text or "") for r in results)
+
+
+class AsksBeforeBooking(FakeDesk):
+    """A desk that answers our first yes with a question, and books on the next one."""
+
+    question = "Before I book it, could you confirm the order number for me?"
+
+    def accept(self) -> dict[str, Any]:
+        if sum(_intent_is_accept(b) for b in self.processed) == 1:
+            return {"text": self.question, "closed": False, "agreed": False}
+        return super().accept()
+
+
+def _intent_is_accept(body: dict[str, Any]) -> bool:
+    return "go ahead" in body.get("text", "")
+
+
+async def test_a_question_before_booking_is_answered_and_the_yes_said_again(reader) -> None:
+    desk = AsksBeforeBooking(spoken(FULL), channel="text")
+    final = (await Harness(reader, desk).to_the_end())[-1].outcome
+    assert final.status == "accepted" and desk.ledger == [FULL]
+    answer = desk.processed[-1]["text"]
+    assert f"The order number is {ORDER_ID}" in answer and "accepts" in answer
+    assert_no_repeats(desk)

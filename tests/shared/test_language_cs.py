@@ -3497,3 +3497,25 @@ def test_a_sum_the_kind_model_reads_as_a_refund_is_full_only_when_it_is_the_tota
     )
     assert part is not None and (part.type, part.amount) == ("partial_refund", 30.0)
     assert whole is not None and (whole.type, whole.amount) == ("full_refund", 120.0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Once your return reaches us it's checked and refunded automatically within 10 days.",
+        "How it works is, you drop it off, and we refund you within two days of getting it.",
+        "When it arrives you'll have 30 days to send it back for a refund if you don't want it.",
+        "Your warranty covers replacement parts for two years, but not the engineer's labour.",
+        "Good news: the courier found your parcel and the driver will redeliver it tomorrow.",
+    ],
+)
+def test_a_process_a_right_a_cover_or_another_errand_is_no_offer(reader: Reader, text: str) -> None:
+    assert read(reader, text).offer is None, text
+
+
+def test_a_credit_that_applies_automatically_at_checkout_is_still_granted(reader: Reader) -> None:
+    reading = read(
+        reader,
+        "All sorted! $12 credit is on your account now; it'll apply automatically at checkout.",
+    )
+    assert reading.offer is not None and reading.offer.type == "store_credit"
