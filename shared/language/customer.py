@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +24,13 @@ ASK_WITHIN_PROBLEM = 0.2
 # a sixth, 0.2 little more than 0.15 for another point of asking).
 ASK_WITHIN_OUTCOME = 0.15
 MAX_CHOICES = 3
+# A greeting, a thanks or a plea and nothing else: no problem is told, whatever a model
+# trained on told problems makes of "hi there"; the customer is asked
+_NOTHING_TOLD = re.compile(
+    r"^\W*(?:(?:hi|hello|hey|hiya|dear|good (?:morning|afternoon|evening|day)|there|all|team"
+    r"|support|sir|madam|folks|guys|thanks|thank you|cheers|please|pls|help|ok|okay|urgent)\W*)*$",
+    re.IGNORECASE,
+)
 
 PROBLEM_WORDS = {
     "damaged_item": "It arrived damaged",
@@ -153,9 +161,10 @@ def read_customer_message(text: str, reader: Reader, names: Sequence[str] = ()) 
     plain = without_names(text, names)
     problem: Ranked = reader.problem.rank(plain)
     outcome: Ranked = reader.outcome.rank(plain)
+    told = not _NOTHING_TOLD.match(plain)
     return CustomerReading(
-        problem_type=problem.best,
-        problem_confidence=problem.confidence,
+        problem_type=problem.best if told else "other",
+        problem_confidence=problem.confidence if told else dict(problem.labels).get("other", 0.0),
         desired_outcome=outcome.best,
         outcome_confidence=outcome.confidence,
         problem_ranked=problem.labels,

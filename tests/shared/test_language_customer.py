@@ -30,6 +30,7 @@ from shared.language.customer import (
     ASK_BELOW_PROBLEM,
     Choice,
     CustomerReading,
+    read_customer_message,
 )
 from shared.language.model import Features, TextClassifier
 from shared.language.reader import Reader, corpus_fingerprint, load_reader, training_records
@@ -427,3 +428,10 @@ def test_a_close_runner_up_wish_waits_for_an_unsure_problem() -> None:
     )
     assert reading.unsure_problem and reading.unsure_outcome
     assert all(c.id.startswith("problem:") for c in reading.choices())
+
+
+@pytest.mark.parametrize("text", ["hi there", "Hello team, please help!", "thanks", "hey there"])
+def test_a_greeting_alone_tells_no_problem_and_asks(text: str) -> None:
+    reading = read_customer_message(text, load_reader())
+    assert reading.problem_type == "other" and reading.unsure_problem
+    assert len(reading.choices()) >= 3
