@@ -212,8 +212,8 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model|piece|batch)\b"
             r"(?! (?:was|were|arrived|came|never)\b)|\bbrand[- ]new\b"
             r"|(?<!foreign )\bexchange(?! (?:rates?|fees?|charges?)\b)|\bswap|\bsubstitute (?:unit|item|product|one|model)\b"
-            r"|\bsend(?:ing)? (?:you |out )?(?:a |the |one |two )?(?:new|fresh|brand[- ]new|another|working|correct|right|proper)\b(?! (?:tracking|link|code|label|email|number|ticket|password))"
-            r"|\b(?:arrange|sort|order|organi[sz]e|get|ship|post|offer|provide|accept)(?: you| out)* (?:a|an|one) (?:new|fresh|brand[- ]new|replacement) (?!(?:tracking|link|code|label|email|number|ticket|password|address|card)\b)\w+"
+            r"|\bsend(?:ing)? (?:you |out )?(?:a |the |one |two )?(?:new|fresh|brand[- ]new|another|working|correct|right|proper)\b(?! (?:return |returns |prepaid |postage |shipping )?(?:tracking|link|code|label|email|number|ticket|password))"
+            r"|\b(?:arrange|sort|order|organi[sz]e|get|ship|post|offer|provide|accept)(?: you| out)* (?:a|an|one) (?:new|fresh|brand[- ]new|replacement) (?!(?:(?:return|returns|prepaid|postage|shipping) )?(?:tracking|link|code|label|email|number|ticket|password|address|card)\b)\w+"
             r"|\bsend (?:you |out )?(?:just |only )?(?:the )?missing (?:parts?|pieces?|items?|screws?|accessor)"
             r"|\b(?:send|get|ship|post|courier|e-?mail|mail)(?: (?:you|out|over))*(?: (?:just|only))?(?: (?:the|a|an))? (?:missing|correct|right|proper) \w+"
             r"|\b(?:the|a|an|your) (?:new|brand[- ]new|fresh|missing|replacement) \w+(?: \w+)? (?:ships|will ship|is shipping|goes out|going out|will go out)\b"
@@ -593,6 +593,8 @@ _COUNTERFACTUAL = _rx(
     # "Had you reported it sooner, we could have replaced it": the remedy is the unreal verb
     r"|\b(?:would|could|should|might)(?:'ve| have)\s*$|^\W*had (?:you|we|i|it|they|the \w+)\b"
 )
+# "the code should have knocked 25% off": a fault owned, no remedy turned down
+_OUGHT_TO_HAVE = _rx(r"\bshould(?:'ve| have)(?: been)?\s*$")
 # "I'd love to sort you out with a refund here, but ...", "I wish I could send a new one": a
 # remedy wished for and turned down ("I'd be happy to refund you, but I'll need a photo
 # first" is an offer on a condition)
@@ -2082,9 +2084,9 @@ def _is_refusal(text: str, offer_made: bool, model_says: bool) -> bool:
     for mention in _mentions(text):
         if not any(s <= mention.start < e for s, e in case):
             continue  # "sale items can be exchanged but not refunded": a rule, said to all
-        if mention.status == "counterfactual" or (
-            mention.status == "negated" and not _ELLIPTIC_NOT.search(text[: mention.start])
-        ):
+        if (
+            mention.status == "counterfactual" and not _OUGHT_TO_HAVE.search(text[: mention.start])
+        ) or (mention.status == "negated" and not _ELLIPTIC_NOT.search(text[: mention.start])):
             return True
     said = _BENIGN_NEGATION.sub(" ", " ".join(text[s:e] for s, e in case))
     if _REFUSAL_OF_RETURN.search(said):

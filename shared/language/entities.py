@@ -48,8 +48,9 @@ _WORDS_NUMBER = re.compile(
     rf"|\s+((?:{'|'.join(_TENS)})(?:-[a-z]+)?)\b(?!\s+(?:days?|hours?|weeks?|percent|per cent|%))|)",
     re.IGNORECASE,
 )
-# cents after a point, or after a comma when two digits end the number ("€79,90")
-_NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2})|,(\d{2})(?!\d))?"
+# cents after a point, or after a comma when two digits end the number ("€79,90"); thousands
+# after a comma or a space ("R1 299", "€2 499,00"; not "$40 100%")
+_NUMBER = r"(\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0]\d{3})+(?!\d|[,.]\d{3}|\s?%)|\d+)(?:\.(\d{1,2})|,(\d{2})(?!\d))?"
 _SLANG_AMOUNTS = {"fiver": 5.0, "tenner": 10.0}
 _SLANG_AMOUNT = re.compile(r"\b(fiver|tenner)\b", re.IGNORECASE)
 # ISO codes of currencies a desk writes before or after a sum ("AED 1,299", "150 SAR")
@@ -72,7 +73,7 @@ _AMOUNT_SYMBOL = re.compile(
 # rand, by its capital R before the sum ("R350", "R8,999"): never a model name ("R2-D2",
 # "the EOS R100")
 _AMOUNT_RAND = re.compile(
-    rf"(?<![\w$.,])(?<![A-Z][A-Z] )R(?=\d{{3}}|\d{{1,3}},\d){_NUMBER}(?![\w-])"
+    rf"(?<![\w$.,])(?<![A-Z][A-Z] )R(?=\d{{3}}|\d{{1,3}}[, \u00a0]\d{{3}}){_NUMBER}(?![\w-])"
 )
 # "a refund of 12.50", "refunding the full 88.00": a sum with its cents beside a word of money
 _AMOUNT_BARE = re.compile(
@@ -300,7 +301,7 @@ def find_amount_spans(text: str) -> list[Amount]:
     for regex in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER, _AMOUNT_BARE):
         for m in regex.finditer(text):
             cents = m.group(2) or m.group(3) or "0"
-            value = float(m.group(1).replace(",", "") + "." + cents)
+            value = float(re.sub(r"[, \u00a0]", "", m.group(1)) + "." + cents)
             _add_amount(found, Amount(round(value, 2), m.start(), m.end()))
     for regex in _AMOUNTS_SIGNLESS:
         for m in regex.finditer(text):

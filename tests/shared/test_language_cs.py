@@ -19,7 +19,7 @@ from shared.language.cs_reply import (
     read_cs_reply,
     read_offer_by_rules,
 )
-from shared.language.entities import find_amounts, find_days, find_percent
+from shared.language.entities import find_amount_spans, find_amounts, find_days, find_percent
 from shared.language.model import features_text
 from shared.language.normalize import normalize
 from shared.language.reader import Reader, load_reader
@@ -3519,3 +3519,28 @@ def test_a_credit_that_applies_automatically_at_checkout_is_still_granted(reader
         "All sorted! $12 credit is on your account now; it'll apply automatically at checkout.",
     )
     assert reading.offer is not None and reading.offer.type == "store_credit"
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("I've processed the refund of R1 299 back to your card.", 1299.0),
+        ("We'll refund the full R2 499 once the courier has collected it.", 2499.0),
+        ("A refund of €2 499,00 goes back to your card today.", 2499.0),
+        ("USD 1 299.50 back to your card, processed.", 1299.5),
+    ],
+)
+def test_thousands_set_apart_by_a_space(text: str, amount: float) -> None:
+    assert [a.value for a in find_amount_spans(text)] == [amount]
+
+
+def test_a_fault_owned_is_no_refusal(reader: Reader) -> None:
+    """ "should have knocked 25% off" owns a mistake; it turns no remedy down."""
+    text = "You're right, the code should have knocked 25% off. I'll refund the difference, $11.25, to your card."
+    reading = read(reader, text, 45.0)
+    assert reading.acts == ["offer"] and reading.offer is not None
+
+
+def test_a_new_return_label_is_a_label_not_a_replacement(reader: Reader) -> None:
+    text = "We'll send you a new return label, the last one expired. It'll be in your inbox within the hour."
+    assert kind_amount_return(read(reader, text))[0] == "return_label"
