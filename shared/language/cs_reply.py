@@ -717,7 +717,14 @@ _DONE_FRAME = _rx(
     r"|\b(?:case|ticket|request|claim) (?:is|has been) (?:now )?resolved\b|\bresolved with\b"
     # (not every word of `_YES`: "Sí, exacto: a swap for a new one" opens an offer)
     r"|^\W*(?:ok(?:ay)?,? )?(?:yes|yep|yeah|yup|aye|correct|exactly|done|sorted|all set|all sorted|all done|perfect|lovely"
-    r"|spot on|bang on|precisely|absolutely|indeed)\b(?! or no\b|/no\b)"
+    r"|spot on|bang on|precisely|absolutely|indeed|sure is|right on the money|all correct|perfectly put|accurate)\b(?! or no\b|/no\b)"
+    # our restatement said to be right: "to sum up: ...", "you've summarised it perfectly",
+    # "that's the arrangement", "fine as you've written it", "happy to confirm the exchange"
+    r"|\bto sum (?:it )?up\b|\byou(?:'ve| have) summari[sz]ed (?:it|that|everything)\b"
+    r"|\b(?:your|the|that) summary is (?:accurate|correct|right|spot on)\b"
+    r"|\bthat(?:'s| is) (?:the deal|the arrangement|everything we discussed|accurate)\b"
+    r"|\bfine as you(?:'ve| have) (?:written|put|said|described|set out) it\b|\bconfirmation for you\b"
+    r"|\bhappy to confirm\b|\bjust processed it\b|\b(?:all |now )?been put through\b|^\W*booked in\b"
     rf"|^\W*{_SAID_BACK_YES}"
     r"|\b(?:i|we)(?:'ve| have) (?:now )?(?:set|put) (?:that|it|this|everything) (?:up|through)\b"
     r"|\ball (?:set|sorted|done|arranged|booked)\b"

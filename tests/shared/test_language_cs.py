@@ -3544,3 +3544,20 @@ def test_a_fault_owned_is_no_refusal(reader: Reader) -> None:
 def test_a_new_return_label_is_a_label_not_a_replacement(reader: Reader) -> None:
     text = "We'll send you a new return label, the last one expired. It'll be in your inbox within the hour."
     assert kind_amount_return(read(reader, text))[0] == "return_label"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Right, so to sum up: we're sending the whole order again at no cost, with you in 3 days.",
+        "You've summarised it perfectly: $30 back to your Amex for the price difference.",
+        "Your summary is accurate: $40 refunded to your card, and you keep the lamp.",
+        "That's the arrangement: we knock $60 off, refunded to your card, and the sofa stays.",
+        "Fine as you've written it: 15% of the price refunded, £12, and nothing else changes.",
+        "All correct. Twenty pounds of store credit goes on your account and you keep the order.",
+        "Sure is. A full refund of $310 to your card, less a $25 restocking fee, once it's back.",
+    ],
+)
+def test_our_restatement_said_to_be_right_in_more_words(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.confirms and reading.offer is not None, reading
