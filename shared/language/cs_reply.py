@@ -851,7 +851,12 @@ _REFUSAL = _rx(
     r"|\bnot (?:possible|available|eligible|due|an option|something (?:i|we))|\bisn't (?:possible|available|due|something)"
     r"|\bno way\b|\bdeclined\b|\bineligible\b|\bfinal sale\b|\bonly allows\b|\bnothing (?:more|further|else)\b"
     r"|\bthere isn't (?:a lot|much|anything)|\bnot offering\b|\bhands are tied\b|\bno can do\b|\bnot (?:permitted|allowed|authori[sz]ed)\b|\boff the table\b|\bwish there (?:was|were) more\b|\bis (?:still )?no\b|\bno refund\b|\bnot (?:be )?refundable\b"
-    r"|\bdoesn't cover\b|\bnot covered\b|\b(?:aren't|isn't) covered\b|\bnothing (?:i|we) can do\b"
+    r"|\bdoesn't cover\b|\bnot covered\b|\b(?:aren't|isn't) covered\b|\bnothing (?:i|we) can (?:do|offer|give)\b"
+    # "isn't an option", "no further credit can be given", "that's all I'm authorised to
+    # offer", "I have to withdraw that", "the decision is final", "beyond what I can authorise"
+    r"|\b(?:isn't|is not) (?:an option|happening)\b|\bno (?:further|more|extra|additional) (?:credit|refund|discount|compensation|money)\b"
+    r"|\bthat(?:'s| is) all (?:i'm|i am|we're|we are) (?:authori[sz]ed|allowed|able|permitted) to\b|\bhave to (?:withdraw|take back)\b"
+    r"|\bdecision is final\b|\b(?:beyond|above) what (?:i|we) (?:can|am allowed|'m allowed|are allowed)\b"
     r"|\bcan(?:'t|not) be (?:returned|refunded|exchanged|accepted|changed)\b|\ball (?:i'm|i am|we're|we are) able to offer\b|\bwindow (?:has )?closed\b|\b(?:isn't|is not) (?:something|a remedy)\b|^\W*no,? (?:i'm|we're|sorry)\b"
 )
 _REFUSAL_OF_RETURN = _rx(

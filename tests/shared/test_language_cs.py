@@ -3561,3 +3561,19 @@ def test_a_new_return_label_is_a_label_not_a_replacement(reader: Reader) -> None
 def test_our_restatement_said_to_be_right_in_more_words(reader: Reader, text: str) -> None:
     reading = read(reader, text)
     assert reading.confirms and reading.offer is not None, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nothing I can offer on this one, I'm afraid.",
+        "Sending an engineer isn't an option for this model.",
+        "It was reviewed twice; no further credit can be given on this order.",
+        "Sorry, that's all I'm authorised to offer. Have a good evening.",
+        "I have to withdraw that; my manager hasn't approved it.",
+        "The decision is final on this complaint.",
+    ],
+)
+def test_a_no_in_more_words(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert "refusal" in reading.acts and reading.offer is None, reading
