@@ -305,11 +305,14 @@ _NEGATION = _rx(
 # up for review ("I've passed your request to the billing team", "submitted for review",
 # "a colleague will approve it"); waiting on the customer ("once you confirm your
 # address"); under way ("one moment while I set it up", "let me process that")
-_NOT_DONE_YET = _rx(
+_NOT_BOOKED_YET = (
     r"\b(?:nothing(?:'s| is| has)?|(?:i|we) (?:haven't|have not)|(?:it|this|that)(?:'s| is|'s not| is not| isn't| hasn't| has not)|not)"
-    r"(?: been)?(?: \w+)? (?:done|booked|processed|set up|arranged|actioned)(?: (?:it|that|this|anything))? yet\b"
+    r"(?: been)?(?: \w+)? (?:done|booked|processed|set up|arranged|actioned)(?: (?:it|that|this|anything|(?:the|your) \w+))? yet\b"
     r"|\b(?:not|nothing) (?:yet|as yet) (?:been )?(?:done|booked|processed|set up|arranged|actioned)\b|\byet to be (?:done|booked|processed|set up|arranged|actioned)\b"
-    r"|\b(?:passed|forwarded|handed|referred|escalated|sent) (?:\S+ ){0,6}?(?:on |over )?to (?:the|our|a|my) (?:\w+ )?(?:team|department|dept|colleague|manager|supervisor|specialist)s?\b"
+)
+_NOT_DONE_YET = _rx(
+    _NOT_BOOKED_YET
+    + r"|\b(?:passed|forwarded|handed|referred|escalated|sent) (?:\S+ ){0,6}?(?:on |over )?to (?:the|our|a|my) (?:\w+ )?(?:team|department|dept|colleague|manager|supervisor|specialist)s?\b"
     r"|\b(?:submitted|sent|put|passed|referred) (?:\w+ ){0,2}?for (?:review|approval|authori[sz]ation|sign-?off|a decision)\b"
     r"|\b(?:has been|have been|was|is|been) requested\b|\b(?:is |are )?pending (?:review|approval|authori[sz]ation|sign-?off|a decision)\b"
     r"|\b(?:needs?|awaiting|waiting (?:for|on)) (?:\w+ )?(?:approval|sign-?off|authori[sz]ation)\b"
@@ -346,6 +349,10 @@ _NOT_DONE_YET = _rx(
     r"|\b(?:(?:noted|logged|recorded|registered) (?:the |your |the customer's |their )?acceptance"
     r"|acceptance (?:has been |is )?(?:noted|logged|recorded|registered))\s*[.!]"
 )
+# "I haven't processed the refund yet": the remedy named, nothing booked, no terms of its own
+# and no one's approval awaited (a yes beside it still says yes to terms we restated)
+_BOOKED_NOTHING_YET = _rx(_NOT_BOOKED_YET)
+_SOMEONE_DECIDES = _rx(r"\b(?:approv|authori[sz]|sign-?off|review|manager|supervisor)")
 _BENIGN_NEGATION = _rx(
     r"\bno[- ](?:need|return|returns|cost|charge|extra|problem|worries|questions|obligation|hassle|wahala|sweat|biggie)\b"
     r"|\bno (?:restocking |handling |return )?fees?\b"
@@ -1975,6 +1982,10 @@ def _is_confirmation(text: str, offer_made: bool = False) -> bool:
         if asking and _QUALIFIED.search(text):
             return False  # "Yes, I can do the $25 off, but only as credit. Is that alright?"
         sentences = [x for x in sentences if x not in waiting]
+        if not _SOMEONE_DECIDES.search(text):
+            # "Yes, that's right: $40 to your card; I haven't processed it yet": terms said
+            # back before we accept are booked by nobody yet (at acceptance, `_still_on_offer`)
+            sentences = [_BOOKED_NOTHING_YET.sub(" ", x) for x in sentences]
     body = " ".join(sentences)
     if _PROPOSAL_Q.search(body) or _AWAITING.search(body) or _NOT_DONE_YET.search(body):
         return False
@@ -2339,7 +2350,9 @@ def _still_on_offer(text: str) -> bool:
     """In answer to our acceptance, nothing is booked yet: the offer said to stand ("My offer
     stands: ..."), or said back with a question whether to go ahead ("Yes, that's it: ...
     Shall I process it?", "... Nothing's booked yet")."""
-    return bool(_OFFER_STANDS.search(text)) or any(map(_awaits_our_yes, _sentence_texts(text)))
+    return bool(_OFFER_STANDS.search(text) or _BOOKED_NOTHING_YET.search(text)) or any(
+        map(_awaits_our_yes, _sentence_texts(text))
+    )
 
 
 def _awaits_our_yes(sentence: str) -> bool:
@@ -2347,10 +2360,18 @@ def _awaits_our_yes(sentence: str) -> bool:
     waits for the customer's yes; the sentence names no terms of its own."""
     if _CLOSING.search(sentence) or _courtesy(sentence):
         return False  # "Is there any other matter I can help with?"
-    return _invites(sentence) or (
-        bool(_PROPOSAL_Q.search(sentence) or _NOT_DONE_YET.search(sentence))
-        and not _remedy_spans(sentence)
-        and not find_amount_spans(sentence)
+    return (
+        _invites(sentence)
+        or (
+            bool(_PROPOSAL_Q.search(sentence) or _NOT_DONE_YET.search(sentence))
+            and not _remedy_spans(sentence)
+            and not find_amount_spans(sentence)
+        )
+        or (
+            bool(_BOOKED_NOTHING_YET.search(sentence))
+            and not find_amount_spans(sentence)
+            and not _SOMEONE_DECIDES.search(sentence)
+        )
     )
 
 

@@ -3577,3 +3577,15 @@ def test_our_restatement_said_to_be_right_in_more_words(reader: Reader, text: st
 def test_a_no_in_more_words(reader: Reader, text: str) -> None:
     reading = read(reader, text)
     assert "refusal" in reading.acts and reading.offer is None, reading
+
+
+def test_a_yes_to_our_terms_while_nothing_is_booked_yet(reader: Reader) -> None:
+    """Terms said back before we accept are booked by nobody yet: still a yes to them; in
+    answer to our acceptance the same words are no done, and an approval awaited no yes."""
+    text = (
+        "Yes, that's right: a full refund of $40 to your card. I haven't processed the refund yet."
+    )
+    assert read(reader, text, 40.0).confirms
+    assert not read_cs_reply(text, reader, 40.0, answering_acceptance=True).confirms
+    waiting = "Yes, that's right: $40 to your card, but I haven't processed it yet: my manager must approve it."
+    assert not read(reader, waiting, 40.0).confirms
