@@ -502,15 +502,17 @@ _GENERAL_POLICY = _rx(
     # "it is refunded automatically" (not a credit that "will apply automatically" at checkout)
     r"|(?<!apply )(?<!applies )(?<!applied )\bautomatically\b"
 )
-# A process, a right, a cover, another's errand, whatever verb carries it: "how it works is,
-# ...", "you'll have 30 days to send it back for a refund", "the warranty covers the parts",
-# "the driver will redeliver it tomorrow"
+# A right or a cover, whatever verb carries it: "you'll have 30 days to send it back for a
+# refund", "the warranty covers the parts"
 _ROUTINE = _rx(
-    r"\b(?:how|the way) (?:it|this|returns?|refunds?) works?\b"
-    r"|\byou(?:'ll| will)? have (?:\d+|\w+) (?:\w+ )?days (?:from [\w ]{1,20})?to (?:send|return|post|ask|request|claim)\b"
+    r"\byou(?:'ll| will)? have (?:\d+|\w+) (?:\w+ )?days (?:from [\w ]{1,20})?to (?:send|return|post|ask|request|claim)\b"
     r"|\b(?:warranty|guarantee|it) (?:\w+ ){0,2}covers?\b"
-    r"|\b(?:they|driver|courier|carrier|depot|postman|post office)(?: [\w']+){0,4} re-?deliver"
 )
+# Earlier in the sentence, a process told ("So how it works is, once you drop it off, ... we
+# process refunds within 48 hours") or the one who redelivers ("the driver has collected it
+# and will redeliver it tomorrow": another's errand, not the order sent again)
+_HOW_IT_WORKS = _rx(r"\b(?:how|the way) (?:it|this|returns?|refunds?) works?\b")
+_REDELIVERS = _rx(r"\b(?:they|driver|courier|carrier|depot|postman|post office|postie)\b")
 # "For electronics, our policy is that the item comes back before a replacement goes out":
 # what follows the lead, to the sentence's end, is the rule
 _POLICY_SAYS = _rx(
@@ -1371,6 +1373,12 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("policy", _led_by(_RULE_LEAD, text[sentence[0] : start])),
         ("hypothetical", _is_hypothetical(clause_text, start - clause[0])),
         ("policy", bool(_FOR_ANYONE.search(clause_text) or _ROUTINE.search(clause_text))),
+        ("policy", bool(_HOW_IT_WORKS.search(text[sentence[0] : start]))),
+        (
+            "reported",
+            "redeliver" in text[start:end].lower().replace("-", "")
+            and bool(_REDELIVERS.search(text[sentence[0] : start])),
+        ),
         # "I'll refund the $20 you were overcharged": the offer's own verb governs it; a past
         # or a "usually" elsewhere in the clause belongs to something else
         ("live", bool(_GOVERNED_BEFORE.search(text[clause[0] : start]))),

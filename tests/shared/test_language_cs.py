@@ -3589,3 +3589,18 @@ def test_a_yes_to_our_terms_while_nothing_is_booked_yet(reader: Reader) -> None:
     assert not read_cs_reply(text, reader, 40.0, answering_acceptance=True).confirms
     waiting = "Yes, that's right: $40 to your card, but I haven't processed it yet: my manager must approve it."
     assert not read(reader, waiting, 40.0).confirms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "So how it works is, once you drop it off, it takes three days to reach us, and then we "
+        "process refunds within 48 hours.",
+        "Good news: the carrier found your parcel; the driver has collected it and will redeliver "
+        "it to you tomorrow morning.",
+    ],
+)
+def test_a_process_told_or_another_redelivering_earlier_in_the_sentence(
+    reader: Reader, text: str
+) -> None:
+    assert read(reader, text).offer is None, text
