@@ -731,26 +731,18 @@ class Negotiation:
             raise SkillError("nothing to accept: no agreement is on the table")
         round_no = self.state.round + 1
         message = compose_accept(agreed.offer)
-        try:
-            raw = await self.exchange(message, round_no)
-        except CSUnavailable as error:
-            return self.unavailable(str(error))
-        except CSRejected as error:
-            return self.rejected(error)
-        reply = await self.read(raw, answering_acceptance=True)
+        reply = await self.answer_to_acceptance(message, round_no)
+        if isinstance(reply, RoundResult):
+            return reply
         if self.asks_before_booking(reply, agreed.offer):
             # "Before I book it, could you confirm the order number?": answered from the case
             # with our yes said again in other words, once
             self.fold(round_no, message, reply, "answer", "CS asked something before booking")
             round_no += 1
             message = compose_accept(agreed.offer, reply.asks, self.facts)
-            try:
-                raw = await self.exchange(message, round_no)
-            except CSUnavailable as error:
-                return self.unavailable(str(error))
-            except CSRejected as error:
-                return self.rejected(error)
-            reply = await self.read(raw, answering_acceptance=True)
+            reply = await self.answer_to_acceptance(message, round_no)
+            if isinstance(reply, RoundResult):
+                return reply
         # CS's words must say yes: a structured `agreed` alone confirms nothing
         said_yes = reply.confirms and not reply.contradicts and not reply.unsure
         same = names_terms(reply, agreed.offer)
@@ -780,6 +772,18 @@ class Negotiation:
             return self.finish("no_agreement", why, agreed.offer, report)
         report = self.fold(round_no, message, reply, "accepted", "confirmed with CS")
         return self.end(self.accepted(agreed, reply), report)
+
+    async def answer_to_acceptance(
+        self, message: PendingMessage, round_no: int
+    ) -> CSReply | RoundResult:
+        """Send our yes and read CS's answer to it; a desk that fails or refuses ends the call."""
+        try:
+            raw = await self.exchange(message, round_no)
+        except CSUnavailable as error:
+            return self.unavailable(str(error))
+        except CSRejected as error:
+            return self.rejected(error)
+        return await self.read(raw, answering_acceptance=True)
 
     def asks_before_booking(self, reply: CSReply, terms: Offer) -> bool:
         """CS answers our yes with a question we can answer from the case, and no no, no yes

@@ -23,6 +23,7 @@ from tests.negotiation.fakes import (
     FakeDesk,
     FakeValidator,
     Harness,
+    _intent,
     describe,
     make_input,
     offer,
@@ -770,13 +771,9 @@ class AsksBeforeBooking(FakeDesk):
     question = "Before I book it, could you confirm the order number for me?"
 
     def accept(self) -> dict[str, Any]:
-        if sum(_intent_is_accept(b) for b in self.processed) == 1:
+        if sum(_intent(b, self.channel) == "accept" for b in self.processed) == 1:
             return {"text": self.question, "closed": False, "agreed": False}
         return super().accept()
-
-
-def _intent_is_accept(body: dict[str, Any]) -> bool:
-    return "go ahead" in body.get("text", "")
 
 
 async def test_a_question_before_booking_is_answered_and_the_yes_said_again(reader) -> None:
