@@ -49,16 +49,21 @@ _WORDS_NUMBER = re.compile(
     re.IGNORECASE,
 )
 # cents after a point, or after a comma when two digits end the number ("€79,90"); thousands
-# after a comma or a space ("R1 299", "€2 499,00"; not "$40 100%")
-_NUMBER = r"(\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0]\d{3})+(?!\d|[,.]\d{3}|\s?%)|\d+)(?:\.(\d{1,2})|,(\d{2})(?!\d))?"
+# after a comma, a space or a point ("R1 299", "€2 499,00", "€1.299,00", "50.000 COP"; not
+# "$40 100%"): no sum of money has three digits after its point
+_NUMBER = (
+    r"(\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0]\d{3})+(?!\d|[,.]\d{3}|\s?%)|\d{1,3}(?:\.\d{3})+(?![\d.])|\d+)"
+    r"(?:\.(\d{1,2})|,(\d{2})(?!\d))?"
+)
 _SLANG_AMOUNTS = {"fiver": 5.0, "tenner": 10.0}
 _SLANG_AMOUNT = re.compile(r"\b(fiver|tenner)\b", re.IGNORECASE)
 # ISO codes of currencies a desk writes before or after a sum ("AED 1,299", "150 SAR")
 _CODES = (
     r"usd|cad|aud|nzd|eur|gbp|inr|zar|php|aed|sar|qar|kwd|bhd|omr|sgd|hkd|myr|chf|sek|nok|dkk"
-    r"|jpy|cny|rmb|mxn|brl|ngn|kes|ghs|pkr|idr|thb|pln|czk|egp|krw"
-    # and the local signs written as words: kronor and kroner ("300 kr"), złoty ("250 zł")
-    r"|kr|zł"
+    r"|jpy|cny|rmb|mxn|brl|ngn|kes|ghs|pkr|idr|thb|pln|czk|egp|krw|cop|clp|ars|huf|ils|twd|vnd|bdt|lkr"
+    # and the local signs written as words: kronor and kroner ("300 kr"), złoty ("250 zł"),
+    # the Turkish lira ("300 TL")
+    r"|kr|zł|tl"
 )
 
 # A sum's sign ("$12", "€79,90") and a currency after a sum in words or by its code ("12
@@ -301,7 +306,7 @@ def find_amount_spans(text: str) -> list[Amount]:
     for regex in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER, _AMOUNT_BARE):
         for m in regex.finditer(text):
             cents = m.group(2) or m.group(3) or "0"
-            value = float(re.sub(r"[, \u00a0]", "", m.group(1)) + "." + cents)
+            value = float(re.sub(r"[,. \u00a0]", "", m.group(1)) + "." + cents)
             _add_amount(found, Amount(round(value, 2), m.start(), m.end()))
     for regex in _AMOUNTS_SIGNLESS:
         for m in regex.finditer(text):
@@ -328,6 +333,11 @@ def with_signs(text: str) -> str:
     starts: set[int] = set()
     for regex in _AMOUNTS_SIGNLESS:
         starts.update(m.start(1) for m in regex.finditer(text))
+    # never inside a sum that has its sign already: "R4 999 to your card" is not "R4 $999"
+    signed = [
+        m.span() for r in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER) for m in r.finditer(text)
+    ]
+    starts = {s for s in starts if not any(a < s < b for a, b in signed)}
     for start in sorted(starts, reverse=True):
         text = text[:start] + "$" + text[start:]
     return text

@@ -15,7 +15,7 @@ from shared.language import corpus
 from shared.language.model import Features, MultiLabelClassifier, TextClassifier
 from shared.language.wishes import message_cues
 
-MODEL_VERSION = "reader-23"  # bump when features or models change: the cache key includes it
+MODEL_VERSION = "reader-24"  # bump when features or models change: the cache key includes it
 # The problem type's SVM is fitted a little less regularised than the default 0.5: with each
 # writer held out in turn on the train split, C=1 read 0.2 points more problems (silently
 # misread 89 against 99); for the wish 0.5 stays best.
@@ -26,12 +26,14 @@ _loaded: dict[str, Reader] = {}
 
 @dataclass
 class Reader:
-    """The four classifiers the fleet reads language with."""
+    """The five classifiers the fleet reads language with."""
 
     problem: TextClassifier
     outcome: TextClassifier
     acts: MultiLabelClassifier
     offer_type: TextClassifier
+    # whether an offer's item goes back (`yes`, `no`, `unsaid`), fitted on the offers alone
+    returns: TextClassifier
     fingerprint: str
 
     @classmethod
@@ -45,6 +47,7 @@ class Reader:
         texts = [r["text"] for r in customer]
         cs_texts = [r["text"] for r in cs]
         words, cs_words = Features(texts, cues=message_cues), Features(cs_texts)
+        offers = [r for r in cs if isinstance(r.get("offer"), dict)]
         return cls(
             problem=TextClassifier.train(
                 words, texts, [r["problem_type"] for r in customer], c=PROBLEM_C
@@ -52,6 +55,9 @@ class Reader:
             outcome=TextClassifier.train(words, texts, [r["desired_outcome"] for r in customer]),
             acts=MultiLabelClassifier.train(cs_words, cs_texts, [r["acts"] for r in cs]),
             offer_type=TextClassifier.train(cs_words, cs_texts, [_offer_label(r) for r in cs]),
+            returns=TextClassifier.train(
+                cs_words, [r["text"] for r in offers], [_return_label(r["offer"]) for r in offers]
+            ),
             fingerprint=fingerprint,
         )
 
@@ -59,6 +65,11 @@ class Reader:
 def _offer_label(record: dict[str, Any]) -> str:
     offer = record.get("offer")
     return str(offer["type"]) if isinstance(offer, dict) and offer.get("type") else "none"
+
+
+def _return_label(offer: dict[str, Any]) -> str:
+    said = offer.get("return_required")
+    return "yes" if said is True else "no" if said is False else "unsaid"
 
 
 def training_records(

@@ -3534,6 +3534,23 @@ def test_thousands_set_apart_by_a_space(text: str, amount: float) -> None:
     assert [a.value for a in find_amount_spans(text)] == [amount]
 
 
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        # the sum read whole where a chat desk's bare numbers get their sign ("... to your")
+        ("I can arrange a full refund of R4 999 to your original payment method.", 4999.0),
+        ("I've processed the refund of R1 299 back to your card.", 1299.0),
+        # thousands after a point: no sum of money has three digits after its point
+        ("We'll refund €1.299,00 to your card within 5 days.", 1299.0),
+        ("We'd like to offer you a voucher of 50.000 COP for your next purchase.", 50000.0),
+        ("We can put a store credit of 300 TL on your account.", 300.0),
+    ],
+)
+def test_sums_read_whole_in_an_offer(reader: Reader, text: str, amount: float) -> None:
+    reading = read(reader, text, None)
+    assert reading.offer is not None and reading.offer.amount == amount, reading
+
+
 def test_a_fault_owned_is_no_refusal(reader: Reader) -> None:
     """ "should have knocked 25% off" owns a mistake; it turns no remedy down."""
     text = "You're right, the code should have knocked 25% off. I'll refund the difference, $11.25, to your card."
@@ -3604,3 +3621,99 @@ def test_a_process_told_or_another_redelivering_earlier_in_the_sentence(
     reader: Reader, text: str
 ) -> None:
     assert read(reader, text).offer is None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can do the full $59.99 - the refund gets released once the warehouse logs your parcel in.",
+        "We'll swap it for a new one; our courier will do a reverse pickup of the faulty unit on Monday.",
+        "Your refund of $45 is approved and will go out once the item's with us.",
+    ],
+)
+def test_a_return_no_rule_reads_is_read_by_the_returns_model(reader: Reader, text: str) -> None:
+    reading = read_cs_reply(text, reader, 129.99)
+    assert reading.offer is not None and reading.offer.return_required is True, reading
+    assert "return read by the model: True" in reading.notes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Refund of $40 agreed, no need to send pictures or anything.",
+        "We can refund the full $35 to your card.",
+        "I've issued a $20 credit to your account for the trouble.",
+    ],
+)
+def test_the_returns_model_never_says_alone_the_item_stays(reader: Reader, text: str) -> None:
+    """Sure or not that nothing goes back, the model leaves an unsaid return unsaid."""
+    reading = read_cs_reply(text, reader, 129.99)
+    assert reading.offer is not None and reading.offer.return_required is None, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm afraid a refund on a custom-made item isn't possible, but we can remake it in the correct dimensions.",
+        "The shade you ordered is discontinued, so we'd like to upgrade you to the next tier of the same range instead, free of charge.",
+        "Your bed will be remade by our workshop and delivered in 3 weeks.",
+    ],
+)
+def test_made_again_or_upgraded_is_a_replacement(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None and reading.offer.type == "replacement", reading
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (
+            "I'll email you a return label now. Once we've got the lamp back we'll refund you.",
+            "full_refund",
+        ),
+        (
+            "Here's a prepaid label; as soon as the parcel is scanned we'll refund the lot.",
+            "full_refund",
+        ),
+        ("We'll email you a prepaid return label today.", "return_label"),
+        (
+            "I've sent you a return label. Refunds are usually processed within 5 days of receipt.",
+            "return_label",
+        ),
+    ],
+)
+def test_a_label_with_a_refund_of_what_goes_back_is_that_refund(
+    reader: Reader, text: str, kind: str
+) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None and reading.offer.type == kind, reading
+    assert reading.offer.return_required is True
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "method"),
+    [
+        # a gift card named as where the refund goes: a refund, to the gift card's balance
+        (
+            "Since you paid with a gift card, I can refund the $38.50 straight back onto your gift card balance.",
+            "partial_refund",
+            "gift_card_balance",
+        ),
+        (
+            "I've put the refund through, the full $70, but it's gone to the gift card balance because the order was paid with a gift card.",
+            "full_refund",
+            "gift_card_balance",
+        ),
+        # a voucher named as what is refunded
+        ("I'll refund the $15 coupon value that didn't come off.", "partial_refund", None),
+        # a gift card instead of a refund is store credit
+        ("Instead of a refund, we can offer you a $20 gift card.", "store_credit", None),
+        ("We can't refund it, but we can put $20 on a gift card for you.", "store_credit", None),
+    ],
+)
+def test_a_gift_card_a_refund_goes_to_is_no_store_credit(
+    reader: Reader, text: str, kind: str, method: str | None
+) -> None:
+    reading = read(reader, text, 70.0)
+    assert reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.refund_method) == (kind, method), reading
