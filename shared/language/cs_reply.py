@@ -1904,17 +1904,24 @@ _SUMS_DESCRIBED = _rx(
 
 
 def _terms_by_model(
-    text: str, model_type: str, model_sure: float, total: float | None, set_aside: bool
+    text: str,
+    model_type: str,
+    model_sure: float,
+    total: float | None,
+    set_aside: bool,
+    proposal: bool = False,
 ) -> OfferTerms | None:
     """Where the words name no remedy we know ("a wallet top-up of $20 is yours"), the kind
     model's remedy, when it is sure and the message plain (nothing set aside, negated or
     asked), with the terms the words do give; a sum of money needs a sum said. A condition
     ("your order will be shipped once the payment clears") or sums explained ("the card shows
-    $98 because of the gift wrap") make it no plain message."""
+    $98 because of the gift wrap") make it no plain message. A question is plain where it
+    only puts the remedy forward (`proposal`: the acts model reads an offer and no request,
+    "meet u in the middle - $40?") and names no choice ("a refund or a new one?")."""
     if (
         model_sure < MODEL_SURE_KIND
         or set_aside
-        or "?" in text
+        or ("?" in text and not (proposal and not _CHOICE_OR.search(text)))
         or _CONDITION.search(text)
         or _NEGATION.search(_BENIGN_NEGATION.sub(" ", text))
         or (FAMILY[model_type] == "goods" and _A_MESSAGE_SENT.search(text))
@@ -1962,7 +1969,12 @@ def _decide_offer(
     model_sees = offerish or model_type != "none"
     if not live:
         if model_sees and model_type != "none" and offerish:
-            terms = _terms_by_model(text, model_type, model_sure, total, bool(notes))
+            proposal = (
+                probabilities.get("offer", 0.0)
+                >= ACT_THRESHOLD
+                > probabilities.get("question", 0.0)
+            )
+            terms = _terms_by_model(text, model_type, model_sure, total, bool(notes), proposal)
             if terms is not None:
                 notes.append(f"the model reads {model_type}; its terms read from the words")
                 return terms, False, notes

@@ -3717,3 +3717,20 @@ def test_a_gift_card_a_refund_goes_to_is_no_store_credit(
     reading = read(reader, text, 70.0)
     assert reading.offer is not None, reading
     assert (reading.offer.type, reading.offer.refund_method) == (kind, method), reading
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("meet you halfway - $35?", ("partial_refund", 35.0, None)),
+        ("How about 30% and you keep the jacket?", ("partial_refund", None, 30.0)),
+        # a question naming a choice, or asking for something, puts nothing forward
+        ("Would you like a refund or a new one?", None),
+        ("Could you send a photo of the damage?", None),
+    ],
+)
+def test_an_offer_put_only_as_a_question_is_read_by_the_models(
+    reader: Reader, text: str, terms: tuple[str, float | None, float | None] | None
+) -> None:
+    offer = read(reader, text, 100.0).offer
+    assert (offer and (offer.type, offer.amount, offer.percent)) == terms
