@@ -406,6 +406,9 @@ _CORRECTION = _rx(
 )
 _CANCELLED_BEFORE = _rx(
     r"\b(?:cancel(?:led|ed|ling)?|withdr[ae]wn?|scrap(?:ped)?) (?:the|your|that|this) (?:\w+ )?$"
+    # "switching it from refund to exchange", "I've changed your case from a refund to credit"
+    r"|\b(?:switch|chang|mov|convert|swap|turn)\w* (?:it |that |this |you |u |your (?:\w+ )?|the (?:\w+ )?)?"
+    r"(?:over |across )?from (?:a |an |the |your )?(?:\w+ )?$"
 )
 # "I'd love to offer a replacement but I can't": the next clause takes it back
 _ELLIPTIC_CANT = _rx(

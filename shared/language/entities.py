@@ -51,16 +51,19 @@ _WORDS_NUMBER = re.compile(
 # cents after a point, or after a comma when two digits end the number ("€79,90"); thousands
 # after a comma, a space or a point ("R1 299", "€2 499,00", "€1.299,00", "50.000 COP"; not
 # "$40 100%"): no sum of money has three digits after its point
-_NUMBER = (
-    r"(\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0]\d{3})+(?!\d|[,.]\d{3}|\s?%)|\d{1,3}(?:\.\d{3})+(?![\d.])|\d+)"
-    r"(?:\.(\d{1,2})|,(\d{2})(?!\d))?"
+_THOUSANDS = (
+    r"\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0]\d{3})+(?!\d|[,.]\d{3}|\s?%)|\d{1,3}(?:\.\d{3})+(?![\d.])"
+    r"|\d{1,3}(?:'\d{3})+(?!\d)"  # "CHF 1'299.50"
 )
+_NUMBER = rf"({_THOUSANDS}|\d+)(?:\.(\d{{1,2}})|,(\d{{2}})(?!\d))?"
 _SLANG_AMOUNTS = {"fiver": 5.0, "tenner": 10.0}
 _SLANG_AMOUNT = re.compile(r"\b(fiver|tenner)\b", re.IGNORECASE)
 # ISO codes of currencies a desk writes before or after a sum ("AED 1,299", "150 SAR")
 _CODES = (
     r"usd|cad|aud|nzd|eur|gbp|inr|zar|php|aed|sar|qar|kwd|bhd|omr|sgd|hkd|myr|chf|sek|nok|dkk"
     r"|jpy|cny|rmb|mxn|brl|ngn|kes|ghs|pkr|idr|thb|pln|czk|egp|krw|cop|clp|ars|huf|ils|twd|vnd|bdt|lkr"
+    # the Czech koruna's letters ("Kč 12 990")
+    r"|kč"
     # and the local signs written as words: kronor and kroner ("300 kr"), złoty ("250 zł"),
     # the Turkish lira ("300 TL")
     r"|kr|zł|tl"
@@ -158,8 +161,11 @@ _AMOUNT_AFTER = re.compile(
     rf"(?<![\w.,]){_NUMBER}[\s-]?{CURRENCY}\b",
     re.IGNORECASE,
 )
-# "179,99 $", "50$": the symbol after the number, the cents after a point or a comma
-_AMOUNT_SYMBOL_AFTER = re.compile(rf"(?<![\w.,])(\d+)(?:[.,](\d{{2}}))?\s?{MONEY_SIGN}(?!\s?\d)")
+# "179,99 $", "50$", "1.299,00 €", "1 960 ₽": the symbol after the number, the cents after a
+# point or a comma
+_AMOUNT_SYMBOL_AFTER = re.compile(
+    rf"(?<![\w.,])({_THOUSANDS}|\d+)(?:[.,](\d{{2}}))?\s?{MONEY_SIGN}(?!\s?\d)"
+)
 _PERCENT = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d+)?)\s?(?:%|per ?cent\b|pct\b)", re.IGNORECASE)
 _PERCENT_WORDS = re.compile(
     rf"\b((?:(?:{'|'.join([*_UNITS, *_TENS, 'hundred', 'a', 'and'])})[\s-]+)+)per ?cent\b",
@@ -306,14 +312,14 @@ def find_amount_spans(text: str) -> list[Amount]:
     for regex in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER, _AMOUNT_BARE):
         for m in regex.finditer(text):
             cents = m.group(2) or m.group(3) or "0"
-            value = float(re.sub(r"[,. \u00a0]", "", m.group(1)) + "." + cents)
+            value = float(_digits(m.group(1)) + "." + cents)
             _add_amount(found, Amount(round(value, 2), m.start(), m.end()))
     for regex in _AMOUNTS_SIGNLESS:
         for m in regex.finditer(text):
             value = float(m.group(1) + "." + (m.group(2) or "0"))
             _add_amount(found, Amount(round(value, 2), m.start(1), m.end()))
     for m in _AMOUNT_SYMBOL_AFTER.finditer(text):
-        value = float(m.group(1) + "." + (m.group(2) or "0"))
+        value = float(_digits(m.group(1)) + "." + (m.group(2) or "0"))
         _add_amount(found, Amount(round(value, 2), m.start(), m.end()))
     for m in _SLANG_AMOUNT.finditer(text):
         _add_amount(found, Amount(_SLANG_AMOUNTS[m.group(1).lower()], m.start(), m.end()))
@@ -326,6 +332,11 @@ def find_amount_spans(text: str) -> list[Amount]:
     return sorted(found, key=lambda a: a.start)
 
 
+def _digits(whole: str) -> str:
+    """A sum's whole part without its thousands separators."""
+    return re.sub(r"[,. '\u00a0]", "", whole)
+
+
 def with_signs(text: str) -> str:
     """The text with a sign before every sum a chat desk writes without one ("can do 25 back"
     -> "can do $25 back"), so patterns written for sums with a sign read them. The sign says
@@ -335,7 +346,9 @@ def with_signs(text: str) -> str:
         starts.update(m.start(1) for m in regex.finditer(text))
     # never inside a sum that has its sign already: "R4 999 to your card" is not "R4 $999"
     signed = [
-        m.span() for r in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER) for m in r.finditer(text)
+        m.span()
+        for r in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER, _AMOUNT_SYMBOL_AFTER)
+        for m in r.finditer(text)
     ]
     starts = {s for s in starts if not any(a < s < b for a, b in signed)}
     for start in sorted(starts, reverse=True):

@@ -3544,6 +3544,11 @@ def test_thousands_set_apart_by_a_space(text: str, amount: float) -> None:
         ("We'll refund €1.299,00 to your card within 5 days.", 1299.0),
         ("We'd like to offer you a voucher of 50.000 COP for your next purchase.", 50000.0),
         ("We can put a store credit of 300 TL on your account.", 300.0),
+        # the sign after the sum, its thousands set apart; Swiss and Czech sums
+        ("Keep it, and we'll refund you 40% of what you paid, which is 1 960 ₽.", 1960.0),
+        ("We'll refund the 1.299,00 € to your bank account within 14 days.", 1299.0),
+        ("We'll refund the full CHF 1'299.50 to your original card within 10 days.", 1299.5),
+        ("We'll send the Kč 12 990 back to your bank account within 5 days.", 12990.0),
     ],
 )
 def test_sums_read_whole_in_an_offer(reader: Reader, text: str, amount: float) -> None:
@@ -3626,7 +3631,7 @@ def test_a_process_told_or_another_redelivering_earlier_in_the_sentence(
 @pytest.mark.parametrize(
     "text",
     [
-        "I can do the full $59.99 - the refund gets released once the warehouse logs your parcel in.",
+        "Full refund of $60 minus the $6 restock, released once it's in our hands.",
         "We'll swap it for a new one; our courier will do a reverse pickup of the faulty unit on Monday.",
         "Your refund of $45 is approved and will go out once the item's with us.",
     ],
@@ -3734,3 +3739,22 @@ def test_an_offer_put_only_as_a_question_is_read_by_the_models(
 ) -> None:
     offer = read(reader, text, 100.0).offer
     assert (offer and (offer.type, offer.amount, offer.percent)) == terms
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (
+            "ok got it, switching it from refund to exchange. the blue one ships monday.",
+            "replacement",
+        ),
+        (
+            "I've changed your case from a refund to store credit: $40 is on your account now.",
+            "store_credit",
+        ),
+        ("We can switch you from the replacement to a full refund if you prefer.", "full_refund"),
+    ],
+)
+def test_a_remedy_switched_from_is_set_aside(reader: Reader, text: str, kind: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None and reading.offer.type == kind, reading
