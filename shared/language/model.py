@@ -9,6 +9,7 @@ classifiers of one kind of text share one feature extractor, run once per text.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,50 @@ def features_text(text: str) -> str:
     return _DIGITS.sub("0", text.lower()).replace(CUE_MARK, " ")
 
 
+_WORD = re.compile(r"[a-z]+")
+# Typos read as the word they miss by one letter ("fualty", "defectve", "refuund"): only
+# words of this many letters or more, never seen in training themselves, and only words
+# the training texts use this often
+SPELLING_MIN_LETTERS = 5
+SPELLING_MIN_COUNT = 3
+
+
+class Spelling:
+    """The training texts' words, and typos of them read as them: a letter left out, one
+    doubled or stray, or two swapped ("fualty" -> "faulty"). A word seen in training is kept
+    as it is, however rare; the likeliest word is the one the texts use most."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        counts = Counter(word for text in texts for word in _WORD.findall(text))
+        self._seen = frozenset(counts)
+        self._counts = {w: n for w, n in counts.items() if n >= SPELLING_MIN_COUNT}
+        # each known word under each of its one-letter-short forms ("faulty" -> "fauly")
+        self._short: dict[str, str] = {}
+        for word, count in self._counts.items():
+            for short in _one_letter_less(word):
+                best = self._short.get(short)
+                if best is None or self._counts[best] < count:
+                    self._short[short] = word
+
+    def correct(self, text: str) -> str:
+        """The text with typos of known words read as those words."""
+        return _WORD.sub(lambda m: self._word(m.group()), text)
+
+    def _word(self, word: str) -> str:
+        if len(word) < SPELLING_MIN_LETTERS or word in self._seen:
+            return word
+        swapped = (word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1))
+        candidates = [w for w in (*_one_letter_less(word), *swapped) if w in self._counts]
+        missing = self._short.get(word)  # a letter left out: "defectve"
+        if missing is not None:
+            candidates.append(missing)
+        return max(candidates, key=self._counts.__getitem__, default=word)
+
+
+def _one_letter_less(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
 def _before_cues(seen: str) -> str:
     """The text without its cue words: what the character n-grams see."""
     return seen.split(CUE_MARK, 1)[0]
@@ -69,6 +114,7 @@ class Features:
         self, texts: Sequence[str], cues: Callable[[str], list[str]] | None = None
     ) -> None:
         self._cues = cues
+        self._spelling = Spelling([features_text(t) for t in texts])
         words = TfidfVectorizer(
             lowercase=False,
             ngram_range=(1, 2),
@@ -100,6 +146,8 @@ class Features:
     def _seen(self, text: str) -> str:
         """What the vectorizers see of a text: its placeholders, then any cue words."""
         seen = features_text(text)
+        spelling = self.__dict__.get("_spelling")  # (a reader pickled before it)
+        seen = spelling.correct(seen) if spelling is not None else seen
         cues = self.__dict__.get("_cues")  # (a reader pickled before cues)
         return f"{seen}{CUE_MARK}{' '.join(cues(text))}" if cues is not None else seen
 
@@ -136,6 +184,7 @@ class Features:
         return {
             "_union": self._union,
             "_cues": self.__dict__.get("_cues"),
+            "_spelling": self._spelling,
             "_last": (None, None),
             "_kept": {},
         }

@@ -32,7 +32,7 @@ from shared.language.customer import (
     CustomerReading,
     read_customer_message,
 )
-from shared.language.model import Features, TextClassifier
+from shared.language.model import Features, Spelling, TextClassifier
 from shared.language.reader import Reader, corpus_fingerprint, load_reader, training_records
 
 LABELS_GUIDE = corpus.DATA_DIR / "LABELS.md"
@@ -435,3 +435,18 @@ def test_a_greeting_alone_tells_no_problem_and_asks(text: str) -> None:
     reading = read_customer_message(text, load_reader())
     assert reading.problem_type == "other" and reading.unsure_problem
     assert len(reading.choices()) >= 3
+
+
+def test_typos_of_known_words_are_read_as_those_words() -> None:
+    """A letter swapped, left out or doubled in a word the training texts use often; a word
+    they use, however rarely, a typo of a rare word and short words stay as they are."""
+    texts = ["it is faulty"] * 3 + ["a defective unit"] * 3 + ["my refund"] * 3 + ["tiles"]
+    spelling = Spelling(texts)
+    assert spelling.correct("fualty defectve refuund") == "faulty defective refund"
+    assert spelling.correct("tiles tiels fualt abcdefg its") == "tiles tiels fualt abcdefg its"
+
+
+def test_a_typo_does_not_change_the_problem_read() -> None:
+    """ "fualty" read as "faulty": the message tells a fault, not a part missing from the box."""
+    text = "the item keeps malfunctioning, fualty out of the box. what can you do?"
+    assert read_customer_message(text, load_reader()).problem_type == "defective_item"
