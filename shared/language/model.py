@@ -85,7 +85,9 @@ class Spelling:
         missing = self._short.get(word)  # a letter left out: "defectve"
         if missing is not None:
             candidates.append(missing)
-        return max(candidates, key=self._counts.__getitem__, default=word)
+        # the most used; between words used as often, the first in alphabetical order (the
+        # candidates come from sets, whose order differs between processes)
+        return max(candidates, key=lambda w: (self._counts[w], [-ord(c) for c in w]), default=word)
 
 
 def _one_letter_less(word: str) -> set[str]:
@@ -184,7 +186,7 @@ class Features:
         return {
             "_union": self._union,
             "_cues": self.__dict__.get("_cues"),
-            "_spelling": self._spelling,
+            "_spelling": self.__dict__.get("_spelling"),
             "_last": (None, None),
             "_kept": {},
         }

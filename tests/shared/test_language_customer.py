@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from statistics import mean
@@ -450,3 +453,24 @@ def test_a_typo_does_not_change_the_problem_read() -> None:
     """ "fualty" read as "faulty": the message tells a fault, not a part missing from the box."""
     text = "the item keeps malfunctioning, fualty out of the box. what can you do?"
     assert read_customer_message(text, load_reader()).problem_type == "defective_item"
+
+
+def test_a_typo_read_as_the_same_word_in_every_process() -> None:
+    """A typo one letter from two words used as often ("abcdef": "abcde" and "bcdef") reads
+    as the alphabetical first in every process, whatever order its string hashes give."""
+    code = (
+        "from shared.language.model import Spelling;"
+        "print(Spelling(['abcde'] * 3 + ['bcdef'] * 3).correct('abcdef'))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    read = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed), "PYTHONPATH": str(root)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in range(6)
+    }
+    assert read == {"abcde"}
