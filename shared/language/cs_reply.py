@@ -1912,7 +1912,7 @@ def _terms_by_model(
     model_sure: float,
     total: float | None,
     set_aside: bool,
-    proposal: bool = False,
+    proposal: bool,
 ) -> OfferTerms | None:
     """Where the words name no remedy we know ("a wallet top-up of $20 is yours"), the kind
     model's remedy, when it is sure and the message plain (nothing set aside, negated or

@@ -344,13 +344,14 @@ def with_signs(text: str) -> str:
     starts: set[int] = set()
     for regex in _AMOUNTS_SIGNLESS:
         starts.update(m.start(1) for m in regex.finditer(text))
-    # never inside a sum that has its sign already: "R4 999 to your card" is not "R4 $999"
-    signed = [
-        m.span()
-        for r in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER, _AMOUNT_SYMBOL_AFTER)
-        for m in r.finditer(text)
-    ]
-    starts = {s for s in starts if not any(a < s < b for a, b in signed)}
+    if starts:
+        # never inside a sum that has its sign already: "R4 999 to your card" is not "R4 $999"
+        signed = [
+            m.span()
+            for r in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER, _AMOUNT_SYMBOL_AFTER)
+            for m in r.finditer(text)
+        ]
+        starts = {s for s in starts if not any(a < s < b for a, b in signed)}
     for start in sorted(starts, reverse=True):
         text = text[:start] + "$" + text[start:]
     return text

@@ -116,7 +116,8 @@ class Features:
         self, texts: Sequence[str], cues: Callable[[str], list[str]] | None = None
     ) -> None:
         self._cues = cues
-        self._spelling = Spelling([features_text(t) for t in texts])
+        plain = [features_text(t) for t in texts]
+        self._spelling = Spelling(plain)
         words = TfidfVectorizer(
             lowercase=False,
             ngram_range=(1, 2),
@@ -132,7 +133,7 @@ class Features:
             min_df=2,
         )
         self._union = FeatureUnion([("words", words), ("chars", chars)])
-        self._union.fit([self._seen(t) for t in texts])
+        self._union.fit([self._with_cues(p, t) for p, t in zip(plain, texts, strict=True)])
         self._last: tuple[str | None, Any] = (None, None)
         self._kept: dict[str, Any] = {}
 
@@ -147,9 +148,12 @@ class Features:
 
     def _seen(self, text: str) -> str:
         """What the vectorizers see of a text: its placeholders, then any cue words."""
-        seen = features_text(text)
+        return self._with_cues(features_text(text), text)
+
+    def _with_cues(self, plain: str, text: str) -> str:
+        """`features_text(text)` with its typos read, then the text's cue words."""
         spelling = self.__dict__.get("_spelling")  # (a reader pickled before it)
-        seen = spelling.correct(seen) if spelling is not None else seen
+        seen = spelling.correct(plain) if spelling is not None else plain
         cues = self.__dict__.get("_cues")  # (a reader pickled before cues)
         return f"{seen}{CUE_MARK}{' '.join(cues(text))}" if cues is not None else seen
 
@@ -248,12 +252,18 @@ class TextClassifier:
 
     @classmethod
     def train(
-        cls, features: Features, texts: Sequence[str], labels: Sequence[str], c: float = 0.5
+        cls,
+        features: Features,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        c: float = 0.5,
+        rows: Any = None,
     ) -> TextClassifier:
-        """Fit on labelled texts (deterministic)."""
+        """Fit on labelled texts (deterministic); `rows`, the texts' feature matrix when the
+        caller has it already (several models fitted on one corpus)."""
         svm = LinearSVC(C=c, random_state=SEED, max_iter=5000)
         model = CalibratedClassifierCV(svm, method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False)
-        model.fit(features.matrix(texts), list(labels))
+        model.fit(features.matrix(texts) if rows is None else rows, list(labels))
         return cls(features, model)
 
     @property
@@ -295,12 +305,13 @@ class MultiLabelClassifier:
         texts: Sequence[str],
         labels: Sequence[Sequence[str]],
         c: float = 10.0,
+        rows: Any = None,
     ) -> MultiLabelClassifier:
-        """Fit on texts with label sets (deterministic)."""
+        """Fit on texts with label sets (deterministic); `rows` as for `TextClassifier`."""
         binarizer = MultiLabelBinarizer()
         matrix = binarizer.fit_transform([sorted(set(x)) for x in labels])
         model = OneVsRestClassifier(_linear(c))
-        model.fit(features.matrix(texts), matrix)
+        model.fit(features.matrix(texts) if rows is None else rows, matrix)
         return cls(features, model, binarizer)
 
     def probabilities(self, text: str) -> dict[str, float]:

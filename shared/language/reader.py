@@ -47,16 +47,27 @@ class Reader:
         texts = [r["text"] for r in customer]
         cs_texts = [r["text"] for r in cs]
         words, cs_words = Features(texts, cues=message_cues), Features(cs_texts)
-        offers = [r for r in cs if isinstance(r.get("offer"), dict)]
+        # each corpus's feature matrix once, for every model fitted on it
+        rows, cs_rows = words.matrix(texts), cs_words.matrix(cs_texts)
+        offers = [i for i, r in enumerate(cs) if isinstance(r.get("offer"), dict)]
         return cls(
             problem=TextClassifier.train(
-                words, texts, [r["problem_type"] for r in customer], c=PROBLEM_C
+                words, texts, [r["problem_type"] for r in customer], c=PROBLEM_C, rows=rows
             ),
-            outcome=TextClassifier.train(words, texts, [r["desired_outcome"] for r in customer]),
-            acts=MultiLabelClassifier.train(cs_words, cs_texts, [r["acts"] for r in cs]),
-            offer_type=TextClassifier.train(cs_words, cs_texts, [_offer_label(r) for r in cs]),
+            outcome=TextClassifier.train(
+                words, texts, [r["desired_outcome"] for r in customer], rows=rows
+            ),
+            acts=MultiLabelClassifier.train(
+                cs_words, cs_texts, [r["acts"] for r in cs], rows=cs_rows
+            ),
+            offer_type=TextClassifier.train(
+                cs_words, cs_texts, [_offer_label(r) for r in cs], rows=cs_rows
+            ),
             returns=TextClassifier.train(
-                cs_words, [r["text"] for r in offers], [_return_label(r["offer"]) for r in offers]
+                cs_words,
+                [cs_texts[i] for i in offers],
+                [_return_label(cs[i]["offer"]) for i in offers],
+                rows=cs_rows[offers],
             ),
             fingerprint=fingerprint,
         )
