@@ -1230,10 +1230,14 @@ class CSReading:
     # whether its words say the item goes back, with or without an offer ("Done. You'll need
     # to return the item first though."); None where they do not say
     return_named: bool | None = None
+    # a confirmation only the model reads, in words that show no yes we can read ("Gift card
+    # of $20 sent to your inbox"): the act is reported, but it agrees nothing
+    unread_yes: bool = False
 
     @property
     def confirms(self) -> bool:
-        return "confirmation" in self.acts and not self.contradicts
+        """CS's words say yes to terms: what an agreement needs (the model alone never does)."""
+        return "confirmation" in self.acts and not self.contradicts and not self.unread_yes
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -1915,18 +1919,23 @@ def _terms_by_model(
     proposal: bool,
 ) -> OfferTerms | None:
     """Where the words name no remedy we know ("a wallet top-up of $20 is yours"), the kind
-    model's remedy, when it is sure and the message plain (nothing set aside, negated or
+    model's remedy, when it is sure and the message plain (nothing set aside, refused or
     asked), with the terms the words do give; a sum of money needs a sum said. A condition
-    ("your order will be shipped once the payment clears") or sums explained ("the card shows
-    $98 because of the gift wrap") make it no plain message. A question is plain where it
+    leaves an offer an offer ("40 dollars goes in your e-purse if the photos show damage"). A
+    "not" beside a sum makes it no plain message ("can't go higher than the $18 I offered");
+    beside goods, only a refusal does ("sorry it wasn't in the box, a new one goes out
+    today" is plain). Sums explained ("the card shows $98 because of the gift wrap") make it no
+    plain message. A question is plain where it
     only puts the remedy forward (`proposal`: the acts model reads an offer and no request,
     "meet u in the middle - $40?") and names no choice ("a refund or a new one?")."""
     if (
         model_sure < MODEL_SURE_KIND
         or set_aside
         or ("?" in text and not (proposal and not _CHOICE_OR.search(text)))
-        or _CONDITION.search(text)
-        or _NEGATION.search(_BENIGN_NEGATION.sub(" ", text))
+        or (
+            _NEGATION.search(_BENIGN_NEGATION.sub(" ", text))
+            and (FAMILY[model_type] != "goods" or _is_refusal(text, False, False))
+        )
         or (FAMILY[model_type] == "goods" and _A_MESSAGE_SENT.search(text))
         or _SUMS_DESCRIBED.search(text)
     ):
@@ -2289,6 +2298,22 @@ def _surely_an_offer(text: str, probabilities: dict[str, float], answering: bool
     return sure and not answering and not _AFFIRMATIVE.search(text)
 
 
+def _surely_done(text: str, probabilities: dict[str, float]) -> bool:
+    """The model is sure the terms are reported set up or agreed, not put forward, and the
+    words neither correct terms, nor wait for a yes, nor hold the remedy back.
+
+    It names the act ("Gift card of $20 sent to your inbox" is a confirmation, as a person
+    reads it) but agrees nothing: `CSReading.confirms` asks for a yes in words."""
+    offered, done = probabilities.get("offer", 0.0), probabilities.get("confirmation", 0.0)
+    return (
+        done >= ACT_SURE
+        and offered < 1 - ACT_SURE
+        and not _AGREEMENT_NO.search(text)
+        and not _AWAITING.search(text)
+        and not _still_on_offer(text)
+    )
+
+
 def _restates_plainly(text: str, courtesy: bool = False) -> bool:
     """Terms said back with nothing asked, awaited or refused: in answer to our "yes, please go
     ahead", a person's way of saying it is done ("Ticket closed with: a full refund of $40").
@@ -2542,8 +2567,18 @@ def read_cs_reply(
             offer = replace(offer, return_required=said)
             notes.append(f"return read by the model: {said}")
     asks = _read_asks(clean, offer is not None)
+    acts = _acts(clean, probabilities, offer, asks, answering_acceptance)
+    unread_yes = (
+        not answering_acceptance  # where the words alone decide (`_still_on_offer`)
+        and offer is not None
+        and "offer" in acts
+        and _surely_done(clean, probabilities)
+    )
+    if unread_yes:
+        acts = [a for a in ACTS if a in {*acts, "confirmation"} - {"offer"}]
     return CSReading(
-        acts=_acts(clean, probabilities, offer, asks, answering_acceptance),
+        acts=acts,
+        unread_yes=unread_yes,
         offer=offer,
         asks=asks,
         unsure=unsure,

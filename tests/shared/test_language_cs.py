@@ -1145,7 +1145,8 @@ def test_terms_said_back_after_our_acceptance(reader: Reader, text: str, confirm
         # words we know name no remedy: the sure kind model names it, the words give the sum
         ("All good, 40 dollars is in your e-purse now.", 0.8, "store_credit", False),
         ("All good, 40 dollars is in your e-purse now.", 0.5, None, True),  # not sure
-        ("40 dollars goes in your e-purse if the photos show damage.", 0.8, None, True),
+        # a condition leaves it an offer (LABELS.md: "once you send photos I can refund you")
+        ("40 dollars goes in your e-purse if the photos show damage.", 0.8, "store_credit", False),
         ("We can't do 40 dollars in your e-purse.", 0.8, None, True),
         ("All good, your e-purse is done.", 0.8, None, True),  # credit without a sum
     ],
@@ -1164,6 +1165,30 @@ def test_the_sure_kind_model_names_a_remedy_the_words_do_not(
     assert (offer.type if offer else None) == kind and is_unsure is unsure
     if offer is not None:
         assert offer.amount == 40.0
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # goods named in words we do not know, beside a "not" that refuses nothing
+        ("The right charger goes out today, sorry it wasn't in the box.", "replacement"),
+        ("Sorry it wasn't in the box! Once I hear back from the depot it goes out.", "replacement"),
+        # a refusal beside them: the model's remedy is not taken
+        ("Sun damage isn't something we can cover. Happy to send care tips though.", None),
+    ],
+)
+def test_the_sure_kind_model_names_goods_beside_a_negation_that_refuses_nothing(
+    text: str, kind: str | None
+) -> None:
+    offer, _, _ = _decide_offer(
+        normalize(text),
+        {"offer": 0.8, "confirmation": 0.1},
+        "replacement",
+        0.05,
+        129.99,
+        model_sure=0.9,
+    )
+    assert (offer.type if offer else None) == kind
 
 
 EARLIER = "Yes, that's right: a full refund of $129.99 to your card, once the lamp is back with us."
@@ -2564,7 +2589,10 @@ def test_offers_in_the_newer_desks_words(
     """Offers framed by a ceiling, a short ask for a yes, an e-mail's or a hedging desk's words;
     asking for a yes to the offer asks nothing of the case."""
     reading = read_cs_reply(text, reader, total)
-    assert "offer" in reading.acts and not reading.contradicts, reading
+    # "Once the pickup is done, the full refund ... goes to the bank account" may read as the
+    # arrangement reported set up: a confirmation only the model reads, which agrees nothing
+    assert "offer" in reading.acts or reading.unread_yes, reading
+    assert not (reading.contradicts or reading.confirms)
     assert "question" not in reading.acts
     assert reading.offer is not None
     assert (reading.offer.type, reading.offer.amount) == (kind, amount)
@@ -3758,3 +3786,37 @@ def test_an_offer_put_only_as_a_question_is_read_by_the_models(
 def test_a_remedy_switched_from_is_set_aside(reader: Reader, text: str, kind: str) -> None:
     reading = read(reader, text)
     assert reading.offer is not None and reading.offer.type == kind, reading
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Your $45 refund is heading back to your Visa, give it 3 days.", "partial_refund"),
+        ("Replacement blender dispatched this morning, tracking to follow.", "replacement"),
+    ],
+)
+def test_a_remedy_the_model_reads_as_done_is_a_confirmation_that_agrees_nothing(
+    reader: Reader, text: str, kind: str
+) -> None:
+    """Terms reported set up in words no rule reads as a yes: a person calls it a
+    confirmation, and so does the reader; only a yes in words makes an agreement."""
+    reading = read(reader, text)
+    assert reading.acts == ["confirmation"] and reading.unread_yes, reading
+    assert reading.offer is not None and reading.offer.type == kind
+    assert not reading.confirms
+    # in answer to our acceptance the words alone decide, as before
+    answered = read_cs_reply(text, reader, 129.99, answering_acceptance=True)
+    assert not answered.unread_yes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nearly: the refund is $45, not $50.",
+        "We can offer a $20 credit if you'd like it.",
+        "A full refund of $60 to your card, no return needed. Shall I go ahead?",
+    ],
+)
+def test_terms_corrected_or_waiting_for_a_yes_stay_an_offer(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert "offer" in reading.acts and not reading.unread_yes, reading
