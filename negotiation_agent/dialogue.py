@@ -185,6 +185,7 @@ class CSReply(BaseModel):
     refused: bool = False  # CS said no and put nothing on the table
     return_unsaid: bool = False  # the offer comes from words that do not say whether to return
     return_named: bool | None = None  # whether the words say the item goes back, offer or not
+    yes_in_words: bool = False  # it opens with a yes in words, not only a deed done
 
 
 def names_terms(reply: CSReply, terms: Offer) -> bool:
@@ -312,6 +313,7 @@ def parse_reply(
         and reading.offer is not None
         and reading.offer.return_required is None,
         return_named=reading.return_named,
+        yes_in_words=reading.yes_in_words,
     )
 
 

@@ -517,6 +517,10 @@ class Negotiation:
                 invited=True,
                 named=reply.offer is not None,
             )
+        if restated.return_required and reply.return_unsaid and not reply.yes_in_words:
+            # "I have issued a full refund of $129.99" to our "..., with the item returned
+            # first. Is that right?": a deed that leaves the return unsaid is no yes to it
+            said_yes = False
         if said_yes and same:
             agreed = _confirmed_terms(restated, reply, self.names())
             report = self.fold(round_no, message, reply, "agreement", "CS confirmed the terms")

@@ -280,3 +280,20 @@ def test_a_sum_cs_issues_fills_the_one_our_restatement_left_open(reader) -> None
     offers = [{"type": "full_refund", "amount": None, "return_required": False}]
     status = _negotiate_and_judge(reader, texts, offers, ["text"], "books", "structured", 8)
     assert status == "accepted"
+
+
+def test_a_deed_that_leaves_the_return_unsaid_is_no_yes_to_it(reader) -> None:
+    """Found by the property above: we restated "a full refund of $129.99 ..., with the item
+    returned first. Is that right?" and CS answered only "I have issued a full refund of
+    $129.99." Filling the unsaid return from our restatement showed the customer an
+    agreement to a return CS never named (and, by the desk's own comparison, never agreed)."""
+    texts = [
+        "Could you tell me what happened?",
+        "I'm afraid we cannot refund this order.",
+        "I'm afraid we cannot refund this order.",
+        "I have issued a full refund of $129.99.",
+        "I'm afraid we cannot refund this order.",
+    ]
+    offers = [{"type": "full_refund", "amount": 129.99, "return_required": True}]
+    status = _negotiate_and_judge(reader, texts, offers, ["text"], "books", "structured", 3)
+    assert status != "accepted"

@@ -3820,3 +3820,35 @@ def test_a_remedy_the_model_reads_as_done_is_a_confirmation_that_agrees_nothing(
 def test_terms_corrected_or_waiting_for_a_yes_stay_an_offer(reader: Reader, text: str) -> None:
     reading = read(reader, text)
     assert "offer" in reading.acts and not reading.unread_yes, reading
+
+
+def test_a_yes_asked_for_beside_an_offer_asks_nothing_of_the_case(reader: Reader) -> None:
+    """ "Please reply YES to accept": words asking something we cannot name, which the model
+    is sure ask nothing, ask only for a yes to the offer."""
+    reading = read(reader, "We can put a $15 credit on your account. Please reply YES to accept.")
+    assert reading.acts == ["offer"] and reading.asks == [], reading
+
+
+def test_what_sometimes_happens_to_a_refund_offers_none(reader: Reader) -> None:
+    """A refund named in what happens to refunds now and then is no refund put forward by an
+    offer framed elsewhere in the message."""
+    text = (
+        "Happy to sort it: say the word and I'll get it started. Just so you know, a refund "
+        "can sometimes show as pending for a day or two."
+    )
+    assert read(reader, text).offer is None
+
+
+def test_a_closing_asks_nothing_and_leaves_the_remedy_plain(reader: Reader) -> None:
+    reading = read(reader, "Can I still help you with something else?")
+    assert reading.acts == ["closing"] and reading.asks == [], reading
+    # the sure kind model's remedy stands beside a closing's question mark
+    offer, unsure, _ = _decide_offer(
+        normalize("Your spare charger is on its way. Can we also help you with anything else?"),
+        {"offer": 0.2, "confirmation": 0.8},
+        "replacement",
+        0.05,
+        129.99,
+        model_sure=0.9,
+    )
+    assert offer is not None and offer.type == "replacement" and not unsure
