@@ -643,7 +643,8 @@ _MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| could|'d| would| shall)\b|\bth
 _ASKED_ABOUT = _rx(
     # (after a lead: "Just checking in: did the replacement charger arrive okay?")
     r"(?:^|[:—–] )\W*(?:did|have you|has|had|was|were|when did|when was|is (?:it|the|your|this)|are (?:you|they|the))\b"
-    r"(?! (?:ok|okay|happy|alright|all right|fine|good) (?:with|for)\b)"
+    # (not a proposal: "Is the customer agreeable to a new one?", "are you ok with $20?")
+    r"(?! (?:\w+ )?(?:ok|okay|happy|alright|all right|fine|good|agreeable|amenable) (?:with|for|to)\b)"
 )
 _CHOICE_OR = _rx(r"\bor\b|\botherwise\b|\balternatively\b")
 _SAME_REMEDY_BREAK = _rx(rf"{_CHOICE_OR.pattern}|\band\b|\bplus\b|[,;:.!?()—–]")
@@ -831,7 +832,7 @@ _AWAITING = _rx(
 )
 _PROPOSAL_Q = _rx(
     r"\b(?:would|will|does|do|could|can|is|shall|should|how)\b[^?]*\b(?:works?|suits?|sounds?|okay|ok|acceptable|fair|help|do"
-    r"|be (?:all right|alright|enough)|alright|all right|good|fine|like me to|want me to|go ahead|set (?:that|it|this) up|accept|agree|happy with)\b[^?]*\?"
+    r"|be (?:all right|alright|enough)|alright|all right|good|fine|like me to|want me to|go ahead|set (?:that|it|this) up|accept|agree|agreeable|amenable|happy with)\b[^?]*\?"
     r"|^\W*(?:works?|sounds?|ok|okay|good|alright|fair)(?: for you| good| fair| okay)?\W*\?|\bsound good\?|^\W*(?:so,? )?(?:yes|yay|deal|ok(?:ay)?|good|fine|agreed?) or (?:no|nay|not)\W*\?|\bhow (?:about|does)\b[^?]*\?|\bwhat about\b[^?]*\?|\bshall i\b[^?]*\?|\bok(?:ay)?\?|\bdeal\?"
     r"|\b(?:could|can|shall) (?:we|i)\b[^?]*\?|\bwould you like me to\b[^?]*\?|\bwould (?:a|an|the)\b[^?]*\?|\bwould (?:you )?(?:accept|take)\b[^?]*\?"
     # "How would it be if I offered you ...?", "What would you say to ...?"
@@ -953,7 +954,9 @@ _AFFIRMATIVE = _rx(
     rf"^\s*(?:{_YES}"
     r"|(?:that|this|it)(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct|it|spot on|confirmed|the (?:offer|deal))"
     rf"|{_SAID_BACK_YES}"
-    r"|(?:all|quite|entirely) (?:right|correct)|you(?:'re| are) (?:right|correct))\b"
+    r"|(?:all|quite|entirely) (?:right|correct)|you(?:'re| are) (?:right|correct)"
+    # "I can confirm that's correct. To recap, ..."
+    r"|(?:i|we) (?:can )?confirm (?:that|this|it)(?:'s| is) (?:(?:quite|absolutely|entirely|all|completely|exactly) )?(?:right|correct))\b"
 )
 _GO_AHEAD = _rx(
     r"\b(?:go[- ]ahead|proceed|process it|set (?:it|that) up|put (?:it|that) through)\b"
@@ -1053,7 +1056,7 @@ _RETURN_YES = _rx(
     r"|\b(?:collect(?:s|ed|ing)?|pick(?:s|ed)? up|picked up|taken away|take (?:it|them|the \w+(?: \w+)?) away)\b"
     r"|\b(?:provided|as long as|so long as) (?:the|it|they|you)\b[^.]*\b(?:return|come back|comes back|sent back)"
     r"|\bonce you(?:'ve| have)? (?:sent|returned|posted|shipped|dropped|send|return|post|ship|drop)\b(?! (?:me|us|over)? ?(?:a |the )?(?:photo|picture|pic|image|serial|number|code|details|email|address))"
-    r"|\bdrop (?:it|them|the \w+)(?: off)? (?:at|with)|\bback (?:first|with us)\b|\breturned unit\b"
+    r"|\bdrop (?:it|them|the \w+)(?: off)? (?:at|with)|\bback (?:first|1st|with us)\b|\breturned unit\b"
     r"|\bhand (?:it|them|the \w+(?: \w+)?) (?:to|over|in)\b|\bbring (?:it|them|the \w+(?: \w+)?) (?:back |in )?(?:to|into) (?:our|the|any|a) (?:\w+ ){0,3}(?:store|shop|branch|outlet|counter)\b"
     r"|\b(?:the|a) pick-?up (?:of|is|has been|will be)\b|\bschedule (?:a |the )?pick-?up\b|\buse the (?:\w+ )?label\b|\bfor the (?:wrong|old|faulty|damaged) one\b"
     r"|\b(?:for|with) the return\b|\bsend (?:it|them|the \w+) back for\b|\b(?:after|upon|on) return\b"

@@ -3852,3 +3852,36 @@ def test_a_closing_asks_nothing_and_leaves_the_remedy_plain(reader: Reader) -> N
         model_sure=0.9,
     )
     assert offer is not None and offer.type == "replacement" and not unsure
+
+
+def test_i_can_confirm_that_is_correct_says_yes_to_terms_not_yet_booked(reader: Reader) -> None:
+    """ "I can confirm that's correct" opens a yes to our restatement; "I haven't actioned
+    anything yet" is true of terms said back before we accept, and at acceptance it is no
+    report of the remedy done. "back 1st" is "back first"."""
+    text = (
+        "I can confirm that's correct. To recap, the offer is a complete refund of $95 to your "
+        "card, needs item back 1st. I haven't actioned anything yet."
+    )
+    reading = read(reader, text)
+    assert reading.confirms and reading.yes_in_words, reading
+    assert kind_amount_return(reading) == ("full_refund", 95.0, True)
+    assert not read_cs_reply(text, reader, 129.99, answering_acceptance=True).confirms
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (
+            "Is the customer agreeable to a new one as an exchange? The old one comes back first.",
+            "replacement",
+        ),
+        ("Would you be amenable to a $20 partial refund, keeping the item?", "partial_refund"),
+        ("Is the customer happy with a $20 refund, keeping the item?", "partial_refund"),
+    ],
+)
+def test_an_offer_asked_as_agreeable_or_amenable_is_an_offer(
+    reader: Reader, text: str, kind: str
+) -> None:
+    reading = read(reader, text)
+    assert reading.acts == ["offer"] and reading.offer is not None, reading
+    assert reading.offer.type == kind
