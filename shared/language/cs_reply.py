@@ -1933,13 +1933,14 @@ def _terms_by_model(
     """Where the words name no remedy we know ("a wallet top-up of $20 is yours"), the kind
     model's remedy, when it is sure and the message plain (nothing set aside, refused or
     asked), with the terms the words do give; a sum of money needs a sum said. A condition
-    leaves an offer an offer ("40 dollars goes in your e-purse if the photos show damage"). A
-    "not" beside a sum makes it no plain message ("can't go higher than the $18 I offered");
-    beside goods, only a refusal does ("sorry it wasn't in the box, a new one goes out
-    today" is plain). Sums explained ("the card shows $98 because of the gift wrap") make it no
-    plain message. A question is plain where it
-    only puts the remedy forward (`proposal`: the acts model reads an offer and no request,
-    "meet u in the middle - $40?") and names no choice ("a refund or a new one?")."""
+    leaves an offer an offer ("40 dollars goes in your e-purse if the photos show damage").
+    A "not" beside a sum makes it no plain message ("can't go higher than the $18 I
+    offered"); beside goods, only a refusal does ("sorry it wasn't in the box, a new one goes
+    out today" is plain). Sums explained ("the card shows $98 because of the gift wrap") make
+    it no plain message. A question is plain where it only puts the remedy forward
+    (`proposal`: the acts model reads an offer and no request, "meet u in the middle -
+    $40?") and names no choice ("a refund or a new one?"); a closing's question mark asks
+    nothing."""
     if (
         model_sure < MODEL_SURE_KIND
         or set_aside
