@@ -1931,8 +1931,8 @@ def _terms_by_model(
     proposal: bool,
 ) -> OfferTerms | None:
     """Where the words name no remedy we know ("a wallet top-up of $20 is yours"), the kind
-    model's remedy, when it is sure and the message plain (nothing set aside, refused or
-    asked), with the terms the words do give; a sum of money needs a sum said. A condition
+    model's remedy, when it is sure and the message plain (nothing set aside but remedies of
+    another sort it replaces, nothing refused or asked), with the terms the words do give; a sum of money needs a sum said. A condition
     leaves an offer an offer ("40 dollars goes in your e-purse if the photos show damage").
     A "not" beside a sum makes it no plain message ("can't go higher than the $18 I
     offered"); beside goods, only a refusal does ("sorry it wasn't in the box, a new one goes
@@ -1943,11 +1943,16 @@ def _terms_by_model(
     nothing."""
     if (
         model_sure < MODEL_SURE_KIND
-        or set_aside
+        or (set_aside and not _aside_of_another_sort(text, model_type))
         or (_asked(text) and not (proposal and not _CHOICE_OR.search(text)))
         or (
             _NEGATION.search(_BENIGN_NEGATION.sub(" ", text))
-            and (FAMILY[model_type] != "goods" or _is_refusal(text, False, False))
+            and (
+                FAMILY[model_type] != "goods"
+                or (
+                    _is_refusal(text, False, False) and not _aside_of_another_sort(text, model_type)
+                )
+            )
         )
         or (FAMILY[model_type] == "goods" and _A_MESSAGE_SENT.search(text))
         or _SUMS_DESCRIBED.search(text)
@@ -1970,6 +1975,17 @@ def _terms_by_model(
     if FAMILY[model_type] in ("money", "credit") and terms.amount is None and terms.percent is None:
         return None
     return terms
+
+
+def _aside_of_another_sort(text: str, model_type: str) -> bool:
+    """Every remedy the words name was said no to, set aside or given before, and is of
+    another sort than the model's ("Instead of a refund for the missing saucer, I can send you
+    one of the spare saucers"): what the model reads is the remedy put in its place."""
+    named = _mentions(text)
+    return bool(named) and all(
+        m.status in ("negated", "set aside", "past") and FAMILY[m.kind] != FAMILY[model_type]
+        for m in named
+    )
 
 
 def _asked(text: str) -> bool:

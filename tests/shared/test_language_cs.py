@@ -3885,3 +3885,35 @@ def test_an_offer_asked_as_agreeable_or_amenable_is_an_offer(
     reading = read(reader, text)
     assert reading.acts == ["offer"] and reading.offer is not None, reading
     assert reading.offer.type == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Instead of a refund for the missing lid, I can pop one of our spare lids in the post.",
+        "A refund isn't possible on opened cartridges, but a pack of the right ones can go out "
+        "to you free this week.",
+    ],
+)
+def test_goods_the_model_reads_in_place_of_a_refund_set_aside_are_the_offer(text: str) -> None:
+    """ "Instead of X, Y" and "can't do X, but Y" where only X is in words we know: the sure
+    kind model's remedy of another sort is what is put forward."""
+    offer, unsure, _ = _decide_offer(
+        normalize(text),
+        {"offer": 0.8, "confirmation": 0.1},
+        "replacement",
+        0.05,
+        129.99,
+        model_sure=0.9,
+    )
+    assert offer is not None and offer.type == "replacement" and not unsure
+    # a refund the model reads where the words set a refund aside stays no offer
+    offer, unsure, _ = _decide_offer(
+        normalize(text),
+        {"offer": 0.8, "confirmation": 0.1},
+        "full_refund",
+        0.05,
+        129.99,
+        model_sure=0.9,
+    )
+    assert offer is None and unsure
