@@ -1932,8 +1932,9 @@ def _terms_by_model(
 ) -> OfferTerms | None:
     """Where the words name no remedy we know ("a wallet top-up of $20 is yours"), the kind
     model's remedy, when it is sure and the message plain (nothing set aside but remedies of
-    another sort it replaces, nothing refused or asked), with the terms the words do give; a sum of money needs a sum said. A condition
-    leaves an offer an offer ("40 dollars goes in your e-purse if the photos show damage").
+    another sort it replaces, nothing refused or asked), with the terms the words do give; a
+    sum of money needs a sum said. A condition leaves an offer an offer ("40 dollars goes in
+    your e-purse if the photos show damage").
     A "not" beside a sum makes it no plain message ("can't go higher than the $18 I
     offered"); beside goods, only a refusal does ("sorry it wasn't in the box, a new one goes
     out today" is plain). Sums explained ("the card shows $98 because of the gift wrap") make
@@ -1941,20 +1942,17 @@ def _terms_by_model(
     (`proposal`: the acts model reads an offer and no request, "meet u in the middle -
     $40?") and names no choice ("a refund or a new one?"); a closing's question mark asks
     nothing."""
+    if model_sure < MODEL_SURE_KIND:
+        return None
+    goods = FAMILY[model_type] == "goods"
+    replaced = _aside_of_another_sort(text, model_type)
+    negated = bool(_NEGATION.search(_BENIGN_NEGATION.sub(" ", text)))
     if (
-        model_sure < MODEL_SURE_KIND
-        or (set_aside and not _aside_of_another_sort(text, model_type))
+        (set_aside and not replaced)
         or (_asked(text) and not (proposal and not _CHOICE_OR.search(text)))
-        or (
-            _NEGATION.search(_BENIGN_NEGATION.sub(" ", text))
-            and (
-                FAMILY[model_type] != "goods"
-                or (
-                    _is_refusal(text, False, False) and not _aside_of_another_sort(text, model_type)
-                )
-            )
-        )
-        or (FAMILY[model_type] == "goods" and _A_MESSAGE_SENT.search(text))
+        or (negated and not goods)
+        or (negated and not replaced and _is_refusal(text, False, False))
+        or (goods and _A_MESSAGE_SENT.search(text))
         or _SUMS_DESCRIBED.search(text)
     ):
         return None

@@ -34,6 +34,22 @@ def read(reader: Reader, text: str, total: float | None = 129.99) -> CSReading:
     return read_cs_reply(text, reader, total)
 
 
+def model_reads(
+    text: str, kind: str, sure: float = 0.9, acts: dict[str, float] | None = None
+) -> tuple[OfferTerms | None, bool]:
+    """`_decide_offer` where the kind model reads `kind` this sure (and the acts model reads an
+    offer, unless `acts` says otherwise): the offer and whether the reply is unsure."""
+    offer, unsure, _ = _decide_offer(
+        normalize(text),
+        acts or {"offer": 0.8, "confirmation": 0.1},
+        kind,
+        0.05,
+        129.99,
+        model_sure=sure,
+    )
+    return offer, unsure
+
+
 def kind_amount_return(reading: CSReading) -> tuple[str, float | None, bool | None]:
     """The terms a test checks: the remedy's kind, its sum and whether the item goes back."""
     assert reading.offer is not None, reading
@@ -1154,14 +1170,7 @@ def test_terms_said_back_after_our_acceptance(reader: Reader, text: str, confirm
 def test_the_sure_kind_model_names_a_remedy_the_words_do_not(
     text: str, sure: float, kind: str | None, unsure: bool
 ) -> None:
-    offer, is_unsure, _ = _decide_offer(
-        normalize(text),
-        {"offer": 0.8, "confirmation": 0.1},
-        "store_credit",
-        0.05,
-        129.99,
-        model_sure=sure,
-    )
+    offer, is_unsure = model_reads(text, "store_credit", sure=sure)
     assert (offer.type if offer else None) == kind and is_unsure is unsure
     if offer is not None:
         assert offer.amount == 40.0
@@ -1180,14 +1189,7 @@ def test_the_sure_kind_model_names_a_remedy_the_words_do_not(
 def test_the_sure_kind_model_names_goods_beside_a_negation_that_refuses_nothing(
     text: str, kind: str | None
 ) -> None:
-    offer, _, _ = _decide_offer(
-        normalize(text),
-        {"offer": 0.8, "confirmation": 0.1},
-        "replacement",
-        0.05,
-        129.99,
-        model_sure=0.9,
-    )
+    offer, _ = model_reads(text, "replacement")
     assert (offer.type if offer else None) == kind
 
 
@@ -3843,14 +3845,8 @@ def test_a_closing_asks_nothing_and_leaves_the_remedy_plain(reader: Reader) -> N
     reading = read(reader, "Can I still help you with something else?")
     assert reading.acts == ["closing"] and reading.asks == [], reading
     # the sure kind model's remedy stands beside a closing's question mark
-    offer, unsure, _ = _decide_offer(
-        normalize("Your spare charger is on its way. Can we also help you with anything else?"),
-        {"offer": 0.2, "confirmation": 0.8},
-        "replacement",
-        0.05,
-        129.99,
-        model_sure=0.9,
-    )
+    text = "Your spare charger is on its way. Can we also help you with anything else?"
+    offer, unsure = model_reads(text, "replacement", acts={"offer": 0.2, "confirmation": 0.8})
     assert offer is not None and offer.type == "replacement" and not unsure
 
 
@@ -3898,22 +3894,8 @@ def test_an_offer_asked_as_agreeable_or_amenable_is_an_offer(
 def test_goods_the_model_reads_in_place_of_a_refund_set_aside_are_the_offer(text: str) -> None:
     """ "Instead of X, Y" and "can't do X, but Y" where only X is in words we know: the sure
     kind model's remedy of another sort is what is put forward."""
-    offer, unsure, _ = _decide_offer(
-        normalize(text),
-        {"offer": 0.8, "confirmation": 0.1},
-        "replacement",
-        0.05,
-        129.99,
-        model_sure=0.9,
-    )
+    offer, unsure = model_reads(text, "replacement")
     assert offer is not None and offer.type == "replacement" and not unsure
     # a refund the model reads where the words set a refund aside stays no offer
-    offer, unsure, _ = _decide_offer(
-        normalize(text),
-        {"offer": 0.8, "confirmation": 0.1},
-        "full_refund",
-        0.05,
-        129.99,
-        model_sure=0.9,
-    )
+    offer, unsure = model_reads(text, "full_refund")
     assert offer is None and unsure
