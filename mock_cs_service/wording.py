@@ -34,10 +34,10 @@ class Wording(StrEnum):
     fifth after two rounds held out, the eighth after one) and on the tenth's and eleventh's
     after their first reads, and on the twelfth's, fourteenth's, fifteenth's, sixteenth's,
     nineteenth's, twentieth's, twenty-first's, twenty-second's, twenty-fourth's,
-    twenty-fifth's, twenty-eighth's and twenty-ninth's after their first reads;
-    the sixth, ninth, thirteenth, seventeenth, eighteenth, twenty-third, twenty-sixth,
-    twenty-seventh and thirtieth are held out (never read by anyone tuning the reader), so a
-    bench can face desks nobody tuned for."""
+    twenty-fifth's, twenty-eighth's and twenty-ninth's after their first reads, and on the
+    twenty-seventh's after three rounds held out; the sixth, ninth, thirteenth, seventeenth,
+    eighteenth, twenty-third, twenty-sixth, thirtieth and thirty-first are held out (never
+    read by anyone tuning the reader), so a bench can face desks nobody tuned for."""
 
     FIRST = "first"
     SECOND = "second"
@@ -69,6 +69,7 @@ class Wording(StrEnum):
     TWENTYEIGHTH = "twentyeighth"
     TWENTYNINTH = "twentyninth"
     THIRTIETH = "thirtieth"
+    THIRTYFIRST = "thirtyfirst"
 
 
 PHRASE_BOOKS = {
