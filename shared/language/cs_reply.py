@@ -1040,6 +1040,7 @@ _RETURN_YES = _rx(
     r"|\breturn (?:it|them|the item|the product|the unit|the original|the \w+)\b(?! label)"
     r"|\b(?:once|after|when|as soon as|upon|the day) (?:we|our|the|it|they|your|you(?:'ve| have)?|it's|they're|that)\b[^.;]{0,60}?\b(?:receive|received|receiving|(?<!non-)receipt|get|gets|got|arrives?|reach|reaches|reached"
     r"|scanned|collect(?:s|ed)?|checked in|inspected|is back|are back|'s back|returned|back with us|back to us|back in(?! stock)|comes? back|your return)\b"
+    r"(?! (?:the |your |those |these |any |a |an |some )?(?:photos?|pictures?|pics?|images?|videos?|screenshots?|details|info\b|information|confirmation|order number|serial|address|form|proof|reply|answer|approval|e-?mail|bank|account|documents?|go-ahead|ok\b|okay)|(?: a| the)? (?:sec|second|moment|minute|chance)\b| time\b| (?:a)?round to)"
     r"|\brequires? (?:a |the |its )?return\b"
     # "on receipt of the item at our depot", "Return of item required before processing",
     # "we would require the article to be returned", "after you send the item and 1 more item back"
@@ -1055,7 +1056,7 @@ _RETURN_YES = _rx(
     r"|\bhave (?:it|the item|them) back\b|\b(?:get|take) (?:it|the item|them) back\b|\b(?:comes?|coming) back to us\b"
     r"|\b(?:collect(?:s|ed|ing)?|pick(?:s|ed)? up|picked up|taken away|take (?:it|them|the \w+(?: \w+)?) away)\b"
     r"|\b(?:provided|as long as|so long as) (?:the|it|they|you)\b[^.]*\b(?:return|come back|comes back|sent back)"
-    r"|\bonce you(?:'ve| have)? (?:sent|returned|posted|shipped|dropped|send|return|post|ship|drop)\b(?! (?:me|us|over)? ?(?:a |the )?(?:photo|picture|pic|image|serial|number|code|details|email|address))"
+    r"|\bonce you(?:'ve| have)? (?:sent|returned|posted|shipped|dropped|send|return|post|ship|drop)\b(?! (?:me|us|over)? ?(?:a |the |your )?(?:[\w-]+ )?(?:photo|picture|pic|image|serial|number|code|details|email|address))"
     r"|\bdrop (?:it|them|the \w+)(?: off)? (?:at|with)|\bback (?:first|1st|with us)\b|\breturned unit\b"
     r"|\bhand (?:it|them|the \w+(?: \w+)?) (?:to|over|in)\b|\bbring (?:it|them|the \w+(?: \w+)?) (?:back |in )?(?:to|into) (?:our|the|any|a) (?:\w+ ){0,3}(?:store|shop|branch|outlet|counter)\b"
     r"|\b(?:the|a) pick-?up (?:of|is|has been|will be)\b|\bschedule (?:a |the )?pick-?up\b|\buse the (?:\w+ )?label\b|\bfor the (?:wrong|old|faulty|damaged) one\b"

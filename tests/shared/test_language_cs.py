@@ -3899,3 +3899,33 @@ def test_goods_the_model_reads_in_place_of_a_refund_set_aside_are_the_offer(text
     # a refund the model reads where the words set a refund aside stays no offer
     offer, unsure = model_reads(text, "full_refund")
     assert offer is None and unsure
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Happy to do that. I'll process the replacement once we receive the photos you "
+        "mentioned. Could you attach them here when you get a sec?",
+        "Once you send me the order number I can reship it today.",
+        "We can refund the $30 once we get your bank details.",
+        "I'll send a replacement as soon as we receive the serial number from you.",
+        "A refund of $25 is fine, I'll put it through when I get a chance.",
+    ],
+)
+def test_something_else_received_first_is_no_return(reader: Reader, text: str) -> None:
+    """ "Once we receive the photos", "when you get a sec": what comes first is not the item."""
+    reading = read(reader, text)
+    assert reading.offer is not None and reading.offer.return_required is None, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'll process the replacement once we receive the faulty one.",
+        "Once you send the kettle back I can refund the $30.",
+        "We can refund the $30 once we get it back.",
+    ],
+)
+def test_the_item_received_first_is_still_a_return(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None and reading.offer.return_required is True, reading
