@@ -391,7 +391,7 @@ _NOT_YET_AFTER = _rx(
 )
 _INSTEAD = _rx(
     r"\b(?:instead of|rather than|in place of|in lieu of|as opposed to|other than)\b"
-    r"[^,;:.!?]*?(?=,| but\b| we\b| i\b| i'll\b| i'd\b| we'll\b| we'd\b| what\b| could\b| why\b| so\b|$)"
+    r"[^,;:.!?]*?(?=[,.!?;:]| but\b| we\b| i\b| i'll\b| i'd\b| we'll\b| we'd\b| what\b| could\b| why\b| so\b|$)"
 )
 _CLAUSE_SPLIT = re.compile(
     r"(?<=[.!?;:])\s+|(?<=[.!?;])$|\s+-\s+|\b(?:but|however|though|although|whereas|instead|so)\b"
@@ -469,6 +469,22 @@ _RECAP = _rx(
 )
 # "Earlier I mentioned a possible 20% discount": an earlier offer told, the remedy its object
 # ("as I mentioned" is an aside; "the €15 I mentioned would be a voucher" is still on offer)
+# "the order we resent to you has also gone missing": a remedy given before, named in passing
+_GIVEN_BEFORE = _rx(
+    r"\b(?:the|your|that|this) (?:[\w-]+ )?(?:order|parcel|package|item|one|box|shipment|unit)s? (?:that |which )?(?:we|i) (?:had |already )?\s*$"
+)
+_GIVEN_VERB = _rx(
+    r"^(?:re-?sent|sent|re-?shipped|shipped|replaced|exchanged|re-?delivered|re-?dispatched|dispatched)\b"
+)
+# "the coupon wasn't applied", "the credit was never added": a fault told, not a remedy given
+_NOT_APPLIED_AFTER = _rx(
+    r"^(?: [\w-]+)?\s+(?:wasn't|was not|weren't|were not|hadn't been|hasn't been|didn't get|did not get|was never|never got)"
+    r" (?:applied|used|redeemed|taken off|added|honou?red|accepted|deducted)\b"
+)
+# "we're out of stock on the replacement lids": none to be had
+_NONE_IN_STOCK_BEFORE = _rx(
+    r"\b(?:out of stock|sold out) (?:on|of|for|in) (?:the |any |all )?(?:[\w-]+ )?$"
+)
 _TOLD_BEFORE = _rx(
     r"(?<!\bas )\b(?:we|i) (?:mentioned|suggested|proposed|quoted)"
     r"(?: (?!(?:would|will|is|was|can|could|should|does|did|has|had)\b)[\w$£€%.,-]+){0,3}\s*$"
@@ -565,6 +581,8 @@ _PENDING = _rx(
     r"|\b(?:might|may) be (?:able|eligible|possible)\b|\bonce (?:the|our) (?:investigation|claim)\b[^.]*\b(?:decide|determine)"
     r"|\b(?:check|speak|talk|confirm) with (?:my|our|the) (?:team|manager|supervisor|colleagues?|warehouse|finance)\b"
     r"|\b(?:i|we)(?:'ll| will) (?:check|see|find out)\b"
+    # "Before we can look at a refund, we'll need ...": what CS will consider, not give
+    r"|\b(?:before|until|till|so) (?:i|we) (?:can|could) (?:look (?:at|into)|consider|assess|review) (?:a|an|any|your|the) (?:[\w-]+ )?(?:refund|replacement|exchange|credit|reimbursement|compensation)\b"
     r"|\bcheck(?:ing)? what\b|\b(?:i|we)(?:'d| would)? (?:have|need) to (?:ask|check with)\b|\bfind out (?:whether|if)\b"
 )
 # "works like this: ...", "the scheme is: ...": a lead that sets out a rule ("as follows:"
@@ -596,6 +614,13 @@ _FOR_ANYONE = _rx(
 # "the £40 refund you mentioned", "the refund you were promised in April": the customer's topic
 _REPORTED_AFTER = _rx(
     r"^\W*(?:that |which )?you (?:mentioned|were promised|were offered|asked (?:about|for)|requested|referred to)\b"
+)
+# "I'll keep this case open until the replacement arrives", "once the refund has been issued,
+# it's up to your bank": a remedy already under way, named as the time something else happens
+_UNDER_WAY_BEFORE = _rx(r"\b(?:until|till|when|once|after|before|as soon as) (?:the|your)\s*$")
+_UNDER_WAY_AFTER = _rx(
+    r"^(?: [\w-]+)?\s+(?:arrives?|comes?|lands?|reaches you|is delivered|gets to you|shows? up|goes through"
+    r"|clears|appears|posts|hits|(?:has been|is|gets) (?:issued|processed|released|credited|delivered))\b"
 )
 _REPORTED_BEFORE = re.compile(rf"(?:{_REPORTED.pattern})(?: [\w']+){{0,3}}\s*$", re.IGNORECASE)
 _REQUESTED_BEFORE = _rx(
@@ -1026,6 +1051,14 @@ _REFUND_THE_TOTAL = _rx(
     r"|\b(?:i|we)(?: can| could| will|'ll|'d| would)(?: \w+)? (?:go|stretch|come) (?:up )?to\s*$"
 )
 _PURPOSE_BEFORE = _rx(r"\b(?:for|towards?|to get) (?:a|an|your|the)\s*$")
+# What CS may wait for that is not the item: "once we receive the photos", "upon receipt of the
+# police report number"
+_NOT_THE_ITEM = (
+    r" (?:the |your |those |these |any |a |an |some )?(?:[\w-]+ )?(?:photos?|pictures?|pics?|images?|videos?"
+    r"|screenshots?|details|info\b|information|confirmation|order number|serial|address|form|proof"
+    r"|reply|answer|approval|e-?mail|bank|account|documents?|go-ahead|ok\b|okay|report|reference"
+    r"|claim|number|receipt|invoice|statement)"
+)
 _RETURN_YES = _rx(
     # the item goes back by collection, in person, or "once the courier picks it up"
     r"\b(?:arrange|book|schedule)s? (?:a |the )?collection\b|\b(?:of|after|on|upon) (?:the )?(?:pick-?up|collection)\b"
@@ -1034,13 +1067,13 @@ _RETURN_YES = _rx(
     r"|\b(?:after|following) (?:the|your) return\b|\breturns team\b|\bscans? the return\b|"
     r"\bagainst (?:the )?return of\b|\bsubject to (?:the )?collection\b|\breturn authori[sz]ation\b|\bhanded back\b|\bcollection of the (?:goods|item|product|parcel|unit|order)\b|"
     r"\b(?:conditional|dependent|contingent) (?:up)?on\b[^.;]{0,60}?\b(?:returned|return|sent back|collection|collected|coming back|back with us)\b|"
-    r"\bupon (?:receipt|return) of\b|\breturned (?:merchandise|item|goods|unit|product)\b|\b(?:accept|take) (?:it|them) back\b|\bback with us\b|"
+    rf"\bupon (?:receipt|return) of\b(?!{_NOT_THE_ITEM})|\breturned (?:merchandise|item|goods|unit|product)\b|\b(?:accept|take) (?:it|them) back\b|\bback with us\b|"
     r"\b(?:item|it|product|unit|order|original|them) (?:is |being |must be |has been )?returned first\b|\breturned first\b|"
     r"\b(?:send|ship|post|mail|bring|drop|return|pop|pack) (?:it|them|the (?:\w+ )?\w+|that|this|everything|the original)(?: off| up)? back\b(?! out| to you)"
     r"|\breturn (?:it|them|the item|the product|the unit|the original|the \w+)\b(?! label)"
     r"|\b(?:once|after|when|as soon as|upon|the day) (?:we|our|the|it|they|your|you(?:'ve| have)?|it's|they're|that)\b[^.;]{0,60}?\b(?:receive|received|receiving|(?<!non-)receipt|get|gets|got|arrives?|reach|reaches|reached"
     r"|scanned|collect(?:s|ed)?|checked in|inspected|is back|are back|'s back|returned|back with us|back to us|back in(?! stock)|comes? back|your return)\b"
-    r"(?! (?:the |your |those |these |any |a |an |some )?(?:photos?|pictures?|pics?|images?|videos?|screenshots?|details|info\b|information|confirmation|order number|serial|address|form|proof|reply|answer|approval|e-?mail|bank|account|documents?|go-ahead|ok\b|okay)|(?: a| the)? (?:sec|second|moment|minute|chance)\b| time\b| (?:a)?round to)"
+    rf"(?!{_NOT_THE_ITEM}|(?: a| the)? (?:sec|second|moment|minute|chance)\b| time\b| (?:a)?round to)"
     r"|\brequires? (?:a |the |its )?return\b"
     # "on receipt of the item at our depot", "Return of item required before processing",
     # "we would require the article to be returned", "after you send the item and 1 more item back"
@@ -1091,7 +1124,7 @@ _RETURN_NO = _rx(
     rf"\bretains?\b|\b(?!choice|decision|call|refund|credit|money|amount|voucher|{CURRENCY}\b|\d)\w+ (?:is|are) yours\b"
     r"|\bwithout needing (?:it|them|the \w+) back\b|\bbin (?:it|them|the)\b|\bin the bin\b|\brecycle (?:it|them|the)\b"
     r"|\b(?:fine|free) to keep\b|\bnot required to (?:return|send)\b|\bneed(?: not|n't) be (?:returned|sent back|collected)\b|"
-    r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)(?!(?: [\w-]+){0,3} (?:aside|safe|ready|handy|to one side|until|for (?:the )?(?:courier|collection|pick-?up)))|\bno need (?:to )?(?:return|send|ship|post)(?! (?:us |me )?(?:any |the |a |some )?(?:photos?|pictures?|pics?|images?|proof|receipts?|evidence|details|info))|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
+    r"\bkeep (?:it|them|the|this|that|your)\b(?! (?:original )?(?:packaging|box|receipt|label|tags?|proof|invoice|paperwork|order number|email)\b)(?!(?: [\w-]+){0,3} (?:aside|safe|ready|handy|to one side|until|for (?:the )?(?:courier|collection|pick-?up)))|\bno need (?:to )?(?:return|send|ship|post|bring|take|drop)(?! (?:us |me )?(?:any |the |a |some )?(?:photos?|pictures?|pics?|images?|proof|receipts?|evidence|details|info))|\bno returns? (?:is |are )?(?:needed|required|necessary)\b"
     r"|\b(?:don't|do not|won't|will not|doesn't|does not|wouldn't|would not) (?:need|have) to (?:return|send|ship|post|mail)"
     r"|\b(?:don't|do not|won't|will not)(?: be)? need(?:ing)? (?:it|them|anything|the (?:\w+ ){0,2}\w+) back\b"
     r"|\bno (?:send|ship|post|mail)[- ]?backs?\b|\bno (?:obligation|requirement) to (?:return|send|post|ship|mail)\b"
@@ -1100,10 +1133,10 @@ _RETURN_NO = _rx(
     r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|any return|needing to)\b"
     r"|\bwithout (?:you )?(?:any |the |a )?(?:need|needing|having|requirement) to (?:return|send|post|ship|mail|bring)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
     r"|\bno[- ]return\b|\bwithout (?:the|a) return\b|\bnothing (?:to|for you to) (?:send|return|ship|post|mail)\b|\breturnless\b|\bhold on ?to\b|\bhang on ?to\b|\bdispose of it\b|\bdonate it\b"
-    r"|\b(?:you|u)(?:'d| would|'ll| can| can just)? keep\b|\bkeeping (?:it|the|them|everything)\b|\bkept (?:it|the|them)\b"
+    r"|\b(?:you|u)(?:'d| would|'ll| can| may)?(?: just| of course| simply| happily| certainly)? keep\b|\bkeeping (?:it|the|them|everything)\b|\bkept (?:it|the|them)\b"
     r"|\byou(?:'re| are) keeping\b"
     r"|\b(?:send|return) (?:anything|nothing) back\b|\b(?:don't|do not|won't|will not) need to do anything\b"
-    r"|\breturn (?:of (?:the )?(?:original )?(?:item|product|unit|goods)|needed|required)?:? ?not (?:required|needed)\b|\bthrow (?:it|them|the \w+ ones?|the \w+)? ?away\b|\b(?:toss|chuck|ditch) (?:it|them|the (?:\w+ )?(?:one|ones|\w+))\b(?! back)"
+    r"|\breturn (?:of (?:the )?(?:original )?(?:item|product|unit|goods)|needed|required)?:? ?not (?:required|needed)\b|\bthrow (?:it|them|the (?:[\w-]+ ){0,2}[\w-]+)? ?away\b|\b(?:toss|chuck|ditch)(?:ing)? (?:it|them|the (?:\w+ )?(?:one|ones|\w+))\b(?! back)"
     r"|\b(?:stays?|remains?) with you\b|\b(?:nothing|no need) to return\b"
     # "the customer keeps the item", "You need not send the product back", "Nothing needs
     # returning"
@@ -1119,7 +1152,7 @@ _RETURN_NO = _rx(
     r"|(?:'d|\bwould) rather not (?:ask|make|have) you (?:to )?(?:return|send|post|ship)"
     r"|\b(?:isn't|is not|there's no|there is no) (?:any )?need (?:for you )?to (?:send|return|post|ship|mail)\b"
     r"|\breturns? (?:isn't|is not|is n't|wouldn't be|won't be) (?:possible|needed|required|necessary)\b"
-    r"|\b(?:in|into) the recycling\b|\brecycle\b"
+    r"|\b(?:in|into) (?:the|your)(?: [\w-]+)? recycling\b|\brecycle\b"
     # "no point posting it back", "it can go in the skip", "use the wet ones as rags or donate them"
     r"|\bno point (?:in )?(?:posting|sending|returning|shipping)\b|\bin the skip\b|\bdonate (?:it|them|the)\b"
     r"|\buse (?:it|them|the \w+(?: ones?)?) as (?:rags?|spares?|parts|a spare)\b|\brather than (?:sending|posting|returning) (?:it|them)\b|\bcan stay with you\b"
@@ -1384,10 +1417,17 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("past", bool(_NOT_YET_AFTER.match(text[end : clause[1]]))),
         ("negated", bool(_ELLIPTIC_CANT.match(text[clause[1] :]))),
         ("negated", _is_negated(text, clause, start, end)),
+        ("past", bool(_NOT_APPLIED_AFTER.match(text[end : clause[1]]))),
+        ("negated", bool(_NONE_IN_STOCK_BEFORE.search(text[clause[0] : start]))),
         ("negated", _is_wished(text[sentence[0] : start], text[end : sentence[1]])),
         ("choice", _is_choice(text, sentence)),
         ("asked", bool(_ASKED_ABOUT.search(sentence_text)) and "?" in sentence_text),
         ("reported", bool(_REPORTED_BEFORE.search(text[clause[0] : start]))),
+        (
+            "reported",
+            bool(_UNDER_WAY_BEFORE.search(text[clause[0] : start]))
+            and bool(_UNDER_WAY_AFTER.match(text[end : clause[1]])),
+        ),
         ("requested", bool(_REQUESTED_BEFORE.search(text[clause[0] : start]))),
         ("asked", bool(_WH_QUESTION.search(sentence_text))),
         (
@@ -1413,6 +1453,11 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("live", bool(_GOVERNED_BEFORE.search(text[clause[0] : start]))),
         ("past", bool(_PAST_FACT.search(_looking_ahead(tense_text)))),
         ("past", bool(_TOLD_BEFORE.search(text[clause[0] : start]))),
+        (
+            "past",
+            bool(_GIVEN_BEFORE.search(text[clause[0] : start]))
+            and bool(_GIVEN_VERB.match(text[start:end])),
+        ),
         (
             "past",
             bool(_PAST_TENSE.search(tense_text))

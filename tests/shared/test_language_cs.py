@@ -3910,6 +3910,8 @@ def test_goods_the_model_reads_in_place_of_a_refund_set_aside_are_the_offer(text
         "We can refund the $30 once we get your bank details.",
         "I'll send a replacement as soon as we receive the serial number from you.",
         "A refund of $25 is fine, I'll put it through when I get a chance.",
+        "Upon receipt of the police report number, we will reimburse the full value of the "
+        "stolen parcel (C$212.75).",
     ],
 )
 def test_something_else_received_first_is_no_return(reader: Reader, text: str) -> None:
@@ -3929,3 +3931,74 @@ def test_something_else_received_first_is_no_return(reader: Reader, text: str) -
 def test_the_item_received_first_is_still_a_return(reader: Reader, text: str) -> None:
     reading = read(reader, text)
     assert reading.offer is not None and reading.offer.return_required is True, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks for writing in. Before we can look at a refund for the vacuum, we'll need your "
+        "order number and a short description of the fault.",
+        "Thanks so much, I'll keep this case open until the replacement arrives. Have a good "
+        "evening!",
+        "Just a heads-up: once the refund has been issued, it's up to your bank how quickly it "
+        "shows. Most take 3-5 working days.",
+        "We're unable to process your refund until we receive the return. We'll email you as "
+        "soon as the refund goes through.",
+    ],
+)
+def test_a_remedy_to_be_looked_at_or_already_under_way_is_no_offer(
+    reader: Reader, text: str
+) -> None:
+    """What CS will consider first, and a remedy named as the time something else happens."""
+    assert read(reader, text).offer is None, text
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # a coupon that was not applied is the fault, the refund is the remedy
+        (
+            "I can see the coupon WELCOME15 wasn't applied to your first order. I've refunded "
+            "15% of the order, which comes to $11.25, back to your PayPal.",
+            "partial_refund",
+        ),
+        # the parcel sent again before is told, not offered
+        (
+            "I'm sorry to say that the order we resent to you has also gone missing. I've issued "
+            "a refund of £72.80 to your original card.",
+            "full_refund",
+        ),
+        # "rather than ...?": set aside though a question mark ends it
+        (
+            "Would it be okay if we refunded the $9.99 for the missing phone case rather than "
+            "sending another one? We're currently out of stock.",
+            "partial_refund",
+        ),
+        # none in stock: the goods are not on offer
+        (
+            "We're currently out of stock on the replacement lids and don't expect more for a "
+            "while. Instead of the lid, I can refund you $8 for it. Would that be OK?",
+            "partial_refund",
+        ),
+    ],
+)
+def test_a_remedy_named_in_passing_gives_way_to_the_one_put_forward(
+    reader: Reader, text: str, kind: str
+) -> None:
+    reading = read_cs_reply(text, reader, 72.80)
+    assert reading.offer is not None and reading.offer.type == kind, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Go ahead and throw the damaged box away, we'll ship a fresh one in the next 2 days.",
+        "Tossing it is fine, it's only a phone case. I'll refund the 9 dollars now.",
+        "We will send a new shade right away; the lamp base you can of course keep.",
+        "We will send a new shade right away. The damaged shade can go in your paper recycling.",
+        "Hi! No need to bring it in, we trust you. Store credit of $45 is on your account now.",
+    ],
+)
+def test_the_item_kept_in_yet_other_words(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None and reading.offer.return_required is False, reading
