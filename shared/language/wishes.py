@@ -41,7 +41,9 @@ _ASKED: tuple[tuple[str, str], ...] = (
         # purchase price returned to my card", "the actual money"
         r"|\b(?:rather not|don'?t want to|do not want to|shouldn'?t have to|not) (?:have to )?(?:be |end up )?pay(?:ing)? for\b"
         r"|\bout of pocket\b|\bpay (?:me|us) back\b|\bthe actual money\b"
-        r"|\b(?:what (?:i|we) paid|the (?:full )?(?:purchase )?price|the lot|the whole (?:amount|lot|order)) (?:\w+ ){0,2}(?:back|returned|refunded)\b",
+        r"|\b(?:what (?:i|we) paid|the (?:full )?(?:purchase )?price|the lot|the whole (?:amount|lot|order)) (?:\w+ ){0,2}(?:back|returned|refunded)\b"
+        # "I am requesting a full chargeback", "disputing the full charge", "I want all of it back"
+        r"|\bchargeback\b|\bdisput(?:e|ing) the (?:full |whole |entire )?(?:charge|payment|transaction)\b|\ball of it back\b",
     ),
     (
         "partial",
@@ -100,7 +102,9 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|(?<!\d )(?<!the )(?<!this )(?<!that )\bgift ?card\b(?! code| i bought| expire)|\bvoucher\b|\bcredit note\b|\bas (?:a |store |account )?credit\b"
         r"|\bas points\b|\b(?:put|add|credit|move) (?:it|the \w+|them)? ?(?:back )?(?:on|to|into) my account\b"
         r"|\bun avoir\b|\b(?:discount|promo|voucher) code for (?:next|my next|future|another)\b"
-        r"|\b(?:in|as|for|into) (?:store |loyalty |reward )?points\b",
+        r"|\b(?:in|as|for|into) (?:store |loyalty |reward )?points\b"
+        # "just put the money in my wallet balance"
+        r"|\b(?:in|into|to|on) (?:my |the )?(?:app |account |in-app |store )?wallet(?: balance)?\b",
     ),
 )
 _ASKED_RE = tuple((cue, re.compile(pattern)) for cue, pattern in _ASKED)
@@ -115,6 +119,13 @@ _REFUSED: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("credit", re.compile(rf"\b{_NOT}\s+{_A}(?:store |account )?credit\b|\b{_NOT}\s+{_A}voucher")),
+    (
+        "partial",
+        re.compile(
+            rf"\b{_NOT}\s+{_A}partial refund\b"
+            r"|\bpartial refund (?:isn'?t|is not|won'?t|will not|wouldn'?t) (?:be )?(?:fair|enough|acceptable|ok|okay|do)\b"
+        ),
+    ),
 )
 
 

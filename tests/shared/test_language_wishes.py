@@ -137,3 +137,24 @@ def test_cue_words_join_the_word_features_only() -> None:
     # one text's row equals the batch transform's row (the fast path and the union agree)
     row = features.matrix(["refund please"]).toarray()[0]
     assert row[vocabulary["cuefull"]] > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "cues"),
+    [
+        ("I am requesting a full chargeback of $86.50.", ["cuefull"]),
+        ("I returned the goods and am disputing the full charge of $187.00.", ["cuefull"]),
+        ("just put the money in my wallet balance and I'll buy it again later", ["cuecredit"]),
+        # a partial refund turned down: the whole sum is the wish
+        (
+            "Parcel lost. A partial refund isn't fair, I want all of it back.",
+            ["cuefull", "cuepartialrefused"],
+        ),
+        # (not part of the money: the whole of it)
+        ("I don't want a partial refund.", ["cuefull", "cuepartialrefused"]),
+    ],
+)
+def test_wishes_said_as_a_dispute_a_wallet_or_a_partial_refund_turned_down(
+    text: str, cues: list[str]
+) -> None:
+    assert wish_cues(text) == cues
