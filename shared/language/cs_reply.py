@@ -476,10 +476,13 @@ _GIVEN_BEFORE = _rx(
 _GIVEN_VERB = _rx(
     r"^(?:re-?sent|sent|re-?shipped|shipped|replaced|exchanged|re-?delivered|re-?dispatched|dispatched)\b"
 )
-# "the coupon wasn't applied", "the credit was never added": a fault told, not a remedy given
+# "the coupon wasn't applied", "the reship didn't go through": a remedy that failed, a fact that
+# no answer to our acceptance makes a booking
 _NOT_APPLIED_AFTER = _rx(
     r"^(?: [\w-]+)?\s+(?:wasn't|was not|weren't|were not|hadn't been|hasn't been|didn't get|did not get|was never|never got)"
     r" (?:applied|used|redeemed|taken off|added|honou?red|accepted|deducted)\b"
+    # "The reship didn't go through": an attempt that failed
+    r"|^(?: [\w-]+)?\s+(?:didn't|did not|hasn't|has not|couldn't|could not) go through\b|^(?: [\w-]+)?\s+(?:failed|bounced|was declined|was rejected)\b"
 )
 # "we're out of stock on the replacement lids": none to be had
 _NONE_IN_STOCK_BEFORE = _rx(
@@ -581,6 +584,10 @@ _PENDING = _rx(
     r"|\b(?:might|may) be (?:able|eligible|possible)\b|\bonce (?:the|our) (?:investigation|claim)\b[^.]*\b(?:decide|determine)"
     r"|\b(?:check|speak|talk|confirm) with (?:my|our|the) (?:team|manager|supervisor|colleagues?|warehouse|finance)\b"
     r"|\b(?:i|we)(?:'ll| will) (?:check|see|find out)\b"
+    # "Approval pending.", "I've put the request in for ...", "Waiting on a sign-off", "It's not
+    # confirmed yet"
+    r"|\bapproval (?:is )?(?:still )?pending\b|\b(?:put|submitted|raised|logged|sent) (?:the |a |my )?request (?:in |off |up )?for\b"
+    r"|\bwaiting (?:on|for) (?:a |the )?(?:sign-?off|approval|go-ahead)\b|\bnot (?:yet )?confirmed(?: yet)?\b"
     # "Before we can look at a refund, we'll need ...": what CS will consider, not give
     r"|\b(?:before|until|till|so) (?:i|we) (?:can|could) (?:look (?:at|into)|consider|assess|review) (?:a|an|any|your|the) (?:[\w-]+ )?(?:refund|replacement|exchange|credit|reimbursement|compensation)\b"
     r"|\bcheck(?:ing)? what\b|\b(?:i|we)(?:'d| would)? (?:have|need) to (?:ask|check with)\b|\bfind out (?:whether|if)\b"
@@ -629,6 +636,9 @@ _REQUESTED_BEFORE = _rx(
     # "would you like to place a new order for a different size?": the customer buys it
     r"|\byou(?:'d| would)? (?:like to |want to |could |can |may )?(?:place|make) (?:a |another )?(?:new )?order\b[^,;]*$"
 )
+# "Can you send the correct one?": the customer is the one to send (an address, an item)
+_YOU_TO_SEND = _rx(r"\b(?:could|can|would|will) (?:you|u) (?:please |kindly |just )?$")
+_SENDING = _rx(r"^(?:send|post|ship|mail|bring|drop|give)\b")
 _WH_WORD = r"(?:what(?! about| if| would you say to| do you (?:think|say) (?:of|about|to)| (?:i|we) can do| (?:i|we)(?:'m| am) able)|what's|which|when|where|why(?! don't)|who|how (?:many|much|long|often))"
 _WH_QUESTION = _rx(rf"^\W*{_WH_WORD}\b[^?]*\?\s*$")
 _WH_CLAUSE_BEFORE = _rx(rf"(?:^|[,:;]\s*){_WH_WORD}\b[^?.!,]*$")
@@ -854,6 +864,9 @@ _AWAITING = _rx(
     r"(?! (?:has |have |had )?(?:receiv|got (?:it|them|the)|gets (?:it|them|the)|scan|checks? (?:it|them|the)|inspect))"
     r"|\b(?:pending|subject to|awaiting|needs?|requires?|waiting (?:on|for)) (?:\w+ )?(?:approval|sign-?off|authori[sz]ation|sign off)\b"
     r"|\b(?:if|once|when) (?:it's |it is |that's |this is |it gets |i get it )?(?:approved|authori[sz]ed|signed off)\b|\bsigns? (?:it |this |that )?off\b"
+    # "Approval pending.", "It's not confirmed yet", "I've put the request in for ..."
+    r"|\bapproval (?:is )?(?:still )?pending\b|\bnot (?:yet )?confirmed(?: yet)?\b"
+    r"|\b(?:put|submitted|raised|logged) (?:the |a |my )?request (?:in )?for\b"
 )
 _PROPOSAL_Q = _rx(
     r"\b(?:would|will|does|do|could|can|is|shall|should|how)\b[^?]*\b(?:works?|suits?|sounds?|okay|ok|acceptable|fair|help|do"
@@ -1057,7 +1070,13 @@ _NOT_THE_ITEM = (
     r" (?:the |your |those |these |any |a |an |some )?(?:[\w-]+ )?(?:photos?|pictures?|pics?|images?|videos?"
     r"|screenshots?|details|info\b|information|confirmation|order number|serial|address|form|proof"
     r"|reply|answer|approval|e-?mail|bank|account|documents?|go-ahead|ok\b|okay|report|reference"
-    r"|claim|number|receipt|invoice|statement)"
+    r"|claim|(?:phone|account|model|reference|case|claim|bank) number|receipt|invoice|statement)"
+)
+# "the replacement will be sent once we receive the photos": what comes first is named, and it
+# is not the item (the returns model then leaves the return unsaid)
+_OTHER_THING_FIRST = _rx(
+    r"\b(?:once|after|when|as soon as|upon|until|before)\b[^.;]{0,40}?"
+    rf"\b(?:receiv\w*|get|got|have|see|seen|send|sent|provid\w*|upload\w*|receipt of)(?={_NOT_THE_ITEM})"
 )
 _RETURN_YES = _rx(
     # the item goes back by collection, in person, or "once the courier picks it up"
@@ -1302,7 +1321,7 @@ class _Mention:
     start: int
     end: int
     clause: tuple[int, int]
-    status: str  # "live", or why not: negated, set aside, past, policy, choice, pending, hypothetical, asked
+    status: str  # "live", or why not: negated, set aside, past, failed, policy, choice, pending, hypothetical, asked
     framed: bool = False  # its clause puts it forward or reports it done
 
 
@@ -1345,10 +1364,20 @@ def _is_negated(text: str, clause: tuple[int, int], start: int, end: int) -> boo
     return bool(_NEGATION.search(before)) or bool(_NEGATED_AFTER.search(text[end : clause[1]]))
 
 
+# "... if you return all three books. Alternatively, keep them and we'll refund €8.00.": the
+# next sentence puts another remedy beside this one
+_ALTERNATIVE_LEAD = _rx(
+    r"^\W*(?:or|alternatively|or else|or,? if you(?:'d| would)? (?:prefer|rather))\b"
+)
+
+
 def _is_choice(text: str, sentence: tuple[int, int]) -> bool:
-    """A choice put as a question: two remedies joined by "or", and a question about which."""
+    """A choice put as a question, two remedies joined by "or" and a question about which, or
+    two remedies in sentences side by side, the second led by "Or" or "Alternatively"."""
     body = text[sentence[0] : sentence[1]]
     named = _remedy_spans(body)
+    if named and _beside_an_alternative(text, sentence):
+        return True
     if len(named) == 1:
         # one remedy against another course: "would you prefer the same model again, or ...?",
         # "we can refund you or offer another model. Which would you prefer?"
@@ -1372,6 +1401,23 @@ def _is_choice(text: str, sentence: tuple[int, int]) -> bool:
         or bool(_PREFERENCE_Q.search(body) or _LEFT_TO_YOU.search(rest) or _WHICH.search(rest))
         or bool(_PREFERENCE_Q.search(rest) and "?" in rest)
     )
+
+
+def _beside_an_alternative(text: str, sentence: tuple[int, int]) -> bool:
+    """The sentence next to this one is led by "Or"/"Alternatively" and names a remedy, or this
+    one is so led and the one before names a remedy."""
+    spans = _sentences(text)
+    index = next((i for i, span in enumerate(spans) if span[0] <= sentence[0] < span[1]), None)
+    if index is None:
+        return False
+    body = text[sentence[0] : sentence[1]]
+    if _ALTERNATIVE_LEAD.match(body) and index > 0:
+        s, e = spans[index - 1]
+        return bool(_remedy_spans(text[s:e]))
+    if index + 1 < len(spans):
+        s, e = spans[index + 1]
+        return bool(_ALTERNATIVE_LEAD.match(text[s:e]) and _remedy_spans(text[s:e]))
+    return False
 
 
 def _is_hypothetical(clause_text: str, offset: int) -> bool:
@@ -1417,7 +1463,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("past", bool(_NOT_YET_AFTER.match(text[end : clause[1]]))),
         ("negated", bool(_ELLIPTIC_CANT.match(text[clause[1] :]))),
         ("negated", _is_negated(text, clause, start, end)),
-        ("past", bool(_NOT_APPLIED_AFTER.match(text[end : clause[1]]))),
+        ("failed", bool(_NOT_APPLIED_AFTER.match(text[end : clause[1]]))),
         ("negated", bool(_NONE_IN_STOCK_BEFORE.search(text[clause[0] : start]))),
         ("negated", _is_wished(text[sentence[0] : start], text[end : sentence[1]])),
         ("choice", _is_choice(text, sentence)),
@@ -1429,6 +1475,11 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
             and bool(_UNDER_WAY_AFTER.match(text[end : clause[1]])),
         ),
         ("requested", bool(_REQUESTED_BEFORE.search(text[clause[0] : start]))),
+        (
+            "requested",
+            bool(_YOU_TO_SEND.search(text[clause[0] : start]))
+            and bool(_SENDING.match(text[start:end])),
+        ),
         ("asked", bool(_WH_QUESTION.search(sentence_text))),
         (
             "asked",
@@ -2027,7 +2078,8 @@ def _aside_of_another_sort(text: str, model_type: str) -> bool:
     one of the spare saucers"): what the model reads is the remedy put in its place."""
     named = _mentions(text)
     return bool(named) and all(
-        m.status in ("negated", "set aside", "past") and FAMILY[m.kind] != FAMILY[model_type]
+        m.status in ("negated", "set aside", "past", "failed")
+        and FAMILY[m.kind] != FAMILY[model_type]
         for m in named
     )
 
@@ -2159,7 +2211,7 @@ def _is_confirmation(text: str, offer_made: bool = False) -> bool:
 def _without_the_past(sentence: str) -> str:
     """The sentence without the clauses of remedies given before: "the refund already went out
     on the 3rd, but I can add $10 credit" reports nothing of the credit."""
-    past = {m.clause for m in _mentions(sentence) if m.status == "past"}
+    past = {m.clause for m in _mentions(sentence) if m.status in ("past", "failed")}
     if not past:
         return sentence
     return " ".join(sentence[s:e] for s, e in _clauses(sentence) if (s, e) not in past)
@@ -2282,8 +2334,10 @@ def _is_fact(text: str, offer: OfferTerms | None, asking: bool = False) -> bool:
     ]
     statuses = {m.status for m in _mentions(text) if any(s <= m.start < e for s, e in stated)}
     if offer is not None:
-        return "past" in statuses or any(_observes(text[s:e], seen=True) for s, e in stated)
-    if statuses & {"past", "policy"}:
+        return bool(statuses & {"past", "failed"}) or any(
+            _observes(text[s:e], seen=True) for s, e in stated
+        )
+    if statuses & {"past", "failed", "policy"}:
         return True
     plain = [
         text[s:e]
@@ -2595,7 +2649,9 @@ def _content_words(text: str) -> set[str]:
 def _reports_the_past(text: str) -> bool:
     """Nothing on the table, and the report is of where the case stands or a remedy given
     before ("the replacement already went out on Tuesday"): a fact, not a confirmation."""
-    return bool(_PROCESS.search(text)) or any(m.status == "past" for m in _mentions(text))
+    return bool(_PROCESS.search(text)) or any(
+        m.status in ("past", "failed") for m in _mentions(text)
+    )
 
 
 def _likeliest_act_without_terms(probabilities: dict[str, float]) -> str:
@@ -2640,7 +2696,7 @@ def read_cs_reply(
         answering_acceptance,
         ranked[model_type],
     )
-    if offer is not None and offer.return_required is None:
+    if offer is not None and offer.return_required is None and not _OTHER_THING_FIRST.search(clean):
         said = _return_by_model(reader.returns.rank(clean).labels[0])
         if said is not None:
             offer = replace(offer, return_required=said)

@@ -4002,3 +4002,49 @@ def test_a_remedy_named_in_passing_gives_way_to_the_one_put_forward(
 def test_the_item_kept_in_yet_other_words(reader: Reader, text: str) -> None:
     reading = read(reader, text)
     assert reading.offer is not None and reading.offer.return_required is False, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Approval pending. I've put the request in for a full refund of A$219 with no return. "
+        "Our approvals team works Monday to Friday, so expect a reply after the weekend.",
+        "Waiting on a sign-off from our warehouse lead for the reship. It's not confirmed yet, "
+        "but nothing suggests a problem.",
+        "Not yet confirmed - the replacement needs stock to be allocated and the system won't "
+        "let me book it until it's approved by inventory.",
+        # an attempt that failed, and the customer asked to send something
+        "The reship didn't go through - it needs a confirmed delivery address and the one on the "
+        "order came back as invalid from the courier. Can you send the correct one?",
+    ],
+)
+def test_a_remedy_not_yet_approved_or_failed_is_neither_offered_nor_agreed(
+    reader: Reader, text: str
+) -> None:
+    for answering in (False, True):
+        reading = read_cs_reply(text, reader, 219.0, answering_acceptance=answering)
+        assert reading.offer is None and not reading.confirms, reading
+
+
+def test_what_comes_first_named_as_no_item_leaves_the_return_to_no_model(reader: Reader) -> None:
+    reading = read(
+        reader, "Please see the above - the replacement will be sent once we receive the photos."
+    )
+    assert reading.offer is not None and reading.offer.type == "replacement", reading
+    assert reading.offer.return_required is None, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We could refund the entire order, €78.30, if you return all three books. Alternatively, "
+        "keep them and we'll refund €8.00 for the bent cover. Let me know.",
+        "I can offer you half the price of the pillow back, so 22.50 of the 45.00, and you keep "
+        "it. Or a full refund if you return it.",
+        "I can refund the $40 today. Or, if you'd prefer, a replacement can go out tomorrow.",
+    ],
+)
+def test_remedies_in_sentences_side_by_side_are_a_choice(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is None and "question" in reading.acts, reading
+    assert "preferred_remedy" in reading.asks, reading
