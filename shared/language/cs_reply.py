@@ -479,10 +479,18 @@ _GIVEN_VERB = _rx(
 # "the coupon wasn't applied", "the reship didn't go through": a remedy that failed, a fact that
 # no answer to our acceptance makes a booking
 _NOT_APPLIED_AFTER = _rx(
-    r"^(?: [\w-]+)?\s+(?:wasn't|was not|weren't|were not|hadn't been|hasn't been|didn't get|did not get|was never|never got)"
+    r"^(?: [\w-]+){0,4}\s+(?:wasn't|was not|weren't|were not|hadn't been|hasn't been|didn't get|did not get|was never|never got)"
     r" (?:applied|used|redeemed|taken off|added|honou?red|accepted|deducted)\b"
     # "The reship didn't go through": an attempt that failed
     r"|^(?: [\w-]+)?\s+(?:didn't|did not|hasn't|has not|couldn't|could not) go through\b|^(?: [\w-]+)?\s+(?:failed|bounced|was declined|was rejected)\b"
+)
+# "a final-sale item at 70% off (was $140)": the price the item sold at; "a refund of up to 50%
+# may apply depending on condition": what the rules allow
+_PRICE_BEFORE = _rx(
+    r"\b(?:item|items|sale|bought|sold|purchased|priced|reduced|marked down|was|were)\s+(?:\w+\s+)?at\s*$"
+)
+_MAY_APPLY_AFTER = _rx(
+    r"^(?![^.;!?]{0,40}?\b(?:i|we)\b)[^.;!?]{0,40}?\b(?:may|might|could|would) apply\b"
 )
 # "we're out of stock on the replacement lids": none to be had
 _NONE_IN_STOCK_BEFORE = _rx(
@@ -1465,6 +1473,8 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("negated", _is_negated(text, clause, start, end)),
         ("failed", bool(_NOT_APPLIED_AFTER.match(text[end : clause[1]]))),
         ("negated", bool(_NONE_IN_STOCK_BEFORE.search(text[clause[0] : start]))),
+        ("policy", bool(_PRICE_BEFORE.search(text[clause[0] : start]))),
+        ("policy", bool(_MAY_APPLY_AFTER.match(text[end : clause[1]]))),
         ("negated", _is_wished(text[sentence[0] : start], text[end : sentence[1]])),
         ("choice", _is_choice(text, sentence)),
         ("asked", bool(_ASKED_ABOUT.search(sentence_text)) and "?" in sentence_text),

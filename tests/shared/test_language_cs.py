@@ -4048,3 +4048,18 @@ def test_remedies_in_sentences_side_by_side_are_a_choice(reader: Reader, text: s
     reading = read(reader, text)
     assert reading.offer is None and "question" in reading.acts, reading
     assert "preferred_remedy" in reading.asks, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not able to swap the size now, sorry. The dress was a final-sale item at 70% off "
+        "(was $140, paid $42).",
+        "To process your return we need it back within 14 days; after that, a refund of up to "
+        "50% may apply depending on condition.",
+    ],
+)
+def test_a_price_paid_or_a_refund_the_rules_may_allow_is_no_offer(
+    reader: Reader, text: str
+) -> None:
+    assert read(reader, text).offer is None, text
