@@ -492,6 +492,13 @@ _PRICE_BEFORE = _rx(
 _MAY_APPLY_AFTER = _rx(
     r"^(?![^.;!?]{0,40}?\b(?:i|we)\b)[^.;!?]{0,40}?\b(?:may|might|could|would) apply\b"
 )
+# "The coupon took $10 off your subtotal", "I can see a refund of $48 pending since March":
+# what a remedy did before, or what CS sees on the order
+_TOOK_AFTER = _rx(r"^(?: [\w-]+)?\s+(?:took|knocked|saved|came off|was taken off|was deducted)\b")
+_TOOK_BEFORE = _rx(r"(?<!\bif i )(?<!\bif we )\b(?:took|knocked|saved you|had already taken)\s*$")
+_SEEN_BEFORE = _rx(
+    r"\b(?:i|we) (?:can )?(?:see|notice|note) (?:that )?(?:there(?:'s| is) )?(?:a|an|the|your)\s*$"
+)
 # "we're out of stock on the replacement lids": none to be had
 _NONE_IN_STOCK_BEFORE = _rx(
     r"\b(?:out of stock|sold out) (?:on|of|for|in) (?:the |any |all )?(?:[\w-]+ )?$"
@@ -1474,6 +1481,9 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("failed", bool(_NOT_APPLIED_AFTER.match(text[end : clause[1]]))),
         ("negated", bool(_NONE_IN_STOCK_BEFORE.search(text[clause[0] : start]))),
         ("policy", bool(_PRICE_BEFORE.search(text[clause[0] : start]))),
+        ("past", bool(_TOOK_AFTER.match(text[end : clause[1]]))),
+        ("past", bool(_TOOK_BEFORE.search(text[clause[0] : start]))),
+        ("past", bool(_SEEN_BEFORE.search(text[clause[0] : start]))),
         ("policy", bool(_MAY_APPLY_AFTER.match(text[end : clause[1]]))),
         ("negated", _is_wished(text[sentence[0] : start], text[end : sentence[1]])),
         ("choice", _is_choice(text, sentence)),

@@ -4063,3 +4063,21 @@ def test_a_price_paid_or_a_refund_the_rules_may_allow_is_no_offer(
     reader: Reader, text: str
 ) -> None:
     assert read(reader, text).offer is None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The coupon took $10 off your subtotal before tax, which is why the total went down by "
+        "$10 and not by $10.80.",
+        "I can see a refund of CA$48.00 pending on our side since 12 March. Did you pay with a "
+        "prepaid card?",
+    ],
+)
+def test_what_a_remedy_did_before_or_what_cs_sees_is_no_offer(reader: Reader, text: str) -> None:
+    assert read(reader, text).offer is None, text
+
+
+def test_a_sum_taken_off_if_we_did_is_still_put_forward(reader: Reader) -> None:
+    reading = read(reader, "Would it help if I took $10 off? Then you can keep using it.")
+    assert reading.offer is not None and reading.offer.amount == 10.0, reading
