@@ -15,7 +15,8 @@ from shared.language.normalize import normalize
 
 # "no refund" alone is a complaint ("still no refund"), not a refusal: it is not listed.
 _NOT = (
-    r"(?:not|not (?:after|looking for|asking for|interested in)|(?:don'?t|do not|won'?t) (?:want|need|bother with)|no need for|rather than|than"
+    r"(?:not|not (?:after|looking for|asking for|interested in|accepting|bothering with|as)"
+    r"|(?:don'?t|do not|won'?t) (?:want|need|bother with|accept)|no need for|no more|rather than|than"
     r"|instead of|over)"
 )
 _A = r"(?:(?:a|an|the|any|my|our|some)\s+)?"
@@ -43,7 +44,10 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\bout of pocket\b|\bpay (?:me|us) back\b|\bthe actual money\b"
         r"|\b(?:what (?:i|we) paid|the (?:full )?(?:purchase )?price|the lot|the whole (?:amount|lot|order)) (?:\w+ ){0,2}(?:back|returned|refunded)\b"
         # "I am requesting a full chargeback", "disputing the full charge", "I want all of it back"
-        r"|\bchargeback\b|\bdisput(?:e|ing) the (?:full |whole |entire )?(?:charge|payment|transaction)\b|\ball of it back\b",
+        r"|\bchargeback\b|\bdisput(?:e|ing) the (?:full |whole |entire )?(?:charge|payment|transaction)\b|\ball of it back\b"
+        # "I want it on my card", "Refund. No more replacements.", "the £18 I paid back"
+        r"|\b(?:want|put|get) (?:it|them|the money) (?:back )?(?:on|to|onto) my (?:card|credit card|debit card|visa|mastercard|paypal|bank)\b"
+        r"|(?:^|[.!?]\s+)refund\s*[.!]|\b(?:i|we) paid back\b",
     ),
     (
         "partial",
@@ -64,7 +68,7 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\b(?:money|something|a bit|a little) (?:knocked |taken )?off\b"
         r"(?! (?:the|my|a|your|that|this) (?!price|bill|total|order|cost|invoice)[a-z]+)|\bknocked off\b"
         r"|\b(?:get|have|give me|deserve|owe me) something back\b|\b(?:extra|overcharged|duplicate|double) (?:money|amount|charge|payment)s? (?:back|refunded)\b"
-        r"|\brefund (?:the|for the) \w+ (?:overcharged|overcharge|extra)\b"
+        r"|\brefund (?:the|for the) \w+ (?:overcharged|overcharge|extra)\b|\brefund (?:me )?(?:my |the )?(?:shipping|delivery|postage)\b"
         # "thirty percent back", "would you cover that?", "not at that price"
         r"|\b[a-z]+(?:-[a-z]+)? per ?cent (?:off|back|refund)\b|\b(?:would|could|can|will) (?:you|u) (?:cover|reimburse)\b"
         r"|\bnot (?:at|for) (?:that|this|the full) price\b",
@@ -116,9 +120,19 @@ _REFUSED: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"\b{_NOT}\s+{_A}(?:replacement|another|new one|new pair|exchange|swap|resend)"
             r"|\b(?:don'?t|do not) bother (?:re-?sending|sending|replacing)"
             r"|\bno need to (?:re-?)?send\b|\b(?:don'?t|do not) (?:send|ship) (?:me |us )?(?:another|a new|a replacement)\b"
+            # "I don't want you to send another one"
+            r"|\b(?:don'?t|do not) want (?:you to )?(?:re-?)?send (?:me |us )?(?:another|a new|a replacement)\b"
         ),
     ),
-    ("credit", re.compile(rf"\b{_NOT}\s+{_A}(?:store |account )?credit\b|\b{_NOT}\s+{_A}voucher")),
+    (
+        "credit",
+        re.compile(
+            rf"\b{_NOT}\s+{_A}(?:store |account )?credit\b|\b{_NOT}\s+{_A}voucher"
+            # "I don't want points", "Don't put it as store credit"
+            rf"|\b{_NOT}\s+{_A}(?:store |loyalty |reward )?points\b"
+            r"|\b(?:don'?t|do not) (?:put|give|issue|make|do) (?:it |me |this |that )?(?:as|in|into) (?:a |an )?(?:store |account )?(?:credit|voucher|points)\b"
+        ),
+    ),
     (
         "partial",
         re.compile(

@@ -158,3 +158,28 @@ def test_wishes_said_as_a_dispute_a_wallet_or_a_partial_refund_turned_down(
     text: str, cues: list[str]
 ) -> None:
     assert wish_cues(text) == cues
+
+
+@pytest.mark.parametrize(
+    ("text", "cues"),
+    [
+        ("Send the mouse. And no, I'm not accepting store credit for it.", ["cuecreditrefused"]),
+        (
+            "I don't want a voucher, I don't want points. Refund my shipping, that's all.",
+            ["cuepartial", "cuecreditrefused"],
+        ),
+        ("I want it on my card, not as a voucher.", ["cuefull", "cuecreditrefused"]),
+        ("Don't put it as store credit - refund to my Visa.", ["cuefull", "cuecreditrefused"]),
+        ("I'm done. Refund. No more replacements.", ["cuefull", "cuereplacerefused"]),
+        (
+            "I want my money back. I don't want you to send another one.",
+            ["cuefull", "cuereplacerefused"],
+        ),
+        (
+            "I want the £18 I paid back - I'm not bothering with another set.",
+            ["cuefull", "cuereplacerefused"],
+        ),
+    ],
+)
+def test_remedies_turned_down_in_more_words(text: str, cues: list[str]) -> None:
+    assert wish_cues(text) == cues
