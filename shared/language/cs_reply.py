@@ -467,8 +467,6 @@ _QUOTED = re.compile(
 _RECAP = _rx(
     r"\bwhat happened\b|\b(?:the )?(?:timeline|history|sequence of events) (?:so far|on our side|of (?:the|your) (?:case|order))"
 )
-# "Earlier I mentioned a possible 20% discount": an earlier offer told, the remedy its object
-# ("as I mentioned" is an aside; "the €15 I mentioned would be a voucher" is still on offer)
 # "the order we resent to you has also gone missing": a remedy given before, named in passing
 _GIVEN_BEFORE = _rx(
     r"\b(?:the|your|that|this) (?:[\w-]+ )?(?:order|parcel|package|item|one|box|shipment|unit)s? (?:that |which )?(?:we|i) (?:had |already )?\s*$"
@@ -478,7 +476,7 @@ _GIVEN_VERB = _rx(
 )
 # "the coupon wasn't applied", "the reship didn't go through": a remedy that failed, a fact that
 # no answer to our acceptance makes a booking
-_NOT_APPLIED_AFTER = _rx(
+_FAILED_AFTER = _rx(
     r"^(?: [\w-]+){0,4}\s+(?:wasn't|was not|weren't|were not|hadn't been|hasn't been|didn't get|did not get|was never|never got)"
     r" (?:applied|used|redeemed|taken off|added|honou?red|accepted|deducted)\b"
     # "The reship didn't go through": an attempt that failed
@@ -503,6 +501,8 @@ _SEEN_BEFORE = _rx(
 _NONE_IN_STOCK_BEFORE = _rx(
     r"\b(?:out of stock|sold out) (?:on|of|for|in) (?:the |any |all )?(?:[\w-]+ )?$"
 )
+# "Earlier I mentioned a possible 20% discount": an earlier offer told, the remedy its object
+# ("as I mentioned" is an aside; "the €15 I mentioned would be a voucher" is still on offer)
 _TOLD_BEFORE = _rx(
     r"(?<!\bas )\b(?:we|i) (?:mentioned|suggested|proposed|quoted)"
     r"(?: (?!(?:would|will|is|was|can|could|should|does|did|has|had)\b)[\w$£€%.,-]+){0,3}\s*$"
@@ -592,6 +592,12 @@ _GOVERNED_BEFORE = _rx(
     # "No, what I offered is a refund of $40 once it's back": the offer on the table, said again
     r"|\bwhat (?:i|we)(?:'ve| have)? (?:offered|proposed|put forward|suggested)(?: you)? (?:is|was)(?: (?:a|an|the|your))?(?: [\w-]+){0,3}\s*$"
 )
+# "Approval pending.", "It's not confirmed yet", "I've put the request in for ...": CS has
+# asked for the remedy, nobody has granted it (neither an offer nor a yes)
+_APPROVAL_TO_COME = (
+    r"\bapproval (?:is )?(?:still )?pending\b|\bnot (?:yet )?confirmed(?: yet)?\b"
+    r"|\b(?:put|submitted|raised|logged|sent) (?:the |a |my )?request (?:in |off |up )?for\b"
+)
 _PENDING = _rx(
     r"\basked (?:my |our |the )?(?:manager|supervisor|team|warehouse|colleague)s? (?:about|for|whether|if)"
     r"|\b(?:requested|asked for|sought|seeking|requesting) (?:\w+ )?(?:approval|authori[sz]ation|sign-off)\b"
@@ -599,10 +605,7 @@ _PENDING = _rx(
     r"|\b(?:might|may) be (?:able|eligible|possible)\b|\bonce (?:the|our) (?:investigation|claim)\b[^.]*\b(?:decide|determine)"
     r"|\b(?:check|speak|talk|confirm) with (?:my|our|the) (?:team|manager|supervisor|colleagues?|warehouse|finance)\b"
     r"|\b(?:i|we)(?:'ll| will) (?:check|see|find out)\b"
-    # "Approval pending.", "I've put the request in for ...", "Waiting on a sign-off", "It's not
-    # confirmed yet"
-    r"|\bapproval (?:is )?(?:still )?pending\b|\b(?:put|submitted|raised|logged|sent) (?:the |a |my )?request (?:in |off |up )?for\b"
-    r"|\bwaiting (?:on|for) (?:a |the )?(?:sign-?off|approval|go-ahead)\b|\bnot (?:yet )?confirmed(?: yet)?\b"
+    rf"|{_APPROVAL_TO_COME}|\bwaiting (?:on|for) (?:a |the )?(?:sign-?off|approval|go-ahead)\b"
     # "Before we can look at a refund, we'll need ...": what CS will consider, not give
     r"|\b(?:before|until|till|so) (?:i|we) (?:can|could) (?:look (?:at|into)|consider|assess|review) (?:a|an|any|your|the) (?:[\w-]+ )?(?:refund|replacement|exchange|credit|reimbursement|compensation)\b"
     r"|\bcheck(?:ing)? what\b|\b(?:i|we)(?:'d| would)? (?:have|need) to (?:ask|check with)\b|\bfind out (?:whether|if)\b"
@@ -879,9 +882,7 @@ _AWAITING = _rx(
     r"(?! (?:has |have |had )?(?:receiv|got (?:it|them|the)|gets (?:it|them|the)|scan|checks? (?:it|them|the)|inspect))"
     r"|\b(?:pending|subject to|awaiting|needs?|requires?|waiting (?:on|for)) (?:\w+ )?(?:approval|sign-?off|authori[sz]ation|sign off)\b"
     r"|\b(?:if|once|when) (?:it's |it is |that's |this is |it gets |i get it )?(?:approved|authori[sz]ed|signed off)\b|\bsigns? (?:it |this |that )?off\b"
-    # "Approval pending.", "It's not confirmed yet", "I've put the request in for ..."
-    r"|\bapproval (?:is )?(?:still )?pending\b|\bnot (?:yet )?confirmed(?: yet)?\b"
-    r"|\b(?:put|submitted|raised|logged) (?:the |a |my )?request (?:in )?for\b"
+    rf"|{_APPROVAL_TO_COME}"
 )
 _PROPOSAL_Q = _rx(
     r"\b(?:would|will|does|do|could|can|is|shall|should|how)\b[^?]*\b(?:works?|suits?|sounds?|okay|ok|acceptable|fair|help|do"
@@ -1085,7 +1086,7 @@ _NOT_THE_ITEM = (
     r" (?:the |your |those |these |any |a |an |some )?(?:[\w-]+ )?(?:photos?|pictures?|pics?|images?|videos?"
     r"|screenshots?|details|info\b|information|confirmation|order number|serial|address|form|proof"
     r"|reply|answer|approval|e-?mail|bank|account|documents?|go-ahead|ok\b|okay|report|reference"
-    r"|claim|(?:phone|account|model|reference|case|claim|bank) number|receipt|invoice|statement)"
+    r"|claim|(?:phone|model|case) number|receipt|invoice|statement)"
 )
 # "the replacement will be sent once we receive the photos": what comes first is named, and it
 # is not the item (the returns model then leaves the return unsaid)
@@ -1478,7 +1479,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("past", bool(_NOT_YET_AFTER.match(text[end : clause[1]]))),
         ("negated", bool(_ELLIPTIC_CANT.match(text[clause[1] :]))),
         ("negated", _is_negated(text, clause, start, end)),
-        ("failed", bool(_NOT_APPLIED_AFTER.match(text[end : clause[1]]))),
+        ("failed", bool(_FAILED_AFTER.match(text[end : clause[1]]))),
         ("negated", bool(_NONE_IN_STOCK_BEFORE.search(text[clause[0] : start]))),
         ("policy", bool(_PRICE_BEFORE.search(text[clause[0] : start]))),
         ("past", bool(_TOOK_AFTER.match(text[end : clause[1]]))),
