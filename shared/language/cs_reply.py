@@ -1329,6 +1329,11 @@ class CSReading:
 # ---------------------------------------------------------------- clauses and scope
 
 
+# A remedy's statuses that tell what happened before now: given, or tried and failed (a fact,
+# never an offer; only "past" reads as done in answer to our acceptance)
+_BEFORE_NOW = frozenset({"past", "failed"})
+
+
 @dataclass(frozen=True)
 class _Mention:
     """A remedy named in the text, with the scope it stands in."""
@@ -2099,8 +2104,7 @@ def _aside_of_another_sort(text: str, model_type: str) -> bool:
     one of the spare saucers"): what the model reads is the remedy put in its place."""
     named = _mentions(text)
     return bool(named) and all(
-        m.status in ("negated", "set aside", "past", "failed")
-        and FAMILY[m.kind] != FAMILY[model_type]
+        m.status in ("negated", "set aside", *_BEFORE_NOW) and FAMILY[m.kind] != FAMILY[model_type]
         for m in named
     )
 
@@ -2232,7 +2236,7 @@ def _is_confirmation(text: str, offer_made: bool = False) -> bool:
 def _without_the_past(sentence: str) -> str:
     """The sentence without the clauses of remedies given before: "the refund already went out
     on the 3rd, but I can add $10 credit" reports nothing of the credit."""
-    past = {m.clause for m in _mentions(sentence) if m.status in ("past", "failed")}
+    past = {m.clause for m in _mentions(sentence) if m.status in _BEFORE_NOW}
     if not past:
         return sentence
     return " ".join(sentence[s:e] for s, e in _clauses(sentence) if (s, e) not in past)
@@ -2355,10 +2359,10 @@ def _is_fact(text: str, offer: OfferTerms | None, asking: bool = False) -> bool:
     ]
     statuses = {m.status for m in _mentions(text) if any(s <= m.start < e for s, e in stated)}
     if offer is not None:
-        return bool(statuses & {"past", "failed"}) or any(
+        return bool(statuses & _BEFORE_NOW) or any(
             _observes(text[s:e], seen=True) for s, e in stated
         )
-    if statuses & {"past", "failed", "policy"}:
+    if statuses & {*_BEFORE_NOW, "policy"}:
         return True
     plain = [
         text[s:e]
@@ -2670,9 +2674,7 @@ def _content_words(text: str) -> set[str]:
 def _reports_the_past(text: str) -> bool:
     """Nothing on the table, and the report is of where the case stands or a remedy given
     before ("the replacement already went out on Tuesday"): a fact, not a confirmation."""
-    return bool(_PROCESS.search(text)) or any(
-        m.status in ("past", "failed") for m in _mentions(text)
-    )
+    return bool(_PROCESS.search(text)) or any(m.status in _BEFORE_NOW for m in _mentions(text))
 
 
 def _likeliest_act_without_terms(probabilities: dict[str, float]) -> str:

@@ -3902,35 +3902,50 @@ def test_goods_the_model_reads_in_place_of_a_refund_set_aside_are_the_offer(text
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "required"),
     [
-        "Happy to do that. I'll process the replacement once we receive the photos you "
-        "mentioned. Could you attach them here when you get a sec?",
-        "Once you send me the order number I can reship it today.",
-        "We can refund the $30 once we get your bank details.",
-        "I'll send a replacement as soon as we receive the serial number from you.",
-        "A refund of $25 is fine, I'll put it through when I get a chance.",
-        "Upon receipt of the police report number, we will reimburse the full value of the "
-        "stolen parcel (C$212.75).",
+        # what must come first is not the item: no return ("when you get a sec")
+        (
+            "Happy to do that. I'll process the replacement once we receive the photos you "
+            "mentioned. Could you attach them here when you get a sec?",
+            None,
+        ),
+        ("Once you send me the order number I can reship it today.", None),
+        ("We can refund the $30 once we get your bank details.", None),
+        ("I'll send a replacement as soon as we receive the serial number from you.", None),
+        ("A refund of $25 is fine, I'll put it through when I get a chance.", None),
+        (
+            "Upon receipt of the police report number, we will reimburse the full value of the "
+            "stolen parcel (C$212.75).",
+            None,
+        ),
+        # the item itself first: still a return
+        ("I'll process the replacement once we receive the faulty one.", True),
+        ("Once you send the kettle back I can refund the $30.", True),
+        ("We can refund the $30 once we get it back.", True),
+        # the item kept in yet other words
+        (
+            "Go ahead and throw the damaged box away, we'll ship a fresh one in the next 2 days.",
+            False,
+        ),
+        ("Tossing it is fine, it's only a phone case. I'll refund the 9 dollars now.", False),
+        ("We will send a new shade right away; the lamp base you can of course keep.", False),
+        (
+            "We will send a new shade right away. The damaged shade can go in your paper recycling.",
+            False,
+        ),
+        (
+            "Hi! No need to bring it in, we trust you. Store credit of $45 is on your account now.",
+            False,
+        ),
     ],
 )
-def test_something_else_received_first_is_no_return(reader: Reader, text: str) -> None:
-    """ "Once we receive the photos", "when you get a sec": what comes first is not the item."""
+def test_what_comes_first_and_the_item_kept_in_yet_other_words(
+    reader: Reader, text: str, required: bool | None
+) -> None:
+    """ "Once we receive the photos" asks for no return; "once we receive the faulty one" does."""
     reading = read(reader, text)
-    assert reading.offer is not None and reading.offer.return_required is None, reading
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I'll process the replacement once we receive the faulty one.",
-        "Once you send the kettle back I can refund the $30.",
-        "We can refund the $30 once we get it back.",
-    ],
-)
-def test_the_item_received_first_is_still_a_return(reader: Reader, text: str) -> None:
-    reading = read(reader, text)
-    assert reading.offer is not None and reading.offer.return_required is True, reading
+    assert reading.offer is not None and reading.offer.return_required is required, reading
 
 
 @pytest.mark.parametrize(
@@ -3987,21 +4002,6 @@ def test_a_remedy_named_in_passing_gives_way_to_the_one_put_forward(
 ) -> None:
     reading = read_cs_reply(text, reader, 72.80)
     assert reading.offer is not None and reading.offer.type == kind, reading
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Go ahead and throw the damaged box away, we'll ship a fresh one in the next 2 days.",
-        "Tossing it is fine, it's only a phone case. I'll refund the 9 dollars now.",
-        "We will send a new shade right away; the lamp base you can of course keep.",
-        "We will send a new shade right away. The damaged shade can go in your paper recycling.",
-        "Hi! No need to bring it in, we trust you. Store credit of $45 is on your account now.",
-    ],
-)
-def test_the_item_kept_in_yet_other_words(reader: Reader, text: str) -> None:
-    reading = read(reader, text)
-    assert reading.offer is not None and reading.offer.return_required is False, reading
 
 
 @pytest.mark.parametrize(
