@@ -36,8 +36,8 @@ class Wording(StrEnum):
     nineteenth's, twentieth's, twenty-first's, twenty-second's, twenty-fourth's,
     twenty-fifth's, twenty-eighth's and twenty-ninth's after their first reads, and on the
     twenty-seventh's after three rounds held out; the sixth, ninth, thirteenth, seventeenth,
-    eighteenth, twenty-third, twenty-sixth, thirtieth and thirty-first are held out (never
-    read by anyone tuning the reader), so a bench can face desks nobody tuned for."""
+    eighteenth, twenty-third, twenty-sixth, thirtieth, thirty-first and thirty-second are held
+    out (never read by anyone tuning the reader), so a bench can face desks nobody tuned for."""
 
     FIRST = "first"
     SECOND = "second"
@@ -70,6 +70,7 @@ class Wording(StrEnum):
     TWENTYNINTH = "twentyninth"
     THIRTIETH = "thirtieth"
     THIRTYFIRST = "thirtyfirst"
+    THIRTYSECOND = "thirtysecond"
 
 
 PHRASE_BOOKS = {
