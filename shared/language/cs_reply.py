@@ -493,9 +493,23 @@ _MAY_APPLY_AFTER = _rx(
 # "The coupon took $10 off your subtotal", "I can see a refund of $48 pending since March":
 # what a remedy did before, or what CS sees on the order
 _TOOK_AFTER = _rx(r"^(?: [\w-]+)?\s+(?:took|knocked|saved|came off|was taken off|was deducted)\b")
+# "the $35 credit we gave you", "the refund you received in March": given before, named by it
+# or by what it is for ("you have until May to use the $35")
+_HELD_BEFORE = _rx(r"\b(?:use|spend|redeem) (?:the|your) $")
+_GIVEN_AFTER = _rx(
+    r"^\s+(?:that |which )?(?:we|i|you|they|my colleague|our team) (?:already )?"
+    r"(?:gave|issued|sent|added|applied|put|credited|received|got|had)\b"
+)
 _TOOK_BEFORE = _rx(r"(?<!\bif i )(?<!\bif we )\b(?:took|knocked|saved you|had already taken)\s*$")
 _SEEN_BEFORE = _rx(
     r"\b(?:i|we) (?:can )?(?:see|notice|note) (?:that )?(?:there(?:'s| is) )?(?:a|an|the|your)\s*$"
+)
+# "the earlier refund of $32", "my colleague did offer a full refund", "I had promised a
+# replacement": a remedy of an earlier time
+_EARLIER_BEFORE = _rx(
+    r"\b(?:the|your|that|our) (?:earlier|previous|prior|original|last|first) $"
+    r"|\b(?:did|had) (?:already |originally |initially )?(?:offer|promise|propose|suggest|quote|mention)(?:e?d)?"
+    r"(?: (?!(?:will|would|can|could|is|was)\b)[\w$£€%.,-]+){0,3}\s*$"
 )
 # "we're out of stock on the replacement lids": none to be had
 _NONE_IN_STOCK_BEFORE = _rx(
@@ -504,10 +518,14 @@ _NONE_IN_STOCK_BEFORE = _rx(
 # "Earlier I mentioned a possible 20% discount": an earlier offer told, the remedy its object
 # ("as I mentioned" is an aside; "the €15 I mentioned would be a voucher" is still on offer)
 _TOLD_BEFORE = _rx(
-    r"(?<!\bas )\b(?:we|i) (?:mentioned|suggested|proposed|quoted)"
+    r"(?<!\bas )\b(?:we|i|she|he|they|(?:my|your|a) colleague) (?:mentioned|suggested|proposed|quoted)"
     r"(?: (?!(?:would|will|is|was|can|could|should|does|did|has|had)\b)[\w$£€%.,-]+){0,3}\s*$"
 )
-_AHEAD = _rx(r"\bwill\b|'ll\b|\bshall\b|\bgoing to\b|\bbooked (?:in )?for\b")
+_AHEAD = _rx(
+    r"\bwill\b|'ll\b|\bshall\b|\bgoing to\b|\bbooked (?:in )?for\b"
+    # "we can collect it on 22 May and refund ...", not "I can see it was refunded on May 2"
+    r"|\b(?:we|i) can (?!see\b|confirm\b|tell\b|find\b|check\b|verify\b|notice\b)"
+)
 _PAST_TENSE = _rx(
     r"\b(?:was|were) (?:\w+ )?(?:\w+ed|sent|paid|given|made|done|put)\b"
     # "the refund for one item was $13.33": the sum a remedy came to
@@ -694,8 +712,10 @@ _TURNED_DOWN_AFTER = _rx(
 _REAL_MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| shall| am| are|'m|'re)\b|\blet me\b")
 _MAIN_CLAUSE = _rx(r"\b(?:i|we)(?:'ll| will| can| could|'d| would| shall)\b|\bthen\b")
 _ASKED_ABOUT = _rx(
-    # (after a lead: "Just checking in: did the replacement charger arrive okay?")
-    r"(?:^|[:—–] )\W*(?:did|have you|has|had|was|were|when did|when was|is (?:it|the|your|this)|are (?:you|they|the))\b"
+    # (after a lead: "Just checking in: did the replacement charger arrive okay?", "Just
+    # checking, did the recipient get the replacement plant OK?")
+    r"(?:^|[:—–] |\b(?:checking(?: in)?|quick question|following up|out of interest|by the way|btw), )"
+    r"\W*(?:did|have you|has|had|was|were|when did|when was|is (?:it|the|your|this)|are (?:you|they|the))\b"
     # (not a proposal: "Is the customer agreeable to a new one?", "are you ok with $20?")
     r"(?! (?:\w+ )?(?:ok|okay|happy|alright|all right|fine|good|agreeable|amenable) (?:with|for|to)\b)"
 )
@@ -705,13 +725,18 @@ _PREFERENCE_Q = _rx(
     r"\bwhich (?:\w+ )?(?:would|do|one|option)\b|\bwould (?:you|u) (?:like|prefer|rather)\b|\bdo you (?:want|prefer)\b"
     r"|\byou'd (?:like|prefer|rather)\b|\bprefer\b|\brather\b|\beither\b|\bwhat would you like\b|\bhow would you like\b"
     r"|\bwhich (?:\w+ )?(?:works?|suits?|sounds?|is (?:better|best|easier))\b"
+    r"|\bwhat (?:do )?(?:you|u) (?:like|want|prefer) (?:better|best|more)\b"
 )
 _WHICH = _rx(
     r"\b(?:let (?:me|us) know|tell (?:me|us)|say|decide) which\b|\bwhich (?:one|is better|is best)\b"
 )
 _LEFT_TO_YOU = _rx(
-    r"\b(?:up to (?:you|u)|(?:your|ur) (?:call|choice|pick)|(?:you|u) (?:choose|decide|pick))\b|\bwhichever (?:one )?you(?:'d)? (?:pick|prefer|want|choose|like|rather)\b"
+    r"\b(?:up to (?:you|u)|(?:your|ur) (?:call|choice|pick)|(?:you|u) (?:choose|decide|pick))\b"
+    r"|\b(?:choose|pick|select) (?:one|an option|either)\b|\bwhichever (?:one )?you(?:'d)? (?:pick|prefer|want|choose|like|rather)\b"
 )
+# "we can either send a technician or a label": options put to the customer ("we will either
+# refit or replace it" says what CS will decide)
+_EITHER_OR = _rx(r"\b(?:can|could|(?:are|'re|am|'m) happy to) either\b[^.?!]*\bor\b")
 # "Let me offer you the choice: wait a few days, or I reship now?": one remedy against another course
 _CHOICE_OFFERED = _rx(r"\b(?:the|a) choice\b|\b(?:two|three|a few|some) options\b")
 
@@ -906,6 +931,7 @@ _CLOSING = _rx(
     r"|\bmark (?:the|this|your) (?:ticket|case|chat) as (?:closed|resolved)|\b(?:chat|conversation) will (?:now )?end"
     r"|\bend (?:our|this|the) (?:chat|conversation)|^\W*thanks again\W*$"
     r"|\bthat's everything\b|\bstart a new (?:chat|one)\b"
+    r"|\bif you have any (?:further|other|more) (?:questions|queries)\b"
     r"|\bany other (?:query|queries|questions?|issues?|thing)\b[^.?!]*\?|\banything (?:more|else) (?:i|we) can do\b"
     # "Anything else on your mind?", "Can I help with anything further?"
     r"|^\W*(?:(?:is|was) there |(?:can|could|may) (?:i|we) (?:still |also )?help (?:you )?with )?(?:anything|something) (?:else|further|more)\b[^.?!]*\?"
@@ -940,6 +966,8 @@ _REFUSAL = _rx(
     r"|\bthat(?:'s| is) all (?:i'm|i am|we're|we are) (?:authori[sz]ed|allowed|able|permitted) to\b|\bhave to (?:withdraw|take back)\b"
     r"|\bdecision is final\b|\b(?:beyond|above) what (?:i|we) (?:can|am allowed|'m allowed|are allowed)\b"
     r"|\bcan(?:'t|not) be (?:returned|refunded|exchanged|accepted|changed)\b|\ball (?:i'm|i am|we're|we are) able to offer\b|\bwindow (?:has )?closed\b|\b(?:isn't|is not) (?:something|a remedy)\b|^\W*no,? (?:i'm|we're|sorry)\b"
+    # "so we won't be sending one", "we're not refunding the postage"
+    r"|\b(?:won't|will not|aren't|are not|'re not|am not|'m not) (?:be )?(?:sending|refunding|replacing|reshipping|issuing|offering|crediting|giving|processing)\b"
 )
 _REFUSAL_OF_RETURN = _rx(
     r"\b(?:can't|cannot|can not|unable to|not able to|won't be able to|won't|don't|do not)(?: \w+){0,2}? (?:take|accept)"
@@ -1060,6 +1088,7 @@ _NET_BEFORE = _rx(
     r"(?:\bso(?: you(?:'d| would|'ll| will) (?:get|receive))?|\bwhich (?:comes|works out|is) to|\bleaving(?: you with)?|\bthat(?:'s| is)"
     r"|\bgiving you|\byou(?:'d| would|'ll| will) (?:get|receive)|\bcomes to|\bcoming to|\bnet|=|\bi\.e\.,?|\bthat is,)\s*(?:a (?:refund|total) of\s*)?$"
 )
+_TIMES = _rx(r"\b\d+\s*(?:[x×*]|times)\s*\W?\s?\d")  # "2 x £45 = £90", "2 x 12,00 €, so 24,00 €"
 _SUM_AFTER = _rx(r"\s*(?:in total|total|altogether|all in|all together)\b")
 _TOTAL_BEFORE = _rx(
     r"(?:you paid|order total(?: (?:of|was|is))?|total (?:of|was|is)|paid|cost|priced at|price (?:of|was|is)|out of|from"
@@ -1167,7 +1196,7 @@ _RETURN_NO = _rx(
     r"|\b(?:doesn't|does not|don't|do not|won't|will not) (?:need|have) to (?:come|go|be sent|be returned|be posted)(?: back)?\b"
     r"|\bwithout (?:you )?(?:returning|sending|needing to return|having to return|a return|any return|needing to)\b"
     r"|\bwithout (?:you )?(?:any |the |a )?(?:need|needing|having|requirement) to (?:return|send|post|ship|mail|bring)\b|\breturn(?:s|ing)? (?:is |are )?not (?:required|needed|necessary)"
-    r"|\bno[- ]return\b|\bwithout (?:the|a) return\b|\bnothing (?:to|for you to) (?:send|return|ship|post|mail)\b|\breturnless\b|\bhold on ?to\b|\bhang on ?to\b|\bdispose of it\b|\bdonate it\b"
+    r"|\bno[- ]return\b|\bwithout (?:the |a )?return(?: of the (?:goods|item|product|parcel))?\b|\bnothing (?:to|for you to) (?:send|return|ship|post|mail)\b|\breturnless\b|\bhold on ?to\b|\bhang on ?to\b|\bdispose of it\b|\bdonate it\b"
     r"|\b(?:you|u)(?:'d| would|'ll| can| may)?(?: just| of course| simply| happily| certainly)? keep\b|\bkeeping (?:it|the|them|everything)\b|\bkept (?:it|the|them)\b"
     r"|\byou(?:'re| are) keeping\b"
     r"|\b(?:send|return) (?:anything|nothing) back\b|\b(?:don't|do not|won't|will not) need to do anything\b"
@@ -1180,6 +1209,9 @@ _RETURN_NO = _rx(
     r"|\bkeep (?:items?|products?|goods|everything|or (?:toss|bin|donate|dispose|recycle))\b|\byours to keep\b"
     r"|\b(?:dont|don't|do not|doesn't|does not|not) need (?:to )?(?:return|send|ship|post)\b|\bdispose of\b"
     r"|\b(?:don't|dont|do not) worry about (?:sending|returning|posting|shipping)\b"
+    # "you're not obliged to return the item", "please don't try to send it back!"
+    r"|\bnot (?:obliged|obligated|required|expected) to (?:return|send|post|ship|mail)\b|\bno obligation to (?:return|send)\b"
+    r"|\b(?:don't|dont|do not) (?:try to|bother(?: to)?) (?:send|return|post|ship|mail)\b"
     r"|\bnothing (?:needs?|has|must) (?:to )?(?:come|go|be sent|be returned|be posted)\b"
     # "Don't send it back", "a return isn't possible", "it can go in the recycling"
     r"|\b(?:don't|dont|do not|no need to) (?:bother )?(?:send|return|post|ship|mail)(?:ing)? (?:it|them|the \w+|anything)\b(?! (?:by|via|through|using|in|with)\b)"
@@ -1408,7 +1440,11 @@ def _is_choice(text: str, sentence: tuple[int, int]) -> bool:
         next_asks = bool(
             _PREFERENCE_Q.search(following[first:end]) or _WHICH.search(following[first:end])
         )
-        asked = "?" in body or bool((_CHOICE_OFFERED.search(body) or next_asks) and "?" in after)
+        asked = (
+            "?" in body
+            or bool((_CHOICE_OFFERED.search(body) or next_asks) and "?" in after)
+            or bool(_EITHER_OR.search(body))  # "we can either send a technician or a label"
+        )
         return (
             asked
             and bool(_CHOICE_OR.search(body))
@@ -1488,8 +1524,15 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("negated", bool(_NONE_IN_STOCK_BEFORE.search(text[clause[0] : start]))),
         ("policy", bool(_PRICE_BEFORE.search(text[clause[0] : start]))),
         ("past", bool(_TOOK_AFTER.match(text[end : clause[1]]))),
+        ("past", bool(_GIVEN_AFTER.match(text[end : clause[1]]))),
+        (
+            "past",
+            FAMILY[kind] in ("money", "credit")
+            and bool(_HELD_BEFORE.search(text[clause[0] : start])),
+        ),
         ("past", bool(_TOOK_BEFORE.search(text[clause[0] : start]))),
         ("past", bool(_SEEN_BEFORE.search(text[clause[0] : start]))),
+        ("past", bool(_EARLIER_BEFORE.search(text[clause[0] : start]))),
         ("policy", bool(_MAY_APPLY_AFTER.match(text[end : clause[1]]))),
         ("negated", _is_wished(text[sentence[0] : start], text[end : sentence[1]])),
         ("choice", _is_choice(text, sentence)),
@@ -1603,7 +1646,67 @@ def _mentions(text: str) -> tuple[_Mention, ...]:
                 )
             )
             found.append(_Mention(kind, m.start(), m.end(), clause, status, framed))
-    return tuple(sorted(found, key=lambda x: x.start))
+    found.sort(key=lambda x: x.start)
+    return tuple(_standing(text, _restating_the_past(text, m, found)) for m in found)
+
+
+# An offer made before and said to stand now: "the $20 I offered is still available", "the
+# replacement Kate offered remains valid", "we're still holding the $45 refund for you, as
+# offered on the 8th". A remedy given before that stands ("the credit we gave you is still
+# valid") is not: it was never offered, it was given.
+_OFFERED_BEFORE = _rx(
+    r"\b(?:offered|promised|proposed|suggested|quoted|mentioned|talked about|spoke about|discussed)\b"
+    r"|\bas (?:i|we) said\b|\bdid (?:offer|promise|propose|suggest|quote|mention)\b"
+)
+_STANDS_NOW = _rx(
+    r"\b(?:is|are|'s) still (?:there|available|valid|open|good|on the table|on offer|in place)\b"
+    r"|\b(?:still|remains?) (?:stands|applies|valid|available|open|on the table|on offer)\b"
+    r"|\bstill stands\b|\bstill holding\b|\b(?:that's|that is|it's|it is) still (?:valid|available|there)\b"
+)
+
+
+def _standing(text: str, mention: _Mention) -> _Mention:
+    """A remedy offered before and said to stand is on the table now, unless the sentence
+    takes it back or turns something down."""
+    if mention.status != "past":
+        return mention
+    sentence = text[slice(*_span_of(_sentences(text), mention.start))]
+    stands = _STANDS_NOW.search(sentence)
+    if (
+        not stands
+        or not _OFFERED_BEFORE.search(sentence)
+        or _NEGATION.search(sentence[: stands.end()])
+    ):
+        return mention
+    return replace(mention, status="live", framed=True)
+
+
+# What gives a remedy named after a lead its own time: a frame of its own, or words that add it
+# to what was given ("... $40 back to your card now for the item as well?")
+_OWN_TIME = (
+    _OFFER_FRAME,
+    _DONE_FRAME,
+    _rx(
+        r"\b(?:now|also|too|as well|on top|in addition|additionally|extra|new|remaining|rest|balance)\b"
+    ),
+)
+
+
+def _restating_the_past(text: str, mention: _Mention, found: list[_Mention]) -> _Mention:
+    """ "The refund was processed on the 3rd: $40 back to your Visa": a remedy named after a
+    lead that tells the same remedy given before says how much it was, it puts nothing
+    forward (unless its own words do)."""
+    own = text[mention.clause[0] : mention.start] + " " + text[mention.end : mention.clause[1]]
+    if mention.status != "live" or any(p.search(own) for p in _OWN_TIME):
+        return mention
+    sentence_start, _ = _span_of(_sentences(text), mention.start)
+    lead = _LEAD.split(text[sentence_start : mention.start], maxsplit=1)
+    lead_end = sentence_start + len(lead[0])
+    told = any(
+        x.kind == mention.kind and x.status == "past" and sentence_start <= x.start < lead_end
+        for x in found
+    )
+    return replace(mention, status="past") if len(lead) > 1 and told else mention
 
 
 def _framed_by_lead(text: str, start: int) -> bool:
@@ -1733,7 +1836,11 @@ def _offered_amount(text: str, mention: _Mention, amounts: list[Amount]) -> floa
     undescribed = [a for a in usable if not _describes(text, a)]
     usable = undescribed or usable
     net = [a for a in usable if _NET_BEFORE.search(text[max(0, a.start - 30) : a.start])]
-    worked_out = any(_is_fee(text, a) for a in amounts) or find_percent(text[mention.clause[0] :])
+    worked_out = (
+        any(_is_fee(text, a) for a in amounts)
+        or find_percent(text[mention.clause[0] :])
+        or _TIMES.search(text)
+    )
     if net and not worked_out:
         # "you paid $58, it's now $44, so $14 back": the sum worked out, said as money back
         worked_out = any(_BACK_AFTER.match(text[a.end : a.end + 12]) for a in net)
@@ -2726,13 +2833,14 @@ def read_cs_reply(
             notes.append(f"return read by the model: {said}")
     asks = _read_asks(clean, offer is not None)
     if (
-        offer is not None
+        (offer is not None or answering_acceptance)
         and asks == ["other"]
         and probabilities.get("question", 0.0) < QUESTION_UNLIKELY
     ):
         # "Please reply 'YES' to accept.", "split the diff? 22.50 back": beside an offer, words
         # asking nothing we can name, which the model is sure ask nothing of the case, ask only
-        # for a yes (without an offer a question we cannot name is still answered)
+        # for a yes; in answer to our acceptance they are a courtesy ("All done. Anything
+        # else?"). Elsewhere a question we cannot name is still answered.
         asks = []
     acts = _acts(clean, probabilities, offer, asks, answering_acceptance)
     unread_yes = (

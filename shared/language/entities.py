@@ -150,10 +150,11 @@ _AMOUNTS_SIGNLESS = tuple(
         # a sum given: "40 refunded + pedals shipped"
         rf"{_SIGNLESS}(?= (?:refunded|credited|reimbursed)\b)",
         # a sum with its cents, which nothing but money has in a chat about an order: "the whole
-        # order, 63.40, to ur card", "all 46.75" (never a time, a date, a size or a weight)
+        # order, 63.40, to ur card", "all 46.75" (never a time, a date such as "the delivery date
+        # is 28.08", a size or a weight)
         r"(?<![\w.,$£€#/:-])(?<!at )(?<!by )(?<!on )(?<!until )(?<!till )(?<!since )(?<!before )"
         r"(?<!after )(?<!version )(?<!model )(?<!firmware )(?<!order )(?<!item )(?<!number )(?<!no )"
-        r"(?<!ref )(\d{1,4})\.(\d{2})"
+        r"(?<!ref )(?<!date is )(?<!today is )(?<!dated )(?<!date )(\d{1,4})\.(\d{2})"
         r"(?![\d%]|[.,:/-]\d| ?(?:am|pm|h|hrs?|hours?|mins?|kg|g|lbs?|oz|cm|mm|m|in|inch(?:es)?|ml|l|ltrs?|km|mi|miles?|stars?|x|gb|mb|tb|w|v|ft|yds?)\b| ?[\"'″′])",
     )
 )
@@ -184,9 +185,10 @@ _SHARE_WORDS = {
     "two thirds": 66.67,
 }
 _SHARE = re.compile(
-    r"\b("
+    # never an ordinal: "we won't be sending a third", "a third time", "a third replacement"
+    r"(?<!send )(?<!sending )(?<!sent )(?<!ship )(?<!shipping )(?<!for )\b("
     + "|".join(sorted(_SHARE_WORDS, key=len, reverse=True))
-    + r")\b(?!\s+(?:an?\s+)?(?:hour|day|week))",
+    + r")\b(?!\s+(?:an?\s+)?(?:hour|day|week|time|replacement|one|parcel|package|attempt|order))",
     re.IGNORECASE,
 )
 

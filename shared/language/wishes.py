@@ -30,6 +30,9 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\brefund(?:ed)? (?:please|pls|plz|asap|now)\b|\brefund\s*[.!]*\s*$"
         r"|\b(?:back|refund(?: it)?) (?:on|to) my (?:card|visa|mastercard|paypal|bank)\b"
         r"|\b(?:want|like|get|need|have) (?:a |my )?refund\b|\breturn (?:it|them) for a refund\b"
+        # "Could it be refunded to my card please?", "I want the refund to my card"
+        r"|\brefunded (?:back )?(?:on|to|onto) my (?:card|visa|mastercard|paypal|bank|account)\b"
+        r"|\b(?:want|like|need) the refund (?:back )?(?:on|to|onto) my (?:card|visa|mastercard|paypal|bank)\b"
         r"|\b(?:send|give|pay) (?:me |us )?(?:back )?(?:my|our) money\b|\bgive (?:me )?money back\b"
         r"|\bgive (?:me |us )?(?:a |my |our )?refund\b|\bpaise? wapas\b|\bpakibalik\b[^.!?]{0,30}\bpera\b"
         # the same wish in the customer's other language: French, Spanish, Portuguese, German, Italian
@@ -92,7 +95,12 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\bersatz\b|\bumtausch|\bsostitu|\b(?:pa)?palitan\b|\bm'envoyer\b|\brenvoy"
         # "New phone pls", "I need a code that works", "I want the model I paid for"
         r"|\bnew \w+ (?:pls|please|plz)\b|\b(?:a|one) (?:\w+ )?that (?:actually )?works\b"
-        r"|\b(?:want|need|like) the (?:\w+ ){0,2}(?:i|we) (?:paid for|ordered|bought|chose|picked|clicked)\b"
+        r"|\b(?:want|need|like|get) the (?:\w+ ){0,2}(?:i|we) (?:paid for|ordered|bought|chose|picked|clicked)\b"
+        # an exchange asked for: "Can change to black?", "can I switch to the light model?",
+        # "when can you bring the right sofa?"
+        r"|\b(?:can|could|may|want to|like to|possible to) (?:i |we |you |u )?(?:change|switch) (?:it |them |this |that )?(?:to|for|into)\b"
+        r"(?![^.?!]{0,30}\b(?:address|house|sent|send|deliver|ship|post))"
+        r"|\bbring (?:me |us )?(?:the|a) (?:right|correct) \w+"
         # "I need the right key", "I need valid tickets reissued"
         r"|\b(?:want|need) (?:the |a |an |some |my )?(?:right|correct|valid|working|proper|real|genuine|official|actual) \w+|\bre-?issue"
         # "I want what I ordered", "send the other 6", "deliver the last piece", "reorder it"

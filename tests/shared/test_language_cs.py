@@ -2342,7 +2342,7 @@ def test_against_the_return_of_the_item_is_a_return(reader: Reader, text: str, b
             "reship",
             None,
             None,
-            False,
+            True,
         ),
         (
             "Registered under your order: a full reimbursement ($95.00) through the payment you "
@@ -4081,3 +4081,168 @@ def test_what_a_remedy_did_before_or_what_cs_sees_is_no_offer(reader: Reader, te
 def test_a_sum_taken_off_if_we_did_is_still_put_forward(reader: Reader) -> None:
     reading = read(reader, "Would it help if I took $10 off? Then you can keep using it.")
     assert reading.offer is not None and reading.offer.amount == 10.0, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your refund was processed on Monday: $129.99 to your Mastercard.",
+        "I looked into it and the refund went through on the 4th: $45 back to your Visa.",
+        "We issued the refund already: the full amount, back to your card.",
+    ],
+)
+def test_a_sum_said_after_a_refund_given_before_is_no_offer(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is None and "fact" in reading.acts, reading
+
+
+def test_a_sum_added_to_a_refund_given_before_is_still_put_forward(reader: Reader) -> None:
+    reading = read(
+        reader, "We refunded the shipping last week: $40 back to your card now for the item too?"
+    )
+    assert reading.offer is not None and reading.offer.amount == 40.0, reading
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        (
+            "The $25 store credit my colleague offered is still available if you want it.",
+            "store_credit",
+            25.0,
+        ),
+        ("We did offer a replacement, and that offer still stands.", "replacement", None),
+        (
+            "As I said yesterday, the £10 off for the scratch is still there for you.",
+            "partial_refund",
+            10.0,
+        ),
+        (
+            "Just a reminder that the refund we offered remains open until Friday.",
+            "full_refund",
+            None,
+        ),
+    ],
+)
+def test_an_offer_made_before_and_said_to_stand_is_on_the_table(
+    reader: Reader, text: str, kind: str, amount: float | None
+) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None and reading.offer.type == kind, reading
+    assert reading.offer.amount == amount, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # given, not offered: it stands as a fact
+        "The $35 credit we gave you is still valid until September.",
+        # an earlier remedy, taken back or gone wrong
+        "My colleague did offer a full refund, but the photos show it was used, so I can't go "
+        "ahead with that refund.",
+        "I asked finance about the earlier refund of $32; your bank sent it back. Can you give "
+        "me other details?",
+        "I can see my colleague mentioned a refund, but nothing was approved. What did she say?",
+        "The refund you received in March was for the shipping only.",
+        "Good news: you can still use your $20 voucher on anything in store.",
+    ],
+)
+def test_a_remedy_given_or_offered_at_an_earlier_time_is_no_offer(
+    reader: Reader, text: str
+) -> None:
+    assert read(reader, text).offer is None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We can either send an engineer out or email you a prepaid label to send it in.",
+        "I can send the strap again in 3 days or, if you want, a whole new watch. What do you "
+        "like better?",
+        "We can refund 30% if you keep the lamp, or you can return it for a full refund. Please "
+        "pick one in your account.",
+    ],
+)
+def test_a_choice_said_with_either_or_a_prompt_to_pick_is_no_offer(
+    reader: Reader, text: str
+) -> None:
+    reading = read(reader, text)
+    assert reading.offer is None and "question" in reading.acts, reading
+
+
+def test_a_question_after_a_lead_whether_a_remedy_came_is_no_offer(reader: Reader) -> None:
+    reading = read(reader, "Quick question, did your neighbour get the replacement parcel OK?")
+    assert reading.offer is None and "question" in reading.acts, reading
+
+
+def test_a_date_written_with_a_dot_is_no_sum(reader: Reader) -> None:
+    reading = read(reader, "Your parcel is on time: the delivery date is 14.09, today is 12.09.")
+    assert reading.offer is None, reading
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("I've refunded both mugs: 2 x $9.50 = $19.00, back to your card.", 19.0),
+        ("For the three missing jars I can refund 3 x 4,50 €, so 13,50 €, to your card.", 13.5),
+    ],
+)
+def test_a_sum_worked_out_by_multiplying_is_its_result(
+    reader: Reader, text: str, amount: float
+) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None and reading.offer.amount == amount, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We'll refund the full $60, without return of the goods.",
+        "Your refund of $45 is approved. You're not obliged to return the item.",
+        "I've refunded the $18 to your card - please don't bother sending the broken one back.",
+    ],
+)
+def test_a_return_waived_in_still_more_words(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None and reading.offer.return_required is False, reading
+
+
+def test_a_date_after_we_can_looks_ahead(reader: Reader) -> None:
+    reading = read(
+        reader, "We can pick up the sofa on 3 June and refund the full £499 once it's back."
+    )
+    assert reading.offer is not None and reading.offer.type == "full_refund", reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "All done on my side, it has been processed and you will get an email shortly. "
+        "Anything additional?",
+        "Processed just now, you will see it within five days. All clear?",
+    ],
+)
+def test_a_courtesy_question_after_our_acceptance_leaves_the_yes(reader: Reader, text: str) -> None:
+    """A question we cannot name, which the acts model is sure asks nothing, in answer to our
+    acceptance; elsewhere the same question is still answered."""
+    reading = read_cs_reply(text, reader, 129.99, answering_acceptance=True)
+    assert reading.confirms and "question" not in reading.acts, reading
+    assert read(reader, text).asks == ["other"]
+
+
+def test_a_real_question_after_our_acceptance_is_still_asked(reader: Reader) -> None:
+    reading = read_cs_reply(
+        "Done. Which card would you like it on?", reader, 129.99, answering_acceptance=True
+    )
+    assert not reading.confirms and reading.asks, reading
+
+
+def test_not_sending_another_is_a_refusal_and_a_third_one_no_share(reader: Reader) -> None:
+    reading = read(
+        reader,
+        "Two new lamps have gone out already, so we won't be sending a third. What I can do "
+        "is refund the order in full.",
+    )
+    assert "refusal" in reading.acts, reading
+    assert reading.offer is not None and reading.offer.type == "full_refund", reading
+    assert reading.offer.percent is None, reading

@@ -183,3 +183,22 @@ def test_wishes_said_as_a_dispute_a_wallet_or_a_partial_refund_turned_down(
 )
 def test_remedies_turned_down_in_more_words(text: str, cues: list[str]) -> None:
     assert wish_cues(text) == cues
+
+
+@pytest.mark.parametrize(
+    ("text", "cues"),
+    [
+        ("The jumper is fine but too big. Can change to medium? Same colour.", ["cuereplace"]),
+        ("Could I switch it for the lighter model please?", ["cuereplace"]),
+        ("The van brought a green chair. When can you bring the right chair?", ["cuereplace"]),
+        ("Tell me how to post it back and get the one I ordered.", ["cuereplace"]),
+        ("It was never used. Could it be refunded to my card please?", ["cuefull"]),
+        ("It was the wrong size. I want the refund to my card.", ["cuefull"]),
+        # an address changed is no exchange
+        ("Can I change my delivery address to my office?", []),
+    ],
+)
+def test_an_exchange_or_a_refund_to_the_card_asked_for_in_other_words(
+    text: str, cues: list[str]
+) -> None:
+    assert wish_cues(text) == cues
