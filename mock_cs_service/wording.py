@@ -36,8 +36,9 @@ class Wording(StrEnum):
     nineteenth's, twentieth's, twenty-first's, twenty-second's, twenty-fourth's,
     twenty-fifth's, twenty-eighth's and twenty-ninth's after their first reads, and on the
     twenty-seventh's after three rounds held out; the sixth, ninth, thirteenth, seventeenth,
-    eighteenth, twenty-third, twenty-sixth, thirtieth, thirty-first and thirty-second are held
-    out (never read by anyone tuning the reader), so a bench can face desks nobody tuned for."""
+    eighteenth, twenty-third, twenty-sixth, thirtieth, thirty-first, thirty-second and
+    thirty-third are held out (never read by anyone tuning the reader), so a bench can face
+    desks nobody tuned for."""
 
     FIRST = "first"
     SECOND = "second"
@@ -71,6 +72,7 @@ class Wording(StrEnum):
     THIRTIETH = "thirtieth"
     THIRTYFIRST = "thirtyfirst"
     THIRTYSECOND = "thirtysecond"
+    THIRTYTHIRD = "thirtythird"
 
 
 PHRASE_BOOKS = {
