@@ -723,6 +723,7 @@ _CHOICE_OR = _rx(r"\bor\b|\botherwise\b|\balternatively\b")
 _SAME_REMEDY_BREAK = _rx(rf"{_CHOICE_OR.pattern}|\band\b|\bplus\b|[,;:.!?()—–]")
 _PREFERENCE_Q = _rx(
     r"\bwhich (?:\w+ )?(?:would|do|one|option)\b|\bwould (?:you|u) (?:like|prefer|rather)\b|\bdo you (?:want|prefer)\b"
+    r"|\bwould (?:she|he|they|the customer|your customer|your client) (?:like|prefer|rather|accept)\b"
     r"|\byou'd (?:like|prefer|rather)\b|\bprefer\b|\brather\b|\beither\b|\bwhat would you like\b|\bhow would you like\b"
     r"|\bwhich (?:\w+ )?(?:works?|suits?|sounds?|is (?:better|best|easier))\b"
     r"|\bwhat (?:do )?(?:you|u) (?:like|want|prefer) (?:better|best|more)\b"
@@ -1800,11 +1801,19 @@ def _is_context(text: str, amount: Amount) -> bool:
     """An amount named for context: the order total, a price paid, a limit ("more than $100"),
     a sum set aside ("$40 rather than the $45")."""
     before = text[max(0, amount.start - 30) : amount.start]
+    if _PAID_AFTER.match(text[amount.end : amount.end + 40]):
+        return True  # "$45 is what you paid for the lamp"
     return (
         bool(_TOTAL_BEFORE.search(before))
         and not _REFUND_THE_TOTAL.search(text[max(0, amount.start - 60) : amount.start])
         and not _CEILING.search(before)
     )
+
+
+_PAID_AFTER = _rx(
+    r"\s*(?:is|was) (?:what|how much) (?:you|u) (?:paid|spent)\b"
+    r"|\s*(?:is|was) (?:the )?(?:price|order total|total|cost|amount charged)\b"
+)
 
 
 # a sum that describes a thing, not what goes back: "the $460 order", "$11 each", "($342.80

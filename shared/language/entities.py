@@ -316,10 +316,8 @@ def find_amount_spans(text: str) -> list[Amount]:
             cents = m.group(2) or m.group(3) or "0"
             value = float(_digits(m.group(1)) + "." + cents)
             _add_amount(found, Amount(round(value, 2), m.start(), m.end()))
-    for regex in _AMOUNTS_SIGNLESS:
-        for m in regex.finditer(text):
-            value = float(m.group(1) + "." + (m.group(2) or "0"))
-            _add_amount(found, Amount(round(value, 2), m.start(1), m.end()))
+    for amount in _signless_sums(text):
+        _add_amount(found, amount)
     for m in _AMOUNT_SYMBOL_AFTER.finditer(text):
         value = float(_digits(m.group(1)) + "." + (m.group(2) or "0"))
         _add_amount(found, Amount(round(value, 2), m.start(), m.end()))
@@ -343,20 +341,36 @@ def with_signs(text: str) -> str:
     """The text with a sign before every sum a chat desk writes without one ("can do 25 back"
     -> "can do $25 back"), so patterns written for sums with a sign read them. The sign says
     only that the number is money, not which currency."""
-    starts: set[int] = set()
-    for regex in _AMOUNTS_SIGNLESS:
-        starts.update(m.start(1) for m in regex.finditer(text))
-    if starts:
-        # never inside a sum that has its sign already: "R4 999 to your card" is not "R4 $999"
-        signed = [
-            m.span()
-            for r in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER, _AMOUNT_SYMBOL_AFTER)
-            for m in r.finditer(text)
-        ]
-        starts = {s for s in starts if not any(a < s < b for a, b in signed)}
-    for start in sorted(starts, reverse=True):
+    for start in sorted({amount.start for amount in _signless_sums(text)}, reverse=True):
         text = text[:start] + "$" + text[start:]
     return text
+
+
+def _signless_sums(text: str) -> list[Amount]:
+    """The sums written without a sign ("can do 25 back"), never inside a sum that has its
+    sign already ("R4 999 to your card" is not "R4 $999"). Where the text writes its sums with
+    a sign, a bare number is a sum only where it repeats one of them ("I paid 25 dollars, want
+    the 25 back"; not the 11 beside "$95.00")."""
+    signed = [
+        m
+        for r in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER, _AMOUNT_SYMBOL_AFTER)
+        for m in r.finditer(text)
+    ]
+    values = {
+        _value(m.group(1), m.group(2) or (m.group(3) if m.re.groups > 2 else None)) for m in signed
+    }
+    sums = []
+    for regex in _AMOUNTS_SIGNLESS:
+        for m in regex.finditer(text):
+            value = _value(m.group(1), m.group(2))
+            inside = any(s.start() < m.start(1) < s.end() for s in signed)
+            if not inside and (not values or value in values):
+                sums.append(Amount(value, m.start(1), m.end()))
+    return sums
+
+
+def _value(whole: str, cents: str | None) -> float:
+    return round(float(_digits(whole) + "." + (cents or "0")), 2)
 
 
 def _add_amount(found: list[Amount], amount: Amount) -> None:

@@ -3147,6 +3147,9 @@ def test_what_the_desk_needs_before_a_refund_is_a_question_not_a_booking(reader:
         # never the goods sent or taken back, or things counted
         ("we'll take the 2 back with the courier", []),
         ("the 3 gift cards you ordered", []),
+        # beside sums written with a sign, a bare number is a sum only where it repeats one
+        ("Refund of $95.00 approved; drop it off by 11 back at our depot", [95.0]),
+        ("you paid 25 dollars for it, so the 25 back is only fair", [25.0, 25.0]),
     ],
 )
 def test_sums_without_a_sign_in_a_chat_desks_words(text: str, amounts: list[float]) -> None:
@@ -4157,6 +4160,7 @@ def test_a_remedy_given_or_offered_at_an_earlier_time_is_no_offer(
     "text",
     [
         "We can either send an engineer out or email you a prepaid label to send it in.",
+        "Would your customer accept credit on her account, or does it have to go to her card?",
         "I can send the strap again in 3 days or, if you want, a whole new watch. What do you "
         "like better?",
         "We can refund 30% if you keep the lamp, or you can return it for a full refund. Please "
