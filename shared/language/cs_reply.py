@@ -222,7 +222,8 @@ _REMEDIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\breplacement|\breplace (?:it|the|your|them|that|this)\b|\breplaced\b|\breemplazo\b"
             # made again or a better one sent: "we can remake it", "we'd like to upgrade you to"
             r"|\bre-?make (?:it|them|the|your|one|a)\b|\bre-?made\b|\bupgrade (?:you|it|them) to\b"
-            r"|\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model|piece|batch)\b"
+            # (not a charge or a payment refunded: "I'll refund the second one, $64.20")
+            r"|(?<!refund the )(?<!refund your )(?<!reverse the )\b(?:new|fresh|brand[- ]new|working|correct|right|second|another) (?:one|unit|item|pair|set|copy|chair|model|piece|batch)\b"
             r"(?! (?:was|were|arrived|came|never)\b)|\bbrand[- ]new\b"
             r"|(?<!foreign )\bexchange(?! (?:rates?|fees?|charges?)\b)|\bswap|\bsubstitute (?:unit|item|product|one|model)\b"
             r"|\bsend(?:ing)? (?:you |out )?(?:a |the |one |two )?(?:new|fresh|brand[- ]new|another|working|correct|right|proper)\b(?! (?:return |returns |prepaid |postage |shipping )?(?:tracking|link|code|label|email|number|ticket|password))"
@@ -1801,8 +1802,8 @@ def _is_context(text: str, amount: Amount) -> bool:
     """An amount named for context: the order total, a price paid, a limit ("more than $100"),
     a sum set aside ("$40 rather than the $45")."""
     before = text[max(0, amount.start - 30) : amount.start]
-    if _PAID_AFTER.match(text[amount.end : amount.end + 40]):
-        return True  # "$45 is what you paid for the lamp"
+    if _PAID_AFTER.match(text[amount.end : amount.end + 40]) or _BEFORE_NOW_SUM.search(before):
+        return True  # "$45 is what you paid for the lamp", "Previous offer: $15."
     return (
         bool(_TOTAL_BEFORE.search(before))
         and not _REFUND_THE_TOTAL.search(text[max(0, amount.start - 60) : amount.start])
@@ -1810,6 +1811,10 @@ def _is_context(text: str, amount: Amount) -> bool:
     )
 
 
+# "Previous offer: $15. New offer: $21.": the sum said before, set beside the new one
+_BEFORE_NOW_SUM = _rx(
+    r"\b(?:previous|earlier|old|first|original) (?:offer|figure|amount|number)\W*(?:was\W*)?$"
+)
 _PAID_AFTER = _rx(
     r"\s*(?:is|was) (?:what|how much) (?:you|u) (?:paid|spent)\b"
     r"|\s*(?:is|was) (?:the )?(?:price|order total|total|cost|amount charged)\b"

@@ -4250,3 +4250,26 @@ def test_not_sending_another_is_a_refusal_and_a_third_one_no_share(reader: Reade
     assert "refusal" in reading.acts, reading
     assert reading.offer is not None and reading.offer.type == "full_refund", reading
     assert reading.offer.percent is None, reading
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        (
+            "You were charged twice. I'll refund the second one, $38.10, to your card.",
+            "partial_refund",
+            38.1,
+        ),
+        (
+            "I can improve on that. Previous offer: $20. New offer: $26, and you keep the item.",
+            "partial_refund",
+            26.0,
+        ),
+    ],
+)
+def test_a_charge_refunded_or_a_sum_said_before_is_not_the_offer(
+    reader: Reader, text: str, kind: str, amount: float
+) -> None:
+    reading = read(reader, text)
+    assert reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.amount) == (kind, amount), reading
