@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 from shared.language.normalize import normalize
 
@@ -346,7 +347,8 @@ def with_signs(text: str) -> str:
     return text
 
 
-def _signless_sums(text: str) -> list[Amount]:
+@lru_cache(maxsize=4096)  # a reading asks for the sums of one text several times
+def _signless_sums(text: str) -> tuple[Amount, ...]:
     """The sums written without a sign ("can do 25 back"), never inside a sum that has its
     sign already ("R4 999 to your card" is not "R4 $999"). Where the text writes its sums with
     a sign, a bare number is a sum only where it repeats one of them ("I paid 25 dollars, want
@@ -366,7 +368,7 @@ def _signless_sums(text: str) -> list[Amount]:
             inside = any(s.start() < m.start(1) < s.end() for s in signed)
             if not inside and (not values or value in values):
                 sums.append(Amount(value, m.start(1), m.end()))
-    return sums
+    return tuple(sums)
 
 
 def _value(whole: str, cents: str | None) -> float:
