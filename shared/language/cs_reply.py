@@ -507,10 +507,15 @@ _SEEN_BEFORE = _rx(
 )
 # "the earlier refund of $32", "my colleague did offer a full refund", "I had promised a
 # replacement": a remedy of an earlier time
+# what CS says it put forward ("did offer", "had promised"), and the few words from such a verb
+# to the remedy it names ("mentioned a full refund", not "mentioned would be")
+_PUT_FORWARD = r"(?:offer|promise|propose|suggest|quote|mention)"
+_WORDS_TO_IT = (
+    r"(?: (?!(?:would|will|is|was|can|could|should|does|did|has|had)\b)[\w$£€%.,-]+){0,3}\s*$"
+)
 _EARLIER_BEFORE = _rx(
     r"\b(?:the|your|that|our) (?:earlier|previous|prior|original|last|first) $"
-    r"|\b(?:did|had) (?:already |originally |initially )?(?:offer|promise|propose|suggest|quote|mention)(?:e?d)?"
-    r"(?: (?!(?:will|would|can|could|is|was)\b)[\w$£€%.,-]+){0,3}\s*$"
+    rf"|\b(?:did|had) (?:already |originally |initially )?{_PUT_FORWARD}(?:e?d)?{_WORDS_TO_IT}"
 )
 # "we're out of stock on the replacement lids": none to be had
 _NONE_IN_STOCK_BEFORE = _rx(
@@ -520,7 +525,7 @@ _NONE_IN_STOCK_BEFORE = _rx(
 # ("as I mentioned" is an aside; "the €15 I mentioned would be a voucher" is still on offer)
 _TOLD_BEFORE = _rx(
     r"(?<!\bas )\b(?:we|i|she|he|they|(?:my|your|a) colleague) (?:mentioned|suggested|proposed|quoted)"
-    r"(?: (?!(?:would|will|is|was|can|could|should|does|did|has|had)\b)[\w$£€%.,-]+){0,3}\s*$"
+    + _WORDS_TO_IT
 )
 _AHEAD = _rx(
     r"\bwill\b|'ll\b|\bshall\b|\bgoing to\b|\bbooked (?:in )?for\b"
@@ -1658,7 +1663,7 @@ def _mentions(text: str) -> tuple[_Mention, ...]:
 # valid") is not: it was never offered, it was given.
 _OFFERED_BEFORE = _rx(
     r"\b(?:offered|promised|proposed|suggested|quoted|mentioned|talked about|spoke about|discussed)\b"
-    r"|\bas (?:i|we) said\b|\bdid (?:offer|promise|propose|suggest|quote|mention)\b"
+    rf"|\bas (?:i|we) said\b|\bdid {_PUT_FORWARD}\b"
 )
 _STANDS_NOW = _rx(
     r"\b(?:is|are|'s) still (?:there|available|valid|open|good|on the table|on offer|in place)\b"
@@ -1802,7 +1807,7 @@ def _is_context(text: str, amount: Amount) -> bool:
     """An amount named for context: the order total, a price paid, a limit ("more than $100"),
     a sum set aside ("$40 rather than the $45")."""
     before = text[max(0, amount.start - 30) : amount.start]
-    if _PAID_AFTER.match(text[amount.end : amount.end + 40]) or _BEFORE_NOW_SUM.search(before):
+    if _PAID_AFTER.match(text[amount.end : amount.end + 40]) or _EARLIER_SUM_BEFORE.search(before):
         return True  # "$45 is what you paid for the lamp", "Previous offer: $15."
     return (
         bool(_TOTAL_BEFORE.search(before))
@@ -1812,7 +1817,7 @@ def _is_context(text: str, amount: Amount) -> bool:
 
 
 # "Previous offer: $15. New offer: $21.": the sum said before, set beside the new one
-_BEFORE_NOW_SUM = _rx(
+_EARLIER_SUM_BEFORE = _rx(
     r"\b(?:previous|earlier|old|first|original) (?:offer|figure|amount|number)\W*(?:was\W*)?$"
 )
 _PAID_AFTER = _rx(

@@ -314,14 +314,11 @@ def find_amount_spans(text: str) -> list[Amount]:
     found: list[Amount] = []
     for regex in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER, _AMOUNT_BARE):
         for m in regex.finditer(text):
-            cents = m.group(2) or m.group(3) or "0"
-            value = float(_digits(m.group(1)) + "." + cents)
-            _add_amount(found, Amount(round(value, 2), m.start(), m.end()))
+            _add_amount(found, Amount(_signed_sum(m), m.start(), m.end()))
     for amount in _signless_sums(text):
         _add_amount(found, amount)
     for m in _AMOUNT_SYMBOL_AFTER.finditer(text):
-        value = float(_digits(m.group(1)) + "." + (m.group(2) or "0"))
-        _add_amount(found, Amount(round(value, 2), m.start(), m.end()))
+        _add_amount(found, Amount(_signed_sum(m), m.start(), m.end()))
     for m in _SLANG_AMOUNT.finditer(text):
         _add_amount(found, Amount(_SLANG_AMOUNTS[m.group(1).lower()], m.start(), m.end()))
     for m in _WORDS_NUMBER.finditer(text):
@@ -358,9 +355,7 @@ def _signless_sums(text: str) -> tuple[Amount, ...]:
         for r in (_AMOUNT_SYMBOL, _AMOUNT_RAND, _AMOUNT_AFTER, _AMOUNT_SYMBOL_AFTER)
         for m in r.finditer(text)
     ]
-    values = {
-        _value(m.group(1), m.group(2) or (m.group(3) if m.re.groups > 2 else None)) for m in signed
-    }
+    values = {_signed_sum(m) for m in signed}
     sums = []
     for regex in _AMOUNTS_SIGNLESS:
         for m in regex.finditer(text):
@@ -373,6 +368,12 @@ def _signless_sums(text: str) -> tuple[Amount, ...]:
 
 def _value(whole: str, cents: str | None) -> float:
     return round(float(_digits(whole) + "." + (cents or "0")), 2)
+
+
+def _signed_sum(m: re.Match[str]) -> float:
+    """The value of a sum matched with its sign: the whole part, then the cents (the second
+    group, or the third where the pattern has one)."""
+    return _value(m.group(1), m.group(2) or (m.group(3) if m.re.groups > 2 else None))
 
 
 def _add_amount(found: list[Amount], amount: Amount) -> None:
