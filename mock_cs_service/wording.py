@@ -36,8 +36,8 @@ class Wording(StrEnum):
     nineteenth's, twentieth's, twenty-first's, twenty-second's, twenty-fourth's,
     twenty-fifth's, twenty-eighth's and twenty-ninth's after their first reads, and on the
     twenty-seventh's after three rounds held out; the sixth, ninth, thirteenth, seventeenth,
-    eighteenth, twenty-third, twenty-sixth, thirtieth, thirty-first, thirty-second and
-    thirty-third are held out (never read by anyone tuning the reader), so a bench can face
+    eighteenth, twenty-third, twenty-sixth, thirtieth, thirty-first, thirty-second,
+    thirty-third and thirty-fourth are held out (never read by anyone tuning the reader), so a bench can face
     desks nobody tuned for."""
 
     FIRST = "first"
@@ -73,6 +73,7 @@ class Wording(StrEnum):
     THIRTYFIRST = "thirtyfirst"
     THIRTYSECOND = "thirtysecond"
     THIRTYTHIRD = "thirtythird"
+    THIRTYFOURTH = "thirtyfourth"
 
 
 PHRASE_BOOKS = {
