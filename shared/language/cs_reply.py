@@ -380,6 +380,10 @@ _BENIGN_NEGATION = _rx(
     r"|\b(?:don't|do not|wouldn't|would not) (?:normally|usually|typically|generally)\b"
     r"|\b(?:can't|cannot|can not) promise\b"
     r"|\bif (?:\w+ ){0,2}nothing\b|\bdon't (?:worry|hesitate)\b|\bnot only\b|\bno later than\b|\b(?:if )?you(?:'d| would)? (?:rather|prefer) not\b|\bwhy don't (?:you|we|i)\b"
+    # what the customer did not do, said of the thing: "the add-on you didn't order", "the
+    # charge you never authorised"
+    r"|\b(?:the|that|this|an?) [\w-]+(?: [\w-]+)? (?:that |which )?you (?:didn't|did not|never|haven't|have not)"
+    r" (?:order|ask for|receive|get|want|use|need|authori[sz]e|sign up for|agree to|make)\w*\b"
 )
 _NEGATED_AFTER = _rx(
     r"^(?:(?!\b(?:since|because|as|if|when|while|which|who)\b)[^,;]){0,40}?\b(?:isn't|is not|aren't|are not|can't be|cannot be|can not be|won't be|couldn't be"
@@ -395,7 +399,7 @@ _INSTEAD = _rx(
     r"[^,;:.!?]*?(?=[,.!?;:]| but\b| we\b| i\b| i'll\b| i'd\b| we'll\b| we'd\b| what\b| could\b| why\b| so\b|$)"
 )
 _CLAUSE_SPLIT = re.compile(
-    r"(?<=[.!?;:])\s+|(?<=[.!?;])$|\s+-\s+|\b(?:but|however|though|although|whereas|instead|so)\b"
+    r"(?<=[.!?;:\U0001F300-\U0001FAFF\u2600-\u27BF])\s+|(?<=[.!?;])$|\s+-\s+|\b(?:but|however|though|although|whereas|instead|so)\b"
     r"|(?=\bwhat (?:i|we)(?: can|'m able to|'ve been able to| am able to) do\b)|(?=\bthere(?:'s| is| are)\b)"
     r"|,(?=\s+(?:i|we|i'll|we'll|i'd|we'd|i've|we've|so i|so we|and i|and we|you'll|you'd|you can|you|they|it|it's|it'll|that's|that'll|there's)\b)"
     # "Since the birthday has already passed, would $15 back make up for it?"
@@ -421,10 +425,9 @@ _ELLIPTIC_CANT = _rx(
     r"\W*but (?:[\w'-]+ ){0,6}?(?:i|we)(?: (?:honestly|really|just|simply|sadly|unfortunately))?"
     r" (?:can't|cannot|can ?not|couldn't|am not able|'m not able|am unable|'m unable|won't)\b\s*(?:[.;,:!—–-]|$)"
 )
-# a sentence ends at its stop, or at an emoji before a capital ("... 5 days 💸 Is there ...")
-_SENTENCE_SPLIT = re.compile(
-    r"(?<=[.!?])\s+|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\s+(?=[A-Z¿¡])"
-)
+# a sentence ends at its stop, or at an emoji with more after it ("... 5 days 💸 Is there ...",
+# "typo sorry 😅 reship is booked")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\s+(?=\S)")
 _ABBREVIATION = re.compile(
     r"\b(?:rs|mr|mrs|ms|dr|st|approx|ref|inc|ltd|vs|jr|sr|tel|ext|dept|acct|qty|e\.g|i\.e)\.$",
     re.IGNORECASE,
@@ -610,7 +613,10 @@ _GOVERNED_BEFORE = _rx(
     r"\b(?:i|we)(?:'ll| will| can|'m going to| am going to|'d like to| would like to"
     r"|(?:'d| would|'ll| will|'m| am|'re| are)(?: be)? (?:happy|glad|pleased) to|(?:'d| would) (?:happily|gladly))"
     r"(?: (?:also|happily|gladly|now|just|definitely|still|certainly))?"
-    r"(?: (?:offer|give|issue|arrange|process|get|do)(?: you)?(?: (?:a|an|the|your))?)?\s*$"
+    r"(?: (?:offer|give|issue|arrange|process|get|do|send|email|post|pay)(?: you)?(?: (?:a|an|the|your))?)?\s*$"
+    # "I've put a £10 credit on your account for the tariff applied last month": done now
+    r"|\b(?:i|we)(?:'ve| have) (?:now |just )?(?:put|added|applied|issued|refunded|credited|sent|emailed|arranged"
+    r"|booked)(?: you)?(?: (?:a|an|the|your))?\s*$"
     # "Best I got is a replacement", "the most we can do is $20 off": an offer's lead
     r"|\b(?:best|most) (?:i|we)(?:'ve| have)? (?:got|have|can (?:do|offer|manage))(?: (?:is|would be))?(?: (?:a|an|the|your))?(?: [\w-]+){0,2}\s*$"
     # "No, what I offered is a refund of $40 once it's back": the offer on the table, said again
@@ -699,6 +705,11 @@ _COUNTERFACTUAL = _rx(
 )
 # "the code should have knocked 25% off": a fault owned, no remedy turned down
 _OUGHT_TO_HAVE = _rx(r"\bshould(?:'ve| have)(?: been)?\s*$")
+# "the promo code EARLY15 should have taken 15% off": a code that ought to have worked is a
+# fact about the price, no credit put forward
+_UNREAL_AFTER = _rx(
+    r"(?:\s+[\w-]+){0,2}?\s+(?:should|would)(?:'ve| have) (?:taken|come|applied|reduced|knocked|given|saved)\b"
+)
 # "I'd love to sort you out with a refund here, but ...", "I wish I could send a new one": a
 # remedy wished for and turned down ("I'd be happy to refund you, but I'll need a photo
 # first" is an offer on a condition)
@@ -1525,6 +1536,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("set aside", bool(_CANCELLED_BEFORE.search(text[clause[0] : start]))),
         ("set aside", bool(_CORRECTION.search(text[end:]))),
         ("past", bool(_NOT_YET_AFTER.match(text[end : clause[1]]))),
+        ("past", FAMILY[kind] == "credit" and bool(_UNREAL_AFTER.match(text[end : clause[1]]))),
         ("negated", bool(_ELLIPTIC_CANT.match(text[clause[1] :]))),
         ("negated", _is_negated(text, clause, start, end)),
         ("failed", bool(_FAILED_AFTER.match(text[end : clause[1]]))),
@@ -1956,8 +1968,15 @@ def _refund_kind(
         return "partial_refund"  # "5% of the total back" is a share, whatever "total" says
     if _A_CHARGE_AFTER.match(text[mention.end :]):
         return "partial_refund"  # "a full refund of the $18 delivery fee": that fee
-    if mention.kind == "full_refund" or _in_full(text, mention):
+    if mention.kind == "full_refund":
         return "full_refund"
+    if _in_full(text, mention):
+        # "we'll refund the first night in full, that's $210" on a $630 order: that part (a
+        # restocking fee kept back leaves it a full refund)
+        below_total = (
+            amount is not None and total is not None and amount + (fee or 0) < total - 0.01
+        )
+        return "partial_refund" if below_total else "full_refund"
     if percent is not None:
         return "full_refund"
     if fee is not None:

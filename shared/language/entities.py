@@ -96,7 +96,7 @@ _AMOUNT_BARE = re.compile(
 # middle at 40", "55 is the ceiling", "manager says 120 max", "ok ok 50.", "the full 80",
 # "25% = 22" (never "refund 3 mugs", "refund in 5 days", "2 of the items", "order 4471 on
 # your account", "send 2 back", "can do 2 more days")
-_SIGNLESS = r"(?<![\w.,$£€#])(?<!order )(?<!item )(?<!number )(?<!no )(?<!ref )(\d{1,4})(?:\.(\d{2}))?(?![\d%]|[.,]\d)"
+_SIGNLESS = r"(?<![\w.,$£€#])(?<!order )(?<!item )(?<!number )(?<!no )(?<!ref )(?<!box )(?<!parcel )(?<!package )(?<!size )(\d{1,4})(?:\.(\d{2}))?(?![\d%]|[.,]\d)"
 _ONTO_ACCOUNT = (
     r"(?:to|on|onto|into|in) (?:ur|your|the|their|his|her) (?:account|acct|card|balance|gift card|wallet|visa|amex"
     r"|mastercard|paypal|bank(?: account)?|debit card|credit card|original (?:card|payment(?: method)?)"
@@ -116,8 +116,11 @@ _NOT_MONEY_BACK = (
 _AMOUNTS_SIGNLESS = tuple(
     re.compile(pattern, re.IGNORECASE)
     for pattern in (
-        r"\b(?:refund(?:ed|ing)?|credit(?:ed|ing)?)(?: (?:u|you|back))?(?: (?:of|the|ur|your))? "
-        rf"{_SIGNLESS}(?=\s*(?:$|[.,!?;:)]|to\b|on\b|as\b|back\b|in (?:store )?credit|instead\b|now\b|today\b|onto\b|for (?:that|this|it)\b"
+        # "refund 25 right away", "refunded the full 88 instead", "a gift card for 45", "the
+        # credit is 15 not 150" (never "refund in 5 days", "refund 3 mugs", "voucher for 2 items")
+        r"\b(?:refund(?:ed|ing)?|credit(?:ed|ing)?(?: (?:u|you|back))?|(?:e-?)?gift ?card(?: for)?|voucher(?: for)?)"
+        r"(?: (?:of|the|ur|your|is|was))?(?: (?:full|whole))? "
+        rf"{_SIGNLESS}(?=\s*(?:$|[.,!?;:)]|to\b|on\b|as\b|back\b|in (?:store )?credit|in full\b|instead\b|now\b|today\b|(?:right|straight) away\b|not\b|onto\b|for (?:that|this|it)\b"
         r"|without\b|minus\b|less\b|once\b|approved\b|confirmed\b|processed\b|issued\b|is\b|has\b|will\b|going\b|goes\b|coming\b))",
         # a sum named as a voucher's or a refund's worth: "a 20 gift card", "ur 25 voucher",
         # "ur 95 refund"
@@ -125,7 +128,9 @@ _AMOUNTS_SIGNLESS = tuple(
         # the sum already on the table: "the 10 we mentioned", "the 15 i offered earlier"
         rf"\bthe {_SIGNLESS}(?= (?:i|we)(?:'ve| have)? (?:offered|mentioned|quoted|discussed|agreed|proposed|said)\b)",
         rf"\b(?:add(?:ed|ing)?|put(?:ting)?) {_SIGNLESS}(?= (?:in |of )?(?:store )?credit\b| {_ONTO_ACCOUNT})",
-        rf"{_SIGNLESS}(?= (?:in |of |worth of )?(?:store |shop |account |acct )?credit\b| {_ONTO_ACCOUNT}| back {_ONTO_ACCOUNT})",
+        # "40 credit", "15 in points on ur account", "12 as a voucher code", "20 store credit"
+        rf"{_SIGNLESS}(?= (?:in |of |worth of |as (?:a |an )?)?(?:store |shop |account |acct )?(?:credit|(?:e-?)?voucher|(?:e-?)?gift ?card)\b| in points\b"
+        rf"| {_ONTO_ACCOUNT}| back {_ONTO_ACCOUNT})",
         # money back or off: "can do 25 back", "14 back for the mug", "knock 60 off"
         rf"{_NOT_MONEY_BACK}{_SIGNLESS}(?= (?:back|off)\b(?! (?:to|in) (?:the )?(?:warehouse|us|store|shop)\b))",
         # a number put forward: "can do 25", "i can go 90", "could stretch to 30", "meet u in the
@@ -137,7 +142,9 @@ _AMOUNTS_SIGNLESS = tuple(
         rf"\b(?:max|maximum|most|best) (?:i|we) can (?:do|go|offer|give)(?: (?:u|you))? (?:is|would be) {_SIGNLESS}{_HAGGLED_ENDS}",
         # the number said to be the limit: "55 is the ceiling", "120 max", "18 stands", "45 and
         # we call it even"
+        # ... or what CS can do: "25 is what i can approve", "35 i can do as credit"
         rf"{_SIGNLESS}(?= (?:is|'s) (?:the |my |our )?(?:absolute )?(?:ceiling|limit|max(?:imum)?|most|best|top|highest|final|last)\b"
+        r"| (?:is what )?(?:i|we) can (?:do|offer|approve|give|manage|stretch to)\b"
         r"| (?:max|tops|maximum|final|stands)\b| (?:and|n|&) (?:(?:we |i )?call it|we're done|we are done)\b)",
         # a number said on its own after a concession: "ok ok 50.", "fine, 18. not going higher"
         r"(?:^|[.!?]\s+)\W*(?:(?:fine|ok(?:ay)?|k|alright|deal|go on(?: then)?)\W+){1,3}"
@@ -156,7 +163,7 @@ _AMOUNTS_SIGNLESS = tuple(
         r"(?<![\w.,$£€#/:-])(?<!at )(?<!by )(?<!on )(?<!until )(?<!till )(?<!since )(?<!before )"
         r"(?<!after )(?<!version )(?<!model )(?<!firmware )(?<!order )(?<!item )(?<!number )(?<!no )"
         r"(?<!ref )(?<!date is )(?<!today is )(?<!dated )(?<!date )(\d{1,4})\.(\d{2})"
-        r"(?![\d%]|[.,:/-]\d| ?(?:am|pm|h|hrs?|hours?|mins?|kg|g|lbs?|oz|cm|mm|m|in|inch(?:es)?|ml|l|ltrs?|km|mi|miles?|stars?|x|gb|mb|tb|w|v|ft|yds?)\b| ?[\"'″′])",
+        r"(?![\d%]|[.,:/-]\d| ?(?:am|pm|h|hrs?|hours?|mins?|kg|g|lbs?|oz|cm|mm|m|in(?! full)|inch(?:es)?|ml|l|ltrs?|km|mi|miles?|stars?|x|gb|mb|tb|w|v|ft|yds?)\b| ?[\"'″′])",
     )
 )
 _AMOUNT_AFTER = re.compile(

@@ -4273,3 +4273,91 @@ def test_a_charge_refunded_or_a_sum_said_before_is_not_the_offer(
     reading = read(reader, text)
     assert reading.offer is not None, reading
     assert (reading.offer.type, reading.offer.amount) == (kind, amount), reading
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("pop a photo over n ill refund 30 straight away", 30.0),
+        ("cant resend it, its fresh food, but can refund the 27.40 in full", 27.4),
+        ("not the whole 90 sorry but 40 i can do as credit", 40.0),
+        ("can't do the 80 you wanted, 45 is what i can approve", 45.0),
+        ("would a gift card for 35 instead be ok?", 35.0),
+        ("best i can do is 12 in points on ur account", 12.0),
+        ("all sorted, u'll get 18 as a voucher code by email", 18.0),
+        ("so i refunded the full 64 instead, 3-5 days", 64.0),
+    ],
+)
+def test_a_chat_desk_s_bare_sums_beside_a_remedy(text: str, amount: float) -> None:
+    assert find_amounts(text) == [amount]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "refund in 5 days",
+        "we can refund 3 mugs",
+        "a voucher for 2 items",
+        "the refund is 3-5 days",
+        "Please ship the size 10 back with the label; the size 12 goes out when it arrives.",
+        "I've added 450 points to your loyalty account.",
+    ],
+)
+def test_numbers_that_are_no_sum_beside_a_remedy(text: str) -> None:
+    assert find_amounts(text) == []
+
+
+def test_an_emoji_ends_a_sentence_before_lower_case_too(reader: Reader) -> None:
+    reading = read(reader, "sorry my typo, its 2-4 days not 2-4 weeks 😅 resend is booked")
+    assert "refusal" not in reading.acts, reading
+    assert reading.offer is not None and reading.offer.type == "reship", reading
+
+
+def test_a_part_refunded_in_full_is_a_partial_refund(reader: Reader) -> None:
+    reading = read(
+        reader, "Given the state of the room we'll refund the second night in full, $180.", 540.0
+    )
+    assert reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.amount) == ("partial_refund", 180.0), reading
+    # a restocking fee kept back leaves it a full refund
+    reading = read(
+        reader,
+        "You'd get the $300 in full less a $30 restocking fee, so $270, once it's back.",
+        300.0,
+    )
+    assert reading.offer is not None and reading.offer.type == "full_refund", reading
+
+
+def test_a_done_remedy_with_a_past_reason_is_done_now(reader: Reader) -> None:
+    reading = read(
+        reader, "I've put a $15 credit on your account for the wrong plan being charged last month."
+    )
+    assert "confirmation" in reading.acts, reading
+    assert reading.offer is not None and reading.offer.type == "store_credit", reading
+
+
+def test_an_offer_to_send_governs_a_past_said_of_the_item(reader: Reader) -> None:
+    reading = read(
+        reader,
+        "I'd be happy to send you a return label for the spare charger you were sent in error.",
+    )
+    assert reading.offer is not None and reading.offer.type == "return_label", reading
+
+
+def test_a_code_that_should_have_worked_is_no_credit_offered(reader: Reader) -> None:
+    reading = read(
+        reader,
+        "You're right that the code SAVE20 should have taken 20% off. I've refunded the $18"
+        " difference to your card.",
+    )
+    assert reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.amount) == ("partial_refund", 18.0), reading
+
+
+def test_what_the_customer_did_not_do_negates_no_remedy(reader: Reader) -> None:
+    reading = read(
+        reader,
+        "OK, I've removed the insurance you didn't ask for and refunded the $9 to your card.",
+    )
+    assert "refusal" not in reading.acts, reading
+    assert reading.offer is not None and reading.offer.amount == 9.0, reading

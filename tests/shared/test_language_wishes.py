@@ -202,3 +202,20 @@ def test_an_exchange_or_a_refund_to_the_card_asked_for_in_other_words(
     text: str, cues: list[str]
 ) -> None:
     assert wish_cues(text) == cues
+
+
+@pytest.mark.parametrize(
+    ("text", "cues"),
+    [
+        ("Might we have the value of the lid put on our account, please?", ["cuecredit"]),
+        ("If you credit the £7 to my account I'll use it next time.", ["cuecredit"]),
+        ("I should very much like another teapot, if you have one.", ["cuereplace"]),
+        ("Could you send another box to the same address?", ["cuereplace"]),
+        # another one bought elsewhere, or not wanted, is no exchange
+        ("Please refund it, I'll get another set elsewhere.", ["cuefull"]),
+        ("I'd rather not have another of the same model.", []),
+        ("I would like another chance to explain.", []),
+    ],
+)
+def test_a_credit_or_another_one_asked_for_politely(text: str, cues: list[str]) -> None:
+    assert wish_cues(text) == cues
