@@ -16,7 +16,8 @@ from shared.language.normalize import normalize
 # "no refund" alone is a complaint ("still no refund"), not a refusal: it is not listed.
 _NOT = (
     r"(?:not|not (?:after|looking for|asking for|interested in|accepting|bothering with|as)"
-    r"|(?:don'?t|do not|won'?t) (?:want|need|bother with|accept)|no need for|no more|rather than|than"
+    r"|(?:don'?t|do not|won'?t) (?:want|need|bother with|accept)|(?:don'?t|do not) (?:offer|give|send) (?:me|us)"
+    r"|no need for|no more|rather than|than"
     r"|instead of|over)"
 )
 _A = r"(?:(?:a|an|the|any|my|our|some)\s+)?"
@@ -27,7 +28,7 @@ _ASKED: tuple[tuple[str, str], ...] = (
         "full",
         r"\bfull refund\b|\brefund (?:me|it|them|the (?:lot|whole|full|order|item)|my money"
         r"|everything|in full)\b|\b(?:all (?:of )?)?(?:my|the|our) money back\b"
-        r"|\brefund(?:ed)? (?:please|pls|plz|asap|now)\b|\brefund\s*[.!]*\s*$"
+        r"|\brefund(?:ed)? (?:please|pls|plz|asap|now)\b|\brefund\s*[.!]*\s*$|\brefunds (?:me|us)\b"
         r"|\b(?:back|refund(?: it)?) (?:on|to) my (?:card|visa|mastercard|paypal|bank)\b"
         r"|\b(?:want|like|get|need|have) (?:a |my )?refund\b|\breturn (?:it|them) for a refund\b"
         # "Could it be refunded to my card please?", "I want the refund to my card"
@@ -50,7 +51,7 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\bchargeback\b|\bdisput(?:e|ing) the (?:full |whole |entire )?(?:charge|payment|transaction)\b|\ball of it back\b"
         # "I want it on my card", "Refund. No more replacements.", "the £18 I paid back"
         r"|\b(?:want|put|get) (?:it|them|the money) (?:back )?(?:on|to|onto) my (?:card|credit card|debit card|visa|mastercard|paypal|bank)\b"
-        r"|(?:^|[.!?]\s+)refund\s*[.!]|\b(?:i|we) paid back\b",
+        r"|(?:^|[.!?]\s+)refund\s*[.!,]|\b(?:i|we) paid back\b",
     ),
     (
         "partial",
@@ -71,7 +72,7 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\b(?:money|something|a bit|a little) (?:knocked |taken )?off\b"
         r"(?! (?:the|my|a|your|that|this) (?!price|bill|total|order|cost|invoice)[a-z]+)|\bknocked off\b"
         r"|\b(?:get|have|give me|deserve|owe me) something back\b|\b(?:extra|overcharged|duplicate|double) (?:money|amount|charge|payment)s? (?:back|refunded)\b"
-        r"|\brefund (?:the|for the) \w+ (?:overcharged|overcharge|extra)\b|\brefund (?:me )?(?:my |the )?(?:shipping|delivery|postage)\b"
+        r"|\brefund (?:the|for the) \w+ (?:overcharged|overcharge|extra)\b|\brefund(?:ing)? (?:me )?(?:my |the )?(?:shipping|delivery|postage)\b"
         # "thirty percent back", "would you cover that?", "not at that price"
         r"|\b[a-z]+(?:-[a-z]+)? per ?cent (?:off|back|refund)\b|\b(?:would|could|can|will) (?:you|u) (?:cover|reimburse)\b"
         r"|\bnot (?:at|for) (?:that|this|the full) price\b",

@@ -219,3 +219,18 @@ def test_an_exchange_or_a_refund_to_the_card_asked_for_in_other_words(
 )
 def test_a_credit_or_another_one_asked_for_politely(text: str, cues: list[str]) -> None:
     assert wish_cues(text) == cues
+
+
+@pytest.mark.parametrize(
+    ("text", "cues"),
+    [
+        ("Broken on arrival. Refund, or I'm leaving a review.", ["cuefull"]),
+        ("I'll call my bank unless somebody refunds me by Friday.", ["cuefull"]),
+        ("Money back please. Don't offer me store credit.", ["cuefull", "cuecreditrefused"]),
+        ("Three days late. Refunding the delivery is the least you can do.", ["cuepartial"]),
+        # a charge refunded before is no wish
+        ("You refunded the postage last time, thanks, but the lamp still flickers.", []),
+    ],
+)
+def test_a_wish_said_curtly_or_beside_a_threat(text: str, cues: list[str]) -> None:
+    assert wish_cues(text) == cues
