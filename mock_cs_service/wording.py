@@ -37,7 +37,7 @@ class Wording(StrEnum):
     twenty-fifth's, twenty-eighth's and twenty-ninth's after their first reads, and on the
     twenty-seventh's after three rounds held out; the sixth, ninth, thirteenth, seventeenth,
     eighteenth, twenty-third, twenty-sixth, thirtieth, thirty-first, thirty-second,
-    thirty-third and thirty-fourth are held out (never read by anyone tuning the reader), so a bench can face
+    thirty-third, thirty-fourth and thirty-fifth are held out (never read by anyone tuning the reader), so a bench can face
     desks nobody tuned for."""
 
     FIRST = "first"
@@ -74,6 +74,7 @@ class Wording(StrEnum):
     THIRTYSECOND = "thirtysecond"
     THIRTYTHIRD = "thirtythird"
     THIRTYFOURTH = "thirtyfourth"
+    THIRTYFIFTH = "thirtyfifth"
 
 
 PHRASE_BOOKS = {
