@@ -25,6 +25,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 
 from shared.language.entities import find_order_ids, mask_amounts, with_signs
+from shared.language.glosses import with_glosses
 from shared.language.normalize import normalize
 
 SEED = 7
@@ -38,14 +39,15 @@ CUE_MARK = "\x1f"
 
 
 def features_text(text: str) -> str:
-    """What the models see: normalized, lower-case, ids and amounts as placeholders."""
+    """What the models see: normalized, lower-case, ids and amounts as placeholders, and the
+    English of words mixed in from other languages (`glosses`)."""
     text = normalize(text)
     for start, end in reversed(find_order_ids(text).spans):
         text = text[:start] + " ordernumber " + text[end:]
     text = mask_amounts(with_signs(text), " moneyamount ")
     text = _PERCENT.sub(" percentshare ", text)
     text = _CREDIT_CARD.sub("card", text)
-    return _DIGITS.sub("0", text.lower()).replace(CUE_MARK, " ")
+    return with_glosses(_DIGITS.sub("0", text.lower()).replace(CUE_MARK, " "))
 
 
 _WORD = re.compile(r"[a-z]+")

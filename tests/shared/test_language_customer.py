@@ -35,6 +35,7 @@ from shared.language.customer import (
     CustomerReading,
     read_customer_message,
 )
+from shared.language.glosses import with_glosses
 from shared.language.model import Features, Spelling, TextClassifier
 from shared.language.reader import Reader, corpus_fingerprint, load_reader, training_records
 
@@ -474,3 +475,23 @@ def test_a_typo_read_as_the_same_word_in_every_process() -> None:
         for seed in range(6)
     }
     assert read == {"abcde"}
+
+
+def test_words_of_other_languages_are_glossed_in_english_beside_the_text() -> None:
+    assert with_glosses("la silla llegó rota") == "la silla llegó rota broken damaged"
+    assert (
+        with_glosses("bitte eine neue schicken") == "bitte eine neue schicken replacement send new"
+    )
+    assert with_glosses("the vase arrived broken") == "the vase arrived broken"  # English alone
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("Hola, el ventilador llegó roto, la caja estaba aplastada", "damaged_item"),
+        ("Mon colis n'est jamais arrivé. Le suivi dit livré.", "not_delivered"),
+        ("Bhai speaker kaam nahi kar raha, kharab hai", "defective_item"),
+    ],
+)
+def test_a_problem_said_partly_in_another_language(text: str, problem: str) -> None:
+    assert read_customer_message(text, load_reader()).problem_type == problem
