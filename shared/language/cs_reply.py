@@ -614,9 +614,6 @@ _GOVERNED_BEFORE = _rx(
     r"|(?:'d| would|'ll| will|'m| am|'re| are)(?: be)? (?:happy|glad|pleased) to|(?:'d| would) (?:happily|gladly))"
     r"(?: (?:also|happily|gladly|now|just|definitely|still|certainly))?"
     r"(?: (?:offer|give|issue|arrange|process|get|do|send|email|post|pay)(?: you)?(?: (?:a|an|the|your))?)?\s*$"
-    # "I've put a £10 credit on your account for the tariff applied last month": done now
-    r"|\b(?:i|we)(?:'ve| have) (?:now |just )?(?:put|added|applied|issued|refunded|credited|sent|emailed|arranged"
-    r"|booked)(?: you)?(?: (?:a|an|the|your))?\s*$"
     # "Best I got is a replacement", "the most we can do is $20 off": an offer's lead
     r"|\b(?:best|most) (?:i|we)(?:'ve| have)? (?:got|have|can (?:do|offer|manage))(?: (?:is|would be))?(?: (?:a|an|the|your))?(?: [\w-]+){0,2}\s*$"
     # "No, what I offered is a refund of $40 once it's back": the offer on the table, said again
@@ -705,6 +702,12 @@ _COUNTERFACTUAL = _rx(
 )
 # "the code should have knocked 25% off": a fault owned, no remedy turned down
 _OUGHT_TO_HAVE = _rx(r"\bshould(?:'ve| have)(?: been)?\s*$")
+# "I've put a £10 credit on your account for the tariff applied last month": the remedy done
+# now by the verb before it; a past or a date later in the clause is the reason's
+_DONE_NOW_BEFORE = _rx(
+    r"\b(?:i|we)(?:'ve| have) (?:now |just )?(?:put|added|applied|issued|refunded|credited|sent|emailed|arranged"
+    r"|booked)(?: you)?(?: (?:a|an|the|your))?\s*$"
+)
 # "the promo code EARLY15 should have taken 15% off": a code that ought to have worked is a
 # fact about the price, no credit put forward
 _UNREAL_AFTER = _rx(
@@ -1590,6 +1593,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         # "I'll refund the $20 you were overcharged": the offer's own verb governs it; a past
         # or a "usually" elsewhere in the clause belongs to something else
         ("live", bool(_GOVERNED_BEFORE.search(text[clause[0] : start]))),
+        ("live", bool(_DONE_NOW_BEFORE.search(text[clause[0] : start]))),
         ("past", bool(_PAST_FACT.search(_looking_ahead(tense_text)))),
         ("past", bool(_TOLD_BEFORE.search(text[clause[0] : start]))),
         (
