@@ -37,8 +37,8 @@ class Wording(StrEnum):
     twenty-fifth's, twenty-eighth's and twenty-ninth's after their first reads, and on the
     twenty-seventh's after three rounds held out; the sixth, ninth, thirteenth, seventeenth,
     eighteenth, twenty-third, twenty-sixth, thirtieth, thirty-first, thirty-second,
-    thirty-third, thirty-fourth and thirty-fifth are held out (never read by anyone tuning
-    the reader), so a bench can face desks nobody tuned for."""
+    thirty-third, thirty-fourth, thirty-fifth and thirty-sixth are held out (never read by
+    anyone tuning the reader), so a bench can face desks nobody tuned for."""
 
     FIRST = "first"
     SECOND = "second"
@@ -75,6 +75,7 @@ class Wording(StrEnum):
     THIRTYTHIRD = "thirtythird"
     THIRTYFOURTH = "thirtyfourth"
     THIRTYFIFTH = "thirtyfifth"
+    THIRTYSIXTH = "thirtysixth"
 
 
 PHRASE_BOOKS = {
