@@ -34,11 +34,11 @@ class Wording(StrEnum):
     fifth after two rounds held out, the eighth after one) and on the tenth's and eleventh's
     after their first reads, and on the twelfth's, fourteenth's, fifteenth's, sixteenth's,
     nineteenth's, twentieth's, twenty-first's, twenty-second's, twenty-fourth's,
-    twenty-fifth's, twenty-eighth's and twenty-ninth's after their first reads, and on the
-    twenty-seventh's after three rounds held out; the sixth, ninth, thirteenth, seventeenth,
-    eighteenth, twenty-third, twenty-sixth, thirtieth, thirty-first, thirty-second,
-    thirty-third, thirty-fourth, thirty-fifth and thirty-sixth are held out (never read by
-    anyone tuning the reader), so a bench can face desks nobody tuned for."""
+    twenty-fifth's, twenty-eighth's, twenty-ninth's and thirty-seventh's after their first
+    reads, and on the twenty-seventh's after three rounds held out; the sixth, ninth,
+    thirteenth, seventeenth, eighteenth, twenty-third, twenty-sixth, thirtieth, thirty-first,
+    thirty-second, thirty-third, thirty-fourth, thirty-fifth and thirty-sixth are held out
+    (never read by anyone tuning the reader), so a bench can face desks nobody tuned for."""
 
     FIRST = "first"
     SECOND = "second"
@@ -76,6 +76,7 @@ class Wording(StrEnum):
     THIRTYFOURTH = "thirtyfourth"
     THIRTYFIFTH = "thirtyfifth"
     THIRTYSIXTH = "thirtysixth"
+    THIRTYSEVENTH = "thirtyseventh"
 
 
 PHRASE_BOOKS = {
