@@ -500,6 +500,12 @@ _TOOK_AFTER = _rx(r"^(?: [\w-]+)?\s+(?:took|knocked|saved|came off|was taken off
 # "the $35 credit we gave you", "the refund you received in March": given before, named by it
 # or by what it is for ("you have until May to use the $35")
 _HELD_BEFORE = _rx(r"\b(?:use|spend|redeem) (?:the|your) $")
+# "your store credit balance of $35.50 from the previous return is still on your account", "your
+# gift card balance is $18": what the customer holds already, not a remedy put forward
+_BALANCE_HELD = _rx(
+    r"\byour (?:current |existing |remaining |available )?(?:[\w-]+ ){0,3}?balance"
+    r" (?:of|is|was|stands|still|remains|shows)\b"
+)
 _GIVEN_AFTER = _rx(
     r"^\s+(?:that |which )?(?:we|i|you|they|my colleague|our team) (?:already )?"
     r"(?:gave|issued|sent|added|applied|put|credited|received|got|had)\b"
@@ -613,7 +619,9 @@ _GOVERNED_BEFORE = _rx(
     r"\b(?:i|we)(?:'ll| will| can|'m going to| am going to|'d like to| would like to"
     r"|(?:'d| would|'ll| will|'m| am|'re| are)(?: be)? (?:happy|glad|pleased) to|(?:'d| would) (?:happily|gladly))"
     r"(?: (?:also|happily|gladly|now|just|definitely|still|certainly))?"
-    r"(?: (?:offer|give|issue|arrange|process|get|do|send|email|post|pay)(?: you)?(?: (?:a|an|the|your))?)?\s*$"
+    # ("I'm happy to put through a refund", "I'll arrange for a new vase to go out")
+    r"(?: (?:offer|give|issue|arrange(?: for)?|organi[sz]e(?: for)?|process|get|do|send|email|post|pay|put through"
+    r"|set up|raise|book|authori[sz]e|approve)(?: you)?(?: (?:a|an|the|your))?)?\s*$"
     # "Best I got is a replacement", "the most we can do is $20 off": an offer's lead
     r"|\b(?:best|most) (?:i|we)(?:'ve| have)? (?:got|have|can (?:do|offer|manage))(?: (?:is|would be))?(?: (?:a|an|the|your))?(?: [\w-]+){0,2}\s*$"
     # "No, what I offered is a refund of $40 once it's back": the offer on the table, said again
@@ -660,6 +668,9 @@ _FOR_ANYONE = _rx(
     r"|\bfor (?:any )?(?:items|orders|products|parcels|goods|purchases)\b(?! (?:you|in your|on your|\d))"
     r"|\bonly (?:\w+ ){0,2}(?:refund|replace|exchange|repair|accept) (?:\w+ )?(?:items|orders|products|goods|purchases)\b"
     r"|\b(?:refund|replace|exchange|repair|accept) any (?:items|orders|products|goods|purchases)\b"
+    # "We can only refund to the original payment method", "can only be refunded as gift card
+    # balance": the one way refunds go, whatever the case
+    r"|\b(?:can|could) only (?:be )?refund(?:ed)? (?:to|as|onto|into|via|in|back to)\b"
     # "We offer free exchanges on sizes": what the shop does for anyone, not this case
     r"|\bwe (?:offer|do|give|provide|accept) (?:free |cash |full |partial )?(?:refunds|returns|exchanges|replacements|credits)\b(?! (?:for|on|of|to) (?:both|all|each|the|your|these|those|this|that|them|it)\b)"
 )
@@ -690,7 +701,7 @@ _WH_CLAUSE_BEFORE = _rx(rf"(?:^|[,:;]\s*){_WH_WORD}\b[^?.!,]*$")
 _HYPOTHETICAL = _rx(r"\b(?:if|unless|whether|in case)\b")
 _IRREALIS = _rx(r"\b(?:would|could|if)\b")
 _PROPOSED_IF = _rx(
-    r"\b(?:would|will|does|is) (?:it|that|this) (?:\w+ )?(?:help|work|suit|be (?:ok|okay|alright|all right|acceptable|fine))\b\W*(?:for you )?if\s*$"
+    r"\b(?:would|will|does|is) (?:it|that|this) (?:\w+ )?(?:help|work|suit|be (?:ok|okay|alright|all right|acceptable|agreeable|fine))\b\W*(?:(?:for|to|with) you )?if\s*$"
     # "How would it be if I offered you a replacement?", "What if I sent a new one?"
     r"|\bhow (?:would|does|do) (?:it|that|this|you feel) (?:\w+ )?(?:be|sound|seem)?\W*if\s*$|\b(?:what|how about) if\s*$"
 )
@@ -753,7 +764,7 @@ _WHICH = _rx(
 )
 _LEFT_TO_YOU = _rx(
     r"\b(?:up to (?:you|u)|(?:your|ur) (?:call|choice|pick)|(?:you|u) (?:choose|decide|pick))\b"
-    r"|\b(?:choose|pick|select) (?:one|an option|either)\b|\bwhichever (?:one )?you(?:'d)? (?:pick|prefer|want|choose|like|rather)\b"
+    r"|\b(?:choose|pick|select) (?:one|an option|either|the option)\b|\bwhichever (?:one )?you(?:'d)? (?:pick|prefer|want|choose|like|rather)\b"
 )
 # "we can either send a technician or a label": options put to the customer ("we will either
 # refit or replace it" says what CS will decide)
@@ -946,6 +957,11 @@ _CLOSING = _rx(
     r"\b(?:anything|something) else (?:i|we) can\b|\bis there (?:anything|something) else\b|\banything else (?:today|for you)\b|\bhave a (?:great|good|nice|lovely|wonderful|brilliant|fantastic) (?:\w+ )?(?:day|evening|weekend|afternoon|morning|night|one|week)"
     r"|\btake care\b|\bgoodbye\b|\bbye\b|\bcheers\b|\ball the best\b|\benjoy (?:the rest of )?your\b"
     r"|\bclos(?:e|ing) (?:this|the) (?:chat|conversation|case|ticket)|\b(?:chat|case|ticket|conversation) will (?:now )?be closed"
+    # "the case is now closed", "Ticket closed.", "This ticket will now close automatically",
+    # "Status changed to CLOSED", "I'll wrap up here" (not "the case was closed by mistake")
+    r"|(?<!when the )(?<!once the )(?<!after the )(?<!since the )(?<!until the )"
+    r"\b(?:chat|case|ticket|request|conversation) (?:is (?:now )?|has (?:now )?been |now )?closed\b(?! (?:by|in|on|for|because)\b)"
+    r"|\bwill (?:now )?close automatically\b|\bstatus(?: changed to)?:? closed\b|\bwrap (?:things |it )?up here\b"
     r"|\bconcludes? (?:our|this)\b|\bthanks? (?:you )?(?:again )?for (?:chatting|shopping|your understanding)"
     r"|\bthanks? (?:you )?(?:again )?for (?:contacting|reaching out|getting in touch|your patience)[^.?!]*[.!]?\s*$"
     r"|\bglad (?:i|we) could help|\bpleasure (?:assisting|helping|chatting)|\byou(?:'re| are) (?:very |most )?welcome\b(?! to)"
@@ -1102,7 +1118,8 @@ _FEE_BEFORE = _rx(
     r"|(?:minus|less|deduct(?:ing)?|after) (?:a |the |our )?(?:\w+ )?"
     # "after deducting the restocking charges of USD 12", "minus the fee of restocking of 10 euro",
     # "after the deduction of 5 USD for ..."
-    r"|\b(?:deduct\w*|deduction|minus|less|withh[oe]ld\w*)\b[^.;$£€\d]{0,40}\b(?:of|at)"
+    # (never "Say less, it's locked in: a store credit of $10", slang for "done")
+    r"|\b(?:deduct\w*|deduction|minus|(?<!say )less(?![,:!])|withh[oe]ld\w*)\b[^.;$£€\d]{0,40}\b(?:of|at)"
     r"|\b(?:fee|charge)s? (?:of|for) (?:restocking|handling|return\w*|processing)(?: of)?)\s*$"
 )
 _NET_BEFORE = _rx(
@@ -1126,6 +1143,8 @@ _REFUND_THE_TOTAL = _rx(
     r"|\b(?:reembolso|remboursement) total (?:of |de )?\s*$"
     # "a complete reimbursement of the purchase price of $79.99": the price is what goes back
     r"|\b(?:refund|reimbursement|repayment)(?: in full)? of (?:the |your )?(?:full |whole |entire )?(?:purchase )?price (?:of )?\s*$"
+    # "we could refund the full price of $45", "refund you the complete purchase price of 74,50 €"
+    r"|\b(?:refund|reimburse|repay)(?: you)? (?:the |your )(?:full |whole |entire |complete )(?:purchase )?price (?:of )?\s*$"
     # "we can go up to £35": the limit is the offer
     r"|\b(?:i|we)(?: can| could| will|'ll|'d| would)(?: \w+)? (?:go|stretch|come) (?:up )?to\s*$"
 )
@@ -1232,6 +1251,8 @@ _RETURN_NO = _rx(
     r"|\b(?:don't|dont|do not) worry about (?:sending|returning|posting|shipping)\b"
     # "you're not obliged to return the item", "please don't try to send it back!"
     r"|\bnot (?:obliged|obligated|required|expected) to (?:return|send|post|ship|mail)\b|\bno obligation to (?:return|send)\b"
+    # "we kindly ask you not to return it"
+    r"|\b(?:ask|request|advise) (?:you )?not to (?:return|send|post|ship|mail) (?:it|them|the)\b"
     r"|\b(?:don't|dont|do not) (?:try to|bother(?: to)?) (?:send|return|post|ship|mail)\b"
     r"|\bnothing (?:needs?|has|must) (?:to )?(?:come|go|be sent|be returned|be posted)\b"
     # "Don't send it back", "a return isn't possible", "it can go in the recycling"
@@ -1494,8 +1515,28 @@ def _beside_an_alternative(text: str, sentence: tuple[int, int]) -> bool:
         return bool(_remedy_spans(text[s:e]))
     if index + 1 < len(spans):
         s, e = spans[index + 1]
-        return bool(_ALTERNATIVE_LEAD.match(text[s:e]) and _remedy_spans(text[s:e]))
+        # the alternative may be a course we have no remedy's name for ("Alternatively, I can
+        # post the lid itself out") where the customer is then asked which they prefer
+        asked_which = "?" in text[e:] and bool(
+            _PREFERENCE_Q.search(text[e:]) or _WHICH.search(text[e:])
+        )
+        return bool(
+            _ALTERNATIVE_LEAD.match(text[s:e]) and (_remedy_spans(text[s:e]) or asked_which)
+        )
     return False
+
+
+# "Just checking in: did the replacement headset arrive safely?", "has your refund come
+# through yet?": a remedy given before, asked after
+_ARRIVED_Q = _rx(
+    r"(?:^|[,:;—-]\s*)\W*(?:so |and )?(?:did|has|have) (?:the|your|my) [^?]{0,40}?\b(?:arrive|come(?: through)?"
+    r"|reach(?:ed)?|land(?:ed)?|turn(?:ed)? up|show(?:n)? up|go(?:ne)? through|get there|got there"
+    r"|been (?:received|delivered|processed|credited))\b[^?]*\?"
+)
+
+
+def _asked_if_arrived(sentence_text: str, offset: int) -> bool:
+    return any(m.start() <= offset < m.end() for m in _ARRIVED_Q.finditer(sentence_text))
 
 
 def _is_hypothetical(clause_text: str, offset: int) -> bool:
@@ -1549,6 +1590,13 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("past", bool(_GIVEN_AFTER.match(text[end : clause[1]]))),
         (
             "past",
+            any(
+                m.start() <= start - clause[0] and end - clause[0] <= m.end()
+                for m in _BALANCE_HELD.finditer(text[clause[0] : clause[1]])
+            ),
+        ),
+        (
+            "past",
             FAMILY[kind] in ("money", "credit")
             and bool(_HELD_BEFORE.search(text[clause[0] : start])),
         ),
@@ -1572,6 +1620,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
             and bool(_SENDING.match(text[start:end])),
         ),
         ("asked", bool(_WH_QUESTION.search(sentence_text))),
+        ("past", _asked_if_arrived(sentence_text, start - sentence[0])),
         (
             "asked",
             bool(_WH_CLAUSE_BEFORE.search(text[sentence[0] : start]))
@@ -2285,6 +2334,9 @@ def _decide_offer(
     )
     model_sees = offerish or model_type != "none"
     if not live:
+        if _BALANCE_HELD.search(text) and not _remedy_spans(text):
+            notes.append("a balance the customer holds; no remedy named")
+            return None, False, notes
         if model_sees and model_type != "none" and offerish:
             proposal = (
                 probabilities.get("offer", 0.0)
@@ -2859,6 +2911,10 @@ def read_cs_reply(
     probabilities = reader.acts.probabilities(clean)
     ranked = dict(reader.offer_type.rank(clean).labels)
     model_type = max(ranked, key=lambda k: ranked[k])
+    # to the kind model's sureness the two refunds are one remedy: the words, the sum and the
+    # order's total say full or partial ("the $30 is on its way to your card" of $120)
+    refunds = ("full_refund", "partial_refund")
+    sure = sum(ranked.get(k, 0.0) for k in refunds) if model_type in refunds else ranked[model_type]
     offer, unsure, notes = _decide_offer(
         clean,
         probabilities,
@@ -2866,7 +2922,7 @@ def read_cs_reply(
         ranked.get("none", 0.0),
         order_total,
         answering_acceptance,
-        ranked[model_type],
+        sure,
     )
     if offer is not None and offer.return_required is None and not _OTHER_THING_FIRST.search(clean):
         said = _return_by_model(reader.returns.rank(clean).labels[0])

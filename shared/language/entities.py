@@ -35,10 +35,12 @@ _TENS = {
     "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
     "seventy": 70, "eighty": 80, "ninety": 90,
 }  # fmt: skip
-# currencies named in words after a sum ("2,750 dirhams", "one hundred riyals")
+# currencies named in words after a sum ("2,750 dirhams", "one hundred riyals", "15,000 won",
+# never "2 won't")
 _CURRENCY_WORDS = (
     r"dollars?|bucks|quid|euros?|pounds|rupees?|rand|pesos?|dirhams?|riyals?|dinars?|reais"
-    r"|ringgit|naira|shillings?|francs?|kronor|kroner|yen|yuan|baht|zloty"
+    r"|ringgit|naira|shillings?|francs?|kronor|kroner|yen|yuan|baht|zloty|zlotys|won(?!'t)"
+    r"|rupiah|liras?|roubles?|rubles?|forints?|dong|cedis?|hryvnias?"
 )
 _NUMBER_WORD = "|".join([*_UNITS, *_TENS, "hundred", "thousand", "a", "and"])
 _WORDS_NUMBER = re.compile(
@@ -58,6 +60,8 @@ _THOUSANDS = (
 )
 _NUMBER = rf"({_THOUSANDS}|\d+)(?:\.(\d{{1,2}})|,(\d{{2}})(?!\d))?"
 _SLANG_AMOUNTS = {"fiver": 5.0, "tenner": 10.0}
+# pence and cents alone: "knocked the 89p off", "89 cents back on your card" (never "3pm")
+_SMALL_CHANGE = re.compile(r"(?<![\w.,$£€])(\d{1,2})(?:p|\s?cents?)\b(?![\w'-])", re.IGNORECASE)
 _SLANG_AMOUNT = re.compile(r"\b(fiver|tenner)\b", re.IGNORECASE)
 # ISO codes of currencies a desk writes before or after a sum ("AED 1,299", "150 SAR")
 _CODES = (
@@ -328,6 +332,8 @@ def find_amount_spans(text: str) -> list[Amount]:
         _add_amount(found, Amount(_signed_sum(m), m.start(), m.end()))
     for m in _SLANG_AMOUNT.finditer(text):
         _add_amount(found, Amount(_SLANG_AMOUNTS[m.group(1).lower()], m.start(), m.end()))
+    for m in _SMALL_CHANGE.finditer(text):
+        _add_amount(found, Amount(int(m.group(1)) / 100, m.start(), m.end()))
     for m in _WORDS_NUMBER.finditer(text):
         value = words_to_number(m.group(1))
         if value is not None:

@@ -51,7 +51,9 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\bchargeback\b|\bdisput(?:e|ing) the (?:full |whole |entire )?(?:charge|payment|transaction)\b|\ball of it back\b"
         # "I want it on my card", "Refund. No more replacements.", "the £18 I paid back"
         r"|\b(?:want|put|get) (?:it|them|the money) (?:back )?(?:on|to|onto) my (?:card|credit card|debit card|visa|mastercard|paypal|bank)\b"
-        r"|(?:^|[.!?]\s+)refund\s*[.!,]|\b(?:i|we) paid back\b",
+        r"|(?:^|[.!?]\s+)refund\s*[.!,]|\b(?:i|we) paid back\b"
+        # "Please refund, I can't use them."
+        r"|\b(?:please|pls|plz|kindly) refund\s*(?:[.!,]|$)",
     ),
     (
         "partial",
@@ -110,7 +112,8 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\b(?:want|need) (?:the |a |an |some |my )?(?:right|correct|valid|working|proper|real|genuine|official|actual) \w+|\bre-?issue"
         # "I want what I ordered", "send the other 6", "deliver the last piece", "reorder it"
         r"|\b(?:want|need|send(?: me)?) what (?:i|we) (?:ordered|paid for|bought)\b"
-        r"|\b(?:send|post|deliver|ship) (?:me |us )?the (?:rest|remaining|other|last|missing)\b(?![^.!?,]{0,12}\bback\b)"
+        # (not a sum: "please send the other 40" is money owed)
+        r"|\b(?:send|post|deliver|ship) (?:me |us )?the (?:rest|remaining|other|last|missing)\b(?![^.!?,]{0,12}\bback\b)(?!\s*[$£€]?\s?\d)"
         r"|\b(?:can|could|would) (?:you|u) re-?order\b|\bplease re-?order\b",
     ),
     (
@@ -129,8 +132,20 @@ _ASKED: tuple[tuple[str, str], ...] = (
     ),
 )
 _ASKED_RE = tuple((cue, re.compile(pattern)) for cue, pattern in _ASKED)
+# a remedy set aside by what is said of it: "a partial refund won't give me my sleep back",
+# "store credit is no use to me", "a replacement wouldn't help"
+_NO_USE = (
+    r" (?:is no use|is of no use|(?:isn'?t|is not|won'?t|will not|wouldn'?t|would not|doesn'?t|does not)"
+    r"(?: \w+){0,2}? (?:good|use|help|work|do|fix|cut it|give|cover|solve|be necessary|necessary))\b"
+)
 _REFUSED: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("full", re.compile(rf"\b{_NOT}\s+{_A}(?:full )?(?:refund|money back)\b|\bno refund needed\b")),
+    (
+        "full",
+        re.compile(
+            rf"\b{_NOT}\s+{_A}(?:full )?(?:refund|money back)\b|\bno refund needed\b"
+            rf"|\b(?:a |the )?(?:full )?(?<!partial )refund{_NO_USE}"
+        ),
+    ),
     (
         "replace",
         re.compile(
@@ -139,6 +154,7 @@ _REFUSED: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bno need to (?:re-?)?send\b|\b(?:don'?t|do not) (?:send|ship) (?:me |us )?(?:another|a new|a replacement)\b"
             # "I don't want you to send another one"
             r"|\b(?:don'?t|do not) want (?:you to )?(?:re-?)?send (?:me |us )?(?:another|a new|a replacement)\b"
+            rf"|\b(?:a |the )?(?:replacement|new one|exchange){_NO_USE}"
         ),
     ),
     (
@@ -148,6 +164,7 @@ _REFUSED: tuple[tuple[str, re.Pattern[str]], ...] = (
             # "I don't want points", "Don't put it as store credit"
             rf"|\b{_NOT}\s+{_A}(?:store |loyalty |reward )?points\b"
             r"|\b(?:don'?t|do not) (?:put|give|issue|make|do) (?:it |me |this |that )?(?:as|in|into) (?:a |an )?(?:store |account )?(?:credit|voucher|points)\b"
+            rf"|\b(?:store |account )?(?:credit|voucher|gift ?card|points){_NO_USE}"
         ),
     ),
     (
@@ -155,6 +172,7 @@ _REFUSED: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             rf"\b{_NOT}\s+{_A}partial refund\b"
             r"|\bpartial refund (?:isn'?t|is not|won'?t|will not|wouldn'?t) (?:be )?(?:fair|enough|acceptable|ok|okay|do)\b"
+            rf"|\b(?:partial refund|discount){_NO_USE}"
         ),
     ),
 )

@@ -4365,3 +4365,144 @@ def test_what_the_customer_did_not_do_negates_no_remedy(reader: Reader) -> None:
     )
     assert "refusal" not in reading.acts, reading
     assert reading.offer is not None and reading.offer.amount == 9.0, reading
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("we can put 25,000 won back on your card", 25000.0),
+        ("a goodwill credit of 300 lira", 300.0),
+        ("we'll refund 1200 roubles", 1200.0),
+    ],
+)
+def test_currencies_named_in_words(text: str, amount: float) -> None:
+    assert find_amounts(text) == [amount]
+    assert find_amounts("the other 2 won't arrive until Monday") == []
+
+
+def test_the_full_price_refunded_is_the_offer_s_sum(reader: Reader) -> None:
+    reading = read(reader, "We could refund you the entire price of $58 once it's back.", 58.0)
+    assert reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.amount) == ("full_refund", 58.0), reading
+
+
+def test_an_offer_proposed_as_would_it_be_fine_with_you_if(reader: Reader) -> None:
+    reading = read(reader, "Would it be fine with you if we refunded $12 and you kept the kettle?")
+    assert "offer" in reading.acts, reading
+    assert reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.amount) == ("partial_refund", 12.0), reading
+    assert reading.offer.return_required is False, reading
+    reading = read(reader, "Would it be agreeable to you if we sent the parcel again by courier?")
+    assert reading.offer is not None and reading.offer.type == "reship", reading
+
+
+def test_asked_not_to_return_it(reader: Reader) -> None:
+    reading = read(
+        reader,
+        "As it's perishable we ask you not to return it. We'll refund the full $22 to your card.",
+        22.0,
+    )
+    assert reading.offer is not None and reading.offer.type == "full_refund", reading
+    assert reading.offer.return_required is False, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your gift card balance of $18.20 is still there to use.",
+        "Just a reminder that your store credit balance is still $9.",
+        "We can only refund to the card used at checkout.",
+        "Gift card orders can only be refunded as gift card balance.",
+    ],
+)
+def test_a_balance_held_or_the_one_way_refunds_go_is_no_offer(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is None, reading
+    assert "offer" not in reading.acts, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Refund of $20 issued to your card. Ticket closed.",
+        "Your replacement has been dispatched and this case is now closed.",
+        "No reply received, so this chat will now close automatically.",
+        "Status changed to CLOSED.",
+    ],
+)
+def test_a_case_said_closed_is_a_closing(reader: Reader, text: str) -> None:
+    assert "closing" in read(reader, text).acts
+
+
+def test_a_case_closed_before_is_no_closing(reader: Reader) -> None:
+    reading = read(reader, "The case was closed by mistake last week; I've reopened it for you.")
+    assert "closing" not in reading.acts, reading
+
+
+def test_say_less_is_a_yes_and_takes_nothing_off(reader: Reader) -> None:
+    reading = read_cs_reply(
+        "Say less, it's locked in: a store credit of $25.48. Anything else?",
+        reader,
+        25.48,
+        answering_acceptance=True,
+    )
+    assert reading.acts[0] == "confirmation", reading
+    assert reading.offer is not None, reading
+    assert (reading.offer.amount, reading.offer.restocking_fee) == (25.48, None), reading
+
+
+def test_an_alternative_we_have_no_name_for_then_which_is_a_choice(reader: Reader) -> None:
+    reading = read(
+        reader,
+        "I can put $15 back on your card for the missing strap. Alternatively, if you'd rather "
+        "have the strap itself, I can ask the supplier for one. Which would you prefer?",
+    )
+    assert reading.offer is None, reading
+    assert "preferred_remedy" in reading.asks, reading
+    # an alternative course with no question about which leaves the offer standing
+    reading = read(
+        reader, "I can put $15 back on your card today. Alternatively, wait until Monday's stock."
+    )
+    assert reading.offer is not None and reading.offer.amount == 15.0, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Just checking in, did the replacement kettle arrive safely?",
+        "Quick one: has your refund come through yet?",
+    ],
+)
+def test_asked_whether_a_remedy_arrived_is_no_offer(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is None, reading
+    assert "question" in reading.acts, reading
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("I've knocked the 79p off your bill.", 0.79),
+        ("I can refund it, 45 cents back on your card.", 0.45),
+    ],
+)
+def test_pence_and_cents_alone_are_sums(text: str, amount: float) -> None:
+    assert find_amounts(text) == [amount]
+    assert find_amounts("The driver comes at 3pm, or at 4 p.m. at the latest.") == []
+
+
+def test_an_offer_s_verb_put_through_or_arranged(reader: Reader) -> None:
+    reading = read(
+        reader,
+        "I'm happy to put through a refund for the whole order, $36.20, since it was left at "
+        "the wrong house.",
+        36.2,
+    )
+    assert "offer" in reading.acts, reading
+    assert reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.amount) == ("full_refund", 36.2), reading
+
+
+def test_a_case_that_closed_before_is_no_closing(reader: Reader) -> None:
+    reading = read(reader, "The voucher expired when the case closed in May, I'm afraid.")
+    assert "closing" not in reading.acts, reading

@@ -234,3 +234,23 @@ def test_a_credit_or_another_one_asked_for_politely(text: str, cues: list[str]) 
 )
 def test_a_wish_said_curtly_or_beside_a_threat(text: str, cues: list[str]) -> None:
     assert wish_cues(text) == cues
+
+
+@pytest.mark.parametrize(
+    ("text", "cues"),
+    [
+        ("The jug leaks from the handle. Please refund.", ["cuefull"]),
+        ("Wrong flavour again, kindly refund, we can't eat it", ["cuefull"]),
+        # a remedy set aside by what is said of it
+        ("A voucher is no use to me, I'm moving abroad.", ["cuecreditrefused"]),
+        ("A replacement wouldn't help, the party is tomorrow.", ["cuereplacerefused"]),
+        (
+            "A partial refund won't cut it. Send one that works.",
+            ["cuereplace", "cuepartialrefused"],
+        ),
+        # money owed, not a thing to send
+        ("You refunded 20 of the 50. Please send the other 30.", []),
+    ],
+)
+def test_a_remedy_set_aside_by_what_is_said_of_it(text: str, cues: list[str]) -> None:
+    assert wish_cues(text) == cues
