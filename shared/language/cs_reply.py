@@ -499,6 +499,11 @@ _MAY_APPLY_AFTER = _rx(
 _TOOK_AFTER = _rx(r"^(?: [\w-]+)?\s+(?:took|knocked|saved|came off|was taken off|was deducted)\b")
 # "the $35 credit we gave you", "the refund you received in March": given before, named by it
 # or by what it is for ("you have until May to use the $35")
+# "we'd need the item back before any refund can happen", "any replacement goes through the
+# manufacturer": a remedy of no case in particular
+_ANY_BEFORE = _rx(
+    r"\b(?:before|for|on|with|of|to|and) any (?:further |other |more |such )?$|^\W*any (?:further |other |such )?$"
+)
 _HELD_BEFORE = _rx(r"\b(?:use|spend|redeem) (?:the|your) $")
 # "your store credit balance of $35.50 from the previous return is still on your account", "your
 # gift card balance is $18": what the customer holds already, not a remedy put forward
@@ -1633,6 +1638,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("policy", _led_by(_RULE_LEAD, text[sentence[0] : start])),
         ("hypothetical", _is_hypothetical(clause_text, start - clause[0])),
         ("policy", bool(_FOR_ANYONE.search(clause_text) or _ROUTINE.search(clause_text))),
+        ("policy", bool(_ANY_BEFORE.search(text[clause[0] : start]))),
         ("policy", bool(_HOW_IT_WORKS.search(text[sentence[0] : start]))),
         (
             "reported",

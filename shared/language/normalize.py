@@ -65,9 +65,25 @@ _SHORTHAND = {
     "coz": "because",
     "cos": "because",
     "asap": "as soon as possible",
+    # a desk's own shorthand ("can rfnd u in full", "a repl on the house", "the full amt",
+    # "no rfnd w/o return", "to ur og payment", "drop it w the label")
+    "rfnd": "refund",
+    "refnd": "refund",
+    "repl": "replacement",
+    "amt": "amount",
+    "shld": "should",
+    "sry": "sorry",
+    "dmg": "damage",
+    "addr": "address",
+    "og": "original",
+    "orig": "original",
+    "w/o": "without",
+    "w": "with",
 }
 _SHORT_WORD = re.compile(
-    r"(?<![\w'.$£€/-])(" + "|".join(_SHORTHAND) + r")(?=('(?:ll|d|re|ve))?(?![\w.'/-]|\.\w))",
+    r"(?<![\w'.$£€/-])("
+    + "|".join(map(re.escape, _SHORTHAND))
+    + r")(?=('(?:ll|d|re|ve))?(?![\w.'/-]|\.\w))",
     re.IGNORECASE,
 )
 
@@ -80,6 +96,10 @@ def _spelled_out(match: re.Match[str]) -> str:
         return word  # "Model R", "N" of a grid reference
     if word.lower() in ("bc", "cos") and not word.islower():
         return word  # "COS" the shop, "BC" the province
+    if word.lower() in ("og", "w") and not word.islower():
+        return word  # "OG" the brand, "W" a size or a direction
+    if word == "w" and not re.match(r" [a-z]", match.string[match.end() : match.end() + 2]):
+        return word  # "w" with a word after it only
     return _SHORTHAND[word.lower()]
 
 

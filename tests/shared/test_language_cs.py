@@ -3461,7 +3461,16 @@ def test_what_happened_told_beside_a_question_is_a_fact(reader: Reader, text: st
     [
         (
             "can send u a new one, shd be w u tmrw",
-            "can send you a new one, should be w you tomorrow",
+            "can send you a new one, should be with you tomorrow",
+        ),
+        # a desk's own shorthand
+        (
+            "no rfnd w/o return, but a repl is ok",
+            "no refund without return, but a replacement is ok",
+        ),
+        (
+            "full amt to ur og card, drop it w the label",
+            "full amount to your original card, drop it with the label",
         ),
         (
             "u'll get ur money back pls allow 3 days",
@@ -3473,6 +3482,7 @@ def test_what_happened_told_beside_a_question_is_a_fact(reader: Reader, text: st
         ("the U-bend and the size S", "the U-bend and the size S"),
         ("Model R ships from COS to BC", "Model R ships from COS to BC"),
         ("order N/A, ref u.s.", "order N/A, ref u.s."),
+        ("size W32, OG edition, a w", "size W32, OG edition, a w"),
     ],
 )
 def test_chat_shorthand_is_spelled_out(text: str, read: str) -> None:
@@ -4506,3 +4516,22 @@ def test_an_offer_s_verb_put_through_or_arranged(reader: Reader) -> None:
 def test_a_case_that_closed_before_is_no_closing(reader: Reader) -> None:
     reading = read(reader, "The voucher expired when the case closed in May, I'm afraid.")
     assert "closing" not in reading.acts, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we'd need the item back before any rfnd can happen",
+        "Any replacement goes through the manufacturer, so it takes two weeks.",
+    ],
+)
+def test_any_remedy_is_of_no_case_in_particular(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
+    assert reading.offer is None, reading
+    assert "offer" not in reading.acts, reading
+
+
+def test_a_desk_s_shorthand_names_the_remedy(reader: Reader) -> None:
+    reading = read(reader, "sry about that. i can do a repl on the house, no return needed")
+    assert reading.offer is not None, reading
+    assert (reading.offer.type, reading.offer.return_required) == ("replacement", False), reading
