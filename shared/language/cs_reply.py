@@ -770,12 +770,16 @@ _WHICH = _rx(
 _LEFT_TO_YOU = _rx(
     r"\b(?:up to (?:you|u)|(?:your|ur) (?:call|choice|pick)|(?:you|u) (?:choose|decide|pick))\b"
     r"|\b(?:choose|pick|select) (?:one|an option|either|the option)\b|\bwhichever (?:one )?you(?:'d)? (?:pick|prefer|want|choose|like|rather)\b"
+    # "Please reply with your preferred option."
+    r"|\b(?:your|ur) preferred (?:option|choice)\b"
 )
 # "we can either send a technician or a label": options put to the customer ("we will either
 # refit or replace it" says what CS will decide)
 _EITHER_OR = _rx(r"\b(?:can|could|(?:are|'re|am|'m) happy to) either\b[^.?!]*\bor\b")
 # "Let me offer you the choice: wait a few days, or I reship now?": one remedy against another course
-_CHOICE_OFFERED = _rx(r"\b(?:the|a) choice\b|\b(?:two|three|a few|some) options\b")
+_CHOICE_OFFERED = _rx(
+    r"\b(?:the|a) choice\b|\b(?:two|three|a few|some|2|3) (?:options|solutions?|choices|ways)\b"
+)
 
 # ---------------------------------------------------------------- what a clause is doing
 

@@ -40,7 +40,7 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\bremboursement\b|\brembourse[rz]?\b|\breembols|\b(?:mi|mon|meu) (?:dinero|argent|dinheiro)\b"
         r"|\bgeld zur[uü]ck\b|\br[uü]ckerstattung|\brimbors"
         # "this is decaf. money back", "Refund thanks", "I'd rather you refunded me"
-        r"|(?:^|[.!?]\s*)money back\b(?! guarantee| for the)|\brefund (?:thanks|thank you|ty|thx|cheers)\b"
+        r"|(?:^|[.!?,]\s*)money back\b(?! guarantee| for the)|\brefund (?:thanks|thank you|ty|thx|cheers)\b"
         r"|\b(?:rather|prefer|like|want) (?:you (?:to )?|it )?refund(?:ed)? (?:me|it)\b"
         # "I'd rather not be paying for it", "pay me back", "I'd like what I paid back", "the full
         # purchase price returned to my card", "the actual money"
@@ -102,6 +102,8 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\bersatz\b|\bumtausch|\bsostitu|\b(?:pa)?palitan\b|\bm'envoyer\b|\brenvoy"
         # "New phone pls", "I need a code that works", "I want the model I paid for"
         r"|\bnew \w+ (?:pls|please|plz)\b|\b(?:a|one) (?:\w+ )?that (?:actually )?works\b"
+        # "i want one that isnt scratched", "send one that's not cracked"
+        r"|\b(?:want|need|send|get|like|have)(?: me| us)? (?:a|one|another) (?:\w+ )?that(?:'s| is)? (?:not|isn'?t|is not|doesn'?t|does not|won'?t|hasn'?t|has not) \w+"
         r"|\b(?:want|need|like|get) the (?:\w+ ){0,2}(?:i|we) (?:paid for|ordered|bought|chose|picked|clicked)\b"
         # an exchange asked for: "Can change to black?", "can I switch to the light model?",
         # "when can you bring the right sofa?"
@@ -114,7 +116,7 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|\b(?:want|need|send(?: me)?) what (?:i|we) (?:ordered|paid for|bought)\b"
         # (not a sum: "please send the other 40" is money owed)
         r"|\b(?:send|post|deliver|ship) (?:me |us )?the (?:rest|remaining|other|last|missing)\b(?![^.!?,]{0,12}\bback\b)(?!\s*[$£€]?\s?\d)"
-        r"|\b(?:can|could|would) (?:you|u) re-?order\b|\bplease re-?order\b",
+        r"|\b(?:can|could|would) (?:you|u) re-?order\b|\bplease re-?order\b|\bre-?order (?:it|them|one) for (?:me|us)\b",
     ),
     (
         "credit",

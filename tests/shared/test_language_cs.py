@@ -4535,3 +4535,15 @@ def test_a_desk_s_shorthand_names_the_remedy(reader: Reader) -> None:
     reading = read(reader, "sry about that. i can do a repl on the house, no return needed")
     assert reading.offer is not None, reading
     assert (reading.offer.type, reading.offer.return_required) == ("replacement", False), reading
+
+
+def test_remedies_put_side_by_side_with_your_preferred_option_are_a_choice(
+    reader: Reader,
+) -> None:
+    reading = read(
+        reader,
+        "We can give you a $12 voucher, or refund the delivery charge of $7.99. "
+        "Please reply with your preferred option.",
+    )
+    assert reading.offer is None, reading
+    assert "preferred_remedy" in reading.asks, reading

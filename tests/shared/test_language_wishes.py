@@ -254,3 +254,17 @@ def test_a_wish_said_curtly_or_beside_a_threat(text: str, cues: list[str]) -> No
 )
 def test_a_remedy_set_aside_by_what_is_said_of_it(text: str, cues: list[str]) -> None:
     assert wish_cues(text) == cues
+
+
+@pytest.mark.parametrize(
+    ("text", "cues"),
+    [
+        ("the mug came chipped. can you send one that isn't chipped", ["cuereplace"]),
+        ("parcel vanished off my step, reorder it for me?", ["cuereplace"]),
+        ("charger died in a day, total junk, money back", ["cuefull"]),
+        # a thing described, not asked for
+        ("The lamp that is not broken works fine, the other one flickers.", []),
+    ],
+)
+def test_a_wish_said_offhand(text: str, cues: list[str]) -> None:
+    assert wish_cues(text) == cues
