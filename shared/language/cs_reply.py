@@ -777,9 +777,7 @@ _LEFT_TO_YOU = _rx(
 # refit or replace it" says what CS will decide)
 _EITHER_OR = _rx(r"\b(?:can|could|(?:are|'re|am|'m) happy to) either\b[^.?!]*\bor\b")
 # "Let me offer you the choice: wait a few days, or I reship now?": one remedy against another course
-_CHOICE_OFFERED = _rx(
-    r"\b(?:the|a) choice\b|\b(?:two|three|a few|some|2|3) (?:options|solutions?|choices|ways)\b"
-)
+_CHOICE_OFFERED = _rx(r"\b(?:the|a) choice\b|\b(?:two|three|a few|some) options\b")
 
 # ---------------------------------------------------------------- what a clause is doing
 
