@@ -497,23 +497,23 @@ _MAY_APPLY_AFTER = _rx(
 # "The coupon took $10 off your subtotal", "I can see a refund of $48 pending since March":
 # what a remedy did before, or what CS sees on the order
 _TOOK_AFTER = _rx(r"^(?: [\w-]+)?\s+(?:took|knocked|saved|came off|was taken off|was deducted)\b")
-# "the $35 credit we gave you", "the refund you received in March": given before, named by it
-# or by what it is for ("you have until May to use the $35")
 # "we'd need the item back before any refund can happen", "any replacement goes through the
 # manufacturer": a remedy of no case in particular
 _ANY_BEFORE = _rx(
     r"\b(?:before|for|on|with|of|to|and) any (?:further |other |more |such )?$|^\W*any (?:further |other |such )?$"
 )
+# "the $35 credit we gave you", "the refund you received in March": given before, named by it
+# or by what it is for ("you have until May to use the $35")
 _HELD_BEFORE = _rx(r"\b(?:use|spend|redeem) (?:the|your) $")
+_GIVEN_AFTER = _rx(
+    r"^\s+(?:that |which )?(?:we|i|you|they|my colleague|our team) (?:already )?"
+    r"(?:gave|issued|sent|added|applied|put|credited|received|got|had)\b"
+)
 # "your store credit balance of $35.50 from the previous return is still on your account", "your
 # gift card balance is $18": what the customer holds already, not a remedy put forward
 _BALANCE_HELD = _rx(
     r"\byour (?:current |existing |remaining |available )?(?:[\w-]+ ){0,3}?balance"
     r" (?:of|is|was|stands|still|remains|shows)\b"
-)
-_GIVEN_AFTER = _rx(
-    r"^\s+(?:that |which )?(?:we|i|you|they|my colleague|our team) (?:already )?"
-    r"(?:gave|issued|sent|added|applied|put|credited|received|got|had)\b"
 )
 _TOOK_BEFORE = _rx(r"(?<!\bif i )(?<!\bif we )\b(?:took|knocked|saved you|had already taken)\s*$")
 _SEEN_BEFORE = _rx(
@@ -1542,8 +1542,9 @@ _ARRIVED_Q = _rx(
 )
 
 
-def _asked_if_arrived(sentence_text: str, offset: int) -> bool:
-    return any(m.start() <= offset < m.end() for m in _ARRIVED_Q.finditer(sentence_text))
+def _inside(pattern: re.Pattern[str], text: str, start: int, end: int) -> bool:
+    """A match of the pattern in the text spans from `start` to `end` (a mention's place)."""
+    return any(m.start() <= start and end <= m.end() for m in pattern.finditer(text))
 
 
 def _is_hypothetical(clause_text: str, offset: int) -> bool:
@@ -1597,10 +1598,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
         ("past", bool(_GIVEN_AFTER.match(text[end : clause[1]]))),
         (
             "past",
-            any(
-                m.start() <= start - clause[0] and end - clause[0] <= m.end()
-                for m in _BALANCE_HELD.finditer(text[clause[0] : clause[1]])
-            ),
+            _inside(_BALANCE_HELD, text[clause[0] : clause[1]], start - clause[0], end - clause[0]),
         ),
         (
             "past",
@@ -1627,7 +1625,7 @@ def _status(text: str, kind: str, start: int, end: int) -> tuple[str, tuple[int,
             and bool(_SENDING.match(text[start:end])),
         ),
         ("asked", bool(_WH_QUESTION.search(sentence_text))),
-        ("past", _asked_if_arrived(sentence_text, start - sentence[0])),
+        ("past", _inside(_ARRIVED_Q, sentence_text, start - sentence[0], end - sentence[0])),
         (
             "asked",
             bool(_WH_CLAUSE_BEFORE.search(text[sentence[0] : start]))
@@ -2921,8 +2919,12 @@ def read_cs_reply(
     model_type = max(ranked, key=lambda k: ranked[k])
     # to the kind model's sureness the two refunds are one remedy: the words, the sum and the
     # order's total say full or partial ("the $30 is on its way to your card" of $120)
-    refunds = ("full_refund", "partial_refund")
-    sure = sum(ranked.get(k, 0.0) for k in refunds) if model_type in refunds else ranked[model_type]
+    money = FAMILY.get(model_type) == "money"
+    sure = (
+        sum(p for k, p in ranked.items() if FAMILY.get(k) == "money")
+        if money
+        else ranked[model_type]
+    )
     offer, unsure, notes = _decide_offer(
         clean,
         probabilities,

@@ -60,9 +60,9 @@ _THOUSANDS = (
 )
 _NUMBER = rf"({_THOUSANDS}|\d+)(?:\.(\d{{1,2}})|,(\d{{2}})(?!\d))?"
 _SLANG_AMOUNTS = {"fiver": 5.0, "tenner": 10.0}
+_SLANG_AMOUNT = re.compile(r"\b(fiver|tenner)\b", re.IGNORECASE)
 # pence and cents alone: "knocked the 89p off", "89 cents back on your card" (never "3pm")
 _SMALL_CHANGE = re.compile(r"(?<![\w.,$£€])(\d{1,2})(?:p|\s?cents?)\b(?![\w'-])", re.IGNORECASE)
-_SLANG_AMOUNT = re.compile(r"\b(fiver|tenner)\b", re.IGNORECASE)
 # ISO codes of currencies a desk writes before or after a sum ("AED 1,299", "150 SAR")
 _CODES = (
     r"usd|cad|aud|nzd|eur|gbp|inr|zar|php|aed|sar|qar|kwd|bhd|omr|sgd|hkd|myr|chf|sek|nok|dkk"
