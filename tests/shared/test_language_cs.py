@@ -4444,8 +4444,15 @@ def test_a_case_said_closed_is_a_closing(reader: Reader, text: str) -> None:
     assert "closing" in read(reader, text).acts
 
 
-def test_a_case_closed_before_is_no_closing(reader: Reader) -> None:
-    reading = read(reader, "The case was closed by mistake last week; I've reopened it for you.")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The case was closed by mistake last week; I've reopened it for you.",
+        "The voucher expired when the case closed in May, I'm afraid.",
+    ],
+)
+def test_a_case_closed_before_is_no_closing(reader: Reader, text: str) -> None:
+    reading = read(reader, text)
     assert "closing" not in reading.acts, reading
 
 
@@ -4511,11 +4518,6 @@ def test_an_offer_s_verb_put_through_or_arranged(reader: Reader) -> None:
     assert "offer" in reading.acts, reading
     assert reading.offer is not None, reading
     assert (reading.offer.type, reading.offer.amount) == ("full_refund", 36.2), reading
-
-
-def test_a_case_that_closed_before_is_no_closing(reader: Reader) -> None:
-    reading = read(reader, "The voucher expired when the case closed in May, I'm afraid.")
-    assert "closing" not in reading.acts, reading
 
 
 @pytest.mark.parametrize(
